@@ -1,0 +1,404 @@
+//! The dashboard's state and how it changes: keys become actions through the keymap, actions and
+//! background events update the state, and `ui` draws it. Nothing here draws.
+
+use crate::command::{self, Command, Hint};
+use crate::engine::Engine;
+use crate::event::{Event, Health};
+use crate::keymap::{Action, Focus, Keymap};
+use crate::logbuf::LogBuffer;
+use crate::store::Store;
+use crate::ui;
+use crate::workflow::{Workflow, WorkflowId};
+use crossterm::event::{Event as TermEvent, KeyEvent, KeyEventKind};
+use ratatui_textarea::TextArea;
+use std::collections::{BTreeMap, HashMap};
+use std::time::SystemTime;
+
+/// A pop-up over the dashboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    /// Every key and command.
+    Help,
+    /// One workflow's details.
+    Details(WorkflowId),
+    /// "Workflows are still live: quit?"
+    ConfirmQuit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+}
+
+/// The one-line message under the panes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub level: Level,
+}
+
+pub struct App {
+    pub engine: Engine,
+    pub keymap: Keymap,
+    pub store: Store,
+    pub logs: HashMap<WorkflowId, LogBuffer>,
+    pub health: BTreeMap<String, Health>,
+    pub selected: Option<WorkflowId>,
+    pub focus: Focus,
+    pub overlay: Option<Overlay>,
+    pub notice: Option<Notice>,
+    pub input: TextArea<'static>,
+    /// The log's first shown line, or `None` while it follows the tail.
+    pub log_scroll: Option<usize>,
+    /// Terminal size, for page sizes.
+    pub size: (u16, u16),
+    /// The clock the screen shows times against.
+    pub now: SystemTime,
+    /// Advances with each animation frame, for spinners.
+    pub tick: u64,
+    pub should_quit: bool,
+}
+
+impl App {
+    pub fn new(engine: Engine, keymap: Keymap) -> Self {
+        let health = engine
+            .providers()
+            .map(|p| (p.name.clone(), Health::Unknown))
+            .collect();
+        let mut app = Self {
+            engine,
+            keymap,
+            store: Store::default(),
+            logs: HashMap::new(),
+            health,
+            selected: None,
+            focus: Focus::Input,
+            overlay: None,
+            notice: None,
+            input: TextArea::default(),
+            log_scroll: None,
+            size: (80, 24),
+            now: SystemTime::now(),
+            tick: 0,
+            should_quit: false,
+        };
+        app.style_input();
+        app
+    }
+
+    pub fn selected_workflow(&self) -> Option<&Workflow> {
+        self.selected.as_ref().and_then(|id| self.store.get(id))
+    }
+
+    pub fn selected_log(&self) -> Option<&LogBuffer> {
+        self.selected.as_ref().and_then(|id| self.logs.get(id))
+    }
+
+    /// True while something on screen moves by itself (spinners, running clocks).
+    pub fn is_animating(&self) -> bool {
+        self.store.live().next().is_some()
+    }
+
+    pub fn input_text(&self) -> String {
+        self.input.lines().join(" ")
+    }
+
+    fn style_input(&mut self) {
+        ui::style_input(&mut self.input, self.focus == Focus::Input);
+    }
+
+    fn set_focus(&mut self, focus: Focus) {
+        self.focus = focus;
+        self.style_input();
+    }
+
+    fn info(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            level: Level::Info,
+        });
+    }
+
+    fn warn(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            level: Level::Warn,
+        });
+    }
+
+    /// A terminal event: keys, pastes, resizes.
+    pub fn handle_terminal_event(&mut self, event: TermEvent) {
+        match event {
+            TermEvent::Key(key) if key.kind != KeyEventKind::Release => self.handle_key(key),
+            TermEvent::Paste(text) => {
+                self.set_focus(Focus::Input);
+                let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                self.input.insert_str(flat);
+            }
+            TermEvent::Resize(w, h) => self.size = (w, h),
+            _ => {}
+        }
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) {
+        if let Some(overlay) = self.overlay.clone() {
+            self.overlay_key(overlay, key);
+            return;
+        }
+        match self.keymap.action(self.focus, &key) {
+            Some(action) => self.dispatch(action),
+            None if self.focus == Focus::Input => {
+                self.input.input(key);
+            }
+            None => {}
+        }
+    }
+
+    fn overlay_key(&mut self, overlay: Overlay, key: KeyEvent) {
+        use crossterm::event::KeyCode;
+        let action = self.keymap.action(self.focus, &key);
+        match overlay {
+            Overlay::ConfirmQuit => match key.code {
+                KeyCode::Char('y' | 'Y') | KeyCode::Enter => self.quit_now(),
+                KeyCode::Char('n' | 'N') | KeyCode::Esc => self.overlay = None,
+                _ if action == Some(Action::Quit) => self.quit_now(),
+                _ => {}
+            },
+            Overlay::Help | Overlay::Details(_) => match action {
+                Some(Action::Quit) => self.dispatch(Action::Quit),
+                Some(Action::SelectNext | Action::SelectPrev)
+                    if matches!(overlay, Overlay::Details(_)) =>
+                {
+                    self.dispatch(action.unwrap_or(Action::Close));
+                    self.overlay = self.selected.clone().map(Overlay::Details);
+                }
+                _ if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q'))
+                    || matches!(
+                        action,
+                        Some(Action::Close | Action::Help | Action::ShowDetails)
+                    ) =>
+                {
+                    self.overlay = None
+                }
+                _ => {}
+            },
+        }
+    }
+
+    pub fn dispatch(&mut self, action: Action) {
+        match action {
+            Action::Quit => self.request_quit(),
+            Action::Submit => self.submit(false),
+            Action::SubmitBackground => self.submit(true),
+            Action::SelectNext => self.move_selection(1),
+            Action::SelectPrev => self.move_selection(-1),
+            Action::FocusNext => self.set_focus(match self.focus {
+                Focus::Input => Focus::Table,
+                Focus::Table => Focus::Log,
+                Focus::Log => Focus::Input,
+            }),
+            Action::FocusPrev => self.set_focus(match self.focus {
+                Focus::Input => Focus::Log,
+                Focus::Table => Focus::Input,
+                Focus::Log => Focus::Table,
+            }),
+            Action::FocusInput => self.set_focus(Focus::Input),
+            Action::ScrollUp => self.scroll_by(-1),
+            Action::ScrollDown => self.scroll_by(1),
+            Action::PageUp => self.scroll_by(-(self.page() as isize)),
+            Action::PageDown => self.scroll_by(self.page() as isize),
+            Action::ScrollTop => self.log_scroll = Some(0),
+            Action::ScrollBottom => self.log_scroll = None,
+            Action::ShowDetails => match &self.selected {
+                Some(id) => self.overlay = Some(Overlay::Details(id.clone())),
+                None => self.warn("no workflow selected"),
+            },
+            Action::Cancel => match self.selected.clone() {
+                Some(id) => self.cancel(&id),
+                None => self.warn("no workflow selected"),
+            },
+            Action::Help => self.overlay = Some(Overlay::Help),
+            Action::Close => {
+                if self.focus != Focus::Input {
+                    self.set_focus(Focus::Input);
+                }
+            }
+        }
+    }
+
+    /// Applies a background event.
+    pub fn apply(&mut self, event: Event) {
+        match &event {
+            Event::Log { id, text } => {
+                self.logs.entry(id.clone()).or_default().push(text);
+            }
+            Event::Health { provider, health } => {
+                self.health.insert(provider.clone(), health.clone());
+            }
+            _ => {
+                self.store.apply(&event);
+            }
+        }
+    }
+
+    fn submit(&mut self, background_key: bool) {
+        let text = self.input_text();
+        match command::parse(&text) {
+            Ok(cmd) => {
+                if self.run_command(cmd, background_key) {
+                    self.input = TextArea::default();
+                    self.style_input();
+                }
+            }
+            Err(Hint(hint)) => self.warn(hint),
+        }
+    }
+
+    /// Runs a command; false when it failed and the typed text should stay.
+    pub fn run_command(&mut self, cmd: Command, background_key: bool) -> bool {
+        match cmd {
+            Command::Generate {
+                description,
+                background,
+            } => {
+                self.start(description, background || background_key);
+                true
+            }
+            Command::ListWorkflows => {
+                self.set_focus(Focus::Table);
+                if self.selected.is_none() {
+                    self.selected = self.store.at(0).map(|w| w.id.clone());
+                }
+                true
+            }
+            Command::ShowWorkflow(query) => match self.resolve(&query) {
+                Some(id) => {
+                    self.select(Some(id.clone()));
+                    self.overlay = Some(Overlay::Details(id));
+                    true
+                }
+                None => false,
+            },
+            Command::Cancel(query) => match self.resolve(&query) {
+                Some(id) => {
+                    self.cancel(&id);
+                    true
+                }
+                None => false,
+            },
+            Command::Help => {
+                self.overlay = Some(Overlay::Help);
+                true
+            }
+            Command::Quit => {
+                self.request_quit();
+                true
+            }
+        }
+    }
+
+    fn resolve(&mut self, query: &str) -> Option<WorkflowId> {
+        let found = command::resolve(query, self.store.as_slice()).cloned();
+        if found.is_none() {
+            self.warn(format!(
+                "no workflow matches {query:?}: use an id, wf_N, N or a name"
+            ));
+        }
+        found
+    }
+
+    /// Starts a workflow; a foreground one takes the selection and the log follows it.
+    pub fn start(&mut self, description: String, background: bool) -> WorkflowId {
+        let workflow = self.engine.start(description);
+        let id = workflow.id.clone();
+        self.store.insert(workflow);
+        self.logs.entry(id.clone()).or_default();
+        if !background || self.selected.is_none() {
+            self.select(Some(id.clone()));
+        }
+        self.info(format!("Started workflow {id}"));
+        id
+    }
+
+    fn cancel(&mut self, id: &WorkflowId) {
+        let label = self
+            .store
+            .get(id)
+            .map(|w| w.label().to_owned())
+            .unwrap_or_default();
+        if self.engine.cancel(id) {
+            self.info(format!("Cancelling [{label}] {id}"));
+        } else {
+            self.warn(format!("[{label}] {id} has already finished"));
+        }
+    }
+
+    fn request_quit(&mut self) {
+        if self.store.live().next().is_some() {
+            self.overlay = Some(Overlay::ConfirmQuit);
+        } else {
+            self.should_quit = true;
+        }
+    }
+
+    fn quit_now(&mut self) {
+        let live: Vec<WorkflowId> = self.store.live().map(|w| w.id.clone()).collect();
+        for id in &live {
+            self.engine.cancel(id);
+        }
+        self.overlay = None;
+        self.should_quit = true;
+    }
+
+    fn select(&mut self, id: Option<WorkflowId>) {
+        if id != self.selected {
+            self.selected = id;
+            self.log_scroll = None;
+        }
+    }
+
+    fn move_selection(&mut self, delta: isize) {
+        if self.store.is_empty() {
+            return;
+        }
+        let last = self.store.len() - 1;
+        let next = match self
+            .selected
+            .as_ref()
+            .and_then(|id| self.store.position(id))
+        {
+            Some(i) => i.saturating_add_signed(delta).min(last),
+            None if delta < 0 => last,
+            None => 0,
+        };
+        self.select(self.store.at(next).map(|w| w.id.clone()));
+    }
+
+    /// Lines the log pane shows at once.
+    pub fn log_height(&self) -> usize {
+        ui::log_body_height(self.size).max(1)
+    }
+
+    fn page(&self) -> usize {
+        self.log_height().saturating_sub(1).max(1)
+    }
+
+    /// The first line the log pane shows.
+    pub fn log_top(&self) -> usize {
+        let len = self.selected_log().map_or(0, LogBuffer::len);
+        let tail = len.saturating_sub(self.log_height());
+        self.log_scroll.map_or(tail, |top| top.min(tail))
+    }
+
+    fn scroll_by(&mut self, delta: isize) {
+        let len = self.selected_log().map_or(0, LogBuffer::len);
+        let tail = len.saturating_sub(self.log_height());
+        if self.log_scroll.is_none() && delta > 0 {
+            return;
+        }
+        // Scrolling stops following the tail; only ScrollBottom (End) follows it again.
+        let top = self.log_top().saturating_add_signed(delta);
+        self.log_scroll = Some(top.min(tail));
+    }
+}

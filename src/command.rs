@@ -1,0 +1,240 @@
+//! What the input box understands: a plain description, or a slash command.
+
+use crate::workflow::{Workflow, WorkflowId};
+
+/// One parsed line of input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Start a workflow; `background` keeps the selection where it is.
+    Generate {
+        description: String,
+        background: bool,
+    },
+    /// `/workflows`, `/wf`: focus the table.
+    ListWorkflows,
+    /// `/workflow <id>`, `/wf <id>`: select it and show its details.
+    ShowWorkflow(String),
+    /// `/cancel <id>`.
+    Cancel(String),
+    /// `/help`.
+    Help,
+    /// `/quit`.
+    Quit,
+}
+
+/// A line the parser could not use, with a one-line hint for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint(pub String);
+
+/// The commands, for `/help` and hints.
+pub const USAGE: &[(&str, &str)] = &[
+    (
+        "/generate [--background|-b] <description>",
+        "start a workflow",
+    ),
+    ("/workflows, /wf", "focus the workflow table"),
+    (
+        "/workflow <id>, /wf <id>",
+        "select a workflow and show its details",
+    ),
+    ("/cancel <id>", "cancel a workflow"),
+    ("/help", "show keys and commands"),
+    ("/quit", "quit flotilla"),
+];
+
+/// Parses one submitted line. Text without a leading `/` is a description.
+pub fn parse(line: &str) -> Result<Command, Hint> {
+    let line = line.trim();
+    if line.is_empty() {
+        return Err(Hint("type a task description, or /help".into()));
+    }
+    let Some(rest) = line.strip_prefix('/') else {
+        return Ok(Command::Generate {
+            description: line.to_owned(),
+            background: false,
+        });
+    };
+    let (verb, args) = match rest.split_once(char::is_whitespace) {
+        Some((v, a)) => (v, a.trim()),
+        None => (rest, ""),
+    };
+    match verb {
+        "generate" | "gen" => parse_generate(args),
+        "workflows" => no_args(verb, args, Command::ListWorkflows),
+        "wf" if args.is_empty() => Ok(Command::ListWorkflows),
+        "wf" | "workflow" => one_arg(verb, args).map(Command::ShowWorkflow),
+        "cancel" => one_arg(verb, args).map(Command::Cancel),
+        "help" | "?" => Ok(Command::Help),
+        "quit" | "q" | "exit" => Ok(Command::Quit),
+        _ => Err(Hint(format!(
+            "unknown command /{verb}: try /generate, /workflows, /wf <id>, /cancel <id>, /help or /quit"
+        ))),
+    }
+}
+
+fn parse_generate(args: &str) -> Result<Command, Hint> {
+    let mut background = false;
+    let mut rest = args;
+    loop {
+        let (word, tail) = match rest.split_once(char::is_whitespace) {
+            Some((w, t)) => (w, t.trim_start()),
+            None => (rest, ""),
+        };
+        match word {
+            "--background" | "-b" => {
+                background = true;
+                rest = tail;
+            }
+            "--" => {
+                rest = tail;
+                break;
+            }
+            w if w.starts_with('-') && w.len() > 1 => {
+                return Err(Hint(format!(
+                    "unknown option {w}: usage /generate [--background|-b] <description>"
+                )));
+            }
+            _ => break,
+        }
+    }
+    if rest.is_empty() {
+        return Err(Hint(
+            "missing description: usage /generate [--background|-b] <description>".into(),
+        ));
+    }
+    Ok(Command::Generate {
+        description: rest.to_owned(),
+        background,
+    })
+}
+
+fn no_args(verb: &str, args: &str, cmd: Command) -> Result<Command, Hint> {
+    if args.is_empty() {
+        Ok(cmd)
+    } else {
+        Err(Hint(format!("/{verb} takes no arguments")))
+    }
+}
+
+fn one_arg(verb: &str, args: &str) -> Result<String, Hint> {
+    match args.split_whitespace().collect::<Vec<_>>().as_slice() {
+        [one] => Ok((*one).to_owned()),
+        [] => Err(Hint(format!(
+            "missing workflow id: usage /{verb} <id> (an id, wf_N, N or a name)"
+        ))),
+        _ => Err(Hint(format!(
+            "/{verb} takes one workflow id, an id, wf_N, N or a name"
+        ))),
+    }
+}
+
+/// Finds the workflow `query` names: a full id, `wf_N`, `N`, or a name.
+pub fn resolve<'a>(
+    query: &str,
+    workflows: impl IntoIterator<Item = &'a Workflow> + Clone,
+) -> Option<&'a WorkflowId> {
+    let seq = query
+        .strip_prefix("wf_")
+        .unwrap_or(query)
+        .parse::<u64>()
+        .ok();
+    workflows
+        .clone()
+        .into_iter()
+        .find(|w| w.id.as_str() == query)
+        .or_else(|| seq.and_then(|n| workflows.clone().into_iter().find(|w| w.id.seq() == n)))
+        .or_else(|| {
+            workflows
+                .into_iter()
+                .find(|w| w.name.as_deref() == Some(query))
+        })
+        .map(|w| &w.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn generate(description: &str, background: bool) -> Result<Command, Hint> {
+        Ok(Command::Generate {
+            description: description.into(),
+            background,
+        })
+    }
+
+    #[test]
+    fn plain_text_is_a_foreground_generate() {
+        assert_eq!(
+            parse("  write a parser "),
+            generate("write a parser", false)
+        );
+    }
+
+    #[test]
+    fn generate_flags() {
+        assert_eq!(parse("/generate write x"), generate("write x", false));
+        assert_eq!(
+            parse("/generate --background write x"),
+            generate("write x", true)
+        );
+        assert_eq!(
+            parse("/generate -b  write   x"),
+            generate("write   x", true)
+        );
+        assert_eq!(
+            parse("/generate -- -b is text"),
+            generate("-b is text", false)
+        );
+        assert!(parse("/generate --bg x").is_err());
+        assert!(parse("/generate").is_err());
+        assert!(parse("/generate -b").is_err());
+    }
+
+    #[test]
+    fn workflow_commands() {
+        assert_eq!(parse("/workflows"), Ok(Command::ListWorkflows));
+        assert_eq!(parse("/wf"), Ok(Command::ListWorkflows));
+        assert_eq!(
+            parse("/wf wf_1_17"),
+            Ok(Command::ShowWorkflow("wf_1_17".into()))
+        );
+        assert_eq!(parse("/workflow 3"), Ok(Command::ShowWorkflow("3".into())));
+        assert_eq!(
+            parse("/cancel csv-sum"),
+            Ok(Command::Cancel("csv-sum".into()))
+        );
+        assert_eq!(parse("/help"), Ok(Command::Help));
+        assert_eq!(parse("/quit"), Ok(Command::Quit));
+    }
+
+    #[test]
+    fn bad_commands_get_hints() {
+        let Err(Hint(h)) = parse("/frobnicate now") else {
+            panic!("expected a hint")
+        };
+        assert!(h.contains("unknown command /frobnicate"), "{h}");
+        let Err(Hint(h)) = parse("/cancel") else {
+            panic!("expected a hint")
+        };
+        assert!(h.contains("missing workflow id"), "{h}");
+        assert!(parse("/workflow").is_err());
+        assert!(parse("/workflows extra").is_err());
+        assert!(parse("").is_err());
+    }
+
+    #[test]
+    fn resolve_by_id_seq_and_name() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let mut a = Workflow::new(WorkflowId::new(1, t), "a".into(), t);
+        a.name = Some("csv-sum".into());
+        let b = Workflow::new(WorkflowId::new(12, t), "b".into(), t);
+        let all = vec![a, b];
+        assert_eq!(resolve("wf_1_1700000000", &all).map(|i| i.seq()), Some(1));
+        assert_eq!(resolve("wf_12", &all).map(|i| i.seq()), Some(12));
+        assert_eq!(resolve("12", &all).map(|i| i.seq()), Some(12));
+        assert_eq!(resolve("csv-sum", &all).map(|i| i.seq()), Some(1));
+        assert_eq!(resolve("nope", &all), None);
+        assert_eq!(resolve("7", &all), None);
+    }
+}

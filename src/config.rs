@@ -1,0 +1,524 @@
+//! `config.toml`: model servers (providers), the model tiers, and run limits. Without a config
+//! file, the environment (`OPENAI_BASE_URL`, `OPENAI_API_KEY`, `OLLAMA_HOST`) or a local Ollama.
+
+use crate::provider::{ProviderKind, ProviderSettings};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+/// The three model tiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tier {
+    /// Names workflows (a ~1B model).
+    Veryfast,
+    /// Writes code and tests.
+    Fast,
+    /// Plans and reviews.
+    Overseer,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 3] = [Tier::Veryfast, Tier::Fast, Tier::Overseer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Veryfast => "veryfast",
+            Self::Fast => "fast",
+            Self::Overseer => "overseer",
+        }
+    }
+
+    /// The model used for this tier when nothing names one.
+    pub fn default_model(self, kind: ProviderKind) -> &'static str {
+        match (kind, self) {
+            (ProviderKind::Ollama, Tier::Veryfast) => "llama3.2:1b",
+            (ProviderKind::Ollama, _) => "qwen2.5-coder:7b",
+            (ProviderKind::Openai, _) => "gpt-4o-mini",
+        }
+    }
+}
+
+/// Which provider and model serve a tier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TierConfig {
+    pub provider: String,
+    pub model: String,
+    pub temperature: Option<f32>,
+}
+
+/// Where the configuration came from, for the dashboard and `doctor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    File(PathBuf),
+    Environment(&'static str),
+    Default,
+}
+
+impl fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::File(p) => write!(f, "{}", p.display()),
+            Self::Environment(var) => write!(f, "the {var} environment variable"),
+            Self::Default => f.write_str("the defaults (a local Ollama)"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Run slots: workflows generating at once.
+    pub max_parallel: usize,
+    /// Longest wait for the veryfast tier to name a workflow.
+    pub naming_timeout: Duration,
+    pub providers: BTreeMap<String, ProviderSettings>,
+    pub tiers: BTreeMap<&'static str, TierConfig>,
+    pub source: ConfigSource,
+}
+
+/// A configuration problem, naming the file, the line and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}, line {line}: {}", self.path.display(), self.message),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The 1-based line of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    max_parallel: Option<Spanned<usize>>,
+    naming_timeout: Option<Spanned<f64>>,
+    #[serde(default)]
+    providers: BTreeMap<String, Spanned<RawProvider>>,
+    #[serde(default)]
+    tiers: RawTiers,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProvider {
+    kind: ProviderKind,
+    base_url: Spanned<String>,
+    api_key_env: Option<String>,
+    max_concurrent: Option<Spanned<usize>>,
+    connect_timeout: Option<f64>,
+    stall_timeout: Option<f64>,
+    max_retries: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTiers {
+    veryfast: Option<RawTier>,
+    fast: Option<RawTier>,
+    overseer: Option<RawTier>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTier {
+    provider: Spanned<String>,
+    model: Option<String>,
+    temperature: Option<f32>,
+}
+
+pub const DEFAULT_MAX_PARALLEL: usize = 4;
+pub const DEFAULT_NAMING_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Config {
+    /// Reads `path` if it exists, else builds the configuration from the environment.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(path, &text, &|v: &str| std::env::var(v)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(Self::from_env(&|v: &str| std::env::var(v)))
+            }
+            Err(e) => Err(ConfigError {
+                path: path.to_owned(),
+                line: None,
+                message: format!("cannot read: {e}"),
+            }),
+        }
+    }
+
+    /// Parses a config file's text; `env` looks up `api_key_env` variables.
+    pub fn parse(
+        path: &Path,
+        text: &str,
+        env: &dyn Fn(&str) -> Result<String, std::env::VarError>,
+    ) -> Result<Self, ConfigError> {
+        let err = |span: Option<std::ops::Range<usize>>, message: String| ConfigError {
+            path: path.to_owned(),
+            line: span.map(|s| line_of(text, s.start)),
+            message,
+        };
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| err(e.span(), e.message().trim().to_owned()))?;
+
+        let max_parallel = match raw.max_parallel {
+            Some(n) if *n.get_ref() == 0 => {
+                return Err(err(
+                    Some(n.span()),
+                    "max_parallel must be at least 1".into(),
+                ));
+            }
+            Some(n) => n.into_inner(),
+            None => DEFAULT_MAX_PARALLEL,
+        };
+        let naming_timeout = match raw.naming_timeout {
+            Some(t) if !(t.get_ref().is_finite() && *t.get_ref() > 0.0) => {
+                return Err(err(
+                    Some(t.span()),
+                    "naming_timeout must be a positive number of seconds".into(),
+                ));
+            }
+            Some(t) => Duration::from_secs_f64(t.into_inner()),
+            None => DEFAULT_NAMING_TIMEOUT,
+        };
+
+        let mut providers = BTreeMap::new();
+        for (name, spanned) in raw.providers {
+            let span = spanned.span();
+            let p = spanned.into_inner();
+            let url = p.base_url.get_ref().trim().to_owned();
+            if !(url.starts_with("http://") || url.starts_with("https://"))
+                || reqwest::Url::parse(&url).is_err()
+            {
+                return Err(err(
+                    Some(p.base_url.span()),
+                    format!(
+                        "base_url {url:?} of provider {name:?} is not an http:// or https:// URL"
+                    ),
+                ));
+            }
+            let mut settings = ProviderSettings::new(p.kind, url);
+            if let Some(var) = &p.api_key_env {
+                settings.api_key = env(var).ok().filter(|k| !k.is_empty());
+            }
+            if let Some(n) = p.max_concurrent {
+                if *n.get_ref() == 0 {
+                    return Err(err(
+                        Some(n.span()),
+                        "max_concurrent must be at least 1".into(),
+                    ));
+                }
+                settings.max_concurrent = n.into_inner();
+            }
+            for (value, slot, field) in [
+                (
+                    p.connect_timeout,
+                    &mut settings.connect_timeout,
+                    "connect_timeout",
+                ),
+                (
+                    p.stall_timeout,
+                    &mut settings.stall_timeout,
+                    "stall_timeout",
+                ),
+            ] {
+                if let Some(secs) = value {
+                    if !(secs.is_finite() && secs > 0.0) {
+                        return Err(err(
+                            Some(span.clone()),
+                            format!("{field} must be a positive number of seconds"),
+                        ));
+                    }
+                    *slot = Duration::from_secs_f64(secs);
+                }
+            }
+            if let Some(n) = p.max_retries {
+                settings.max_retries = n;
+            }
+            providers.insert(name, settings);
+        }
+
+        if providers.is_empty() {
+            if raw.tiers.veryfast.is_some()
+                || raw.tiers.fast.is_some()
+                || raw.tiers.overseer.is_some()
+            {
+                return Err(err(
+                    None,
+                    "[tiers] name providers, but no [providers.NAME] table is defined".into(),
+                ));
+            }
+            let mut config = Self::from_env(env);
+            config.max_parallel = max_parallel;
+            config.naming_timeout = naming_timeout;
+            config.source = ConfigSource::File(path.to_owned());
+            return Ok(config);
+        }
+
+        let declared = [
+            (Tier::Veryfast, raw.tiers.veryfast),
+            (Tier::Fast, raw.tiers.fast),
+            (Tier::Overseer, raw.tiers.overseer),
+        ];
+        let mut tiers = BTreeMap::new();
+        for (tier, raw_tier) in &declared {
+            let Some(t) = raw_tier else { continue };
+            let provider = t.provider.get_ref();
+            let Some(settings) = providers.get(provider) else {
+                let known: Vec<&str> = providers.keys().map(String::as_str).collect();
+                return Err(err(
+                    Some(t.provider.span()),
+                    format!(
+                        "tier {} names provider {provider:?}, but only {} defined",
+                        tier.as_str(),
+                        known.join(", ")
+                    ),
+                ));
+            };
+            tiers.insert(
+                tier.as_str(),
+                TierConfig {
+                    provider: provider.clone(),
+                    model: t
+                        .model
+                        .clone()
+                        .unwrap_or_else(|| tier.default_model(settings.kind).to_owned()),
+                    temperature: t.temperature,
+                },
+            );
+        }
+        // A tier left out borrows another's, else the first provider's default model.
+        let first = tiers.values().next().cloned();
+        for tier in Tier::ALL {
+            if !tiers.contains_key(tier.as_str()) {
+                let config = match &first {
+                    Some(other) => other.clone(),
+                    None => {
+                        let (name, settings) = providers
+                            .iter()
+                            .next()
+                            .ok_or_else(|| err(None, "no providers".into()))?;
+                        TierConfig {
+                            provider: name.clone(),
+                            model: tier.default_model(settings.kind).to_owned(),
+                            temperature: None,
+                        }
+                    }
+                };
+                tiers.insert(tier.as_str(), config);
+            }
+        }
+        Ok(Self {
+            max_parallel,
+            naming_timeout,
+            providers,
+            tiers,
+            source: ConfigSource::File(path.to_owned()),
+        })
+    }
+
+    /// No config file: `OPENAI_BASE_URL`/`OPENAI_API_KEY`, else `OLLAMA_HOST`, else local Ollama.
+    pub fn from_env(env: &dyn Fn(&str) -> Result<String, std::env::VarError>) -> Self {
+        let var = |name: &str| env(name).ok().filter(|v| !v.trim().is_empty());
+        let (name, settings, source) = if let Some(base) = var("OPENAI_BASE_URL") {
+            let mut s =
+                ProviderSettings::new(ProviderKind::Openai, base.trim().trim_end_matches('/'));
+            s.api_key = var("OPENAI_API_KEY");
+            ("openai", s, ConfigSource::Environment("OPENAI_BASE_URL"))
+        } else if let Some(key) = var("OPENAI_API_KEY") {
+            let mut s = ProviderSettings::new(ProviderKind::Openai, "https://api.openai.com/v1");
+            s.api_key = Some(key);
+            ("openai", s, ConfigSource::Environment("OPENAI_API_KEY"))
+        } else if let Some(host) = var("OLLAMA_HOST") {
+            let s = ProviderSettings::new(ProviderKind::Ollama, ollama_url(&host));
+            ("ollama", s, ConfigSource::Environment("OLLAMA_HOST"))
+        } else {
+            let s = ProviderSettings::new(ProviderKind::Ollama, "http://127.0.0.1:11434");
+            ("ollama", s, ConfigSource::Default)
+        };
+        let tiers = Tier::ALL
+            .into_iter()
+            .map(|t| {
+                (
+                    t.as_str(),
+                    TierConfig {
+                        provider: name.to_owned(),
+                        model: t.default_model(settings.kind).to_owned(),
+                        temperature: None,
+                    },
+                )
+            })
+            .collect();
+        Self {
+            max_parallel: DEFAULT_MAX_PARALLEL,
+            naming_timeout: DEFAULT_NAMING_TIMEOUT,
+            providers: BTreeMap::from([(name.to_owned(), settings)]),
+            tiers,
+            source,
+        }
+    }
+
+    pub fn tier(&self, tier: Tier) -> &TierConfig {
+        // Every tier is filled in by `parse` and `from_env`.
+        &self.tiers[tier.as_str()]
+    }
+}
+
+/// `OLLAMA_HOST` as Ollama reads it: `host:port`, maybe without a scheme, `0.0.0.0` meaning here.
+fn ollama_url(host: &str) -> String {
+    let host = host.trim().trim_end_matches('/');
+    let with_scheme = if host.starts_with("http://") || host.starts_with("https://") {
+        host.to_owned()
+    } else {
+        format!("http://{host}")
+    };
+    let url = with_scheme.replace("://0.0.0.0", "://127.0.0.1");
+    let has_port = url
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()));
+    if has_port {
+        url
+    } else {
+        format!("{url}:11434")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::env::VarError;
+
+    fn no_env(_: &str) -> Result<String, VarError> {
+        Err(VarError::NotPresent)
+    }
+
+    const EXAMPLE: &str = r#"
+max_parallel = 4
+
+[providers.local]
+kind = "openai"                      # or "ollama"
+base_url = "http://127.0.0.1:8080/v1"
+api_key_env = "OPENAI_API_KEY"       # optional: the variable that holds a key
+max_concurrent = 2                   # optional
+
+[tiers.veryfast]                     # names workflows
+provider = "local"
+model = "smollm2"
+[tiers.fast]                         # writes code (and, next, tests)
+provider = "local"
+model = "smollm2"
+[tiers.overseer]                     # plans and reviews (next issue)
+provider = "local"
+model = "smollm2"
+"#;
+
+    #[test]
+    fn the_documented_example_parses() {
+        let env = |v: &str| {
+            if v == "OPENAI_API_KEY" {
+                Ok("sk-test".to_owned())
+            } else {
+                Err(VarError::NotPresent)
+            }
+        };
+        let c = Config::parse(Path::new("config.toml"), EXAMPLE, &env).map_err(|e| e.to_string());
+        let c = c.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.max_parallel, 4);
+        let local = &c.providers["local"];
+        assert_eq!(local.kind, ProviderKind::Openai);
+        assert_eq!(local.base_url, "http://127.0.0.1:8080/v1");
+        assert_eq!(local.api_key.as_deref(), Some("sk-test"));
+        assert_eq!(local.max_concurrent, 2);
+        for tier in Tier::ALL {
+            assert_eq!(
+                c.tier(tier),
+                &TierConfig {
+                    provider: "local".into(),
+                    model: "smollm2".into(),
+                    temperature: None
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_field_names_file_and_line() {
+        let text = "max_parallel = 2\n[providers.x]\nkind = \"openai\"\nbase_ur = \"http://h\"\n";
+        let e = Config::parse(Path::new("/h/config.toml"), text, &no_env).err();
+        let e = e.map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.starts_with("/h/config.toml, line "), "{e}");
+        assert!(e.contains("base_ur"), "{e}");
+    }
+
+    #[test]
+    fn bad_kind_and_bad_url_and_unknown_provider_are_reported_with_lines() {
+        let bad_kind = "[providers.x]\nkind = \"grpc\"\nbase_url = \"http://h\"\n";
+        let e = Config::parse(Path::new("c.toml"), bad_kind, &no_env).err();
+        assert_eq!(e.as_ref().and_then(|e| e.line), Some(2), "{e:?}");
+        assert!(e.is_some_and(|e| e.message.contains("openai")));
+
+        let bad_url = "[providers.x]\nkind = \"openai\"\nbase_url = \"localhost:8080\"\n";
+        let e = Config::parse(Path::new("c.toml"), bad_url, &no_env).err();
+        assert_eq!(e.as_ref().and_then(|e| e.line), Some(3), "{e:?}");
+
+        let unknown = "[providers.x]\nkind = \"openai\"\nbase_url = \"http://h/v1\"\n[tiers.fast]\nprovider = \"y\"\n";
+        let e = Config::parse(Path::new("c.toml"), unknown, &no_env).err();
+        assert_eq!(e.as_ref().and_then(|e| e.line), Some(5), "{e:?}");
+        assert!(e.is_some_and(|e| e.message.contains("\"y\"")));
+
+        let zero = "max_parallel = 0\n";
+        let e = Config::parse(Path::new("c.toml"), zero, &no_env).err();
+        assert_eq!(e.as_ref().and_then(|e| e.line), Some(1), "{e:?}");
+    }
+
+    #[test]
+    fn missing_tiers_borrow_a_declared_one() {
+        let text = "[providers.x]\nkind = \"ollama\"\nbase_url = \"http://h:1\"\n[tiers.fast]\nprovider = \"x\"\nmodel = \"m\"\n";
+        let c = Config::parse(Path::new("c.toml"), text, &no_env).map_err(|e| e.to_string());
+        let c = c.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.tier(Tier::Veryfast).model, "m");
+        assert_eq!(c.tier(Tier::Overseer).provider, "x");
+    }
+
+    #[test]
+    fn environment_defaults() {
+        let c = Config::from_env(&no_env);
+        assert_eq!(c.source, ConfigSource::Default);
+        assert_eq!(c.providers["ollama"].base_url, "http://127.0.0.1:11434");
+        assert_eq!(c.tier(Tier::Veryfast).model, "llama3.2:1b");
+
+        let openai = |v: &str| match v {
+            "OPENAI_BASE_URL" => Ok("http://127.0.0.1:9/v1/".to_owned()),
+            "OPENAI_API_KEY" => Ok("k".to_owned()),
+            _ => Err(VarError::NotPresent),
+        };
+        let c = Config::from_env(&openai);
+        assert_eq!(c.providers["openai"].base_url, "http://127.0.0.1:9/v1");
+        assert_eq!(c.providers["openai"].api_key.as_deref(), Some("k"));
+
+        let ollama = |v: &str| {
+            if v == "OLLAMA_HOST" {
+                Ok("0.0.0.0".to_owned())
+            } else {
+                Err(VarError::NotPresent)
+            }
+        };
+        assert_eq!(
+            Config::from_env(&ollama).providers["ollama"].base_url,
+            "http://127.0.0.1:11434"
+        );
+    }
+}

@@ -1,0 +1,273 @@
+//! Starts, names, schedules and cancels workflows. Each workflow is one tokio task that reports
+//! through typed events; the engine never touches the dashboard's state.
+
+use crate::config::{Config, Tier, TierConfig};
+use crate::event::{Event, EventSender, Health, Outcome};
+use crate::home::Home;
+use crate::naming::{self, NameRegistry, NameSource};
+use crate::pipeline::{self, StageContext};
+use crate::provider::{ChatRequest, Provider, ProviderError};
+use crate::workflow::{Workflow, WorkflowId, WorkflowResult, WorkflowStatus};
+use crate::worklog::WorkLog;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+/// How often each model server is checked for the header's reachability dot.
+pub const HEALTH_INTERVAL: Duration = Duration::from_secs(30);
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A cheap handle to the engine.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+pub struct Inner {
+    pub config: Config,
+    pub home: Home,
+    pub providers: BTreeMap<String, Provider>,
+    pub events: EventSender,
+    slots: Semaphore,
+    names: Mutex<NameRegistry>,
+    next_seq: AtomicU64,
+    cancels: Mutex<HashMap<WorkflowId, CancellationToken>>,
+}
+
+impl Inner {
+    /// The provider and model serving a tier (both exist: the config was checked).
+    pub fn tier(&self, tier: Tier) -> (&Provider, &TierConfig) {
+        let config = self.config.tier(tier);
+        let provider = self
+            .providers
+            .get(&config.provider)
+            .or_else(|| self.providers.values().next())
+            .expect("a config always has a provider");
+        (provider, config)
+    }
+}
+
+impl Engine {
+    pub fn new(config: Config, home: Home, events: EventSender) -> Result<Self, ProviderError> {
+        let providers = config
+            .providers
+            .iter()
+            .map(|(name, settings)| {
+                Ok((name.clone(), Provider::new(name.clone(), settings.clone())?))
+            })
+            .collect::<Result<BTreeMap<_, _>, ProviderError>>()?;
+        let slots = Semaphore::new(config.max_parallel);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                home,
+                providers,
+                events,
+                slots,
+                names: Mutex::new(NameRegistry::default()),
+                next_seq: AtomicU64::new(1),
+                cancels: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn home(&self) -> &Home {
+        &self.inner.home
+    }
+
+    pub fn providers(&self) -> impl Iterator<Item = &Provider> {
+        self.inner.providers.values()
+    }
+
+    /// Creates a queued workflow and starts its task; returns at once.
+    pub fn start(&self, description: String) -> Workflow {
+        let seq = self.inner.next_seq.fetch_add(1, Ordering::Relaxed);
+        let now = SystemTime::now();
+        let id = WorkflowId::new(seq, now);
+        let workflow = Workflow::new(id.clone(), description.clone(), now);
+        let token = CancellationToken::new();
+        lock(&self.inner.cancels).insert(id.clone(), token.clone());
+        let inner = Arc::clone(&self.inner);
+        tokio::spawn(async move {
+            let dir = inner.home.workflow_dir(&id);
+            let log = WorkLog::open(id.clone(), &dir, inner.events.clone());
+            log.line(&format!("Task: {description}"));
+            let outcome = tokio::select! {
+                _ = token.cancelled() => Err("cancelled".to_owned()),
+                result = run(&inner, &id, &description, &log) => result,
+            };
+            lock(&inner.cancels).remove(&id);
+            let outcome = match outcome {
+                Ok(result) => Outcome::Completed(result),
+                Err(reason) => {
+                    log.end_stream();
+                    log.line(&format!("failed: {reason}"));
+                    Outcome::Failed(reason)
+                }
+            };
+            let _ = inner.events.send(Event::Finished {
+                id,
+                outcome,
+                at: SystemTime::now(),
+            });
+        });
+        workflow
+    }
+
+    /// Cancels a live workflow; false if it already ended.
+    pub fn cancel(&self, id: &WorkflowId) -> bool {
+        match lock(&self.inner.cancels).get(id) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Asks the veryfast tier for a name, falling back to keywords; the name is not reserved.
+    pub async fn suggest_name(&self, description: &str) -> (String, NameSource) {
+        suggest_name(&self.inner, description).await
+    }
+
+    /// Checks every model server now and then every [`HEALTH_INTERVAL`], until `stop`.
+    pub fn watch_health(&self, stop: CancellationToken) {
+        for provider in self.inner.providers.values() {
+            let provider = provider.clone();
+            let events = self.inner.events.clone();
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let mut interval = tokio::time::interval(HEALTH_INTERVAL);
+                interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        _ = stop.cancelled() => break,
+                        _ = interval.tick() => {}
+                    }
+                    let health = match provider.models(HEALTH_TIMEOUT).await {
+                        Ok(models) => Health::Reachable(models),
+                        Err(e) => Health::Unreachable(e.to_string()),
+                    };
+                    if events
+                        .send(Event::Health {
+                            provider: provider.name.clone(),
+                            health,
+                        })
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn send(inner: &Inner, event: Event) {
+    let _ = inner.events.send(event);
+}
+
+async fn run(
+    inner: &Arc<Inner>,
+    id: &WorkflowId,
+    description: &str,
+    log: &WorkLog,
+) -> Result<WorkflowResult, String> {
+    if description.trim().is_empty() {
+        return Err("the description is empty".into());
+    }
+    send(
+        inner,
+        Event::Status {
+            id: id.clone(),
+            status: WorkflowStatus::Naming,
+            progress: "Generating workflow name...".into(),
+        },
+    );
+    let (candidate, source) = suggest_name(inner, description).await;
+    let name = lock(&inner.names).reserve(&candidate);
+    log.line(&format!("name: {name} ({source})"));
+    send(
+        inner,
+        Event::Named {
+            id: id.clone(),
+            name: name.clone(),
+            source,
+        },
+    );
+
+    let permit = match inner.slots.try_acquire() {
+        Ok(permit) => permit,
+        Err(_) => {
+            send(
+                inner,
+                Event::Status {
+                    id: id.clone(),
+                    status: WorkflowStatus::Queued,
+                    progress: "Waiting for a run slot...".into(),
+                },
+            );
+            log.line("waiting for a run slot");
+            inner
+                .slots
+                .acquire()
+                .await
+                .map_err(|_| "flotilla is shutting down".to_owned())?
+        }
+    };
+    send(
+        inner,
+        Event::Status {
+            id: id.clone(),
+            status: WorkflowStatus::Running,
+            progress: "Starting workflow...".into(),
+        },
+    );
+    log.line(&format!("→ [{name}] Starting workflow..."));
+    let mut cx = StageContext {
+        inner,
+        id,
+        description,
+        dir: inner.home.workflow_dir(id),
+        log,
+        files: Vec::new(),
+    };
+    let result = pipeline::run(&mut cx).await;
+    drop(permit);
+    result
+}
+
+async fn suggest_name(inner: &Inner, description: &str) -> (String, NameSource) {
+    let (provider, tier) = inner.tier(Tier::Veryfast);
+    let request = ChatRequest {
+        model: tier.model.clone(),
+        messages: naming::prompt(description),
+        max_tokens: Some(naming::MAX_TOKENS),
+        temperature: Some(tier.temperature.unwrap_or(0.0)),
+    };
+    let timeout = inner.config.naming_timeout;
+    let why = match tokio::time::timeout(timeout, provider.chat(&request, &mut |_| {})).await {
+        Err(_) => format!(
+            "the veryfast model did not answer within {}s",
+            timeout.as_secs_f64()
+        ),
+        Ok(Err(e)) => format!("the veryfast model failed: {e}"),
+        Ok(Ok(reply)) => match naming::clean_reply(&reply.text) {
+            Ok(name) => return (name, NameSource::Model),
+            Err(why) => why,
+        },
+    };
+    tracing::info!(%why, "naming fell back to keywords");
+    (naming::fallback(description), NameSource::Fallback(why))
+}

@@ -1,0 +1,59 @@
+//! What background tasks tell the dashboard: small typed events over one channel. Tasks never
+//! touch UI state; the render loop applies these between frames.
+
+use crate::naming::NameSource;
+use crate::workflow::{WorkflowId, WorkflowResult, WorkflowStatus};
+use std::time::SystemTime;
+use tokio::sync::mpsc;
+
+pub type EventSender = mpsc::UnboundedSender<Event>;
+pub type EventReceiver = mpsc::UnboundedReceiver<Event>;
+
+pub fn channel() -> (EventSender, EventReceiver) {
+    mpsc::unbounded_channel()
+}
+
+/// How a workflow ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Completed(WorkflowResult),
+    Failed(String),
+}
+
+/// Whether a model server answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    Unknown,
+    /// It answered, listing these models.
+    Reachable(Vec<String>),
+    /// It did not answer, for this reason.
+    Unreachable(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The workflow moved to a new status, with its progress message.
+    Status {
+        id: WorkflowId,
+        status: WorkflowStatus,
+        progress: String,
+    },
+    /// The workflow got its (unique, safe) name.
+    Named {
+        id: WorkflowId,
+        name: String,
+        source: NameSource,
+    },
+    /// A new progress message within the same status.
+    Progress { id: WorkflowId, progress: String },
+    /// Text for the workflow's log: sanitized, possibly a partial line.
+    Log { id: WorkflowId, text: String },
+    /// The workflow ended.
+    Finished {
+        id: WorkflowId,
+        outcome: Outcome,
+        at: SystemTime,
+    },
+    /// A model server's reachability changed or was checked.
+    Health { provider: String, health: Health },
+}

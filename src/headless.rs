@@ -1,0 +1,227 @@
+//! Commands without the dashboard: `run`, `name` and `doctor`, for scripts and tests.
+
+use crate::config::Tier;
+use crate::engine::Engine;
+use crate::event::{Event, EventReceiver, Outcome};
+use crate::provider::{ChatRequest, Message, ProviderKind};
+use crate::store::Store;
+use crate::workflow::{WorkflowStatus, format_elapsed};
+use std::io::Write;
+use std::time::Duration;
+
+/// Runs one workflow in the foreground, printing the seed's progress lines; 0 when it completed.
+pub async fn run(
+    engine: &Engine,
+    events: &mut EventReceiver,
+    description: String,
+    out: &mut dyn Write,
+) -> i32 {
+    let workflow = engine.start(description);
+    let id = workflow.id.clone();
+    let mut store = Store::default();
+    store.insert(workflow);
+    let _ = writeln!(out, "Started workflow {id}");
+    let mut interrupted = false;
+    loop {
+        let event = tokio::select! {
+            event = events.recv() => event,
+            _ = tokio::signal::ctrl_c(), if !interrupted => {
+                interrupted = true;
+                engine.cancel(&id);
+                continue;
+            }
+        };
+        let Some(event) = event else { return 1 };
+        let Some(wf) = store.apply(&event) else {
+            continue;
+        };
+        let label = wf.label().to_owned();
+        let line = match &event {
+            Event::Status {
+                status: WorkflowStatus::Naming,
+                progress,
+                ..
+            } => format!("→ [naming] {progress}"),
+            Event::Status { progress, .. } => format!("→ [{label}] {progress}"),
+            Event::Named { source, .. } => format!("→ [{label}] {source}"),
+            Event::Progress { progress, .. } => format!("[{label}] {progress}"),
+            Event::Finished {
+                outcome: Outcome::Completed(result),
+                at,
+                ..
+            } => {
+                let mut text = format!(
+                    "✓ [{label}] Completed in {}",
+                    format_elapsed(wf.elapsed(*at))
+                );
+                for file in &result.files {
+                    text.push_str(&format!("\n  {}", result.dir.join(file).display()));
+                }
+                text
+            }
+            Event::Finished {
+                outcome: Outcome::Failed(reason),
+                ..
+            } => format!("✗ [{label}] failed: {reason}"),
+            Event::Log { .. } | Event::Health { .. } => continue,
+        };
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+        if let Event::Finished { outcome, .. } = &event {
+            return if matches!(outcome, Outcome::Completed(_)) {
+                0
+            } else {
+                1
+            };
+        }
+    }
+}
+
+/// Prints the name the veryfast tier gives a description; how it was made goes to stderr.
+pub async fn name(
+    engine: &Engine,
+    description: &str,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let (name, source) = engine.suggest_name(description).await;
+    let _ = writeln!(out, "{name}");
+    let _ = writeln!(err, "({source})");
+    0
+}
+
+/// Checks each tier's server and model, saying what is wrong; 0 when every tier answers.
+pub async fn doctor(engine: &Engine, out: &mut dyn Write) -> i32 {
+    let config = engine.config();
+    let _ = writeln!(out, "configuration: {}", config.source);
+    let _ = writeln!(
+        out,
+        "workflows:     {}",
+        engine.home().workflows_dir.display()
+    );
+    let _ = writeln!(out, "logs:          {}", engine.home().logs_dir.display());
+    let mut ok = true;
+    let mut listed = std::collections::BTreeMap::new();
+    for provider in engine.providers() {
+        let result = provider.models(Duration::from_secs(5)).await;
+        match &result {
+            Ok(models) => {
+                let _ = writeln!(
+                    out,
+                    "✓ provider {}: {} answers ({} models)",
+                    provider.name,
+                    provider.describe(),
+                    models.len()
+                );
+            }
+            Err(e) => {
+                ok = false;
+                let advice = match provider.settings.kind {
+                    ProviderKind::Ollama => {
+                        "start Ollama (`ollama serve`) or point base_url at a running one"
+                    }
+                    ProviderKind::Openai => {
+                        "start the server (llama.cpp, vLLM, LM Studio…) or fix base_url"
+                    }
+                };
+                let _ = writeln!(
+                    out,
+                    "✗ provider {}: {} does not answer: {e}\n  → {advice} in {}",
+                    provider.name,
+                    provider.describe(),
+                    engine.home().config_file.display()
+                );
+            }
+        }
+        listed.insert(provider.name.clone(), result.ok());
+    }
+    for tier in Tier::ALL {
+        let tc = config.tier(tier);
+        let Some(provider) = engine.providers().find(|p| p.name == tc.provider) else {
+            continue;
+        };
+        let Some(Some(models)) = listed.get(&tc.provider) else {
+            let _ = writeln!(
+                out,
+                "✗ tier {}: model {} on {} — server unreachable",
+                tier.as_str(),
+                tc.model,
+                tc.provider
+            );
+            continue;
+        };
+        let known = models
+            .iter()
+            .any(|m| m == &tc.model || m.strip_suffix(":latest") == Some(&tc.model));
+        if !known {
+            match provider.settings.kind {
+                ProviderKind::Ollama => {
+                    let _ = writeln!(
+                        out,
+                        "✗ tier {}: model {} is not pulled on {} → run `ollama pull {}`",
+                        tier.as_str(),
+                        tc.model,
+                        tc.provider,
+                        tc.model
+                    );
+                    ok = false;
+                    continue;
+                }
+                ProviderKind::Openai => {
+                    let _ = writeln!(
+                        out,
+                        "! tier {}: model {} is not in {}'s list ({}); single-model servers such as llama.cpp ignore the name",
+                        tier.as_str(),
+                        tc.model,
+                        tc.provider,
+                        models.join(", ")
+                    );
+                }
+            }
+        }
+        let request = ChatRequest {
+            model: tc.model.clone(),
+            messages: vec![Message::user("Reply with the single word OK.")],
+            max_tokens: Some(4),
+            temperature: Some(0.0),
+        };
+        match tokio::time::timeout(
+            Duration::from_secs(60),
+            provider.chat(&request, &mut |_| {}),
+        )
+        .await
+        {
+            Ok(Ok(reply)) => {
+                let _ = writeln!(
+                    out,
+                    "✓ tier {}: model {} on {} answers ({:?})",
+                    tier.as_str(),
+                    tc.model,
+                    tc.provider,
+                    crate::sanitize::strip(reply.text.trim())
+                );
+            }
+            Ok(Err(e)) => {
+                ok = false;
+                let _ = writeln!(
+                    out,
+                    "✗ tier {}: model {} on {} fails: {e}",
+                    tier.as_str(),
+                    tc.model,
+                    tc.provider
+                );
+            }
+            Err(_) => {
+                ok = false;
+                let _ = writeln!(
+                    out,
+                    "✗ tier {}: model {} on {} did not answer within 60s",
+                    tier.as_str(),
+                    tc.model,
+                    tc.provider
+                );
+            }
+        }
+    }
+    if ok { 0 } else { 1 }
+}

@@ -1,0 +1,23 @@
+//! flotilla: a full-screen terminal dashboard that runs many LLM code-generation workflows in
+//! parallel, each named by a small model.
+
+pub mod app;
+pub mod codeblock;
+pub mod command;
+pub mod config;
+pub mod engine;
+pub mod event;
+pub mod headless;
+pub mod home;
+pub mod keymap;
+pub mod logbuf;
+pub mod logging;
+pub mod naming;
+pub mod pipeline;
+pub mod provider;
+pub mod sanitize;
+pub mod store;
+pub mod tui;
+pub mod ui;
+pub mod workflow;
+pub mod worklog;

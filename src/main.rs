@@ -1,0 +1,115 @@
+use clap::{Parser, Subcommand};
+use flotilla::app::App;
+use flotilla::config::Config;
+use flotilla::engine::Engine;
+use flotilla::home::Home;
+use flotilla::keymap::Keymap;
+use flotilla::{event, headless, logging, tui};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tokio_util::sync::CancellationToken;
+
+/// Run many LLM code-generation workflows in parallel, from a full-screen dashboard.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Keep config, workflows and logs under DIR (default: $FLOTILLA_HOME, else the XDG dirs).
+    #[arg(long, global = true, value_name = "DIR")]
+    home: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run one workflow without the dashboard, printing its progress; exit 0 when it completed.
+    Run {
+        /// What to build, e.g. "write a function to validate email addresses".
+        #[arg(required = true, num_args = 1..)]
+        description: Vec<String>,
+    },
+    /// Print the name the veryfast model gives a description.
+    Name {
+        #[arg(required = true, num_args = 1..)]
+        description: Vec<String>,
+    },
+    /// Check each tier's model server and model, and say what is wrong.
+    Doctor,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let home = Home::resolve(cli.home.as_deref());
+    let config = match Config::load(&home.config_file) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("flotilla: bad configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let keymap = match &cli.command {
+        None => match Keymap::load(&home.keybindings_file) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                eprintln!("flotilla: bad keybindings: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        Some(_) => None,
+    };
+    let _log_guard = logging::init(&home.logs_dir);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("flotilla: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(async move {
+        let (tx, mut rx) = event::channel();
+        let engine = match Engine::new(config, home, tx) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("flotilla: {e}");
+                return 2;
+            }
+        };
+        let mut stdout = std::io::stdout();
+        match cli.command {
+            Some(Cmd::Run { description }) => {
+                headless::run(&engine, &mut rx, description.join(" "), &mut stdout).await
+            }
+            Some(Cmd::Name { description }) => {
+                headless::name(
+                    &engine,
+                    &description.join(" "),
+                    &mut stdout,
+                    &mut std::io::stderr(),
+                )
+                .await
+            }
+            Some(Cmd::Doctor) => headless::doctor(&engine, &mut stdout).await,
+            None => {
+                let stop = CancellationToken::new();
+                engine.watch_health(stop.clone());
+                let mut app = App::new(engine, keymap.unwrap_or_else(Keymap::defaults));
+                let result = tui::run(&mut app, &mut rx).await;
+                stop.cancel();
+                match result {
+                    Ok(()) => 0,
+                    Err(e) => {
+                        tracing::error!("dashboard failed: {e:#}");
+                        eprintln!("flotilla: {e:#}");
+                        1
+                    }
+                }
+            }
+        }
+    });
+    // Workflows still running after a quit are abandoned, not awaited.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    ExitCode::from(code as u8)
+}

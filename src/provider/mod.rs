@@ -1,0 +1,473 @@
+//! Model servers: OpenAI-compatible (`/v1/chat/completions`, SSE) and Ollama (`/api/chat`,
+//! NDJSON), streamed over reqwest with timeouts, bounded retries and a concurrency limit.
+
+pub mod lines;
+pub mod ollama;
+pub mod openai;
+pub mod sse;
+
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::time::timeout;
+
+/// Which wire format a server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    /// Any OpenAI-compatible `/v1/chat/completions` with SSE streaming.
+    Openai,
+    /// Ollama's native `/api/chat` with NDJSON streaming.
+    Ollama,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Openai => "openai",
+            Self::Ollama => "ollama",
+        }
+    }
+}
+
+/// One chat message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    pub role: &'static str,
+    pub content: String,
+}
+
+impl Message {
+    pub fn system(content: impl Into<String>) -> Self {
+        Self {
+            role: "system",
+            content: content.into(),
+        }
+    }
+    pub fn user(content: impl Into<String>) -> Self {
+        Self {
+            role: "user",
+            content: content.into(),
+        }
+    }
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self {
+            role: "assistant",
+            content: content.into(),
+        }
+    }
+}
+
+/// A chat completion to stream.
+#[derive(Debug, Clone)]
+pub struct ChatRequest {
+    pub model: String,
+    pub messages: Vec<Message>,
+    pub max_tokens: Option<u32>,
+    pub temperature: Option<f32>,
+}
+
+/// One interpreted piece of a stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Chunk {
+    /// More text (possibly empty), and token counts `(in, out)` when the server sent them.
+    Delta {
+        text: String,
+        tokens: Option<(u64, u64)>,
+    },
+    /// The last piece (Ollama's `done: true`).
+    Last {
+        text: String,
+        tokens: Option<(u64, u64)>,
+    },
+    /// The end marker (`data: [DONE]`).
+    Done,
+}
+
+/// A whole streamed reply.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChatReply {
+    pub text: String,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ProviderError {
+    #[error("cannot connect to {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("{0}")]
+    Timeout(String),
+    #[error("HTTP {status} from {url}: {message}")]
+    Http {
+        status: u16,
+        url: String,
+        message: String,
+    },
+    #[error("the model server reported an error: {0}")]
+    Server(String),
+    #[error("the model server sent something unexpected: {0}")]
+    Protocol(String),
+    #[error("request to {url} failed: {reason}")]
+    Request { url: String, reason: String },
+}
+
+/// How to reach one server, and how patient to be with it.
+#[derive(Debug, Clone)]
+pub struct ProviderSettings {
+    pub kind: ProviderKind,
+    pub base_url: String,
+    pub api_key: Option<String>,
+    pub max_concurrent: usize,
+    pub connect_timeout: Duration,
+    /// Longest wait for the answer to start, or between two pieces of a stream.
+    pub stall_timeout: Duration,
+    pub max_retries: u32,
+    /// First backoff; doubled on each retry.
+    pub retry_backoff: Duration,
+}
+
+impl ProviderSettings {
+    pub fn new(kind: ProviderKind, base_url: impl Into<String>) -> Self {
+        Self {
+            kind,
+            base_url: base_url.into(),
+            api_key: None,
+            max_concurrent: 4,
+            connect_timeout: Duration::from_secs(5),
+            stall_timeout: Duration::from_secs(120),
+            max_retries: 3,
+            retry_backoff: Duration::from_millis(250),
+        }
+    }
+}
+
+/// Longest wait a `Retry-After` may ask for.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// A client for one configured server.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    pub name: String,
+    pub settings: ProviderSettings,
+    http: reqwest::Client,
+    slots: Arc<Semaphore>,
+}
+
+impl Provider {
+    pub fn new(name: impl Into<String>, settings: ProviderSettings) -> Result<Self, ProviderError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .user_agent(concat!("flotilla/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ProviderError::Request {
+                url: settings.base_url.clone(),
+                reason: e.to_string(),
+            })?;
+        let slots = Arc::new(Semaphore::new(settings.max_concurrent.max(1)));
+        Ok(Self {
+            name: name.into(),
+            settings,
+            http,
+            slots,
+        })
+    }
+
+    /// `openai at http://127.0.0.1:8080/v1`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} at {}",
+            self.settings.kind.as_str(),
+            self.settings.base_url
+        )
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/{}", self.settings.base_url.trim_end_matches('/'), path)
+    }
+
+    fn chat_url(&self) -> String {
+        match self.settings.kind {
+            ProviderKind::Openai => self.url("chat/completions"),
+            ProviderKind::Ollama => self.url("api/chat"),
+        }
+    }
+
+    /// Streams a chat completion, handing each piece of text to `on_text` as it arrives.
+    pub async fn chat(
+        &self,
+        req: &ChatRequest,
+        on_text: &mut (dyn FnMut(&str) + Send),
+    ) -> Result<ChatReply, ProviderError> {
+        let url = self.chat_url();
+        let body = match self.settings.kind {
+            ProviderKind::Openai => openai::request_body(req),
+            ProviderKind::Ollama => ollama::request_body(req),
+        };
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|e| ProviderError::Request {
+                url: url.clone(),
+                reason: e.to_string(),
+            })?;
+        let response = self.send_with_retries(&url, &body).await?;
+        self.read_stream(&url, response, on_text).await
+    }
+
+    async fn send_with_retries(
+        &self,
+        url: &str,
+        body: &serde_json::Value,
+    ) -> Result<reqwest::Response, ProviderError> {
+        let stall = self.settings.stall_timeout;
+        let mut attempt = 0u32;
+        loop {
+            let mut request = self.http.post(url).json(body);
+            if let Some(key) = &self.settings.api_key {
+                request = request.bearer_auth(key);
+            }
+            let backoff = self.settings.retry_backoff * 2u32.saturating_pow(attempt);
+            let (error, delay) = match timeout(stall, request.send()).await {
+                Err(_) => {
+                    return Err(ProviderError::Timeout(format!(
+                        "{url} did not answer within {}s",
+                        stall.as_secs()
+                    )));
+                }
+                Ok(Err(e)) if e.is_connect() => (
+                    ProviderError::Connect {
+                        url: url.to_owned(),
+                        reason: root_cause(&e),
+                    },
+                    backoff,
+                ),
+                Ok(Err(e)) if e.is_timeout() => (
+                    ProviderError::Timeout(format!("connecting to {url} timed out")),
+                    backoff,
+                ),
+                Ok(Err(e)) => {
+                    return Err(ProviderError::Request {
+                        url: url.to_owned(),
+                        reason: root_cause(&e),
+                    });
+                }
+                Ok(Ok(resp)) if resp.status().is_success() => return Ok(resp),
+                Ok(Ok(resp)) => {
+                    let status = resp.status().as_u16();
+                    let retry_after = retry_after(&resp);
+                    let message = error_body(resp).await;
+                    let error = ProviderError::Http {
+                        status,
+                        url: url.to_owned(),
+                        message,
+                    };
+                    match status {
+                        429 => (error, retry_after.unwrap_or(backoff).min(MAX_RETRY_AFTER)),
+                        500 | 502 | 503 | 504 => {
+                            (error, retry_after.unwrap_or(backoff).min(MAX_RETRY_AFTER))
+                        }
+                        _ => return Err(error),
+                    }
+                }
+            };
+            if attempt >= self.settings.max_retries {
+                return Err(error);
+            }
+            tracing::debug!(%url, attempt, ?delay, %error, "retrying");
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    async fn read_stream(
+        &self,
+        url: &str,
+        response: reqwest::Response,
+        on_text: &mut (dyn FnMut(&str) + Send),
+    ) -> Result<ChatReply, ProviderError> {
+        let stall = self.settings.stall_timeout;
+        let is_json = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json"));
+        let mut reply = ChatReply::default();
+        let mut sse = sse::SseParser::default();
+        let mut ndjson = lines::LineBuffer::default();
+        let mut stream = response.bytes_stream();
+        let mut whole = Vec::new();
+        let mut done = false;
+        while !done {
+            let next = timeout(stall, stream.next()).await.map_err(|_| {
+                ProviderError::Timeout(format!(
+                    "the stream from {url} stalled for {}s",
+                    stall.as_secs()
+                ))
+            })?;
+            let Some(bytes) = next else { break };
+            let bytes = bytes.map_err(|e| ProviderError::Request {
+                url: url.to_owned(),
+                reason: format!("the stream broke: {}", root_cause(&e)),
+            })?;
+            if is_json {
+                whole.extend_from_slice(&bytes);
+                continue;
+            }
+            let chunks: Vec<Result<Chunk, ProviderError>> = match self.settings.kind {
+                ProviderKind::Openai => sse.push(&bytes).iter().map(sse_chunk).collect(),
+                ProviderKind::Ollama => ndjson
+                    .push(&bytes)
+                    .iter()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(|l| ollama::parse_line(l))
+                    .collect(),
+            };
+            for chunk in chunks {
+                done |= apply(chunk?, &mut reply, on_text);
+            }
+        }
+        if is_json {
+            // A server that ignored `stream: true` and answered in one piece.
+            let text = String::from_utf8_lossy(&whole);
+            let chunk = match self.settings.kind {
+                ProviderKind::Openai => openai::parse_chunk(&text)?,
+                ProviderKind::Ollama => ollama::parse_line(&text)?,
+            };
+            apply(chunk, &mut reply, on_text);
+        } else if !done {
+            let tail: Vec<Result<Chunk, ProviderError>> = match self.settings.kind {
+                ProviderKind::Openai => sse.finish().iter().map(sse_chunk).collect(),
+                ProviderKind::Ollama => ndjson
+                    .finish()
+                    .iter()
+                    .map(|l| ollama::parse_line(l))
+                    .collect(),
+            };
+            for chunk in tail {
+                apply(chunk?, &mut reply, on_text);
+            }
+        }
+        Ok(reply)
+    }
+
+    /// The models the server offers; a quick check that it is up.
+    pub async fn models(&self, wait: Duration) -> Result<Vec<String>, ProviderError> {
+        let url = match self.settings.kind {
+            ProviderKind::Openai => self.url("models"),
+            ProviderKind::Ollama => self.url("api/tags"),
+        };
+        let mut request = self.http.get(&url);
+        if let Some(key) = &self.settings.api_key {
+            request = request.bearer_auth(key);
+        }
+        let resp = timeout(wait, request.send())
+            .await
+            .map_err(|_| {
+                ProviderError::Timeout(format!("{url} did not answer within {}s", wait.as_secs()))
+            })?
+            .map_err(|e| {
+                if e.is_connect() {
+                    ProviderError::Connect {
+                        url: url.clone(),
+                        reason: root_cause(&e),
+                    }
+                } else {
+                    ProviderError::Request {
+                        url: url.clone(),
+                        reason: root_cause(&e),
+                    }
+                }
+            })?;
+        let status = resp.status().as_u16();
+        if !resp.status().is_success() {
+            let message = error_body(resp).await;
+            return Err(ProviderError::Http {
+                status,
+                url,
+                message,
+            });
+        }
+        let body: serde_json::Value = timeout(wait, resp.json())
+            .await
+            .map_err(|_| {
+                ProviderError::Timeout(format!("{url} did not finish within {}s", wait.as_secs()))
+            })?
+            .map_err(|e| ProviderError::Protocol(format!("{url} did not answer JSON: {e}")))?;
+        Ok(match self.settings.kind {
+            ProviderKind::Openai => openai::parse_models(&body),
+            ProviderKind::Ollama => ollama::parse_models(&body),
+        })
+    }
+}
+
+fn sse_chunk(event: &sse::SseEvent) -> Result<Chunk, ProviderError> {
+    if event.event.as_deref() == Some("error") {
+        let value: serde_json::Value = serde_json::from_str(&event.data)
+            .unwrap_or(serde_json::Value::String(event.data.clone()));
+        let err = value.get("error").unwrap_or(&value);
+        return Err(ProviderError::Server(openai::error_message(err)));
+    }
+    openai::parse_chunk(&event.data)
+}
+
+/// Adds a chunk to the reply; true when the stream says it is finished.
+fn apply(chunk: Chunk, reply: &mut ChatReply, on_text: &mut (dyn FnMut(&str) + Send)) -> bool {
+    let (text, tokens, last) = match chunk {
+        Chunk::Done => return true,
+        Chunk::Delta { text, tokens } => (text, tokens, false),
+        Chunk::Last { text, tokens } => (text, tokens, true),
+    };
+    if !text.is_empty() {
+        on_text(&text);
+        reply.text.push_str(&text);
+    }
+    if let Some((tokens_in, tokens_out)) = tokens {
+        reply.tokens_in = tokens_in;
+        reply.tokens_out = tokens_out;
+    }
+    last
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is rare from model servers and is ignored).
+fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
+    resp.headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+}
+
+/// The useful part of an error response: its `error.message` if it is JSON, else its start.
+async fn error_body(resp: reqwest::Response) -> String {
+    let text = timeout(Duration::from_secs(5), resp.text())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v) => v
+            .get("error")
+            .or_else(|| v.get("detail"))
+            .map(openai::error_message)
+            .unwrap_or_else(|| openai::preview(&text)),
+        Err(_) if text.trim().is_empty() => "no details".to_owned(),
+        Err(_) => openai::preview(text.trim()),
+    }
+}
+
+/// The innermost error's text: reqwest's own message hides the cause ("connection refused").
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut source = err;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    source.to_string()
+}

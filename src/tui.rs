@@ -1,0 +1,105 @@
+//! The terminal loop: terminal input and background events in, one drawn frame out, at a bounded
+//! rate and only when something changed, so an idle dashboard sleeps.
+
+use crate::app::App;
+use crate::event::EventReceiver;
+use crate::ui;
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, EventStream};
+use crossterm::execute;
+use futures_util::StreamExt;
+use ratatui::DefaultTerminal;
+use std::time::{Duration, SystemTime};
+use tokio::time::Instant;
+
+/// Shortest time between two frames drawn for background events (30 fps).
+const FRAME: Duration = Duration::from_millis(33);
+/// Spinner speed while workflows are live.
+const ANIMATION: Duration = Duration::from_millis(100);
+/// How often idle clocks ("started 45s ago") are refreshed.
+const CLOCK: Duration = Duration::from_secs(1);
+/// Most events applied before a frame is drawn, so a flood of streamed text can't starve keys.
+const EVENT_BATCH: usize = 4096;
+
+/// Takes over the terminal, runs the dashboard until the user quits, and gives it back.
+pub async fn run(app: &mut App, events: &mut EventReceiver) -> anyhow::Result<()> {
+    let mut terminal = ratatui::init();
+    // Pasted text arrives whole instead of as keys (a newline would otherwise submit).
+    let _ = execute!(std::io::stdout(), EnableBracketedPaste);
+    let result = event_loop(&mut terminal, app, events).await;
+    let _ = execute!(std::io::stdout(), DisableBracketedPaste);
+    ratatui::restore();
+    result
+}
+
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    app: &mut App,
+    events: &mut EventReceiver,
+) -> anyhow::Result<()> {
+    let mut input = EventStream::new();
+    let size = terminal.size()?;
+    app.size = (size.width, size.height);
+    let mut batch = Vec::with_capacity(256);
+    let mut dirty = true;
+    let mut urgent = true;
+    let mut last_draw = Instant::now();
+    let mut events_open = true;
+    loop {
+        if app.should_quit {
+            return Ok(());
+        }
+        if dirty && (urgent || last_draw.elapsed() >= FRAME) {
+            app.now = SystemTime::now();
+            draw(terminal, app)?;
+            last_draw = Instant::now();
+            dirty = false;
+            urgent = false;
+        }
+        let wake = if dirty {
+            last_draw + FRAME
+        } else if app.is_animating() {
+            last_draw + ANIMATION
+        } else if app.selected.is_some() {
+            last_draw + CLOCK
+        } else {
+            // Nothing moves on screen: sleep until input or an event arrives.
+            last_draw + Duration::from_secs(3600)
+        };
+        tokio::select! {
+            biased;
+            term = input.next() => match term {
+                Some(Ok(event)) => {
+                    app.handle_terminal_event(event);
+                    dirty = true;
+                    urgent = true;
+                }
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()),
+            },
+            n = events.recv_many(&mut batch, EVENT_BATCH), if events_open => {
+                if n == 0 {
+                    events_open = false;
+                }
+                for event in batch.drain(..) {
+                    app.apply(event);
+                }
+                dirty = true;
+            },
+            _ = tokio::time::sleep_until(wake) => {
+                if !dirty {
+                    app.tick = app.tick.wrapping_add(1);
+                    dirty = true;
+                }
+            },
+        }
+    }
+}
+
+fn draw(terminal: &mut DefaultTerminal, app: &App) -> anyhow::Result<()> {
+    use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+    let _ = execute!(std::io::stdout(), BeginSynchronizedUpdate);
+    let result = terminal.draw(|frame| ui::render(app, frame));
+    let _ = execute!(std::io::stdout(), EndSynchronizedUpdate);
+    result?;
+    Ok(())
+}

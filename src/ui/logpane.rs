@@ -1,0 +1,95 @@
+//! The selected workflow's log, following its tail unless the user scrolled up.
+
+use super::theme;
+use crate::app::App;
+use crate::event::Health;
+use crate::keymap::{Action, Focus, Section};
+use crate::workflow::format_ago;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let mut block = Block::bordered().border_style(theme::border(app.focus == Focus::Log));
+    let Some(wf) = app.selected_workflow() else {
+        frame.render_widget(
+            Paragraph::new(welcome(app))
+                .wrap(Wrap { trim: false })
+                .block(block.title(" Log ")),
+            area,
+        );
+        return;
+    };
+    let ago = format_ago(app.now.duration_since(wf.start_time).unwrap_or_default());
+    block = block.title(Line::from(vec![
+        Span::raw(" "),
+        Span::styled(wf.label().to_owned(), theme::title()),
+        Span::raw(format!(" ({}) · ", wf.id)),
+        Span::styled(wf.status.as_str(), theme::status(wf.status)),
+        Span::raw(format!(" · {} · started {ago} ", wf.progress)),
+    ]));
+    if app.log_scroll.is_some() {
+        let end = app
+            .keymap
+            .keys(Section::Log, Action::ScrollBottom)
+            .first()
+            .map(ToString::to_string);
+        let hint = format!(" paused · {} to follow ", end.as_deref().unwrap_or("end"));
+        block = block.title_bottom(Line::styled(hint, theme::warn()).right_aligned());
+    }
+    let height = area.height.saturating_sub(2) as usize;
+    let lines: Vec<Line> = app
+        .selected_log()
+        .map(|log| {
+            log.lines(app.log_top(), height)
+                .map(|l| Line::raw(l.to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// What the log pane says before there is any workflow.
+fn welcome(app: &App) -> Vec<Line<'static>> {
+    let mut lines = vec![
+        Line::raw(""),
+        Line::styled(
+            "  Type a task description and press Enter to start a workflow.",
+            theme::title(),
+        ),
+        Line::raw(
+            "  alt-enter or ctrl-g (or /generate -b …) starts it in the background; /help lists everything.",
+        ),
+        Line::raw(""),
+    ];
+    let down: Vec<_> = app
+        .engine
+        .providers()
+        .filter(|p| matches!(app.health.get(&p.name), Some(Health::Unreachable(_))))
+        .collect();
+    for p in down {
+        let start = match p.settings.kind {
+            crate::provider::ProviderKind::Ollama => "start Ollama (`ollama serve`)",
+            crate::provider::ProviderKind::Openai => {
+                "start an OpenAI-compatible server (llama.cpp, vLLM, LM Studio)"
+            }
+        };
+        lines.push(Line::styled(
+            format!(
+                "  No model server answers at {} ({}).",
+                p.settings.base_url, p.name
+            ),
+            theme::bad(),
+        ));
+        lines.push(Line::raw(format!(
+            "  Either {start} there, or set [providers] in {} (see the README), then check with `flotilla doctor`.",
+            app.engine.home().config_file.display()
+        )));
+    }
+    lines.push(Line::styled(
+        format!("  Configuration: {}", app.engine.config().source),
+        theme::dim(),
+    ));
+    lines
+}

@@ -1,0 +1,174 @@
+//! Draws the dashboard from the app's state; nothing here changes state.
+
+mod logpane;
+mod overlay;
+mod table;
+pub mod theme;
+
+use crate::app::{App, Level, Overlay};
+use crate::event::Health;
+use crate::keymap::{Action, Focus};
+use crate::workflow::WorkflowStatus;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use ratatui_textarea::TextArea;
+
+/// Where each part of the dashboard goes.
+pub struct Areas {
+    pub header: Rect,
+    pub table: Rect,
+    pub log: Rect,
+    pub notice: Rect,
+    pub input: Rect,
+    pub footer: Rect,
+}
+
+pub fn layout(area: Rect) -> Areas {
+    let [header, table, log, notice, input, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Percentage(35),
+        Constraint::Min(4),
+        Constraint::Length(1),
+        Constraint::Length(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    Areas {
+        header,
+        table,
+        log,
+        notice,
+        input,
+        footer,
+    }
+}
+
+/// Lines of log text visible in a terminal of this size.
+pub fn log_body_height((w, h): (u16, u16)) -> usize {
+    layout(Rect::new(0, 0, w, h)).log.height.saturating_sub(2) as usize
+}
+
+pub fn render(app: &App, frame: &mut Frame) {
+    let areas = layout(frame.area());
+    render_header(app, frame, areas.header);
+    table::render(app, frame, areas.table);
+    logpane::render(app, frame, areas.log);
+    render_notice(app, frame, areas.notice);
+    frame.render_widget(&app.input, areas.input);
+    render_footer(app, frame, areas.footer);
+    match &app.overlay {
+        Some(Overlay::Help) => overlay::help(app, frame),
+        Some(Overlay::Details(id)) => overlay::details(app, id, frame),
+        Some(Overlay::ConfirmQuit) => overlay::confirm_quit(app, frame),
+        None => {}
+    }
+}
+
+/// Gives the input box its border and placeholder for the current focus.
+pub fn style_input(input: &mut TextArea<'static>, focused: bool) {
+    input.set_block(
+        Block::bordered()
+            .border_style(theme::border(focused))
+            .title(Span::styled(" New task ", theme::title())),
+    );
+    input.set_placeholder_text("describe a coding task, or /help");
+    input.set_placeholder_style(theme::dim());
+    input.set_cursor_line_style(ratatui::style::Style::new());
+    input.set_cursor_style(if focused {
+        ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::REVERSED)
+    } else {
+        ratatui::style::Style::new()
+    });
+}
+
+fn render_header(app: &App, frame: &mut Frame, area: Rect) {
+    let counts = app.store.counts();
+    let mut spans = vec![Span::styled(" flotilla ", theme::title()), Span::raw(" ")];
+    for (i, status) in WorkflowStatus::ALL.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" · ", theme::dim()));
+        }
+        let style = if counts[i] > 0 {
+            theme::status(*status)
+        } else {
+            theme::dim()
+        };
+        spans.push(Span::styled(format!("{} {}", counts[i], status), style));
+    }
+    spans.push(Span::styled("  │ ", theme::dim()));
+    for (i, (name, health)) in app.health.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw("  "));
+        }
+        let (mark, text, style) = match health {
+            Health::Unknown => ("○", "checking", theme::dim()),
+            Health::Reachable(_) => ("●", "up", theme::good()),
+            Health::Unreachable(_) => ("✗", "unreachable", theme::bad()),
+        };
+        spans.push(Span::raw(format!("{name} ")));
+        spans.push(Span::styled(format!("{mark} {text}"), style));
+    }
+    frame.render_widget(Line::from(spans), area);
+}
+
+fn render_notice(app: &App, frame: &mut Frame, area: Rect) {
+    if let Some(notice) = &app.notice {
+        let style = match notice.level {
+            Level::Info => theme::info(),
+            Level::Warn => theme::warn(),
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(format!(" {}", notice.text), style)),
+            area,
+        );
+    }
+}
+
+/// The actions worth showing in the footer for each focus.
+fn footer_actions(focus: Focus) -> &'static [Action] {
+    match focus {
+        Focus::Input => &[
+            Action::Submit,
+            Action::SubmitBackground,
+            Action::SelectNext,
+            Action::FocusNext,
+            Action::Help,
+            Action::Quit,
+        ],
+        Focus::Table => &[
+            Action::SelectNext,
+            Action::SelectPrev,
+            Action::ShowDetails,
+            Action::Cancel,
+            Action::FocusNext,
+            Action::Help,
+            Action::Quit,
+        ],
+        Focus::Log => &[
+            Action::ScrollUp,
+            Action::ScrollDown,
+            Action::PageUp,
+            Action::ScrollBottom,
+            Action::Cancel,
+            Action::FocusNext,
+            Action::Help,
+            Action::Quit,
+        ],
+    }
+}
+
+fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
+    let mut spans = vec![Span::raw(" ")];
+    for action in footer_actions(app.focus) {
+        let keys = app.keymap.keys_in(app.focus, *action);
+        if keys.is_empty() {
+            continue;
+        }
+        let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
+        spans.push(Span::styled(keys.join("/"), theme::key()));
+        spans.push(Span::raw(format!(" {}  ", action.describe())));
+    }
+    frame.render_widget(Line::from(spans), area);
+}

@@ -1,0 +1,72 @@
+//! The workflow table: ID, Name, Status, Progress, Time.
+
+use super::theme;
+use crate::app::App;
+use crate::keymap::Focus;
+use crate::workflow::format_elapsed;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Row, Table};
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered()
+        .border_style(theme::border(app.focus == Focus::Table))
+        .title(Span::styled(" Background Workflows ", theme::title()));
+    let visible = area.height.saturating_sub(3) as usize;
+    let selected = app.selected.as_ref().and_then(|id| app.store.position(id));
+    // Only the rows on screen are built, so hundreds of workflows cost nothing extra.
+    let offset = match selected {
+        Some(i) if visible > 0 && i >= visible => i + 1 - visible,
+        _ => 0,
+    };
+    let id_width = app
+        .store
+        .iter()
+        .map(|w| w.id.as_str().len())
+        .max()
+        .unwrap_or(2)
+        .max(2) as u16;
+    let rows = app
+        .store
+        .as_slice()
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(visible)
+        .map(|(i, w)| {
+            let style = theme::status(w.status);
+            let name = match &w.name {
+                Some(n) => Span::raw(n.clone()),
+                None => Span::styled("…", theme::dim()),
+            };
+            let row = Row::new([
+                Cell::from(Span::styled(theme::icon(w.status, app.tick), style)),
+                Cell::from(w.id.as_str().to_owned()),
+                Cell::from(name),
+                Cell::from(Span::styled(w.status.as_str(), style)),
+                Cell::from(w.progress.clone()),
+                Cell::from(Line::from(format_elapsed(w.elapsed(app.now))).right_aligned()),
+            ]);
+            if Some(i) == selected {
+                row.style(theme::selected_row())
+            } else {
+                row
+            }
+        });
+    let header = Row::new(["", "ID", "Name", "Status", "Progress", "Time"]).style(theme::title());
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(1),
+            Constraint::Length(id_width),
+            Constraint::Length(24),
+            Constraint::Length(9),
+            Constraint::Fill(1),
+            Constraint::Length(7),
+        ],
+    )
+    .header(header)
+    .block(block);
+    frame.render_widget(table, area);
+}
