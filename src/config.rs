@@ -47,6 +47,8 @@ pub struct TierConfig {
     pub provider: String,
     pub model: String,
     pub temperature: Option<f32>,
+    /// Most tokens one reply may have (the code tier's default is 2048).
+    pub max_tokens: Option<u32>,
 }
 
 /// Where the configuration came from, for the dashboard and `doctor`.
@@ -139,6 +141,7 @@ struct RawTier {
     provider: Spanned<String>,
     model: Option<String>,
     temperature: Option<f32>,
+    max_tokens: Option<u32>,
 }
 
 pub const DEFAULT_MAX_PARALLEL: usize = 4;
@@ -297,6 +300,7 @@ impl Config {
                         .clone()
                         .unwrap_or_else(|| tier.default_model(settings.kind).to_owned()),
                     temperature: t.temperature,
+                    max_tokens: t.max_tokens,
                 },
             );
         }
@@ -315,6 +319,7 @@ impl Config {
                             provider: name.clone(),
                             model: tier.default_model(settings.kind).to_owned(),
                             temperature: None,
+                            max_tokens: None,
                         }
                     }
                 };
@@ -358,6 +363,7 @@ impl Config {
                         provider: name.to_owned(),
                         model: t.default_model(settings.kind).to_owned(),
                         temperature: None,
+                        max_tokens: None,
                     },
                 )
             })
@@ -448,7 +454,8 @@ model = "smollm2"
                 &TierConfig {
                     provider: "local".into(),
                     model: "smollm2".into(),
-                    temperature: None
+                    temperature: None,
+                    max_tokens: None,
                 }
             );
         }

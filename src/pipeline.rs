@@ -87,7 +87,7 @@ async fn generate_code(cx: &mut StageContext<'_>) -> Result<(), String> {
             Message::system(CODE_SYSTEM),
             Message::user(cx.description.to_owned()),
         ],
-        max_tokens: Some(1024),
+        max_tokens: Some(tier.max_tokens.unwrap_or(2048)),
         temperature: tier.temperature,
     };
     cx.log.line(&format!(

@@ -1,0 +1,554 @@
+//! The app driven through its event channel against a scripted loopback server that speaks the
+//! real OpenAI (SSE) and Ollama (NDJSON) wire formats.
+
+mod support;
+
+use crossterm::event::{KeyCode, KeyModifiers};
+use flotilla::app::Overlay;
+use flotilla::keymap::Focus;
+use flotilla::workflow::WorkflowStatus;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use support::harness::{TestApp, config};
+use support::mock::{MockServer, Reply, Request, Wire, namer_and_coder};
+
+const DEADLINE: Duration = Duration::from_secs(20);
+
+fn status(t: &TestApp, i: usize) -> WorkflowStatus {
+    t.app
+        .store
+        .at(i)
+        .map(|w| w.status)
+        .unwrap_or(WorkflowStatus::Queued)
+}
+
+#[tokio::test]
+async fn foreground_and_background_workflows_run_in_parallel_and_complete() {
+    let server = MockServer::start(Wire::OpenAi, namer_and_coder).await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+
+    t.submit("write a function to validate email addresses");
+    assert_eq!(t.app.store.len(), 1);
+    let first = t.app.store.at(0).map(|w| w.id.clone());
+    assert_eq!(
+        t.app.selected, first,
+        "a foreground workflow takes the selection"
+    );
+    assert_eq!(t.app.input_text(), "", "the input is free again at once");
+
+    t.type_text("create a REST API client for GitHub");
+    t.key(KeyCode::Enter, KeyModifiers::ALT);
+    assert_eq!(t.app.store.len(), 2);
+    assert_eq!(
+        t.app.selected, first,
+        "a background workflow leaves the selection alone"
+    );
+    let second = t
+        .app
+        .store
+        .at(1)
+        .map(|w| w.id.clone())
+        .unwrap_or_else(|| panic!("no second workflow"));
+    assert!(second.as_str().starts_with("wf_2_"), "{second}");
+    let notice = t
+        .app
+        .notice
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
+    assert_eq!(notice, format!("Started workflow {second}"));
+
+    t.wait_all_finished(DEADLINE).await;
+    for i in 0..2 {
+        let wf = t
+            .app
+            .store
+            .at(i)
+            .unwrap_or_else(|| panic!("missing workflow {i}"));
+        assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
+        assert!(wf.progress.starts_with("Completed in "), "{}", wf.progress);
+        assert!(wf.end_time.is_some());
+        let result = wf.result.as_ref().unwrap_or_else(|| panic!("no result"));
+        let code = std::fs::read_to_string(result.dir.join("main.py")).unwrap_or_default();
+        assert_eq!(code, "def add(a, b):\n    return a + b\n");
+        let log = std::fs::read_to_string(result.dir.join("log.txt")).unwrap_or_default();
+        assert!(log.contains("def add(a, b):"), "{log}");
+        assert!(log.contains("named by the veryfast model"), "{log}");
+    }
+    assert_eq!(
+        t.app.store.at(0).and_then(|w| w.name.clone()).as_deref(),
+        Some("email-validator")
+    );
+    assert_eq!(
+        t.app.store.at(1).and_then(|w| w.name.clone()).as_deref(),
+        Some("rest-client")
+    );
+    assert!(
+        t.log_text(0).contains("return a + b"),
+        "the streamed code reaches the log pane"
+    );
+    // Naming asked with a short few-shot prompt and a small token limit.
+    let naming: Vec<Request> = server
+        .chat_requests()
+        .into_iter()
+        .filter(Request::is_naming)
+        .collect();
+    assert_eq!(naming.len(), 2);
+    assert!(
+        naming[0].body["max_tokens"]
+            .as_u64()
+            .is_some_and(|n| n <= 32)
+    );
+    assert!(
+        naming[0].body["messages"]
+            .as_array()
+            .is_some_and(|m| m.len() >= 5)
+    );
+    assert_eq!(naming[0].body["stream"], true);
+}
+
+#[tokio::test]
+async fn generate_command_flags_start_in_background() {
+    let server = MockServer::start(Wire::OpenAi, namer_and_coder).await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    t.submit("write a function to validate email addresses");
+    t.submit("/generate --background build a rest thing");
+    t.submit("/generate -b build another rest thing");
+    assert_eq!(t.app.store.len(), 3);
+    assert_eq!(t.app.selected, t.app.store.at(0).map(|w| w.id.clone()));
+    t.wait_all_finished(DEADLINE).await;
+    let names: Vec<_> = t.app.store.iter().filter_map(|w| w.name.clone()).collect();
+    assert_eq!(
+        names,
+        vec!["email-validator", "rest-client", "rest-client-2"],
+        "repeated names get -2"
+    );
+}
+
+#[tokio::test]
+async fn ollama_wire_format_works() {
+    let server = MockServer::start(Wire::Ollama, namer_and_coder).await;
+    let mut t = TestApp::new(&config("ollama", &server.base_url(), ""));
+    t.submit("write a function to validate email addresses");
+    t.wait_all_finished(DEADLINE).await;
+    assert_eq!(status(&t, 0), WorkflowStatus::Completed);
+    assert_eq!(
+        t.app.store.at(0).and_then(|w| w.name.clone()).as_deref(),
+        Some("email-validator")
+    );
+    let requests = server.chat_requests();
+    assert!(requests.iter().all(|r| r.path == "/api/chat"));
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.body["options"]["num_predict"].as_u64().is_some())
+    );
+}
+
+#[tokio::test]
+async fn garbage_name_falls_back_to_keywords() {
+    let server = MockServer::start(Wire::OpenAi, |req: &Request, n| {
+        if req.is_naming() {
+            Reply::text("!!! ???")
+        } else {
+            namer_and_coder(req, n)
+        }
+    })
+    .await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    t.submit("write a function to validate email addresses");
+    t.wait_all_finished(DEADLINE).await;
+    assert_eq!(
+        t.app.store.at(0).and_then(|w| w.name.clone()).as_deref(),
+        Some("validate-email-addresses")
+    );
+    assert!(
+        t.log_text(0)
+            .contains("named from the description's keywords"),
+        "{}",
+        t.log_text(0)
+    );
+    assert_eq!(status(&t, 0), WorkflowStatus::Completed);
+}
+
+#[tokio::test]
+async fn slow_naming_times_out_and_falls_back_without_blocking_input() {
+    let server = MockServer::start(Wire::OpenAi, |req: &Request, n| {
+        if req.is_naming() {
+            Reply::Stall
+        } else {
+            namer_and_coder(req, n)
+        }
+    })
+    .await;
+    let mut t = TestApp::new(
+        &config("openai", &server.base_url(), "")
+            .replace("naming_timeout = 10", "naming_timeout = 0.5"),
+    );
+    t.submit("write a function to validate email addresses");
+    // Typing goes on while naming waits.
+    t.type_text("next task");
+    assert_eq!(t.app.input_text(), "next task");
+    t.wait_all_finished(DEADLINE).await;
+    assert_eq!(
+        t.app.store.at(0).and_then(|w| w.name.clone()).as_deref(),
+        Some("validate-email-addresses")
+    );
+    assert!(
+        t.log_text(0).contains("did not answer within 0.5s"),
+        "{}",
+        t.log_text(0)
+    );
+}
+
+#[tokio::test]
+async fn dead_server_fails_the_workflow_with_a_reason_and_the_app_goes_on() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(9);
+    let mut t = TestApp::new(&config(
+        "openai",
+        &format!("http://127.0.0.1:{port}/v1"),
+        "",
+    ));
+    t.submit("write a function to validate email addresses");
+    t.wait_all_finished(DEADLINE).await;
+    let wf = t
+        .app
+        .store
+        .at(0)
+        .cloned()
+        .unwrap_or_else(|| panic!("no workflow"));
+    assert_eq!(wf.status, WorkflowStatus::Failed);
+    assert_eq!(wf.name.as_deref(), Some("validate-email-addresses"));
+    let error = wf.error.unwrap_or_default();
+    assert!(
+        error.contains("cannot connect") && error.contains(&port.to_string()),
+        "{error}"
+    );
+    t.submit("another task");
+    assert_eq!(t.app.store.len(), 2, "the app still takes work");
+}
+
+#[tokio::test]
+async fn refusals_429_and_5xx_are_retried() {
+    let code_calls = Arc::new(AtomicUsize::new(0));
+    let calls = Arc::clone(&code_calls);
+    let server = MockServer::start(Wire::OpenAi, move |req: &Request, n| {
+        if req.is_naming() {
+            return namer_and_coder(req, n);
+        }
+        match calls.fetch_add(1, Ordering::SeqCst) {
+            0 => Reply::Status {
+                code: 429,
+                headers: vec![("retry-after".into(), "0".into())],
+                body: r#"{"error":{"message":"slow down"}}"#.into(),
+            },
+            1 => Reply::Status {
+                code: 503,
+                headers: vec![],
+                body: "busy".into(),
+            },
+            _ => namer_and_coder(req, n),
+        }
+    })
+    .await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    t.submit("write a function to validate email addresses");
+    t.wait_all_finished(DEADLINE).await;
+    assert_eq!(
+        status(&t, 0),
+        WorkflowStatus::Completed,
+        "{:?}",
+        t.app.store.at(0)
+    );
+    assert_eq!(code_calls.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn retries_are_bounded() {
+    let server = MockServer::start(Wire::OpenAi, |req: &Request, n| {
+        if req.is_naming() {
+            namer_and_coder(req, n)
+        } else {
+            Reply::Status {
+                code: 500,
+                headers: vec![],
+                body: r#"{"error":{"message":"model crashed"}}"#.into(),
+            }
+        }
+    })
+    .await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    t.submit("write a function to validate email addresses");
+    t.wait_all_finished(DEADLINE).await;
+    let error = t
+        .app
+        .store
+        .at(0)
+        .and_then(|w| w.error.clone())
+        .unwrap_or_default();
+    assert!(
+        error.contains("HTTP 500") && error.contains("model crashed"),
+        "{error}"
+    );
+    let code_requests = server
+        .chat_requests()
+        .iter()
+        .filter(|r| !r.is_naming())
+        .count();
+    assert_eq!(code_requests, 3, "one try and max_retries = 2 retries");
+}
+
+#[tokio::test]
+async fn error_mid_stream_fails_with_the_servers_message() {
+    for wire in [Wire::OpenAi, Wire::Ollama] {
+        let server = MockServer::start(wire, |req: &Request, n| {
+            if req.is_naming() {
+                namer_and_coder(req, n)
+            } else {
+                Reply::ErrorMidStream {
+                    pieces: vec!["def ".into()],
+                    message: "context window exceeded".into(),
+                }
+            }
+        })
+        .await;
+        let kind = if wire == Wire::OpenAi {
+            "openai"
+        } else {
+            "ollama"
+        };
+        let mut t = TestApp::new(&config(kind, &server.base_url(), ""));
+        t.submit("write a function to validate email addresses");
+        t.wait_all_finished(DEADLINE).await;
+        let error = t
+            .app
+            .store
+            .at(0)
+            .and_then(|w| w.error.clone())
+            .unwrap_or_default();
+        assert!(
+            error.contains("context window exceeded"),
+            "{wire:?}: {error}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn garbage_stream_fails_one_workflow() {
+    let server = MockServer::start(Wire::OpenAi, |req: &Request, n| {
+        if req.is_naming() {
+            namer_and_coder(req, n)
+        } else {
+            Reply::Raw("data: <html>oops</html>\n\n".into())
+        }
+    })
+    .await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    t.submit("write a function to validate email addresses");
+    t.wait_all_finished(DEADLINE).await;
+    let error = t
+        .app
+        .store
+        .at(0)
+        .and_then(|w| w.error.clone())
+        .unwrap_or_default();
+    assert!(error.contains("unexpected"), "{error}");
+}
+
+#[tokio::test]
+async fn control_sequences_in_model_output_never_reach_the_log() {
+    let server = MockServer::start(Wire::OpenAi, |req: &Request, _| {
+        if req.is_naming() {
+            Reply::text("\u{1b}[31mevil\u{1b}]0;pwned\u{7}-name")
+        } else {
+            Reply::text("```python\nprint('hi')\u{1b}[2J\u{1b}]0;title\u{7}\n```\n")
+        }
+    })
+    .await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    t.submit("write a function to validate email addresses");
+    t.wait_all_finished(DEADLINE).await;
+    let log = t.log_text(0);
+    assert!(!log.contains('\u{1b}') && !log.contains('\u{7}'), "{log:?}");
+    assert!(log.contains("print('hi')"));
+    let name = t
+        .app
+        .store
+        .at(0)
+        .and_then(|w| w.name.clone())
+        .unwrap_or_default();
+    assert!(flotilla::naming::is_valid(&name), "{name:?}");
+}
+
+#[tokio::test]
+async fn run_slots_queue_named_workflows() {
+    let server = MockServer::start(Wire::OpenAi, |req: &Request, n| {
+        if req.is_naming() {
+            namer_and_coder(req, n)
+        } else {
+            Reply::Text {
+                pieces: (0..20).map(|i| format!("line {i}\n")).collect(),
+                delay: Duration::from_millis(20),
+            }
+        }
+    })
+    .await;
+    let mut t = TestApp::new(
+        &config("openai", &server.base_url(), "").replace("max_parallel = 4", "max_parallel = 1"),
+    );
+    t.submit("write a function to validate email addresses");
+    t.submit("create a REST API client for GitHub");
+    t.wait_until(
+        "the second workflow to wait for a slot with its name",
+        DEADLINE,
+        |app| {
+            app.store
+                .at(1)
+                .is_some_and(|w| w.status == WorkflowStatus::Queued && w.name.is_some())
+        },
+    )
+    .await;
+    assert_eq!(status(&t, 0), WorkflowStatus::Running);
+    t.wait_all_finished(DEADLINE).await;
+    assert_eq!(status(&t, 1), WorkflowStatus::Completed);
+}
+
+#[tokio::test]
+async fn cancel_key_fails_the_selected_workflow_with_reason_cancelled() {
+    let server = MockServer::start(Wire::OpenAi, |req: &Request, n| {
+        if req.is_naming() {
+            namer_and_coder(req, n)
+        } else {
+            Reply::Stall
+        }
+    })
+    .await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    t.submit("write a function to validate email addresses");
+    t.wait_until("the workflow to run", DEADLINE, |app| {
+        app.store
+            .at(0)
+            .is_some_and(|w| w.status == WorkflowStatus::Running)
+    })
+    .await;
+    t.key(KeyCode::Tab, KeyModifiers::NONE);
+    assert_eq!(t.app.focus, Focus::Table);
+    t.key(KeyCode::Char('c'), KeyModifiers::NONE);
+    t.wait_all_finished(DEADLINE).await;
+    let wf = t
+        .app
+        .store
+        .at(0)
+        .cloned()
+        .unwrap_or_else(|| panic!("no workflow"));
+    assert_eq!(wf.status, WorkflowStatus::Failed);
+    assert_eq!(wf.error.as_deref(), Some("cancelled"));
+}
+
+#[tokio::test]
+async fn workflow_and_cancel_commands_resolve_ids_and_names() {
+    let server = MockServer::start(Wire::OpenAi, |req: &Request, n| {
+        if req.is_naming() {
+            namer_and_coder(req, n)
+        } else {
+            Reply::Stall
+        }
+    })
+    .await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    t.submit("write a function to validate email addresses");
+    t.type_text("create a REST API client");
+    t.key(KeyCode::Char('g'), KeyModifiers::CONTROL);
+    t.wait_until("both named", DEADLINE, |app| {
+        app.store.iter().all(|w| w.name.is_some())
+    })
+    .await;
+    let second = t
+        .app
+        .store
+        .at(1)
+        .map(|w| w.id.clone())
+        .unwrap_or_else(|| panic!("no second"));
+
+    t.submit("/wf 2");
+    assert_eq!(t.app.selected.as_ref(), Some(&second));
+    assert_eq!(t.app.overlay, Some(Overlay::Details(second.clone())));
+    t.key(KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!(t.app.overlay, None);
+
+    t.submit("/cancel email-validator");
+    t.submit(&format!("/cancel {second}"));
+    t.wait_all_finished(DEADLINE).await;
+    assert!(
+        t.app
+            .store
+            .iter()
+            .all(|w| w.error.as_deref() == Some("cancelled"))
+    );
+
+    t.submit("/wf nope");
+    assert_eq!(
+        t.app.input_text(),
+        "/wf nope",
+        "a failed command keeps its text"
+    );
+    assert!(
+        t.app
+            .notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("no workflow matches"))
+    );
+}
+
+#[tokio::test]
+async fn bad_commands_get_a_hint_and_keep_the_text() {
+    let server = MockServer::start(Wire::OpenAi, namer_and_coder).await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    t.submit("/frobnicate now");
+    assert_eq!(t.app.input_text(), "/frobnicate now");
+    assert!(
+        t.app
+            .notice
+            .as_ref()
+            .is_some_and(|n| n.text.starts_with("unknown command /frobnicate"))
+    );
+    assert!(t.app.store.is_empty());
+    // Clear the kept text as a user would: to the line's start, then delete to its end.
+    t.key(KeyCode::Home, KeyModifiers::NONE);
+    t.key(KeyCode::Char('k'), KeyModifiers::CONTROL);
+    assert_eq!(t.app.input_text(), "");
+    t.submit("/workflows");
+    assert_eq!(t.app.focus, Focus::Table);
+}
+
+#[tokio::test]
+async fn quit_asks_first_while_workflows_are_live() {
+    let server = MockServer::start(Wire::OpenAi, |req: &Request, n| {
+        if req.is_naming() {
+            namer_and_coder(req, n)
+        } else {
+            Reply::Stall
+        }
+    })
+    .await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    t.submit("write a function to validate email addresses");
+    t.key(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert_eq!(t.app.overlay, Some(Overlay::ConfirmQuit));
+    assert!(!t.app.should_quit);
+    t.key(KeyCode::Char('n'), KeyModifiers::NONE);
+    assert_eq!(t.app.overlay, None);
+    t.submit("/quit");
+    assert_eq!(t.app.overlay, Some(Overlay::ConfirmQuit));
+    t.key(KeyCode::Char('y'), KeyModifiers::NONE);
+    assert!(t.app.should_quit);
+    t.wait_all_finished(DEADLINE).await;
+    assert_eq!(
+        t.app.store.at(0).and_then(|w| w.error.clone()).as_deref(),
+        Some("cancelled")
+    );
+}

@@ -1,0 +1,127 @@
+//! Drives the app as the terminal loop does, without a terminal: keys in, events drained from
+//! the channel, conditions waited on with a deadline.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use flotilla::app::App;
+use flotilla::config::Config;
+use flotilla::engine::Engine;
+use flotilla::event::{self, EventReceiver};
+use flotilla::home::Home;
+use flotilla::keymap::Keymap;
+use std::time::Duration;
+use tempfile::TempDir;
+
+/// A config with one provider serving every tier.
+pub fn config(kind: &str, base_url: &str, extra: &str) -> String {
+    format!(
+        r#"max_parallel = 4
+naming_timeout = 10
+{extra}
+
+[providers.local]
+kind = "{kind}"
+base_url = "{base_url}"
+max_concurrent = 4
+max_retries = 2
+
+[tiers.veryfast]
+provider = "local"
+model = "smollm2"
+[tiers.fast]
+provider = "local"
+model = "smollm2"
+[tiers.overseer]
+provider = "local"
+model = "smollm2"
+"#
+    )
+}
+
+pub struct TestApp {
+    pub app: App,
+    pub rx: EventReceiver,
+    pub home: TempDir,
+}
+
+impl TestApp {
+    pub fn new(config_text: &str) -> Self {
+        let home = tempfile::tempdir().expect("temp home");
+        std::fs::write(home.path().join("config.toml"), config_text).expect("write config");
+        let paths = Home::at(home.path());
+        let config = Config::load(&paths.config_file).unwrap_or_else(|e| panic!("{e}"));
+        let (tx, rx) = event::channel();
+        let engine = Engine::new(config, paths, tx).unwrap_or_else(|e| panic!("{e}"));
+        let mut app = App::new(engine, Keymap::defaults());
+        app.size = (120, 40);
+        Self { app, rx, home }
+    }
+
+    pub fn key(&mut self, code: KeyCode, modifiers: KeyModifiers) {
+        self.app.handle_key(KeyEvent::new(code, modifiers));
+    }
+
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.key(KeyCode::Char(c), KeyModifiers::NONE);
+        }
+    }
+
+    /// Types a line and presses Enter.
+    pub fn submit(&mut self, text: &str) {
+        self.type_text(text);
+        self.key(KeyCode::Enter, KeyModifiers::NONE);
+    }
+
+    /// Applies events as they arrive until `done` holds, failing after `deadline`.
+    pub async fn wait_until(
+        &mut self,
+        what: &str,
+        deadline: Duration,
+        done: impl Fn(&App) -> bool,
+    ) {
+        let wait = async {
+            while !done(&self.app) {
+                let Some(event) = self.rx.recv().await else {
+                    panic!("event channel closed while waiting for {what}")
+                };
+                self.app.apply(event);
+                while let Ok(event) = self.rx.try_recv() {
+                    self.app.apply(event);
+                }
+            }
+        };
+        if tokio::time::timeout(deadline, wait).await.is_err() {
+            let states: Vec<String> = self
+                .app
+                .store
+                .iter()
+                .map(|w| {
+                    format!(
+                        "{} {:?} {} {:?} {:?}",
+                        w.id, w.name, w.status, w.progress, w.error
+                    )
+                })
+                .collect();
+            panic!("timed out after {deadline:?} waiting for {what}; workflows: {states:#?}");
+        }
+    }
+
+    /// Waits until no workflow is live.
+    pub async fn wait_all_finished(&mut self, deadline: Duration) {
+        self.wait_until("every workflow to finish", deadline, |app| {
+            !app.store.is_empty() && app.store.live().next().is_none()
+        })
+        .await;
+    }
+
+    pub fn log_text(&self, index: usize) -> String {
+        let Some(wf) = self.app.store.at(index) else {
+            return String::new();
+        };
+        self.app
+            .logs
+            .get(&wf.id)
+            .map(|l| l.lines(0, usize::MAX).collect::<Vec<_>>().join("\n"))
+            .unwrap_or_default()
+    }
+}
