@@ -35,7 +35,7 @@ pub const USAGE: &[(&str, &str)] = &[
     ("/workflows, /wf", "focus the workflow table"),
     (
         "/workflow <id>, /wf <id>",
-        "select a workflow and show its details",
+        "select a workflow, show its details",
     ),
     ("/cancel <id>", "cancel a workflow"),
     ("/help", "show keys and commands"),

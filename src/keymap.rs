@@ -70,6 +70,47 @@ pub enum Action {
 }
 
 impl Action {
+    /// Every action, in the order the help overlay lists them.
+    pub const ALL: [Action; 18] = [
+        Action::Submit,
+        Action::SubmitBackground,
+        Action::SelectNext,
+        Action::SelectPrev,
+        Action::FocusNext,
+        Action::FocusPrev,
+        Action::FocusInput,
+        Action::ShowDetails,
+        Action::Cancel,
+        Action::ScrollUp,
+        Action::ScrollDown,
+        Action::PageUp,
+        Action::PageDown,
+        Action::ScrollTop,
+        Action::ScrollBottom,
+        Action::Help,
+        Action::Close,
+        Action::Quit,
+    ];
+
+    /// A word or two for the footer.
+    pub fn short(self) -> &'static str {
+        match self {
+            Self::Submit => "start",
+            Self::SubmitBackground => "background",
+            Self::SelectNext => "next",
+            Self::SelectPrev => "prev",
+            Self::FocusNext => "pane",
+            Self::ShowDetails => "details",
+            Self::Cancel => "cancel",
+            Self::ScrollUp => "up",
+            Self::ScrollDown => "down",
+            Self::PageUp => "page up",
+            Self::ScrollBottom => "follow",
+            other => other.describe(),
+        }
+    }
+
+    /// What the action does, for the help overlay.
     pub fn describe(self) -> &'static str {
         match self {
             Self::Quit => "quit",
@@ -431,27 +472,8 @@ fn parse_file(path: &Path, text: &str) -> Result<Vec<(Section, Action, Vec<Key>)
 }
 
 fn action_names() -> String {
-    const ALL: [Action; 18] = [
-        Action::Quit,
-        Action::Submit,
-        Action::SubmitBackground,
-        Action::SelectNext,
-        Action::SelectPrev,
-        Action::FocusNext,
-        Action::FocusPrev,
-        Action::FocusInput,
-        Action::ScrollUp,
-        Action::ScrollDown,
-        Action::PageUp,
-        Action::PageDown,
-        Action::ScrollTop,
-        Action::ScrollBottom,
-        Action::ShowDetails,
-        Action::Cancel,
-        Action::Help,
-        Action::Close,
-    ];
-    ALL.iter()
+    Action::ALL
+        .iter()
         .filter_map(|a| serde_json::to_value(a).ok())
         .filter_map(|v| v.as_str().map(str::to_owned))
         .collect::<Vec<_>>()

@@ -168,7 +168,7 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
         }
         let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
         spans.push(Span::styled(keys.join("/"), theme::key()));
-        spans.push(Span::raw(format!(" {}  ", action.describe())));
+        spans.push(Span::raw(format!(" {}  ", action.short())));
     }
     frame.render_widget(Line::from(spans), area);
 }

@@ -3,6 +3,7 @@
 use super::theme;
 use crate::app::App;
 use crate::command::USAGE;
+use crate::keymap::{Action, Section};
 use crate::workflow::{WorkflowId, format_ago, format_elapsed};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -36,33 +37,56 @@ fn popup(frame: &mut Frame, title: &str, lines: Vec<Line<'static>>, width: u16) 
 
 pub fn help(app: &App, frame: &mut Frame) {
     let mut lines = Vec::new();
-    let mut last_section = None;
-    for (section, action, keys) in app.keymap.all() {
-        if last_section != Some(section) {
-            lines.push(Line::styled(
-                format!("[{}]", section.as_str()),
-                theme::dim(),
-            ));
-            last_section = Some(section);
+    for action in Action::ALL {
+        // Each key once, with the focuses it works in unless it works everywhere.
+        let mut keys: Vec<(String, Vec<&str>)> = Vec::new();
+        for section in Section::ALL {
+            for key in app.keymap.keys(section, action) {
+                let key = key.to_string();
+                match keys.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, sections)) => sections.push(section.as_str()),
+                    None => keys.push((key, vec![section.as_str()])),
+                }
+            }
         }
-        let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
+        if keys.is_empty() {
+            continue;
+        }
+        // Keys that work in the same focuses share one "(focus)" note.
+        let mut groups: Vec<(Vec<String>, Vec<&str>)> = Vec::new();
+        for (key, sections) in keys {
+            match groups.last_mut() {
+                Some((group, s)) if *s == sections => group.push(key),
+                _ => groups.push((vec![key], sections)),
+            }
+        }
+        let keys: Vec<String> = groups
+            .into_iter()
+            .map(|(group, sections)| {
+                if sections.contains(&"global") {
+                    group.join(", ")
+                } else {
+                    format!("{} ({})", group.join(", "), sections.join(", "))
+                }
+            })
+            .collect();
         lines.push(Line::from(vec![
-            Span::styled(format!("  {:<20}", keys.join(", ")), theme::key()),
+            Span::styled(format!("  {:<34}", keys.join(", ")), theme::key()),
             Span::raw(action.describe()),
         ]));
     }
     lines.push(Line::styled("commands", theme::dim()));
     for (usage, what) in USAGE {
         lines.push(Line::from(vec![
-            Span::styled(format!("  {usage:<44}"), theme::key()),
+            Span::styled(format!("  {usage:<43}"), theme::key()),
             Span::raw(*what),
         ]));
     }
     lines.push(Line::styled(
-        "esc closes · keys come from keybindings.toml",
+        "(focus): only there · keys come from keybindings.toml · esc closes",
         theme::dim(),
     ));
-    popup(frame, "Keys and commands", lines, 80);
+    popup(frame, "Keys and commands", lines, 84);
 }
 
 pub fn details(app: &App, id: &WorkflowId, frame: &mut Frame) {

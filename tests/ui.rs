@@ -1,0 +1,387 @@
+//! The dashboard drawn on ratatui's TestBackend: every state, the log pane following and not
+//! following, the overlays and a hint. Snapshots live in tests/snapshots/.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use flotilla::app::App;
+use flotilla::config::Config;
+use flotilla::engine::Engine;
+use flotilla::event::{self, Event, Health, Outcome};
+use flotilla::home::Home;
+use flotilla::keymap::{Action, Keymap};
+use flotilla::naming::NameSource;
+use flotilla::workflow::{Workflow, WorkflowId, WorkflowResult, WorkflowStatus};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const W: u16 = 110;
+const H: u16 = 30;
+const T0: u64 = 1_732_123_456;
+
+fn at(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(T0 + secs)
+}
+
+fn app() -> App {
+    let env = |_: &str| Err(std::env::VarError::NotPresent);
+    let config = Config::parse(
+        Path::new("/flotilla-home/config.toml"),
+        "[providers.local]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:8080/v1\"\n[tiers.fast]\nprovider = \"local\"\nmodel = \"smollm2\"\n",
+        &env,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (tx, _rx) = event::channel();
+    let engine = Engine::new(config, Home::at(Path::new("/flotilla-home")), tx)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut app = App::new(engine, Keymap::defaults());
+    app.size = (W, H);
+    app.now = at(60);
+    app
+}
+
+/// Adds a workflow created `started` seconds after T0 and brings it to `status` through events.
+fn add(
+    app: &mut App,
+    seq: u64,
+    started: u64,
+    name: Option<&str>,
+    status: WorkflowStatus,
+    progress: &str,
+) -> WorkflowId {
+    let id = WorkflowId::new(seq, at(started));
+    app.store.insert(Workflow::new(
+        id.clone(),
+        format!("task number {seq}"),
+        at(started),
+    ));
+    if let Some(name) = name {
+        app.apply(Event::Named {
+            id: id.clone(),
+            name: name.into(),
+            source: NameSource::Model,
+        });
+    }
+    match status {
+        WorkflowStatus::Completed => app.apply(Event::Finished {
+            id: id.clone(),
+            outcome: Outcome::Completed(WorkflowResult {
+                dir: PathBuf::from("/flotilla-home/workflows/x"),
+                files: vec!["main.py".into()],
+            }),
+            at: at(started + 45),
+        }),
+        WorkflowStatus::Failed => app.apply(Event::Finished {
+            id: id.clone(),
+            outcome: Outcome::Failed(progress.into()),
+            at: at(started + 12),
+        }),
+        _ => app.apply(Event::Status {
+            id: id.clone(),
+            status,
+            progress: progress.into(),
+        }),
+    }
+    id
+}
+
+fn draw(app: &App) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(W, H)).unwrap_or_else(|e| panic!("{e}"));
+    terminal
+        .draw(|f| flotilla::ui::render(app, f))
+        .unwrap_or_else(|e| panic!("{e}"));
+    terminal
+}
+
+fn screen(app: &App) -> String {
+    draw(app).backend().to_string()
+}
+
+fn log_lines(app: &mut App, id: &WorkflowId, n: usize) {
+    for i in 0..n {
+        app.apply(Event::Log {
+            id: id.clone(),
+            text: format!("line {i}\n"),
+        });
+    }
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+#[test]
+fn dashboard_shows_all_five_states() {
+    let mut app = app();
+    add(&mut app, 1, 0, None, WorkflowStatus::Queued, "");
+    add(
+        &mut app,
+        2,
+        5,
+        None,
+        WorkflowStatus::Naming,
+        "Generating workflow name...",
+    );
+    let running = add(
+        &mut app,
+        3,
+        10,
+        Some("email-validator"),
+        WorkflowStatus::Running,
+        "Generating code...",
+    );
+    add(
+        &mut app,
+        4,
+        2,
+        Some("json-parser"),
+        WorkflowStatus::Completed,
+        "",
+    );
+    add(
+        &mut app,
+        5,
+        3,
+        Some("image-resizer"),
+        WorkflowStatus::Failed,
+        "cannot connect to http://127.0.0.1:8080/v1",
+    );
+    add(
+        &mut app,
+        6,
+        20,
+        Some("rest-client"),
+        WorkflowStatus::Queued,
+        "Waiting for a run slot...",
+    );
+    app.health
+        .insert("local".into(), Health::Reachable(vec!["smollm2".into()]));
+    app.selected = Some(running.clone());
+    app.apply(Event::Log {
+        id: running,
+        text: "→ [email-validator] Starting workflow...\n```python\ndef validate(".into(),
+    });
+    let text = screen(&app);
+    for s in [
+        "queued",
+        "naming",
+        "running",
+        "completed",
+        "failed",
+        "Completed in 45.0s",
+        "Failed: cannot connect",
+    ] {
+        assert!(text.contains(s), "missing {s:?}\n{text}");
+    }
+    assert!(
+        text.contains(
+            "email-validator (wf_3_1732123466) · running · Generating code... · started 50s ago"
+        ),
+        "{text}"
+    );
+    insta::assert_snapshot!("all_states", text);
+}
+
+#[test]
+fn each_status_has_its_own_color() {
+    let mut app = app();
+    let statuses = [
+        (WorkflowStatus::Queued, "Waiting..."),
+        (WorkflowStatus::Naming, "Generating workflow name..."),
+        (WorkflowStatus::Running, "Generating code..."),
+        (WorkflowStatus::Completed, ""),
+        (WorkflowStatus::Failed, "boom"),
+    ];
+    for (i, (status, progress)) in statuses.iter().enumerate() {
+        add(
+            &mut app,
+            i as u64 + 1,
+            0,
+            Some(&format!("task-{i}")),
+            *status,
+            progress,
+        );
+    }
+    let terminal = draw(&app);
+    let buffer = terminal.backend().buffer();
+    let mut colors = Vec::new();
+    for status in WorkflowStatus::ALL {
+        let word = status.as_str();
+        let pos = (0..H).find_map(|y| {
+            let line: String = (0..W).map(|x| buffer[(x, y)].symbol().to_owned()).collect();
+            // The table's status column, not the header's counts.
+            (y > 1)
+                .then(|| line.find(&format!(" {word} ")))
+                .flatten()
+                .map(|x| (line[..x].chars().count() as u16 + 1, y))
+        });
+        let (x, y) = pos.unwrap_or_else(|| panic!("{word} not on screen"));
+        colors.push(buffer[(x, y)].fg);
+    }
+    let mut unique = colors.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), 5, "{colors:?}");
+}
+
+#[test]
+fn log_pane_follows_the_tail_until_scrolled_up() {
+    let mut app = app();
+    let id = add(
+        &mut app,
+        1,
+        0,
+        Some("csv-sum"),
+        WorkflowStatus::Running,
+        "Generating code...",
+    );
+    app.selected = Some(id.clone());
+    log_lines(&mut app, &id, 100);
+    let following = screen(&app);
+    assert!(
+        following.contains("line 99") && !following.contains("line 50 "),
+        "{following}"
+    );
+    insta::assert_snapshot!("log_following", following);
+
+    app.dispatch(Action::PageUp);
+    let paused = screen(&app);
+    assert!(!paused.contains("line 99"), "{paused}");
+    assert!(paused.contains("paused · end to follow"), "{paused}");
+    log_lines(&mut app, &id, 5);
+    assert_eq!(
+        screen(&app),
+        paused.clone(),
+        "new lines don't move a paused log"
+    );
+    insta::assert_snapshot!("log_paused", paused);
+
+    app.dispatch(Action::PageDown);
+    assert!(
+        app.log_scroll.is_some(),
+        "paging down does not resume following"
+    );
+    app.dispatch(Action::ScrollBottom);
+    let resumed = screen(&app);
+    assert!(
+        resumed.contains("line 4") && !resumed.contains("paused"),
+        "{resumed}"
+    );
+    app.dispatch(Action::ScrollTop);
+    assert!(screen(&app).contains("line 0"));
+}
+
+#[test]
+fn help_overlay_lists_every_binding() {
+    let mut app = app();
+    key(&mut app, KeyCode::F(1));
+    let text = screen(&app);
+    for (_, action, _) in app.keymap.all().collect::<Vec<_>>() {
+        assert!(
+            text.contains(action.describe()),
+            "help lacks {action:?}\n{text}"
+        );
+    }
+    assert!(text.contains("alt-enter, ctrl-g"), "{text}");
+    assert!(
+        text.contains("/generate [--background|-b] <description>"),
+        "{text}"
+    );
+    insta::assert_snapshot!("help", text);
+    key(&mut app, KeyCode::Esc);
+    assert!(!screen(&app).contains("Keys and commands"));
+}
+
+#[test]
+fn bad_command_shows_a_hint_and_keeps_the_text() {
+    let mut app = app();
+    for c in "/frobnicate".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    let text = screen(&app);
+    assert!(text.contains("unknown command /frobnicate"), "{text}");
+    assert!(text.contains("│/frobnicate"), "{text}");
+    insta::assert_snapshot!("bad_command", text);
+}
+
+#[test]
+fn details_overlay_shows_the_seed_fields() {
+    let mut app = app();
+    let id = add(
+        &mut app,
+        1,
+        15,
+        Some("email-validator"),
+        WorkflowStatus::Running,
+        "Generating code...",
+    );
+    app.selected = Some(id);
+    app.dispatch(Action::FocusNext);
+    key(&mut app, KeyCode::Enter);
+    let text = screen(&app);
+    for s in [
+        "Workflow:   email-validator (wf_1_1732123471)",
+        "Status:     running",
+        "Progress:   Generating code...",
+        "Started:    45s ago",
+        "/flotilla-home/workflows/wf_1_1732123471",
+    ] {
+        assert!(text.contains(s), "missing {s:?}\n{text}");
+    }
+    insta::assert_snapshot!("details", text);
+}
+
+#[test]
+fn unreachable_server_is_explained_on_an_empty_dashboard() {
+    let mut app = app();
+    app.health
+        .insert("local".into(), Health::Unreachable("cannot connect".into()));
+    let text = screen(&app);
+    assert!(text.contains("local ✗ unreachable"), "{text}");
+    assert!(
+        text.contains("No model server answers at http://127.0.0.1:8080/v1"),
+        "{text}"
+    );
+    insta::assert_snapshot!("unreachable", text);
+}
+
+#[test]
+fn footer_shows_the_keys_of_the_focus() {
+    let mut app = app();
+    let input = screen(&app);
+    assert!(
+        input.contains("enter start") && input.contains("alt-enter/ctrl-g background"),
+        "{input}"
+    );
+    app.dispatch(Action::FocusNext);
+    let table = screen(&app);
+    assert!(
+        table.contains("j/↓ next") && table.contains("c cancel"),
+        "{table}"
+    );
+    app.dispatch(Action::FocusNext);
+    let log = screen(&app);
+    assert!(log.contains("end follow"), "{log}");
+}
+
+#[test]
+fn hundreds_of_workflows_keep_the_selection_on_screen() {
+    let mut app = app();
+    let mut last = None;
+    for i in 1..=300 {
+        last = Some(add(
+            &mut app,
+            i,
+            0,
+            Some(&format!("task-{i}")),
+            WorkflowStatus::Running,
+            "Generating code...",
+        ));
+    }
+    app.selected = last;
+    let text = screen(&app);
+    assert!(
+        text.contains("task-300") && !text.contains("task-1 "),
+        "{text}"
+    );
+}
