@@ -55,7 +55,7 @@ pub struct App {
     pub size: (u16, u16),
     /// The clock the screen shows times against.
     pub now: SystemTime,
-    /// Advances with each animation frame, for spinners.
+    /// Counts animation steps (tenths of a second), for spinners.
     pub tick: u64,
     pub should_quit: bool,
 }

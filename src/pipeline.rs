@@ -101,10 +101,12 @@ async fn generate_code(cx: &mut StageContext<'_>) -> Result<(), String> {
         .await
         .map_err(|e| format!("code generation failed: {e}"))?;
     cx.log.end_stream();
-    cx.log.line(&format!(
-        "reply: {} tokens in, {} tokens out",
-        reply.tokens_in, reply.tokens_out
-    ));
+    if reply.tokens_out > 0 {
+        cx.log.line(&format!(
+            "reply: {} tokens in, {} tokens out",
+            reply.tokens_in, reply.tokens_out
+        ));
+    }
     cx.write_file("reply.md", &reply.text)?;
     let block = codeblock::main_code(&reply.text).ok_or("the fast model answered with no code")?;
     let ext = codeblock::extension(&block.info).unwrap_or("py");

@@ -44,12 +44,15 @@ async fn event_loop(
     let mut urgent = true;
     let mut last_draw = Instant::now();
     let mut events_open = true;
+    let started = Instant::now();
     loop {
         if app.should_quit {
             return Ok(());
         }
         if dirty && (urgent || last_draw.elapsed() >= FRAME) {
             app.now = SystemTime::now();
+            // Spinners follow the clock, not the number of frames drawn.
+            app.tick = (started.elapsed().as_millis() / ANIMATION.as_millis()) as u64;
             draw(terminal, app)?;
             last_draw = Instant::now();
             dirty = false;
@@ -85,12 +88,7 @@ async fn event_loop(
                 }
                 dirty = true;
             },
-            _ = tokio::time::sleep_until(wake) => {
-                if !dirty {
-                    app.tick = app.tick.wrapping_add(1);
-                    dirty = true;
-                }
-            },
+            _ = tokio::time::sleep_until(wake) => dirty = true,
         }
     }
 }

@@ -134,12 +134,21 @@ pub fn details(app: &App, id: &WorkflowId, frame: &mut Frame) {
 
 pub fn confirm_quit(app: &App, frame: &mut Frame) {
     let live = app.store.live().count();
+    // Workflows may finish while the question is open.
+    let (said, asked) = match live {
+        0 => ("Every workflow has finished.".to_owned(), "Quit?"),
+        1 => (
+            "1 workflow is still live.".to_owned(),
+            "Quit and cancel it?",
+        ),
+        n => (
+            format!("{n} workflows are still live."),
+            "Quit and cancel them?",
+        ),
+    };
     let lines = vec![
-        Line::raw(format!(
-            "{live} workflow{} still live.",
-            if live == 1 { " is" } else { "s are" }
-        )),
-        Line::raw("Quit and cancel them?"),
+        Line::raw(said),
+        Line::raw(asked),
         Line::from(vec![
             Span::styled("y", theme::key()),
             Span::raw(" quit   "),

@@ -20,6 +20,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         Some(i) if visible > 0 && i >= visible => i + 1 - visible,
         _ => 0,
     };
+    let name_width = app
+        .store
+        .iter()
+        .filter_map(|w| w.name.as_ref().map(String::len))
+        .max()
+        .unwrap_or(4)
+        .clamp(4, crate::naming::MAX_LEN) as u16;
     let id_width = app
         .store
         .iter()
@@ -60,7 +67,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         [
             Constraint::Length(1),
             Constraint::Length(id_width),
-            Constraint::Length(24),
+            Constraint::Length(name_width),
             Constraint::Length(9),
             Constraint::Fill(1),
             Constraint::Length(7),

@@ -1,0 +1,164 @@
+//! End to end against a real llama.cpp server (llama-cpp-python) running the real SmolLM2-135M
+//! model. The model's code is weak, so these assert the pipeline, not the code's quality.
+
+mod support;
+
+use flotilla::naming;
+use flotilla::workflow::WorkflowStatus;
+use std::process::Command;
+use std::time::Duration;
+use support::harness::TestApp;
+use support::llama::LlamaServer;
+
+const DEADLINE: Duration = Duration::from_secs(300);
+
+fn real_config(base_url: &str) -> String {
+    format!(
+        r#"max_parallel = 4
+naming_timeout = 60
+
+[providers.local]
+kind = "openai"
+base_url = "{base_url}"
+max_concurrent = 1
+
+[tiers.veryfast]
+provider = "local"
+model = "smollm2"
+[tiers.fast]
+provider = "local"
+model = "smollm2"
+max_tokens = 160
+[tiers.overseer]
+provider = "local"
+model = "smollm2"
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_parallel_workflows_are_named_by_the_model_and_finish_with_artifacts() {
+    let server = LlamaServer::shared();
+    let mut t = TestApp::new(&real_config(&server.base_url()));
+    let tasks = [
+        "write a function to validate email addresses",
+        "create a REST API client for GitHub",
+        "parse a csv file and sum the second column",
+    ];
+    t.submit(tasks[0]);
+    for task in &tasks[1..] {
+        t.submit(&format!("/generate --background {task}"));
+    }
+    assert_eq!(t.app.store.len(), 3);
+    t.wait_until("all three to be running or past it", DEADLINE, |app| {
+        app.store.iter().all(|w| w.name.is_some())
+    })
+    .await;
+    t.wait_all_finished(DEADLINE).await;
+
+    let mut names = Vec::new();
+    for (i, wf) in t.app.store.iter().enumerate() {
+        let name = wf.name.clone().unwrap_or_default();
+        assert!(naming::is_valid(&name), "{name:?}");
+        let words = name.split('-').count();
+        assert!((2..=5).contains(&words), "{name:?}");
+        let log = t.log_text(i);
+        assert!(
+            log.contains("named by the veryfast model"),
+            "workflow {i} was not named by the model:\n{log}"
+        );
+        names.push(name);
+        match wf.status {
+            WorkflowStatus::Completed => {
+                let result = wf
+                    .result
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("completed without a result"));
+                assert!(
+                    result.files.iter().any(|f| f.starts_with("main.")),
+                    "{:?}",
+                    result.files
+                );
+                for file in &result.files {
+                    let text = std::fs::read_to_string(result.dir.join(file)).unwrap_or_default();
+                    assert!(!text.trim().is_empty(), "{file} is empty");
+                }
+                assert!(wf.progress.starts_with("Completed in "), "{}", wf.progress);
+            }
+            WorkflowStatus::Failed => {
+                assert!(
+                    wf.error.as_ref().is_some_and(|e| !e.is_empty()),
+                    "failed without a reason: {wf:?}"
+                );
+            }
+            other => panic!("workflow {i} ended {other}"),
+        }
+        let dir = t.home.path().join("workflows").join(wf.id.as_str());
+        let log_file = std::fs::read_to_string(dir.join("log.txt")).unwrap_or_default();
+        assert!(
+            log_file.contains(&format!("Task: {}", tasks[i])),
+            "{log_file}"
+        );
+    }
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 3, "names are unique");
+}
+
+#[test]
+fn headless_run_and_name_print_the_seed_lines() {
+    let server = LlamaServer::shared();
+    let home = tempfile::tempdir().expect("temp home");
+    std::fs::write(
+        home.path().join("config.toml"),
+        real_config(&server.base_url()),
+    )
+    .expect("config");
+    let flotilla = env!("CARGO_BIN_EXE_flotilla");
+
+    let out = Command::new(flotilla)
+        .args(["--home"])
+        .arg(home.path())
+        .args(["name", "write a function to validate email addresses"])
+        .output()
+        .expect("run flotilla name");
+    assert!(out.status.success());
+    let name = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(naming::is_valid(&name) && name.contains('-'), "{name:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("named by the veryfast model"));
+
+    let out = Command::new(flotilla)
+        .args(["--home"])
+        .arg(home.path())
+        .args(["run", "write a python function that adds two numbers"])
+        .output()
+        .expect("run flotilla run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("→ [naming] Generating workflow name..."),
+        "{stdout}"
+    );
+    assert!(stdout.contains("] Starting workflow..."), "{stdout}");
+    assert!(stdout.contains("] Generating code..."), "{stdout}");
+    match out.status.code() {
+        Some(0) => assert!(
+            stdout.contains("✓ [") && stdout.contains("] Completed in "),
+            "{stdout}"
+        ),
+        Some(1) => assert!(
+            stdout.contains("✗ [") && stdout.contains("] failed: "),
+            "{stdout}"
+        ),
+        other => panic!("exit code {other:?}: {stdout}"),
+    }
+
+    let out = Command::new(flotilla)
+        .args(["--home"])
+        .arg(home.path())
+        .arg("doctor")
+        .output()
+        .expect("doctor");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("✓ tier veryfast"), "{stdout}");
+}
