@@ -552,3 +552,17 @@ async fn quit_asks_first_while_workflows_are_live() {
         Some("cancelled")
     );
 }
+
+#[tokio::test]
+async fn a_stalled_stream_times_out_with_a_reason() {
+    let server = MockServer::start(Wire::OpenAi, |req: &Request, n| {
+        if req.is_naming() { namer_and_coder(req, n) } else { Reply::Stall }
+    })
+    .await;
+    let config = config("openai", &server.base_url(), "").replace("max_retries = 2", "max_retries = 2\nstall_timeout = 0.5");
+    let mut t = TestApp::new(&config);
+    t.submit("write a function to validate email addresses");
+    t.wait_all_finished(DEADLINE).await;
+    let error = t.app.store.at(0).and_then(|w| w.error.clone()).unwrap_or_default();
+    assert!(error.contains("stalled"), "{error}");
+}

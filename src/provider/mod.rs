@@ -235,7 +235,7 @@ impl Provider {
                 Err(_) => {
                     return Err(ProviderError::Timeout(format!(
                         "{url} did not answer within {}s",
-                        stall.as_secs()
+                        stall.as_secs_f64()
                     )));
                 }
                 Ok(Err(e)) if e.is_connect() => (
@@ -305,7 +305,7 @@ impl Provider {
             let next = timeout(stall, stream.next()).await.map_err(|_| {
                 ProviderError::Timeout(format!(
                     "the stream from {url} stalled for {}s",
-                    stall.as_secs()
+                    stall.as_secs_f64()
                 ))
             })?;
             let Some(bytes) = next else { break };
@@ -367,7 +367,7 @@ impl Provider {
         let resp = timeout(wait, request.send())
             .await
             .map_err(|_| {
-                ProviderError::Timeout(format!("{url} did not answer within {}s", wait.as_secs()))
+                ProviderError::Timeout(format!("{url} did not answer within {}s", wait.as_secs_f64()))
             })?
             .map_err(|e| {
                 if e.is_connect() {
@@ -394,7 +394,7 @@ impl Provider {
         let body: serde_json::Value = timeout(wait, resp.json())
             .await
             .map_err(|_| {
-                ProviderError::Timeout(format!("{url} did not finish within {}s", wait.as_secs()))
+                ProviderError::Timeout(format!("{url} did not finish within {}s", wait.as_secs_f64()))
             })?
             .map_err(|e| ProviderError::Protocol(format!("{url} did not answer JSON: {e}")))?;
         Ok(match self.settings.kind {
