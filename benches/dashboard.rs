@@ -25,7 +25,8 @@ fn app() -> App {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let (tx, _rx) = event::channel();
-    let engine = Engine::new(config, Home::at(Path::new("/nonexistent")), tx).unwrap_or_else(|e| panic!("{e}"));
+    let engine = Engine::new(config, Home::at(Path::new("/nonexistent")), tx)
+        .unwrap_or_else(|e| panic!("{e}"));
     let mut app = App::new(engine, Keymap::defaults());
     app.size = (160, 48);
     app
@@ -36,9 +37,18 @@ fn main() {
     let now = SystemTime::now();
     let ids: Vec<WorkflowId> = (1..=WORKFLOWS).map(|n| WorkflowId::new(n, now)).collect();
     for (n, id) in ids.iter().enumerate() {
-        app.store.insert(Workflow::new(id.clone(), format!("task {n}"), now));
-        app.apply(Event::Named { id: id.clone(), name: format!("task-number-{n}"), source: flotilla::naming::NameSource::Model });
-        app.apply(Event::Status { id: id.clone(), status: WorkflowStatus::Running, progress: "Generating code...".into() });
+        app.store
+            .insert(Workflow::new(id.clone(), format!("task {n}"), now));
+        app.apply(Event::Named {
+            id: id.clone(),
+            name: format!("task-number-{n}"),
+            source: flotilla::naming::NameSource::Model,
+        });
+        app.apply(Event::Status {
+            id: id.clone(),
+            status: WorkflowStatus::Running,
+            progress: "Generating code...".into(),
+        });
     }
     app.selected = ids.last().cloned();
 
@@ -46,7 +56,11 @@ fn main() {
     let events: Vec<Event> = (0..400_000)
         .map(|i| Event::Log {
             id: ids[i % ids.len()].clone(),
-            text: if i % 10 == 9 { "tok\n".to_owned() } else { format!("t{i} ") },
+            text: if i % 10 == 9 {
+                "tok\n".to_owned()
+            } else {
+                format!("t{i} ")
+            },
         })
         .collect();
     let count = events.len();
@@ -66,7 +80,9 @@ fn main() {
     let start = Instant::now();
     for i in 0..frames {
         app.tick = i;
-        terminal.draw(|f| flotilla::ui::render(&app, f)).unwrap_or_else(|e| panic!("{e}"));
+        terminal
+            .draw(|f| flotilla::ui::render(&app, f))
+            .unwrap_or_else(|e| panic!("{e}"));
     }
     let per_frame = start.elapsed() / frames as u32;
     println!(
@@ -83,19 +99,34 @@ fn idle_cpu() {
     let exe = env!("CARGO_BIN_EXE_flotilla");
     let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let pty = native_pty_system();
-    let pair = pty.openpty(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 }).unwrap_or_else(|e| panic!("{e}"));
+    let pair = pty
+        .openpty(PtySize {
+            rows: 40,
+            cols: 120,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
     let mut cmd = CommandBuilder::new(exe);
     cmd.arg("--home");
     cmd.arg(home.path());
     cmd.env("TERM", "xterm-256color");
     cmd.env("OLLAMA_HOST", "127.0.0.1:9");
-    let mut child = pair.slave.spawn_command(cmd).unwrap_or_else(|e| panic!("{e}"));
-    let mut reader = pair.master.try_clone_reader().unwrap_or_else(|e| panic!("{e}"));
+    let mut child = pair
+        .slave
+        .spawn_command(cmd)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut reader = pair
+        .master
+        .try_clone_reader()
+        .unwrap_or_else(|e| panic!("{e}"));
     std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
         while matches!(std::io::Read::read(&mut reader, &mut buf), Ok(n) if n > 0) {}
     });
-    let Some(pid) = child.process_id() else { return };
+    let Some(pid) = child.process_id() else {
+        return;
+    };
     // Let it start and finish its first health check, then measure a quiet stretch.
     std::thread::sleep(Duration::from_secs(2));
     let before = cpu_ticks(pid);
@@ -106,7 +137,10 @@ fn idle_cpu() {
     if let (Some(b), Some(a)) = (before, after) {
         let hz = 100.0; // USER_HZ on Linux
         let pct = (a - b) as f64 / hz / window.as_secs_f64() * 100.0;
-        println!("idle: {pct:.2}% of one core over {}s with an empty dashboard", window.as_secs());
+        println!(
+            "idle: {pct:.2}% of one core over {}s with an empty dashboard",
+            window.as_secs()
+        );
     }
 }
 

@@ -255,6 +255,7 @@ async fn suggest_name(inner: &Inner, description: &str) -> (String, NameSource) 
         messages: naming::prompt(description),
         max_tokens: Some(naming::MAX_TOKENS),
         temperature: Some(tier.temperature.unwrap_or(0.0)),
+        urgent: true,
     };
     let timeout = inner.config.naming_timeout;
     let why = match tokio::time::timeout(timeout, provider.chat(&request, &mut |_| {})).await {

@@ -184,6 +184,7 @@ pub async fn doctor(engine: &Engine, out: &mut dyn Write) -> i32 {
             messages: vec![Message::user("Reply with the single word OK.")],
             max_tokens: Some(4),
             temperature: Some(0.0),
+            urgent: false,
         };
         match tokio::time::timeout(
             Duration::from_secs(60),

@@ -89,6 +89,7 @@ async fn generate_code(cx: &mut StageContext<'_>) -> Result<(), String> {
         ],
         max_tokens: Some(tier.max_tokens.unwrap_or(2048)),
         temperature: tier.temperature,
+        urgent: false,
     };
     cx.log.line(&format!(
         "asking the fast tier ({} on {})",

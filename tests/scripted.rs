@@ -556,13 +556,64 @@ async fn quit_asks_first_while_workflows_are_live() {
 #[tokio::test]
 async fn a_stalled_stream_times_out_with_a_reason() {
     let server = MockServer::start(Wire::OpenAi, |req: &Request, n| {
-        if req.is_naming() { namer_and_coder(req, n) } else { Reply::Stall }
+        if req.is_naming() {
+            namer_and_coder(req, n)
+        } else {
+            Reply::Stall
+        }
     })
     .await;
-    let config = config("openai", &server.base_url(), "").replace("max_retries = 2", "max_retries = 2\nstall_timeout = 0.5");
+    let config = config("openai", &server.base_url(), "")
+        .replace("max_retries = 2", "max_retries = 2\nstall_timeout = 0.5");
     let mut t = TestApp::new(&config);
     t.submit("write a function to validate email addresses");
     t.wait_all_finished(DEADLINE).await;
-    let error = t.app.store.at(0).and_then(|w| w.error.clone()).unwrap_or_default();
+    let error = t
+        .app
+        .store
+        .at(0)
+        .and_then(|w| w.error.clone())
+        .unwrap_or_default();
     assert!(error.contains("stalled"), "{error}");
+}
+
+#[tokio::test]
+async fn naming_goes_before_waiting_code_on_a_one_slot_server() {
+    let server = MockServer::start(Wire::OpenAi, |req: &Request, n| {
+        if req.is_naming() {
+            namer_and_coder(req, n)
+        } else {
+            Reply::Text {
+                pieces: (0..20).map(|i| format!("line {i}\n")).collect(),
+                delay: Duration::from_millis(15),
+            }
+        }
+    })
+    .await;
+    let config = config("openai", &server.base_url(), "")
+        .replace("max_concurrent = 4", "max_concurrent = 1");
+    let mut t = TestApp::new(&config);
+    t.submit("write a function to validate email addresses");
+    t.submit("create a REST API client for GitHub");
+    t.wait_until("both to be running", DEADLINE, |app| {
+        app.store
+            .iter()
+            .all(|w| w.status == WorkflowStatus::Running)
+    })
+    .await;
+    // One code stream holds the only slot; the other waits for it.
+    t.wait_until("one code stream to start", DEADLINE, |app| {
+        app.logs
+            .values()
+            .any(|l| l.lines(0, usize::MAX).any(|l| l == "line 0"))
+    })
+    .await;
+    t.submit("parse a csv file");
+    t.wait_all_finished(DEADLINE).await;
+    let order: Vec<&str> = server
+        .chat_requests()
+        .iter()
+        .map(|r| if r.is_naming() { "name" } else { "code" })
+        .collect();
+    assert_eq!(order, vec!["name", "name", "code", "name", "code", "code"]);
 }

@@ -4,13 +4,13 @@
 pub mod lines;
 pub mod ollama;
 pub mod openai;
+pub mod slots;
 pub mod sse;
 
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
 use tokio::time::timeout;
 
 /// Which wire format a server speaks.
@@ -67,6 +67,8 @@ pub struct ChatRequest {
     pub messages: Vec<Message>,
     pub max_tokens: Option<u32>,
     pub temperature: Option<f32>,
+    /// Served before waiting ordinary requests when the provider's slots are all taken.
+    pub urgent: bool,
 }
 
 /// One interpreted piece of a stream.
@@ -153,7 +155,7 @@ pub struct Provider {
     pub name: String,
     pub settings: ProviderSettings,
     http: reqwest::Client,
-    slots: Arc<Semaphore>,
+    slots: Arc<slots::Slots>,
 }
 
 impl Provider {
@@ -166,7 +168,7 @@ impl Provider {
                 url: settings.base_url.clone(),
                 reason: e.to_string(),
             })?;
-        let slots = Arc::new(Semaphore::new(settings.max_concurrent.max(1)));
+        let slots = slots::Slots::new(settings.max_concurrent);
         Ok(Self {
             name: name.into(),
             settings,
@@ -206,14 +208,7 @@ impl Provider {
             ProviderKind::Openai => openai::request_body(req),
             ProviderKind::Ollama => ollama::request_body(req),
         };
-        let _slot = self
-            .slots
-            .acquire()
-            .await
-            .map_err(|e| ProviderError::Request {
-                url: url.clone(),
-                reason: e.to_string(),
-            })?;
+        let _slot = self.slots.acquire(req.urgent).await;
         let response = self.send_with_retries(&url, &body).await?;
         self.read_stream(&url, response, on_text).await
     }
@@ -367,7 +362,10 @@ impl Provider {
         let resp = timeout(wait, request.send())
             .await
             .map_err(|_| {
-                ProviderError::Timeout(format!("{url} did not answer within {}s", wait.as_secs_f64()))
+                ProviderError::Timeout(format!(
+                    "{url} did not answer within {}s",
+                    wait.as_secs_f64()
+                ))
             })?
             .map_err(|e| {
                 if e.is_connect() {
@@ -394,7 +392,10 @@ impl Provider {
         let body: serde_json::Value = timeout(wait, resp.json())
             .await
             .map_err(|_| {
-                ProviderError::Timeout(format!("{url} did not finish within {}s", wait.as_secs_f64()))
+                ProviderError::Timeout(format!(
+                    "{url} did not finish within {}s",
+                    wait.as_secs_f64()
+                ))
             })?
             .map_err(|e| ProviderError::Protocol(format!("{url} did not answer JSON: {e}")))?;
         Ok(match self.settings.kind {
