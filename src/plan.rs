@@ -1,0 +1,196 @@
+//! The overseer's plan: language, files, public functions and edge cases to test. Small models
+//! answer loosely, so the reply is read tolerantly and gaps get sensible defaults.
+
+use crate::language::Language;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub language: Language,
+    pub code_file: String,
+    pub test_file: String,
+    /// Public functions with their signatures, as the plan gives them.
+    pub functions: Vec<String>,
+    /// Edge cases the tests should cover.
+    pub edge_cases: Vec<String>,
+}
+
+/// The prompt that asks for a plan.
+pub const SYSTEM: &str = "You are a senior engineer planning a small coding task. Answer in exactly this form:\n\
+Language: <python, javascript or rust>\n\
+Functions:\n- <one public function signature per line>\n\
+Edge cases:\n- <one edge case to test per line>";
+
+#[derive(Clone, Copy, PartialEq)]
+enum Section {
+    None,
+    Functions,
+    EdgeCases,
+    Other,
+}
+
+impl Plan {
+    /// Reads a plan from a loose reply. The language comes from the description if it names one,
+    /// else from the reply, else `default`.
+    pub fn parse(reply: &str, description: &str, default: Language) -> Self {
+        let mut reply_language = None;
+        let mut functions = Vec::new();
+        let mut edge_cases = Vec::new();
+        let mut section = Section::None;
+        for raw in reply.lines() {
+            let line = raw.trim().trim_start_matches(['#', '*']).trim();
+            if line.is_empty() || line.starts_with("```") {
+                continue;
+            }
+            let lower = line.to_ascii_lowercase();
+            let (head, rest) = match lower.split_once(':') {
+                Some((h, _)) if h.len() <= 24 => (
+                    h.trim().trim_matches('*').to_owned(),
+                    line[h.len() + 1..].trim(),
+                ),
+                _ => (String::new(), line),
+            };
+            if head.contains("language") {
+                reply_language = reply_language.or_else(|| Language::mentioned_in(rest));
+                section = Section::Other;
+                continue;
+            }
+            if head.contains("function") || head.contains("signature") || head == "api" {
+                section = Section::Functions;
+                if !rest.is_empty() {
+                    functions.push(clean_item(rest));
+                }
+                continue;
+            }
+            if head.contains("edge") || head.contains("test") || head.contains("case") {
+                section = Section::EdgeCases;
+                if !rest.is_empty() {
+                    edge_cases.push(clean_item(rest));
+                }
+                continue;
+            }
+            if !head.is_empty() && rest.is_empty() {
+                section = Section::Other;
+                continue;
+            }
+            let item = clean_item(line);
+            match section {
+                Section::Functions => functions.push(item),
+                Section::EdgeCases => edge_cases.push(item),
+                // A signature-looking line outside any section is still a function.
+                Section::None | Section::Other if looks_like_signature(&item) => {
+                    functions.push(item)
+                }
+                _ => {}
+            }
+        }
+        functions.retain(|f| !f.is_empty());
+        edge_cases.retain(|e| !e.is_empty());
+        functions.truncate(8);
+        edge_cases.truncate(10);
+        let language = Language::mentioned_in(description)
+            .or(reply_language)
+            .unwrap_or(default);
+        Self {
+            language,
+            code_file: language.code_file().to_owned(),
+            test_file: language.test_file().to_owned(),
+            functions,
+            edge_cases,
+        }
+    }
+
+    /// The plan as the other prompts and `plan.md` show it.
+    pub fn to_markdown(&self) -> String {
+        let mut out = format!(
+            "Language: {}\nFiles: {} (code), {} (tests)\n",
+            self.language, self.code_file, self.test_file
+        );
+        out.push_str("Functions:\n");
+        if self.functions.is_empty() {
+            out.push_str("- (as the task needs)\n");
+        }
+        for f in &self.functions {
+            out.push_str(&format!("- {f}\n"));
+        }
+        out.push_str("Edge cases:\n");
+        if self.edge_cases.is_empty() {
+            out.push_str("- typical inputs, empty input, invalid input\n");
+        }
+        for e in &self.edge_cases {
+            out.push_str(&format!("- {e}\n"));
+        }
+        out
+    }
+}
+
+fn clean_item(line: &str) -> String {
+    let trimmed = line.trim().trim_start_matches(['-', '*', '•']).trim();
+    // "1. foo" / "2) foo"
+    let trimmed = match trimmed.split_once(['.', ')']) {
+        Some((n, rest)) if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => rest.trim(),
+        _ => trimmed,
+    };
+    trimmed.trim_matches('`').chars().take(200).collect()
+}
+
+fn looks_like_signature(line: &str) -> bool {
+    let starts = [
+        "def ",
+        "fn ",
+        "pub fn ",
+        "function ",
+        "async function ",
+        "export function ",
+    ];
+    starts.iter().any(|s| line.starts_with(s)) && line.contains('(')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_well_formed_plan() {
+        let reply = "Language: Python\nFunctions:\n- is_valid_email(address: str) -> bool\nEdge cases:\n- empty string\n- missing @\n";
+        let p = Plan::parse(reply, "validate email addresses", Language::Rust);
+        assert_eq!(p.language, Language::Python);
+        assert_eq!(p.functions, vec!["is_valid_email(address: str) -> bool"]);
+        assert_eq!(p.edge_cases, vec!["empty string", "missing @"]);
+        assert_eq!(p.code_file, "solution.py");
+    }
+
+    #[test]
+    fn reads_loose_markdown_plans() {
+        let reply = "Sure! Here is the plan.\n\n**Language:** JavaScript\n\n### Functions\n1. `sum(a, b)`\n2. `mean(xs)`\n\n### Tests\n* negative numbers\n* an empty list\n\nGood luck!";
+        let p = Plan::parse(reply, "sum numbers", Language::Python);
+        assert_eq!(p.language, Language::Javascript);
+        assert_eq!(p.functions, vec!["sum(a, b)", "mean(xs)"]);
+        assert_eq!(p.edge_cases, vec!["negative numbers", "an empty list"]);
+    }
+
+    #[test]
+    fn signatures_outside_sections_still_count() {
+        let p = Plan::parse(
+            "I would write:\ndef add(a, b):\nthat's it",
+            "add",
+            Language::Python,
+        );
+        assert_eq!(p.functions, vec!["def add(a, b):"]);
+    }
+
+    #[test]
+    fn garbage_gets_defaults_and_the_description_wins() {
+        let p = Plan::parse(
+            "<|im_end|> ??? lorem ipsum",
+            "a tetris game in rust",
+            Language::Python,
+        );
+        assert_eq!(p.language, Language::Rust);
+        assert!(p.functions.is_empty() && p.edge_cases.is_empty());
+        assert_eq!(p.test_file, "tests/solution.rs");
+        assert!(p.to_markdown().contains("- typical inputs"));
+        let p = Plan::parse("", "sort a list", Language::Javascript);
+        assert_eq!(p.language, Language::Javascript);
+    }
+}

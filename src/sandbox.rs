@@ -1,0 +1,626 @@
+//! Runs untrusted generated code (its tests) in a scratch folder, in its own process group, with
+//! a wall-clock timeout that kills the whole group, a cleared environment, resource limits,
+//! capped output, and no network where the machine allows a network namespace.
+
+use std::io;
+use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// What a sandboxed run may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock time; then the whole process group is killed.
+    pub timeout: Duration,
+    /// CPU seconds per process (RLIMIT_CPU).
+    pub cpu_seconds: u64,
+    /// Data segment size per process, in bytes (RLIMIT_DATA).
+    pub memory_bytes: u64,
+    /// Largest file a process may write, in bytes (RLIMIT_FSIZE).
+    pub file_size_bytes: u64,
+    /// Processes the user may have (RLIMIT_NPROC; not enforced for root).
+    pub max_processes: u64,
+    /// Output kept, in bytes; the rest is counted and dropped.
+    pub output_cap: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(60),
+            cpu_seconds: 120,
+            memory_bytes: 2 << 30,
+            file_size_bytes: 64 << 20,
+            max_processes: 4096,
+            output_cap: 256 << 10,
+        }
+    }
+}
+
+/// A program to run inside the sandbox.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub program: String,
+    pub args: Vec<String>,
+    /// The scratch folder it runs in.
+    pub dir: PathBuf,
+    /// Variables added to the cleared environment (which keeps only PATH, HOME and LANG).
+    pub env: Vec<(String, String)>,
+}
+
+/// How a sandboxed run ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Finished {
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub timed_out: bool,
+    pub cancelled: bool,
+    /// Stdout and stderr interleaved as they came, up to the cap.
+    pub output: String,
+    pub truncated: bool,
+}
+
+impl Finished {
+    pub fn success(&self) -> bool {
+        self.exit_code == Some(0) && !self.timed_out && !self.cancelled
+    }
+
+    /// "exit code 1", "killed by signal 9", "timed out after 60s"…
+    pub fn describe(&self, limits: &Limits) -> String {
+        if self.cancelled {
+            "cancelled".into()
+        } else if self.timed_out {
+            format!("timed out after {}s", limits.timeout.as_secs_f64())
+        } else if let Some(sig) = self.signal {
+            let why = match sig {
+                libc::SIGXCPU => " (CPU time limit)",
+                libc::SIGXFSZ => " (file size limit)",
+                libc::SIGKILL => " (killed)",
+                libc::SIGSEGV => " (crashed)",
+                _ => "",
+            };
+            format!("killed by signal {sig}{why}")
+        } else {
+            format!("exit code {}", self.exit_code.unwrap_or(-1))
+        }
+    }
+}
+
+/// Bytes of the uid/gid maps a child writes after entering a new user namespace.
+#[derive(Clone, Copy)]
+struct IdMaps {
+    uid: [u8; 32],
+    uid_len: usize,
+    gid: [u8; 32],
+    gid_len: usize,
+    root: bool,
+}
+
+impl IdMaps {
+    fn current() -> Self {
+        // SAFETY: getuid/getgid cannot fail.
+        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        let mut maps = Self {
+            uid: [0; 32],
+            uid_len: 0,
+            gid: [0; 32],
+            gid_len: 0,
+            root: uid == 0,
+        };
+        let u = format!("{uid} {uid} 1");
+        let g = format!("{gid} {gid} 1");
+        maps.uid[..u.len()].copy_from_slice(u.as_bytes());
+        maps.uid_len = u.len();
+        maps.gid[..g.len()].copy_from_slice(g.as_bytes());
+        maps.gid_len = g.len();
+        maps
+    }
+}
+
+/// Runs in the forked child before exec: only async-signal-safe calls, no allocation.
+fn isolate_network(maps: &IdMaps) -> io::Result<()> {
+    // SAFETY: plain syscalls on static paths and stack buffers.
+    unsafe {
+        if maps.root {
+            if libc::unshare(libc::CLONE_NEWNET) == 0 {
+                return Ok(());
+            }
+            return Err(io::Error::last_os_error());
+        }
+        if libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNET) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // Map our own ids to themselves, so file access stays as it was.
+        write_file(c"/proc/self/setgroups", b"deny")?;
+        write_file(c"/proc/self/uid_map", &maps.uid[..maps.uid_len])?;
+        write_file(c"/proc/self/gid_map", &maps.gid[..maps.gid_len])?;
+    }
+    Ok(())
+}
+
+unsafe fn write_file(path: &std::ffi::CStr, bytes: &[u8]) -> io::Result<()> {
+    // SAFETY: the caller runs in a single-threaded child; the buffers outlive the calls.
+    unsafe {
+        let fd = libc::open(path.as_ptr(), libc::O_WRONLY);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let n = libc::write(fd, bytes.as_ptr().cast(), bytes.len());
+        libc::close(fd);
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn set_limits(limits: &Limits) -> io::Result<()> {
+    let pairs = [
+        (libc::RLIMIT_CPU, limits.cpu_seconds),
+        (libc::RLIMIT_DATA, limits.memory_bytes),
+        (libc::RLIMIT_FSIZE, limits.file_size_bytes),
+        (libc::RLIMIT_NPROC, limits.max_processes),
+        (libc::RLIMIT_CORE, 0),
+    ];
+    for (resource, value) in pairs {
+        let limit = libc::rlimit {
+            rlim_cur: value as libc::rlim_t,
+            rlim_max: value as libc::rlim_t,
+        };
+        // SAFETY: setrlimit with a valid pointer to a stack value.
+        if unsafe { libc::setrlimit(resource, &limit) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Whether this machine lets a child enter a new network namespace (checked once).
+pub fn network_isolation() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        let maps = IdMaps::current();
+        let mut probe = std::process::Command::new("/bin/sh");
+        probe
+            .args(["-c", "exit 0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // SAFETY: the closure only makes async-signal-safe syscalls.
+        unsafe { probe.pre_exec(move || isolate_network(&maps)) };
+        probe.status().map(|s| s.success()).unwrap_or(false)
+    })
+}
+
+/// Runs `job` under `limits`, streaming its output to `on_output` as it comes.
+pub async fn run(
+    job: &Job,
+    limits: &Limits,
+    cancel: &CancellationToken,
+    on_output: &mut (dyn FnMut(&str) + Send),
+) -> io::Result<Finished> {
+    let mut command = tokio::process::Command::new(&job.program);
+    command.args(&job.args).current_dir(&job.dir).env_clear();
+    for key in ["PATH", "HOME", "LANG"] {
+        if let Some(value) = std::env::var_os(key) {
+            command.env(key, value);
+        }
+    }
+    for (key, value) in &job.env {
+        command.env(key, value);
+    }
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command.process_group(0);
+    let limits_copy = *limits;
+    let isolate = network_isolation();
+    let maps = IdMaps::current();
+    // SAFETY: the closure only makes async-signal-safe syscalls on copied, stack-held data.
+    unsafe {
+        command.pre_exec(move || {
+            set_limits(&limits_copy)?;
+            if isolate {
+                isolate_network(&maps)?;
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn()?;
+    let pgid = child.id().map(|id| id as libc::pid_t);
+    let kill_group = || {
+        if let Some(pgid) = pgid {
+            // SAFETY: signals our own child's process group.
+            unsafe { libc::killpg(pgid, libc::SIGKILL) };
+        }
+    };
+
+    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(64);
+    for pipe in [
+        child.stdout.take().map(Pipe::Out),
+        child.stderr.take().map(Pipe::Err),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let tx = tx.clone();
+        let mut pipe = pipe;
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 8192];
+            loop {
+                match pipe.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if tx.send(buf[..n].to_vec()).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+    }
+    drop(tx);
+
+    let mut finished = Finished::default();
+    let mut output = CappedOutput::new(limits.output_cap);
+    let deadline = tokio::time::sleep(limits.timeout);
+    tokio::pin!(deadline);
+    let mut status = None;
+    loop {
+        tokio::select! {
+            chunk = rx.recv() => match chunk {
+                Some(bytes) => {
+                    if let Some(text) = output.push(&bytes) {
+                        on_output(&text);
+                    }
+                }
+                None => break,
+            },
+            exit = child.wait(), if status.is_none() => {
+                status = Some(exit?);
+                // The program is done: nothing it left behind may linger.
+                kill_group();
+            }
+            _ = &mut deadline, if !finished.timed_out && !finished.cancelled => {
+                finished.timed_out = true;
+                kill_group();
+            }
+            _ = cancel.cancelled(), if !finished.timed_out && !finished.cancelled => {
+                finished.cancelled = true;
+                kill_group();
+            }
+        }
+    }
+    kill_group();
+    let status = match status {
+        Some(s) => s,
+        None => child.wait().await?,
+    };
+    if let Some(text) = output.finish() {
+        on_output(&text);
+    }
+    finished.exit_code = status.code();
+    finished.signal = status.signal();
+    finished.truncated = output.truncated;
+    finished.output = output.text;
+    Ok(finished)
+}
+
+enum Pipe {
+    Out(tokio::process::ChildStdout),
+    Err(tokio::process::ChildStderr),
+}
+
+impl Pipe {
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Out(p) => p.read(buf).await,
+            Self::Err(p) => p.read(buf).await,
+        }
+    }
+}
+
+/// Output up to a cap, decoded as UTF-8 across chunk boundaries.
+struct CappedOutput {
+    cap: usize,
+    kept: usize,
+    dropped: usize,
+    carry: Vec<u8>,
+    text: String,
+    truncated: bool,
+}
+
+impl CappedOutput {
+    fn new(cap: usize) -> Self {
+        Self {
+            cap,
+            kept: 0,
+            dropped: 0,
+            carry: Vec::new(),
+            text: String::new(),
+            truncated: false,
+        }
+    }
+
+    /// Takes a chunk; returns the text it adds, if any.
+    fn push(&mut self, bytes: &[u8]) -> Option<String> {
+        if self.kept >= self.cap {
+            self.dropped += bytes.len();
+            return None;
+        }
+        let room = self.cap - self.kept;
+        let (take, rest) = bytes.split_at(bytes.len().min(room));
+        self.kept += take.len();
+        self.dropped += rest.len();
+        self.carry.extend_from_slice(take);
+        let valid = match std::str::from_utf8(&self.carry) {
+            Ok(_) => self.carry.len(),
+            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            Err(_) => self.carry.len(),
+        };
+        let text = String::from_utf8_lossy(&self.carry[..valid]).into_owned();
+        self.carry.drain(..valid);
+        if !rest.is_empty() || self.kept >= self.cap {
+            self.truncated = !rest.is_empty();
+        }
+        self.text.push_str(&text);
+        (!text.is_empty()).then_some(text)
+    }
+
+    fn finish(&mut self) -> Option<String> {
+        let mut tail = String::from_utf8_lossy(&std::mem::take(&mut self.carry)).into_owned();
+        if self.dropped > 0 {
+            self.truncated = true;
+            tail.push_str(&format!(
+                "\n[output cut at {} KiB; {} more bytes dropped]\n",
+                self.cap >> 10,
+                self.dropped
+            ));
+        }
+        self.text.push_str(&tail);
+        (!tail.is_empty()).then_some(tail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(dir: &std::path::Path, program: &str, args: &[&str]) -> Job {
+        Job {
+            program: program.into(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            dir: dir.to_owned(),
+            env: vec![("FLOTILLA_TEST_VAR".into(), "1".into())],
+        }
+    }
+
+    async fn go(job: &Job, limits: &Limits) -> Finished {
+        let mut seen = String::new();
+        let finished = run(job, limits, &CancellationToken::new(), &mut |t| {
+            seen.push_str(t)
+        })
+        .await
+        .unwrap_or_else(|e| panic!("spawn failed: {e}"));
+        assert_eq!(
+            seen, finished.output,
+            "streamed output matches the kept output"
+        );
+        finished
+    }
+
+    #[tokio::test]
+    async fn runs_with_a_cleared_environment_and_captures_output() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let f = go(
+            &job(dir.path(), "/bin/sh", &["-c", "env; echo err >&2; exit 3"]),
+            &Limits::default(),
+        )
+        .await;
+        assert_eq!(f.exit_code, Some(3));
+        assert!(
+            f.output.contains("PATH=") && f.output.contains("FLOTILLA_TEST_VAR=1"),
+            "{}",
+            f.output
+        );
+        assert!(f.output.contains("err"));
+        assert!(
+            !f.output.contains("CARGO_MANIFEST_DIR"),
+            "the environment is cleared: {}",
+            f.output
+        );
+    }
+
+    #[tokio::test]
+    async fn the_timeout_kills_a_looping_test_and_its_children() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let limits = Limits {
+            timeout: Duration::from_millis(500),
+            ..Limits::default()
+        };
+        let script = "sleep 1000 & echo $! > child.pid; while true; do :; done";
+        let f = go(&job(dir.path(), "/bin/sh", &["-c", script]), &limits).await;
+        assert!(f.timed_out && !f.success());
+        assert_eq!(f.describe(&limits), "timed out after 0.5s");
+        let pid: libc::pid_t = std::fs::read_to_string(dir.path().join("child.pid"))
+            .unwrap_or_default()
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("no child pid: {e}"));
+        // The background child was killed with its group; a zombie has no /proc/<pid>/cmdline text.
+        let alive =
+            std::fs::read_to_string(format!("/proc/{pid}/cmdline")).is_ok_and(|c| !c.is_empty());
+        assert!(!alive, "child {pid} survived the timeout");
+    }
+
+    #[tokio::test]
+    async fn output_is_capped() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let limits = Limits {
+            output_cap: 4096,
+            ..Limits::default()
+        };
+        let f = go(
+            &job(
+                dir.path(),
+                "/bin/sh",
+                &["-c", "yes flotilla | head -c 1000000"],
+            ),
+            &limits,
+        )
+        .await;
+        assert!(f.truncated);
+        assert!(f.output.len() < 4096 + 200, "{}", f.output.len());
+        assert!(
+            f.output
+                .contains("[output cut at 4 KiB; 995904 more bytes dropped]"),
+            "{}",
+            &f.output[4000..]
+        );
+    }
+
+    #[tokio::test]
+    async fn file_size_limit_stops_big_writes() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let limits = Limits {
+            file_size_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        let f = go(
+            &job(
+                dir.path(),
+                "python3",
+                &["-c", "open('big','wb').write(b'0'*5_000_000)"],
+            ),
+            &limits,
+        )
+        .await;
+        // Python ignores SIGXFSZ and gets EFBIG instead; either way the write stops at the limit.
+        assert!(!f.success(), "{f:?}");
+        assert!(
+            f.signal == Some(libc::SIGXFSZ) || f.output.contains("File too large"),
+            "{f:?}"
+        );
+        let size = std::fs::metadata(dir.path().join("big"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        assert!(size <= 1 << 20, "{size}");
+        let sh = go(
+            &job(
+                dir.path(),
+                "/bin/sh",
+                &["-c", "exec head -c 5000000 /dev/zero > big2"],
+            ),
+            &limits,
+        )
+        .await;
+        assert_eq!(sh.signal, Some(libc::SIGXFSZ), "{sh:?}");
+        assert!(sh.describe(&limits).contains("file size limit"));
+    }
+
+    #[tokio::test]
+    async fn cpu_limit_stops_a_busy_loop_before_the_timeout() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let limits = Limits {
+            cpu_seconds: 1,
+            timeout: Duration::from_secs(30),
+            ..Limits::default()
+        };
+        let f = go(
+            &job(dir.path(), "python3", &["-c", "while True: pass"]),
+            &limits,
+        )
+        .await;
+        assert!(!f.timed_out, "{f:?}");
+        assert!(
+            matches!(f.signal, Some(libc::SIGXCPU | libc::SIGKILL)),
+            "{f:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn memory_limit_stops_a_big_allocation() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let limits = Limits {
+            memory_bytes: 200 << 20,
+            ..Limits::default()
+        };
+        let f = go(
+            &job(dir.path(), "python3", &["-c", "x = bytearray(1 << 30)"]),
+            &limits,
+        )
+        .await;
+        assert!(!f.success());
+        assert!(f.output.contains("MemoryError"), "{}", f.output);
+    }
+
+    #[tokio::test]
+    async fn no_network_when_the_machine_allows_it() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(9);
+        let script = format!(
+            "import socket; socket.create_connection(('127.0.0.1', {port}), timeout=2); print('connected')"
+        );
+        let f = go(
+            &job(dir.path(), "python3", &["-c", &script]),
+            &Limits::default(),
+        )
+        .await;
+        if network_isolation() {
+            assert!(
+                !f.success() && !f.output.contains("connected"),
+                "{}",
+                f.output
+            );
+        } else {
+            assert!(
+                f.output.contains("connected"),
+                "without a namespace the network is reachable: {}",
+                f.output
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn cancelling_kills_the_run_at_once() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let cancel = CancellationToken::new();
+        let trigger = cancel.clone();
+        let job = job(dir.path(), "/bin/sh", &["-c", "echo started; sleep 1000"]);
+        let limits = Limits::default();
+        let mut on_output = move |text: &str| {
+            if text.contains("started") {
+                trigger.cancel();
+            }
+        };
+        let f = tokio::time::timeout(
+            Duration::from_secs(10),
+            run(&job, &limits, &cancel, &mut on_output),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("cancel did not stop the run"))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(f.cancelled && !f.timed_out);
+        assert_eq!(f.describe(&limits), "cancelled");
+    }
+
+    #[test]
+    fn utf8_split_across_chunks_is_kept_whole() {
+        let mut out = CappedOutput::new(1024);
+        let bytes = "✓ ok".as_bytes();
+        let mut text = String::new();
+        for b in bytes {
+            text.push_str(&out.push(std::slice::from_ref(b)).unwrap_or_default());
+        }
+        assert_eq!(text, "✓ ok");
+    }
+}
