@@ -17,6 +17,7 @@ pub mod naming;
 pub mod pipeline;
 pub mod plan;
 pub mod provider;
+pub mod runner;
 pub mod sandbox;
 pub mod sanitize;
 pub mod store;

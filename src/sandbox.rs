@@ -235,13 +235,9 @@ pub async fn run(
         });
     }
     let mut child = command.spawn()?;
-    let pgid = child.id().map(|id| id as libc::pid_t);
-    let kill_group = || {
-        if let Some(pgid) = pgid {
-            // SAFETY: signals our own child's process group.
-            unsafe { libc::killpg(pgid, libc::SIGKILL) };
-        }
-    };
+    // Dropping this future (a cancelled workflow) kills the whole group too.
+    let group = ProcessGroup(child.id().map(|id| id as libc::pid_t));
+    let kill_group = || group.kill();
 
     let (tx, mut rx) = mpsc::channel::<Vec<u8>>(64);
     for pipe in [
@@ -312,6 +308,24 @@ pub async fn run(
     finished.truncated = output.truncated;
     finished.output = output.text;
     Ok(finished)
+}
+
+/// A child's process group, killed when dropped.
+struct ProcessGroup(Option<libc::pid_t>);
+
+impl ProcessGroup {
+    fn kill(&self) {
+        if let Some(pgid) = self.0 {
+            // SAFETY: signals our own child's process group.
+            unsafe { libc::killpg(pgid, libc::SIGKILL) };
+        }
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
 
 enum Pipe {

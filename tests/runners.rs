@@ -1,0 +1,132 @@
+//! Each language's test runner on a known-good and a known-bad program, in the real sandbox.
+
+use flotilla::language::Language;
+use flotilla::runner::{self, TestReport, Toolchain};
+use flotilla::sandbox::Limits;
+use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
+
+fn tools(cache: &std::path::Path) -> Toolchain {
+    Toolchain::new(cache)
+}
+
+async fn run(tools: &Toolchain, language: Language, code: &str, tests: &str) -> TestReport {
+    let mut streamed = String::new();
+    let report = runner::run(
+        language,
+        code,
+        tests,
+        tools,
+        &Limits::default(),
+        &CancellationToken::new(),
+        &mut |t| streamed.push_str(t),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("runner failed to start: {e}"));
+    assert_eq!(streamed, report.finished.output);
+    report
+}
+
+const PY_CODE: &str = "def add(a, b):\n    return a + b\n";
+const PY_GOOD: &str = "from solution import *\n\ndef test_add():\n    assert add(2, 3) == 5\n\ndef test_zero():\n    assert add(0, 0) == 0\n";
+const PY_BAD: &str = "from solution import *\n\ndef test_add():\n    assert add(2, 3) == 5\n\ndef test_wrong():\n    assert add(2, 2) == 5\n";
+
+#[tokio::test]
+async fn python_builtin_runner() {
+    let cache = tempfile::tempdir().expect("cache");
+    let mut tools = tools(cache.path());
+    tools.prefer_pytest = false;
+    let good = run(&tools, Language::Python, PY_CODE, PY_GOOD).await;
+    assert_eq!(
+        (good.passed, good.failed, good.runner),
+        (2, 0, "flotilla's python runner")
+    );
+    assert!(good.all_passed());
+    let bad = run(&tools, Language::Python, PY_CODE, PY_BAD).await;
+    assert_eq!((bad.passed, bad.failed), (1, 1));
+    assert!(!bad.all_passed());
+    assert!(
+        bad.finished
+            .output
+            .contains("FAILED test_solution.py::test_wrong"),
+        "{}",
+        bad.finished.output
+    );
+    let broken = run(&tools, Language::Python, "def add(a, b) return\n", PY_GOOD).await;
+    assert_eq!(
+        (broken.passed, broken.failed),
+        (0, 1),
+        "{}",
+        broken.finished.output
+    );
+}
+
+#[tokio::test]
+async fn python_pytest_runner() {
+    let cache = tempfile::tempdir().expect("cache");
+    let mut tools = tools(cache.path());
+    let venv = std::env::var_os("FLOTILLA_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/flotilla")
+        })
+        .join("llama-venv/bin/python");
+    assert!(
+        venv.exists(),
+        "run scripts/setup-model-server first: it installs pytest into {}",
+        venv.display()
+    );
+    tools.python = venv.display().to_string();
+    assert!(tools.has_pytest());
+    let good = run(&tools, Language::Python, PY_CODE, PY_GOOD).await;
+    assert_eq!((good.passed, good.failed, good.runner), (2, 0, "pytest"));
+    let bad = run(&tools, Language::Python, PY_CODE, PY_BAD).await;
+    assert_eq!((bad.passed, bad.failed), (1, 1), "{}", bad.finished.output);
+}
+
+#[tokio::test]
+async fn javascript_node_test_runner() {
+    let cache = tempfile::tempdir().expect("cache");
+    let tools = tools(cache.path());
+    let code = "function add(a, b) { return a + b; }\nmodule.exports = { add };\n";
+    let good = "const test = require('node:test');\nconst assert = require('node:assert');\nconst { add } = require('./solution.js');\n\
+                test('adds', () => { assert.strictEqual(add(2, 3), 5); });\n";
+    let bad = format!("{good}test('wrong', () => {{ assert.strictEqual(add(2, 2), 5); }});\n");
+    let r = run(&tools, Language::Javascript, code, good).await;
+    assert_eq!((r.passed, r.failed), (1, 0), "{}", r.finished.output);
+    assert!(r.all_passed());
+    let r = run(&tools, Language::Javascript, code, &bad).await;
+    assert_eq!((r.passed, r.failed), (1, 1), "{}", r.finished.output);
+}
+
+#[tokio::test]
+async fn rust_cargo_test_runner_shares_a_target_dir() {
+    let cache = tempfile::tempdir().expect("cache");
+    let tools = tools(cache.path());
+    let code = "pub fn add(a: i64, b: i64) -> i64 {\n    a + b\n}\n";
+    let good = "use solution::*;\n\n#[test]\nfn adds() {\n    assert_eq!(add(2, 3), 5);\n}\n";
+    let bad = format!("{good}\n#[test]\nfn wrong() {{\n    assert_eq!(add(2, 2), 5);\n}}\n");
+    let r = run(&tools, Language::Rust, code, good).await;
+    assert_eq!((r.passed, r.failed), (1, 0), "{}", r.finished.output);
+    assert!(r.all_passed());
+    let r = run(&tools, Language::Rust, code, &bad).await;
+    assert_eq!((r.passed, r.failed), (1, 1), "{}", r.finished.output);
+    assert!(
+        tools.rust_target_dir.join("debug").exists(),
+        "builds land in the shared target dir"
+    );
+    let r = run(
+        &tools,
+        Language::Rust,
+        "pub fn add(a: i64) -> i64 { a }\n",
+        good,
+    )
+    .await;
+    assert_eq!(r.total(), 0, "a compile error runs no test");
+    assert!(!r.all_passed());
+    assert!(
+        r.finished.output.contains("error[E"),
+        "{}",
+        r.finished.output
+    );
+}
