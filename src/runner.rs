@@ -204,13 +204,13 @@ fn number_before(line: &str, words: &[&str]) -> Option<u32> {
         .collect();
     tokens
         .windows(2)
+        .rev()
         .filter(|w| {
             words
                 .iter()
                 .any(|word| w[1].trim_end_matches(['.', ':']) == *word)
         })
-        .filter_map(|w| w[0].parse().ok())
-        .last()
+        .find_map(|w| w[0].parse().ok())
 }
 
 /// pytest's (and flotilla's runner's) summary: "2 passed, 1 failed, 1 error in 0.1s".
