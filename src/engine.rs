@@ -7,6 +7,8 @@ use crate::home::Home;
 use crate::naming::{self, NameRegistry, NameSource};
 use crate::pipeline::{self, StageContext};
 use crate::provider::{ChatRequest, Provider, ProviderError};
+use crate::record::SharedRecord;
+use crate::runner::Toolchain;
 use crate::workflow::{Workflow, WorkflowId, WorkflowResult, WorkflowStatus};
 use crate::worklog::WorkLog;
 use std::collections::{BTreeMap, HashMap};
@@ -31,6 +33,8 @@ pub struct Inner {
     pub home: Home,
     pub providers: BTreeMap<String, Provider>,
     pub events: EventSender,
+    /// The programs and folders test runs use.
+    pub tools: Toolchain,
     slots: Semaphore,
     names: Mutex<NameRegistry>,
     next_seq: AtomicU64,
@@ -59,6 +63,10 @@ impl Engine {
                 Ok((name.clone(), Provider::new(name.clone(), settings.clone())?))
             })
             .collect::<Result<BTreeMap<_, _>, ProviderError>>()?;
+        let mut tools = Toolchain::new(&home.cache_dir);
+        tools.python.clone_from(&config.pipeline.python);
+        tools.node.clone_from(&config.pipeline.node);
+        tools.cargo.clone_from(&config.pipeline.cargo);
         let slots = Semaphore::new(config.max_parallel);
         Ok(Self {
             inner: Arc::new(Inner {
@@ -66,6 +74,7 @@ impl Engine {
                 home,
                 providers,
                 events,
+                tools,
                 slots,
                 names: Mutex::new(NameRegistry::default()),
                 next_seq: AtomicU64::new(1),
@@ -95,15 +104,22 @@ impl Engine {
         let token = CancellationToken::new();
         lock(&self.inner.cancels).insert(id.clone(), token.clone());
         let inner = Arc::clone(&self.inner);
+        let workflow_copy = workflow.clone();
         tokio::spawn(async move {
             let dir = inner.home.workflow_dir(&id);
             let log = WorkLog::open(id.clone(), &dir, inner.events.clone());
             log.line(&format!("Task: {description}"));
+            let record = SharedRecord::default();
+            // Cancelling drops the workflow's future, which kills any tests it is running.
             let outcome = tokio::select! {
                 _ = token.cancelled() => Err("cancelled".to_owned()),
-                result = run(&inner, &id, &description, &log) => result,
+                result = run(&inner, &id, &description, &log, &record, &token) => result,
             };
             lock(&inner.cancels).remove(&id);
+            let ended = SystemTime::now();
+            if let Err(e) = write_result_json(&dir, &workflow_copy, ended, &outcome, &record) {
+                log.line(&format!("cannot write result.json: {e}"));
+            }
             let outcome = match outcome {
                 Ok(result) => Outcome::Completed(result),
                 Err(reason) => {
@@ -115,7 +131,7 @@ impl Engine {
             let _ = inner.events.send(Event::Finished {
                 id,
                 outcome,
-                at: SystemTime::now(),
+                at: ended,
             });
         });
         workflow
@@ -134,7 +150,8 @@ impl Engine {
 
     /// Asks the veryfast tier for a name, falling back to keywords; the name is not reserved.
     pub async fn suggest_name(&self, description: &str) -> (String, NameSource) {
-        suggest_name(&self.inner, description).await
+        let naming = suggest_name(&self.inner, description).await;
+        (naming.name, naming.source)
     }
 
     /// Checks every model server now and then every [`HEALTH_INTERVAL`], until `stop`.
@@ -183,6 +200,8 @@ async fn run(
     id: &WorkflowId,
     description: &str,
     log: &WorkLog,
+    record: &SharedRecord,
+    cancel: &CancellationToken,
 ) -> Result<WorkflowResult, String> {
     if description.trim().is_empty() {
         return Err("the description is empty".into());
@@ -195,8 +214,18 @@ async fn run(
             progress: "Generating workflow name...".into(),
         },
     );
-    let (candidate, source) = suggest_name(inner, description).await;
+    let started = std::time::Instant::now();
+    let Naming {
+        name: candidate,
+        source,
+        usage,
+    } = suggest_name(inner, description).await;
+    record.add_seconds("naming", started.elapsed().as_secs_f64());
+    if let Some(usage) = usage {
+        record.add_tokens(Tier::Veryfast.as_str(), usage);
+    }
     let name = lock(&inner.names).reserve(&candidate);
+    record.lock().name = Some(name.clone());
     log.line(&format!("name: {name} ({source})"));
     send(
         inner,
@@ -235,20 +264,29 @@ async fn run(
         },
     );
     log.line(&format!("→ [{name}] Starting workflow..."));
-    let mut cx = StageContext {
+    let cx = StageContext {
         inner,
         id,
         description,
         dir: inner.home.workflow_dir(id),
         log,
-        files: Vec::new(),
+        record,
+        cancel,
     };
-    let result = pipeline::run(&mut cx).await;
+    let result = pipeline::run(&cx).await;
     drop(permit);
     result
 }
 
-async fn suggest_name(inner: &Inner, description: &str) -> (String, NameSource) {
+/// A name and how it was made.
+struct Naming {
+    name: String,
+    source: NameSource,
+    /// Tokens in and out, when the model answered.
+    usage: Option<(u64, u64)>,
+}
+
+async fn suggest_name(inner: &Inner, description: &str) -> Naming {
     let (provider, tier) = inner.tier(Tier::Veryfast);
     let request = ChatRequest {
         model: tier.model.clone(),
@@ -265,10 +303,62 @@ async fn suggest_name(inner: &Inner, description: &str) -> (String, NameSource) 
         ),
         Ok(Err(e)) => format!("the veryfast model failed: {e}"),
         Ok(Ok(reply)) => match naming::clean_reply(&reply.text) {
-            Ok(name) => return (name, NameSource::Model),
+            Ok(name) => {
+                return Naming {
+                    name,
+                    source: NameSource::Model,
+                    usage: Some(reply.usage(&request)),
+                };
+            }
             Err(why) => why,
         },
     };
     tracing::info!(%why, "naming fell back to keywords");
-    (naming::fallback(description), NameSource::Fallback(why))
+    Naming {
+        name: naming::fallback(description),
+        source: NameSource::Fallback(why),
+        usage: None,
+    }
+}
+
+/// Writes `result.json`: the workflow's summary, whatever its ending (documented in the README).
+fn write_result_json(
+    dir: &std::path::Path,
+    workflow: &Workflow,
+    ended: SystemTime,
+    outcome: &Result<WorkflowResult, String>,
+    record: &SharedRecord,
+) -> std::io::Result<()> {
+    let record = record.lock();
+    let secs = |t: SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0)
+    };
+    let summary = serde_json::json!({
+        "id": workflow.id,
+        "name": record.name,
+        "description": workflow.description,
+        "status": if outcome.is_ok() { "completed" } else { "failed" },
+        "error": outcome.as_ref().err(),
+        "language": record.language,
+        "files": record.files,
+        "main_file": outcome.as_ref().ok().and_then(|r| r.main_file.clone()),
+        "attempts": record.attempts,
+        "tests": { "passed": record.tests_passed, "failed": record.tests_failed },
+        "tokens": record.tokens,
+        "seconds": record.seconds,
+        "started_at": secs(workflow.start_time),
+        "ended_at": secs(ended),
+        "elapsed_s": ((secs(ended) - secs(workflow.start_time)) * 1000.0).round() / 1000.0,
+        "dir": dir,
+    });
+    std::fs::create_dir_all(dir)?;
+    // Written whole, then renamed, so a reader never sees half a file.
+    let partial = dir.join("result.json.partial");
+    std::fs::write(
+        &partial,
+        serde_json::to_vec_pretty(&summary).map_err(std::io::Error::other)?,
+    )?;
+    std::fs::rename(partial, dir.join("result.json"))
 }

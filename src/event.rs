@@ -20,6 +20,29 @@ pub enum Outcome {
     Failed(String),
 }
 
+/// What a workflow's result view shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ArtifactKind {
+    Plan,
+    #[default]
+    Code,
+    Tests,
+    TestOutput,
+}
+
+impl ArtifactKind {
+    pub const ALL: [ArtifactKind; 4] = [Self::Plan, Self::Code, Self::Tests, Self::TestOutput];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Plan => "Plan",
+            Self::Code => "Code",
+            Self::Tests => "Tests",
+            Self::TestOutput => "Test output",
+        }
+    }
+}
+
 /// Whether a model server answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Health {
@@ -53,6 +76,13 @@ pub enum Event {
         id: WorkflowId,
         outcome: Outcome,
         at: SystemTime,
+    },
+    /// A new version of one of the workflow's artifacts (sanitized text).
+    Artifact {
+        id: WorkflowId,
+        kind: ArtifactKind,
+        text: String,
+        language: Option<crate::language::Language>,
     },
     /// A model server's reachability changed or was checked.
     Health { provider: String, health: Health },

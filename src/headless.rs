@@ -63,7 +63,7 @@ pub async fn run(
                 outcome: Outcome::Failed(reason),
                 ..
             } => format!("✗ [{label}] failed: {reason}"),
-            Event::Log { .. } | Event::Health { .. } => continue,
+            Event::Log { .. } | Event::Health { .. } | Event::Artifact { .. } => continue,
         };
         let _ = writeln!(out, "{line}");
         let _ = out.flush();

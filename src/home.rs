@@ -13,6 +13,8 @@ pub struct Home {
     pub workflows_dir: PathBuf,
     /// `logs/`: flotilla's own rolling logs.
     pub logs_dir: PathBuf,
+    /// `cache/`: scratch copies for test runs and the shared Rust target directory.
+    pub cache_dir: PathBuf,
 }
 
 impl Home {
@@ -23,6 +25,7 @@ impl Home {
             keybindings_file: root.join("keybindings.toml"),
             workflows_dir: root.join("workflows"),
             logs_dir: root.join("logs"),
+            cache_dir: root.join("cache"),
         }
     }
 
@@ -42,6 +45,7 @@ impl Home {
                     keybindings_file: dirs.config_dir().join("keybindings.toml"),
                     workflows_dir: dirs.data_dir().join("workflows"),
                     logs_dir: state.join("logs"),
+                    cache_dir: dirs.cache_dir().to_owned(),
                 }
             }
             // No home directory at all: keep everything beside the current directory.

@@ -15,12 +15,6 @@ pub struct Plan {
     pub edge_cases: Vec<String>,
 }
 
-/// The prompt that asks for a plan.
-pub const SYSTEM: &str = "You are a senior engineer planning a small coding task. Answer in exactly this form:\n\
-Language: <python, javascript or rust>\n\
-Functions:\n- <one public function signature per line>\n\
-Edge cases:\n- <one edge case to test per line>";
-
 #[derive(Clone, Copy, PartialEq)]
 enum Section {
     None,
@@ -43,11 +37,21 @@ impl Plan {
                 continue;
             }
             let lower = line.to_ascii_lowercase();
+            // "Functions:", "**Edge cases:** …" and a bare "### Functions" heading all name a
+            // section; "def add(a, b):" does not.
+            let is_heading = |h: &str| {
+                h.len() <= 24
+                    && h.chars()
+                        .all(|c| c.is_ascii_alphabetic() || " *_".contains(c))
+            };
             let (head, rest) = match lower.split_once(':') {
-                Some((h, _)) if h.len() <= 24 => (
-                    h.trim().trim_matches('*').to_owned(),
+                Some((h, _)) if is_heading(h) => (
+                    h.trim().trim_matches('*').trim().to_owned(),
                     line[h.len() + 1..].trim(),
                 ),
+                None if is_heading(&lower) && HEADINGS.iter().any(|k| lower.contains(k)) => {
+                    (lower.trim_matches('*').trim().to_owned(), "")
+                }
                 _ => (String::new(), line),
             };
             if head.contains("language") {
@@ -74,9 +78,14 @@ impl Plan {
                 continue;
             }
             let item = clean_item(line);
+            // In a section, list items count; a line of prose ends the section.
+            let bare = raw.trim();
+            let listed = bare.starts_with(['-', '*', '•'])
+                || bare.chars().next().is_some_and(|c| c.is_ascii_digit());
             match section {
-                Section::Functions => functions.push(item),
-                Section::EdgeCases => edge_cases.push(item),
+                Section::Functions if listed || item.contains('(') => functions.push(item),
+                Section::EdgeCases if listed => edge_cases.push(item),
+                Section::Functions | Section::EdgeCases => section = Section::Other,
                 // A signature-looking line outside any section is still a function.
                 Section::None | Section::Other if looks_like_signature(&item) => {
                     functions.push(item)
@@ -123,6 +132,9 @@ impl Plan {
         out
     }
 }
+
+/// Words that start a section of the plan.
+const HEADINGS: [&str; 6] = ["language", "function", "signature", "edge", "test", "case"];
 
 fn clean_item(line: &str) -> String {
     let trimmed = line.trim().trim_start_matches(['-', '*', '•']).trim();

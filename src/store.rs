@@ -68,7 +68,7 @@ impl Store {
             | Event::Named { id, .. }
             | Event::Progress { id, .. }
             | Event::Finished { id, .. } => id,
-            Event::Log { .. } | Event::Health { .. } => return None,
+            Event::Log { .. } | Event::Health { .. } | Event::Artifact { .. } => return None,
         };
         let i = *self.index.get(id)?;
         let w = &mut self.workflows[i];
@@ -101,7 +101,7 @@ impl Store {
                     }
                 }
             }
-            Event::Log { .. } | Event::Health { .. } => {}
+            Event::Log { .. } | Event::Health { .. } | Event::Artifact { .. } => {}
         }
         Some(&self.workflows[i])
     }

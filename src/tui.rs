@@ -75,6 +75,13 @@ async fn event_loop(
                     app.handle_terminal_event(event);
                     dirty = true;
                     urgent = true;
+                    if let Some(path) = app.pending_editor.take() {
+                        // The editor needs the terminal and stdin to itself.
+                        drop(input);
+                        let outcome = edit(terminal, &path).await;
+                        app.editor_finished(&path, outcome);
+                        input = EventStream::new();
+                    }
                 }
                 Some(Err(e)) => return Err(e.into()),
                 None => return Ok(()),
@@ -91,6 +98,24 @@ async fn event_loop(
             _ = tokio::time::sleep_until(wake) => dirty = true,
         }
     }
+}
+
+/// Gives the terminal to $EDITOR on `path`, waits for it, and takes the terminal back.
+async fn edit(
+    terminal: &mut DefaultTerminal,
+    path: &std::path::Path,
+) -> std::io::Result<std::process::ExitStatus> {
+    let _ = execute!(std::io::stdout(), DisableBracketedPaste);
+    ratatui::restore();
+    let mut command = App::editor_command(path);
+    let status = tokio::task::spawn_blocking(move || command.status())
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|s| s);
+    *terminal = ratatui::init();
+    let _ = execute!(std::io::stdout(), EnableBracketedPaste);
+    terminal.clear()?;
+    status
 }
 
 fn draw(terminal: &mut DefaultTerminal, app: &App) -> anyhow::Result<()> {

@@ -99,6 +99,13 @@ pub struct WorkflowResult {
     pub dir: PathBuf,
     /// Files written, relative to `dir`.
     pub files: Vec<String>,
+    /// The main file: the code, relative to `dir`.
+    pub main_file: Option<String>,
+    pub language: Option<crate::language::Language>,
+    /// Test runs made.
+    pub attempts: u32,
+    pub tests_passed: u32,
+    pub tests_failed: u32,
 }
 
 /// The seed's `BackgroundWorkflow`: one task description on its way to code.

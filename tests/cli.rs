@@ -83,7 +83,7 @@ fn run_against_a_dead_server_fails_with_a_reason_and_exit_1() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(
-            "✗ [validate-email-addresses] failed: code generation failed: cannot connect"
+            "✗ [validate-email-addresses] failed: planning failed: cannot connect"
         ),
         "{stdout}"
     );

@@ -12,10 +12,11 @@ use support::llama::LlamaServer;
 
 const DEADLINE: Duration = Duration::from_secs(300);
 
-fn real_config(base_url: &str) -> String {
+fn real_config(base_url: &str, max_attempts: u32) -> String {
     format!(
         r#"max_parallel = 4
 naming_timeout = 60
+max_attempts = {max_attempts}
 
 [providers.local]
 kind = "openai"
@@ -39,7 +40,7 @@ model = "smollm2"
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_parallel_workflows_are_named_by_the_model_and_finish_with_artifacts() {
     let server = LlamaServer::shared();
-    let mut t = TestApp::new(&real_config(&server.base_url()));
+    let mut t = TestApp::new(&real_config(&server.base_url(), 1));
     let tasks = [
         "write a function to validate email addresses",
         "create a REST API client for GitHub",
@@ -75,7 +76,7 @@ async fn several_parallel_workflows_are_named_by_the_model_and_finish_with_artif
                     .as_ref()
                     .unwrap_or_else(|| panic!("completed without a result"));
                 assert!(
-                    result.files.iter().any(|f| f.starts_with("main.")),
+                    result.files.iter().any(|f| f.starts_with("solution.")),
                     "{:?}",
                     result.files
                 );
@@ -111,7 +112,7 @@ fn headless_run_and_name_print_the_seed_lines() {
     let home = tempfile::tempdir().expect("temp home");
     std::fs::write(
         home.path().join("config.toml"),
-        real_config(&server.base_url()),
+        real_config(&server.base_url(), 1),
     )
     .expect("config");
     let flotilla = env!("CARGO_BIN_EXE_flotilla");
@@ -139,7 +140,14 @@ fn headless_run_and_name_print_the_seed_lines() {
         "{stdout}"
     );
     assert!(stdout.contains("] Starting workflow..."), "{stdout}");
-    assert!(stdout.contains("] Generating code..."), "{stdout}");
+    for stage in [
+        "Consulting overseer...",
+        "Generating code...",
+        "Generating tests...",
+        "Running tests (1/1)",
+    ] {
+        assert!(stdout.contains(&format!("] {stage}")), "{stage}: {stdout}");
+    }
     match out.status.code() {
         Some(0) => assert!(
             stdout.contains("✓ [") && stdout.contains("] Completed in "),
@@ -161,4 +169,67 @@ fn headless_run_and_name_print_the_seed_lines() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("✓ tier veryfast"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_workflow_goes_through_every_stage_and_leaves_result_json() {
+    let server = LlamaServer::shared();
+    let mut t = TestApp::new(&real_config(&server.base_url(), 3));
+    t.submit("write a python function is_even(n) that returns True for even numbers");
+    t.wait_until("the workflow to end", DEADLINE, |app| {
+        app.store.at(0).is_some_and(|w| !w.status.is_live())
+    })
+    .await;
+    let wf = t
+        .app
+        .store
+        .at(0)
+        .cloned()
+        .unwrap_or_else(|| panic!("no workflow"));
+    let log = t.log_text(0);
+    for stage in [
+        "── Consulting overseer ──",
+        "── Generating code ──",
+        "── Generating tests ──",
+        "── Running tests (1/3) ──",
+    ] {
+        assert!(log.contains(stage), "{stage} missing:\n{log}");
+    }
+    let dir = t.home.path().join("workflows").join(wf.id.as_str());
+    let text = std::fs::read_to_string(dir.join("result.json")).unwrap_or_default();
+    let json: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("result.json: {e}"));
+    assert_eq!(json["id"], wf.id.as_str());
+    assert_eq!(json["language"], "python");
+    for file in [
+        "plan.md",
+        "solution.py",
+        "test_solution.py",
+        "attempts/1/output.txt",
+    ] {
+        assert!(dir.join(file).exists(), "{file} missing");
+    }
+    match wf.status {
+        WorkflowStatus::Completed => assert_eq!(json["status"], "completed"),
+        WorkflowStatus::Failed => {
+            assert_eq!(json["status"], "failed");
+            let error = wf.error.clone().unwrap_or_default();
+            assert!(
+                !error.is_empty() && json["error"] == error.as_str(),
+                "{error}"
+            );
+            if error.starts_with("tests failed after 3 attempts") {
+                // Two failures: a fix, then the overseer's review before the last run.
+                assert!(log.contains("── Fixing code (2/3) ──"), "{log}");
+                assert!(log.contains("── Reviewing failures (3/3) ──"), "{log}");
+                assert_eq!(json["attempts"], 3);
+            }
+        }
+        other => panic!("ended {other}"),
+    }
+    assert!(
+        json["tokens"]["fast"]["out"]
+            .as_u64()
+            .is_some_and(|n| n > 0)
+    );
 }

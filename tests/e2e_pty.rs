@@ -58,7 +58,7 @@ fn dashboard_in_a_real_terminal_runs_foreground_and_background_workflows() {
     let server = LlamaServer::shared();
     let home = tempfile::tempdir().expect("temp home");
     let config = format!(
-        "naming_timeout = 60\n[providers.local]\nkind = \"openai\"\nbase_url = \"{}\"\nmax_concurrent = 1\n\
+        "naming_timeout = 60\nmax_attempts = 1\n[providers.local]\nkind = \"openai\"\nbase_url = \"{}\"\nmax_concurrent = 1\n\
          [tiers.veryfast]\nprovider = \"local\"\nmodel = \"smollm2\"\n[tiers.fast]\nprovider = \"local\"\nmodel = \"smollm2\"\nmax_tokens = 120\n",
         server.base_url()
     );

@@ -5,9 +5,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use flotilla::app::App;
 use flotilla::config::Config;
 use flotilla::engine::Engine;
-use flotilla::event::{self, Event, Health, Outcome};
+use flotilla::event::{self, ArtifactKind, Event, Health, Outcome};
 use flotilla::home::Home;
-use flotilla::keymap::{Action, Keymap};
+use flotilla::keymap::{Action, Focus, Keymap};
+use flotilla::language::Language;
 use flotilla::naming::NameSource;
 use flotilla::workflow::{Workflow, WorkflowId, WorkflowResult, WorkflowStatus};
 use ratatui::Terminal;
@@ -67,7 +68,16 @@ fn add(
             id: id.clone(),
             outcome: Outcome::Completed(WorkflowResult {
                 dir: PathBuf::from("/flotilla-home/workflows/x"),
-                files: vec!["main.py".into()],
+                files: vec![
+                    "plan.md".into(),
+                    "solution.py".into(),
+                    "test_solution.py".into(),
+                ],
+                main_file: Some("solution.py".into()),
+                language: Some(Language::Python),
+                attempts: 1,
+                tests_passed: 3,
+                tests_failed: 0,
             }),
             at: at(started + 45),
         }),
@@ -274,7 +284,18 @@ fn log_pane_follows_the_tail_until_scrolled_up() {
 fn help_overlay_lists_every_binding() {
     let mut app = app();
     key(&mut app, KeyCode::F(1));
-    let text = screen(&app);
+    let first = screen(&app);
+    assert!(
+        first.contains("↓ more"),
+        "a short terminal scrolls the help\n{first}"
+    );
+    insta::assert_snapshot!("help", first);
+    // Everything is reachable by scrolling.
+    let mut text = first.clone();
+    for _ in 0..40 {
+        key(&mut app, KeyCode::Down);
+        text.push_str(&screen(&app));
+    }
     for (_, action, _) in app.keymap.all().collect::<Vec<_>>() {
         assert!(
             text.contains(action.describe()),
@@ -286,7 +307,7 @@ fn help_overlay_lists_every_binding() {
         text.contains("/generate [--background|-b] <description>"),
         "{text}"
     );
-    insta::assert_snapshot!("help", text);
+    assert!(text.contains("↑ more"), "scrolled to the end: {text}");
     key(&mut app, KeyCode::Esc);
     assert!(!screen(&app).contains("Keys and commands"));
 }
@@ -384,4 +405,116 @@ fn hundreds_of_workflows_keep_the_selection_on_screen() {
         text.contains("task-300") && !text.contains("task-1 "),
         "{text}"
     );
+}
+
+#[test]
+fn result_view_switches_between_plan_code_tests_and_output() {
+    let mut app = app();
+    let id = add(
+        &mut app,
+        1,
+        0,
+        Some("adder"),
+        WorkflowStatus::Running,
+        "Running tests (1/3)",
+    );
+    app.selected = Some(id.clone());
+    let artifact = |kind, text: &str, language| Event::Artifact {
+        id: id.clone(),
+        kind,
+        text: text.into(),
+        language,
+    };
+    app.apply(artifact(
+        ArtifactKind::Plan,
+        "Language: python\nFunctions:\n- add(a, b)\n",
+        None,
+    ));
+    app.apply(artifact(
+        ArtifactKind::Code,
+        "def add(a, b):\n    return a + b\n",
+        Some(Language::Python),
+    ));
+    app.apply(artifact(
+        ArtifactKind::Tests,
+        "from solution import *\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+        Some(Language::Python),
+    ));
+    app.apply(artifact(
+        ArtifactKind::TestOutput,
+        "attempt 1/3: pytest — all 1 passed\n\n1 passed in 0.01s\n",
+        None,
+    ));
+
+    let code = screen(&app);
+    assert!(
+        code.contains("return a + b"),
+        "code is the first tab shown\n{code}"
+    );
+    insta::assert_snapshot!("result_code", code);
+
+    app.dispatch(Action::FocusNext);
+    key(&mut app, KeyCode::Char('1'));
+    assert!(screen(&app).contains("- add(a, b)"));
+    key(&mut app, KeyCode::Char('3'));
+    assert!(screen(&app).contains("def test_add():"));
+    key(&mut app, KeyCode::Char(']'));
+    let output = screen(&app);
+    assert!(output.contains("1 passed in 0.01s"), "{output}");
+    key(&mut app, KeyCode::Char(']'));
+    assert!(screen(&app).contains("- add(a, b)"), "tabs wrap around");
+
+    // The result view takes focus with Tab and scrolls on its own.
+    app.dispatch(Action::FocusNext);
+    app.dispatch(Action::FocusNext);
+    assert_eq!(app.focus, Focus::Result);
+    key(&mut app, KeyCode::Char('2'));
+    let before = app.results.scroll;
+    key(&mut app, KeyCode::Char('j'));
+    assert_eq!(
+        app.results.scroll, before,
+        "a short file does not scroll past its end"
+    );
+
+    // The code is highlighted: the keyword and the name differ in colour.
+    let terminal = draw(&app);
+    let buffer = terminal.backend().buffer();
+    let (x, y) = (0..H)
+        .find_map(|y| {
+            let line: String = (0..W).map(|x| buffer[(x, y)].symbol().to_owned()).collect();
+            line.find("def add")
+                .map(|x| (line[..x].chars().count() as u16, y))
+        })
+        .unwrap_or_else(|| panic!("no code on screen"));
+    assert_ne!(buffer[(x, y)].fg, buffer[(x + 4, y)].fg);
+}
+
+#[test]
+fn open_editor_asks_for_the_main_file() {
+    let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let env = |_: &str| Err(std::env::VarError::NotPresent);
+    let config = Config::parse(Path::new("c.toml"), "", &env).unwrap_or_else(|e| panic!("{e}"));
+    let (tx, _rx) = event::channel();
+    let engine = Engine::new(config, Home::at(home.path()), tx).unwrap_or_else(|e| panic!("{e}"));
+    let mut app = App::new(engine, Keymap::defaults());
+    let id = add(&mut app, 1, 0, Some("adder"), WorkflowStatus::Completed, "");
+    app.selected = Some(id.clone());
+    app.dispatch(Action::OpenEditor);
+    assert_eq!(app.pending_editor, None, "no code yet");
+    app.apply(Event::Artifact {
+        id: id.clone(),
+        kind: ArtifactKind::Code,
+        text: "x = 1\n".into(),
+        language: Some(Language::Python),
+    });
+    let file = home
+        .path()
+        .join("workflows")
+        .join(id.as_str())
+        .join("solution.py");
+    std::fs::create_dir_all(file.parent().unwrap_or(home.path())).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&file, "x = 1\n").unwrap_or_else(|e| panic!("{e}"));
+    app.dispatch(Action::FocusNext);
+    key(&mut app, KeyCode::Char('e'));
+    assert_eq!(app.pending_editor.as_deref(), Some(file.as_path()));
 }

@@ -94,6 +94,31 @@ pub struct ChatReply {
     pub text: String,
     pub tokens_in: u64,
     pub tokens_out: u64,
+    /// Pieces of text streamed; servers send about one token each.
+    pub pieces: u64,
+}
+
+impl ChatReply {
+    /// Tokens in and out: the server's counts, or estimates (four characters a token in, one
+    /// streamed piece a token out) when it sent none.
+    pub fn usage(&self, request: &ChatRequest) -> (u64, u64) {
+        let tokens_in = if self.tokens_in > 0 {
+            self.tokens_in
+        } else {
+            request
+                .messages
+                .iter()
+                .map(|m| m.content.len() as u64)
+                .sum::<u64>()
+                .div_ceil(4)
+        };
+        let tokens_out = if self.tokens_out > 0 {
+            self.tokens_out
+        } else {
+            self.pieces
+        };
+        (tokens_in, tokens_out)
+    }
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -425,6 +450,7 @@ fn apply(chunk: Chunk, reply: &mut ChatReply, on_text: &mut (dyn FnMut(&str) + S
     if !text.is_empty() {
         on_text(&text);
         reply.text.push_str(&text);
+        reply.pieces += 1;
     }
     if let Some((tokens_in, tokens_out)) = tokens {
         reply.tokens_in = tokens_in;

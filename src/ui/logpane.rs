@@ -10,25 +10,51 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect) {
-    let mut block = Block::bordered().border_style(theme::border(app.focus == Focus::Log));
+/// `name (id) · status · progress · started 45s ago`, over the log and the result view.
+pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     let Some(wf) = app.selected_workflow() else {
-        frame.render_widget(
-            Paragraph::new(welcome(app))
-                .wrap(Wrap { trim: false })
-                .block(block.title(" Log ")),
-            area,
-        );
         return;
     };
     let ago = format_ago(app.now.duration_since(wf.start_time).unwrap_or_default());
-    block = block.title(Line::from(vec![
+    let head = format!(" {} ({}) · ", wf.label(), wf.id);
+    let tail = format!(" · started {ago}");
+    // A long progress (a failure's reason) gives way so the age stays on screen.
+    let room = (area.width as usize)
+        .saturating_sub(head.chars().count() + wf.status.as_str().len() + 3 + tail.chars().count());
+    let progress = if wf.progress.chars().count() > room {
+        format!(
+            "{}…",
+            wf.progress
+                .chars()
+                .take(room.saturating_sub(1))
+                .collect::<String>()
+        )
+    } else {
+        wf.progress.clone()
+    };
+    let line = Line::from(vec![
         Span::raw(" "),
         Span::styled(wf.label().to_owned(), theme::title()),
         Span::raw(format!(" ({}) · ", wf.id)),
         Span::styled(wf.status.as_str(), theme::status(wf.status)),
-        Span::raw(format!(" · {} · started {ago} ", wf.progress)),
-    ]));
+        Span::raw(format!(" · {progress}{tail}")),
+    ]);
+    frame.render_widget(line, area);
+}
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let mut block = Block::bordered()
+        .border_style(theme::border(app.focus == Focus::Log))
+        .title(" Log ");
+    if app.selected_workflow().is_none() {
+        frame.render_widget(
+            Paragraph::new(welcome(app))
+                .wrap(Wrap { trim: false })
+                .block(block),
+            area,
+        );
+        return;
+    }
     if app.log_scroll.is_some() {
         let end = app
             .keymap

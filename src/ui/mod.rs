@@ -2,6 +2,7 @@
 
 mod logpane;
 mod overlay;
+mod resultpane;
 mod table;
 pub mod theme;
 
@@ -19,14 +20,18 @@ use ratatui_textarea::TextArea;
 pub struct Areas {
     pub header: Rect,
     pub table: Rect,
+    /// One line over the log and result view: the selected workflow's name, status and age.
+    pub selected: Rect,
     pub log: Rect,
+    /// The result view: beside the log on wide terminals, under it on narrow ones.
+    pub result: Rect,
     pub notice: Rect,
     pub input: Rect,
     pub footer: Rect,
 }
 
 pub fn layout(area: Rect) -> Areas {
-    let [header, table, log, notice, input, footer] = Layout::vertical([
+    let [header, table, work, notice, input, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Percentage(35),
         Constraint::Min(4),
@@ -35,14 +40,34 @@ pub fn layout(area: Rect) -> Areas {
         Constraint::Length(1),
     ])
     .areas(area);
+    let [selected, work] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(work);
+    let [log, result] = if area.width >= WIDE {
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(work)
+    } else {
+        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(work)
+    };
     Areas {
         header,
         table,
+        selected,
         log,
+        result,
         notice,
         input,
         footer,
     }
+}
+
+/// From this width on, the result view sits beside the log.
+const WIDE: u16 = 110;
+
+/// Lines of the result view visible in a terminal of this size.
+pub fn result_body_height((w, h): (u16, u16)) -> usize {
+    layout(Rect::new(0, 0, w, h))
+        .result
+        .height
+        .saturating_sub(2) as usize
 }
 
 /// Lines of log text visible in a terminal of this size.
@@ -54,7 +79,9 @@ pub fn render(app: &App, frame: &mut Frame) {
     let areas = layout(frame.area());
     render_header(app, frame, areas.header);
     table::render(app, frame, areas.table);
+    logpane::render_header(app, frame, areas.selected);
     logpane::render(app, frame, areas.log);
+    resultpane::render(app, frame, areas.result);
     render_notice(app, frame, areas.notice);
     frame.render_widget(&app.input, areas.input);
     render_footer(app, frame, areas.footer);
@@ -152,6 +179,15 @@ fn footer_actions(focus: Focus) -> &'static [Action] {
             Action::PageUp,
             Action::ScrollBottom,
             Action::Cancel,
+            Action::FocusNext,
+            Action::Help,
+            Action::Quit,
+        ],
+        Focus::Result => &[
+            Action::ResultNext,
+            Action::ScrollDown,
+            Action::ScrollUp,
+            Action::OpenEditor,
             Action::FocusNext,
             Action::Help,
             Action::Quit,

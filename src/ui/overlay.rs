@@ -21,12 +21,35 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 fn popup(frame: &mut Frame, title: &str, lines: Vec<Line<'static>>, width: u16) {
+    scrolled_popup(frame, title, lines, width, 0);
+}
+
+/// A pop-up showing `lines` from `scroll` on; it says when more lie below or above.
+fn scrolled_popup(
+    frame: &mut Frame,
+    title: &str,
+    lines: Vec<Line<'static>>,
+    width: u16,
+    scroll: usize,
+) {
     let height = lines.len() as u16 + 2;
     let area = centered(frame.area(), width, height);
+    let visible = area.height.saturating_sub(2) as usize;
+    let scroll = scroll.min(lines.len().saturating_sub(visible));
+    let more_below = scroll + visible < lines.len();
+    let lines: Vec<Line<'static>> = lines.into_iter().skip(scroll).collect();
     frame.render_widget(Clear, area);
-    let block = Block::bordered()
+    let mut block = Block::bordered()
         .border_style(theme::border(true))
         .title(Span::styled(format!(" {title} "), theme::title()));
+    if more_below || scroll > 0 {
+        let hint = match (scroll > 0, more_below) {
+            (true, true) => " ↑↓ more ",
+            (false, true) => " ↓ more ",
+            _ => " ↑ more ",
+        };
+        block = block.title_bottom(Line::styled(hint, theme::warn()).right_aligned());
+    }
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
@@ -71,7 +94,7 @@ pub fn help(app: &App, frame: &mut Frame) {
             })
             .collect();
         lines.push(Line::from(vec![
-            Span::styled(format!("  {:<34}", keys.join(", ")), theme::key()),
+            Span::styled(format!("  {:<36} ", keys.join(", ")), theme::key()),
             Span::raw(action.describe()),
         ]));
     }
@@ -86,7 +109,7 @@ pub fn help(app: &App, frame: &mut Frame) {
         "(focus): only there · keys come from keybindings.toml · esc closes",
         theme::dim(),
     ));
-    popup(frame, "Keys and commands", lines, 84);
+    scrolled_popup(frame, "Keys and commands", lines, 84, app.help_scroll);
 }
 
 pub fn details(app: &App, id: &WorkflowId, frame: &mut Frame) {
@@ -126,6 +149,18 @@ pub fn details(app: &App, id: &WorkflowId, frame: &mut Frame) {
         app.engine.home().workflow_dir(&wf.id).display().to_string(),
     ));
     if let Some(result) = &wf.result {
+        if let Some(language) = result.language {
+            lines.push(field("Language:", language.to_string()));
+        }
+        if result.attempts > 0 {
+            lines.push(field(
+                "Tests:",
+                format!(
+                    "{} passed, {} failed (attempt {})",
+                    result.tests_passed, result.tests_failed, result.attempts
+                ),
+            ));
+        }
         lines.push(field("Files:", result.files.join(", ")));
     }
     lines.push(Line::styled("esc closes", theme::dim()));

@@ -16,10 +16,46 @@ pub struct Request {
     pub body: serde_json::Value,
 }
 
+/// Which of flotilla's prompts a request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Naming,
+    Plan,
+    Code,
+    Tests,
+    Fix,
+    Review,
+    Other,
+}
+
 impl Request {
     /// True for flotilla's naming prompt.
     pub fn is_naming(&self) -> bool {
-        self.body.to_string().contains("You name programming tasks")
+        self.role() == Role::Naming
+    }
+
+    /// Tells the prompts apart by their system messages (`assets/prompts/`).
+    pub fn role(&self) -> Role {
+        let system = self.body["messages"]
+            .as_array()
+            .and_then(|m| m.iter().find(|m| m["role"] == "system"))
+            .and_then(|m| m["content"].as_str())
+            .unwrap_or_default();
+        if system.contains("You name programming tasks") {
+            Role::Naming
+        } else if system.contains("planning a small coding task") {
+            Role::Plan
+        } else if system.contains("Write complete, working code") {
+            Role::Code
+        } else if system.contains("who writes unit tests") {
+            Role::Tests
+        } else if system.contains("fixing code whose tests fail") {
+            Role::Fix
+        } else if system.contains("reviewing failing tests") {
+            Role::Review
+        } else {
+            Role::Other
+        }
     }
 
     /// The last user message.
@@ -140,22 +176,34 @@ impl MockServer {
     }
 }
 
-/// The default script: names from a table, code as a fenced Python block.
-pub fn namer_and_coder(req: &Request, _n: usize) -> Reply {
-    if req.is_naming() {
-        let task = req.last_user().to_lowercase();
-        let name = if task.contains("email") {
-            "email-validator"
-        } else if task.contains("rest") {
-            "rest-client"
-        } else {
-            "some-task"
-        };
-        Reply::text(name)
+pub const PLAN: &str =
+    "Language: python\nFunctions:\n- add(a, b) -> int\nEdge cases:\n- zero\n- negative numbers\n";
+pub const GOOD_CODE: &str =
+    "Here is the code:\n```python\ndef add(a, b):\n    return a + b\n```\nIt adds two numbers.";
+pub const BAD_CODE: &str = "```python\ndef add(a, b):\n    return a - b\n```";
+pub const TESTS: &str = "```python\nfrom solution import *\n\ndef test_add():\n    assert add(2, 3) == 5\n\ndef test_zero():\n    assert add(0, 0) == 0\n\ndef test_negative():\n    assert add(-1, -1) == -2\n```";
+
+/// The name a naming request gets from the default script.
+pub fn name_for(req: &Request) -> Reply {
+    let task = req.last_user().to_lowercase();
+    let name = if task.contains("email") {
+        "email-validator"
+    } else if task.contains("rest") {
+        "rest-client"
     } else {
-        Reply::text(
-            "Here is the code:\n```python\ndef add(a, b):\n    return a + b\n```\nIt adds two numbers.",
-        )
+        "some-task"
+    };
+    Reply::text(name)
+}
+
+/// The default script: names from a table, a plan, correct code and passing tests.
+pub fn namer_and_coder(req: &Request, _n: usize) -> Reply {
+    match req.role() {
+        Role::Naming => name_for(req),
+        Role::Plan => Reply::text(PLAN),
+        Role::Tests => Reply::text(TESTS),
+        Role::Review => Reply::text("CODE: add subtracts"),
+        Role::Code | Role::Fix | Role::Other => Reply::text(GOOD_CODE),
     }
 }
 

@@ -17,15 +17,17 @@
 //! ```
 
 use crate::config::{ConfigError, line_of};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+mod key;
+use crossterm::event::KeyEvent;
+pub use key::Key;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::path::Path;
 use toml::Spanned;
 
 /// The default bindings, shipped with the binary.
-pub const DEFAULT_KEYBINDINGS: &str = include_str!("../keybindings.toml");
+pub const DEFAULT_KEYBINDINGS: &str = include_str!("../../keybindings.toml");
 
 /// Everything a key can ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -67,11 +69,25 @@ pub enum Action {
     Help,
     /// Close an overlay, or go back to the input box.
     Close,
+    /// Show the plan in the result view.
+    ShowPlan,
+    /// Show the code in the result view.
+    ShowCode,
+    /// Show the tests in the result view.
+    ShowTests,
+    /// Show the last test output in the result view.
+    ShowOutput,
+    /// Show the result view's next tab.
+    ResultNext,
+    /// Show the result view's previous tab.
+    ResultPrev,
+    /// Open the selected workflow's main file in $EDITOR.
+    OpenEditor,
 }
 
 impl Action {
     /// Every action, in the order the help overlay lists them.
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 25] = [
         Action::Submit,
         Action::SubmitBackground,
         Action::SelectNext,
@@ -87,6 +103,13 @@ impl Action {
         Action::PageDown,
         Action::ScrollTop,
         Action::ScrollBottom,
+        Action::ShowPlan,
+        Action::ShowCode,
+        Action::ShowTests,
+        Action::ShowOutput,
+        Action::ResultNext,
+        Action::ResultPrev,
+        Action::OpenEditor,
         Action::Help,
         Action::Close,
         Action::Quit,
@@ -106,6 +129,8 @@ impl Action {
             Self::ScrollDown => "down",
             Self::PageUp => "page up",
             Self::ScrollBottom => "follow",
+            Self::ResultNext => "tab",
+            Self::OpenEditor => "edit",
             other => other.describe(),
         }
     }
@@ -131,6 +156,13 @@ impl Action {
             Self::Cancel => "cancel workflow",
             Self::Help => "help",
             Self::Close => "close",
+            Self::ShowPlan => "result: plan",
+            Self::ShowCode => "result: code",
+            Self::ShowTests => "result: tests",
+            Self::ShowOutput => "result: test output",
+            Self::ResultNext => "result: next tab",
+            Self::ResultPrev => "result: previous tab",
+            Self::OpenEditor => "open code in $EDITOR",
         }
     }
 }
@@ -141,6 +173,8 @@ pub enum Focus {
     Input,
     Table,
     Log,
+    /// The result view: plan, code, tests, test output.
+    Result,
 }
 
 impl Focus {
@@ -149,6 +183,7 @@ impl Focus {
             Self::Input => Section::Input,
             Self::Table => Section::Table,
             Self::Log => Section::Log,
+            Self::Result => Section::Result,
         }
     }
 }
@@ -161,10 +196,17 @@ pub enum Section {
     Input,
     Table,
     Log,
+    Result,
 }
 
 impl Section {
-    pub const ALL: [Section; 4] = [Self::Global, Self::Input, Self::Table, Self::Log];
+    pub const ALL: [Section; 5] = [
+        Self::Global,
+        Self::Input,
+        Self::Table,
+        Self::Log,
+        Self::Result,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -172,133 +214,7 @@ impl Section {
             Self::Input => "input",
             Self::Table => "table",
             Self::Log => "log",
-        }
-    }
-}
-
-/// A key with its modifiers, normalized so that `?` and `shift-?` are the same key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Key {
-    pub code: KeyCode,
-    pub modifiers: KeyModifiers,
-}
-
-impl Key {
-    pub fn from_event(event: &KeyEvent) -> Self {
-        Self::normalized(event.code, event.modifiers)
-    }
-
-    fn normalized(code: KeyCode, modifiers: KeyModifiers) -> Self {
-        let mut modifiers =
-            modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
-        let code = match code {
-            // The character already carries shift.
-            KeyCode::Char(c) => {
-                modifiers.remove(KeyModifiers::SHIFT);
-                KeyCode::Char(if modifiers.contains(KeyModifiers::CONTROL) {
-                    c.to_ascii_lowercase()
-                } else {
-                    c
-                })
-            }
-            KeyCode::BackTab => {
-                modifiers.remove(KeyModifiers::SHIFT);
-                KeyCode::BackTab
-            }
-            KeyCode::Tab if modifiers.contains(KeyModifiers::SHIFT) => {
-                modifiers.remove(KeyModifiers::SHIFT);
-                KeyCode::BackTab
-            }
-            other => other,
-        };
-        Self { code, modifiers }
-    }
-
-    /// Parses `ctrl-c`, `alt-enter`, `shift-tab`, `pageup`, `?`, `f5`…
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let lower = text.trim();
-        if lower.is_empty() {
-            return Err("an empty key".into());
-        }
-        let mut modifiers = KeyModifiers::NONE;
-        let mut rest = lower;
-        while let Some((head, tail)) = rest.split_once(['-', '+']).filter(|(_, t)| !t.is_empty()) {
-            match head.to_ascii_lowercase().as_str() {
-                "ctrl" | "control" => modifiers |= KeyModifiers::CONTROL,
-                "alt" | "meta" => modifiers |= KeyModifiers::ALT,
-                "shift" => modifiers |= KeyModifiers::SHIFT,
-                _ => break,
-            }
-            rest = tail;
-        }
-        let name = rest.to_ascii_lowercase();
-        let code = match name.as_str() {
-            "enter" | "return" => KeyCode::Enter,
-            "esc" | "escape" => KeyCode::Esc,
-            "tab" => KeyCode::Tab,
-            "backtab" => KeyCode::BackTab,
-            "space" => KeyCode::Char(' '),
-            "backspace" => KeyCode::Backspace,
-            "delete" | "del" => KeyCode::Delete,
-            "insert" | "ins" => KeyCode::Insert,
-            "up" => KeyCode::Up,
-            "down" => KeyCode::Down,
-            "left" => KeyCode::Left,
-            "right" => KeyCode::Right,
-            "home" => KeyCode::Home,
-            "end" => KeyCode::End,
-            "pageup" | "pgup" => KeyCode::PageUp,
-            "pagedown" | "pgdn" => KeyCode::PageDown,
-            "minus" => KeyCode::Char('-'),
-            f if f.len() > 1
-                && f.starts_with('f')
-                && f[1..].parse::<u8>().is_ok_and(|n| (1..=12).contains(&n)) =>
-            {
-                KeyCode::F(f[1..].parse().unwrap_or(1))
-            }
-            _ => {
-                let mut chars = rest.chars();
-                match (chars.next(), chars.next()) {
-                    (Some(c), None) if !c.is_control() => KeyCode::Char(c),
-                    _ => return Err(format!("{text:?} is not a key")),
-                }
-            }
-        };
-        Ok(Self::normalized(code, modifiers))
-    }
-}
-
-impl fmt::Display for Key {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.modifiers.contains(KeyModifiers::CONTROL) {
-            f.write_str("ctrl-")?;
-        }
-        if self.modifiers.contains(KeyModifiers::ALT) {
-            f.write_str("alt-")?;
-        }
-        if self.modifiers.contains(KeyModifiers::SHIFT) {
-            f.write_str("shift-")?;
-        }
-        match self.code {
-            KeyCode::Char(' ') => f.write_str("space"),
-            KeyCode::Char(c) => write!(f, "{c}"),
-            KeyCode::F(n) => write!(f, "f{n}"),
-            KeyCode::Enter => f.write_str("enter"),
-            KeyCode::Esc => f.write_str("esc"),
-            KeyCode::Tab => f.write_str("tab"),
-            KeyCode::BackTab => f.write_str("shift-tab"),
-            KeyCode::Backspace => f.write_str("backspace"),
-            KeyCode::Delete => f.write_str("delete"),
-            KeyCode::Insert => f.write_str("insert"),
-            KeyCode::Up => f.write_str("↑"),
-            KeyCode::Down => f.write_str("↓"),
-            KeyCode::Left => f.write_str("←"),
-            KeyCode::Right => f.write_str("→"),
-            KeyCode::Home => f.write_str("home"),
-            KeyCode::End => f.write_str("end"),
-            KeyCode::PageUp => f.write_str("pgup"),
-            KeyCode::PageDown => f.write_str("pgdn"),
-            other => write!(f, "{other:?}"),
+            Self::Result => "result",
         }
     }
 }
@@ -436,7 +352,7 @@ fn parse_file(path: &Path, text: &str) -> Result<Vec<(Section, Action, Vec<Key>)
             err(
                 section_name.span(),
                 format!(
-                    "unknown section [{}]: expected one of [global], [input], [table], [log]",
+                    "unknown section [{}]: expected one of [global], [input], [table], [log], [result]",
                     section_name.get_ref()
                 ),
             )
@@ -481,181 +397,4 @@ fn action_names() -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
-        KeyEvent::new(code, modifiers)
-    }
-
-    #[test]
-    fn defaults_parse_and_cover_the_documented_keys() {
-        parse_file(Path::new("keybindings.toml"), DEFAULT_KEYBINDINGS)
-            .map_err(|e| e.to_string())
-            .unwrap_or_else(|e| panic!("{e}"));
-        let k = Keymap::defaults();
-        let none = KeyModifiers::NONE;
-        assert_eq!(
-            k.action(Focus::Input, &key(KeyCode::Enter, none)),
-            Some(Action::Submit)
-        );
-        assert_eq!(
-            k.action(Focus::Input, &key(KeyCode::Enter, KeyModifiers::ALT)),
-            Some(Action::SubmitBackground)
-        );
-        assert_eq!(
-            k.action(
-                Focus::Input,
-                &key(KeyCode::Char('g'), KeyModifiers::CONTROL)
-            ),
-            Some(Action::SubmitBackground)
-        );
-        assert_eq!(
-            k.action(Focus::Input, &key(KeyCode::Down, none)),
-            Some(Action::SelectNext)
-        );
-        assert_eq!(
-            k.action(Focus::Log, &key(KeyCode::Up, none)),
-            Some(Action::SelectPrev)
-        );
-        assert_eq!(
-            k.action(Focus::Table, &key(KeyCode::Char('j'), none)),
-            Some(Action::SelectNext)
-        );
-        // Typing j or q in the input box types them.
-        assert_eq!(k.action(Focus::Input, &key(KeyCode::Char('j'), none)), None);
-        assert_eq!(k.action(Focus::Input, &key(KeyCode::Char('q'), none)), None);
-        assert_eq!(
-            k.action(Focus::Input, &key(KeyCode::Char('?'), KeyModifiers::SHIFT)),
-            None
-        );
-        assert_eq!(
-            k.action(Focus::Table, &key(KeyCode::Char('?'), KeyModifiers::SHIFT)),
-            Some(Action::Help)
-        );
-        assert_eq!(
-            k.action(Focus::Input, &key(KeyCode::Tab, none)),
-            Some(Action::FocusNext)
-        );
-        assert_eq!(
-            k.action(Focus::Log, &key(KeyCode::BackTab, KeyModifiers::SHIFT)),
-            Some(Action::FocusPrev)
-        );
-        assert_eq!(
-            k.action(Focus::Table, &key(KeyCode::Char('c'), none)),
-            Some(Action::Cancel)
-        );
-        assert_eq!(
-            k.action(
-                Focus::Input,
-                &key(KeyCode::Char('c'), KeyModifiers::CONTROL)
-            ),
-            Some(Action::Quit)
-        );
-        assert_eq!(
-            k.action(Focus::Log, &key(KeyCode::End, none)),
-            Some(Action::ScrollBottom)
-        );
-        assert_eq!(
-            k.action(Focus::Input, &key(KeyCode::PageUp, none)),
-            Some(Action::PageUp)
-        );
-        assert_eq!(
-            k.action(Focus::Table, &key(KeyCode::Enter, none)),
-            Some(Action::ShowDetails)
-        );
-    }
-
-    #[test]
-    fn user_file_overrides_only_what_it_names() {
-        let user = "[input]\nsubmit_background = \"ctrl-b\"\n[global]\nhelp = \"f2\"\n";
-        let k = Keymap::with_user(Path::new("u.toml"), user)
-            .map_err(|e| e.to_string())
-            .unwrap_or_else(|e| panic!("{e}"));
-        let ctrl = KeyModifiers::CONTROL;
-        assert_eq!(
-            k.action(Focus::Input, &key(KeyCode::Char('b'), ctrl)),
-            Some(Action::SubmitBackground)
-        );
-        assert_eq!(k.action(Focus::Input, &key(KeyCode::Char('g'), ctrl)), None);
-        assert_eq!(
-            k.action(Focus::Input, &key(KeyCode::Enter, KeyModifiers::NONE)),
-            Some(Action::Submit)
-        );
-        assert_eq!(
-            k.action(Focus::Log, &key(KeyCode::F(2), KeyModifiers::NONE)),
-            Some(Action::Help)
-        );
-        assert_eq!(
-            k.action(Focus::Log, &key(KeyCode::F(1), KeyModifiers::NONE)),
-            None
-        );
-        assert_eq!(
-            k.action(Focus::Table, &key(KeyCode::Char('q'), KeyModifiers::NONE)),
-            Some(Action::Quit)
-        );
-    }
-
-    #[test]
-    fn a_key_taken_by_another_action_moves() {
-        let user = "[table]\nshow_details = \"c\"\n";
-        let k = Keymap::with_user(Path::new("u.toml"), user)
-            .map_err(|e| e.to_string())
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            k.action(Focus::Table, &key(KeyCode::Char('c'), KeyModifiers::NONE)),
-            Some(Action::ShowDetails)
-        );
-        assert!(k.keys(Section::Table, Action::Cancel).is_empty());
-    }
-
-    #[test]
-    fn unknown_action_names_file_line_and_value() {
-        let user = "[table]\nquit = \"q\"\nexplode = \"x\"\n";
-        let e = Keymap::with_user(Path::new("/home/u/keybindings.toml"), user).err();
-        let e = e.map(|e| e.to_string()).unwrap_or_default();
-        assert!(
-            e.starts_with("/home/u/keybindings.toml, line 3: unknown action \"explode\""),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn bad_key_names_file_line_and_value() {
-        let user = "[global]\n\nquit = [\"ctrl-c\", \"ctrl-nope\"]\n";
-        let e = Keymap::with_user(Path::new("k.toml"), user).err();
-        let e = e.map(|e| e.to_string()).unwrap_or_default();
-        assert!(
-            e.starts_with("k.toml, line 3: \"ctrl-nope\" is not a key"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn unknown_section_and_bad_toml_are_reported() {
-        let e = Keymap::with_user(Path::new("k.toml"), "[tabel]\nquit = \"q\"\n").err();
-        assert_eq!(e.as_ref().and_then(|e| e.line), Some(1));
-        let e = Keymap::with_user(Path::new("k.toml"), "[global]\nquit = \n").err();
-        assert_eq!(e.as_ref().and_then(|e| e.line), Some(2));
-    }
-
-    #[test]
-    fn keys_parse_and_print() {
-        for (text, shown) in [
-            ("ctrl-c", "ctrl-c"),
-            ("alt-enter", "alt-enter"),
-            ("shift-tab", "shift-tab"),
-            ("PageUp", "pgup"),
-            ("?", "?"),
-            ("f5", "f5"),
-            ("space", "space"),
-            ("ctrl+G", "ctrl-g"),
-        ] {
-            let k = Key::parse(text).unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(k.to_string(), shown);
-        }
-        assert!(Key::parse("f13").is_err());
-        assert!(Key::parse("hyper-x").is_err());
-        assert!(Key::parse("").is_err());
-    }
-}
+mod tests;

@@ -3,7 +3,7 @@
 
 use crate::command::{self, Command, Hint};
 use crate::engine::Engine;
-use crate::event::{Event, Health};
+use crate::event::{ArtifactKind, Event, Health};
 use crate::keymap::{Action, Focus, Keymap};
 use crate::logbuf::LogBuffer;
 use crate::store::Store;
@@ -12,7 +12,11 @@ use crate::workflow::{Workflow, WorkflowId};
 use crossterm::event::{Event as TermEvent, KeyEvent, KeyEventKind};
 use ratatui_textarea::TextArea;
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::time::SystemTime;
+
+mod result;
+pub use result::{Artifact, Results};
 
 /// A pop-up over the dashboard.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +62,12 @@ pub struct App {
     /// Counts animation steps (tenths of a second), for spinners.
     pub tick: u64,
     pub should_quit: bool,
+    /// Plan, code, tests and test output per workflow, and the result view's tab.
+    pub results: Results,
+    /// First line shown of the help overlay, which scrolls when the terminal is short.
+    pub help_scroll: usize,
+    /// A file the terminal loop should open in $EDITOR (the TUI suspends meanwhile).
+    pub pending_editor: Option<PathBuf>,
 }
 
 impl App {
@@ -82,6 +92,9 @@ impl App {
             now: SystemTime::now(),
             tick: 0,
             should_quit: false,
+            results: Results::default(),
+            pending_editor: None,
+            help_scroll: 0,
         };
         app.style_input();
         app
@@ -165,6 +178,21 @@ impl App {
                 _ if action == Some(Action::Quit) => self.quit_now(),
                 _ => {}
             },
+            Overlay::Help
+                if matches!(
+                    key.code,
+                    KeyCode::Down | KeyCode::Char('j') | KeyCode::PageDown
+                ) =>
+            {
+                let step = if key.code == KeyCode::PageDown { 10 } else { 1 };
+                self.help_scroll = self.help_scroll.saturating_add(step);
+            }
+            Overlay::Help
+                if matches!(key.code, KeyCode::Up | KeyCode::Char('k') | KeyCode::PageUp) =>
+            {
+                let step = if key.code == KeyCode::PageUp { 10 } else { 1 };
+                self.help_scroll = self.help_scroll.saturating_sub(step);
+            }
             Overlay::Help | Overlay::Details(_) => match action {
                 Some(Action::Quit) => self.dispatch(Action::Quit),
                 Some(Action::SelectNext | Action::SelectPrev)
@@ -196,20 +224,39 @@ impl App {
             Action::FocusNext => self.set_focus(match self.focus {
                 Focus::Input => Focus::Table,
                 Focus::Table => Focus::Log,
-                Focus::Log => Focus::Input,
+                Focus::Log => Focus::Result,
+                Focus::Result => Focus::Input,
             }),
             Action::FocusPrev => self.set_focus(match self.focus {
-                Focus::Input => Focus::Log,
+                Focus::Input => Focus::Result,
                 Focus::Table => Focus::Input,
                 Focus::Log => Focus::Table,
+                Focus::Result => Focus::Log,
             }),
             Action::FocusInput => self.set_focus(Focus::Input),
+            Action::ScrollUp
+            | Action::ScrollDown
+            | Action::PageUp
+            | Action::PageDown
+            | Action::ScrollTop
+            | Action::ScrollBottom
+                if self.focus == Focus::Result =>
+            {
+                self.scroll_result(action)
+            }
             Action::ScrollUp => self.scroll_by(-1),
             Action::ScrollDown => self.scroll_by(1),
             Action::PageUp => self.scroll_by(-(self.page() as isize)),
             Action::PageDown => self.scroll_by(self.page() as isize),
             Action::ScrollTop => self.log_scroll = Some(0),
             Action::ScrollBottom => self.log_scroll = None,
+            Action::ShowPlan => self.results.show(ArtifactKind::Plan),
+            Action::ShowCode => self.results.show(ArtifactKind::Code),
+            Action::ShowTests => self.results.show(ArtifactKind::Tests),
+            Action::ShowOutput => self.results.show(ArtifactKind::TestOutput),
+            Action::ResultNext => self.results.cycle(1),
+            Action::ResultPrev => self.results.cycle(-1),
+            Action::OpenEditor => self.open_editor(),
             Action::ShowDetails => match &self.selected {
                 Some(id) => self.overlay = Some(Overlay::Details(id.clone())),
                 None => self.warn("no workflow selected"),
@@ -218,7 +265,10 @@ impl App {
                 Some(id) => self.cancel(&id),
                 None => self.warn("no workflow selected"),
             },
-            Action::Help => self.overlay = Some(Overlay::Help),
+            Action::Help => {
+                self.help_scroll = 0;
+                self.overlay = Some(Overlay::Help);
+            }
             Action::Close => {
                 if self.focus != Focus::Input {
                     self.set_focus(Focus::Input);
@@ -235,6 +285,14 @@ impl App {
             }
             Event::Health { provider, health } => {
                 self.health.insert(provider.clone(), health.clone());
+            }
+            Event::Artifact {
+                id,
+                kind,
+                text,
+                language,
+            } => {
+                self.results.set(id, *kind, text, *language);
             }
             _ => {
                 self.store.apply(&event);
@@ -288,7 +346,7 @@ impl App {
                 None => false,
             },
             Command::Help => {
-                self.overlay = Some(Overlay::Help);
+                self.dispatch(Action::Help);
                 true
             }
             Command::Quit => {
@@ -355,7 +413,74 @@ impl App {
         if id != self.selected {
             self.selected = id;
             self.log_scroll = None;
+            self.results.scroll = 0;
         }
+    }
+
+    fn scroll_result(&mut self, action: Action) {
+        let page = ui::result_body_height(self.size).max(1);
+        let id = self.selected.clone();
+        match action {
+            Action::ScrollUp => self.results.scroll_by(id.as_ref(), -1, page),
+            Action::ScrollDown => self.results.scroll_by(id.as_ref(), 1, page),
+            Action::PageUp => self.results.scroll_by(id.as_ref(), -(page as isize), page),
+            Action::PageDown => self.results.scroll_by(id.as_ref(), page as isize, page),
+            Action::ScrollTop => self.results.scroll = 0,
+            _ => self.results.scroll_to_end(id.as_ref(), page),
+        }
+    }
+
+    /// Asks the terminal loop to open the selected workflow's code in $EDITOR.
+    fn open_editor(&mut self) {
+        let Some(id) = self.selected.clone() else {
+            return self.warn("no workflow selected");
+        };
+        let Some(language) = self.results.language(&id) else {
+            return self.warn("this workflow has no code yet");
+        };
+        let path = self
+            .engine
+            .home()
+            .workflow_dir(&id)
+            .join(language.code_file());
+        if path.exists() {
+            self.pending_editor = Some(path);
+        } else {
+            self.warn(format!("{} does not exist yet", path.display()));
+        }
+    }
+
+    /// Reports how the editor ended.
+    pub fn editor_finished(
+        &mut self,
+        path: &std::path::Path,
+        outcome: std::io::Result<std::process::ExitStatus>,
+    ) {
+        match outcome {
+            Ok(status) if status.success() => self.info(format!("edited {}", path.display())),
+            Ok(status) => self.warn(format!("the editor ended with {status}")),
+            Err(e) => self.warn(format!(
+                "cannot run the editor ($VISUAL, $EDITOR or vi): {e}"
+            )),
+        }
+    }
+
+    /// Runs $VISUAL or $EDITOR (else `vi`) on `path` and waits for it; the caller has given the
+    /// terminal back first.
+    pub fn editor_command(path: &std::path::Path) -> std::process::Command {
+        let editor = std::env::var("VISUAL")
+            .ok()
+            .filter(|e| !e.trim().is_empty())
+            .or_else(|| {
+                std::env::var("EDITOR")
+                    .ok()
+                    .filter(|e| !e.trim().is_empty())
+            })
+            .unwrap_or_else(|| "vi".to_owned());
+        let mut words = editor.split_whitespace();
+        let mut command = std::process::Command::new(words.next().unwrap_or("vi"));
+        command.args(words).arg(path);
+        command
     }
 
     fn move_selection(&mut self, delta: isize) {

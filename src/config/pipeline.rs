@@ -1,0 +1,125 @@
+//! The pipeline's settings in `config.toml`: language, attempts, whether to run tests, and the
+//! sandbox's limits and programs.
+
+use super::ConfigError;
+use crate::language::Language;
+use crate::sandbox::Limits;
+use serde::Deserialize;
+use std::ops::Range;
+use std::time::Duration;
+use toml::Spanned;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineConfig {
+    /// Used when neither the description nor the plan names a language.
+    pub default_language: Language,
+    /// Test runs before a workflow gives up (fixes happen between them).
+    pub max_attempts: u32,
+    /// `false` stops after the code is written.
+    pub run_tests: bool,
+    pub limits: Limits,
+    pub python: String,
+    pub node: String,
+    pub cargo: String,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            default_language: Language::Python,
+            max_attempts: 3,
+            run_tests: true,
+            limits: Limits::default(),
+            python: "python3".into(),
+            node: "node".into(),
+            cargo: "cargo".into(),
+        }
+    }
+}
+
+/// `[sandbox]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSandbox {
+    timeout: Option<Spanned<f64>>,
+    cpu_seconds: Option<u64>,
+    memory_mb: Option<u64>,
+    file_size_mb: Option<u64>,
+    max_processes: Option<u64>,
+    output_kb: Option<usize>,
+    python: Option<String>,
+    node: Option<String>,
+    cargo: Option<String>,
+}
+
+impl PipelineConfig {
+    pub(super) fn from_raw(
+        default_language: Option<Spanned<String>>,
+        max_attempts: Option<Spanned<u32>>,
+        run_tests: Option<bool>,
+        sandbox: Option<RawSandbox>,
+        err: &dyn Fn(Option<Range<usize>>, String) -> ConfigError,
+    ) -> Result<Self, ConfigError> {
+        let mut config = Self::default();
+        if let Some(lang) = default_language {
+            config.default_language = Language::from_word(lang.get_ref()).ok_or_else(|| {
+                err(
+                    Some(lang.span()),
+                    format!(
+                        "default_language {:?} is not one of python, javascript, rust",
+                        lang.get_ref()
+                    ),
+                )
+            })?;
+        }
+        if let Some(n) = max_attempts {
+            if *n.get_ref() == 0 {
+                return Err(err(
+                    Some(n.span()),
+                    "max_attempts must be at least 1".into(),
+                ));
+            }
+            config.max_attempts = n.into_inner();
+        }
+        if let Some(run) = run_tests {
+            config.run_tests = run;
+        }
+        let Some(s) = sandbox else { return Ok(config) };
+        if let Some(t) = s.timeout {
+            let secs = *t.get_ref();
+            if !(secs.is_finite() && secs > 0.0) {
+                return Err(err(
+                    Some(t.span()),
+                    "sandbox timeout must be a positive number of seconds".into(),
+                ));
+            }
+            config.limits.timeout = Duration::from_secs_f64(secs);
+        }
+        let limits = &mut config.limits;
+        if let Some(v) = s.cpu_seconds {
+            limits.cpu_seconds = v;
+        }
+        if let Some(v) = s.memory_mb {
+            limits.memory_bytes = v << 20;
+        }
+        if let Some(v) = s.file_size_mb {
+            limits.file_size_bytes = v << 20;
+        }
+        if let Some(v) = s.max_processes {
+            limits.max_processes = v;
+        }
+        if let Some(v) = s.output_kb {
+            limits.output_cap = v << 10;
+        }
+        for (value, slot) in [
+            (s.python, &mut config.python),
+            (s.node, &mut config.node),
+            (s.cargo, &mut config.cargo),
+        ] {
+            if let Some(v) = value {
+                *slot = v;
+            }
+        }
+        Ok(config)
+    }
+}

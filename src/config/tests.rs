@@ -1,0 +1,153 @@
+use super::*;
+use std::env::VarError;
+
+fn no_env(_: &str) -> Result<String, VarError> {
+    Err(VarError::NotPresent)
+}
+
+const EXAMPLE: &str = r#"
+max_parallel = 4
+
+[providers.local]
+kind = "openai"                      # or "ollama"
+base_url = "http://127.0.0.1:8080/v1"
+api_key_env = "OPENAI_API_KEY"       # optional: the variable that holds a key
+max_concurrent = 2                   # optional
+
+[tiers.veryfast]                     # names workflows
+provider = "local"
+model = "smollm2"
+[tiers.fast]                         # writes code (and, next, tests)
+provider = "local"
+model = "smollm2"
+[tiers.overseer]                     # plans and reviews (next issue)
+provider = "local"
+model = "smollm2"
+"#;
+
+#[test]
+fn the_documented_example_parses() {
+    let env = |v: &str| {
+        if v == "OPENAI_API_KEY" {
+            Ok("sk-test".to_owned())
+        } else {
+            Err(VarError::NotPresent)
+        }
+    };
+    let c = Config::parse(Path::new("config.toml"), EXAMPLE, &env).map_err(|e| e.to_string());
+    let c = c.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.max_parallel, 4);
+    let local = &c.providers["local"];
+    assert_eq!(local.kind, ProviderKind::Openai);
+    assert_eq!(local.base_url, "http://127.0.0.1:8080/v1");
+    assert_eq!(local.api_key.as_deref(), Some("sk-test"));
+    assert_eq!(local.max_concurrent, 2);
+    for tier in Tier::ALL {
+        assert_eq!(
+            c.tier(tier),
+            &TierConfig {
+                provider: "local".into(),
+                model: "smollm2".into(),
+                temperature: None,
+                max_tokens: None,
+            }
+        );
+    }
+}
+
+#[test]
+fn unknown_field_names_file_and_line() {
+    let text = "max_parallel = 2\n[providers.x]\nkind = \"openai\"\nbase_ur = \"http://h\"\n";
+    let e = Config::parse(Path::new("/h/config.toml"), text, &no_env).err();
+    let e = e.map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.starts_with("/h/config.toml, line "), "{e}");
+    assert!(e.contains("base_ur"), "{e}");
+}
+
+#[test]
+fn bad_kind_and_bad_url_and_unknown_provider_are_reported_with_lines() {
+    let bad_kind = "[providers.x]\nkind = \"grpc\"\nbase_url = \"http://h\"\n";
+    let e = Config::parse(Path::new("c.toml"), bad_kind, &no_env).err();
+    assert_eq!(e.as_ref().and_then(|e| e.line), Some(2), "{e:?}");
+    assert!(e.is_some_and(|e| e.message.contains("openai")));
+
+    let bad_url = "[providers.x]\nkind = \"openai\"\nbase_url = \"localhost:8080\"\n";
+    let e = Config::parse(Path::new("c.toml"), bad_url, &no_env).err();
+    assert_eq!(e.as_ref().and_then(|e| e.line), Some(3), "{e:?}");
+
+    let unknown = "[providers.x]\nkind = \"openai\"\nbase_url = \"http://h/v1\"\n[tiers.fast]\nprovider = \"y\"\n";
+    let e = Config::parse(Path::new("c.toml"), unknown, &no_env).err();
+    assert_eq!(e.as_ref().and_then(|e| e.line), Some(5), "{e:?}");
+    assert!(e.is_some_and(|e| e.message.contains("\"y\"")));
+
+    let zero = "max_parallel = 0\n";
+    let e = Config::parse(Path::new("c.toml"), zero, &no_env).err();
+    assert_eq!(e.as_ref().and_then(|e| e.line), Some(1), "{e:?}");
+}
+
+#[test]
+fn missing_tiers_borrow_a_declared_one() {
+    let text = "[providers.x]\nkind = \"ollama\"\nbase_url = \"http://h:1\"\n[tiers.fast]\nprovider = \"x\"\nmodel = \"m\"\n";
+    let c = Config::parse(Path::new("c.toml"), text, &no_env).map_err(|e| e.to_string());
+    let c = c.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.tier(Tier::Veryfast).model, "m");
+    assert_eq!(c.tier(Tier::Overseer).provider, "x");
+}
+
+#[test]
+fn environment_defaults() {
+    let c = Config::from_env(&no_env);
+    assert_eq!(c.source, ConfigSource::Default);
+    assert_eq!(c.providers["ollama"].base_url, "http://127.0.0.1:11434");
+    assert_eq!(c.tier(Tier::Veryfast).model, "llama3.2:1b");
+
+    let openai = |v: &str| match v {
+        "OPENAI_BASE_URL" => Ok("http://127.0.0.1:9/v1/".to_owned()),
+        "OPENAI_API_KEY" => Ok("k".to_owned()),
+        _ => Err(VarError::NotPresent),
+    };
+    let c = Config::from_env(&openai);
+    assert_eq!(c.providers["openai"].base_url, "http://127.0.0.1:9/v1");
+    assert_eq!(c.providers["openai"].api_key.as_deref(), Some("k"));
+
+    let ollama = |v: &str| {
+        if v == "OLLAMA_HOST" {
+            Ok("0.0.0.0".to_owned())
+        } else {
+            Err(VarError::NotPresent)
+        }
+    };
+    assert_eq!(
+        Config::from_env(&ollama).providers["ollama"].base_url,
+        "http://127.0.0.1:11434"
+    );
+}
+
+#[test]
+fn pipeline_settings_parse_and_are_checked() {
+    let text = "default_language = \"rust\"\nmax_attempts = 5\nrun_tests = false\n[sandbox]\ntimeout = 30\nmemory_mb = 512\npython = \"/usr/bin/python3\"\n";
+    let c = Config::parse(Path::new("c.toml"), text, &no_env).map_err(|e| e.to_string());
+    let c = c.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.pipeline.default_language, crate::language::Language::Rust);
+    assert_eq!(c.pipeline.max_attempts, 5);
+    assert!(!c.pipeline.run_tests);
+    assert_eq!(c.pipeline.limits.timeout, Duration::from_secs(30));
+    assert_eq!(c.pipeline.limits.memory_bytes, 512 << 20);
+    assert_eq!(c.pipeline.python, "/usr/bin/python3");
+
+    let defaults = Config::from_env(&no_env).pipeline;
+    assert_eq!((defaults.max_attempts, defaults.run_tests), (3, true));
+    assert_eq!(defaults.limits.timeout, Duration::from_secs(60));
+
+    let bad = Config::parse(
+        Path::new("c.toml"),
+        "max_parallel = 2\ndefault_language = \"cobol\"\n",
+        &no_env,
+    )
+    .err();
+    assert_eq!(bad.as_ref().and_then(|e| e.line), Some(2), "{bad:?}");
+    let bad = Config::parse(Path::new("c.toml"), "[sandbox]\ntimeout = -1\n", &no_env).err();
+    assert_eq!(bad.as_ref().and_then(|e| e.line), Some(2), "{bad:?}");
+    let bad = Config::parse(Path::new("c.toml"), "[sandbox]\nmemory = 1\n", &no_env).err();
+    assert!(bad.is_some_and(|e| e.message.contains("memory")));
+}

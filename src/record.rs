@@ -1,0 +1,63 @@
+//! What a workflow did, summed up for `result.json`: language, files, attempts, tests, tokens per
+//! tier and seconds per stage. The pipeline fills it as it goes; the engine writes it at the end,
+//! whatever the ending.
+
+use crate::language::Language;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Tokens {
+    #[serde(rename = "in")]
+    pub tokens_in: u64,
+    #[serde(rename = "out")]
+    pub tokens_out: u64,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+pub struct Record {
+    /// The workflow's name once it has one.
+    #[serde(skip)]
+    pub name: Option<String>,
+    pub language: Option<Language>,
+    /// Files written, relative to the workflow's folder.
+    pub files: Vec<String>,
+    pub attempts: u32,
+    pub tests_passed: u32,
+    pub tests_failed: u32,
+    /// Per tier (`veryfast`, `fast`, `overseer`).
+    pub tokens: BTreeMap<String, Tokens>,
+    /// Per stage (`naming`, `plan`, `code`, `tests`, `run`, `fix`, `review`).
+    pub seconds: BTreeMap<String, f64>,
+}
+
+/// A record shared between a workflow's task and its pipeline.
+#[derive(Debug, Default, Clone)]
+pub struct SharedRecord(Arc<Mutex<Record>>);
+
+impl SharedRecord {
+    pub fn lock(&self) -> MutexGuard<'_, Record> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn add_tokens(&self, tier: &str, (tokens_in, tokens_out): (u64, u64)) {
+        let mut record = self.lock();
+        let t = record.tokens.entry(tier.to_owned()).or_default();
+        t.tokens_in += tokens_in;
+        t.tokens_out += tokens_out;
+    }
+
+    pub fn add_seconds(&self, stage: &str, seconds: f64) {
+        *self.lock().seconds.entry(stage.to_owned()).or_default() += seconds;
+    }
+
+    pub fn add_file(&self, file: &str) {
+        let mut record = self.lock();
+        if !record.files.iter().any(|f| f == file) {
+            record.files.push(file.to_owned());
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! The selected workflow's result view: Plan, Code, Tests and Test output, one tab at a time.
+
+use super::theme;
+use crate::app::App;
+use crate::event::ArtifactKind;
+use crate::keymap::{Action, Focus, Section};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let mut tabs = vec![Span::raw(" ")];
+    for (i, kind) in ArtifactKind::ALL.iter().enumerate() {
+        if i > 0 {
+            tabs.push(Span::styled(" │ ", theme::dim()));
+        }
+        let style = if *kind == app.results.tab {
+            theme::key()
+        } else {
+            theme::dim()
+        };
+        tabs.push(Span::styled(format!("{} {}", i + 1, kind.title()), style));
+    }
+    tabs.push(Span::raw(" "));
+    let mut block = Block::bordered()
+        .border_style(theme::border(app.focus == Focus::Result))
+        .title(Line::from(tabs));
+    let keys = |action| {
+        app.keymap
+            .keys(Section::Result, action)
+            .first()
+            .map(ToString::to_string)
+    };
+    if let Some(edit) = keys(Action::OpenEditor) {
+        block = block.title_bottom(
+            Line::styled(format!(" {edit} opens the code in $EDITOR "), theme::dim())
+                .right_aligned(),
+        );
+    }
+    let height = area.height.saturating_sub(2) as usize;
+    let artifact = app
+        .selected
+        .as_ref()
+        .and_then(|id| app.results.get(id, app.results.tab));
+    let lines: Vec<Line> = match artifact {
+        Some(a) => a
+            .lines
+            .iter()
+            .skip(app.results.scroll)
+            .take(height)
+            .cloned()
+            .collect(),
+        None => {
+            let what = match app.selected_workflow() {
+                None => {
+                    "Select a workflow to see its plan, code, tests and test output.".to_owned()
+                }
+                Some(_) => format!("No {} yet.", app.results.tab.title().to_lowercase()),
+            };
+            vec![Line::styled(what, theme::dim())]
+        }
+    };
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
