@@ -112,9 +112,14 @@ async fn edit(
         .await
         .map_err(std::io::Error::other)
         .and_then(|s| s);
+    // A fresh terminal has empty buffers, so the next frame is drawn whole; the screen is
+    // cleared by hand because `Terminal::clear` would query the cursor position.
     *terminal = ratatui::init();
-    let _ = execute!(std::io::stdout(), EnableBracketedPaste);
-    terminal.clear()?;
+    execute!(
+        std::io::stdout(),
+        EnableBracketedPaste,
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+    )?;
     status
 }
 

@@ -82,9 +82,7 @@ fn run_against_a_dead_server_fails_with_a_reason_and_exit_1() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains(
-            "✗ [validate-email-addresses] failed: planning failed: cannot connect"
-        ),
+        stdout.contains("✗ [validate-email-addresses] failed: planning failed: cannot connect"),
         "{stdout}"
     );
     assert!(
