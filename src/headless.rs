@@ -62,7 +62,10 @@ pub async fn run(
             Event::Finished {
                 outcome: Outcome::Failed(reason),
                 ..
-            } => format!("✗ [{label}] failed: {reason}"),
+            } => format!(
+                "✗ [{label}] failed: {reason}\n  {} (what it made is kept here)",
+                engine.home().workflow_dir(&id).display()
+            ),
             Event::Log { .. } | Event::Health { .. } | Event::Artifact { .. } => continue,
         };
         let _ = writeln!(out, "{line}");

@@ -1,6 +1,8 @@
 //! A provider's concurrent-request limit, where urgent requests (naming) go before waiting
 //! ordinary ones (code), so a name never queues behind long generations on a one-slot server.
+//! Within each kind, requests are served in the order they came.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
 
@@ -13,7 +15,29 @@ pub struct Slots {
 #[derive(Debug)]
 struct State {
     free: usize,
-    urgent_waiting: usize,
+    next_ticket: u64,
+    urgent: VecDeque<u64>,
+    ordinary: VecDeque<u64>,
+}
+
+impl State {
+    fn queue(&mut self, urgent: bool) -> &mut VecDeque<u64> {
+        if urgent {
+            &mut self.urgent
+        } else {
+            &mut self.ordinary
+        }
+    }
+
+    /// Whether the holder of `ticket` may take a free slot now.
+    fn may_take(&self, ticket: u64, urgent: bool) -> bool {
+        self.free > 0
+            && if urgent {
+                self.urgent.front() == Some(&ticket)
+            } else {
+                self.urgent.is_empty() && self.ordinary.front() == Some(&ticket)
+            }
+    }
 }
 
 /// A held slot; dropping it frees the slot.
@@ -29,14 +53,24 @@ impl Drop for Slot {
     }
 }
 
-/// Counts an urgent waiter while its acquire is pending, even if that future is dropped.
-struct UrgentWaiter<'a>(&'a Slots);
+/// A place in a queue, given up if the waiting future is dropped.
+struct Waiting<'a> {
+    slots: &'a Slots,
+    ticket: u64,
+    urgent: bool,
+    served: bool,
+}
 
-impl Drop for UrgentWaiter<'_> {
+impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        self.0.lock().urgent_waiting -= 1;
-        // Ordinary waiters may have been holding back for this one.
-        self.0.freed.notify_waiters();
+        if !self.served {
+            self.slots
+                .lock()
+                .queue(self.urgent)
+                .retain(|t| *t != self.ticket);
+            // Those behind this place may go now.
+            self.slots.freed.notify_waiters();
+        }
     }
 }
 
@@ -45,7 +79,9 @@ impl Slots {
         Arc::new(Self {
             state: Mutex::new(State {
                 free: n.max(1),
-                urgent_waiting: 0,
+                next_ticket: 0,
+                urgent: VecDeque::new(),
+                ordinary: VecDeque::new(),
             }),
             freed: Notify::new(),
         })
@@ -57,19 +93,33 @@ impl Slots {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Waits for a free slot; an urgent caller is served before ordinary ones.
+    /// Waits for a free slot; urgent callers are served before ordinary ones, each in order.
     pub async fn acquire(self: &Arc<Self>, urgent: bool) -> Slot {
-        let _waiter = urgent.then(|| {
-            self.lock().urgent_waiting += 1;
-            UrgentWaiter(self)
-        });
+        let ticket = {
+            let mut state = self.lock();
+            let ticket = state.next_ticket;
+            state.next_ticket += 1;
+            state.queue(urgent).push_back(ticket);
+            ticket
+        };
+        let mut waiting = Waiting {
+            slots: self,
+            ticket,
+            urgent,
+            served: false,
+        };
         loop {
             // Register for the wake-up before looking, so a slot freed in between is not missed.
             let freed = self.freed.notified();
             {
                 let mut state = self.lock();
-                if state.free > 0 && (urgent || state.urgent_waiting == 0) {
+                if state.may_take(ticket, urgent) {
                     state.free -= 1;
+                    state.queue(urgent).pop_front();
+                    waiting.served = true;
+                    drop(state);
+                    // The next in line may be able to go too.
+                    self.freed.notify_waiters();
                     return Slot {
                         slots: Arc::clone(self),
                     };
@@ -133,6 +183,37 @@ mod tests {
             got.is_ok(),
             "an abandoned urgent wait must not block ordinary requests"
         );
+    }
+
+    #[tokio::test]
+    async fn ordinary_requests_are_served_in_order() {
+        let slots = Slots::new(1);
+        let held = slots.acquire(false).await;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut tasks = Vec::new();
+        for n in 0..5 {
+            let (slots, tx) = (Arc::clone(&slots), tx.clone());
+            tasks.push(tokio::spawn(async move {
+                let _slot = slots.acquire(false).await;
+                let _ = tx.send(n);
+            }));
+            // Each queues before the next arrives.
+            tokio::task::yield_now().await;
+        }
+        drop(held);
+        let mut order = Vec::new();
+        for _ in 0..5 {
+            order.push(
+                tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                    .await
+                    .ok()
+                    .flatten(),
+            );
+        }
+        assert_eq!(order, [Some(0), Some(1), Some(2), Some(3), Some(4)]);
+        for t in tasks {
+            let _ = t.await;
+        }
     }
 
     #[tokio::test]
