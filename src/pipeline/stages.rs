@@ -147,58 +147,69 @@ impl StageContext<'_> {
         Ok(block.code)
     }
 
-    pub(super) async fn write_code(&self, plan: &Plan) -> Result<String, String> {
+    /// A writing stage: the fast tier fills `system` and `user` with the plan and `extra`, and
+    /// the code block it answers becomes `file`.
+    #[allow(clippy::too_many_arguments)]
+    async fn write(
+        &self,
+        stage: Stage,
+        attempt: Option<(u32, u32)>,
+        plan: &Plan,
+        extra: &[(&str, &str)],
+        (system, user): (&str, &str),
+        (file, kind): (&str, ArtifactKind),
+        what: &str,
+    ) -> Result<String, String> {
         let started = Instant::now();
-        self.progress(Stage::Code, None);
+        self.progress(stage, attempt);
         let plan_text = plan.to_markdown();
         let mut vars = self.vars(plan, &plan_text);
-        vars.push(("conventions", plan.language.code_conventions()));
+        vars.extend_from_slice(extra);
         let reply = self
             .ask(
                 Tier::Fast,
-                "code generation",
-                fill(prompts::CODE_SYSTEM, &vars),
-                fill(prompts::CODE_USER, &vars),
+                what,
+                fill(system, &vars),
+                fill(user, &vars),
                 2048,
             )
             .await?;
-        let code = self.save_block(
-            plan,
-            &reply,
-            &plan.code_file,
-            ArtifactKind::Code,
-            "fast model",
-        )?;
+        let text = self.save_block(plan, &reply, file, kind, "fast model")?;
         self.record
-            .add_seconds(Stage::Code.key(), started.elapsed().as_secs_f64());
-        Ok(code)
+            .add_seconds(stage.key(), started.elapsed().as_secs_f64());
+        Ok(text)
+    }
+
+    pub(super) async fn write_code(&self, plan: &Plan) -> Result<String, String> {
+        let extra = [("conventions", plan.language.code_conventions())];
+        let templates = (prompts::CODE_SYSTEM, prompts::CODE_USER);
+        let target = (plan.code_file.as_str(), ArtifactKind::Code);
+        self.write(
+            Stage::Code,
+            None,
+            plan,
+            &extra,
+            templates,
+            target,
+            "code generation",
+        )
+        .await
     }
 
     pub(super) async fn write_tests(&self, plan: &Plan) -> Result<String, String> {
-        let started = Instant::now();
-        self.progress(Stage::Tests, None);
-        let plan_text = plan.to_markdown();
-        let mut vars = self.vars(plan, &plan_text);
-        vars.push(("conventions", plan.language.test_conventions()));
-        let reply = self
-            .ask(
-                Tier::Fast,
-                "test generation",
-                fill(prompts::TESTS_SYSTEM, &vars),
-                fill(prompts::TESTS_USER, &vars),
-                2048,
-            )
-            .await?;
-        let tests = self.save_block(
+        let extra = [("conventions", plan.language.test_conventions())];
+        let templates = (prompts::TESTS_SYSTEM, prompts::TESTS_USER);
+        let target = (plan.test_file.as_str(), ArtifactKind::Tests);
+        self.write(
+            Stage::Tests,
+            None,
             plan,
-            &reply,
-            &plan.test_file,
-            ArtifactKind::Tests,
-            "fast model",
-        )?;
-        self.record
-            .add_seconds(Stage::Tests.key(), started.elapsed().as_secs_f64());
-        Ok(tests)
+            &extra,
+            templates,
+            target,
+            "test generation",
+        )
+        .await
     }
 
     pub(super) async fn run_tests(
@@ -270,36 +281,25 @@ impl StageContext<'_> {
         report: &TestReport,
         attempt: (u32, u32),
     ) -> Result<String, String> {
-        let started = Instant::now();
-        self.progress(Stage::Fix, Some(attempt));
-        let plan_text = plan.to_markdown();
         let output = trim_output(&report.finished.output, OUTPUT_FOR_PROMPTS);
-        let mut vars = self.vars(plan, &plan_text);
-        vars.extend([
+        let extra = [
             ("conventions", plan.language.code_conventions()),
             ("code", code),
             ("tests", tests),
-            ("output", &output),
-        ]);
-        let reply = self
-            .ask(
-                Tier::Fast,
-                "fixing the code",
-                fill(prompts::FIX_SYSTEM, &vars),
-                fill(prompts::FIX_USER, &vars),
-                2048,
-            )
-            .await?;
-        let fixed = self.save_block(
+            ("output", output.as_str()),
+        ];
+        let templates = (prompts::FIX_SYSTEM, prompts::FIX_USER);
+        let target = (plan.code_file.as_str(), ArtifactKind::Code);
+        self.write(
+            Stage::Fix,
+            Some(attempt),
             plan,
-            &reply,
-            &plan.code_file,
-            ArtifactKind::Code,
-            "fast model",
-        )?;
-        self.record
-            .add_seconds(Stage::Fix.key(), started.elapsed().as_secs_f64());
-        Ok(fixed)
+            &extra,
+            templates,
+            target,
+            "fixing the code",
+        )
+        .await
     }
 
     pub(super) async fn review(
@@ -355,36 +355,25 @@ impl StageContext<'_> {
         why: &str,
         attempt: (u32, u32),
     ) -> Result<String, String> {
-        let started = Instant::now();
-        self.progress(Stage::RewriteTests, Some(attempt));
-        let plan_text = plan.to_markdown();
         let output = trim_output(&report.finished.output, OUTPUT_FOR_PROMPTS);
-        let mut vars = self.vars(plan, &plan_text);
-        vars.extend([
+        let extra = [
             ("conventions", plan.language.test_conventions()),
             ("tests", tests),
             ("output", output.as_str()),
             ("verdict", why),
-        ]);
-        let reply = self
-            .ask(
-                Tier::Fast,
-                "rewriting the tests",
-                fill(prompts::TESTS_SYSTEM, &vars),
-                fill(prompts::REWRITE_TESTS_USER, &vars),
-                2048,
-            )
-            .await?;
-        let new_tests = self.save_block(
+        ];
+        let templates = (prompts::TESTS_SYSTEM, prompts::REWRITE_TESTS_USER);
+        let target = (plan.test_file.as_str(), ArtifactKind::Tests);
+        self.write(
+            Stage::RewriteTests,
+            Some(attempt),
             plan,
-            &reply,
-            &plan.test_file,
-            ArtifactKind::Tests,
-            "fast model",
-        )?;
-        self.record
-            .add_seconds(Stage::RewriteTests.key(), started.elapsed().as_secs_f64());
-        Ok(new_tests)
+            &extra,
+            templates,
+            target,
+            "rewriting the tests",
+        )
+        .await
     }
 
     /// Makes an attempt's code and tests the workflow's final files.
