@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use support::harness::{TestApp, config};
-use support::mock::{MockServer, Reply, Request, Role, Wire, namer_and_coder};
+use support::mock::{MockServer, Reply, Request, Role, Wire, named_then, namer_and_coder};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
@@ -350,13 +350,10 @@ async fn error_mid_stream_fails_with_the_servers_message() {
 
 #[tokio::test]
 async fn garbage_stream_fails_one_workflow() {
-    let server = MockServer::start(Wire::OpenAi, |req: &Request, n| {
-        if req.is_naming() {
-            namer_and_coder(req, n)
-        } else {
-            Reply::Raw("data: <html>oops</html>\n\n".into())
-        }
-    })
+    let server = MockServer::start(
+        Wire::OpenAi,
+        named_then(Reply::Raw("data: <html>oops</html>\n\n".into())),
+    )
     .await;
     let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
     t.submit("write a function to validate email addresses");
@@ -432,14 +429,7 @@ async fn run_slots_queue_named_workflows() {
 
 #[tokio::test]
 async fn cancel_key_fails_the_selected_workflow_with_reason_cancelled() {
-    let server = MockServer::start(Wire::OpenAi, |req: &Request, n| {
-        if req.is_naming() {
-            namer_and_coder(req, n)
-        } else {
-            Reply::Stall
-        }
-    })
-    .await;
+    let server = MockServer::start(Wire::OpenAi, named_then(Reply::Stall)).await;
     let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
     t.submit("write a function to validate email addresses");
     t.wait_until("the workflow to run", DEADLINE, |app| {
@@ -464,14 +454,7 @@ async fn cancel_key_fails_the_selected_workflow_with_reason_cancelled() {
 
 #[tokio::test]
 async fn workflow_and_cancel_commands_resolve_ids_and_names() {
-    let server = MockServer::start(Wire::OpenAi, |req: &Request, n| {
-        if req.is_naming() {
-            namer_and_coder(req, n)
-        } else {
-            Reply::Stall
-        }
-    })
-    .await;
+    let server = MockServer::start(Wire::OpenAi, named_then(Reply::Stall)).await;
     let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
     t.submit("write a function to validate email addresses");
     t.type_text("create a REST API client");
@@ -540,14 +523,7 @@ async fn bad_commands_get_a_hint_and_keep_the_text() {
 
 #[tokio::test]
 async fn quit_asks_first_while_workflows_are_live() {
-    let server = MockServer::start(Wire::OpenAi, |req: &Request, n| {
-        if req.is_naming() {
-            namer_and_coder(req, n)
-        } else {
-            Reply::Stall
-        }
-    })
-    .await;
+    let server = MockServer::start(Wire::OpenAi, named_then(Reply::Stall)).await;
     let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
     t.submit("write a function to validate email addresses");
     t.key(KeyCode::Char('c'), KeyModifiers::CONTROL);
@@ -568,14 +544,7 @@ async fn quit_asks_first_while_workflows_are_live() {
 
 #[tokio::test]
 async fn a_stalled_stream_times_out_with_a_reason() {
-    let server = MockServer::start(Wire::OpenAi, |req: &Request, n| {
-        if req.is_naming() {
-            namer_and_coder(req, n)
-        } else {
-            Reply::Stall
-        }
-    })
-    .await;
+    let server = MockServer::start(Wire::OpenAi, named_then(Reply::Stall)).await;
     let config = config("openai", &server.base_url(), "")
         .replace("max_retries = 2", "max_retries = 2\nstall_timeout = 0.5");
     let mut t = TestApp::new(&config);

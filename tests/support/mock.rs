@@ -196,6 +196,17 @@ pub fn name_for(req: &Request) -> Reply {
     Reply::text(name)
 }
 
+/// A script that names workflows, then answers every other request with `reply`.
+pub fn named_then(reply: Reply) -> impl Fn(&Request, usize) -> Reply + Send + Sync + 'static {
+    move |req: &Request, _| {
+        if req.is_naming() {
+            name_for(req)
+        } else {
+            reply.clone()
+        }
+    }
+}
+
 /// The default script: names from a table, a plan, correct code and passing tests.
 pub fn namer_and_coder(req: &Request, _n: usize) -> Reply {
     match req.role() {
