@@ -170,6 +170,7 @@ impl Engine {
                     }
                     let health = match provider.models(HEALTH_TIMEOUT).await {
                         Ok(models) => Health::Reachable(models),
+                        Err(ProviderError::Timeout(_)) => Health::Busy,
                         Err(e) => Health::Unreachable(e.to_string()),
                     };
                     if events

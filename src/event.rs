@@ -49,6 +49,9 @@ pub enum Health {
     Unknown,
     /// It answered, listing these models.
     Reachable(Vec<String>),
+    /// It took the connection but was too busy to answer in time (a one-request server
+    /// generating for a workflow).
+    Busy,
     /// It did not answer, for this reason.
     Unreachable(String),
 }

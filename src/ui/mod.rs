@@ -132,6 +132,7 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
         let (mark, text, style) = match health {
             Health::Unknown => ("○", "checking", theme::dim()),
             Health::Reachable(_) => ("●", "up", theme::good()),
+            Health::Busy => ("●", "busy", theme::warn()),
             Health::Unreachable(_) => ("✗", "unreachable", theme::bad()),
         };
         spans.push(Span::raw(format!("{name} ")));
