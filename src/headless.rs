@@ -3,7 +3,7 @@
 use crate::config::Tier;
 use crate::engine::Engine;
 use crate::event::{Event, EventReceiver, Outcome};
-use crate::provider::{ChatRequest, Message, ProviderKind};
+use crate::provider::{ChatRequest, Message, ProviderError, ProviderKind};
 use crate::store::Store;
 use crate::workflow::{WorkflowStatus, format_elapsed};
 use std::io::Write;
@@ -117,6 +117,14 @@ pub async fn doctor(engine: &Engine, out: &mut dyn Write) -> i32 {
                     models.len()
                 );
             }
+            Err(ProviderError::Timeout(_)) => {
+                let _ = writeln!(
+                    out,
+                    "! provider {}: {} is busy (no model list within 5s); asking each tier instead",
+                    provider.name,
+                    provider.describe(),
+                );
+            }
             Err(e) => {
                 ok = false;
                 let advice = match provider.settings.kind {
@@ -136,21 +144,32 @@ pub async fn doctor(engine: &Engine, out: &mut dyn Write) -> i32 {
                 );
             }
         }
-        listed.insert(provider.name.clone(), result.ok());
+        let busy = matches!(result, Err(ProviderError::Timeout(_)));
+        listed.insert(provider.name.clone(), (busy, result.ok()));
     }
     for tier in Tier::ALL {
         let tc = config.tier(tier);
         let Some(provider) = engine.providers().find(|p| p.name == tc.provider) else {
             continue;
         };
-        let Some(Some(models)) = listed.get(&tc.provider) else {
-            let _ = writeln!(
-                out,
-                "✗ tier {}: model {} on {} — server unreachable",
-                tier.as_str(),
-                tc.model,
-                tc.provider
-            );
+        let Some((busy, models)) = listed.get(&tc.provider) else {
+            continue;
+        };
+        let Some(models) = models else {
+            if !busy {
+                let _ = writeln!(
+                    out,
+                    "✗ tier {}: model {} on {} — server unreachable",
+                    tier.as_str(),
+                    tc.model,
+                    tc.provider
+                );
+                continue;
+            }
+            // A busy server: its model list is unknown, so only the chat below can tell.
+            if !check_chat(provider, tier, tc, out).await {
+                ok = false;
+            }
             continue;
         };
         let known = models
@@ -182,50 +201,52 @@ pub async fn doctor(engine: &Engine, out: &mut dyn Write) -> i32 {
                 }
             }
         }
-        let request = ChatRequest {
-            model: tc.model.clone(),
-            messages: vec![Message::user("Reply with the single word OK.")],
-            max_tokens: Some(4),
-            temperature: Some(0.0),
-            urgent: false,
-        };
-        match tokio::time::timeout(
-            Duration::from_secs(60),
-            provider.chat(&request, &mut |_| {}),
-        )
-        .await
-        {
-            Ok(Ok(reply)) => {
-                let _ = writeln!(
-                    out,
-                    "✓ tier {}: model {} on {} answers ({:?})",
-                    tier.as_str(),
-                    tc.model,
-                    tc.provider,
-                    crate::sanitize::strip(reply.text.trim())
-                );
-            }
-            Ok(Err(e)) => {
-                ok = false;
-                let _ = writeln!(
-                    out,
-                    "✗ tier {}: model {} on {} fails: {e}",
-                    tier.as_str(),
-                    tc.model,
-                    tc.provider
-                );
-            }
-            Err(_) => {
-                ok = false;
-                let _ = writeln!(
-                    out,
-                    "✗ tier {}: model {} on {} did not answer within 60s",
-                    tier.as_str(),
-                    tc.model,
-                    tc.provider
-                );
-            }
+        if !check_chat(provider, tier, tc, out).await {
+            ok = false;
         }
     }
     if ok { 0 } else { 1 }
 }
+
+/// Asks a tier for one word; says how it went. True when it answered.
+async fn check_chat(
+    provider: &crate::provider::Provider,
+    tier: Tier,
+    tc: &crate::config::TierConfig,
+    out: &mut dyn Write,
+) -> bool {
+    let request = ChatRequest {
+        model: tc.model.clone(),
+        messages: vec![Message::user("Reply with the single word OK.")],
+        max_tokens: Some(4),
+        temperature: Some(0.0),
+        urgent: false,
+    };
+    let (tier, model, name) = (tier.as_str(), &tc.model, &tc.provider);
+    let (ok, line) =
+        match tokio::time::timeout(CHAT_CHECK, provider.chat(&request, &mut |_| {})).await {
+            Ok(Ok(reply)) => {
+                let said = crate::sanitize::strip(reply.text.trim());
+                (
+                    true,
+                    format!("✓ tier {tier}: model {model} on {name} answers ({said:?})"),
+                )
+            }
+            Ok(Err(e)) => (
+                false,
+                format!("✗ tier {tier}: model {model} on {name} fails: {e}"),
+            ),
+            Err(_) => (
+                false,
+                format!(
+                    "✗ tier {tier}: model {model} on {name} did not answer within {}s",
+                    CHAT_CHECK.as_secs()
+                ),
+            ),
+        };
+    let _ = writeln!(out, "{line}");
+    ok
+}
+
+/// How long `doctor` waits for one tier's answer.
+const CHAT_CHECK: Duration = Duration::from_secs(60);
