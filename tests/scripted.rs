@@ -603,3 +603,31 @@ async fn naming_goes_before_waiting_code_on_a_one_slot_server() {
     // The third name was asked while one plan streamed and the other waited: it went first.
     assert_eq!(order[..4], ["name", "name", "other", "name"], "{order:?}");
 }
+
+#[tokio::test]
+async fn a_connection_dropped_before_any_answer_is_retried() {
+    let plans = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&plans);
+    let server = MockServer::start(Wire::OpenAi, move |req: &Request, n| {
+        if req.role() == Role::Plan && seen.fetch_add(1, Ordering::SeqCst) == 0 {
+            Reply::Hangup
+        } else {
+            namer_and_coder(req, n)
+        }
+    })
+    .await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    t.submit("write a function to validate email addresses");
+    t.wait_all_finished(DEADLINE).await;
+    assert_eq!(
+        status(&t, 0),
+        WorkflowStatus::Completed,
+        "{:?}",
+        t.app.store.at(0)
+    );
+    assert_eq!(
+        plans.load(Ordering::SeqCst),
+        2,
+        "asked again after the hang-up"
+    );
+}

@@ -269,12 +269,21 @@ impl Provider {
                     ProviderError::Timeout(format!("connecting to {url} timed out")),
                     backoff,
                 ),
-                Ok(Err(e)) => {
+                Ok(Err(e)) if e.is_builder() => {
                     return Err(ProviderError::Request {
                         url: url.to_owned(),
                         reason: root_cause(&e),
                     });
                 }
+                // The connection dropped before any answer (a pooled keep-alive connection the
+                // server had just closed, a reset): nothing was received, so asking again is safe.
+                Ok(Err(e)) => (
+                    ProviderError::Request {
+                        url: url.to_owned(),
+                        reason: root_cause(&e),
+                    },
+                    backoff,
+                ),
                 Ok(Ok(resp)) if resp.status().is_success() => return Ok(resp),
                 Ok(Ok(resp)) => {
                     let status = resp.status().as_u16();

@@ -92,6 +92,8 @@ pub enum Reply {
     Raw(String),
     /// Send headers, then nothing, forever.
     Stall,
+    /// Close the connection without answering.
+    Hangup,
 }
 
 impl Reply {
@@ -252,9 +254,11 @@ async fn serve(
             }
             ("POST", "/v1/chat/completions" | "/api/chat") => {
                 let reply = script(&request, if request.method == "POST" { n } else { 0 });
+                if matches!(reply, Reply::Hangup) {
+                    return Ok(());
+                }
                 answer(&mut stream, wire, reply).await?;
-                // Streams end their connection, as uvicorn does after a chunked body here.
-                return Ok(());
+                // The connection stays open for the next request, as uvicorn keeps it.
             }
             _ => {
                 plain(
@@ -359,6 +363,7 @@ async fn answer(stream: &mut TcpStream, wire: Wire, reply: Reply) -> std::io::Re
             chunk(stream, &text).await?;
             return stream.write_all(b"0\r\n\r\n").await;
         }
+        Reply::Hangup => return Ok(()),
         Reply::Stall => {
             start_stream(stream, wire).await?;
             tokio::time::sleep(Duration::from_secs(3600)).await;
