@@ -20,6 +20,32 @@ pub enum Outcome {
     Failed(String),
 }
 
+impl Event {
+    /// A new version of an artifact, highlighted here, on the caller's thread, so the
+    /// dashboard's loop never spends time on it.
+    pub fn artifact(
+        id: WorkflowId,
+        kind: ArtifactKind,
+        text: &str,
+        language: Option<crate::language::Language>,
+    ) -> Self {
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let clean = crate::sanitize::strip(text);
+        let lines = match kind {
+            ArtifactKind::Code | ArtifactKind::Tests => crate::highlight::lines(&clean, language),
+            ArtifactKind::Plan | ArtifactKind::TestOutput => crate::highlight::lines(&clean, None),
+        };
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self::Artifact {
+            id,
+            kind,
+            seq,
+            lines,
+            language,
+        }
+    }
+}
+
 /// What a workflow's result view shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ArtifactKind {
@@ -84,7 +110,10 @@ pub enum Event {
     Artifact {
         id: WorkflowId,
         kind: ArtifactKind,
-        text: String,
+        /// Orders versions of the same artifact (they are prepared off the event loop).
+        seq: u64,
+        /// The sanitized text, already highlighted.
+        lines: Vec<ratatui::text::Line<'static>>,
         language: Option<crate::language::Language>,
     },
     /// A model server's reachability changed or was checked.

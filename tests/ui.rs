@@ -419,12 +419,7 @@ fn result_view_switches_between_plan_code_tests_and_output() {
         "Running tests (1/3)",
     );
     app.selected = Some(id.clone());
-    let artifact = |kind, text: &str, language| Event::Artifact {
-        id: id.clone(),
-        kind,
-        text: text.into(),
-        language,
-    };
+    let artifact = |kind, text: &str, language| Event::artifact(id.clone(), kind, text, language);
     app.apply(artifact(
         ArtifactKind::Plan,
         "Language: python\nFunctions:\n- add(a, b)\n",
@@ -501,12 +496,12 @@ fn open_editor_asks_for_the_main_file() {
     app.selected = Some(id.clone());
     app.dispatch(Action::OpenEditor);
     assert_eq!(app.pending_editor, None, "no code yet");
-    app.apply(Event::Artifact {
-        id: id.clone(),
-        kind: ArtifactKind::Code,
-        text: "x = 1\n".into(),
-        language: Some(Language::Python),
-    });
+    app.apply(Event::artifact(
+        id.clone(),
+        ArtifactKind::Code,
+        "x = 1\n",
+        Some(Language::Python),
+    ));
     let file = home
         .path()
         .join("workflows")
@@ -517,4 +512,38 @@ fn open_editor_asks_for_the_main_file() {
     app.dispatch(Action::FocusNext);
     key(&mut app, KeyCode::Char('e'));
     assert_eq!(app.pending_editor.as_deref(), Some(file.as_path()));
+}
+
+#[test]
+fn an_older_version_of_an_artifact_never_replaces_a_newer_one() {
+    let mut app = app();
+    let id = add(
+        &mut app,
+        1,
+        0,
+        Some("adder"),
+        WorkflowStatus::Running,
+        "Fixing code (2/3)...",
+    );
+    app.selected = Some(id.clone());
+    let first = Event::artifact(
+        id.clone(),
+        ArtifactKind::Code,
+        "old = 1\n",
+        Some(Language::Python),
+    );
+    let second = Event::artifact(
+        id.clone(),
+        ArtifactKind::Code,
+        "new = 2\n",
+        Some(Language::Python),
+    );
+    // Prepared on other threads, they may arrive out of order.
+    app.apply(second);
+    app.apply(first);
+    let text = screen(&app);
+    assert!(
+        text.contains("new = 2") && !text.contains("old = 1"),
+        "{text}"
+    );
 }

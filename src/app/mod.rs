@@ -289,10 +289,11 @@ impl App {
             Event::Artifact {
                 id,
                 kind,
-                text,
+                seq,
+                lines,
                 language,
             } => {
-                self.results.set(id, *kind, text, *language);
+                self.results.set(id, *kind, *seq, lines, *language);
             }
             _ => {
                 self.store.apply(&event);

@@ -2,7 +2,6 @@
 //! highlighted, and which tab shows.
 
 use crate::event::ArtifactKind;
-use crate::highlight;
 use crate::language::Language;
 use crate::workflow::WorkflowId;
 use ratatui::text::Line;
@@ -11,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 /// One artifact, ready to draw.
 #[derive(Debug, Clone, Default)]
 pub struct Artifact {
+    pub seq: u64,
     pub lines: Vec<Line<'static>>,
 }
 
@@ -25,24 +25,29 @@ pub struct Results {
 
 impl Results {
     /// Stores a new version of an artifact, highlighted once here rather than every frame.
+    /// Stores a version of an artifact unless a newer one is already here.
     pub fn set(
         &mut self,
         id: &WorkflowId,
         kind: ArtifactKind,
-        text: &str,
+        seq: u64,
+        lines: &[Line<'static>],
         language: Option<Language>,
     ) {
         if let Some(language) = language {
             self.languages.insert(id.clone(), language);
         }
-        let lines = match kind {
-            ArtifactKind::Code | ArtifactKind::Tests => highlight::lines(text, language),
-            ArtifactKind::Plan | ArtifactKind::TestOutput => highlight::lines(text, None),
-        };
-        self.artifacts
-            .entry(id.clone())
-            .or_default()
-            .insert(kind, Artifact { lines });
+        let slot = self.artifacts.entry(id.clone()).or_default();
+        if slot.get(&kind).is_some_and(|a| a.seq > seq) {
+            return;
+        }
+        slot.insert(
+            kind,
+            Artifact {
+                seq,
+                lines: lines.to_vec(),
+            },
+        );
     }
 
     pub fn get(&self, id: &WorkflowId, kind: ArtifactKind) -> Option<&Artifact> {

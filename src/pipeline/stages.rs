@@ -29,11 +29,10 @@ impl StageContext<'_> {
     }
 
     pub(super) fn artifact(&self, kind: ArtifactKind, text: &str, language: Option<Language>) {
-        let _ = self.inner.events.send(Event::Artifact {
-            id: self.id.clone(),
-            kind,
-            text: sanitize::strip(text),
-            language,
+        // Highlighting a long file takes milliseconds: do it on a blocking thread.
+        let (events, id, text) = (self.inner.events.clone(), self.id.clone(), text.to_owned());
+        tokio::task::spawn_blocking(move || {
+            let _ = events.send(Event::artifact(id, kind, &text, language));
         });
     }
 
