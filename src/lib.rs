@@ -5,6 +5,7 @@ pub mod app;
 pub mod codeblock;
 pub mod command;
 pub mod config;
+pub mod db;
 pub mod engine;
 pub mod event;
 pub mod headless;

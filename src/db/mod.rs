@@ -1,0 +1,365 @@
+//! History in SQLite (`<home>/flotilla.db`, WAL): every workflow with its fields, its state
+//! changes with times, its stage times and token counts. Logs and artifacts stay as files.
+//! Every state change is written here before the dashboard hears of it.
+
+use crate::event::{Event, Outcome};
+use crate::record::Record;
+use crate::workflow::{Workflow, WorkflowId, WorkflowResult, WorkflowStatus};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+mod schema;
+
+/// The reason given to workflows that were live when flotilla stopped without saying so.
+pub const INTERRUPTED: &str = "interrupted";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("{path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("{path}: {message}")]
+    Schema { path: PathBuf, message: String },
+}
+
+pub struct Db {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+fn secs(t: SystemTime) -> f64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+fn time(secs: f64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs_f64(secs.max(0.0))
+}
+
+fn status_from(text: &str) -> WorkflowStatus {
+    WorkflowStatus::ALL
+        .into_iter()
+        .find(|s| s.as_str() == text)
+        .unwrap_or(WorkflowStatus::Failed)
+}
+
+impl Db {
+    /// Opens (creating or migrating) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, DbError> {
+        let err = |source| DbError::Sqlite {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let mut conn = Connection::open(path).map_err(err)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(err)?;
+        schema::migrate(&mut conn).map_err(|e| match e {
+            schema::MigrateError::Sqlite(source) => DbError::Sqlite { path: path.to_owned(), source },
+            schema::MigrateError::TooNew(v) => DbError::Schema {
+                path: path.to_owned(),
+                message: format!(
+                    "schema version {v} is newer than this flotilla understands ({}); upgrade flotilla",
+                    schema::VERSION
+                ),
+            },
+        })?;
+        Ok(Self {
+            path: path.to_owned(),
+            conn: Mutex::new(conn),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn wrap(&self, source: rusqlite::Error) -> DbError {
+        DbError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Records a new workflow (queued).
+    pub fn insert(&self, wf: &Workflow, retry_of: Option<&WorkflowId>) -> Result<(), DbError> {
+        let conn = self.conn();
+        let tx = conn.unchecked_transaction().map_err(|e| self.wrap(e))?;
+        tx.execute(
+            "INSERT INTO workflows (id, seq, description, name, status, progress, created_at, retry_of)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                wf.id.as_str(),
+                wf.id.seq() as i64,
+                wf.description,
+                wf.name,
+                wf.status.as_str(),
+                wf.progress,
+                secs(wf.start_time),
+                retry_of.map(WorkflowId::as_str),
+            ],
+        )
+        .map_err(|e| self.wrap(e))?;
+        tx.execute(
+            "INSERT INTO transitions (workflow_id, at, status, progress) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                wf.id.as_str(),
+                secs(wf.start_time),
+                wf.status.as_str(),
+                wf.progress
+            ],
+        )
+        .map_err(|e| self.wrap(e))?;
+        tx.commit().map_err(|e| self.wrap(e))
+    }
+
+    /// Writes a state change; other events are not history.
+    pub fn apply(&self, event: &Event) -> Result<(), DbError> {
+        let now = secs(SystemTime::now());
+        let conn = self.conn();
+        let tx = conn.unchecked_transaction().map_err(|e| self.wrap(e))?;
+        let transition = |id: &WorkflowId, at: f64, status: Option<&str>, progress: &str| {
+            tx.execute(
+                "INSERT INTO transitions (workflow_id, at, status, progress) VALUES (?1, ?2, ?3, ?4)",
+                params![id.as_str(), at, status, progress],
+            )
+        };
+        let result: rusqlite::Result<()> = (|| {
+            match event {
+                Event::Status {
+                    id,
+                    status,
+                    progress,
+                } => {
+                    tx.execute(
+                        "UPDATE workflows SET status = ?2, progress = ?3 WHERE id = ?1",
+                        params![id.as_str(), status.as_str(), progress],
+                    )?;
+                    transition(id, now, Some(status.as_str()), progress)?;
+                }
+                Event::Named { id, name, .. } => {
+                    tx.execute(
+                        "UPDATE workflows SET name = ?2 WHERE id = ?1",
+                        params![id.as_str(), name],
+                    )?;
+                }
+                Event::Progress { id, progress } => {
+                    tx.execute(
+                        "UPDATE workflows SET progress = ?2 WHERE id = ?1",
+                        params![id.as_str(), progress],
+                    )?;
+                    transition(id, now, None, progress)?;
+                }
+                Event::Finished { id, outcome, at } => {
+                    let started: f64 = tx
+                        .query_row(
+                            "SELECT created_at FROM workflows WHERE id = ?1",
+                            [id.as_str()],
+                            |r| r.get(0),
+                        )
+                        .optional()?
+                        .unwrap_or(secs(*at));
+                    let elapsed = crate::workflow::format_elapsed(Duration::from_secs_f64(
+                        (secs(*at) - started).max(0.0),
+                    ));
+                    let (status, progress, error, result) = match outcome {
+                        Outcome::Completed(r) => (
+                            WorkflowStatus::Completed,
+                            format!("Completed in {elapsed}"),
+                            None,
+                            serde_json::to_string(r).ok(),
+                        ),
+                        Outcome::Failed(reason) => (
+                            WorkflowStatus::Failed,
+                            format!("Failed: {reason}"),
+                            Some(reason.clone()),
+                            None,
+                        ),
+                    };
+                    // A workflow that already ended keeps its ending.
+                    tx.execute(
+                        "UPDATE workflows SET status = ?2, progress = ?3, error = ?4, result = ?5, ended_at = ?6
+                         WHERE id = ?1 AND status IN ('queued', 'naming', 'running')",
+                        params![id.as_str(), status.as_str(), progress, error, result, secs(*at)],
+                    )?;
+                    transition(id, secs(*at), Some(status.as_str()), &progress)?;
+                }
+                Event::Log { .. } | Event::Health { .. } | Event::Artifact { .. } => {}
+            }
+            Ok(())
+        })();
+        result.map_err(|e| self.wrap(e))?;
+        tx.commit().map_err(|e| self.wrap(e))
+    }
+
+    /// Stores a workflow's stage times and token counts.
+    pub fn record(&self, id: &WorkflowId, record: &Record) -> Result<(), DbError> {
+        let conn = self.conn();
+        let tx = conn.unchecked_transaction().map_err(|e| self.wrap(e))?;
+        let result: rusqlite::Result<()> = (|| {
+            for (stage, seconds) in &record.seconds {
+                tx.execute(
+                    "INSERT OR REPLACE INTO stages (workflow_id, stage, seconds) VALUES (?1, ?2, ?3)",
+                    params![id.as_str(), stage, seconds],
+                )?;
+            }
+            for (tier, t) in &record.tokens {
+                tx.execute(
+                    "INSERT OR REPLACE INTO tokens (workflow_id, tier, tokens_in, tokens_out) VALUES (?1, ?2, ?3, ?4)",
+                    params![id.as_str(), tier, t.tokens_in as i64, t.tokens_out as i64],
+                )?;
+            }
+            Ok(())
+        })();
+        result.map_err(|e| self.wrap(e))?;
+        tx.commit().map_err(|e| self.wrap(e))
+    }
+
+    /// Marks every workflow that was live as failed ("interrupted"); returns how many.
+    pub fn recover_interrupted(&self) -> Result<usize, DbError> {
+        let now = secs(SystemTime::now());
+        let conn = self.conn();
+        let tx = conn.unchecked_transaction().map_err(|e| self.wrap(e))?;
+        let result: rusqlite::Result<usize> = (|| {
+            tx.execute(
+                "INSERT INTO transitions (workflow_id, at, status, progress)
+                 SELECT id, ?1, 'failed', 'Failed: interrupted' FROM workflows
+                 WHERE status IN ('queued', 'naming', 'running')",
+                [now],
+            )?;
+            tx.execute(
+                "UPDATE workflows SET status = 'failed', progress = 'Failed: interrupted', error = ?2,
+                 ended_at = COALESCE(ended_at, ?1) WHERE status IN ('queued', 'naming', 'running')",
+                params![now, INTERRUPTED],
+            )
+        })();
+        let n = result.map_err(|e| self.wrap(e))?;
+        tx.commit().map_err(|e| self.wrap(e))?;
+        Ok(n)
+    }
+
+    /// Every workflow, oldest first, without logs.
+    pub fn load(&self) -> Result<Vec<Workflow>, DbError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, description, name, status, progress, error, result, created_at, ended_at
+                 FROM workflows ORDER BY seq, created_at",
+            )
+            .map_err(|e| self.wrap(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                let id: String = r.get(0)?;
+                let result: Option<String> = r.get(6)?;
+                let ended: Option<f64> = r.get(8)?;
+                Ok(Workflow {
+                    id: WorkflowId::parse(&id).unwrap_or_else(|| WorkflowId::new(0, UNIX_EPOCH)),
+                    description: r.get(1)?,
+                    name: r.get(2)?,
+                    status: status_from(&r.get::<_, String>(3)?),
+                    progress: r.get(4)?,
+                    error: r.get(5)?,
+                    result: result.and_then(|j| serde_json::from_str::<WorkflowResult>(&j).ok()),
+                    start_time: time(r.get(7)?),
+                    end_time: ended.map(time),
+                })
+            })
+            .map_err(|e| self.wrap(e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.wrap(e))
+    }
+
+    /// The highest id counter in use, so new ids go on from it.
+    pub fn max_seq(&self) -> Result<u64, DbError> {
+        let conn = self.conn();
+        let max: Option<i64> = conn
+            .query_row("SELECT MAX(seq) FROM workflows", [], |r| r.get(0))
+            .map_err(|e| self.wrap(e))?;
+        Ok(max.unwrap_or(0).max(0) as u64)
+    }
+
+    /// A workflow's state changes, oldest first: (time, status if it changed, progress).
+    pub fn transitions(
+        &self,
+        id: &WorkflowId,
+    ) -> Result<Vec<(SystemTime, Option<WorkflowStatus>, String)>, DbError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT at, status, progress FROM transitions WHERE workflow_id = ?1 ORDER BY rowid")
+            .map_err(|e| self.wrap(e))?;
+        let rows = stmt
+            .query_map([id.as_str()], |r| {
+                let status: Option<String> = r.get(1)?;
+                Ok((
+                    time(r.get(0)?),
+                    status.as_deref().map(status_from),
+                    r.get(2)?,
+                ))
+            })
+            .map_err(|e| self.wrap(e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.wrap(e))
+    }
+
+    /// Stage times and tokens recorded for a workflow.
+    pub fn record_of(&self, id: &WorkflowId) -> Result<Record, DbError> {
+        let conn = self.conn();
+        let mut record = Record::default();
+        let mut stmt = conn
+            .prepare("SELECT stage, seconds FROM stages WHERE workflow_id = ?1")
+            .map_err(|e| self.wrap(e))?;
+        for row in stmt
+            .query_map([id.as_str()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?))
+            })
+            .map_err(|e| self.wrap(e))?
+        {
+            let (stage, seconds) = row.map_err(|e| self.wrap(e))?;
+            record.seconds.insert(stage, seconds);
+        }
+        let mut stmt = conn
+            .prepare("SELECT tier, tokens_in, tokens_out FROM tokens WHERE workflow_id = ?1")
+            .map_err(|e| self.wrap(e))?;
+        for row in stmt
+            .query_map([id.as_str()], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
+            .map_err(|e| self.wrap(e))?
+        {
+            let (tier, tokens_in, tokens_out) = row.map_err(|e| self.wrap(e))?;
+            record.tokens.insert(
+                tier,
+                crate::record::Tokens {
+                    tokens_in: tokens_in.max(0) as u64,
+                    tokens_out: tokens_out.max(0) as u64,
+                },
+            );
+        }
+        Ok(record)
+    }
+}
+
+#[cfg(test)]
+mod tests;
