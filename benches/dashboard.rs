@@ -25,8 +25,10 @@ fn app() -> App {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let (tx, _rx) = event::channel();
-    let engine = Engine::new(config, Home::at(Path::new("/nonexistent")), tx)
+    let home = tempfile::tempdir()
+        .map(|d| d.keep())
         .unwrap_or_else(|e| panic!("{e}"));
+    let engine = Engine::new(config, Home::at(&home), tx).unwrap_or_else(|e| panic!("{e}"));
     let mut app = App::new(engine, Keymap::defaults());
     app.size = (160, 48);
     app

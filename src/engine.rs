@@ -2,7 +2,8 @@
 //! through typed events; the engine never touches the dashboard's state.
 
 use crate::config::{Config, Tier, TierConfig};
-use crate::event::{Event, EventSender, Health, Outcome};
+use crate::db::{Db, HomeLock};
+use crate::event::{ArtifactKind, Event, EventSender, Health, Outcome};
 use crate::home::Home;
 use crate::naming::{self, NameRegistry, NameSource};
 use crate::pipeline::{self, StageContext};
@@ -37,8 +38,15 @@ pub struct Inner {
     pub tools: Toolchain,
     slots: Semaphore,
     names: Mutex<NameRegistry>,
+    /// Ids for when the database cannot give one (it failed; the workflow still runs).
     next_seq: AtomicU64,
     cancels: Mutex<HashMap<WorkflowId, CancellationToken>>,
+    /// The history; every state change is written here before it is sent.
+    pub db: Db,
+    /// Workflows in the history when this engine started, oldest first.
+    history: Mutex<Vec<Workflow>>,
+    /// Says to other flotilla processes on this home that this one is running workflows.
+    _lock: HomeLock,
 }
 
 impl Inner {
@@ -52,10 +60,39 @@ impl Inner {
             .expect("a config always has a provider");
         (provider, config)
     }
+
+    /// Writes a state change to the history, then tells the dashboard.
+    pub fn emit(&self, event: Event) {
+        if let Err(e) = self.db.apply(&event) {
+            tracing::error!("cannot record {event:?}: {e}");
+        }
+        // The receiver is gone only when flotilla is shutting down.
+        let _ = self.events.send(event);
+    }
 }
 
 impl Engine {
-    pub fn new(config: Config, home: Home, events: EventSender) -> Result<Self, ProviderError> {
+    /// Opens the home's history (marking workflows a dead process left live as interrupted,
+    /// when no other flotilla is running on it) and readies the model servers.
+    pub fn new(config: Config, home: Home, events: EventSender) -> anyhow::Result<Self> {
+        let db = Db::open(&home.db_file)?;
+        let lock_file = home.db_file.with_extension("lock");
+        let (lock, alone) = HomeLock::acquire(&lock_file)
+            .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", lock_file.display()))?;
+        if alone {
+            let n = db.recover_interrupted()?;
+            if n > 0 {
+                tracing::warn!(
+                    "{n} workflows were live when flotilla last stopped: marked interrupted"
+                );
+            }
+        }
+        let history = db.load()?;
+        let mut names = NameRegistry::default();
+        for name in history.iter().filter_map(|w| w.name.as_deref()) {
+            names.insert(name);
+        }
+        let next_seq = db.max_seq()? + 1;
         let providers = config
             .providers
             .iter()
@@ -76,9 +113,12 @@ impl Engine {
                 events,
                 tools,
                 slots,
-                names: Mutex::new(NameRegistry::default()),
-                next_seq: AtomicU64::new(1),
+                names: Mutex::new(names),
+                next_seq: AtomicU64::new(next_seq),
                 cancels: Mutex::new(HashMap::new()),
+                db,
+                history: Mutex::new(history),
+                _lock: lock,
             }),
         })
     }
@@ -95,12 +135,28 @@ impl Engine {
         self.inner.providers.values()
     }
 
-    /// Creates a queued workflow and starts its task; returns at once.
+    /// The history as it was when the engine started (taken once, by the dashboard).
+    pub fn take_history(&self) -> Vec<Workflow> {
+        std::mem::take(&mut lock(&self.inner.history))
+    }
+
+    /// Creates a queued workflow, recorded in the history, and starts its task; returns at once.
     pub fn start(&self, description: String) -> Workflow {
-        let seq = self.inner.next_seq.fetch_add(1, Ordering::Relaxed);
+        self.start_retry(description, None)
+    }
+
+    /// Like [`Engine::start`], linking the new workflow to the one it repeats.
+    pub fn start_retry(&self, description: String, retry_of: Option<&WorkflowId>) -> Workflow {
         let now = SystemTime::now();
-        let id = WorkflowId::new(seq, now);
-        let workflow = Workflow::new(id.clone(), description.clone(), now);
+        let workflow = match self.inner.db.create(&description, now, retry_of) {
+            Ok(wf) => wf,
+            Err(e) => {
+                tracing::error!("cannot record a new workflow: {e}");
+                let seq = self.inner.next_seq.fetch_add(1, Ordering::Relaxed);
+                Workflow::new(WorkflowId::new(seq, now), description.clone(), now)
+            }
+        };
+        let id = workflow.id.clone();
         let token = CancellationToken::new();
         lock(&self.inner.cancels).insert(id.clone(), token.clone());
         let inner = Arc::clone(&self.inner);
@@ -128,13 +184,63 @@ impl Engine {
                     Outcome::Failed(reason)
                 }
             };
-            let _ = inner.events.send(Event::Finished {
+            if let Err(e) = inner.db.record(&id, &record.lock()) {
+                tracing::error!("cannot record the stages of {id}: {e}");
+            }
+            inner.emit(Event::Finished {
                 id,
                 outcome,
                 at: ended,
             });
         });
         workflow
+    }
+
+    /// Reads a past workflow's plan, code, tests and last test output from its folder, and
+    /// sends them as artifacts (off the caller's thread: reading and highlighting take time).
+    pub fn load_artifacts(&self, id: &WorkflowId) {
+        let (events, id, dir) = (
+            self.inner.events.clone(),
+            id.clone(),
+            self.inner.home.workflow_dir(id),
+        );
+        let load = move || {
+            let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
+            let send = |kind, text: &str, language| {
+                let _ = events.send(Event::artifact(id.clone(), kind, text, language));
+            };
+            if let Some(plan) = read("plan.md") {
+                let plan = plan
+                    .split("\n## The overseer's reply")
+                    .next()
+                    .unwrap_or_default();
+                send(ArtifactKind::Plan, plan, None);
+            }
+            let language = crate::language::Language::ALL
+                .into_iter()
+                .find(|l| dir.join(l.code_file()).exists());
+            if let Some(language) = language {
+                if let Some(code) = read(language.code_file()) {
+                    send(ArtifactKind::Code, &code, Some(language));
+                }
+                if let Some(tests) = read(language.test_file()) {
+                    send(ArtifactKind::Tests, &tests, Some(language));
+                }
+            }
+            let last_attempt = (1..=99)
+                .rev()
+                .find(|n| dir.join(format!("attempts/{n}/output.txt")).exists());
+            if let Some(output) =
+                last_attempt.and_then(|n| read(&format!("attempts/{n}/output.txt")))
+            {
+                send(ArtifactKind::TestOutput, &output, None);
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(load)),
+            // Outside a runtime (a test drawing the dashboard): read them here.
+            Err(_) => load(),
+        }
     }
 
     /// Cancels a live workflow; false if it already ended.
@@ -192,10 +298,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn send(inner: &Inner, event: Event) {
-    let _ = inner.events.send(event);
-}
-
 async fn run(
     inner: &Arc<Inner>,
     id: &WorkflowId,
@@ -207,14 +309,11 @@ async fn run(
     if description.trim().is_empty() {
         return Err("the description is empty".into());
     }
-    send(
-        inner,
-        Event::Status {
-            id: id.clone(),
-            status: WorkflowStatus::Naming,
-            progress: "Generating workflow name...".into(),
-        },
-    );
+    inner.emit(Event::Status {
+        id: id.clone(),
+        status: WorkflowStatus::Naming,
+        progress: "Generating workflow name...".into(),
+    });
     let started = std::time::Instant::now();
     let Naming {
         name: candidate,
@@ -228,26 +327,20 @@ async fn run(
     let name = lock(&inner.names).reserve(&candidate);
     record.lock().name = Some(name.clone());
     log.line(&format!("name: {name} ({source})"));
-    send(
-        inner,
-        Event::Named {
-            id: id.clone(),
-            name: name.clone(),
-            source,
-        },
-    );
+    inner.emit(Event::Named {
+        id: id.clone(),
+        name: name.clone(),
+        source,
+    });
 
     let permit = match inner.slots.try_acquire() {
         Ok(permit) => permit,
         Err(_) => {
-            send(
-                inner,
-                Event::Status {
-                    id: id.clone(),
-                    status: WorkflowStatus::Queued,
-                    progress: "Waiting for a run slot...".into(),
-                },
-            );
+            inner.emit(Event::Status {
+                id: id.clone(),
+                status: WorkflowStatus::Queued,
+                progress: "Waiting for a run slot...".into(),
+            });
             log.line("waiting for a run slot");
             inner
                 .slots
@@ -256,14 +349,11 @@ async fn run(
                 .map_err(|_| "flotilla is shutting down".to_owned())?
         }
     };
-    send(
-        inner,
-        Event::Status {
-            id: id.clone(),
-            status: WorkflowStatus::Running,
-            progress: "Starting workflow...".into(),
-        },
-    );
+    inner.emit(Event::Status {
+        id: id.clone(),
+        status: WorkflowStatus::Running,
+        progress: "Starting workflow...".into(),
+    });
     log.line(&format!("→ [{name}] Starting workflow..."));
     let cx = StageContext {
         inner,

@@ -15,6 +15,8 @@ pub struct Home {
     pub logs_dir: PathBuf,
     /// `cache/`: scratch copies for test runs and the shared Rust target directory.
     pub cache_dir: PathBuf,
+    /// `flotilla.db`: the history.
+    pub db_file: PathBuf,
 }
 
 impl Home {
@@ -26,6 +28,7 @@ impl Home {
             workflows_dir: root.join("workflows"),
             logs_dir: root.join("logs"),
             cache_dir: root.join("cache"),
+            db_file: root.join("flotilla.db"),
         }
     }
 
@@ -46,6 +49,7 @@ impl Home {
                     workflows_dir: dirs.data_dir().join("workflows"),
                     logs_dir: state.join("logs"),
                     cache_dir: dirs.cache_dir().to_owned(),
+                    db_file: dirs.data_dir().join("flotilla.db"),
                 }
             }
             // No home directory at all: keep everything beside the current directory.

@@ -40,6 +40,28 @@ impl LogBuffer {
         self.len() == 0
     }
 
+    /// The tail of a log file (its last `max_bytes`), for a workflow from the history.
+    pub fn from_file(path: &std::path::Path, max_bytes: u64) -> std::io::Result<Self> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = std::fs::File::open(path)?;
+        let len = file.metadata()?.len();
+        let start = len.saturating_sub(max_bytes);
+        file.seek(SeekFrom::Start(start))?;
+        let mut bytes = Vec::with_capacity((len - start) as usize);
+        file.read_to_end(&mut bytes)?;
+        let text = String::from_utf8_lossy(&bytes);
+        // A cut in the middle of a line drops that partial line.
+        let text = if start > 0 {
+            text.split_once('\n').map_or("", |(_, rest)| rest)
+        } else {
+            &text
+        };
+        let mut log = Self::default();
+        // The file was sanitized when written; strip again in case it was edited since.
+        log.push(&crate::sanitize::strip(text));
+        Ok(log)
+    }
+
     pub fn lines(&self, start: usize, count: usize) -> impl Iterator<Item = &str> {
         self.lines
             .iter()
@@ -65,6 +87,25 @@ mod tests {
             vec!["def f():", "    return 1"]
         );
         assert_eq!(b.len(), 2);
+    }
+
+    #[test]
+    fn reads_the_tail_of_a_file() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("log.txt");
+        let text: String = (0..1000).map(|i| format!("line {i}\n")).collect();
+        std::fs::write(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+        let whole = LogBuffer::from_file(&path, 1 << 20).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(whole.len(), 1000);
+        let tail = LogBuffer::from_file(&path, 100).unwrap_or_else(|e| panic!("{e}"));
+        assert!(tail.len() < 20);
+        assert_eq!(tail.lines(tail.len() - 1, 1).next(), Some("line 999"));
+        assert!(
+            tail.lines(0, 1)
+                .next()
+                .is_some_and(|l| l.starts_with("line ")),
+            "no partial first line"
+        );
     }
 
     #[test]

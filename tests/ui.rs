@@ -24,6 +24,16 @@ fn at(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(T0 + secs)
 }
 
+/// Paths as a user would see them (for stable snapshots), with the history in a temp folder.
+fn home() -> Home {
+    let mut home = Home::at(Path::new("/flotilla-home"));
+    let dir = tempfile::tempdir()
+        .map(|d| d.keep())
+        .unwrap_or_else(|e| panic!("{e}"));
+    home.db_file = dir.join("flotilla.db");
+    home
+}
+
 fn app() -> App {
     let env = |_: &str| Err(std::env::VarError::NotPresent);
     let config = Config::parse(
@@ -33,8 +43,7 @@ fn app() -> App {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let (tx, _rx) = event::channel();
-    let engine = Engine::new(config, Home::at(Path::new("/flotilla-home")), tx)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let engine = Engine::new(config, home(), tx).unwrap_or_else(|e| panic!("{e}"));
     let mut app = App::new(engine, Keymap::defaults());
     app.size = (W, H);
     app.now = at(60);

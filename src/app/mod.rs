@@ -18,6 +18,9 @@ use std::time::SystemTime;
 mod result;
 pub use result::{Artifact, Results};
 
+/// How much of a past workflow's log is read when it is selected.
+const LOG_TAIL_BYTES: u64 = 1 << 20;
+
 /// A pop-up over the dashboard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
@@ -76,6 +79,7 @@ impl App {
             .providers()
             .map(|p| (p.name.clone(), Health::Unknown))
             .collect();
+        let history = engine.take_history();
         let mut app = Self {
             engine,
             keymap,
@@ -97,6 +101,9 @@ impl App {
             help_scroll: 0,
         };
         app.style_input();
+        for workflow in history {
+            app.store.insert(workflow);
+        }
         app
     }
 
@@ -415,7 +422,22 @@ impl App {
             self.selected = id;
             self.log_scroll = None;
             self.results.scroll = 0;
+            self.load_from_disk();
         }
+    }
+
+    /// A workflow from the history has its log and results on disk only: read them now.
+    fn load_from_disk(&mut self) {
+        let Some(id) = self.selected.clone() else {
+            return;
+        };
+        if self.logs.contains_key(&id) {
+            return;
+        }
+        let dir = self.engine.home().workflow_dir(&id);
+        let log = LogBuffer::from_file(&dir.join("log.txt"), LOG_TAIL_BYTES).unwrap_or_default();
+        self.logs.insert(id.clone(), log);
+        self.engine.load_artifacts(&id);
     }
 
     fn scroll_result(&mut self, action: Action) {

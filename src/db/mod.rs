@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+mod lock;
 mod schema;
+pub use lock::HomeLock;
 
 /// The reason given to workflows that were live when flotilla stopped without saying so.
 pub const INTERRUPTED: &str = "interrupted";
@@ -99,10 +101,44 @@ impl Db {
         }
     }
 
+    /// Creates a workflow with the next id counter, which is unique across every process
+    /// writing to this database.
+    pub fn create(
+        &self,
+        description: &str,
+        now: SystemTime,
+        retry_of: Option<&WorkflowId>,
+    ) -> Result<Workflow, DbError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| self.wrap(e))?;
+        let max: Option<i64> = tx
+            .query_row("SELECT MAX(seq) FROM workflows", [], |r| r.get(0))
+            .map_err(|e| self.wrap(e))?;
+        let wf = Workflow::new(
+            WorkflowId::new(max.unwrap_or(0).max(0) as u64 + 1, now),
+            description.to_owned(),
+            now,
+        );
+        Self::insert_in(&tx, &wf, retry_of).map_err(|e| self.wrap(e))?;
+        tx.commit().map_err(|e| self.wrap(e))?;
+        Ok(wf)
+    }
+
     /// Records a new workflow (queued).
     pub fn insert(&self, wf: &Workflow, retry_of: Option<&WorkflowId>) -> Result<(), DbError> {
         let conn = self.conn();
         let tx = conn.unchecked_transaction().map_err(|e| self.wrap(e))?;
+        Self::insert_in(&tx, wf, retry_of).map_err(|e| self.wrap(e))?;
+        tx.commit().map_err(|e| self.wrap(e))
+    }
+
+    fn insert_in(
+        tx: &rusqlite::Transaction<'_>,
+        wf: &Workflow,
+        retry_of: Option<&WorkflowId>,
+    ) -> rusqlite::Result<()> {
         tx.execute(
             "INSERT INTO workflows (id, seq, description, name, status, progress, created_at, retry_of)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -116,8 +152,7 @@ impl Db {
                 secs(wf.start_time),
                 retry_of.map(WorkflowId::as_str),
             ],
-        )
-        .map_err(|e| self.wrap(e))?;
+        )?;
         tx.execute(
             "INSERT INTO transitions (workflow_id, at, status, progress) VALUES (?1, ?2, ?3, ?4)",
             params![
@@ -126,9 +161,8 @@ impl Db {
                 wf.status.as_str(),
                 wf.progress
             ],
-        )
-        .map_err(|e| self.wrap(e))?;
-        tx.commit().map_err(|e| self.wrap(e))
+        )?;
+        Ok(())
     }
 
     /// Writes a state change; other events are not history.

@@ -22,7 +22,7 @@ impl StageContext<'_> {
         self.log
             .line(&format!("── {} ──", progress.trim_end_matches('.')));
         // The receiver is gone only when flotilla is shutting down.
-        let _ = self.inner.events.send(Event::Progress {
+        self.inner.emit(Event::Progress {
             id: self.id.clone(),
             progress,
         });

@@ -1,0 +1,55 @@
+//! Which flotilla processes are working on a home: each holds a shared lock on
+//! `flotilla.lock`; one that can take it exclusively at start knows it is alone, so workflows
+//! left live in the history belong to no one and were interrupted.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::AsRawFd;
+use std::path::Path;
+
+/// Held while this process runs workflows on the home.
+#[derive(Debug)]
+pub struct HomeLock {
+    _file: File,
+}
+
+impl HomeLock {
+    /// Takes the shared lock; the flag is true when no other process held it.
+    pub fn acquire(path: &Path) -> io::Result<(Self, bool)> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)?;
+        let fd = file.as_raw_fd();
+        // SAFETY: flock on a descriptor this function owns.
+        let alone = unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } == 0;
+        // SAFETY: as above; converts (or takes) the lock as shared, waiting only for a peer that
+        // is itself just starting.
+        if unsafe { libc::flock(fd, libc::LOCK_SH) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok((Self { _file: file }, alone))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_holder_is_alone_and_the_second_is_not() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("flotilla.lock");
+        let (first, alone) = HomeLock::acquire(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(alone);
+        let (second, alone) = HomeLock::acquire(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!alone);
+        drop((first, second));
+        let (_third, alone) = HomeLock::acquire(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(alone, "once everyone has gone, the next one is alone again");
+    }
+}
