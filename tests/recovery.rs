@@ -1,0 +1,101 @@
+//! A real `flotilla` process killed with SIGKILL mid-run: nothing it recorded is lost, and its
+//! live workflows come back as failed ("interrupted"), their logs kept.
+
+mod support;
+
+use flotilla::config::Config;
+use flotilla::engine::Engine;
+use flotilla::event;
+use flotilla::home::Home;
+use flotilla::workflow::WorkflowStatus;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use support::harness::config;
+use support::mock::{MockServer, Reply, Wire, named_then};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_process_leaves_its_history_and_its_live_workflows_are_interrupted() {
+    let server = MockServer::start(Wire::OpenAi, named_then(Reply::Stall)).await;
+    let home = tempfile::tempdir().expect("home");
+    std::fs::write(
+        home.path().join("config.toml"),
+        config("openai", &server.base_url(), ""),
+    )
+    .expect("config");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flotilla"))
+        .arg("--home")
+        .arg(home.path())
+        .args(["run", "write a function to validate email addresses"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start flotilla run");
+    // Wait until it is running a stage (its plan request stalls on the server), then kill it.
+    let stdout = child.stdout.take().expect("stdout");
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut seen = Vec::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let done = line.contains("Consulting overseer...");
+            seen.push(line);
+            if done {
+                break;
+            }
+        }
+        seen
+    });
+    let seen = tokio::time::timeout(Duration::from_secs(30), lines)
+        .await
+        .expect("the run reached its plan")
+        .unwrap_or_default();
+    assert!(
+        seen.iter().any(|l| l.contains("Starting workflow...")),
+        "{seen:?}"
+    );
+    // SAFETY: signals the child this test started.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGKILL) };
+    let _ = child.wait();
+
+    // Start again on the same home.
+    let paths = Home::at(home.path());
+    let config = Config::load(&paths.config_file).unwrap_or_else(|e| panic!("{e}"));
+    let (tx, _rx) = event::channel();
+    let engine = Engine::new(config, paths.clone(), tx).unwrap_or_else(|e| panic!("{e}"));
+    let history = engine.take_history();
+    assert_eq!(history.len(), 1);
+    let wf = &history[0];
+    assert_eq!(
+        wf.name.as_deref(),
+        Some("email-validator"),
+        "its name was recorded before the kill"
+    );
+    assert_eq!(wf.status, WorkflowStatus::Failed);
+    assert_eq!(wf.error.as_deref(), Some("interrupted"));
+    assert!(wf.id.as_str().starts_with("wf_1_"));
+    let log =
+        std::fs::read_to_string(paths.workflow_dir(&wf.id).join("log.txt")).unwrap_or_default();
+    assert!(
+        log.contains("Consulting overseer"),
+        "the partial log is kept: {log}"
+    );
+    let changes = engine_transitions(&paths, wf);
+    assert!(
+        changes.contains(&"running".to_owned())
+            && changes.last().map(String::as_str) == Some("failed"),
+        "{changes:?}"
+    );
+
+    // The id counter goes on from the history.
+    let next = engine.start("another task".into());
+    assert!(next.id.as_str().starts_with("wf_2_"), "{}", next.id);
+}
+
+fn engine_transitions(home: &Home, wf: &flotilla::workflow::Workflow) -> Vec<String> {
+    let db = flotilla::db::Db::open(&home.db_file).unwrap_or_else(|e| panic!("{e}"));
+    db.transitions(&wf.id)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .filter_map(|(_, s, _)| s.map(|s| s.as_str().to_owned()))
+        .collect()
+}
