@@ -13,6 +13,7 @@ pub mod highlight;
 pub mod home;
 pub mod keymap;
 pub mod language;
+pub mod listing;
 pub mod logbuf;
 pub mod logging;
 pub mod naming;

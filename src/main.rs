@@ -4,7 +4,8 @@ use flotilla::config::Config;
 use flotilla::engine::Engine;
 use flotilla::home::Home;
 use flotilla::keymap::Keymap;
-use flotilla::{event, headless, logging, tui};
+use flotilla::workflow::WorkflowStatus;
+use flotilla::{event, headless, listing, logging, tui};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
@@ -35,11 +36,62 @@ enum Cmd {
     },
     /// Check each tier's model server and model, and say what is wrong.
     Doctor,
+    /// List workflows, oldest first.
+    List {
+        /// Only those in this status: queued, naming, running, completed or failed.
+        #[arg(long, value_parser = parse_status)]
+        status: Option<WorkflowStatus>,
+        /// Print JSON (fields documented in the README).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one workflow's details (an id, wf_N, N or a name).
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a workflow's log.
+    Logs {
+        id: String,
+        /// Keep printing until the workflow ends.
+        #[arg(long, short)]
+        follow: bool,
+    },
+}
+
+fn parse_status(text: &str) -> Result<WorkflowStatus, String> {
+    WorkflowStatus::ALL
+        .into_iter()
+        .find(|s| s.as_str() == text)
+        .ok_or_else(|| format!("{text:?} is not one of queued, naming, running, completed, failed"))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let home = Home::resolve(cli.home.as_deref());
+    // Reading the history needs neither the config nor the model servers.
+    let reading = match &cli.command {
+        Some(Cmd::List { status, json }) => {
+            Some(listing::list(&home, *status, *json, &mut std::io::stdout()))
+        }
+        Some(Cmd::Show { id, json }) => {
+            Some(listing::show(&home, id, *json, &mut std::io::stdout()))
+        }
+        Some(Cmd::Logs { id, follow }) => {
+            Some(listing::logs(&home, id, *follow, &mut std::io::stdout()))
+        }
+        _ => None,
+    };
+    if let Some(result) = reading {
+        return match result {
+            Ok(code) => ExitCode::from(code as u8),
+            Err(e) => {
+                eprintln!("flotilla: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match Config::load(&home.config_file) {
         Ok(c) => c,
         Err(e) => {
@@ -92,6 +144,7 @@ fn main() -> ExitCode {
                 .await
             }
             Some(Cmd::Doctor) => headless::doctor(&engine, &mut stdout).await,
+            Some(Cmd::List { .. } | Cmd::Show { .. } | Cmd::Logs { .. }) => 0,
             None => {
                 let stop = CancellationToken::new();
                 engine.watch_health(stop.clone());

@@ -1,0 +1,158 @@
+//! `flotilla list`, `show` and `logs`: the history, read from the database while a dashboard
+//! may be running on the same home (WAL lets readers and the writer work at once).
+
+use crate::command;
+use crate::db::Db;
+use crate::home::Home;
+use crate::workflow::{Workflow, WorkflowStatus, format_ago, format_elapsed};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+fn secs(t: SystemTime) -> f64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// One workflow as `--json` prints it (the fields are documented in the README).
+pub fn to_json(db: &Db, home: &Home, wf: &Workflow, now: SystemTime) -> Value {
+    let started = db.transitions(&wf.id).ok().and_then(|t| {
+        t.into_iter()
+            .find(|(_, s, _)| *s == Some(WorkflowStatus::Running))
+            .map(|(at, _, _)| secs(at))
+    });
+    json!({
+        "id": wf.id,
+        "name": wf.name,
+        "description": wf.description,
+        "status": wf.status,
+        "progress": wf.progress,
+        "error": wf.error,
+        "created_at": secs(wf.start_time),
+        "started_at": started,
+        "ended_at": wf.end_time.map(secs),
+        "elapsed_s": (wf.elapsed(now).as_secs_f64() * 10.0).round() / 10.0,
+        "dir": home.workflow_dir(&wf.id),
+    })
+}
+
+/// `flotilla list`: the dashboard's table, oldest first.
+pub fn list(
+    home: &Home,
+    status: Option<WorkflowStatus>,
+    as_json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<i32> {
+    let db = Db::open(&home.db_file)?;
+    let now = SystemTime::now();
+    let all: Vec<Workflow> = db
+        .load()?
+        .into_iter()
+        .filter(|w| status.is_none_or(|s| w.status == s))
+        .collect();
+    if as_json {
+        let items: Vec<Value> = all.iter().map(|w| to_json(&db, home, w, now)).collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
+        return Ok(0);
+    }
+    let id_w = all
+        .iter()
+        .map(|w| w.id.as_str().len())
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    let name_w = all
+        .iter()
+        .map(|w| w.label().len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    writeln!(
+        out,
+        "{:<id_w$}  {:<name_w$}  {:<9}  {:>7}  Progress",
+        "ID", "Name", "Status", "Time"
+    )?;
+    for w in &all {
+        writeln!(
+            out,
+            "{:<id_w$}  {:<name_w$}  {:<9}  {:>7}  {}",
+            w.id.as_str(),
+            w.label(),
+            w.status.as_str(),
+            format_elapsed(w.elapsed(now)),
+            w.progress
+        )?;
+    }
+    Ok(0)
+}
+
+fn find(db: &Db, query: &str) -> anyhow::Result<Workflow> {
+    let all = db.load()?;
+    let id = command::resolve(query, &all).cloned();
+    id.and_then(|id| all.into_iter().find(|w| w.id == id))
+        .ok_or_else(|| {
+            anyhow::anyhow!("no workflow matches {query:?}: use an id, wf_N, N or a name")
+        })
+}
+
+/// `flotilla show <id>`: the seed's `/wf` view.
+pub fn show(home: &Home, query: &str, as_json: bool, out: &mut dyn Write) -> anyhow::Result<i32> {
+    let db = Db::open(&home.db_file)?;
+    let wf = find(&db, query)?;
+    let now = SystemTime::now();
+    if as_json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&to_json(&db, home, &wf, now))?
+        )?;
+        return Ok(0);
+    }
+    writeln!(out, "Workflow: {} ({})", wf.label(), wf.id)?;
+    writeln!(out, "Status: {}", wf.status)?;
+    writeln!(out, "Progress: {}", wf.progress)?;
+    writeln!(
+        out,
+        "Started: {}",
+        format_ago(now.duration_since(wf.start_time).unwrap_or_default())
+    )?;
+    writeln!(out, "Time: {}", format_elapsed(wf.elapsed(now)))?;
+    writeln!(out, "Task: {}", wf.description)?;
+    if let Some(error) = &wf.error {
+        writeln!(out, "Error: {error}")?;
+    }
+    writeln!(out, "Folder: {}", home.workflow_dir(&wf.id).display())?;
+    Ok(0)
+}
+
+/// `flotilla logs <id> [--follow]`: its log; following prints new lines until it ends.
+pub fn logs(home: &Home, query: &str, follow: bool, out: &mut dyn Write) -> anyhow::Result<i32> {
+    let db = Db::open(&home.db_file)?;
+    let wf = find(&db, query)?;
+    let path = home.workflow_dir(&wf.id).join("log.txt");
+    let mut printed = 0usize;
+    loop {
+        let text = std::fs::read(&path).unwrap_or_default();
+        if text.len() > printed {
+            out.write_all(&text[printed..])?;
+            out.flush()?;
+            printed = text.len();
+        }
+        if !follow {
+            return Ok(0);
+        }
+        let live = db
+            .load()?
+            .into_iter()
+            .find(|w| w.id == wf.id)
+            .is_some_and(|w| w.status.is_live());
+        if !live {
+            // One last read: the end of the log was written before the status changed.
+            let text = std::fs::read(&path).unwrap_or_default();
+            out.write_all(text.get(printed..).unwrap_or_default())?;
+            return Ok(0);
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
