@@ -16,6 +16,14 @@ pub enum Command {
     ShowWorkflow(String),
     /// `/cancel <id>`.
     Cancel(String),
+    /// `/retry <id>`: a new workflow with the same description, linked to the old one.
+    Retry(String),
+    /// `/delete <id>`: delete a finished workflow and its folder (asks first).
+    Delete(String),
+    /// `/clear`: delete every finished workflow.
+    Clear,
+    /// `/parallel N`: change the number of run slots.
+    Parallel(usize),
     /// `/help`.
     Help,
     /// `/quit`.
@@ -38,6 +46,10 @@ pub const USAGE: &[(&str, &str)] = &[
         "select a workflow, show its details",
     ),
     ("/cancel <id>", "cancel a workflow"),
+    ("/retry <id>", "run a workflow's task again"),
+    ("/delete <id>", "delete a finished workflow"),
+    ("/clear", "delete every finished workflow"),
+    ("/parallel N", "change the number of run slots"),
     ("/help", "show keys and commands"),
     ("/quit", "quit flotilla"),
 ];
@@ -64,10 +76,17 @@ pub fn parse(line: &str) -> Result<Command, Hint> {
         "wf" if args.is_empty() => Ok(Command::ListWorkflows),
         "wf" | "workflow" => one_arg(verb, args).map(Command::ShowWorkflow),
         "cancel" => one_arg(verb, args).map(Command::Cancel),
+        "retry" => one_arg(verb, args).map(Command::Retry),
+        "delete" => one_arg(verb, args).map(Command::Delete),
+        "clear" => no_args(verb, args, Command::Clear),
+        "parallel" => match args.parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(Command::Parallel(n)),
+            _ => Err(Hint("usage /parallel N, with N at least 1".into())),
+        },
         "help" | "?" => Ok(Command::Help),
         "quit" | "q" | "exit" => Ok(Command::Quit),
         _ => Err(Hint(format!(
-            "unknown command /{verb}: try /generate, /workflows, /wf <id>, /cancel <id>, /help or /quit"
+            "unknown command /{verb}: /help lists the commands (/generate, /wf, /cancel, /retry, /delete…)"
         ))),
     }
 }
@@ -205,6 +224,15 @@ mod tests {
             Ok(Command::Cancel("csv-sum".into()))
         );
         assert_eq!(parse("/help"), Ok(Command::Help));
+        assert_eq!(parse("/retry 3"), Ok(Command::Retry("3".into())));
+        assert_eq!(
+            parse("/delete csv-sum"),
+            Ok(Command::Delete("csv-sum".into()))
+        );
+        assert_eq!(parse("/clear"), Ok(Command::Clear));
+        assert_eq!(parse("/parallel 8"), Ok(Command::Parallel(8)));
+        assert!(parse("/parallel 0").is_err());
+        assert!(parse("/parallel lots").is_err());
         assert_eq!(parse("/quit"), Ok(Command::Quit));
     }
 

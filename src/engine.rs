@@ -13,7 +13,7 @@ use crate::runner::Toolchain;
 use crate::workflow::{Workflow, WorkflowId, WorkflowResult, WorkflowStatus};
 use crate::worklog::WorkLog;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use tokio::sync::Semaphore;
@@ -47,6 +47,12 @@ pub struct Inner {
     history: Mutex<Vec<Workflow>>,
     /// Says to other flotilla processes on this home that this one is running workflows.
     _lock: HomeLock,
+    /// Set when flotilla quits: cancelled workflows say "cancelled at exit".
+    exiting: AtomicBool,
+    /// Signalled each time a workflow's ending is recorded.
+    finished: tokio::sync::Notify,
+    /// The number of run slots now (`/parallel N` changes it).
+    parallel: AtomicUsize,
 }
 
 impl Inner {
@@ -104,7 +110,8 @@ impl Engine {
         tools.python.clone_from(&config.pipeline.python);
         tools.node.clone_from(&config.pipeline.node);
         tools.cargo.clone_from(&config.pipeline.cargo);
-        let slots = Semaphore::new(config.max_parallel);
+        let max_parallel = config.max_parallel;
+        let slots = Semaphore::new(max_parallel);
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -119,6 +126,9 @@ impl Engine {
                 db,
                 history: Mutex::new(history),
                 _lock: lock,
+                exiting: AtomicBool::new(false),
+                finished: tokio::sync::Notify::new(),
+                parallel: AtomicUsize::new(max_parallel),
             }),
         })
     }
@@ -168,10 +178,13 @@ impl Engine {
             let record = SharedRecord::default();
             // Cancelling drops the workflow's future, which kills any tests it is running.
             let outcome = tokio::select! {
-                _ = token.cancelled() => Err("cancelled".to_owned()),
+                _ = token.cancelled() => Err(if inner.exiting.load(Ordering::SeqCst) {
+                    "cancelled at exit".to_owned()
+                } else {
+                    "cancelled".to_owned()
+                }),
                 result = run(&inner, &id, &description, &log, &record, &token) => result,
             };
-            lock(&inner.cancels).remove(&id);
             let ended = SystemTime::now();
             if let Err(e) = write_result_json(&dir, &workflow_copy, ended, &outcome, &record) {
                 log.line(&format!("cannot write result.json: {e}"));
@@ -188,10 +201,13 @@ impl Engine {
                 tracing::error!("cannot record the stages of {id}: {e}");
             }
             inner.emit(Event::Finished {
-                id,
+                id: id.clone(),
                 outcome,
                 at: ended,
             });
+            // Only now is the ending in the history: shutdown waits for this.
+            lock(&inner.cancels).remove(&id);
+            inner.finished.notify_waiters();
         });
         workflow
     }
@@ -240,6 +256,64 @@ impl Engine {
             Ok(runtime) => drop(runtime.spawn_blocking(load)),
             // Outside a runtime (a test drawing the dashboard): read them here.
             Err(_) => load(),
+        }
+    }
+
+    /// Cancels every live workflow as "cancelled at exit" and waits (up to `wait`) until their
+    /// endings are in the history.
+    pub async fn shutdown(&self, wait: Duration) {
+        self.inner.exiting.store(true, Ordering::SeqCst);
+        let done = async {
+            loop {
+                let notified = self.inner.finished.notified();
+                {
+                    let cancels = lock(&self.inner.cancels);
+                    if cancels.is_empty() {
+                        return;
+                    }
+                    cancels.values().for_each(CancellationToken::cancel);
+                }
+                notified.await;
+            }
+        };
+        if tokio::time::timeout(wait, done).await.is_err() {
+            tracing::warn!("some workflows did not record their ending within {wait:?}");
+        }
+    }
+
+    /// The number of run slots.
+    pub fn parallel(&self) -> usize {
+        self.inner.parallel.load(Ordering::SeqCst)
+    }
+
+    /// Changes the number of run slots; running workflows keep theirs.
+    pub fn set_parallel(&self, n: usize) {
+        let n = n.max(1);
+        let old = self.inner.parallel.swap(n, Ordering::SeqCst);
+        if n > old {
+            self.inner.slots.add_permits(n - old);
+        } else if n < old {
+            // Slots in use are taken back as they come free.
+            let inner = Arc::clone(&self.inner);
+            tokio::spawn(async move {
+                if let Ok(permits) = inner.slots.acquire_many((old - n) as u32).await {
+                    permits.forget();
+                }
+            });
+        }
+    }
+
+    /// Deletes a finished workflow: its history and its folder.
+    pub fn delete(&self, id: &WorkflowId) -> anyhow::Result<()> {
+        if lock(&self.inner.cancels).contains_key(id) {
+            anyhow::bail!("{id} is still live: cancel it first");
+        }
+        self.inner.db.delete(id)?;
+        let dir = self.inner.home.workflow_dir(id);
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(anyhow::anyhow!("cannot remove {}: {e}", dir.display())),
         }
     }
 

@@ -17,6 +17,67 @@ pub async fn run(
     out: &mut dyn Write,
 ) -> i32 {
     let workflow = engine.start(description);
+    follow(engine, events, workflow, out).await
+}
+
+/// Runs a past workflow's task again, linked to it, in the foreground.
+pub async fn retry(
+    engine: &Engine,
+    events: &mut EventReceiver,
+    query: &str,
+    out: &mut dyn Write,
+) -> i32 {
+    let history = engine.take_history();
+    let Some(old) = crate::command::resolve(query, &history)
+        .and_then(|id| history.iter().find(|w| &w.id == id))
+    else {
+        let _ = writeln!(
+            out,
+            "no workflow matches {query:?}: use an id, wf_N, N or a name"
+        );
+        return 2;
+    };
+    let _ = writeln!(out, "Retrying {} ({})", old.label(), old.id);
+    let workflow = engine.start_retry(old.description.clone(), Some(&old.id));
+    follow(engine, events, workflow, out).await
+}
+
+/// Deletes a finished workflow and its folder.
+pub fn delete(engine: &Engine, query: &str, out: &mut dyn Write) -> i32 {
+    let history = engine.take_history();
+    let Some(id) = crate::command::resolve(query, &history).cloned() else {
+        let _ = writeln!(
+            out,
+            "no workflow matches {query:?}: use an id, wf_N, N or a name"
+        );
+        return 2;
+    };
+    if history.iter().any(|w| w.id == id && w.status.is_live()) {
+        let _ = writeln!(
+            out,
+            "{id} is still live in another flotilla: cancel it there first"
+        );
+        return 1;
+    }
+    match engine.delete(&id) {
+        Ok(()) => {
+            let _ = writeln!(out, "Deleted {id}");
+            0
+        }
+        Err(e) => {
+            let _ = writeln!(out, "cannot delete {id}: {e}");
+            1
+        }
+    }
+}
+
+/// Prints a started workflow's progress lines until it ends; 0 when it completed.
+async fn follow(
+    engine: &Engine,
+    events: &mut EventReceiver,
+    workflow: crate::workflow::Workflow,
+    out: &mut dyn Write,
+) -> i32 {
     let id = workflow.id.clone();
     let mut store = Store::default();
     store.insert(workflow);

@@ -51,6 +51,10 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Start a workflow's task again, as a new workflow linked to it, and run it here.
+    Retry { id: String },
+    /// Delete a finished workflow and its folder.
+    Delete { id: String },
     /// Print a workflow's log.
     Logs {
         id: String,
@@ -144,6 +148,8 @@ fn main() -> ExitCode {
                 .await
             }
             Some(Cmd::Doctor) => headless::doctor(&engine, &mut stdout).await,
+            Some(Cmd::Retry { id }) => headless::retry(&engine, &mut rx, &id, &mut stdout).await,
+            Some(Cmd::Delete { id }) => headless::delete(&engine, &id, &mut stdout),
             Some(Cmd::List { .. } | Cmd::Show { .. } | Cmd::Logs { .. }) => 0,
             None => {
                 let stop = CancellationToken::new();
@@ -151,6 +157,10 @@ fn main() -> ExitCode {
                 let mut app = App::new(engine, keymap.unwrap_or_else(Keymap::defaults));
                 let result = tui::run(&mut app, &mut rx).await;
                 stop.cancel();
+                // Live workflows end as "cancelled at exit", their tests killed, in the history.
+                app.engine
+                    .shutdown(std::time::Duration::from_secs(10))
+                    .await;
                 match result {
                     Ok(()) => 0,
                     Err(e) => {

@@ -17,6 +17,16 @@ impl Store {
         self.workflows.push(workflow);
     }
 
+    /// Removes a workflow (deleted from the history).
+    pub fn remove(&mut self, id: &WorkflowId) {
+        if let Some(i) = self.index.remove(id) {
+            self.workflows.remove(i);
+            for (n, w) in self.workflows.iter().enumerate().skip(i) {
+                self.index.insert(w.id.clone(), n);
+            }
+        }
+    }
+
     pub fn get(&self, id: &WorkflowId) -> Option<&Workflow> {
         self.index.get(id).map(|&i| &self.workflows[i])
     }

@@ -535,11 +535,110 @@ async fn quit_asks_first_while_workflows_are_live() {
     assert_eq!(t.app.overlay, Some(Overlay::ConfirmQuit));
     t.key(KeyCode::Char('y'), KeyModifiers::NONE);
     assert!(t.app.should_quit);
+    // What main does next: live workflows end as "cancelled at exit", recorded before it returns.
+    let engine = t.app.engine.clone();
+    engine.shutdown(DEADLINE).await;
+    let db = flotilla::db::Db::open(&t.home.path().join("flotilla.db"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let recorded = db.load().unwrap_or_default();
+    assert_eq!(recorded[0].error.as_deref(), Some("cancelled at exit"));
     t.wait_all_finished(DEADLINE).await;
     assert_eq!(
         t.app.store.at(0).and_then(|w| w.error.clone()).as_deref(),
-        Some("cancelled")
+        Some("cancelled at exit")
     );
+}
+
+#[tokio::test]
+async fn retry_delete_clear_parallel_and_filter() {
+    let server = MockServer::start(Wire::OpenAi, namer_and_coder).await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    t.submit("write a function to validate email addresses");
+    t.submit("create a REST API client for GitHub");
+    t.wait_all_finished(DEADLINE).await;
+    let first = t
+        .app
+        .store
+        .at(0)
+        .map(|w| w.id.clone())
+        .unwrap_or_else(|| panic!("no workflow"));
+
+    // r on the first: a new workflow with the same task, linked to it in the history.
+    t.submit("/wf 1");
+    t.key(KeyCode::Esc, KeyModifiers::NONE);
+    t.key(KeyCode::Tab, KeyModifiers::NONE);
+    t.key(KeyCode::Char('r'), KeyModifiers::NONE);
+    assert_eq!(t.app.store.len(), 3);
+    let retry = t
+        .app
+        .store
+        .at(2)
+        .cloned()
+        .unwrap_or_else(|| panic!("no retry"));
+    assert_eq!(
+        retry.description,
+        "write a function to validate email addresses"
+    );
+    assert!(retry.id.as_str().starts_with("wf_3_"));
+    assert_eq!(t.app.selected.as_ref(), Some(&retry.id));
+    t.wait_all_finished(DEADLINE).await;
+    assert_eq!(
+        t.app.store.at(2).and_then(|w| w.name.clone()).as_deref(),
+        Some("email-validator-2")
+    );
+
+    // The filter: a status, or text; Esc clears it.
+    t.key(KeyCode::Char('/'), KeyModifiers::NONE);
+    t.type_text("rest");
+    assert_eq!(t.app.visible(), vec![1]);
+    t.key(KeyCode::Enter, KeyModifiers::NONE);
+    assert!(!t.app.filtering);
+    assert_eq!(
+        t.app.selected.as_ref().map(|i| i.seq()),
+        Some(2),
+        "the selection moved onto a shown row"
+    );
+    t.key(KeyCode::Esc, KeyModifiers::NONE);
+    assert!(t.app.filter.is_empty());
+    t.key(KeyCode::Char('/'), KeyModifiers::NONE);
+    t.type_text("completed");
+    assert_eq!(t.app.visible().len(), 3);
+    t.key(KeyCode::Esc, KeyModifiers::NONE);
+
+    // d asks first, then removes the history and the folder.
+    let dir = t.home.path().join("workflows").join(first.as_str());
+    assert!(dir.exists());
+    t.key(KeyCode::Char('i'), KeyModifiers::NONE);
+    t.submit("/delete 1");
+    assert_eq!(t.app.overlay, Some(Overlay::ConfirmDelete(first.clone())));
+    t.key(KeyCode::Char('n'), KeyModifiers::NONE);
+    assert!(dir.exists() && t.app.store.get(&first).is_some());
+    t.submit("/delete 1");
+    t.key(KeyCode::Char('y'), KeyModifiers::NONE);
+    assert!(!dir.exists());
+    assert!(t.app.store.get(&first).is_none());
+    let db = flotilla::db::Db::open(&t.home.path().join("flotilla.db"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(db.load().map(|w| w.len()).unwrap_or(0), 2);
+
+    // /parallel changes the run slots; /clear deletes every finished workflow.
+    t.submit("/parallel 1");
+    assert_eq!(t.app.engine.parallel(), 1);
+    t.submit("/clear");
+    assert!(t.app.store.is_empty());
+    assert_eq!(db.load().map(|w| w.len()).unwrap_or(9), 0);
+
+    // y with no clipboard shows the path.
+    t.submit("another task");
+    t.key(KeyCode::Tab, KeyModifiers::NONE);
+    t.key(KeyCode::Char('y'), KeyModifiers::NONE);
+    let notice = t
+        .app
+        .notice
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
+    assert!(notice.contains("workflows/wf_4_"), "{notice}");
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::SystemTime;
 
+mod control;
 mod result;
 pub use result::{Artifact, Results};
 
@@ -30,6 +31,8 @@ pub enum Overlay {
     Details(WorkflowId),
     /// "Workflows are still live: quit?"
     ConfirmQuit,
+    /// "Delete this workflow and its folder?"
+    ConfirmDelete(WorkflowId),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +74,10 @@ pub struct App {
     pub help_scroll: usize,
     /// A file the terminal loop should open in $EDITOR (the TUI suspends meanwhile).
     pub pending_editor: Option<PathBuf>,
+    /// The table's filter: a status, or text to find in ids, names, tasks and progress.
+    pub filter: String,
+    /// True while the filter is being typed.
+    pub filtering: bool,
 }
 
 impl App {
@@ -99,6 +106,8 @@ impl App {
             results: Results::default(),
             pending_editor: None,
             help_scroll: 0,
+            filter: String::new(),
+            filtering: false,
         };
         app.style_input();
         for workflow in history {
@@ -133,14 +142,14 @@ impl App {
         self.style_input();
     }
 
-    fn info(&mut self, text: impl Into<String>) {
+    pub(super) fn info(&mut self, text: impl Into<String>) {
         self.notice = Some(Notice {
             text: text.into(),
             level: Level::Info,
         });
     }
 
-    fn warn(&mut self, text: impl Into<String>) {
+    pub(super) fn warn(&mut self, text: impl Into<String>) {
         self.notice = Some(Notice {
             text: text.into(),
             level: Level::Warn,
@@ -166,6 +175,10 @@ impl App {
             self.overlay_key(overlay, key);
             return;
         }
+        if self.filtering {
+            self.filter_key(key);
+            return;
+        }
         match self.keymap.action(self.focus, &key) {
             Some(action) => self.dispatch(action),
             None if self.focus == Focus::Input => {
@@ -179,6 +192,13 @@ impl App {
         use crossterm::event::KeyCode;
         let action = self.keymap.action(self.focus, &key);
         match overlay {
+            Overlay::ConfirmDelete(id) => match key.code {
+                KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
+                    self.overlay = None;
+                    self.delete_now(&id);
+                }
+                _ => self.overlay = None,
+            },
             Overlay::ConfirmQuit => match key.code {
                 KeyCode::Char('y' | 'Y') | KeyCode::Enter => self.quit_now(),
                 KeyCode::Char('n' | 'N') | KeyCode::Esc => self.overlay = None,
@@ -264,6 +284,16 @@ impl App {
             Action::ResultNext => self.results.cycle(1),
             Action::ResultPrev => self.results.cycle(-1),
             Action::OpenEditor => self.open_editor(),
+            Action::Retry => match self.selected.clone() {
+                Some(id) => self.retry(&id),
+                None => self.warn("no workflow selected"),
+            },
+            Action::Delete => match self.selected.clone() {
+                Some(id) => self.ask_delete(&id),
+                None => self.warn("no workflow selected"),
+            },
+            Action::CopyPath => self.copy_path(),
+            Action::Filter => self.start_filter(),
             Action::ShowDetails => match &self.selected {
                 Some(id) => self.overlay = Some(Overlay::Details(id.clone())),
                 None => self.warn("no workflow selected"),
@@ -277,7 +307,9 @@ impl App {
                 self.overlay = Some(Overlay::Help);
             }
             Action::Close => {
-                if self.focus != Focus::Input {
+                if !self.filter.is_empty() {
+                    self.filter.clear();
+                } else if self.focus != Focus::Input {
                     self.set_focus(Focus::Input);
                 }
             }
@@ -353,6 +385,29 @@ impl App {
                 }
                 None => false,
             },
+            Command::Retry(query) => match self.resolve(&query) {
+                Some(id) => {
+                    self.retry(&id);
+                    true
+                }
+                None => false,
+            },
+            Command::Delete(query) => match self.resolve(&query) {
+                Some(id) => {
+                    self.ask_delete(&id);
+                    true
+                }
+                None => false,
+            },
+            Command::Clear => {
+                self.clear_finished();
+                true
+            }
+            Command::Parallel(n) => {
+                self.engine.set_parallel(n);
+                self.info(format!("{n} run slots"));
+                true
+            }
             Command::Help => {
                 self.dispatch(Action::Help);
                 true
@@ -364,7 +419,7 @@ impl App {
         }
     }
 
-    fn resolve(&mut self, query: &str) -> Option<WorkflowId> {
+    pub(super) fn resolve(&mut self, query: &str) -> Option<WorkflowId> {
         let found = command::resolve(query, self.store.as_slice()).cloned();
         if found.is_none() {
             self.warn(format!(
@@ -408,16 +463,14 @@ impl App {
         }
     }
 
+    /// Quits; the caller then shuts the engine down, which cancels live workflows as
+    /// "cancelled at exit".
     fn quit_now(&mut self) {
-        let live: Vec<WorkflowId> = self.store.live().map(|w| w.id.clone()).collect();
-        for id in &live {
-            self.engine.cancel(id);
-        }
         self.overlay = None;
         self.should_quit = true;
     }
 
-    fn select(&mut self, id: Option<WorkflowId>) {
+    pub(super) fn select(&mut self, id: Option<WorkflowId>) {
         if id != self.selected {
             self.selected = id;
             self.log_scroll = None;
@@ -506,21 +559,23 @@ impl App {
         command
     }
 
+    /// Moves the selection among the rows the filter lets through.
     fn move_selection(&mut self, delta: isize) {
-        if self.store.is_empty() {
+        let visible = self.visible();
+        let Some(last) = visible.len().checked_sub(1) else {
             return;
-        }
-        let last = self.store.len() - 1;
-        let next = match self
+        };
+        let here = self
             .selected
             .as_ref()
             .and_then(|id| self.store.position(id))
-        {
+            .and_then(|i| visible.iter().position(|v| *v == i));
+        let next = match here {
             Some(i) => i.saturating_add_signed(delta).min(last),
             None if delta < 0 => last,
             None => 0,
         };
-        self.select(self.store.at(next).map(|w| w.id.clone()));
+        self.select(self.store.at(visible[next]).map(|w| w.id.clone()));
     }
 
     /// Lines the log pane shows at once.

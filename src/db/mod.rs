@@ -113,11 +113,17 @@ impl Db {
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(|e| self.wrap(e))?;
-        let max: Option<i64> = tx
-            .query_row("SELECT MAX(seq) FROM workflows", [], |r| r.get(0))
+        // The counter outlives deleted rows, so an id is never given twice.
+        let seq: i64 = tx
+            .query_row(
+                "UPDATE counters SET value = MAX(value, (SELECT COALESCE(MAX(seq), 0) FROM workflows)) + 1
+                 WHERE name = 'seq' RETURNING value",
+                [],
+                |r| r.get(0),
+            )
             .map_err(|e| self.wrap(e))?;
         let wf = Workflow::new(
-            WorkflowId::new(max.unwrap_or(0).max(0) as u64 + 1, now),
+            WorkflowId::new(seq.max(1) as u64, now),
             description.to_owned(),
             now,
         );
@@ -267,6 +273,14 @@ impl Db {
         tx.commit().map_err(|e| self.wrap(e))
     }
 
+    /// Removes a workflow and everything recorded about it.
+    pub fn delete(&self, id: &WorkflowId) -> Result<(), DbError> {
+        self.conn()
+            .execute("DELETE FROM workflows WHERE id = ?1", [id.as_str()])
+            .map_err(|e| self.wrap(e))?;
+        Ok(())
+    }
+
     /// Marks every workflow that was live as failed ("interrupted"); returns how many.
     pub fn recover_interrupted(&self) -> Result<usize, DbError> {
         let now = secs(SystemTime::now());
@@ -324,10 +338,15 @@ impl Db {
     /// The highest id counter in use, so new ids go on from it.
     pub fn max_seq(&self) -> Result<u64, DbError> {
         let conn = self.conn();
-        let max: Option<i64> = conn
-            .query_row("SELECT MAX(seq) FROM workflows", [], |r| r.get(0))
+        let max: i64 = conn
+            .query_row(
+                "SELECT MAX((SELECT COALESCE(MAX(seq), 0) FROM workflows),
+                            (SELECT COALESCE(MAX(value), 0) FROM counters WHERE name = 'seq'))",
+                [],
+                |r| r.get(0),
+            )
             .map_err(|e| self.wrap(e))?;
-        Ok(max.unwrap_or(0).max(0) as u64)
+        Ok(max.max(0) as u64)
     }
 
     /// A workflow's state changes, oldest first: (time, status if it changed, progress).

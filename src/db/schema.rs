@@ -51,9 +51,12 @@ pub const STEPS: [&str; 2] = [
         tokens_out INTEGER NOT NULL,
         PRIMARY KEY (workflow_id, tier)
     );",
-    // 1 → 2: retries point at the workflow they repeat; listing by status gets an index.
+    // 1 → 2: retries point at the workflow they repeat; listing by status gets an index; the
+    // id counter is kept, so ids are never reused after deletes.
     "ALTER TABLE workflows ADD COLUMN retry_of TEXT;
-    CREATE INDEX workflows_by_status ON workflows (status);",
+    CREATE INDEX workflows_by_status ON workflows (status);
+    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    INSERT INTO counters (name, value) SELECT 'seq', COALESCE(MAX(seq), 0) FROM workflows;",
 ];
 
 /// Brings the database to [`VERSION`], one step per transaction.

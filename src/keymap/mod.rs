@@ -83,11 +83,19 @@ pub enum Action {
     ResultPrev,
     /// Open the selected workflow's main file in $EDITOR.
     OpenEditor,
+    /// Start the selected workflow again, as a new workflow linked to it.
+    Retry,
+    /// Delete the selected finished workflow and its folder (asks first).
+    Delete,
+    /// Copy the selected workflow's folder path (or show it, without a clipboard).
+    CopyPath,
+    /// Filter the table by status or text.
+    Filter,
 }
 
 impl Action {
     /// Every action, in the order the help overlay lists them.
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 29] = [
         Action::Submit,
         Action::SubmitBackground,
         Action::SelectNext,
@@ -110,6 +118,10 @@ impl Action {
         Action::ResultNext,
         Action::ResultPrev,
         Action::OpenEditor,
+        Action::Retry,
+        Action::Delete,
+        Action::CopyPath,
+        Action::Filter,
         Action::Help,
         Action::Close,
         Action::Quit,
@@ -131,6 +143,10 @@ impl Action {
             Self::ScrollBottom => "follow",
             Self::ResultNext => "tab",
             Self::OpenEditor => "edit",
+            Self::Retry => "retry",
+            Self::Delete => "delete",
+            Self::Filter => "filter",
+            Self::CopyPath => "copy path",
             other => other.describe(),
         }
     }
@@ -163,6 +179,10 @@ impl Action {
             Self::ResultNext => "result: next tab",
             Self::ResultPrev => "result: previous tab",
             Self::OpenEditor => "open code in $EDITOR",
+            Self::Retry => "retry workflow",
+            Self::Delete => "delete workflow",
+            Self::CopyPath => "copy folder path",
+            Self::Filter => "filter the table",
         }
     }
 }

@@ -89,6 +89,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         Some(Overlay::Help) => overlay::help(app, frame),
         Some(Overlay::Details(id)) => overlay::details(app, id, frame),
         Some(Overlay::ConfirmQuit) => overlay::confirm_quit(app, frame),
+        Some(Overlay::ConfirmDelete(id)) => overlay::confirm_delete(app, id, frame),
         None => {}
     }
 }
@@ -167,9 +168,11 @@ fn footer_actions(focus: Focus) -> &'static [Action] {
         ],
         Focus::Table => &[
             Action::SelectNext,
-            Action::SelectPrev,
             Action::ShowDetails,
             Action::Cancel,
+            Action::Retry,
+            Action::Delete,
+            Action::Filter,
             Action::FocusNext,
             Action::Help,
             Action::Quit,

@@ -193,3 +193,25 @@ pub fn confirm_quit(app: &App, frame: &mut Frame) {
     ];
     popup(frame, "Quit flotilla?", lines, 44);
 }
+
+pub fn confirm_delete(app: &App, id: &WorkflowId, frame: &mut Frame) {
+    let label = app
+        .store
+        .get(id)
+        .map(|w| w.label().to_owned())
+        .unwrap_or_default();
+    let lines = vec![
+        Line::raw(format!("Delete {label} ({id})?")),
+        Line::raw(format!(
+            "Its folder goes too: {}",
+            app.engine.home().workflow_dir(id).display()
+        )),
+        Line::from(vec![
+            Span::styled("y", theme::key()),
+            Span::raw(" delete   "),
+            Span::styled("n", theme::key()),
+            Span::raw(" / esc keep"),
+        ]),
+    ];
+    popup(frame, "Delete workflow?", lines, 90);
+}

@@ -10,12 +10,29 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Row, Table};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
-    let block = Block::bordered()
+    let shown = app.visible();
+    let mut block = Block::bordered()
         .border_style(theme::border(app.focus == Focus::Table))
         .title(Span::styled(" Background Workflows ", theme::title()));
+    if app.filtering || !app.filter.is_empty() {
+        let cursor = if app.filtering { "▏" } else { "" };
+        block = block.title(Line::styled(
+            format!(
+                " filter: {}{cursor} ({} of {}) ",
+                app.filter,
+                shown.len(),
+                app.store.len()
+            ),
+            theme::warn(),
+        ));
+    }
     let visible = area.height.saturating_sub(3) as usize;
-    let selected = app.selected.as_ref().and_then(|id| app.store.position(id));
-    // Only the rows on screen are built, so hundreds of workflows cost nothing extra.
+    let selected = app
+        .selected
+        .as_ref()
+        .and_then(|id| app.store.position(id))
+        .and_then(|i| shown.iter().position(|s| *s == i));
+    // Only the rows on screen are built, so thousands of workflows cost little.
     let offset = match selected {
         Some(i) if visible > 0 && i >= visible => i + 1 - visible,
         _ => 0,
@@ -34,14 +51,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .max()
         .unwrap_or(2)
         .max(2) as u16;
-    let rows = app
-        .store
-        .as_slice()
+    let rows = shown
         .iter()
-        .enumerate()
         .skip(offset)
         .take(visible)
-        .map(|(i, w)| {
+        .filter_map(|&i| app.store.at(i))
+        .map(|w| {
             let style = theme::status(w.status);
             let name = match &w.name {
                 Some(n) => Span::raw(n.clone()),
@@ -55,7 +70,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                 Cell::from(w.progress.clone()),
                 Cell::from(Line::from(format_elapsed(w.elapsed(app.now))).right_aligned()),
             ]);
-            if Some(i) == selected {
+            if app.selected.as_ref() == Some(&w.id) {
                 row.style(theme::selected_row())
             } else {
                 row
