@@ -50,6 +50,11 @@ impl Results {
         );
     }
 
+    /// Drops a workflow's artifacts (they are read again from disk when needed).
+    pub fn forget(&mut self, id: &WorkflowId) {
+        self.artifacts.remove(id);
+    }
+
     pub fn get(&self, id: &WorkflowId, kind: ArtifactKind) -> Option<&Artifact> {
         self.artifacts.get(id).and_then(|a| a.get(&kind))
     }
