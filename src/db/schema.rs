@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// The schema this build writes.
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 pub enum MigrateError {
     Sqlite(rusqlite::Error),
@@ -17,7 +17,7 @@ impl From<rusqlite::Error> for MigrateError {
 }
 
 /// Each step takes the schema from its index to the next version.
-pub const STEPS: [&str; 2] = [
+pub const STEPS: [&str; 3] = [
     // 0 → 1
     "CREATE TABLE workflows (
         id TEXT PRIMARY KEY,
@@ -51,11 +51,11 @@ pub const STEPS: [&str; 2] = [
         tokens_out INTEGER NOT NULL,
         PRIMARY KEY (workflow_id, tier)
     );",
-    // 1 → 2: retries point at the workflow they repeat; listing by status gets an index; the
-    // id counter is kept, so ids are never reused after deletes.
+    // 1 → 2: retries point at the workflow they repeat; listing by status gets an index.
     "ALTER TABLE workflows ADD COLUMN retry_of TEXT;
-    CREATE INDEX workflows_by_status ON workflows (status);
-    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    CREATE INDEX workflows_by_status ON workflows (status);",
+    // 2 → 3: the id counter is kept, so ids are never given twice after deletes.
+    "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT INTO counters (name, value) SELECT 'seq', COALESCE(MAX(seq), 0) FROM workflows;",
 ];
 
