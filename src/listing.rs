@@ -56,6 +56,7 @@ pub fn list(
         writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
         return Ok(0);
     }
+    // The dashboard's columns, in its order.
     let id_w = all
         .iter()
         .map(|w| w.id.as_str().len())
@@ -68,20 +69,33 @@ pub fn list(
         .max()
         .unwrap_or(4)
         .max(4);
+    let progress_w = all
+        .iter()
+        .map(|w| w.progress.chars().count())
+        .max()
+        .unwrap_or(8)
+        .clamp(8, 60);
+    let clip = |p: &str| -> String {
+        if p.chars().count() > progress_w {
+            format!("{}…", p.chars().take(progress_w - 1).collect::<String>())
+        } else {
+            p.to_owned()
+        }
+    };
     writeln!(
         out,
-        "{:<id_w$}  {:<name_w$}  {:<9}  {:>7}  Progress",
-        "ID", "Name", "Status", "Time"
+        "{:<id_w$}  {:<name_w$}  {:<9}  {:<progress_w$}  {:>7}",
+        "ID", "Name", "Status", "Progress", "Time"
     )?;
     for w in &all {
         writeln!(
             out,
-            "{:<id_w$}  {:<name_w$}  {:<9}  {:>7}  {}",
+            "{:<id_w$}  {:<name_w$}  {:<9}  {:<progress_w$}  {:>7}",
             w.id.as_str(),
             w.label(),
             w.status.as_str(),
-            format_elapsed(w.elapsed(now)),
-            w.progress
+            clip(&w.progress),
+            format_elapsed(w.elapsed(now))
         )?;
     }
     Ok(0)

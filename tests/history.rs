@@ -104,3 +104,67 @@ async fn listing_works_while_another_process_writes() {
     let _ = writer.kill();
     let _ = writer.wait();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_follow_prints_until_the_workflow_ends() {
+    use support::mock::{PLAN, Request, Role, namer_and_coder};
+    let server = MockServer::start(Wire::OpenAi, |req: &Request, n| {
+        if req.role() == Role::Plan {
+            let mut pieces: Vec<String> = (0..30).map(|i| format!("thinking {i}\n")).collect();
+            pieces.push(PLAN.into());
+            Reply::Text {
+                pieces,
+                delay: Duration::from_millis(30),
+            }
+        } else {
+            namer_and_coder(req, n)
+        }
+    })
+    .await;
+    let home = tempfile::tempdir().expect("home");
+    std::fs::write(
+        home.path().join("config.toml"),
+        config("openai", &server.base_url(), ""),
+    )
+    .expect("config");
+    let mut writer = Command::new(env!("CARGO_BIN_EXE_flotilla"))
+        .arg("--home")
+        .arg(home.path())
+        .args(["run", "write a function that adds two numbers"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start flotilla run");
+    let stdout = writer.stdout.take().expect("stdout");
+    let reached = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+        let started = lines.any(|l| l.contains("Consulting overseer..."));
+        // Keep draining so the writer never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        started
+    });
+    assert!(
+        tokio::time::timeout(Duration::from_secs(30), reached)
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(false)
+    );
+
+    let path = home.path().to_owned();
+    let follow = tokio::task::spawn_blocking(move || flotilla(&path, &["logs", "1", "--follow"]));
+    let (code, text) = tokio::time::timeout(Duration::from_secs(60), follow)
+        .await
+        .expect("logs --follow ends when the workflow does")
+        .expect("join");
+    assert_eq!(code, 0);
+    assert!(
+        text.contains("Task: write a function that adds two numbers"),
+        "{text}"
+    );
+    assert!(
+        text.contains("all 3 passed"),
+        "it printed up to the end: {text}"
+    );
+    let _ = writer.wait();
+}

@@ -556,3 +556,48 @@ fn an_older_version_of_an_artifact_never_replaces_a_newer_one() {
         "{text}"
     );
 }
+
+#[test]
+fn filter_and_delete_confirmation_are_drawn() {
+    let mut app = app();
+    add(
+        &mut app,
+        1,
+        0,
+        Some("csv-sum"),
+        WorkflowStatus::Completed,
+        "",
+    );
+    let second = add(
+        &mut app,
+        2,
+        5,
+        Some("json-parser"),
+        WorkflowStatus::Failed,
+        "boom",
+    );
+    app.dispatch(Action::FocusNext);
+    key(&mut app, KeyCode::Char('/'));
+    for c in "json".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    let text = screen(&app);
+    assert!(text.contains("filter: json▏ (1 of 2)"), "{text}");
+    assert!(
+        text.contains("json-parser") && !text.contains("csv-sum"),
+        "{text}"
+    );
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.selected.as_ref(), Some(&second));
+    key(&mut app, KeyCode::Char('d'));
+    let text = screen(&app);
+    assert!(
+        text.contains("Delete json-parser (wf_2_1732123461)?"),
+        "{text}"
+    );
+    insta::assert_snapshot!("delete_confirm", text);
+    key(&mut app, KeyCode::Esc);
+    assert!(app.overlay.is_none());
+    key(&mut app, KeyCode::Esc);
+    assert!(screen(&app).contains("csv-sum"), "Esc clears the filter");
+}
