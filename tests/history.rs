@@ -3,10 +3,9 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
-use support::harness::config;
+use support::harness::{config, start_headless_run};
 use support::mock::{MockServer, Reply, Wire, named_then};
 
 fn flotilla(home: &std::path::Path, args: &[&str]) -> (i32, String) {
@@ -31,28 +30,8 @@ async fn listing_works_while_another_process_writes() {
         config("openai", &server.base_url(), ""),
     )
     .expect("config");
-    let mut writer = Command::new(env!("CARGO_BIN_EXE_flotilla"))
-        .arg("--home")
-        .arg(home.path())
-        .args(["run", "write a function to validate email addresses"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start flotilla run");
-    let stdout = writer.stdout.take().expect("stdout");
-    let reached = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .any(|l| l.contains("Consulting overseer..."))
-    });
-    assert!(
-        tokio::time::timeout(Duration::from_secs(30), reached)
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or(false)
-    );
+    let mut writer =
+        start_headless_run(home.path(), "write a function to validate email addresses").await;
 
     let (code, text) = flotilla(home.path(), &["list", "--json"]);
     assert_eq!(code, 0);
@@ -127,29 +106,8 @@ async fn logs_follow_prints_until_the_workflow_ends() {
         config("openai", &server.base_url(), ""),
     )
     .expect("config");
-    let mut writer = Command::new(env!("CARGO_BIN_EXE_flotilla"))
-        .arg("--home")
-        .arg(home.path())
-        .args(["run", "write a function that adds two numbers"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start flotilla run");
-    let stdout = writer.stdout.take().expect("stdout");
-    let reached = tokio::task::spawn_blocking(move || {
-        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
-        let started = lines.any(|l| l.contains("Consulting overseer..."));
-        // Keep draining so the writer never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        started
-    });
-    assert!(
-        tokio::time::timeout(Duration::from_secs(30), reached)
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or(false)
-    );
+    let mut writer =
+        start_headless_run(home.path(), "write a function that adds two numbers").await;
 
     let path = home.path().to_owned();
     let follow = tokio::task::spawn_blocking(move || flotilla(&path, &["logs", "1", "--follow"]));

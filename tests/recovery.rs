@@ -8,10 +8,7 @@ use flotilla::engine::Engine;
 use flotilla::event;
 use flotilla::home::Home;
 use flotilla::workflow::WorkflowStatus;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::Duration;
-use support::harness::config;
+use support::harness::{config, start_headless_run};
 use support::mock::{MockServer, Reply, Wire, named_then};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -24,35 +21,9 @@ async fn a_killed_process_leaves_its_history_and_its_live_workflows_are_interrup
     )
     .expect("config");
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_flotilla"))
-        .arg("--home")
-        .arg(home.path())
-        .args(["run", "write a function to validate email addresses"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start flotilla run");
-    // Wait until it is running a stage (its plan request stalls on the server), then kill it.
-    let stdout = child.stdout.take().expect("stdout");
-    let lines = tokio::task::spawn_blocking(move || {
-        let mut seen = Vec::new();
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let done = line.contains("Consulting overseer...");
-            seen.push(line);
-            if done {
-                break;
-            }
-        }
-        seen
-    });
-    let seen = tokio::time::timeout(Duration::from_secs(30), lines)
-        .await
-        .expect("the run reached its plan")
-        .unwrap_or_default();
-    assert!(
-        seen.iter().any(|l| l.contains("Starting workflow...")),
-        "{seen:?}"
-    );
+    // Killed while it plans (its plan request stalls on the server).
+    let mut child =
+        start_headless_run(home.path(), "write a function to validate email addresses").await;
     // SAFETY: signals the child this test started.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGKILL) };
     let _ = child.wait();

@@ -125,3 +125,40 @@ impl TestApp {
             .unwrap_or_default()
     }
 }
+
+/// Starts `flotilla run <description>` on `home` and returns once it is planning (its output
+/// said "Consulting overseer..."); the rest of its output is drained in the background.
+pub async fn start_headless_run(home: &std::path::Path, description: &str) -> std::process::Child {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_flotilla"))
+        .arg("--home")
+        .arg(home)
+        .args(["run", description])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start flotilla run");
+    let stdout = child.stdout.take().expect("stdout");
+    let reached = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+        let mut seen = Vec::new();
+        for line in lines.by_ref() {
+            let planning = line.contains("Consulting overseer...");
+            seen.push(line);
+            if planning {
+                // Keep draining so the run never blocks on a full pipe.
+                std::thread::spawn(move || lines.for_each(drop));
+                return Ok(seen);
+            }
+        }
+        Err(seen)
+    });
+    match tokio::time::timeout(Duration::from_secs(30), reached).await {
+        Ok(Ok(Ok(seen))) => assert!(
+            seen.iter().any(|l| l.contains("Starting workflow...")),
+            "{seen:?}"
+        ),
+        other => panic!("flotilla run did not reach its plan: {other:?}"),
+    }
+    child
+}

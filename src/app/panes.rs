@@ -1,0 +1,89 @@
+//! The log and result panes' side of the app: past workflows read from disk, the result view's
+//! scrolling, and handing the code to $EDITOR.
+
+use super::{App, LOG_TAIL_BYTES};
+use crate::keymap::Action;
+use crate::logbuf::LogBuffer;
+use crate::ui;
+
+impl App {
+    /// A workflow from the history has its log and results on disk only: read them now.
+    pub(super) fn load_from_disk(&mut self) {
+        let Some(id) = self.selected.clone() else {
+            return;
+        };
+        if self.logs.contains_key(&id) {
+            return;
+        }
+        let dir = self.engine.home().workflow_dir(&id);
+        let log = LogBuffer::from_file(&dir.join("log.txt"), LOG_TAIL_BYTES).unwrap_or_default();
+        self.logs.insert(id.clone(), log);
+        self.engine.load_artifacts(&id);
+    }
+
+    pub(super) fn scroll_result(&mut self, action: Action) {
+        let page = ui::result_body_height(self.size).max(1);
+        let id = self.selected.clone();
+        match action {
+            Action::ScrollUp => self.results.scroll_by(id.as_ref(), -1, page),
+            Action::ScrollDown => self.results.scroll_by(id.as_ref(), 1, page),
+            Action::PageUp => self.results.scroll_by(id.as_ref(), -(page as isize), page),
+            Action::PageDown => self.results.scroll_by(id.as_ref(), page as isize, page),
+            Action::ScrollTop => self.results.scroll = 0,
+            _ => self.results.scroll_to_end(id.as_ref(), page),
+        }
+    }
+
+    /// Asks the terminal loop to open the selected workflow's code in $EDITOR.
+    pub(super) fn open_editor(&mut self) {
+        let Some(id) = self.selected.clone() else {
+            return self.warn("no workflow selected");
+        };
+        let Some(language) = self.results.language(&id) else {
+            return self.warn("this workflow has no code yet");
+        };
+        let path = self
+            .engine
+            .home()
+            .workflow_dir(&id)
+            .join(language.code_file());
+        if path.exists() {
+            self.pending_editor = Some(path);
+        } else {
+            self.warn(format!("{} does not exist yet", path.display()));
+        }
+    }
+
+    /// Reports how the editor ended.
+    pub fn editor_finished(
+        &mut self,
+        path: &std::path::Path,
+        outcome: std::io::Result<std::process::ExitStatus>,
+    ) {
+        match outcome {
+            Ok(status) if status.success() => self.info(format!("edited {}", path.display())),
+            Ok(status) => self.warn(format!("the editor ended with {status}")),
+            Err(e) => self.warn(format!(
+                "cannot run the editor ($VISUAL, $EDITOR or vi): {e}"
+            )),
+        }
+    }
+
+    /// Runs $VISUAL or $EDITOR (else `vi`) on `path` and waits for it; the caller has given the
+    /// terminal back first.
+    pub fn editor_command(path: &std::path::Path) -> std::process::Command {
+        let editor = std::env::var("VISUAL")
+            .ok()
+            .filter(|e| !e.trim().is_empty())
+            .or_else(|| {
+                std::env::var("EDITOR")
+                    .ok()
+                    .filter(|e| !e.trim().is_empty())
+            })
+            .unwrap_or_else(|| "vi".to_owned());
+        let mut words = editor.split_whitespace();
+        let mut command = std::process::Command::new(words.next().unwrap_or("vi"));
+        command.args(words).arg(path);
+        command
+    }
+}
