@@ -730,3 +730,45 @@ async fn a_connection_dropped_before_any_answer_is_retried() {
         "asked again after the hang-up"
     );
 }
+
+#[tokio::test]
+async fn retry_command_links_the_new_workflow_to_the_old() {
+    let server = MockServer::start(Wire::OpenAi, namer_and_coder).await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    t.submit("create a REST API client for GitHub");
+    t.wait_all_finished(DEADLINE).await;
+    t.submit("/retry rest-client");
+    assert_eq!(t.app.store.len(), 2);
+    t.wait_all_finished(DEADLINE).await;
+    let old = t
+        .app
+        .store
+        .at(0)
+        .map(|w| w.id.clone())
+        .unwrap_or_else(|| panic!("no workflow"));
+    let new = t
+        .app
+        .store
+        .at(1)
+        .cloned()
+        .unwrap_or_else(|| panic!("no retry"));
+    assert_eq!(new.description, "create a REST API client for GitHub");
+    assert_eq!(new.status, WorkflowStatus::Completed);
+    let conn = rusqlite::Connection::open(t.home.path().join("flotilla.db"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let linked: Option<String> = conn
+        .query_row(
+            "SELECT retry_of FROM workflows WHERE id = ?1",
+            [new.id.as_str()],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(linked.as_deref(), Some(old.as_str()));
+    t.submit("/retry nope");
+    assert!(
+        t.app
+            .notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("no workflow matches"))
+    );
+}
