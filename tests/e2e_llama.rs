@@ -180,12 +180,7 @@ async fn one_workflow_goes_through_every_stage_and_leaves_result_json() {
         app.store.at(0).is_some_and(|w| !w.status.is_live())
     })
     .await;
-    let wf = t
-        .app
-        .store
-        .at(0)
-        .cloned()
-        .unwrap_or_else(|| panic!("no workflow"));
+    let wf = t.workflow(0);
     let log = t.log_text(0);
     for stage in [
         "── Consulting overseer ──",

@@ -5,7 +5,7 @@ mod support;
 
 use std::process::Command;
 use std::time::Duration;
-use support::harness::{config, start_headless_run};
+use support::harness::{home_for, start_headless_run};
 use support::mock::{MockServer, Reply, Wire, named_then};
 
 fn flotilla(home: &std::path::Path, args: &[&str]) -> (i32, String) {
@@ -24,12 +24,7 @@ fn flotilla(home: &std::path::Path, args: &[&str]) -> (i32, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listing_works_while_another_process_writes() {
     let server = MockServer::start(Wire::OpenAi, named_then(Reply::Stall)).await;
-    let home = tempfile::tempdir().expect("home");
-    std::fs::write(
-        home.path().join("config.toml"),
-        config("openai", &server.base_url(), ""),
-    )
-    .expect("config");
+    let home = home_for(&server);
     let mut writer =
         start_headless_run(home.path(), "write a function to validate email addresses").await;
 
@@ -100,12 +95,7 @@ async fn logs_follow_prints_until_the_workflow_ends() {
         }
     })
     .await;
-    let home = tempfile::tempdir().expect("home");
-    std::fs::write(
-        home.path().join("config.toml"),
-        config("openai", &server.base_url(), ""),
-    )
-    .expect("config");
+    let home = home_for(&server);
     let mut writer =
         start_headless_run(home.path(), "write a function that adds two numbers").await;
 

@@ -72,12 +72,7 @@ async fn passes_first_time_and_leaves_its_results() {
     })
     .await;
     t.wait_all_finished(DEADLINE).await;
-    let wf = t
-        .app
-        .store
-        .at(0)
-        .cloned()
-        .unwrap_or_else(|| panic!("no workflow"));
+    let wf = t.workflow(0);
     assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
     assert_eq!(
         roles(&server),
@@ -148,12 +143,7 @@ async fn fails_once_and_is_fixed() {
     let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
     t.submit("write a function that adds two numbers");
     t.wait_all_finished(DEADLINE).await;
-    let wf = t
-        .app
-        .store
-        .at(0)
-        .cloned()
-        .unwrap_or_else(|| panic!("no workflow"));
+    let wf = t.workflow(0);
     assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
     assert_eq!(
         roles(&server),
@@ -190,12 +180,7 @@ async fn exhausts_its_attempts_and_keeps_the_best() {
     let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
     t.submit("write a function that adds two numbers");
     t.wait_all_finished(DEADLINE).await;
-    let wf = t
-        .app
-        .store
-        .at(0)
-        .cloned()
-        .unwrap_or_else(|| panic!("no workflow"));
+    let wf = t.workflow(0);
     assert_eq!(wf.status, WorkflowStatus::Failed);
     assert_eq!(
         wf.error.as_deref(),
@@ -249,12 +234,7 @@ async fn the_overseer_can_blame_the_tests_and_they_are_rewritten() {
     let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
     t.submit("write a function that adds two numbers");
     t.wait_all_finished(DEADLINE).await;
-    let wf = t
-        .app
-        .store
-        .at(0)
-        .cloned()
-        .unwrap_or_else(|| panic!("no workflow"));
+    let wf = t.workflow(0);
     assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
     assert_eq!(
         roles(&server),
@@ -375,12 +355,7 @@ async fn the_language_follows_the_description() {
     let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
     t.submit("a node script that adds two numbers");
     t.wait_all_finished(DEADLINE).await;
-    let wf = t
-        .app
-        .store
-        .at(0)
-        .cloned()
-        .unwrap_or_else(|| panic!("no workflow"));
+    let wf = t.workflow(0);
     assert_eq!(
         wf.status,
         WorkflowStatus::Completed,

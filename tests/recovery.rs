@@ -8,18 +8,13 @@ use flotilla::engine::Engine;
 use flotilla::event;
 use flotilla::home::Home;
 use flotilla::workflow::WorkflowStatus;
-use support::harness::{config, start_headless_run};
+use support::harness::{home_for, start_headless_run};
 use support::mock::{MockServer, Reply, Wire, named_then};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_process_leaves_its_history_and_its_live_workflows_are_interrupted() {
     let server = MockServer::start(Wire::OpenAi, named_then(Reply::Stall)).await;
-    let home = tempfile::tempdir().expect("home");
-    std::fs::write(
-        home.path().join("config.toml"),
-        config("openai", &server.base_url(), ""),
-    )
-    .expect("config");
+    let home = home_for(&server);
 
     // Killed while it plans (its plan request stalls on the server).
     let mut child =

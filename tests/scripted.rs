@@ -219,12 +219,7 @@ async fn dead_server_fails_the_workflow_with_a_reason_and_the_app_goes_on() {
     ));
     t.submit("write a function to validate email addresses");
     t.wait_all_finished(DEADLINE).await;
-    let wf = t
-        .app
-        .store
-        .at(0)
-        .cloned()
-        .unwrap_or_else(|| panic!("no workflow"));
+    let wf = t.workflow(0);
     assert_eq!(wf.status, WorkflowStatus::Failed);
     assert_eq!(wf.name.as_deref(), Some("validate-email-addresses"));
     let error = wf.error.unwrap_or_default();
@@ -442,12 +437,7 @@ async fn cancel_key_fails_the_selected_workflow_with_reason_cancelled() {
     assert_eq!(t.app.focus, Focus::Table);
     t.key(KeyCode::Char('c'), KeyModifiers::NONE);
     t.wait_all_finished(DEADLINE).await;
-    let wf = t
-        .app
-        .store
-        .at(0)
-        .cloned()
-        .unwrap_or_else(|| panic!("no workflow"));
+    let wf = t.workflow(0);
     assert_eq!(wf.status, WorkflowStatus::Failed);
     assert_eq!(wf.error.as_deref(), Some("cancelled"));
 }
@@ -569,12 +559,7 @@ async fn retry_delete_clear_parallel_and_filter() {
     t.key(KeyCode::Tab, KeyModifiers::NONE);
     t.key(KeyCode::Char('r'), KeyModifiers::NONE);
     assert_eq!(t.app.store.len(), 3);
-    let retry = t
-        .app
-        .store
-        .at(2)
-        .cloned()
-        .unwrap_or_else(|| panic!("no retry"));
+    let retry = t.workflow(2);
     assert_eq!(
         retry.description,
         "write a function to validate email addresses"
@@ -746,12 +731,7 @@ async fn retry_command_links_the_new_workflow_to_the_old() {
         .at(0)
         .map(|w| w.id.clone())
         .unwrap_or_else(|| panic!("no workflow"));
-    let new = t
-        .app
-        .store
-        .at(1)
-        .cloned()
-        .unwrap_or_else(|| panic!("no retry"));
+    let new = t.workflow(1);
     assert_eq!(new.description, "create a REST API client for GitHub");
     assert_eq!(new.status, WorkflowStatus::Completed);
     let conn = rusqlite::Connection::open(t.home.path().join("flotilla.db"))

@@ -37,6 +37,22 @@ model = "smollm2"
     )
 }
 
+/// A fresh home whose config points every tier at `server`.
+pub fn home_for(server: &super::mock::MockServer) -> TempDir {
+    let home = tempfile::tempdir().expect("temp home");
+    let kind = if server.wire == super::mock::Wire::OpenAi {
+        "openai"
+    } else {
+        "ollama"
+    };
+    std::fs::write(
+        home.path().join("config.toml"),
+        config(kind, &server.base_url(), ""),
+    )
+    .expect("write config");
+    home
+}
+
 pub struct TestApp {
     pub app: App,
     pub rx: EventReceiver,
@@ -112,6 +128,15 @@ impl TestApp {
             !app.store.is_empty() && app.store.live().next().is_none()
         })
         .await;
+    }
+
+    /// The workflow in row `index` (a copy), failing the test when there is none.
+    pub fn workflow(&self, index: usize) -> flotilla::workflow::Workflow {
+        self.app
+            .store
+            .at(index)
+            .cloned()
+            .unwrap_or_else(|| panic!("no workflow in row {index}"))
     }
 
     pub fn log_text(&self, index: usize) -> String {
