@@ -495,11 +495,7 @@ fn write_result_json(
     record: &SharedRecord,
 ) -> std::io::Result<()> {
     let record = record.lock();
-    let secs = |t: SystemTime| {
-        t.duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or(0.0)
-    };
+    let secs = crate::workflow::unix_secs;
     let summary = serde_json::json!({
         "id": workflow.id,
         "name": record.name,

@@ -4,24 +4,14 @@
 use crate::command;
 use crate::db::Db;
 use crate::home::Home;
-use crate::workflow::{Workflow, WorkflowStatus, format_ago, format_elapsed};
+use crate::workflow::{Workflow, WorkflowStatus, format_ago, format_elapsed, unix_secs};
 use serde_json::{Value, json};
 use std::io::Write;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-fn secs(t: SystemTime) -> f64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
+use std::time::{Duration, SystemTime};
 
 /// One workflow as `--json` prints it (the fields are documented in the README).
-pub fn to_json(db: &Db, home: &Home, wf: &Workflow, now: SystemTime) -> Value {
-    let started = db.transitions(&wf.id).ok().and_then(|t| {
-        t.into_iter()
-            .find(|(_, s, _)| *s == Some(WorkflowStatus::Running))
-            .map(|(at, _, _)| secs(at))
-    });
+/// `started` is when it first ran ([`Db::started_times`]).
+pub fn to_json(home: &Home, wf: &Workflow, started: Option<SystemTime>, now: SystemTime) -> Value {
     json!({
         "id": wf.id,
         "name": wf.name,
@@ -29,9 +19,9 @@ pub fn to_json(db: &Db, home: &Home, wf: &Workflow, now: SystemTime) -> Value {
         "status": wf.status,
         "progress": wf.progress,
         "error": wf.error,
-        "created_at": secs(wf.start_time),
-        "started_at": started,
-        "ended_at": wf.end_time.map(secs),
+        "created_at": unix_secs(wf.start_time),
+        "started_at": started.map(unix_secs),
+        "ended_at": wf.end_time.map(unix_secs),
         "elapsed_s": (wf.elapsed(now).as_secs_f64() * 10.0).round() / 10.0,
         "dir": home.workflow_dir(&wf.id),
     })
@@ -52,7 +42,11 @@ pub fn list(
         .filter(|w| status.is_none_or(|s| w.status == s))
         .collect();
     if as_json {
-        let items: Vec<Value> = all.iter().map(|w| to_json(&db, home, w, now)).collect();
+        let started = db.started_times()?;
+        let items: Vec<Value> = all
+            .iter()
+            .map(|w| to_json(home, w, started.get(&w.id).copied(), now))
+            .collect();
         writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
         return Ok(0);
     }
@@ -119,7 +113,12 @@ pub fn show(home: &Home, query: &str, as_json: bool, out: &mut dyn Write) -> any
         writeln!(
             out,
             "{}",
-            serde_json::to_string_pretty(&to_json(&db, home, &wf, now))?
+            serde_json::to_string_pretty(&to_json(
+                home,
+                &wf,
+                db.started_times()?.get(&wf.id).copied(),
+                now
+            ))?
         )?;
         return Ok(0);
     }

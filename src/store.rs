@@ -1,7 +1,7 @@
 //! Every workflow the dashboard (or a headless run) knows, updated by applying events.
 
 use crate::event::{Event, Outcome};
-use crate::workflow::{Workflow, WorkflowId, WorkflowStatus};
+use crate::workflow::{Workflow, WorkflowId, WorkflowStatus, ending_progress};
 use std::collections::HashMap;
 
 /// Workflows in creation order, with an index by id.
@@ -97,16 +97,16 @@ impl Store {
             Event::Progress { progress, .. } => w.progress.clone_from(progress),
             Event::Finished { outcome, at, .. } => {
                 w.end_time = Some(*at);
-                let elapsed = crate::workflow::format_elapsed(w.elapsed(*at));
+                let elapsed = w.elapsed(*at);
                 match outcome {
                     Outcome::Completed(result) => {
                         w.status = WorkflowStatus::Completed;
-                        w.progress = format!("Completed in {elapsed}");
+                        w.progress = ending_progress(true, "", elapsed);
                         w.result = Some(result.clone());
                     }
                     Outcome::Failed(reason) => {
                         w.status = WorkflowStatus::Failed;
-                        w.progress = format!("Failed: {reason}");
+                        w.progress = ending_progress(false, reason, elapsed);
                         w.error = Some(reason.clone());
                     }
                 }

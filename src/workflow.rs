@@ -149,6 +149,22 @@ impl Workflow {
     }
 }
 
+/// Seconds since the Unix epoch, as the history and the JSON outputs store times.
+pub fn unix_secs(t: SystemTime) -> f64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// The progress message a finished workflow shows: "Completed in 45.3s" or "Failed: reason".
+pub fn ending_progress(completed: bool, reason: &str, elapsed: Duration) -> String {
+    if completed {
+        format!("Completed in {}", format_elapsed(elapsed))
+    } else {
+        format!("Failed: {reason}")
+    }
+}
+
 /// `23.4s`, `4m05s`, `2h03m`: short enough for a table column.
 pub fn format_elapsed(d: Duration) -> String {
     let secs = d.as_secs_f64();

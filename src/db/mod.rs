@@ -4,7 +4,9 @@
 
 use crate::event::{Event, Outcome};
 use crate::record::Record;
-use crate::workflow::{Workflow, WorkflowId, WorkflowResult, WorkflowStatus};
+use crate::workflow::{
+    Workflow, WorkflowId, WorkflowResult, WorkflowStatus, ending_progress, unix_secs,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -31,12 +33,6 @@ pub enum DbError {
 pub struct Db {
     path: PathBuf,
     conn: Mutex<Connection>,
-}
-
-fn secs(t: SystemTime) -> f64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
 }
 
 fn time(secs: f64) -> SystemTime {
@@ -155,7 +151,7 @@ impl Db {
                 wf.name,
                 wf.status.as_str(),
                 wf.progress,
-                secs(wf.start_time),
+                unix_secs(wf.start_time),
                 retry_of.map(WorkflowId::as_str),
             ],
         )?;
@@ -163,7 +159,7 @@ impl Db {
             "INSERT INTO transitions (workflow_id, at, status, progress) VALUES (?1, ?2, ?3, ?4)",
             params![
                 wf.id.as_str(),
-                secs(wf.start_time),
+                unix_secs(wf.start_time),
                 wf.status.as_str(),
                 wf.progress
             ],
@@ -173,7 +169,7 @@ impl Db {
 
     /// Writes a state change; other events are not history.
     pub fn apply(&self, event: &Event) -> Result<(), DbError> {
-        let now = secs(SystemTime::now());
+        let now = unix_secs(SystemTime::now());
         let conn = self.conn();
         let tx = conn.unchecked_transaction().map_err(|e| self.wrap(e))?;
         let transition = |id: &WorkflowId, at: f64, status: Option<&str>, progress: &str| {
@@ -216,31 +212,32 @@ impl Db {
                             |r| r.get(0),
                         )
                         .optional()?
-                        .unwrap_or(secs(*at));
-                    let elapsed = crate::workflow::format_elapsed(Duration::from_secs_f64(
-                        (secs(*at) - started).max(0.0),
-                    ));
-                    let (status, progress, error, result) = match outcome {
+                        .unwrap_or(unix_secs(*at));
+                    let elapsed = Duration::from_secs_f64((unix_secs(*at) - started).max(0.0));
+                    let (status, error, result) = match outcome {
                         Outcome::Completed(r) => (
                             WorkflowStatus::Completed,
-                            format!("Completed in {elapsed}"),
                             None,
                             serde_json::to_string(r).ok(),
                         ),
-                        Outcome::Failed(reason) => (
-                            WorkflowStatus::Failed,
-                            format!("Failed: {reason}"),
-                            Some(reason.clone()),
-                            None,
-                        ),
+                        Outcome::Failed(reason) => {
+                            (WorkflowStatus::Failed, Some(reason.as_str()), None)
+                        }
                     };
-                    // A workflow that already ended keeps its ending.
-                    tx.execute(
+                    let progress = ending_progress(
+                        status == WorkflowStatus::Completed,
+                        error.unwrap_or(""),
+                        elapsed,
+                    );
+                    // A workflow that already ended keeps its ending, and its history no second one.
+                    let changed = tx.execute(
                         "UPDATE workflows SET status = ?2, progress = ?3, error = ?4, result = ?5, ended_at = ?6
                          WHERE id = ?1 AND status IN ('queued', 'naming', 'running')",
-                        params![id.as_str(), status.as_str(), progress, error, result, secs(*at)],
+                        params![id.as_str(), status.as_str(), progress, error, result, unix_secs(*at)],
                     )?;
-                    transition(id, secs(*at), Some(status.as_str()), &progress)?;
+                    if changed > 0 {
+                        transition(id, unix_secs(*at), Some(status.as_str()), &progress)?;
+                    }
                 }
                 Event::Log { .. } | Event::Health { .. } | Event::Artifact { .. } => {}
             }
@@ -283,7 +280,7 @@ impl Db {
 
     /// Marks every workflow that was live as failed ("interrupted"); returns how many.
     pub fn recover_interrupted(&self) -> Result<usize, DbError> {
-        let now = secs(SystemTime::now());
+        let now = unix_secs(SystemTime::now());
         let conn = self.conn();
         let tx = conn.unchecked_transaction().map_err(|e| self.wrap(e))?;
         let result: rusqlite::Result<usize> = (|| {
@@ -370,6 +367,27 @@ impl Db {
             .map_err(|e| self.wrap(e))?;
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.wrap(e))
+    }
+
+    /// When each workflow first ran, in one query (for listings).
+    pub fn started_times(
+        &self,
+    ) -> Result<std::collections::HashMap<WorkflowId, SystemTime>, DbError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT workflow_id, MIN(at) FROM transitions WHERE status = 'running' GROUP BY workflow_id")
+            .map_err(|e| self.wrap(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?)))
+            .map_err(|e| self.wrap(e))?;
+        let mut out = std::collections::HashMap::new();
+        for row in rows {
+            let (id, at) = row.map_err(|e| self.wrap(e))?;
+            if let Some(id) = WorkflowId::parse(&id) {
+                out.insert(id, time(at));
+            }
+        }
+        Ok(out)
     }
 
     /// Stage times and tokens recorded for a workflow.

@@ -140,6 +140,12 @@ fn a_failure_keeps_its_reason_and_an_ended_workflow_keeps_its_ending() {
         (WorkflowStatus::Failed, Some("cancelled"))
     );
     assert_eq!(w.end_time, Some(at(3)));
+    let endings = ok(db.transitions(&id))
+        .into_iter()
+        .filter(|(_, s, _)| *s == Some(WorkflowStatus::Failed))
+        .count();
+    assert_eq!(endings, 1, "the refused second ending leaves no trace");
+    assert!(ok(db.started_times()).is_empty(), "it never ran");
 }
 
 #[test]

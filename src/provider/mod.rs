@@ -295,8 +295,8 @@ impl Provider {
                         message,
                     };
                     match status {
-                        429 => (error, retry_after.unwrap_or(backoff).min(MAX_RETRY_AFTER)),
-                        500 | 502 | 503 | 504 => {
+                        // Too many requests, or a server error that may pass.
+                        429 | 500 | 502 | 503 | 504 => {
                             (error, retry_after.unwrap_or(backoff).min(MAX_RETRY_AFTER))
                         }
                         _ => return Err(error),
