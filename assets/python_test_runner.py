@@ -27,7 +27,7 @@ def collect(module):
         elif name.startswith("Test") and inspect.isclass(obj):
             for method, fn in sorted(vars(obj).items()):
                 if method.startswith("test") and inspect.isfunction(fn):
-                    yield f"{name}.{method}", (lambda cls=obj, m=method: getattr(cls(), m)())
+                    yield f"{name}::{method}", (lambda cls=obj, m=method: getattr(cls(), m)())
 
 
 def main(paths):

@@ -53,12 +53,13 @@ fn fence_of(line: &str) -> Option<String> {
     None
 }
 
-/// The code of a reply: its largest fenced block, else the reply itself.
-pub fn main_code(reply: &str) -> Option<Block> {
+/// The code of a reply as a person copying it would take it: its first non-empty fenced block,
+/// else the reply itself. The pipeline reads replies with `extract`; this is the plain
+/// baseline `flotilla eval` compares it with.
+pub fn first_code(reply: &str) -> Option<Block> {
     let found = blocks(reply)
         .into_iter()
-        .filter(|b| !b.code.trim().is_empty())
-        .max_by_key(|b| b.code.len());
+        .find(|b| !b.code.trim().is_empty());
     match found {
         Some(b) => Some(b),
         None if reply.trim().is_empty() => None,
@@ -95,9 +96,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn takes_the_largest_fenced_block() {
+    fn takes_the_first_fenced_block() {
         let reply = "Here:\n```python\ndef f():\n    return 1\n```\nUsage:\n```\nf()\n```\n";
-        let b = main_code(reply).unwrap_or_else(|| panic!("no block"));
+        let b = first_code(reply).unwrap_or_else(|| panic!("no block"));
         assert_eq!(b.info, "python");
         assert_eq!(b.code, "def f():\n    return 1\n");
     }
@@ -120,12 +121,12 @@ mod tests {
     #[test]
     fn no_fence_means_the_whole_reply() {
         assert_eq!(
-            main_code("def f(): pass").map(|b| b.code),
+            first_code("def f(): pass").map(|b| b.code),
             Some("def f(): pass\n".into())
         );
-        assert_eq!(main_code("  \n"), None);
+        assert_eq!(first_code("  \n"), None);
         assert_eq!(
-            main_code("```\n\n```"),
+            first_code("```\n\n```"),
             Some(Block {
                 info: String::new(),
                 code: "```\n\n```\n".into()

@@ -133,6 +133,16 @@ impl Engine {
         })
     }
 
+    /// The provider and model serving a tier.
+    pub fn tier(&self, tier: Tier) -> (&Provider, &TierConfig) {
+        self.inner.tier(tier)
+    }
+
+    /// The programs and folders test runs use.
+    pub fn tools(&self) -> &Toolchain {
+        &self.inner.tools
+    }
+
     pub fn config(&self) -> &Config {
         &self.inner.config
     }
@@ -243,12 +253,7 @@ impl Engine {
                     send(ArtifactKind::Tests, &tests, Some(language));
                 }
             }
-            let last_attempt = (1..=99)
-                .rev()
-                .find(|n| dir.join(format!("attempts/{n}/output.txt")).exists());
-            if let Some(output) =
-                last_attempt.and_then(|n| read(&format!("attempts/{n}/output.txt")))
-            {
+            if let Some(output) = read("output.txt") {
                 send(ArtifactKind::TestOutput, &output, None);
             }
         };
@@ -458,6 +463,7 @@ async fn suggest_name(inner: &Inner, description: &str) -> Naming {
         messages: naming::prompt(description),
         max_tokens: Some(naming::MAX_TOKENS),
         temperature: Some(tier.temperature.unwrap_or(0.0)),
+        seed: None,
         urgent: true,
     };
     let timeout = inner.config.naming_timeout;
@@ -507,6 +513,8 @@ fn write_result_json(
         "main_file": outcome.as_ref().ok().and_then(|r| r.main_file.clone()),
         "attempts": record.attempts,
         "tests": { "passed": record.tests_passed, "failed": record.tests_failed },
+        "candidates": record.candidates,
+        "suites": record.suites,
         "tokens": record.tokens,
         "seconds": record.seconds,
         "started_at": secs(workflow.start_time),

@@ -281,6 +281,7 @@ async fn check_chat(
         messages: vec![Message::user("Reply with the single word OK.")],
         max_tokens: Some(4),
         temperature: Some(0.0),
+        seed: None,
         urgent: false,
     };
     let (tier, model, name) = (tier.as_str(), &tc.model, &tc.provider);

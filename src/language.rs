@@ -86,6 +86,21 @@ impl Language {
         }
     }
 
+    /// A short example of the test file's form, for the test writer.
+    pub fn test_example(self) -> &'static str {
+        match self {
+            Self::Python => {
+                "```python\nfrom solution import word_count\n\nassert word_count(\"a b c\") == 3\nassert word_count(\"\") == 0\nassert word_count(\"hello\") == 1\n```"
+            }
+            Self::Javascript => {
+                "```javascript\nconst assert = require('node:assert');\nconst { wordCount } = require('./solution.js');\n\nassert.strictEqual(wordCount('a b c'), 3);\nassert.strictEqual(wordCount(''), 0);\nassert.strictEqual(wordCount('hello'), 1);\n```"
+            }
+            Self::Rust => {
+                "```rust\nuse solution::*;\n\nassert_eq!(word_count(\"a b c\"), 3);\nassert_eq!(word_count(\"\"), 0);\nassert_eq!(word_count(\"hello\"), 1);\n```"
+            }
+        }
+    }
+
     /// How the code must expose itself to the tests, told to the model that writes it.
     pub fn code_conventions(self) -> &'static str {
         match self {

@@ -5,7 +5,7 @@ use flotilla::engine::Engine;
 use flotilla::home::Home;
 use flotilla::keymap::Keymap;
 use flotilla::workflow::WorkflowStatus;
-use flotilla::{event, headless, listing, logging, tui};
+use flotilla::{eval, event, headless, listing, logging, tui};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
@@ -55,6 +55,31 @@ enum Cmd {
     Retry { id: String },
     /// Delete a finished workflow and its folder.
     Delete { id: String },
+    /// Measure the pipeline against one plain request per task: pass@1 on reference tests.
+    Eval {
+        /// `flotilla` (the built-in set), `humaneval` (fetched by scripts/setup-model-server),
+        /// or a JSONL file of tasks.
+        #[arg(long, default_value = "flotilla")]
+        set: String,
+        /// Only tasks whose id contains this text, e.g. "py/".
+        #[arg(long)]
+        only: Option<String>,
+        /// Only the first N tasks (after --only).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Code candidates per workflow (overrides config.toml's `candidates`).
+        #[arg(long)]
+        candidates: Option<usize>,
+        /// Test suites per workflow (overrides config.toml's `test_suites`).
+        #[arg(long)]
+        test_suites: Option<usize>,
+        /// Run one mode only.
+        #[arg(long, value_parser = ["one-shot", "pipeline"])]
+        mode: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a workflow's log.
     Logs {
         id: String,
@@ -96,7 +121,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    let config = match Config::load(&home.config_file) {
+    let mut config = match Config::load(&home.config_file) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("flotilla: bad configuration: {e}");
@@ -112,6 +137,72 @@ fn main() -> ExitCode {
             }
         },
         Some(_) => None,
+    };
+    let mut eval_job = None;
+    if let Some(Cmd::Eval {
+        set,
+        only,
+        limit,
+        candidates,
+        test_suites,
+        mode,
+        json,
+    }) = &cli.command
+    {
+        for (value, slot) in [
+            (candidates, &mut config.pipeline.candidates),
+            (test_suites, &mut config.pipeline.test_suites),
+        ] {
+            match value {
+                Some(n) if !(1..=16).contains(n) => {
+                    eprintln!("flotilla: --candidates and --test-suites take 1 to 16");
+                    return ExitCode::from(2);
+                }
+                Some(n) => *slot = *n,
+                None => {}
+            }
+        }
+        let cache = std::env::var_os("FLOTILLA_CACHE")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/flotilla")))
+            .unwrap_or_else(|| PathBuf::from(".cache/flotilla"));
+        let task_set = eval::TaskSet::from_arg(set, &cache);
+        let mut tasks = match task_set.load() {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("flotilla: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        if let Some(only) = only {
+            tasks.retain(|t| t.id.contains(only.as_str()));
+        }
+        if let Some(n) = limit {
+            tasks.truncate(*n);
+        }
+        if tasks.is_empty() {
+            eprintln!("flotilla: no task matches");
+            return ExitCode::from(2);
+        }
+        let modes = eval::Modes {
+            oneshot: mode.as_deref() != Some("pipeline"),
+            pipeline: mode.as_deref() != Some("one-shot"),
+        };
+        // Eval workflows get a home of their own, so they don't crowd the history.
+        let root = home
+            .workflows_dir
+            .parent()
+            .map(|p| p.join("evals"))
+            .unwrap_or_else(|| PathBuf::from("evals"))
+            .join(format!(
+                "eval-{}",
+                flotilla::workflow::unix_secs(std::time::SystemTime::now()) as u64
+            ));
+        eval_job = Some((task_set.label(), tasks, modes, *json, root));
+    }
+    let home = match &eval_job {
+        Some((.., root)) => Home::at(root),
+        None => home,
     };
     let _log_guard = logging::init(&home.logs_dir);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -150,6 +241,37 @@ fn main() -> ExitCode {
             Some(Cmd::Doctor) => headless::doctor(&engine, &mut stdout).await,
             Some(Cmd::Retry { id }) => headless::retry(&engine, &mut rx, &id, &mut stdout).await,
             Some(Cmd::Delete { id }) => headless::delete(&engine, &id, &mut stdout),
+            Some(Cmd::Eval { .. }) => {
+                let Some((label, tasks, modes, json, root)) = eval_job else {
+                    return 2;
+                };
+                let job = eval::Job {
+                    set_label: label,
+                    tasks,
+                    modes,
+                    json,
+                };
+                let report =
+                    eval::run(&engine, &mut rx, job, &mut stdout, &mut std::io::stderr()).await;
+                let path = root.join("report.json");
+                match serde_json::to_vec_pretty(&report)
+                    .map_err(std::io::Error::other)
+                    .and_then(|bytes| std::fs::write(&path, bytes))
+                {
+                    Ok(()) => {
+                        eprintln!(
+                            "report: {} (workflows: {})",
+                            path.display(),
+                            root.join("workflows").display()
+                        );
+                        0
+                    }
+                    Err(e) => {
+                        eprintln!("flotilla: cannot write {}: {e}", path.display());
+                        1
+                    }
+                }
+            }
             Some(Cmd::List { .. } | Cmd::Show { .. } | Cmd::Logs { .. }) => 0,
             None => {
                 let stop = CancellationToken::new();

@@ -93,6 +93,12 @@ impl Plan {
                 _ => {}
             }
         }
+        // Functions the task itself spells out are the API: the overseer's guesses don't replace
+        // them.
+        let asked = crate::extract::signatures_in(description);
+        if !asked.is_empty() {
+            functions = asked;
+        }
         functions.retain(|f| !f.is_empty());
         edge_cases.retain(|e| !e.is_empty());
         functions.truncate(8);

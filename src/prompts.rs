@@ -4,6 +4,8 @@ pub const PLAN_SYSTEM: &str = include_str!("../assets/prompts/plan_system.md");
 pub const PLAN_USER: &str = include_str!("../assets/prompts/plan_user.md");
 pub const CODE_SYSTEM: &str = include_str!("../assets/prompts/code_system.md");
 pub const CODE_USER: &str = include_str!("../assets/prompts/code_user.md");
+pub const CODE_PLAIN_SYSTEM: &str = include_str!("../assets/prompts/code_plain_system.md");
+pub const CODE_PLAIN_USER: &str = include_str!("../assets/prompts/code_plain_user.md");
 pub const TESTS_SYSTEM: &str = include_str!("../assets/prompts/tests_system.md");
 pub const TESTS_USER: &str = include_str!("../assets/prompts/tests_user.md");
 pub const FIX_SYSTEM: &str = include_str!("../assets/prompts/fix_system.md");
@@ -65,6 +67,9 @@ mod tests {
             "tests",
             "output",
             "verdict",
+            "example",
+            "names",
+            "functions",
         ]
         .iter()
         .map(|k| (*k, "v"))
@@ -74,6 +79,8 @@ mod tests {
             PLAN_USER,
             CODE_SYSTEM,
             CODE_USER,
+            CODE_PLAIN_SYSTEM,
+            CODE_PLAIN_USER,
             TESTS_SYSTEM,
             TESTS_USER,
             FIX_SYSTEM,

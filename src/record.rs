@@ -30,6 +30,40 @@ pub struct Record {
     pub tokens: BTreeMap<String, Tokens>,
     /// Per stage (`naming`, `plan`, `code`, `tests`, `run`, `fix`, `review`).
     pub seconds: BTreeMap<String, f64>,
+    /// Every code candidate and how it scored.
+    pub candidates: Vec<CandidateRecord>,
+    /// Every test suite, usable or not.
+    pub suites: Vec<SuiteRecord>,
+}
+
+/// One code candidate in `result.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CandidateRecord {
+    /// "candidate 1 (task, temperature 0)", "from test suite 2", "fix of candidate 1 (round 2)".
+    pub origin: String,
+    /// Its folder, relative to the workflow's.
+    pub file: String,
+    /// Dual agreement: the size of its group (candidates passing the same tests) × tests passed.
+    pub score: u64,
+    pub passed: u32,
+    pub failed: u32,
+    /// The one kept as the workflow's code.
+    pub chosen: bool,
+    /// False for a fix set aside because it did not score higher.
+    pub kept: bool,
+}
+
+/// One test suite in `result.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SuiteRecord {
+    pub origin: String,
+    /// Its folder, relative to the workflow's (empty for a refused reply).
+    pub file: String,
+    pub tests: u32,
+    /// It parsed, imports the code, calls it, and loaded with at least one candidate.
+    pub usable: bool,
+    /// Why it is not used, when it is not.
+    pub problem: Option<String>,
 }
 
 /// A record shared between a workflow's task and its pipeline.

@@ -60,6 +60,10 @@ impl Toolchain {
 pub struct TestReport {
     pub passed: u32,
     pub failed: u32,
+    /// Each test the runner named, and whether it passed.
+    pub cases: Vec<(String, bool)>,
+    /// False when the test file could not be loaded or compiled, so no test of it ran.
+    pub loaded: bool,
     /// Which runner ran (`pytest`, `flotilla's python runner`, `node --test`, `cargo test`).
     pub runner: &'static str,
     pub finished: Finished,
@@ -120,6 +124,7 @@ pub async fn run(
                     "-m",
                     "pytest",
                     "-q",
+                    "-rA",
                     "-p",
                     "no:cacheprovider",
                     language.test_file(),
@@ -139,7 +144,11 @@ pub async fn run(
             )
         }
         Language::Javascript => (
-            job(dir, &tools.node, &["--test", language.test_file()]),
+            job(
+                dir,
+                &tools.node,
+                &["--test", "--test-reporter=tap", language.test_file()],
+            ),
             "node --test",
         ),
         Language::Rust => {
@@ -165,9 +174,25 @@ pub async fn run(
         Language::Javascript => count_node(&finished.output),
         Language::Rust => count_cargo(&finished.output),
     };
+    let cases = match language {
+        Language::Python => cases_pytest(&finished.output),
+        Language::Javascript => cases_tap(&finished.output, language.test_file()),
+        Language::Rust => cases_cargo(&finished.output),
+    };
+    let loaded = match language {
+        Language::Python => !python_load_failed(&finished.output),
+        Language::Javascript => !cases.iter().any(|(n, _)| n == language.test_file()),
+        Language::Rust => finished
+            .output
+            .lines()
+            .any(|l| l.starts_with("test result:")),
+    } && !finished.timed_out
+        && !finished.cancelled;
     Ok(TestReport {
         passed,
         failed,
+        cases,
+        loaded,
         runner,
         finished,
     })
@@ -229,6 +254,93 @@ fn count_pytest(output: &str) -> (u32, u32) {
     (0, 0)
 }
 
+/// pytest's `-rA` summary lines (and flotilla's runner's): `PASSED test_solution.py::test_a`,
+/// `FAILED test_solution.py::TestX::test_b - assert …`.
+fn cases_pytest(output: &str) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = Vec::new();
+    for line in output.lines() {
+        let (passed, rest) = if let Some(r) = line.strip_prefix("PASSED ") {
+            (true, r)
+        } else if let Some(r) = line.strip_prefix("FAILED ") {
+            (false, r)
+        } else {
+            continue;
+        };
+        let id = rest.split(" - ").next().unwrap_or(rest).trim();
+        let name = id.split_once("::").map_or(id, |(_, n)| n).to_owned();
+        if let Some(existing) = out.iter_mut().find(|(n, _)| *n == name) {
+            existing.1 = passed;
+        } else {
+            out.push((name, passed));
+        }
+    }
+    out
+}
+
+/// The test file (or the code it imports) failed before any test ran.
+fn python_load_failed(output: &str) -> bool {
+    output.contains("error during collection")
+        || output.contains("ERROR collecting")
+        || output
+            .lines()
+            .any(|l| l.starts_with("ERROR ") && !l.contains("::"))
+}
+
+/// TAP from `node --test --test-reporter=tap`: `ok 1 - name`, `not ok 2 - name`, nested
+/// subtests indented (their names keep the parent's, `describe > it`).
+fn cases_tap(output: &str, test_file: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut subtests: Vec<(usize, String)> = Vec::new();
+    for line in output.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let t = line.trim_start();
+        if let Some(name) = t.strip_prefix("# Subtest: ") {
+            subtests.retain(|(i, _)| *i < indent);
+            subtests.push((indent, name.to_owned()));
+            continue;
+        }
+        let (passed, rest) = if let Some(r) = t.strip_prefix("not ok ") {
+            (false, r)
+        } else if let Some(r) = t.strip_prefix("ok ") {
+            (true, r)
+        } else {
+            continue;
+        };
+        let Some((_, name)) = rest.split_once(" - ") else {
+            continue;
+        };
+        let name = name.split(" # ").next().unwrap_or(name).trim();
+        let parents: Vec<&str> = subtests
+            .iter()
+            .filter(|(i, _)| *i < indent)
+            .map(|(_, n)| n.as_str())
+            .collect();
+        let full = if parents.is_empty() || name.ends_with(test_file) {
+            name.to_owned()
+        } else {
+            format!("{} > {name}", parents.join(" > "))
+        };
+        out.push((full, passed));
+    }
+    out
+}
+
+/// cargo test: `test tests::a ... ok`, `test b ... FAILED`.
+fn cases_cargo(output: &str) -> Vec<(String, bool)> {
+    output
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("test ")?;
+            let (name, verdict) = rest.rsplit_once(" ... ")?;
+            match verdict.trim() {
+                "ok" => Some((name.trim().to_owned(), true)),
+                "FAILED" => Some((name.trim().to_owned(), false)),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 /// node's test runner: "# pass 2" and "# fail 1" (or "ℹ pass 2" from the spec reporter).
 fn count_node(output: &str) -> (u32, u32) {
     let find = |key: &str| {
@@ -280,5 +392,36 @@ mod tests {
         let out = "test result: ok. 0 passed; 0 failed; 0 ignored\n\
                    test result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured\n";
         assert_eq!(count_cargo(out), (2, 1));
+    }
+
+    #[test]
+    fn names_each_case() {
+        let pytest = "..F\n=== short test summary info ===\nPASSED test_solution.py::test_a\nPASSED test_solution.py::TestX::test_b\nFAILED test_solution.py::test_c - assert 1 == 2\n1 failed, 2 passed\n";
+        assert_eq!(
+            cases_pytest(pytest),
+            [
+                ("test_a".into(), true),
+                ("TestX::test_b".into(), true),
+                ("test_c".into(), false)
+            ]
+        );
+        assert!(!python_load_failed(pytest));
+        assert!(python_load_failed(
+            "ERROR test_solution.py - NameError\n!!! Interrupted: 1 error during collection !!!\n"
+        ));
+        let tap = "TAP version 13\n# Subtest: adds\nok 1 - adds\n  ---\n# Subtest: group\n    # Subtest: inner\n    not ok 1 - inner\n    1..1\nnot ok 2 - group\n1..2\n";
+        assert_eq!(
+            cases_tap(tap, "solution.test.js"),
+            [
+                ("adds".into(), true),
+                ("group > inner".into(), false),
+                ("group".into(), false)
+            ]
+        );
+        let cargo = "running 2 tests\ntest adds ... ok\ntest tests::neg ... FAILED\ntest slow ... ignored\n";
+        assert_eq!(
+            cases_cargo(cargo),
+            [("adds".into(), true), ("tests::neg".into(), false)]
+        );
     }
 }

@@ -14,30 +14,58 @@ use support::mock::{
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
-fn script(
-    code: &'static str,
+/// A scripted model. Code candidates are told apart by their seed (none for the temperature-0
+/// one, `k` for the k-th sampled one; asked-again requests get the last entry); test replies
+/// and fixes come in order; rewrites of tests are the later `tests` entries.
+#[derive(Clone, Copy)]
+struct Script {
+    code: &'static [&'static str],
     fixes: &'static [&'static str],
     review: &'static str,
     tests: &'static [&'static str],
-) -> impl Fn(&Request, usize) -> Reply + Send + Sync + 'static {
+}
+
+fn script(s: Script) -> impl Fn(&Request, usize) -> Reply + Send + Sync + 'static {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let fix_n = AtomicUsize::new(0);
     let test_n = AtomicUsize::new(0);
+    let nth = |list: &'static [&'static str], i: usize| list[i.min(list.len() - 1)];
     move |req: &Request, _| match req.role() {
         Role::Naming => name_for(req),
         Role::Plan => Reply::text(PLAN),
-        Role::Code => Reply::text(code),
-        Role::Fix => {
-            let i = fix_n.fetch_add(1, Ordering::SeqCst);
-            Reply::text(fixes[i.min(fixes.len() - 1)])
+        Role::Code => {
+            let i = match req.body["seed"].as_u64() {
+                None => 0,
+                Some(k) if k < 100 => k as usize,
+                Some(_) => usize::MAX,
+            };
+            Reply::text(nth(s.code, i))
         }
-        Role::Tests => {
-            let i = test_n.fetch_add(1, Ordering::SeqCst);
-            Reply::text(tests[i.min(tests.len() - 1)])
-        }
-        Role::Review => Reply::text(review),
+        Role::Fix => Reply::text(nth(s.fixes, fix_n.fetch_add(1, Ordering::SeqCst))),
+        Role::Tests => Reply::text(nth(s.tests, test_n.fetch_add(1, Ordering::SeqCst))),
+        Role::Review => Reply::text(s.review),
         Role::Other => Reply::text("?"),
     }
+}
+
+/// One candidate and one suite: the loop's steps come in a fixed order.
+const ONE_BY_ONE: &str = "candidates = 1\ntest_suites = 1";
+
+fn count(server: &MockServer, role: Role) -> usize {
+    server
+        .chat_requests()
+        .iter()
+        .filter(|r| r.role() == role)
+        .count()
+}
+
+fn wf_dir(t: &TestApp) -> std::path::PathBuf {
+    let wf = t.workflow(0);
+    t.home.path().join("workflows").join(wf.id.as_str())
+}
+
+fn read(t: &TestApp, file: &str) -> String {
+    std::fs::read_to_string(wf_dir(t).join(file)).unwrap_or_default()
 }
 
 fn result_json(t: &TestApp) -> serde_json::Value {
@@ -60,10 +88,15 @@ fn roles(server: &MockServer) -> Vec<Role> {
 async fn passes_first_time_and_leaves_its_results() {
     let server = MockServer::start(
         Wire::OpenAi,
-        script(GOOD_CODE, &[GOOD_CODE], "CODE", &[TESTS]),
+        script(Script {
+            code: &[GOOD_CODE],
+            fixes: &[GOOD_CODE],
+            review: "CODE",
+            tests: &[TESTS],
+        }),
     )
     .await;
-    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
     t.submit("write a function that adds two numbers");
     t.wait_until("tests to run", DEADLINE, |app| {
         app.store
@@ -79,19 +112,26 @@ async fn passes_first_time_and_leaves_its_results() {
         [Role::Naming, Role::Plan, Role::Code, Role::Tests]
     );
 
-    let dir = t.home.path().join("workflows").join(wf.id.as_str());
+    let dir = wf_dir(&t);
     for file in [
         "plan.md",
         "solution.py",
         "test_solution.py",
-        "attempts/1/output.txt",
+        "candidates/1/solution.py",
+        "suites/1/test_solution.py",
+        "runs/c1-s1.txt",
+        "output.txt",
         "log.txt",
     ] {
         assert!(dir.join(file).exists(), "{file} missing");
     }
-    let output = std::fs::read_to_string(dir.join("attempts/1/output.txt")).unwrap_or_default();
-    assert!(output.contains("3 passed"), "{output}");
-    let plan = std::fs::read_to_string(dir.join("plan.md")).unwrap_or_default();
+    // The prose around the block never reaches the file.
+    assert_eq!(
+        read(&t, "solution.py"),
+        "def add(a, b):\n    return a + b\n"
+    );
+    assert!(read(&t, "runs/c1-s1.txt").contains("3 passed"));
+    let plan = read(&t, "plan.md");
     assert!(
         plan.contains("Language: python") && plan.contains("- add(a, b) -> int"),
         "{plan}"
@@ -104,6 +144,10 @@ async fn passes_first_time_and_leaves_its_results() {
     assert_eq!(json["tests"]["passed"], 3);
     assert_eq!(json["tests"]["failed"], 0);
     assert_eq!(json["main_file"], "solution.py");
+    assert_eq!(json["candidates"][0]["chosen"], true);
+    assert_eq!(json["candidates"][0]["score"], 3);
+    assert_eq!(json["suites"][0]["usable"], true);
+    assert_eq!(json["suites"][0]["tests"], 3);
     for tier in ["veryfast", "fast", "overseer"] {
         assert!(
             json["tokens"][tier]["out"].as_u64().is_some_and(|n| n > 0),
@@ -137,10 +181,15 @@ async fn passes_first_time_and_leaves_its_results() {
 async fn fails_once_and_is_fixed() {
     let server = MockServer::start(
         Wire::OpenAi,
-        script(BAD_CODE, &[GOOD_CODE], "CODE", &[TESTS]),
+        script(Script {
+            code: &[BAD_CODE],
+            fixes: &[GOOD_CODE],
+            review: "CODE",
+            tests: &[TESTS],
+        }),
     )
     .await;
-    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
     t.submit("write a function that adds two numbers");
     t.wait_all_finished(DEADLINE).await;
     let wf = t.workflow(0);
@@ -160,24 +209,29 @@ async fn fails_once_and_is_fixed() {
     );
     let json = result_json(&t);
     assert_eq!(json["attempts"], 2);
-    let first = std::fs::read_to_string(
-        t.home
-            .path()
-            .join("workflows")
-            .join(wf.id.as_str())
-            .join("attempts/1/output.txt"),
+    assert_eq!(
+        json["candidates"][1]["chosen"], true,
+        "{}",
+        json["candidates"]
     );
-    assert!(first.unwrap_or_default().contains("2 failed"));
+    assert!(read(&t, "runs/c1-s1.txt").contains("2 failed"));
+    assert!(read(&t, "solution.py").contains("a + b"));
 }
 
 #[tokio::test]
 async fn exhausts_its_attempts_and_keeps_the_best() {
+    const WORSE: &str = "```python\ndef add(a, b):\n    return 7\n```";
     let server = MockServer::start(
         Wire::OpenAi,
-        script(BAD_CODE, &[BAD_CODE], "CODE: add subtracts", &[TESTS]),
+        script(Script {
+            code: &[BAD_CODE],
+            fixes: &[WORSE],
+            review: "CODE: add subtracts",
+            tests: &[TESTS],
+        }),
     )
     .await;
-    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
     t.submit("write a function that adds two numbers");
     t.wait_all_finished(DEADLINE).await;
     let wf = t.workflow(0);
@@ -201,19 +255,16 @@ async fn exhausts_its_attempts_and_keeps_the_best() {
     );
     let json = result_json(&t);
     assert_eq!(json["status"], "failed");
-    assert_eq!(
-        json["error"],
-        "tests failed after 3 attempts: 2 of 3 failing"
-    );
     assert_eq!(json["attempts"], 3);
-    let dir = t.home.path().join("workflows").join(wf.id.as_str());
+    // Fixes that score lower are set aside: the first candidate stays.
     assert!(
-        std::fs::read_to_string(dir.join("solution.py"))
-            .unwrap_or_default()
-            .contains("a - b"),
-        "the best attempt is kept"
+        read(&t, "solution.py").contains("a - b"),
+        "the best is kept"
     );
-    assert!(dir.join("attempts/3/output.txt").exists());
+    assert_eq!(json["candidates"][0]["chosen"], true);
+    assert_eq!(json["candidates"][1]["kept"], false);
+    assert_eq!(json["candidates"][2]["kept"], false);
+    assert!(read(&t, "log.txt").contains("set aside"));
 }
 
 const WRONG_TESTS: &str =
@@ -223,15 +274,15 @@ const WRONG_TESTS: &str =
 async fn the_overseer_can_blame_the_tests_and_they_are_rewritten() {
     let server = MockServer::start(
         Wire::OpenAi,
-        script(
-            GOOD_CODE,
-            &[GOOD_CODE],
-            "TESTS: 2 + 2 is 4",
-            &[WRONG_TESTS, TESTS],
-        ),
+        script(Script {
+            code: &[GOOD_CODE],
+            fixes: &[GOOD_CODE],
+            review: "TESTS: 2 + 2 is 4",
+            tests: &[WRONG_TESTS, TESTS],
+        }),
     )
     .await;
-    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
     t.submit("write a function that adds two numbers");
     t.wait_all_finished(DEADLINE).await;
     let wf = t.workflow(0);
@@ -268,7 +319,213 @@ async fn the_overseer_can_blame_the_tests_and_they_are_rewritten() {
         .find(|r| r.role() == Role::Tests)
         .unwrap_or_else(|| panic!("no tests"));
     assert!(!first.last_user().contains("return a + b"));
-    assert_eq!(result_json(&t)["attempts"], 3);
+    let json = result_json(&t);
+    assert_eq!(json["attempts"], 3);
+    assert_eq!(json["suites"][0]["usable"], false);
+    assert!(
+        json["suites"][0]["problem"]
+            .as_str()
+            .is_some_and(|p| p.contains("judged wrong by the overseer"))
+    );
+}
+
+#[tokio::test]
+async fn a_right_candidate_wins_over_wrong_ones_and_a_wrong_test() {
+    const PRODUCT: &str = "```python\ndef add(a, b):\n    return a * b\n```";
+    // A second suite with one wrong case: no candidate passes it, and it decides nothing.
+    const HALF_WRONG: &str =
+        "```python\nfrom solution import add\n\nassert add(1, 1) == 2\nassert add(2, 2) == 5\n```";
+    let server = MockServer::start(
+        Wire::OpenAi,
+        script(Script {
+            code: &[BAD_CODE, GOOD_CODE, PRODUCT, GOOD_CODE],
+            fixes: &[BAD_CODE],
+            review: "CODE",
+            tests: &[TESTS, HALF_WRONG],
+        }),
+    )
+    .await;
+    let mut t = TestApp::new(&config(
+        "openai",
+        &server.base_url(),
+        "candidates = 4\ntest_suites = 2\nmax_attempts = 1",
+    ));
+    t.submit("write a function that adds two numbers");
+    t.wait_all_finished(DEADLINE).await;
+    assert_eq!(count(&server, Role::Code), 4);
+    assert_eq!(count(&server, Role::Tests), 2);
+    let json = result_json(&t);
+    let chosen: Vec<u64> = json["candidates"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no candidates"))
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c["chosen"] == true)
+        .map(|(i, _)| i as u64)
+        .collect();
+    // The two right candidates agree: 2 × 4 tests passed; the earlier of them is kept.
+    assert_eq!(chosen, [1], "{}", json["candidates"]);
+    assert_eq!(json["candidates"][1]["score"], 8);
+    assert_eq!(
+        json["candidates"][0]["score"], 2,
+        "a - b and a * b agree on passing add(0, 0) alone"
+    );
+    assert!(read(&t, "solution.py").contains("a + b"));
+    // Honest: the wrong case still fails, so the workflow is not called completed.
+    assert_eq!(
+        t.workflow(0).error.as_deref(),
+        Some("tests failed after 1 attempt: 1 of 5 failing")
+    );
+    assert!(read(&t, "output.txt").contains("→ 2. candidate 2"));
+}
+
+#[tokio::test]
+async fn a_test_writer_that_answers_with_code_gives_a_candidate_and_is_asked_again() {
+    let server = MockServer::start(
+        Wire::OpenAi,
+        script(Script {
+            code: &[BAD_CODE],
+            fixes: &[BAD_CODE],
+            review: "CODE",
+            tests: &[GOOD_CODE, TESTS],
+        }),
+    )
+    .await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
+    t.submit("write a function that adds two numbers");
+    t.wait_all_finished(DEADLINE).await;
+    let wf = t.workflow(0);
+    assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
+    assert_eq!(count(&server, Role::Tests), 2, "the suite is asked again");
+    let json = result_json(&t);
+    assert_eq!(json["candidates"][1]["origin"], "from test suite 1");
+    assert_eq!(json["candidates"][1]["chosen"], true);
+    assert!(read(&t, "solution.py").contains("a + b"));
+    // The implementation never sits in the suite, where it would shadow the code.
+    assert!(!read(&t, "test_solution.py").contains("return a + b"));
+    assert!(read(&t, "log.txt").contains("not usable as tests: no test in the reply"));
+}
+
+#[tokio::test]
+async fn trailing_junk_after_a_right_function_is_left_out() {
+    const JUNK: &str = "```python\ndef add(a, b):\n    return a + b\n\nprint(add(1, 2))\nassert add(1, 1) ==:\n```\n```";
+    let server = MockServer::start(
+        Wire::OpenAi,
+        script(Script {
+            code: &[JUNK],
+            fixes: &[BAD_CODE],
+            review: "CODE",
+            tests: &[TESTS],
+        }),
+    )
+    .await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
+    t.submit("write a function that adds two numbers");
+    t.wait_all_finished(DEADLINE).await;
+    let wf = t.workflow(0);
+    assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
+    assert_eq!(
+        read(&t, "solution.py"),
+        "def add(a, b):\n    return a + b\n"
+    );
+    assert_eq!(count(&server, Role::Fix), 0);
+}
+
+#[tokio::test]
+async fn a_reply_with_no_code_is_asked_again_and_never_run() {
+    const PROSE: &str = "To add two numbers, use the plus operator on them and return it.";
+    let server = MockServer::start(
+        Wire::OpenAi,
+        script(Script {
+            code: &[PROSE, GOOD_CODE],
+            fixes: &[BAD_CODE],
+            review: "CODE",
+            tests: &[TESTS],
+        }),
+    )
+    .await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
+    t.submit("write a function that adds two numbers");
+    t.wait_all_finished(DEADLINE).await;
+    let wf = t.workflow(0);
+    assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
+    assert_eq!(count(&server, Role::Code), 2);
+    assert!(read(&t, "log.txt").contains("no usable code in the reply (not run)"));
+    // One candidate only: the prose was never written or run.
+    assert!(!wf_dir(&t).join("candidates/2").exists());
+    assert!(read(&t, "candidates/1/solution.py").contains("a + b"));
+}
+
+#[tokio::test]
+async fn replies_with_no_code_at_all_fail_with_the_reason() {
+    let server = MockServer::start(
+        Wire::OpenAi,
+        script(Script {
+            code: &["I cannot help with that."],
+            fixes: &[BAD_CODE],
+            review: "CODE",
+            tests: &[TESTS],
+        }),
+    )
+    .await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
+    t.submit("write a function that adds two numbers");
+    t.wait_all_finished(DEADLINE).await;
+    assert_eq!(
+        t.workflow(0).error.as_deref(),
+        Some("the fast model wrote no usable code in 3 replies")
+    );
+    assert_eq!(count(&server, Role::Code), 3, "asked again twice, no more");
+}
+
+#[tokio::test]
+async fn no_usable_tests_is_said_and_the_code_is_still_kept() {
+    let server = MockServer::start(
+        Wire::OpenAi,
+        script(Script {
+            code: &[GOOD_CODE],
+            fixes: &[BAD_CODE],
+            review: "CODE",
+            tests: &["```python\ndef test_truth():\n    assert True\n```"],
+        }),
+    )
+    .await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
+    t.submit("write a function that adds two numbers");
+    t.wait_all_finished(DEADLINE).await;
+    assert_eq!(
+        t.workflow(0).error.as_deref(),
+        Some("no usable tests after 3 tries")
+    );
+    assert_eq!(count(&server, Role::Tests), 3);
+    assert!(read(&t, "solution.py").contains("a + b"));
+    assert_eq!(count(&server, Role::Fix), 0, "the code is never blamed");
+}
+
+#[tokio::test]
+async fn tests_that_cannot_load_are_rewritten_and_never_blamed_on_the_code() {
+    const BROKEN: &str = "```python\nfrom math import no_such_function\nfrom solution import add\n\ndef test_add():\n    assert add(1, 2) == 3\n```";
+    let server = MockServer::start(
+        Wire::OpenAi,
+        script(Script {
+            code: &[GOOD_CODE],
+            fixes: &[BAD_CODE],
+            review: "CODE",
+            tests: &[BROKEN],
+        }),
+    )
+    .await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
+    t.submit("write a function that adds two numbers");
+    t.wait_all_finished(DEADLINE).await;
+    let error = t.workflow(0).error.unwrap_or_default();
+    assert!(
+        error.starts_with("tests could not load: ") && error.contains("no_such_function"),
+        "{error}"
+    );
+    assert_eq!(count(&server, Role::Fix), 0, "the code is never blamed");
+    assert_eq!(count(&server, Role::Tests), 3, "rewritten twice, no more");
+    assert!(read(&t, "solution.py").contains("a + b"));
 }
 
 #[tokio::test]
@@ -277,15 +534,23 @@ async fn cancelling_while_tests_run_kills_them_at_once() {
     let pid_file = dir.path().join("pid");
     let hang: &'static str = Box::leak(
         format!(
-            "```python\nimport os, time\nfrom solution import *\n\ndef test_hang():\n    open({:?}, 'w').write(str(os.getpid()))\n    print('hanging', 'now', flush=True)\n    time.sleep(1000)\n```",
+            "```python\nimport os, time\nfrom solution import *\n\ndef test_hang():\n    add(1, 2)\n    open({:?}, 'w').write(str(os.getpid()))\n    print('hanging', 'now', flush=True)\n    time.sleep(1000)\n```",
             pid_file.display().to_string()
         )
         .into_boxed_str(),
     );
     let tests: &'static [&'static str] = Box::leak(vec![hang].into_boxed_slice());
-    let server =
-        MockServer::start(Wire::OpenAi, script(GOOD_CODE, &[GOOD_CODE], "CODE", tests)).await;
-    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    let server = MockServer::start(
+        Wire::OpenAi,
+        script(Script {
+            code: &[GOOD_CODE],
+            fixes: &[GOOD_CODE],
+            review: "CODE",
+            tests,
+        }),
+    )
+    .await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
     t.submit("write a function that adds two numbers");
     // Its output reaching the log is the event that says it is running.
     t.wait_until("the hanging test to start", DEADLINE, |app| {
@@ -328,7 +593,12 @@ async fn cancelling_while_tests_run_kills_them_at_once() {
 async fn run_tests_false_stops_after_the_code() {
     let server = MockServer::start(
         Wire::OpenAi,
-        script(GOOD_CODE, &[GOOD_CODE], "CODE", &[TESTS]),
+        script(Script {
+            code: &[GOOD_CODE],
+            fixes: &[GOOD_CODE],
+            review: "CODE",
+            tests: &[TESTS],
+        }),
     )
     .await;
     let mut t = TestApp::new(&config("openai", &server.base_url(), "run_tests = false"));
@@ -340,6 +610,10 @@ async fn run_tests_false_stops_after_the_code() {
     );
     assert_eq!(roles(&server), [Role::Naming, Role::Plan, Role::Code]);
     assert_eq!(result_json(&t)["attempts"], 0);
+    assert_eq!(
+        read(&t, "solution.py"),
+        "def add(a, b):\n    return a + b\n"
+    );
 }
 
 #[tokio::test]
@@ -349,7 +623,12 @@ async fn the_language_follows_the_description() {
     const JS_TESTS: &str = "```javascript\nconst test = require('node:test');\nconst assert = require('node:assert');\nconst { add } = require('./solution.js');\ntest('adds', () => assert.strictEqual(add(2, 3), 5));\n```";
     let server = MockServer::start(
         Wire::OpenAi,
-        script(JS_CODE, &[JS_CODE], "CODE", &[JS_TESTS]),
+        script(Script {
+            code: &[JS_CODE],
+            fixes: &[JS_CODE],
+            review: "CODE",
+            tests: &[JS_TESTS],
+        }),
     )
     .await;
     let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
@@ -365,6 +644,8 @@ async fn the_language_follows_the_description() {
     let json = result_json(&t);
     assert_eq!(json["language"], "javascript");
     assert_eq!(json["main_file"], "solution.js");
+    assert_eq!(count(&server, Role::Code), 4, "four candidates by default");
+    assert_eq!(count(&server, Role::Tests), 2, "two suites by default");
     let code_prompt = server
         .chat_requests()
         .into_iter()

@@ -122,6 +122,9 @@ struct RawConfig {
     default_language: Option<Spanned<String>>,
     max_attempts: Option<Spanned<u32>>,
     run_tests: Option<bool>,
+    candidates: Option<Spanned<usize>>,
+    test_suites: Option<Spanned<usize>>,
+    sample_temperature: Option<Spanned<f32>>,
     sandbox: Option<RawSandbox>,
 }
 
@@ -208,11 +211,17 @@ impl Config {
             None => DEFAULT_NAMING_TIMEOUT,
         };
 
-        let pipeline = PipelineConfig::from_raw(
+        let mut pipeline = PipelineConfig::from_raw(
             raw.default_language,
             raw.max_attempts,
             raw.run_tests,
             raw.sandbox,
+            &err,
+        )?;
+        pipeline.set_sampling(
+            raw.candidates,
+            raw.test_suites,
+            raw.sample_temperature,
             &err,
         )?;
 

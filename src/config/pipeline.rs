@@ -17,6 +17,12 @@ pub struct PipelineConfig {
     pub max_attempts: u32,
     /// `false` stops after the code is written.
     pub run_tests: bool,
+    /// Code candidates written at once: the first at temperature 0, the rest sampled.
+    pub candidates: usize,
+    /// Test suites written at once.
+    pub test_suites: usize,
+    /// The temperature of sampled candidates and suites.
+    pub sample_temperature: f32,
     pub limits: Limits,
     pub python: String,
     pub node: String,
@@ -29,6 +35,9 @@ impl Default for PipelineConfig {
             default_language: Language::Python,
             max_attempts: 3,
             run_tests: true,
+            candidates: 4,
+            test_suites: 2,
+            sample_temperature: 0.8,
             limits: Limits::default(),
             python: "python3".into(),
             node: "node".into(),
@@ -53,6 +62,40 @@ pub struct RawSandbox {
 }
 
 impl PipelineConfig {
+    /// `candidates`, `test_suites` and `sample_temperature`.
+    pub(super) fn set_sampling(
+        &mut self,
+        candidates: Option<Spanned<usize>>,
+        test_suites: Option<Spanned<usize>>,
+        temperature: Option<Spanned<f32>>,
+        err: &dyn Fn(Option<Range<usize>>, String) -> ConfigError,
+    ) -> Result<(), ConfigError> {
+        for (value, slot, key) in [
+            (candidates, &mut self.candidates, "candidates"),
+            (test_suites, &mut self.test_suites, "test_suites"),
+        ] {
+            if let Some(n) = value {
+                if !(1..=16).contains(n.get_ref()) {
+                    return Err(err(
+                        Some(n.span()),
+                        format!("{key} must be between 1 and 16"),
+                    ));
+                }
+                *slot = n.into_inner();
+            }
+        }
+        if let Some(t) = temperature {
+            if !(0.0..=2.0).contains(t.get_ref()) {
+                return Err(err(
+                    Some(t.span()),
+                    "sample_temperature must be between 0 and 2".into(),
+                ));
+            }
+            self.sample_temperature = t.into_inner();
+        }
+        Ok(())
+    }
+
     pub(super) fn from_raw(
         default_language: Option<Spanned<String>>,
         max_attempts: Option<Spanned<u32>>,

@@ -1,18 +1,25 @@
-//! A workflow's body once it has a run slot: the overseer plans, the fast tier writes the code
-//! and, separately from the code, the tests; the tests run in the sandbox; failures go back for
-//! fixes (from the second failure on the overseer first judges whether the code or the tests are
-//! wrong). Each stage sets the progress message the table shows.
+//! A workflow's body once it has a run slot. The overseer plans; the fast tier writes several
+//! code candidates and, separately and from the description and plan only, several test suites,
+//! all requested at once. Replies are read by a parser (`extract`), so prose, stray fences and
+//! junk never reach a file, and unusable replies are asked again (bounded). Every candidate runs
+//! against every suite in the sandbox and the code is chosen by dual agreement (`select`). The
+//! fix loop starts from the best candidate and keeps a fix only when it scores higher; from the
+//! second failure on the overseer first judges whether the code or the tests are wrong.
 
 use crate::engine::Inner;
+use crate::extract;
 use crate::record::SharedRecord;
-use crate::runner::TestReport;
 use crate::workflow::{WorkflowId, WorkflowResult};
 use crate::worklog::WorkLog;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
+mod pool;
+pub mod select;
 mod stages;
+
+pub use pool::{Candidate, Pool, TestSuite};
 
 /// One step of the pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,14 +74,6 @@ pub struct StageContext<'a> {
     pub cancel: &'a CancellationToken,
 }
 
-/// One test run and what it ran.
-struct Attempt {
-    number: u32,
-    code: String,
-    tests: String,
-    report: TestReport,
-}
-
 /// Which side the overseer blames for failing tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -115,77 +114,78 @@ pub fn trim_output(text: &str, max: usize) -> String {
 }
 
 const OUTPUT_FOR_PROMPTS: usize = 3000;
+/// Extra requests for a reply that held no usable code, or for a suite that is unusable.
+pub const MAX_REASKS: u32 = 2;
 
-/// Runs every stage; on success the result names the folder and the files written.
+/// Runs every stage; on success the result names the folder and the files written. On failure
+/// the best code found is still kept in the folder.
 pub async fn run(cx: &StageContext<'_>) -> Result<WorkflowResult, String> {
     let settings = &cx.inner.config.pipeline;
     let plan = cx.plan(settings).await?;
     cx.record.lock().language = Some(plan.language);
-    let mut code = cx.write_code(&plan).await?;
+    let wanted = extract::wanted_names(cx.description, &plan.functions);
+    let mut pool = Pool::default();
     if !settings.run_tests {
         cx.log.line("tests are switched off (run_tests = false)");
-        return Ok(cx.result(&plan, None));
+        cx.write_candidates(&plan, &wanted, &mut pool, 1).await?;
+        cx.keep(&plan, &pool, 0, &select::Board::default())?;
+        return Ok(cx.result(&plan, 0, &select::Standing::default()));
     }
-    let mut tests = cx.write_tests(&plan).await?;
+    cx.write_all(&plan, &wanted, &mut pool).await?;
     let max = settings.max_attempts;
-    let mut best: Option<Attempt> = None;
-    let mut last: Option<TestReport> = None;
-    for number in 1..=max {
-        if let Some(report) = &last {
-            let verdict = if number >= 3 {
-                cx.review(&plan, &code, &tests, report, (number, max))
-                    .await?
+    let mut board = select::Board::default();
+    let pairs = pool.pairs(&pool.active_candidates(), &pool.active_suites());
+    cx.evaluate(&plan, &pool, &mut board, pairs, (1, max))
+        .await?;
+    cx.rewrite_unloadable(&plan, &mut pool, &mut board, (1, max))
+        .await?;
+    let mut round = 1;
+    loop {
+        cx.record.lock().attempts = round;
+        let (best, standing) = cx.standings(&pool, &board);
+        cx.note_standings(&pool, &board, best);
+        let usable = pool.usable_suites(&board);
+        if usable.is_empty() {
+            cx.keep(&plan, &pool, best, &board)?;
+            return Err(pool.why_no_tests(MAX_REASKS + 1));
+        }
+        if standing.failed == 0 && standing.passed > 0 {
+            cx.keep(&plan, &pool, best, &board)?;
+            return Ok(cx.result(&plan, round, &standing));
+        }
+        if round >= max {
+            cx.keep(&plan, &pool, best, &board)?;
+            let attempts = if max == 1 {
+                "1 attempt".to_owned()
             } else {
-                (Verdict::Code, String::new())
+                format!("{max} attempts")
             };
-            match verdict {
-                (Verdict::Code, _) => {
-                    code = cx
-                        .fix_code(&plan, &code, &tests, report, (number, max))
-                        .await?
-                }
-                (Verdict::Tests, why) => {
-                    tests = cx
-                        .rewrite_tests(&plan, &tests, report, &why, (number, max))
-                        .await?
-                }
+            return Err(format!(
+                "tests failed after {attempts}: {} of {} failing",
+                standing.failed,
+                standing.failed + standing.passed
+            ));
+        }
+        round += 1;
+        let attempt = (round, max);
+        let (suite, report) = pool.worst_suite_for(best, &board);
+        let verdict = if round >= 3 {
+            cx.review(&plan, &pool, best, suite, &report, attempt)
+                .await?
+        } else {
+            (Verdict::Code, String::new())
+        };
+        match verdict {
+            (Verdict::Code, _) => {
+                cx.fix(&plan, &mut pool, &mut board, best, suite, &report, attempt)
+                    .await?
+            }
+            (Verdict::Tests, why) => {
+                cx.rewrite_suite(&plan, &mut pool, &mut board, suite, &report, &why, attempt)
+                    .await?
             }
         }
-        let report = cx.run_tests(&plan, &code, &tests, (number, max)).await?;
-        let attempt = Attempt {
-            number,
-            code: code.clone(),
-            tests: tests.clone(),
-            report: report.clone(),
-        };
-        if report.all_passed() {
-            cx.keep(&plan, &attempt)?;
-            return Ok(cx.result(&plan, Some(&attempt)));
-        }
-        // Ties go to the later attempt: it has had more fixing.
-        if best
-            .as_ref()
-            .is_none_or(|b| report.passed >= b.report.passed)
-        {
-            best = Some(attempt);
-        }
-        last = Some(report);
     }
-    let best = best.ok_or("no test run was made")?;
-    cx.keep(&plan, &best)?;
-    cx.log.line(&format!(
-        "keeping attempt {} (the best: {} passed)",
-        best.number, best.report.passed
-    ));
-    let attempts = if max == 1 {
-        "1 attempt".to_owned()
-    } else {
-        format!("{max} attempts")
-    };
-    Err(format!(
-        "tests failed after {attempts}: {}",
-        best.report.describe(&settings.limits)
-    ))
 }
 
 #[cfg(test)]

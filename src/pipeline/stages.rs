@@ -1,27 +1,58 @@
 //! The stages themselves: each asks a tier or runs the tests, writes its artifacts, and counts
 //! its tokens and seconds.
 
+use super::pool::{Candidate, Pool, TestSuite, load_error};
+use super::select::{self, Board, Standing};
 use super::{
-    Attempt, OUTPUT_FOR_PROMPTS, Stage, StageContext, Verdict, parse_verdict, trim_output,
+    MAX_REASKS, OUTPUT_FOR_PROMPTS, Stage, StageContext, Verdict, parse_verdict, trim_output,
 };
-use crate::codeblock;
 use crate::config::{PipelineConfig, Tier};
 use crate::event::{ArtifactKind, Event};
+use crate::extract;
 use crate::language::Language;
 use crate::plan::Plan;
 use crate::prompts::{self, fill};
 use crate::provider::{ChatRequest, Message};
+use crate::record::{CandidateRecord, SuiteRecord};
 use crate::runner::{self, TestReport};
 use crate::sanitize;
 use crate::workflow::WorkflowResult;
+use futures_util::StreamExt as _;
 use std::time::Instant;
+
+/// How one request samples.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Sampling {
+    /// `None`: the tier's setting.
+    pub temperature: Option<f32>,
+    pub seed: Option<u64>,
+    /// Stream the reply into the log as it comes (only one request at a time should).
+    pub stream: bool,
+}
+
+impl Sampling {
+    fn streamed() -> Self {
+        Self {
+            stream: true,
+            ..Self::default()
+        }
+    }
+}
+
+/// Which prompt a code candidate is written from.
+#[derive(Debug, Clone, Copy)]
+enum CodePrompt {
+    /// The task alone, as one plain request would ask it.
+    Plain,
+    /// The task and the overseer's plan.
+    Planned,
+}
 
 impl StageContext<'_> {
     pub(super) fn progress(&self, stage: Stage, attempt: Option<(u32, u32)>) {
         let progress = stage.progress(attempt);
         self.log
             .line(&format!("── {} ──", progress.trim_end_matches('.')));
-        // The receiver is gone only when flotilla is shutting down.
         self.inner.emit(Event::Progress {
             id: self.id.clone(),
             progress,
@@ -48,42 +79,54 @@ impl StageContext<'_> {
         Ok(())
     }
 
-    /// One chat with a tier, streamed into the log, its tokens counted.
+    /// One chat with a tier, its tokens counted; streamed into the log, or logged whole when
+    /// it ends (requests sent together would interleave).
     pub(super) async fn ask(
         &self,
         tier: Tier,
         what: &str,
-        system: String,
-        user: String,
+        (system, user): (String, String),
         max_tokens: u32,
+        sampling: Sampling,
     ) -> Result<String, String> {
         let (provider, config) = self.inner.tier(tier);
         let request = ChatRequest {
             model: config.model.clone(),
             messages: vec![Message::system(system), Message::user(user)],
             max_tokens: Some(config.max_tokens.unwrap_or(max_tokens)),
-            temperature: config.temperature,
+            temperature: sampling.temperature.or(config.temperature),
+            seed: sampling.seed,
             urgent: false,
         };
-        self.log.line(&format!(
-            "asking the {} tier ({} on {})",
-            tier.as_str(),
-            config.model,
-            provider.describe()
-        ));
         let log = self.log;
-        let reply = provider.chat(&request, &mut |text| log.stream(text)).await;
-        self.log.end_stream();
+        let reply = if sampling.stream {
+            log.line(&format!(
+                "asking the {} tier for {what} ({} on {})",
+                tier.as_str(),
+                config.model,
+                provider.describe()
+            ));
+            let reply = provider.chat(&request, &mut |text| log.stream(text)).await;
+            log.end_stream();
+            reply
+        } else {
+            let reply = provider.chat(&request, &mut |_| {}).await;
+            if let Ok(r) = &reply {
+                log.line(&format!(
+                    "── {what}: the {} tier answered ──",
+                    tier.as_str()
+                ));
+                log.stream(&r.text);
+                log.end_stream();
+            }
+            reply
+        };
         let reply = reply.map_err(|e| format!("{what} failed: {e}"))?;
         self.record.add_tokens(tier.as_str(), reply.usage(&request));
         Ok(reply.text)
     }
 
-    pub(super) fn vars<'v>(
-        &'v self,
-        plan: &'v Plan,
-        plan_text: &'v str,
-    ) -> Vec<(&'v str, &'v str)> {
+    fn vars<'v>(&'v self, plan: &'v Plan, plan_text: &'v str) -> Vec<(&'v str, &'v str)> {
         vec![
             ("description", self.description),
             ("plan", plan_text),
@@ -98,13 +141,17 @@ impl StageContext<'_> {
         let started = Instant::now();
         self.progress(Stage::Plan, None);
         let vars = [("description", self.description)];
+        let prompt = (
+            fill(prompts::PLAN_SYSTEM, &vars),
+            fill(prompts::PLAN_USER, &vars),
+        );
         let reply = self
             .ask(
                 Tier::Overseer,
                 "planning",
-                fill(prompts::PLAN_SYSTEM, &vars),
-                fill(prompts::PLAN_USER, &vars),
+                prompt,
                 400,
+                Sampling::streamed(),
             )
             .await?;
         let plan = Plan::parse(&reply, self.description, settings.default_language);
@@ -125,187 +172,653 @@ impl StageContext<'_> {
         Ok(plan)
     }
 
-    /// Takes the code block out of a reply and writes it to `file`.
-    pub(super) fn save_block(
-        &self,
-        plan: &Plan,
-        reply: &str,
-        file: &str,
-        kind: ArtifactKind,
-        who: &str,
-    ) -> Result<String, String> {
-        let block = codeblock::main_code(reply)
-            .ok_or_else(|| format!("the {who} answered with no code"))?;
-        self.write_file(file, &block.code)?;
-        self.artifact(kind, &block.code, Some(plan.language));
-        self.log.line(&format!(
-            "saved {} ({} lines)",
-            self.dir.join(file).display(),
-            block.code.lines().count()
-        ));
-        Ok(block.code)
-    }
-
-    /// A writing stage: the fast tier fills `system` and `user` with the plan and `extra`, and
-    /// the code block it answers becomes `file`.
-    #[allow(clippy::too_many_arguments)]
-    async fn write(
-        &self,
-        stage: Stage,
-        attempt: Option<(u32, u32)>,
-        plan: &Plan,
-        extra: &[(&str, &str)],
-        (system, user): (&str, &str),
-        (file, kind): (&str, ArtifactKind),
-        what: &str,
-    ) -> Result<String, String> {
-        let started = Instant::now();
-        self.progress(stage, attempt);
+    fn code_prompt(&self, plan: &Plan, wanted: &[String], which: CodePrompt) -> (String, String) {
         let plan_text = plan.to_markdown();
         let mut vars = self.vars(plan, &plan_text);
-        vars.extend_from_slice(extra);
-        let reply = self
-            .ask(
-                Tier::Fast,
-                what,
-                fill(system, &vars),
-                fill(user, &vars),
-                2048,
-            )
-            .await?;
-        let text = self.save_block(plan, &reply, file, kind, "fast model")?;
-        self.record
-            .add_seconds(stage.key(), started.elapsed().as_secs_f64());
-        Ok(text)
+        vars.push(("conventions", plan.language.code_conventions()));
+        // The plain prompt names the plan's functions when the task did not, so the code
+        // and the tests (written from the plan) agree on them.
+        let named = extract::named_in(self.description);
+        let missing: Vec<&String> = plan
+            .functions
+            .iter()
+            .filter(|f| extract::signature_name(f).is_some_and(|n| !named.contains(&n)))
+            .collect();
+        let hint = if named.is_empty() && !missing.is_empty() && !wanted.is_empty() {
+            let list: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+            format!("\n\nDefine: {}", list.join("; "))
+        } else {
+            String::new()
+        };
+        vars.push(("names", &hint));
+        let (system, user) = match which {
+            CodePrompt::Plain => (prompts::CODE_PLAIN_SYSTEM, prompts::CODE_PLAIN_USER),
+            CodePrompt::Planned => (prompts::CODE_SYSTEM, prompts::CODE_USER),
+        };
+        (fill(system, &vars), fill(user, &vars))
     }
 
-    pub(super) async fn write_code(&self, plan: &Plan) -> Result<String, String> {
-        let extra = [("conventions", plan.language.code_conventions())];
-        let templates = (prompts::CODE_SYSTEM, prompts::CODE_USER);
-        let target = (plan.code_file.as_str(), ArtifactKind::Code);
-        self.write(
-            Stage::Code,
-            None,
-            plan,
-            &extra,
-            templates,
-            target,
-            "code generation",
+    fn tests_prompt(&self, plan: &Plan) -> (String, String) {
+        let plan_text = plan.to_markdown();
+        let functions = functions_of(plan);
+        let mut vars = self.vars(plan, &plan_text);
+        vars.push(("conventions", plan.language.test_conventions()));
+        vars.push(("example", plan.language.test_example()));
+        vars.push(("functions", &functions));
+        (
+            fill(prompts::TESTS_SYSTEM, &vars),
+            fill(prompts::TESTS_USER, &vars),
         )
-        .await
     }
 
-    pub(super) async fn write_tests(&self, plan: &Plan) -> Result<String, String> {
-        let extra = [("conventions", plan.language.test_conventions())];
-        let templates = (prompts::TESTS_SYSTEM, prompts::TESTS_USER);
-        let target = (plan.test_file.as_str(), ArtifactKind::Tests);
-        self.write(
-            Stage::Tests,
-            None,
-            plan,
-            &extra,
-            templates,
-            target,
-            "test generation",
-        )
-        .await
+    /// The sampling of the `k`-th of several replies sent together (so logged whole): the
+    /// first at temperature 0, the rest sampled with their own seeds.
+    fn nth_sampling(&self, k: usize, seed_base: u64) -> Sampling {
+        let settings = &self.inner.config.pipeline;
+        if k == 0 {
+            Sampling {
+                temperature: Some(0.0),
+                seed: None,
+                stream: false,
+            }
+        } else {
+            Sampling {
+                temperature: Some(settings.sample_temperature),
+                seed: Some(seed_base + k as u64),
+                stream: false,
+            }
+        }
     }
 
-    pub(super) async fn run_tests(
+    fn candidate_request(
         &self,
         plan: &Plan,
-        code: &str,
-        tests: &str,
+        wanted: &[String],
+        k: usize,
+    ) -> ((String, String), Sampling, String) {
+        let which = if k % 2 == 1 {
+            CodePrompt::Planned
+        } else {
+            CodePrompt::Plain
+        };
+        let sampling = self.nth_sampling(k, 0);
+        let origin = format!(
+            "candidate {} ({}, temperature {})",
+            k + 1,
+            match which {
+                CodePrompt::Plain => "task",
+                CodePrompt::Planned => "task and plan",
+            },
+            sampling.temperature.unwrap_or(0.0)
+        );
+        (self.code_prompt(plan, wanted, which), sampling, origin)
+    }
+
+    /// Takes a code reply into the pool, or says why it could not.
+    fn take_code(
+        &self,
+        plan: &Plan,
+        wanted: &[String],
+        pool: &mut Pool,
+        origin: String,
+        reply: &str,
+    ) -> bool {
+        match extract::code(plan.language, reply) {
+            Some(mut code) => {
+                if let Some(note) = extract::alias(plan.language, &mut code, wanted) {
+                    self.log.line(&format!("{origin}: {note}"));
+                }
+                let k = pool.candidates.len() + 1;
+                self.log.line(&format!(
+                    "{origin}: defines {}{}",
+                    code.names.join(", "),
+                    dropped_note(&code.dropped)
+                ));
+                let file = format!("candidates/{k}/{}", plan.code_file);
+                if let Err(e) = self.write_file(&file, &code.text) {
+                    self.log.line(&e);
+                }
+                pool.candidates.push(Candidate {
+                    origin,
+                    code,
+                    active: true,
+                });
+                true
+            }
+            None => {
+                self.log
+                    .line(&format!("{origin}: no usable code in the reply (not run)"));
+                false
+            }
+        }
+    }
+
+    /// Writes `n` candidates at once, then asks again (bounded) while none is usable.
+    pub(super) async fn write_candidates(
+        &self,
+        plan: &Plan,
+        wanted: &[String],
+        pool: &mut Pool,
+        n: usize,
+    ) -> Result<(), String> {
+        let started = Instant::now();
+        self.progress(Stage::Code, None);
+        let requests: Vec<_> = (0..n)
+            .map(|k| self.candidate_request(plan, wanted, k))
+            .collect();
+        let replies = futures_util::future::join_all(
+            requests
+                .iter()
+                .map(|(p, s, _)| self.ask(Tier::Fast, "code generation", p.clone(), 2048, *s)),
+        )
+        .await;
+        for ((_, _, origin), reply) in requests.into_iter().zip(replies) {
+            let reply = reply?;
+            self.take_code(plan, wanted, pool, origin, &reply);
+        }
+        self.reask_code(plan, wanted, pool, n).await?;
+        self.record
+            .add_seconds(Stage::Code.key(), started.elapsed().as_secs_f64());
+        Ok(())
+    }
+
+    async fn reask_code(
+        &self,
+        plan: &Plan,
+        wanted: &[String],
+        pool: &mut Pool,
+        asked: usize,
+    ) -> Result<(), String> {
+        let mut tries = 0;
+        while pool.candidates.is_empty() {
+            if tries == MAX_REASKS {
+                return Err(format!(
+                    "the fast model wrote no usable code in {} replies",
+                    asked as u32 + MAX_REASKS
+                ));
+            }
+            tries += 1;
+            let k = asked + tries as usize;
+            let (prompt, mut sampling, origin) = self.candidate_request(plan, wanted, k.max(1));
+            sampling.seed = Some(1000 + k as u64);
+            let origin = format!("{origin}, asked again");
+            let reply = self
+                .ask(Tier::Fast, "code generation", prompt, 2048, sampling)
+                .await?;
+            self.take_code(plan, wanted, pool, origin, &reply);
+        }
+        Ok(())
+    }
+
+    /// Takes a test reply into the pool: its suite if usable, its implementation as one more
+    /// candidate. Returns whether the suite was usable.
+    fn take_suite(
+        &self,
+        plan: &Plan,
+        wanted: &[String],
+        pool: &mut Pool,
+        origin: &str,
+        reply: &str,
+    ) -> bool {
+        let public = pool.public_names(wanted);
+        let reading = extract::suite(plan.language, reply, &public);
+        if let Some(code) = reading.implementation {
+            self.log.line(&format!(
+                "{origin} held an implementation of {}: it becomes a candidate",
+                code.names.join(", ")
+            ));
+            let k = pool.candidates.len() + 1;
+            let file = format!("candidates/{k}/{}", plan.code_file);
+            if let Err(e) = self.write_file(&file, &code.text) {
+                self.log.line(&e);
+            }
+            pool.candidates.push(Candidate {
+                origin: format!("from {origin}"),
+                code,
+                active: true,
+            });
+        }
+        match reading.suite {
+            Ok(suite) if pool.suites.iter().any(|s| s.suite.text == suite.text) => {
+                // The same tests twice would count every case twice.
+                self.log
+                    .line(&format!("{origin}: the same tests as an earlier suite"));
+                true
+            }
+            Ok(suite) => {
+                let j = pool.suites.len() + 1;
+                self.log.line(&format!(
+                    "{origin}: {} tests{}{}",
+                    suite.tests.len(),
+                    if suite.import_added {
+                        " (the import of the code was added)"
+                    } else {
+                        ""
+                    },
+                    dropped_note(&suite.dropped)
+                ));
+                let file = format!("suites/{j}/{}", plan.test_file);
+                if let Err(e) = self.write_file(&file, &suite.text) {
+                    self.log.line(&e);
+                }
+                pool.suites.push(TestSuite {
+                    origin: origin.to_owned(),
+                    suite,
+                    active: true,
+                    problem: None,
+                });
+                true
+            }
+            Err(why) => {
+                self.log
+                    .line(&format!("{origin}: not usable as tests: {why}"));
+                pool.refused_suites.push(format!("{origin}: {why}"));
+                false
+            }
+        }
+    }
+
+    /// The candidates and the test suites, all requested at once; then the replies that held
+    /// nothing usable are asked again (bounded).
+    pub(super) async fn write_all(
+        &self,
+        plan: &Plan,
+        wanted: &[String],
+        pool: &mut Pool,
+    ) -> Result<(), String> {
+        let settings = &self.inner.config.pipeline;
+        let started = Instant::now();
+        self.progress(Stage::Code, None);
+        let code_requests: Vec<_> = (0..settings.candidates)
+            .map(|k| self.candidate_request(plan, wanted, k))
+            .collect();
+        let tests_prompt = self.tests_prompt(plan);
+        let suite_samplings: Vec<Sampling> = (0..settings.test_suites)
+            .map(|j| self.nth_sampling(j, 100))
+            .collect();
+        let code = futures_util::future::join_all(
+            code_requests
+                .iter()
+                .map(|(p, s, _)| self.ask(Tier::Fast, "code generation", p.clone(), 2048, *s)),
+        );
+        let tests = futures_util::future::join_all(suite_samplings.iter().map(|s| {
+            self.ask(
+                Tier::Fast,
+                "test generation",
+                tests_prompt.clone(),
+                2048,
+                *s,
+            )
+        }));
+        let (code, tests) = tokio::join!(code, tests);
+        for ((_, _, origin), reply) in code_requests.into_iter().zip(code) {
+            self.take_code(plan, wanted, pool, origin, &reply?);
+        }
+        self.reask_code(plan, wanted, pool, settings.candidates)
+            .await?;
+        self.record
+            .add_seconds(Stage::Code.key(), started.elapsed().as_secs_f64());
+
+        let started = Instant::now();
+        self.progress(Stage::Tests, None);
+        let mut unusable = Vec::new();
+        for (j, reply) in tests.into_iter().enumerate() {
+            let origin = format!("test suite {}", j + 1);
+            if !self.take_suite(plan, wanted, pool, &origin, &reply?) {
+                unusable.push(j);
+            }
+        }
+        for j in unusable {
+            for t in 1..=MAX_REASKS {
+                let sampling = Sampling {
+                    temperature: Some(settings.sample_temperature),
+                    seed: Some(200 + (j as u64) * 10 + t as u64),
+                    stream: false,
+                };
+                let reply = self
+                    .ask(
+                        Tier::Fast,
+                        "test generation",
+                        tests_prompt.clone(),
+                        2048,
+                        sampling,
+                    )
+                    .await?;
+                let origin = format!("test suite {}, try {}", j + 1, t + 1);
+                if self.take_suite(plan, wanted, pool, &origin, &reply) {
+                    break;
+                }
+            }
+        }
+        self.record
+            .add_seconds(Stage::Tests.key(), started.elapsed().as_secs_f64());
+        Ok(())
+    }
+
+    /// Runs each `(candidate, suite)` pair in the sandbox, two at a time.
+    pub(super) async fn evaluate(
+        &self,
+        plan: &Plan,
+        pool: &Pool,
+        board: &mut Board,
+        pairs: Vec<(usize, usize)>,
         attempt: (u32, u32),
-    ) -> Result<TestReport, String> {
+    ) -> Result<(), String> {
+        if pairs.is_empty() {
+            return Ok(());
+        }
         let started = Instant::now();
         self.progress(Stage::Run, Some(attempt));
-        let settings = &self.inner.config.pipeline;
         if !crate::sandbox::network_isolation() {
-            self.log.line("note: this machine allows no network namespace, so the tests can reach the network");
+            self.log.line(
+                "note: this machine allows no network namespace, so the tests can reach the network",
+            );
         }
+        let settings = &self.inner.config.pipeline;
+        let tools = &self.inner.tools;
         let log = self.log;
-        let report = runner::run(
-            plan.language,
-            code,
-            tests,
-            &self.inner.tools,
-            &settings.limits,
-            self.cancel,
-            &mut |t| log.stream(t),
-        )
-        .await
-        .map_err(|e| format!("cannot run the tests: {e}"))?;
-        self.log.end_stream();
-        let summary = format!(
-            "attempt {}/{}: {} — {}",
-            attempt.0,
-            attempt.1,
-            report.runner,
-            if report.all_passed() {
-                format!("all {} passed", report.passed)
-            } else {
-                report.describe(&settings.limits)
+        let first = pairs[0];
+        let runs = futures_util::stream::iter(pairs.into_iter().map(|(c, s)| {
+            let code = pool.candidates[c].code.text.clone();
+            let tests = pool.suites[s].suite.text.clone();
+            async move {
+                // The first run of a batch is shown live; the others only by their summaries.
+                let mut show = |text: &str| {
+                    if (c, s) == first {
+                        log.stream(text)
+                    }
+                };
+                let report = runner::run(
+                    plan.language,
+                    &code,
+                    &tests,
+                    tools,
+                    &settings.limits,
+                    self.cancel,
+                    &mut show,
+                )
+                .await;
+                if (c, s) == first {
+                    log.end_stream();
+                }
+                ((c, s), report)
             }
-        );
-        self.log.line(&summary);
-        let folder = format!("attempts/{}", attempt.0);
-        self.write_file(
-            &format!("{folder}/output.txt"),
-            &format!("{summary}\n\n{}", report.finished.output),
-        )?;
-        self.write_file(&format!("{folder}/{}", plan.code_file), code)?;
-        self.write_file(&format!("{folder}/{}", plan.test_file), tests)?;
-        self.artifact(
-            ArtifactKind::TestOutput,
-            &format!("{summary}\n\n{}", report.finished.output),
-            None,
-        );
-        {
-            let mut record = self.record.lock();
-            record.attempts = attempt.0;
-            record.tests_passed = report.passed;
-            record.tests_failed = report.failed;
+        }))
+        .buffer_unordered(2)
+        .collect::<Vec<_>>()
+        .await;
+        let mut runs = runs;
+        runs.sort_by_key(|(pair, _)| *pair);
+        for ((c, s), report) in runs {
+            let report = report.map_err(|e| format!("cannot run the tests: {e}"))?;
+            let summary = format!(
+                "candidate {} × suite {}: {}",
+                c + 1,
+                s + 1,
+                describe_run(&report, &settings.limits)
+            );
+            self.log.line(&summary);
+            self.write_file(
+                &format!("runs/c{}-s{}.txt", c + 1, s + 1),
+                &format!("{summary}\n\n{}", report.finished.output),
+            )?;
+            board.runs.insert((c, s), report);
         }
         self.record
             .add_seconds(Stage::Run.key(), started.elapsed().as_secs_f64());
-        Ok(report)
+        Ok(())
     }
 
-    pub(super) async fn fix_code(
+    /// Suites that loaded with no candidate are rewritten (bounded) and never blamed on the code.
+    pub(super) async fn rewrite_unloadable(
         &self,
         plan: &Plan,
-        code: &str,
-        tests: &str,
-        report: &TestReport,
+        pool: &mut Pool,
+        board: &mut Board,
         attempt: (u32, u32),
-    ) -> Result<String, String> {
-        let output = trim_output(&report.finished.output, OUTPUT_FOR_PROMPTS);
-        let extra = [
-            ("conventions", plan.language.code_conventions()),
-            ("code", code),
-            ("tests", tests),
+    ) -> Result<(), String> {
+        let mut queue: Vec<(usize, u32)> = pool
+            .active_suites()
+            .into_iter()
+            .filter(|s| !board.usable(*s))
+            .map(|s| (s, 1))
+            .collect();
+        while let Some((s, tries)) = queue.pop() {
+            let output = board
+                .runs
+                .iter()
+                .find(|((_, rs), _)| *rs == s)
+                .map(|(_, r)| r.finished.output.clone())
+                .unwrap_or_default();
+            let why = format!("could not load: {}", load_error(&output));
+            self.log
+                .line(&format!("{} {why}; it is rewritten", pool.suites[s].origin));
+            pool.suites[s].active = false;
+            pool.suites[s].problem = Some(why.clone());
+            if tries > MAX_REASKS {
+                continue;
+            }
+            let report = board.runs.get(&(0, s)).cloned();
+            let Some(new) = self
+                .ask_rewrite(plan, pool, s, report.as_ref(), &why, attempt)
+                .await?
+            else {
+                continue;
+            };
+            let pairs = pool.pairs(&pool.active_candidates(), &[new]);
+            self.evaluate(plan, pool, board, pairs, attempt).await?;
+            if !board.usable(new) {
+                queue.push((new, tries + 1));
+            }
+        }
+        Ok(())
+    }
+
+    /// Asks for a new version of suite `s`; the index of the new suite when it is usable.
+    async fn ask_rewrite(
+        &self,
+        plan: &Plan,
+        pool: &mut Pool,
+        s: usize,
+        report: Option<&TestReport>,
+        why: &str,
+        attempt: (u32, u32),
+    ) -> Result<Option<usize>, String> {
+        let started = Instant::now();
+        self.progress(Stage::RewriteTests, Some(attempt));
+        let plan_text = plan.to_markdown();
+        let output = report
+            .map(|r| trim_output(&r.finished.output, OUTPUT_FOR_PROMPTS))
+            .unwrap_or_default();
+        let old = pool.suites[s].suite.text.clone();
+        let functions = functions_of(plan);
+        let mut vars = self.vars(plan, &plan_text);
+        vars.extend([
+            ("functions", functions.as_str()),
+            ("conventions", plan.language.test_conventions()),
+            ("example", plan.language.test_example()),
+            ("tests", old.as_str()),
             ("output", output.as_str()),
-        ];
-        let templates = (prompts::FIX_SYSTEM, prompts::FIX_USER);
-        let target = (plan.code_file.as_str(), ArtifactKind::Code);
-        self.write(
-            Stage::Fix,
-            Some(attempt),
-            plan,
-            &extra,
-            templates,
-            target,
-            "fixing the code",
-        )
-        .await
+            ("verdict", why),
+        ]);
+        let prompt = (
+            fill(prompts::TESTS_SYSTEM, &vars),
+            fill(prompts::REWRITE_TESTS_USER, &vars),
+        );
+        let reply = self
+            .ask(
+                Tier::Fast,
+                "rewriting the tests",
+                prompt,
+                2048,
+                Sampling::streamed(),
+            )
+            .await?;
+        let origin = format!("rewrite of suite {}", s + 1);
+        let wanted: Vec<String> = Vec::new();
+        let usable = self.take_suite(plan, &wanted, pool, &origin, &reply);
+        self.record
+            .add_seconds(Stage::RewriteTests.key(), started.elapsed().as_secs_f64());
+        Ok(usable.then(|| pool.suites.len() - 1))
+    }
+
+    /// The best active candidate and its standing.
+    pub(super) fn standings(&self, pool: &Pool, board: &Board) -> (usize, Standing) {
+        let candidates = pool.active_candidates();
+        let standings = board.standings(&candidates, &pool.active_suites());
+        let at = select::best(&standings).unwrap_or(0);
+        let standing = standings.get(at).cloned().unwrap_or_default();
+        (candidates.get(at).copied().unwrap_or(0), standing)
+    }
+
+    /// Logs the scoreboard, puts it in the record and shows it with the chosen code's runs.
+    pub(super) fn note_standings(&self, pool: &Pool, board: &Board, best: usize) {
+        let all: Vec<usize> = (0..pool.candidates.len()).collect();
+        let standings = board.standings(&all, &pool.active_suites());
+        let mut table =
+            String::from("candidate                                       score  passed  failed\n");
+        let mut records = Vec::new();
+        for (i, (c, st)) in pool.candidates.iter().zip(&standings).enumerate() {
+            let mark = if i == best {
+                "→"
+            } else if c.active {
+                " "
+            } else {
+                "×"
+            };
+            table.push_str(&format!(
+                "{mark} {:<44} {:>5}  {:>6}  {:>6}\n",
+                format!("{}. {}", i + 1, c.origin)
+                    .chars()
+                    .take(44)
+                    .collect::<String>(),
+                st.score,
+                st.passed,
+                st.failed
+            ));
+            records.push(CandidateRecord {
+                origin: c.origin.clone(),
+                file: format!("candidates/{}", i + 1),
+                score: st.score,
+                passed: st.passed,
+                failed: st.failed,
+                chosen: i == best,
+                kept: c.active,
+            });
+        }
+        let suites: Vec<SuiteRecord> = pool
+            .suites
+            .iter()
+            .enumerate()
+            .map(|(j, s)| SuiteRecord {
+                origin: s.origin.clone(),
+                file: format!("suites/{}", j + 1),
+                tests: board.tests_of(j).len() as u32,
+                usable: s.active && board.usable(j),
+                problem: s.problem.clone(),
+            })
+            .chain(pool.refused_suites.iter().map(|why| {
+                SuiteRecord {
+                    origin: why.split(':').next().unwrap_or("").to_owned(),
+                    file: String::new(),
+                    tests: 0,
+                    usable: false,
+                    problem: Some(
+                        why.split_once(": ")
+                            .map_or(why.as_str(), |x| x.1)
+                            .to_owned(),
+                    ),
+                }
+            }))
+            .collect();
+        for line in table.lines() {
+            self.log.line(line);
+        }
+        let mut output = table.clone();
+        for s in pool.usable_suites(board) {
+            if let Some(r) = board.runs.get(&(best, s)) {
+                output.push_str(&format!(
+                    "\n── suite {} ({}) ──\n{}",
+                    s + 1,
+                    pool.suites[s].origin,
+                    r.finished.output
+                ));
+            }
+        }
+        if let Err(e) = self.write_file("output.txt", &output) {
+            self.log.line(&e);
+        }
+        self.artifact(ArtifactKind::TestOutput, &output, None);
+        let mut record = self.record.lock();
+        record.candidates = records;
+        record.suites = suites;
+        if let Some(st) = standings.get(best) {
+            record.tests_passed = st.passed;
+            record.tests_failed = st.failed;
+        }
+    }
+
+    /// Makes candidate `best` the workflow's code, and each usable suite one of its test files.
+    pub(super) fn keep(
+        &self,
+        plan: &Plan,
+        pool: &Pool,
+        best: usize,
+        board: &Board,
+    ) -> Result<(), String> {
+        let Some(candidate) = pool.candidates.get(best) else {
+            return Ok(());
+        };
+        self.write_file(&plan.code_file, &candidate.code.text)?;
+        self.artifact(
+            ArtifactKind::Code,
+            &candidate.code.text,
+            Some(plan.language),
+        );
+        self.log.line(&format!(
+            "keeping {} ({}) as {}",
+            best + 1,
+            candidate.origin,
+            plan.code_file
+        ));
+        let mut shown = false;
+        for (n, s) in pool.usable_suites(board).into_iter().enumerate() {
+            let file = numbered(&plan.test_file, n + 1);
+            let text = &pool.suites[s].suite.text;
+            self.write_file(&file, text)?;
+            if !shown {
+                self.artifact(ArtifactKind::Tests, text, Some(plan.language));
+                shown = true;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn result(&self, plan: &Plan, rounds: u32, standing: &Standing) -> WorkflowResult {
+        let mut record = self.record.lock();
+        record.attempts = rounds;
+        WorkflowResult {
+            dir: self.dir.clone(),
+            files: record
+                .files
+                .iter()
+                .filter(|f| !f.contains('/') || f.starts_with("src/") || f.starts_with("tests/"))
+                .cloned()
+                .collect(),
+            main_file: Some(plan.code_file.clone()),
+            language: Some(plan.language),
+            attempts: rounds,
+            tests_passed: standing.passed,
+            tests_failed: standing.failed,
+        }
     }
 
     pub(super) async fn review(
         &self,
         plan: &Plan,
-        code: &str,
-        tests: &str,
+        pool: &Pool,
+        best: usize,
+        suite: usize,
         report: &TestReport,
         attempt: (u32, u32),
     ) -> Result<(Verdict, String), String> {
@@ -315,17 +828,21 @@ impl StageContext<'_> {
         let output = trim_output(&report.finished.output, OUTPUT_FOR_PROMPTS);
         let mut vars = self.vars(plan, &plan_text);
         vars.extend([
-            ("code", code),
-            ("tests", tests),
+            ("code", pool.candidates[best].code.text.as_str()),
+            ("tests", pool.suites[suite].suite.text.as_str()),
             ("output", output.as_str()),
         ]);
+        let prompt = (
+            fill(prompts::REVIEW_SYSTEM, &vars),
+            fill(prompts::FIX_USER, &vars),
+        );
         let reply = self
             .ask(
                 Tier::Overseer,
                 "reviewing the failures",
-                fill(prompts::REVIEW_SYSTEM, &vars),
-                fill(prompts::FIX_USER, &vars),
+                prompt,
                 200,
+                Sampling::streamed(),
             )
             .await?;
         let verdict = parse_verdict(&reply);
@@ -346,54 +863,146 @@ impl StageContext<'_> {
         Ok((verdict, why))
     }
 
-    pub(super) async fn rewrite_tests(
+    /// Asks for a fix of the best candidate; keeps it only when it scores higher.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn fix(
         &self,
         plan: &Plan,
-        tests: &str,
+        pool: &mut Pool,
+        board: &mut Board,
+        best: usize,
+        suite: usize,
         report: &TestReport,
-        why: &str,
         attempt: (u32, u32),
-    ) -> Result<String, String> {
+    ) -> Result<(), String> {
+        let started = Instant::now();
+        self.progress(Stage::Fix, Some(attempt));
+        let plan_text = plan.to_markdown();
         let output = trim_output(&report.finished.output, OUTPUT_FOR_PROMPTS);
-        let extra = [
-            ("conventions", plan.language.test_conventions()),
-            ("tests", tests),
+        let mut vars = self.vars(plan, &plan_text);
+        vars.extend([
+            ("conventions", plan.language.code_conventions()),
+            ("code", pool.candidates[best].code.text.as_str()),
+            ("tests", pool.suites[suite].suite.text.as_str()),
             ("output", output.as_str()),
-            ("verdict", why),
-        ];
-        let templates = (prompts::TESTS_SYSTEM, prompts::REWRITE_TESTS_USER);
-        let target = (plan.test_file.as_str(), ArtifactKind::Tests);
-        self.write(
-            Stage::RewriteTests,
-            Some(attempt),
-            plan,
-            &extra,
-            templates,
-            target,
-            "rewriting the tests",
-        )
-        .await
-    }
-
-    /// Makes an attempt's code and tests the workflow's final files.
-    pub(super) fn keep(&self, plan: &Plan, attempt: &Attempt) -> Result<(), String> {
-        self.write_file(&plan.code_file, &attempt.code)?;
-        self.write_file(&plan.test_file, &attempt.tests)?;
-        self.artifact(ArtifactKind::Code, &attempt.code, Some(plan.language));
-        self.artifact(ArtifactKind::Tests, &attempt.tests, Some(plan.language));
+        ]);
+        let prompt = (
+            fill(prompts::FIX_SYSTEM, &vars),
+            fill(prompts::FIX_USER, &vars),
+        );
+        let reply = self
+            .ask(
+                Tier::Fast,
+                "fixing the code",
+                prompt,
+                2048,
+                Sampling::streamed(),
+            )
+            .await?;
+        self.record
+            .add_seconds(Stage::Fix.key(), started.elapsed().as_secs_f64());
+        let (_, before) = self.standings(pool, board);
+        let origin = format!("fix of candidate {} (round {})", best + 1, attempt.0);
+        let wanted = extract::wanted_names(self.description, &plan.functions);
+        if !self.take_code(plan, &wanted, pool, origin, &reply) {
+            return Ok(());
+        }
+        let new = pool.candidates.len() - 1;
+        let pairs = pool.pairs(&[new], &pool.active_suites());
+        self.evaluate(plan, pool, board, pairs, attempt).await?;
+        let (chosen, after) = self.standings(pool, board);
+        if chosen == new && after.score > before.score {
+            self.log.line(&format!(
+                "the fix scores {} against {}: it is kept",
+                after.score, before.score
+            ));
+        } else {
+            pool.candidates[new].active = false;
+            self.log.line(&format!(
+                "the fix does not score higher than candidate {} ({}): set aside",
+                best + 1,
+                before.score
+            ));
+        }
         Ok(())
     }
 
-    pub(super) fn result(&self, plan: &Plan, attempt: Option<&Attempt>) -> WorkflowResult {
-        let record = self.record.lock();
-        WorkflowResult {
-            dir: self.dir.clone(),
-            files: record.files.clone(),
-            main_file: Some(plan.code_file.clone()),
-            language: Some(plan.language),
-            attempts: attempt.map_or(0, |a| a.number),
-            tests_passed: attempt.map_or(0, |a| a.report.passed),
-            tests_failed: attempt.map_or(0, |a| a.report.failed),
+    /// The overseer blamed suite `s`: it is replaced by a rewrite that every candidate runs.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn rewrite_suite(
+        &self,
+        plan: &Plan,
+        pool: &mut Pool,
+        board: &mut Board,
+        s: usize,
+        report: &TestReport,
+        why: &str,
+        attempt: (u32, u32),
+    ) -> Result<(), String> {
+        let Some(new) = self
+            .ask_rewrite(plan, pool, s, Some(report), why, attempt)
+            .await?
+        else {
+            return Ok(());
+        };
+        pool.suites[s].active = false;
+        pool.suites[s].problem = Some(format!("judged wrong by the overseer: {why}"));
+        let pairs = pool.pairs(&pool.active_candidates(), &[new]);
+        self.evaluate(plan, pool, board, pairs, attempt).await
+    }
+}
+
+/// "is_even(n)", "add(a, b) and mean(xs)", or "the task's functions".
+fn functions_of(plan: &Plan) -> String {
+    match plan.functions.as_slice() {
+        [] => "the task's functions".to_owned(),
+        [one] => one.clone(),
+        many => many.join(" and "),
+    }
+}
+
+/// `test_solution.py` for the first suite, `test_solution_2.py` for the second…
+fn numbered(file: &str, n: usize) -> String {
+    if n == 1 {
+        return file.to_owned();
+    }
+    let (stem, ext) = match file.find('.') {
+        Some(dot) if file[..dot].rfind('/').is_none_or(|slash| slash < dot) => {
+            (&file[..dot], &file[dot..])
         }
+        _ => (file, ""),
+    };
+    format!("{stem}_{n}{ext}")
+}
+
+fn describe_run(report: &TestReport, limits: &crate::sandbox::Limits) -> String {
+    if !report.loaded && !report.finished.timed_out && !report.finished.cancelled {
+        return format!("could not load ({})", load_error(&report.finished.output));
+    }
+    if report.all_passed() {
+        format!("all {} passed", report.passed)
+    } else {
+        report.describe(limits)
+    }
+}
+
+fn dropped_note(dropped: &[String]) -> String {
+    match dropped.len() {
+        0 => String::new(),
+        1 => format!("; left out {}", dropped[0]),
+        n => format!("; left out {} and {} more", dropped[0], n - 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered;
+
+    #[test]
+    fn later_suites_get_numbered_files() {
+        assert_eq!(numbered("test_solution.py", 1), "test_solution.py");
+        assert_eq!(numbered("test_solution.py", 2), "test_solution_2.py");
+        assert_eq!(numbered("solution.test.js", 2), "solution_2.test.js");
+        assert_eq!(numbered("tests/solution.rs", 3), "tests/solution_3.rs");
     }
 }

@@ -67,6 +67,8 @@ pub struct ChatRequest {
     pub messages: Vec<Message>,
     pub max_tokens: Option<u32>,
     pub temperature: Option<f32>,
+    /// Fixes the sampling of a request with a temperature above 0, so a run can be repeated.
+    pub seed: Option<u64>,
     /// Served before waiting ordinary requests when the provider's slots are all taken.
     pub urgent: bool,
 }

@@ -9,6 +9,9 @@ pub fn request_body(req: &ChatRequest) -> Value {
     if let Some(n) = req.max_tokens {
         options["num_predict"] = json!(n);
     }
+    if let Some(seed) = req.seed {
+        options["seed"] = json!(seed);
+    }
     if let Some(t) = req.temperature {
         options["temperature"] = json!(t);
     }

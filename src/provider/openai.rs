@@ -12,6 +12,9 @@ pub fn request_body(req: &ChatRequest) -> Value {
     if let Some(n) = req.max_tokens {
         body["max_tokens"] = json!(n);
     }
+    if let Some(seed) = req.seed {
+        body["seed"] = json!(seed);
+    }
     if let Some(t) = req.temperature {
         body["temperature"] = json!(t);
     }

@@ -1,0 +1,478 @@
+//! `flotilla eval`: runs a task set as workflows in parallel, once as one plain request per task
+//! ("one-shot") and once through the pipeline, on the same tiers, then runs each task's
+//! reference tests (which the pipeline never sees) on what each mode produced and prints
+//! pass@1 side by side.
+
+use crate::codeblock;
+use crate::config::Tier;
+use crate::engine::Engine;
+use crate::event::{Event, EventReceiver, Outcome};
+use crate::extract;
+use crate::language::Language;
+use crate::prompts::{self, fill};
+use crate::provider::{ChatRequest, Message};
+use crate::runner::{self, TestReport};
+use crate::workflow::WorkflowId;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+pub mod tasks;
+
+pub use tasks::{Task, TaskSet};
+
+/// Which modes to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Modes {
+    pub oneshot: bool,
+    pub pipeline: bool,
+}
+
+/// How one task went in one mode.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Verdict {
+    /// The reference tests all passed on the code this mode produced.
+    pub passed: bool,
+    /// Why not, or the workflow's ending.
+    pub note: String,
+}
+
+/// One task's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskResult {
+    pub id: String,
+    pub language: Language,
+    /// One request, its code taken as a person would: the first fenced block, else the reply.
+    pub oneshot: Option<Verdict>,
+    /// The same reply read by flotilla's parser.
+    pub oneshot_parsed: Option<Verdict>,
+    pub pipeline: Option<Verdict>,
+    /// The pipeline's workflow ended "completed".
+    pub completed: Option<bool>,
+    pub workflow: Option<String>,
+}
+
+/// A mode's totals.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ModeSummary {
+    pub passed: usize,
+    pub tasks: usize,
+    pub pass_at_1: f64,
+    pub seconds: f64,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub set: String,
+    pub tasks: Vec<TaskResult>,
+    pub oneshot: Option<ModeSummary>,
+    pub oneshot_parsed: Option<ModeSummary>,
+    pub pipeline: Option<ModeSummary>,
+    /// Workflows that ended completed, and how many of those pass their reference tests.
+    pub completed: usize,
+    pub completed_passing: usize,
+    pub candidates: usize,
+    pub test_suites: usize,
+    pub model: String,
+}
+
+/// What to evaluate.
+pub struct Job {
+    /// Where the tasks came from, for the report.
+    pub set_label: String,
+    pub tasks: Vec<Task>,
+    pub modes: Modes,
+    /// Print the report as JSON rather than a table.
+    pub json: bool,
+}
+
+/// Runs the set; progress lines go to `progress`, the report to `out` (a table, or JSON).
+pub async fn run(
+    engine: &Engine,
+    events: &mut EventReceiver,
+    job: Job,
+    out: &mut dyn Write,
+    progress: &mut dyn Write,
+) -> Report {
+    let Job {
+        set_label,
+        tasks,
+        modes,
+        json,
+    } = job;
+    let mut results: Vec<TaskResult> = tasks
+        .iter()
+        .map(|t| TaskResult {
+            id: t.id.clone(),
+            language: t.language,
+            oneshot: None,
+            oneshot_parsed: None,
+            pipeline: None,
+            completed: None,
+            workflow: None,
+        })
+        .collect();
+    let (provider, tier) = engine.tier(Tier::Fast);
+    let pipeline_settings = &engine.config().pipeline;
+    let mut report = Report {
+        set: set_label,
+        tasks: Vec::new(),
+        oneshot: None,
+        oneshot_parsed: None,
+        pipeline: None,
+        completed: 0,
+        completed_passing: 0,
+        candidates: pipeline_settings.candidates,
+        test_suites: pipeline_settings.test_suites,
+        model: format!("{} on {}", tier.model, provider.describe()),
+    };
+    let _ = writeln!(
+        progress,
+        "flotilla eval: {} tasks from {}; fast tier {}",
+        tasks.len(),
+        report.set,
+        report.model
+    );
+    if modes.oneshot {
+        let (raw, parsed) = oneshot(engine, &tasks, &mut results, progress).await;
+        report.oneshot = Some(raw);
+        report.oneshot_parsed = Some(parsed);
+    }
+    if modes.pipeline {
+        report.pipeline = Some(pipeline(engine, events, &tasks, &mut results, progress).await);
+        report.completed = results.iter().filter(|r| r.completed == Some(true)).count();
+        report.completed_passing = results
+            .iter()
+            .filter(|r| r.completed == Some(true) && r.pipeline.as_ref().is_some_and(|v| v.passed))
+            .count();
+    }
+    report.tasks = results;
+    if json {
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        print_table(&report, out);
+    }
+    report
+}
+
+/// One plain request per task, all sent at once (the provider's slots pace them).
+async fn oneshot(
+    engine: &Engine,
+    tasks: &[Task],
+    results: &mut [TaskResult],
+    progress: &mut dyn Write,
+) -> (ModeSummary, ModeSummary) {
+    let started = Instant::now();
+    let (provider, tier) = engine.tier(Tier::Fast);
+    let total = tasks.len();
+    let asks = tasks.iter().map(|task| {
+        let vars = [
+            ("language", task.language.as_str()),
+            ("fence", task.language.fence()),
+            ("conventions", task.language.code_conventions()),
+            ("description", task.prompt.as_str()),
+            ("names", ""),
+        ];
+        let request = ChatRequest {
+            model: tier.model.clone(),
+            messages: vec![
+                Message::system(fill(prompts::CODE_PLAIN_SYSTEM, &vars)),
+                Message::user(fill(prompts::CODE_PLAIN_USER, &vars)),
+            ],
+            max_tokens: Some(tier.max_tokens.unwrap_or(2048)),
+            temperature: Some(0.0),
+            seed: None,
+            urgent: false,
+        };
+        async move {
+            let reply = provider.chat(&request, &mut |_| {}).await;
+            let usage = reply.as_ref().map(|r| r.usage(&request)).unwrap_or((0, 0));
+            let (raw, parsed) = match reply {
+                Ok(r) => {
+                    save_reply(engine, task, &r.text);
+                    let raw_code = codeblock::first_code(&r.text).map(|b| b.code);
+                    let parsed_code = extract::code(task.language, &r.text).map(|c| c.text);
+                    let raw = verdict_for(engine, task, raw_code.as_deref()).await;
+                    let parsed = match (&parsed_code, &raw_code) {
+                        (Some(p), Some(r)) if p == r => raw.clone(),
+                        _ => verdict_for(engine, task, parsed_code.as_deref()).await,
+                    };
+                    (raw, parsed)
+                }
+                Err(e) => {
+                    let v = Verdict {
+                        passed: false,
+                        note: format!("request failed: {e}"),
+                    };
+                    (v.clone(), v)
+                }
+            };
+            (raw, parsed, usage)
+        }
+    });
+    let mut stream = futures_util::stream::iter(asks).buffered(tasks.len().max(1));
+    let mut raw_sum = ModeSummary::default();
+    let mut parsed_sum = ModeSummary::default();
+    let mut i = 0;
+    use futures_util::StreamExt as _;
+    while let Some((raw, parsed, (tin, tout))) = stream.next().await {
+        let _ = writeln!(
+            progress,
+            "[one-shot {}/{total}] {}: {}{}",
+            i + 1,
+            tasks[i].id,
+            mark(raw.passed),
+            if parsed.passed != raw.passed {
+                format!(" (parsed: {})", mark(parsed.passed))
+            } else {
+                String::new()
+            }
+        );
+        raw_sum.tokens_in += tin;
+        raw_sum.tokens_out += tout;
+        raw_sum.passed += usize::from(raw.passed);
+        parsed_sum.passed += usize::from(parsed.passed);
+        results[i].oneshot = Some(raw);
+        results[i].oneshot_parsed = Some(parsed);
+        i += 1;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    for s in [&mut raw_sum, &mut parsed_sum] {
+        s.tasks = total;
+        s.seconds = seconds;
+        s.pass_at_1 = ratio(s.passed, total);
+    }
+    parsed_sum.tokens_in = raw_sum.tokens_in;
+    parsed_sum.tokens_out = raw_sum.tokens_out;
+    (raw_sum, parsed_sum)
+}
+
+/// Keeps a one-shot reply beside the eval's workflows (`oneshot/<task>.md`), to read later.
+fn save_reply(engine: &Engine, task: &Task, reply: &str) {
+    let Some(root) = engine.home().workflows_dir.parent() else {
+        return;
+    };
+    let dir = root.join("oneshot");
+    let file: String = task
+        .id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|_| std::fs::write(dir.join(format!("{file}.md")), reply));
+    if let Err(e) = written {
+        eprintln!("cannot keep the one-shot reply of {}: {e}", task.id);
+    }
+}
+
+/// Every task as a workflow, started at once (the engine's run slots pace them).
+async fn pipeline(
+    engine: &Engine,
+    events: &mut EventReceiver,
+    tasks: &[Task],
+    results: &mut [TaskResult],
+    progress: &mut dyn Write,
+) -> ModeSummary {
+    let started = Instant::now();
+    let mut live: HashMap<WorkflowId, usize> = HashMap::new();
+    for (i, task) in tasks.iter().enumerate() {
+        let wf = engine.start(task.prompt.clone());
+        results[i].workflow = Some(wf.id.to_string());
+        live.insert(wf.id, i);
+    }
+    let total = tasks.len();
+    let mut summary = ModeSummary {
+        tasks: total,
+        ..ModeSummary::default()
+    };
+    let mut done = 0;
+    while !live.is_empty() {
+        let Some(event) = events.recv().await else {
+            break;
+        };
+        let Event::Finished { id, outcome, .. } = event else {
+            continue;
+        };
+        let Some(i) = live.remove(&id) else {
+            continue;
+        };
+        let task = &tasks[i];
+        let dir = engine.home().workflow_dir(&id);
+        let code = std::fs::read_to_string(dir.join(task.language.code_file())).ok();
+        let mut verdict = verdict_for(engine, task, code.as_deref()).await;
+        let completed = matches!(outcome, Outcome::Completed(_));
+        let ending = match &outcome {
+            Outcome::Completed(_) => "completed".to_owned(),
+            Outcome::Failed(why) => format!("failed: {why}"),
+        };
+        verdict.note = if verdict.note.is_empty() {
+            ending.clone()
+        } else {
+            format!("{ending}; {}", verdict.note)
+        };
+        if let Ok(text) = std::fs::read_to_string(dir.join("result.json"))
+            && let Ok(json) = serde_json::from_str::<serde_json::Value>(&text)
+            && let Some(tokens) = json["tokens"].as_object()
+        {
+            for t in tokens.values() {
+                summary.tokens_in += t["in"].as_u64().unwrap_or(0);
+                summary.tokens_out += t["out"].as_u64().unwrap_or(0);
+            }
+        }
+        done += 1;
+        let _ = writeln!(
+            progress,
+            "[pipeline {done}/{total}] {}: {} ({})",
+            task.id,
+            mark(verdict.passed),
+            crate::sanitize::strip(&ending)
+                .chars()
+                .take(100)
+                .collect::<String>()
+        );
+        summary.passed += usize::from(verdict.passed);
+        results[i].completed = Some(completed);
+        results[i].pipeline = Some(verdict);
+    }
+    summary.seconds = started.elapsed().as_secs_f64();
+    summary.pass_at_1 = ratio(summary.passed, total);
+    summary
+}
+
+/// Runs a task's reference tests on `code` in the sandbox.
+async fn verdict_for(engine: &Engine, task: &Task, code: Option<&str>) -> Verdict {
+    let Some(code) = code else {
+        return Verdict {
+            passed: false,
+            note: "no code".into(),
+        };
+    };
+    match reference(engine, task, code).await {
+        Ok(r) if r.all_passed() => Verdict {
+            passed: true,
+            note: String::new(),
+        },
+        Ok(r) => Verdict {
+            passed: false,
+            note: r.describe(&engine.config().pipeline.limits),
+        },
+        Err(e) => Verdict {
+            passed: false,
+            note: format!("cannot run the reference tests: {e}"),
+        },
+    }
+}
+
+/// The reference tests of `task` against `code`.
+pub async fn reference(engine: &Engine, task: &Task, code: &str) -> std::io::Result<TestReport> {
+    let mut limits = engine.config().pipeline.limits;
+    // HumanEval's checks are quick; a solution stuck in a loop fails sooner.
+    limits.timeout = limits.timeout.min(Duration::from_secs(30));
+    runner::run(
+        task.language,
+        code,
+        &task.tests,
+        engine.tools(),
+        &limits,
+        &CancellationToken::new(),
+        &mut |_| {},
+    )
+    .await
+}
+
+fn mark(passed: bool) -> &'static str {
+    if passed { "pass" } else { "fail" }
+}
+
+fn ratio(n: usize, total: usize) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        n as f64 / total as f64
+    }
+}
+
+fn print_table(report: &Report, out: &mut dyn Write) {
+    let _ = writeln!(out);
+    for t in &report.tasks {
+        let cell = |v: &Option<Verdict>| match v {
+            Some(v) => mark(v.passed).to_owned(),
+            None => "-".to_owned(),
+        };
+        let note = t
+            .pipeline
+            .as_ref()
+            .map(|v| {
+                crate::sanitize::strip(&v.note)
+                    .chars()
+                    .take(70)
+                    .collect::<String>()
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:<24} one-shot {:<4}  parsed {:<4}  pipeline {:<4}  {}",
+            t.id,
+            cell(&t.oneshot),
+            cell(&t.oneshot_parsed),
+            cell(&t.pipeline),
+            note
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<22} {:>8} {:>8} {:>10} {:>12}",
+        "mode", "passed", "pass@1", "time", "tokens out"
+    );
+    let row = |name: &str, s: &Option<ModeSummary>, out: &mut dyn Write| {
+        if let Some(s) = s {
+            let _ = writeln!(
+                out,
+                "{:<22} {:>8} {:>7.1}% {:>10} {:>12}",
+                name,
+                format!("{}/{}", s.passed, s.tasks),
+                s.pass_at_1 * 100.0,
+                crate::workflow::format_elapsed(Duration::from_secs_f64(s.seconds)),
+                s.tokens_out
+            );
+        }
+    };
+    row("one-shot", &report.oneshot, out);
+    row("one-shot, parsed", &report.oneshot_parsed, out);
+    row(
+        &format!("pipeline ({}×{})", report.candidates, report.test_suites),
+        &report.pipeline,
+        out,
+    );
+    if report.pipeline.is_some() {
+        let share = if report.completed == 0 {
+            "-".to_owned()
+        } else {
+            format!(
+                "{:.0}%",
+                ratio(report.completed_passing, report.completed) * 100.0
+            )
+        };
+        let _ = writeln!(
+            out,
+            "completed workflows: {}, of which {} pass their reference tests ({share})",
+            report.completed, report.completed_passing
+        );
+    }
+    let _ = writeln!(out, "model: {}", report.model);
+}

@@ -1,0 +1,273 @@
+//! JavaScript replies: CommonJS or ES module code, made into a CommonJS module that exports its
+//! functions and classes; tests for node's built-in runner.
+
+use super::tree::{self, text};
+use super::{Item, Kind};
+use tree_sitter::Node;
+
+const TEST_CALLS: &[&str] = &["test", "it", "describe", "suite"];
+const RUNNER_NAMES: &[&str] = &[
+    "test",
+    "it",
+    "describe",
+    "suite",
+    "before",
+    "after",
+    "beforeEach",
+    "afterEach",
+    "mock",
+];
+
+pub fn items(source: &str) -> Vec<Item> {
+    let Some(parsed) = tree::parse(&tree::javascript(), source) else {
+        return Vec::new();
+    };
+    tree::top_level(parsed.root_node())
+        .into_iter()
+        .filter(|n| !matches!(n.kind(), "comment" | "hash_bang_line" | "empty_statement"))
+        .map(|node| classify(node, source))
+        .collect()
+}
+
+fn classify(node: Node<'_>, source: &str) -> Item {
+    let mut item = Item {
+        kind: Kind::Dropped,
+        name: None,
+        text: text(node, source).to_owned(),
+        calls: tree::calls(
+            node,
+            source,
+            &["call_expression", "new_expression"],
+            "function",
+        ),
+        line: node.start_position().row + 1,
+    };
+    if node.has_error() {
+        return item;
+    }
+    // `export function f` is `function f` in a CommonJS module.
+    let node = if node.kind() == "export_statement" {
+        match node
+            .child_by_field_name("declaration")
+            .or_else(|| node.child_by_field_name("value"))
+        {
+            Some(inner) if inner.kind().ends_with("declaration") => {
+                item.text = text(inner, source).to_owned();
+                inner
+            }
+            _ => return item,
+        }
+    } else {
+        node
+    };
+    match node.kind() {
+        "function_declaration" | "generator_function_declaration" | "class_declaration" => {
+            item.kind = Kind::Definition;
+            item.name = tree::field(node, "name", source).map(str::to_owned);
+        }
+        "lexical_declaration" | "variable_declaration" => declaration(node, source, &mut item),
+        "import_statement" => {
+            if let Some(require) = esm_to_require(node, source) {
+                item.kind = Kind::Import;
+                item.text = require;
+            }
+        }
+        "expression_statement" => {
+            let Some(expr) = node.named_child(0) else {
+                return item;
+            };
+            if expr.kind() == "call_expression" {
+                let callee = tree::field(expr, "function", source).unwrap_or("");
+                let base = callee.split('.').next().unwrap_or("");
+                if base == "assert" || callee == "console.assert" {
+                    // A bare `assert.strictEqual(f(x), y);` is a test case of its own.
+                    item.kind = Kind::Test;
+                } else if TEST_CALLS.contains(&base) {
+                    item.kind = Kind::Test;
+                    item.name = expr
+                        .child_by_field_name("arguments")
+                        .and_then(|a| a.named_child(0))
+                        .map(|a| text(a, source).trim_matches(['\'', '"', '`']).to_owned());
+                }
+            }
+        }
+        _ => {}
+    }
+    item
+}
+
+/// `const f = (…) => …`, `const x = require(…)`, `const LIMIT = 10`.
+fn declaration(node: Node<'_>, source: &str, item: &mut Item) {
+    let mut cursor = node.walk();
+    let declarators: Vec<Node<'_>> = node
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() == "variable_declarator")
+        .collect();
+    let [declarator] = declarators.as_slice() else {
+        return;
+    };
+    let name = tree::field(*declarator, "name", source)
+        .unwrap_or("")
+        .to_owned();
+    let Some(value) = declarator.child_by_field_name("value") else {
+        return;
+    };
+    let callee = || tree::field(value, "function", source).unwrap_or("");
+    match value.kind() {
+        "arrow_function" | "function_expression" | "function" | "class" | "generator_function" => {
+            item.kind = Kind::Definition;
+            item.name = Some(name);
+        }
+        "call_expression" if callee() == "require" => {
+            item.kind = Kind::Import;
+        }
+        _ => {
+            let builds_only = tree::calls(value, source, &["call_expression"], "function")
+                .iter()
+                .all(|c| ["freeze", "from", "fromEntries", "of", "keys"].contains(&c.as_str()));
+            if builds_only && !name.starts_with(['{', '[']) {
+                item.kind = Kind::Constant;
+                item.name = Some(name);
+            }
+        }
+    }
+}
+
+/// `import x from 'm'`, `import { a, b as c } from 'm'`, `import * as m from 'm'` as `require`.
+fn esm_to_require(node: Node<'_>, source: &str) -> Option<String> {
+    let module = tree::field(node, "source", source)?;
+    let mut cursor = node.walk();
+    let clause = node
+        .named_children(&mut cursor)
+        .find(|n| n.kind() == "import_clause")?;
+    let mut parts = Vec::new();
+    let mut inner = clause.walk();
+    for child in clause.named_children(&mut inner) {
+        match child.kind() {
+            "identifier" => parts.push(format!(
+                "const {} = require({module});",
+                text(child, source)
+            )),
+            "namespace_import" => {
+                let name = text(child, source).rsplit(' ').next().unwrap_or("m");
+                parts.push(format!("const {name} = require({module});"));
+            }
+            "named_imports" => {
+                let names = text(child, source).replace(" as ", ": ");
+                parts.push(format!("const {names} = require({module});"));
+            }
+            _ => {}
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("\n"))
+}
+
+/// A bare assertion as a test of its own.
+pub fn wrap_assert(text: &str, n: usize) -> (String, String) {
+    let name = format!("case {n}");
+    let body: String = text
+        .trim_end()
+        .lines()
+        .map(|l| format!("  {l}\n"))
+        .collect();
+    (name.clone(), format!("test('{name}', () => {{\n{body}}});"))
+}
+
+/// A test's `require('./anything')` loads `./solution.js`, whatever the test writer guessed.
+pub fn redirect_import(mut item: Item) -> Item {
+    for quote in ['\'', '"', '`'] {
+        for prefix in ["./", "../"] {
+            let open = format!("require({quote}{prefix}");
+            if let Some(start) = item.text.find(&open)
+                && let Some(len) = item.text[start + open.len()..].find(quote)
+            {
+                let end = start + open.len() + len + 1;
+                item.text
+                    .replace_range(start..end, "require('./solution.js'");
+                return item;
+            }
+        }
+    }
+    item
+}
+
+pub fn render_code(imports: &[Item], defs: &[Item], names: &[String]) -> String {
+    let mut out = render(imports, defs, &[]);
+    out.push_str(&format!("\nmodule.exports = {{ {} }};\n", names.join(", ")));
+    out
+}
+
+fn render(imports: &[Item], defs: &[Item], tests: &[Item]) -> String {
+    let mut out = String::new();
+    for i in imports {
+        out.push_str(i.text.trim_end());
+        out.push('\n');
+    }
+    for d in defs.iter().chain(tests) {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(d.text.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The suite's file, with the runner, `assert` and the code required when they are missing.
+pub fn render_suite(
+    imports: &[Item],
+    helpers: &[Item],
+    tests: &[Item],
+    public: &[&str],
+) -> (String, bool) {
+    let declared = |name: &str| {
+        imports.iter().chain(helpers).any(|i| {
+            let head = i.text.split('=').next().unwrap_or("");
+            head.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|w| w == name)
+        })
+    };
+    let body: String = helpers
+        .iter()
+        .chain(tests)
+        .map(|t| t.text.as_str())
+        .collect();
+    let mut added = Vec::new();
+    let runner: Vec<&str> = RUNNER_NAMES
+        .iter()
+        .copied()
+        .filter(|n| body.contains(&format!("{n}(")) && !declared(n))
+        .collect();
+    if !runner.is_empty() {
+        added.push(format!(
+            "const {{ {} }} = require('node:test');",
+            runner.join(", ")
+        ));
+    }
+    if body.contains("assert") && !declared("assert") {
+        added.push("const assert = require('node:assert');".to_owned());
+    }
+    let imports_code = imports.iter().any(|i| i.text.contains("./solution"));
+    if !imports_code {
+        let names: Vec<&str> = public.iter().copied().filter(|n| !declared(n)).collect();
+        added.push(format!(
+            "const {{ {} }} = require('./solution.js');",
+            names.join(", ")
+        ));
+        if body.contains("solution.") && !declared("solution") {
+            added.push("const solution = require('./solution.js');".to_owned());
+        }
+    }
+    let mut all: Vec<Item> = added
+        .into_iter()
+        .map(|text| Item {
+            kind: Kind::Import,
+            name: None,
+            text,
+            calls: Vec::new(),
+            line: 0,
+        })
+        .collect();
+    all.extend(imports.iter().cloned());
+    (render(&all, helpers, tests), !imports_code)
+}

@@ -1,0 +1,490 @@
+//! Reads model replies the way a compiler would. Every fenced block and the text around them is
+//! parsed with tree-sitter; the top-level items that parse cleanly are kept (imports,
+//! definitions, constants, tests) and the rest (prose, stray fences, `print(...)` and other code
+//! that runs at import, half-written statements) is dropped and named. Code keeps the first
+//! clean definition of each name from wherever it is in the reply; a test suite is usable only
+//! when it imports the code and has a test that calls it, and an implementation found in a test
+//! reply comes back as one more code candidate.
+
+use crate::language::Language;
+use std::collections::HashSet;
+
+mod javascript;
+mod python;
+mod rust;
+mod tree;
+
+#[cfg(test)]
+mod tests;
+
+/// What a top-level item of a reply is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `import x`, `const x = require(...)`, `use x;`.
+    Import,
+    /// A function, class, struct, enum, impl or trait.
+    Definition,
+    /// A module-level value that runs no code of its own.
+    Constant,
+    /// A test function, class or `test(...)` call.
+    Test,
+    /// Anything else: kept out of the file.
+    Dropped,
+}
+
+/// One top-level item, its text ready to be written into a file.
+#[derive(Debug, Clone)]
+pub(crate) struct Item {
+    pub kind: Kind,
+    pub name: Option<String>,
+    pub text: String,
+    /// Names this item calls (`f(...)`, `m.f(...)`).
+    pub calls: Vec<String>,
+    /// 1-based line in its source, for the log.
+    pub line: usize,
+}
+
+impl Item {
+    fn describe(&self) -> String {
+        let first = self.text.lines().next().unwrap_or("").trim();
+        let short: String = first.chars().take(60).collect();
+        format!("line {}: {short}", self.line)
+    }
+}
+
+/// Code taken from a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Code {
+    /// The file as it will be written.
+    pub text: String,
+    /// Its public functions and types, in order.
+    pub names: Vec<String>,
+    /// What was left out, for the log ("line 9: print(f(3))").
+    pub dropped: Vec<String>,
+}
+
+/// A test suite taken from a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suite {
+    pub text: String,
+    /// The tests it defines, by the names the runner reports.
+    pub tests: Vec<String>,
+    /// The import of the code was missing and flotilla added it.
+    pub import_added: bool,
+    pub dropped: Vec<String>,
+}
+
+/// What a test writer's reply held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuiteReading {
+    /// The usable suite, or why there is none.
+    pub suite: Result<Suite, String>,
+    /// Public functions the reply defined itself: an implementation, one more code candidate.
+    pub implementation: Option<Code>,
+}
+
+/// The pieces of a reply that may hold code: each fenced block in order, then the text outside
+/// the fences (fence lines themselves are never code).
+pub fn sources(reply: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut outside = String::new();
+    let mut open: Option<(String, String)> = None; // (fence, code)
+    for line in reply.lines() {
+        let trimmed = line.trim_start();
+        match &mut open {
+            None => match fence_of(trimmed) {
+                Some(fence) => open = Some((fence, String::new())),
+                None => {
+                    outside.push_str(line);
+                    outside.push('\n');
+                }
+            },
+            Some((fence, code)) => {
+                if trimmed.starts_with(fence.as_str()) && trimmed[fence.len()..].trim().is_empty() {
+                    out.push(std::mem::take(code));
+                    open = None;
+                } else {
+                    code.push_str(line);
+                    code.push('\n');
+                }
+            }
+        }
+    }
+    if let Some((_, code)) = open {
+        out.push(code);
+    }
+    out.push(outside);
+    out.retain(|s| !s.trim().is_empty());
+    out
+}
+
+fn fence_of(line: &str) -> Option<String> {
+    ['`', '~'].into_iter().find_map(|ch| {
+        let n = line.chars().take_while(|c| *c == ch).count();
+        (n >= 3).then(|| std::iter::repeat_n(ch, n).collect())
+    })
+}
+
+/// The top-level items of one source. A broken item that spans several lines is read again
+/// from its second line on: error recovery glues a line of prose to the code after it.
+fn items(language: Language, source: &str) -> Vec<Item> {
+    let parsed = match language {
+        Language::Python => python::items(source),
+        Language::Javascript => javascript::items(source),
+        Language::Rust => rust::items(source),
+    };
+    let mut out = Vec::with_capacity(parsed.len());
+    for item in parsed {
+        let lines = item.text.lines().count();
+        match item.text.split_once('\n') {
+            Some((first, rest)) if item.kind == Kind::Dropped && lines <= MAX_REREAD_LINES => {
+                out.push(Item {
+                    text: first.to_owned(),
+                    ..item.clone()
+                });
+                for mut inner in items(language, rest) {
+                    inner.line += item.line;
+                    out.push(inner);
+                }
+            }
+            _ => out.push(item),
+        }
+    }
+    out
+}
+
+/// Longer broken items are dropped whole rather than read again line by line.
+const MAX_REREAD_LINES: usize = 200;
+
+/// When the task asks for one function and the code defines one function under another name,
+/// the asked-for name is added as an alias, so the tests (written from the task) reach it.
+/// Returns what was added, for the log.
+pub fn alias(language: Language, code: &mut Code, wanted: &[String]) -> Option<String> {
+    let ([want], [have]) = (wanted, code.names.as_slice()) else {
+        return None;
+    };
+    let have = have.clone();
+    if *want == have {
+        return None;
+    }
+    let line = match language {
+        Language::Python => format!("\n\n{want} = {have}\n"),
+        Language::Javascript => format!("module.exports.{want} = {have};\n"),
+        Language::Rust => format!("\npub use self::{have} as {want};\n"),
+    };
+    code.text.push_str(&line);
+    code.names.push(want.clone());
+    Some(format!("{want} is an alias of {have}"))
+}
+
+/// Whether a whole file parses without an error.
+pub fn parses(language: Language, text: &str) -> bool {
+    let grammar = match language {
+        Language::Python => tree::python(),
+        Language::Javascript => tree::javascript(),
+        Language::Rust => tree::rust(),
+    };
+    tree::parse(&grammar, text).is_some_and(|t| !t.root_node().has_error())
+}
+
+/// The code in a reply: every clean import, and the first clean definition of each name, from
+/// any block or from unfenced text. `None` when it defines nothing usable.
+pub fn code(language: Language, reply: &str) -> Option<Code> {
+    let mut imports: Vec<Item> = Vec::new();
+    let mut defs: Vec<Item> = Vec::new();
+    let mut dropped = Vec::new();
+    let mut seen = HashSet::new();
+    for source in sources(reply) {
+        for item in items(language, &source) {
+            match item.kind {
+                Kind::Import if is_self_import(language, &item.text) => {
+                    dropped.push(item.describe())
+                }
+                Kind::Import => {
+                    if !imports.iter().any(|i| i.text == item.text) {
+                        imports.push(item);
+                    }
+                }
+                Kind::Definition | Kind::Constant => {
+                    let fresh = item.name.as_ref().is_none_or(|n| seen.insert(n.clone()));
+                    if fresh {
+                        defs.push(item);
+                    }
+                }
+                Kind::Test | Kind::Dropped => dropped.push(item.describe()),
+            }
+        }
+    }
+    build_code(language, imports, defs, dropped)
+}
+
+fn build_code(
+    language: Language,
+    imports: Vec<Item>,
+    defs: Vec<Item>,
+    dropped: Vec<String>,
+) -> Option<Code> {
+    let names: Vec<String> = defs
+        .iter()
+        .filter(|d| d.kind == Kind::Definition)
+        .filter_map(|d| d.name.clone())
+        .filter(|n| !n.starts_with('_') && !n.contains(' '))
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    let text = match language {
+        Language::Python => python::render(&imports, &defs, &[]),
+        Language::Javascript => javascript::render_code(&imports, &defs, &names),
+        Language::Rust => rust::render(&imports, &defs, &[]),
+    };
+    Some(Code {
+        text,
+        names,
+        dropped,
+    })
+}
+
+fn is_self_import(language: Language, text: &str) -> bool {
+    match language {
+        Language::Python => text.starts_with("from solution ") || text.trim() == "import solution",
+        Language::Javascript => text.contains("./solution"),
+        Language::Rust => text.contains("solution::"),
+    }
+}
+
+/// The test suite in a reply. `public` names the code's public functions (the plan's and the
+/// candidates'): a test must call one of them, and definitions of them in the reply are taken
+/// out of the suite (they would shadow the code) and returned as an implementation.
+pub fn suite(language: Language, reply: &str, public: &[String]) -> SuiteReading {
+    let public: HashSet<&str> = public.iter().map(String::as_str).collect();
+    let mut imports: Vec<Item> = Vec::new();
+    let mut helpers: Vec<Item> = Vec::new();
+    let mut tests: Vec<Item> = Vec::new();
+    let mut implementation: Vec<Item> = Vec::new();
+    let mut dropped = Vec::new();
+    let mut seen = HashSet::new();
+    for source in sources(reply) {
+        for item in items(language, &source) {
+            let name = item.name.clone().unwrap_or_default();
+            match item.kind {
+                Kind::Import => {
+                    let item = match language {
+                        Language::Python => python::redirect_import(item),
+                        Language::Javascript => javascript::redirect_import(item),
+                        Language::Rust => rust::redirect_import(item),
+                    };
+                    if !imports.iter().any(|i| i.text == item.text) {
+                        imports.push(item);
+                    }
+                }
+                Kind::Definition if public.contains(name.as_str()) => {
+                    if seen.insert(format!("impl {name}")) {
+                        implementation.push(item);
+                    }
+                }
+                Kind::Definition | Kind::Constant => {
+                    if name.is_empty() || seen.insert(format!("helper {name}")) {
+                        helpers.push(item);
+                    }
+                }
+                Kind::Test if name.is_empty() => {
+                    // A bare assertion: one test each, the same assertion only once.
+                    if seen.insert(format!("assert {}", item.text.trim())) {
+                        let (name, text) = match language {
+                            Language::Python => python::wrap_assert(&item.text, tests.len() + 1),
+                            Language::Javascript => {
+                                javascript::wrap_assert(&item.text, tests.len() + 1)
+                            }
+                            Language::Rust => rust::wrap_assert(&item.text, tests.len() + 1),
+                        };
+                        tests.push(Item {
+                            name: Some(name),
+                            text,
+                            ..item
+                        });
+                    }
+                }
+                Kind::Test => {
+                    if seen.insert(format!("test {name}")) {
+                        tests.push(item);
+                    }
+                }
+                Kind::Dropped => dropped.push(item.describe()),
+            }
+        }
+    }
+    let implementation = build_code(language, imports.clone(), implementation, Vec::new());
+    // A test that calls none of the code's functions (directly or through a helper) tests nothing.
+    let reaches = |item: &Item| {
+        item.calls.iter().any(|c| {
+            public.contains(c.as_str())
+                || helpers.iter().any(|h| {
+                    h.name.as_deref() == Some(c.as_str())
+                        && h.calls.iter().any(|hc| public.contains(hc.as_str()))
+                })
+        })
+    };
+    let (real, idle): (Vec<Item>, Vec<Item>) = tests.into_iter().partition(reaches);
+    dropped.extend(
+        idle.iter()
+            .map(|t| format!("{} (calls none of the code's functions)", t.describe())),
+    );
+    let suite = if real.is_empty() {
+        let why = if idle.is_empty() {
+            "no test in the reply".to_owned()
+        } else {
+            "no test calls the code's functions".to_owned()
+        };
+        Err(why)
+    } else {
+        let public: Vec<&str> = public.iter().copied().collect();
+        let (text, import_added) = match language {
+            Language::Python => python::render_suite(&imports, &helpers, &real),
+            Language::Javascript => javascript::render_suite(&imports, &helpers, &real, &public),
+            Language::Rust => rust::render_suite(&imports, &helpers, &real),
+        };
+        let names = real
+            .iter()
+            .flat_map(|t| match language {
+                Language::Python => python::test_names(t),
+                _ => t.name.clone().into_iter().collect(),
+            })
+            .collect();
+        Ok(Suite {
+            text,
+            tests: names,
+            import_added,
+            dropped,
+        })
+    };
+    SuiteReading {
+        suite,
+        implementation,
+    }
+}
+
+/// The function names a task asks for: `def name(`, `fn name(`, `function name(` or a
+/// backquoted `` `name(…)` `` in its description, then the plan's signatures.
+pub fn wanted_names(description: &str, plan_functions: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = named_in(description);
+    for f in plan_functions {
+        if let Some(name) = signature_name(f)
+            && !out.contains(&name)
+        {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// The signatures a description spells out: `is_even(n)` from "a function `is_even(n)` that…".
+pub fn signatures_in(description: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in named_in(description) {
+        let Some(at) = description.find(&format!("{name}(")) else {
+            continue;
+        };
+        let rest = &description[at..];
+        let mut depth = 0usize;
+        let mut end = rest.len();
+        for (i, c) in rest.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        end = i + 1;
+                        break;
+                    }
+                }
+                '\n' => {
+                    end = i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let mut signature = rest[..end].to_owned();
+        // "-> i32" after a Rust or Python signature belongs to it.
+        let after = rest[end..].trim_start();
+        if let Some(ret) = after.strip_prefix("->") {
+            let ty: String = ret
+                .trim_start()
+                .chars()
+                .take_while(|c| !matches!(c, '`' | ':' | '\n') && !c.is_whitespace())
+                .collect();
+            if !ty.is_empty() {
+                signature = format!("{signature} -> {ty}");
+            }
+        }
+        out.push(signature);
+    }
+    out
+}
+
+/// Function names a description spells out.
+pub fn named_in(description: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let bytes = description.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'(' {
+            let mut start = i;
+            while start > 0
+                && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_')
+            {
+                start -= 1;
+            }
+            let name = &description[start..i];
+            let before = description[..start].trim_end();
+            let marked = before.ends_with("def")
+                || before.ends_with("fn")
+                || before.ends_with("function")
+                || description[..start].ends_with('`');
+            let word = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+            if marked && word && !out.iter().any(|n| n == name) {
+                out.push(name.to_owned());
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// `add` from "def add(a, b):", "pub fn add(a: i32) -> i32", "`add(a, b)`", "add(a, b) -> int".
+pub fn signature_name(signature: &str) -> Option<String> {
+    let (before, _) = signature.split_once('(')?;
+    let name = before
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .rfind(|w| !w.is_empty())?;
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        .then(|| name.to_owned())
+}
+
+/// Removes `column` leading spaces from every line but the first (which the parser already
+/// started at that column).
+pub(crate) fn dedent(text: &str, column: usize) -> String {
+    if column == 0 {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if i == 0 {
+            out.push_str(line);
+            continue;
+        }
+        let strip = line
+            .chars()
+            .take(column)
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .count();
+        out.push_str(&line[strip..]);
+    }
+    out
+}

@@ -1,0 +1,298 @@
+//! Python replies: imports, `def`/`class` (decorated or not), constants, and pytest-style tests.
+
+use super::tree::{self, calls, field, text};
+use super::{Item, Kind, dedent};
+use tree_sitter::Node;
+
+/// Modules a test may import that are not the code under test.
+const KNOWN_MODULES: &[&str] = &[
+    "__future__",
+    "abc",
+    "array",
+    "ast",
+    "base64",
+    "bisect",
+    "builtins",
+    "calendar",
+    "cmath",
+    "collections",
+    "contextlib",
+    "copy",
+    "csv",
+    "dataclasses",
+    "datetime",
+    "decimal",
+    "difflib",
+    "doctest",
+    "enum",
+    "fractions",
+    "functools",
+    "gc",
+    "hashlib",
+    "heapq",
+    "hmac",
+    "html",
+    "hypothesis",
+    "inspect",
+    "io",
+    "ipaddress",
+    "itertools",
+    "json",
+    "keyword",
+    "locale",
+    "logging",
+    "math",
+    "numbers",
+    "operator",
+    "os",
+    "pathlib",
+    "pprint",
+    "pytest",
+    "queue",
+    "random",
+    "re",
+    "secrets",
+    "shlex",
+    "statistics",
+    "string",
+    "struct",
+    "sys",
+    "tempfile",
+    "textwrap",
+    "time",
+    "timeit",
+    "types",
+    "typing",
+    "unicodedata",
+    "unittest",
+    "urllib",
+    "uuid",
+    "warnings",
+    "weakref",
+    "zlib",
+];
+
+/// Calls allowed in a module-level constant: they build values and run nothing else.
+const VALUE_BUILDERS: &[&str] = &[
+    "compile",
+    "frozenset",
+    "set",
+    "dict",
+    "tuple",
+    "list",
+    "namedtuple",
+    "defaultdict",
+    "OrderedDict",
+    "Counter",
+    "TypeVar",
+    "Decimal",
+    "Fraction",
+    "range",
+    "object",
+    "str",
+    "int",
+    "float",
+    "deque",
+    "field",
+    "getLogger",
+];
+
+pub fn items(source: &str) -> Vec<Item> {
+    let Some(parsed) = tree::parse(&tree::python(), source) else {
+        return Vec::new();
+    };
+    tree::top_level(parsed.root_node())
+        .into_iter()
+        .filter(|n| n.kind() != "comment")
+        .map(|node| classify(node, source))
+        .collect()
+}
+
+fn classify(node: Node<'_>, source: &str) -> Item {
+    let column = node.start_position().column;
+    let mut item = Item {
+        kind: Kind::Dropped,
+        name: None,
+        text: dedent(text(node, source), column),
+        calls: tree::calls(node, source, &["call"], "function"),
+        line: node.start_position().row + 1,
+    };
+    // Indented code only lands at the top level inside a broken reply.
+    if node.has_error() || column != 0 {
+        return item;
+    }
+    match node.kind() {
+        "import_statement" | "import_from_statement" | "future_import_statement" => {
+            item.kind = Kind::Import
+        }
+        "function_definition" | "class_definition" | "decorated_definition" => {
+            let def = if node.kind() == "decorated_definition" {
+                node.child_by_field_name("definition").unwrap_or(node)
+            } else {
+                node
+            };
+            let name = field(def, "name", source).unwrap_or("").to_owned();
+            item.kind = if is_test(def, &name, source) {
+                Kind::Test
+            } else {
+                Kind::Definition
+            };
+            item.name = Some(name);
+        }
+        // A bare `assert f(x) == y` is a test case: it becomes a test function of its own.
+        "assert_statement" => item.kind = Kind::Test,
+        "expression_statement" => {
+            if let Some(name) = constant_name(node, source) {
+                item.kind = Kind::Constant;
+                item.name = Some(name);
+            }
+        }
+        _ => {}
+    }
+    item
+}
+
+fn is_test(def: Node<'_>, name: &str, source: &str) -> bool {
+    if def.kind() == "function_definition" {
+        return name.starts_with("test");
+    }
+    let bases = field(def, "superclasses", source).unwrap_or("");
+    name.starts_with("Test") || bases.contains("TestCase")
+}
+
+/// `NAME = value` (or `NAME: T = value`) whose value calls nothing but value builders.
+fn constant_name(node: Node<'_>, source: &str) -> Option<String> {
+    let mut cursor = node.walk();
+    let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+    let [assignment] = children.as_slice() else {
+        return None;
+    };
+    if assignment.kind() != "assignment" {
+        return None;
+    }
+    let left = assignment.child_by_field_name("left")?;
+    if left.kind() != "identifier" {
+        return None;
+    }
+    let runs_code = assignment
+        .child_by_field_name("right")
+        .is_some_and(|right| {
+            calls(right, source, &["call"], "function")
+                .iter()
+                .any(|c| !VALUE_BUILDERS.contains(&c.as_str()))
+                || !tree::descendants(right, &["await", "yield"]).is_empty()
+        });
+    (!runs_code).then(|| text(left, source).to_owned())
+}
+
+/// A bare assert as a test function of its own.
+pub fn wrap_assert(text: &str, n: usize) -> (String, String) {
+    let name = format!("test_case_{n}");
+    let body: String = text
+        .trim_end()
+        .lines()
+        .map(|l| format!("    {l}\n"))
+        .collect();
+    (name.clone(), format!("def {name}():\n{body}"))
+}
+
+/// The names pytest reports for a test item: `test_x`, or `TestX::test_y` for each method.
+pub fn test_names(item: &Item) -> Vec<String> {
+    let name = item.name.clone().unwrap_or_default();
+    if !name.starts_with("Test") && !item.text.contains("TestCase") {
+        return vec![name];
+    }
+    item.text
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let rest = l
+                .strip_prefix("def ")
+                .or_else(|| l.strip_prefix("async def "))?;
+            let method = rest.split('(').next()?.trim();
+            method
+                .starts_with("test")
+                .then(|| format!("{name}::{method}"))
+        })
+        .collect()
+}
+
+/// A test's `from my_module import f` becomes `from solution import f`: the code is always
+/// `solution.py`, whatever the test writer guessed.
+pub fn redirect_import(mut item: Item) -> Item {
+    let t = item.text.trim().to_owned();
+    let module_of = |rest: &str| -> String {
+        rest.split(|c: char| c.is_whitespace() || c == '.' || c == ',')
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    };
+    if let Some(rest) = t.strip_prefix("from ") {
+        let module = module_of(rest);
+        if module != "solution"
+            && !KNOWN_MODULES.contains(&module.as_str())
+            && let Some((_, names)) = t.split_once(" import ")
+        {
+            item.text = format!("from solution import {names}");
+        }
+    } else if let Some(rest) = t.strip_prefix("import ") {
+        let module = module_of(rest);
+        if module != "solution" && !KNOWN_MODULES.contains(&module.as_str()) && !rest.contains(',')
+        {
+            let alias = rest.rsplit(" as ").next().unwrap_or(&module).trim();
+            item.text = format!("import solution as {alias}");
+        }
+    }
+    item
+}
+
+pub fn render(imports: &[Item], defs: &[Item], tests: &[Item]) -> String {
+    let mut out = String::new();
+    for i in imports {
+        out.push_str(i.text.trim_end());
+        out.push('\n');
+    }
+    for d in defs.iter().chain(tests) {
+        if !out.is_empty() {
+            out.push_str(if d.kind == Kind::Constant {
+                "\n"
+            } else {
+                "\n\n"
+            });
+        }
+        out.push_str(d.text.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The suite's file, with `from solution import *` added when nothing imports the code.
+pub fn render_suite(imports: &[Item], helpers: &[Item], tests: &[Item]) -> (String, bool) {
+    let mut imports = imports.to_vec();
+    let imports_code = imports
+        .iter()
+        .any(|i| i.text.contains("from solution import") || i.text.contains("import solution"));
+    if !imports_code {
+        imports.push(Item {
+            kind: Kind::Import,
+            name: None,
+            text: "from solution import *".into(),
+            calls: Vec::new(),
+            line: 0,
+        });
+        let uses_module = helpers
+            .iter()
+            .chain(tests)
+            .any(|t| t.text.contains("solution."));
+        if uses_module {
+            imports.push(Item {
+                kind: Kind::Import,
+                name: None,
+                text: "import solution".into(),
+                calls: Vec::new(),
+                line: 0,
+            });
+        }
+    }
+    (render(&imports, helpers, tests), !imports_code)
+}

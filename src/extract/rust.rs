@@ -1,0 +1,215 @@
+//! Rust replies: the items of a library crate (made `pub`, so integration tests reach them; no
+//! `main`), and integration tests that `use solution::*`.
+
+use super::tree::{self, text};
+use super::{Item, Kind};
+use tree_sitter::Node;
+
+const KNOWN_ROOTS: &[&str] = &["std", "core", "alloc", "solution", "self"];
+
+pub fn items(source: &str) -> Vec<Item> {
+    let Some(parsed) = tree::parse(&tree::rust(), source) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut attributes: Vec<Node<'_>> = Vec::new();
+    for node in tree::top_level(parsed.root_node()) {
+        match node.kind() {
+            "line_comment" | "block_comment" => continue,
+            "attribute_item" => {
+                attributes.push(node);
+                continue;
+            }
+            _ => {}
+        }
+        out.push(classify(node, &attributes, source));
+        attributes.clear();
+    }
+    out
+}
+
+fn classify(node: Node<'_>, attributes: &[Node<'_>], source: &str) -> Item {
+    let attrs: String = attributes
+        .iter()
+        .map(|a| format!("{}\n", text(*a, source)))
+        .collect();
+    let mut item = Item {
+        kind: Kind::Dropped,
+        name: None,
+        text: format!("{attrs}{}", text(node, source)),
+        calls: text_calls(text(node, source)),
+        line: attributes.first().unwrap_or(&node).start_position().row + 1,
+    };
+    if node.has_error() || attributes.iter().any(|a| a.has_error()) {
+        return item;
+    }
+    let name = tree::field(node, "name", source).unwrap_or("").to_owned();
+    let is_test = attrs.contains("#[test]") || attrs.contains("#[cfg(test)]");
+    match node.kind() {
+        "use_declaration" => item.kind = Kind::Import,
+        // A bare `assert_eq!(f(x), y);` is a test case of its own.
+        "macro_invocation" | "expression_statement"
+            if text(node, source).trim_start().starts_with("assert") =>
+        {
+            item.kind = Kind::Test
+        }
+        "function_item" if name == "main" => {}
+        "function_item" | "mod_item" if is_test || name == "tests" => {
+            item.kind = Kind::Test;
+            item.name = Some(name);
+        }
+        "function_item" | "struct_item" | "enum_item" | "trait_item" | "type_item"
+        | "union_item" | "macro_definition" | "mod_item" => {
+            item.kind = Kind::Definition;
+            item.text = format!("{attrs}{}", public(node, source));
+            item.name = Some(name);
+        }
+        "const_item" | "static_item" => {
+            item.kind = Kind::Constant;
+            item.text = format!("{attrs}{}", public(node, source));
+            item.name = Some(name);
+        }
+        "impl_item" => {
+            item.kind = Kind::Definition;
+            item.text = format!("{attrs}{}", public(node, source));
+            let head = text(node, source).split('{').next().unwrap_or("").trim();
+            item.name = Some(head.split_whitespace().collect::<Vec<_>>().join(" "));
+        }
+        _ => {}
+    }
+    item
+}
+
+/// Names followed by `(` anywhere in the text: macro arguments (`assert_eq!(add(1, 2), 3)`)
+/// are token trees to the parser, so calls inside them are found by reading the text.
+fn text_calls(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let bytes = text.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b != b'(' {
+            continue;
+        }
+        let mut start = i;
+        while start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_') {
+            start -= 1;
+        }
+        let name = &text[start..i];
+        if !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && !out.iter().any(|n| n == name)
+        {
+            out.push(name.to_owned());
+        }
+    }
+    out
+}
+
+/// The item with `pub` on it, its named fields and, in an inherent impl, its methods.
+fn public(node: Node<'_>, source: &str) -> String {
+    let start = node.start_byte();
+    let mut inserts: Vec<usize> = Vec::new();
+    let has_vis = |n: Node<'_>| {
+        let mut c = n.walk();
+        n.children(&mut c)
+            .any(|ch| ch.kind() == "visibility_modifier")
+    };
+    if node.kind() != "impl_item" && node.kind() != "macro_definition" && !has_vis(node) {
+        inserts.push(start);
+    }
+    let trait_impl = node.kind() == "impl_item" && node.child_by_field_name("trait").is_some();
+    if !trait_impl {
+        let inner_kinds: &[&str] = match node.kind() {
+            "impl_item" => &["function_item", "const_item"],
+            "struct_item" => &["field_declaration"],
+            _ => &[],
+        };
+        if let Some(body) = node.child_by_field_name("body") {
+            let mut c = body.walk();
+            for child in body.named_children(&mut c) {
+                if inner_kinds.contains(&child.kind()) && !has_vis(child) {
+                    inserts.push(child.start_byte());
+                }
+            }
+        }
+    }
+    let original = text(node, source);
+    let mut out = String::with_capacity(original.len() + 8 * inserts.len());
+    let mut last = 0;
+    inserts.sort_unstable();
+    for at in inserts {
+        let at = at - start;
+        out.push_str(&original[last..at]);
+        out.push_str("pub ");
+        last = at;
+    }
+    out.push_str(&original[last..]);
+    out
+}
+
+/// A bare assertion as a test function of its own.
+pub fn wrap_assert(text: &str, n: usize) -> (String, String) {
+    let name = format!("case_{n}");
+    let line = text.trim_end();
+    let semi = if line.ends_with(';') { "" } else { ";" };
+    let body: String = line.lines().map(|l| format!("    {l}\n")).collect();
+    (
+        name.clone(),
+        format!("#[test]\nfn {name}() {{\n{}{semi}\n}}", body.trim_end()),
+    )
+}
+
+/// A test's `use my_crate::f` (or a top-level `use crate::`/`use super::`) uses `solution`.
+pub fn redirect_import(mut item: Item) -> Item {
+    let t = item.text.trim();
+    let Some(path) = t
+        .strip_prefix("use ")
+        .or_else(|| t.strip_prefix("pub use "))
+    else {
+        return item;
+    };
+    let root = path
+        .split("::")
+        .next()
+        .unwrap_or("")
+        .trim_start_matches(['{', ':']);
+    if !KNOWN_ROOTS.contains(&root) && !root.is_empty() {
+        let rest = &path[root.len()..];
+        item.text = format!("use solution{rest}");
+    }
+    item
+}
+
+pub fn render(imports: &[Item], defs: &[Item], tests: &[Item]) -> String {
+    let mut out = String::new();
+    for i in imports {
+        out.push_str(i.text.trim_end());
+        out.push('\n');
+    }
+    for d in defs.iter().chain(tests) {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(d.text.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The integration test file, with `use solution::*;` added when nothing uses the code.
+pub fn render_suite(imports: &[Item], helpers: &[Item], tests: &[Item]) -> (String, bool) {
+    let mut all = imports.to_vec();
+    let imports_code = imports.iter().any(|i| i.text.contains("solution"));
+    if !imports_code {
+        all.insert(
+            0,
+            Item {
+                kind: Kind::Import,
+                name: None,
+                text: "#[allow(unused_imports)]\nuse solution::*;".into(),
+                calls: Vec::new(),
+                line: 0,
+            },
+        );
+    }
+    (render(&all, helpers, tests), !imports_code)
+}

@@ -1,0 +1,347 @@
+use super::*;
+
+fn py_code(reply: &str) -> Code {
+    code(Language::Python, reply).unwrap_or_else(|| panic!("no code in {reply:?}"))
+}
+
+#[test]
+fn a_correct_first_block_beats_a_longer_garbage_one() {
+    let reply = "```python\ndef is_even(n):\n    return n % 2 == 0\n```\n\
+                 Example:\n```python\nfor i in range(10):\n    print(i, is_even(i))\n    \
+                 print('this is a much longer block that used to win')\n    x = [\n```\n";
+    let c = py_code(reply);
+    assert_eq!(c.text, "def is_even(n):\n    return n % 2 == 0\n");
+    assert_eq!(c.names, ["is_even"]);
+    assert!(!c.dropped.is_empty());
+}
+
+#[test]
+fn a_lone_closing_fence_is_never_code() {
+    let c = py_code("def add(a, b):\n    return a + b\n```\n");
+    assert_eq!(c.text, "def add(a, b):\n    return a + b\n");
+    assert!(parses(Language::Python, &c.text));
+}
+
+#[test]
+fn prose_alone_is_no_code() {
+    assert_eq!(
+        code(
+            Language::Python,
+            "The function should return True for even numbers."
+        ),
+        None
+    );
+    assert_eq!(
+        code(Language::Python, "```python\nprint(is_even(4))\n```"),
+        None
+    );
+    assert_eq!(code(Language::Python, ""), None);
+}
+
+#[test]
+fn trailing_junk_after_a_function_is_dropped() {
+    let reply = "```python\ndef max_of_list(xs):\n    return max(xs)\n\nprint(max_of_list([1, 2]))\nassert max_of_list([3]) ==:\n```";
+    let c = py_code(reply);
+    assert_eq!(c.text, "def max_of_list(xs):\n    return max(xs)\n");
+    assert_eq!(c.dropped.len(), 2, "{:?}", c.dropped);
+}
+
+#[test]
+fn definitions_come_from_any_block_or_unfenced_text() {
+    let reply = "Here you go.\n\nimport math\n\ndef area(r):\n    return math.pi * r * r\n\n\
+                 ```python\nPI2 = 2 * 3.14159\ndef circumference(r):\n    return PI2 * r\n\
+                 if __name__ == '__main__':\n    print(area(2))\n```";
+    let c = py_code(reply);
+    assert!(c.text.starts_with("import math\n"), "{}", c.text);
+    assert_eq!(c.names, ["circumference", "area"]);
+    assert!(c.text.contains("PI2 = 2 * 3.14159"));
+    assert!(!c.text.contains("__main__"));
+    assert!(parses(Language::Python, &c.text));
+}
+
+#[test]
+fn constants_that_run_code_are_dropped() {
+    let c = py_code(
+        "import re\nWORD = re.compile(r'\\w+')\nDATA = open('x').read()\ndef words(s):\n    return WORD.findall(s)\n",
+    );
+    assert!(c.text.contains("WORD = re.compile"));
+    assert!(!c.text.contains("DATA"), "{}", c.text);
+}
+
+#[test]
+fn the_first_clean_definition_of_a_name_wins() {
+    let reply =
+        "```python\ndef f(x):\n    return x + 1\n```\n```python\ndef f(x):\n    return x + 2\n```";
+    assert_eq!(py_code(reply).text, "def f(x):\n    return x + 1\n");
+    let broken_first =
+        "```python\ndef f(x):\n    return (x +\n```\n```python\ndef f(x):\n    return x + 2\n```";
+    assert_eq!(py_code(broken_first).text, "def f(x):\n    return x + 2\n");
+}
+
+#[test]
+fn a_test_reply_holding_an_implementation_becomes_a_candidate() {
+    let reading = suite(
+        Language::Python,
+        "```python\ndef is_even(n): return n % 2 == 0\n```",
+        &["is_even".to_owned()],
+    );
+    assert_eq!(reading.suite, Err("no test in the reply".to_owned()));
+    let implementation = reading
+        .implementation
+        .unwrap_or_else(|| panic!("no implementation"));
+    assert_eq!(implementation.names, ["is_even"]);
+}
+
+#[test]
+fn a_suite_gets_the_import_it_forgot() {
+    let reading = suite(
+        Language::Python,
+        "```python\ndef test_max():\n    assert max_of_list([1, 3, 2]) == 3\n```",
+        &["max_of_list".to_owned()],
+    );
+    let s = reading.suite.unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.import_added);
+    assert!(s.text.starts_with("from solution import *\n"), "{}", s.text);
+    assert_eq!(s.tests, ["test_max"]);
+}
+
+#[test]
+fn a_suite_keeps_tests_drops_implementations_and_idle_tests() {
+    let reply = "```python\nfrom my_module import add\nimport pytest\n\n\
+                 def add(a, b):\n    return a + b\n\n\
+                 def test_add():\n    assert add(1, 2) == 3\n\n\
+                 def test_nothing():\n    assert True\n\n\
+                 class TestAdd:\n    def test_neg(self):\n        assert add(-1, -1) == -2\n\n\
+                 test_add()\n```";
+    let reading = suite(Language::Python, reply, &["add".to_owned()]);
+    let s = reading.suite.unwrap_or_else(|e| panic!("{e}"));
+    assert!(!s.import_added);
+    assert!(
+        s.text
+            .starts_with("from solution import add\nimport pytest\n"),
+        "{}",
+        s.text
+    );
+    assert!(!s.text.contains("return a + b"));
+    assert!(!s.text.contains("test_nothing"));
+    assert_eq!(s.tests, ["test_add", "TestAdd::test_neg"]);
+    assert!(parses(Language::Python, &s.text));
+    assert!(reading.implementation.is_some());
+}
+
+#[test]
+fn a_suite_that_calls_nothing_is_unusable() {
+    let reading = suite(
+        Language::Python,
+        "```python\ndef test_truth():\n    assert 1 == 1\n```",
+        &["add".to_owned()],
+    );
+    assert_eq!(
+        reading.suite,
+        Err("no test calls the code's functions".to_owned())
+    );
+}
+
+#[test]
+fn javascript_code_becomes_a_commonjs_module() {
+    let reply = "```js\nexport function add(a, b) {\n  return a + b;\n}\nconst double = (x) => x * 2;\nconsole.log(add(1, 2));\nmodule.exports = { add };\n```";
+    let c = code(Language::Javascript, reply).unwrap_or_else(|| panic!("no code"));
+    assert_eq!(c.names, ["add", "double"]);
+    assert!(!c.text.contains("export function"), "{}", c.text);
+    assert!(!c.text.contains("console.log"));
+    assert!(
+        c.text.ends_with("module.exports = { add, double };\n"),
+        "{}",
+        c.text
+    );
+    assert!(parses(Language::Javascript, &c.text));
+}
+
+#[test]
+fn javascript_suites_get_the_runner_assert_and_code() {
+    let reply = "```js\nimport { add } from './add.js';\ntest('adds', () => {\n  assert.strictEqual(add(1, 2), 3);\n});\n```";
+    let s = suite(Language::Javascript, reply, &["add".to_owned()])
+        .suite
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        s.text.contains("const { test } = require('node:test');"),
+        "{}",
+        s.text
+    );
+    assert!(s.text.contains("const assert = require('node:assert');"));
+    assert!(
+        s.text.contains("const { add } = require('./solution.js');"),
+        "{}",
+        s.text
+    );
+    assert_eq!(s.tests, ["adds"]);
+    assert!(parses(Language::Javascript, &s.text));
+}
+
+#[test]
+fn rust_items_are_made_public_and_main_is_dropped() {
+    let reply = "```rust\nstruct Point { x: i32, pub y: i32 }\nimpl Point {\n    fn sum(&self) -> i32 { self.x + self.y }\n}\nfn add(a: i32, b: i32) -> i32 { a + b }\nfn main() { println!(\"{}\", add(1, 2)); }\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn t() {}\n}\n```";
+    let c = code(Language::Rust, reply).unwrap_or_else(|| panic!("no code"));
+    assert!(
+        c.text
+            .contains("pub struct Point { pub x: i32, pub y: i32 }"),
+        "{}",
+        c.text
+    );
+    assert!(c.text.contains("    pub fn sum(&self)"), "{}", c.text);
+    assert!(c.text.contains("pub fn add(a: i32, b: i32)"));
+    assert!(!c.text.contains("fn main"));
+    assert!(!c.text.contains("mod tests"));
+    assert_eq!(c.names, ["Point", "add"]);
+    assert!(parses(Language::Rust, &c.text));
+}
+
+#[test]
+fn rust_suites_use_the_solution_crate() {
+    let reply =
+        "```rust\nuse my_lib::add;\n\n#[test]\nfn adds() {\n    assert_eq!(add(1, 2), 3);\n}\n```";
+    let s = suite(Language::Rust, reply, &["add".to_owned()])
+        .suite
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.text.starts_with("use solution::add;\n"), "{}", s.text);
+    assert_eq!(s.tests, ["adds"]);
+    let bare = suite(
+        Language::Rust,
+        "#[test]\nfn adds() { assert_eq!(add(1, 2), 3); }",
+        &["add".to_owned()],
+    )
+    .suite
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(bare.import_added && bare.text.contains("use solution::*;"));
+}
+
+#[test]
+fn names_a_task_asks_for() {
+    assert_eq!(
+        named_in("Write a function `is_even(n)` that returns whether n is even."),
+        ["is_even"]
+    );
+    assert_eq!(
+        named_in(
+            "def has_close_elements(numbers, threshold):\n    \"\"\" >>> has_close_elements([1.0], 0.5)\n"
+        ),
+        ["has_close_elements"]
+    );
+    assert!(named_in("sum the list (quickly)").is_empty());
+    assert_eq!(
+        wanted_names(
+            "a rust fn gcd(a, b)",
+            &["lcm(a: u64, b: u64) -> u64".into(), "def gcd(a, b):".into()]
+        ),
+        ["gcd", "lcm"]
+    );
+    assert_eq!(
+        signature_name("pub fn add(a: i32) -> i32"),
+        Some("add".into())
+    );
+    assert_eq!(signature_name("no signature here"), None);
+}
+
+#[test]
+fn sources_are_blocks_then_the_text_outside() {
+    let s = sources("intro\n```py\na = 1\n```\nmiddle\n~~~\nb = 2\n");
+    assert_eq!(s, ["a = 1\n", "b = 2\n", "intro\nmiddle\n"]);
+}
+
+#[test]
+fn bare_asserts_become_one_test_each() {
+    let reply = "```python\ndef is_even(n):\n    return n % 2 == 0\n\n# Example usage:\nprint(\"Test Case 1\")\nassert is_even(5678) == True\nassert is_even(3) == False\nassert is_even(3) == False\n```";
+    let reading = suite(Language::Python, reply, &["is_even".to_owned()]);
+    let s = reading.suite.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.tests, ["test_case_1", "test_case_2"]);
+    assert!(
+        s.text
+            .contains("def test_case_1():\n    assert is_even(5678) == True\n"),
+        "{}",
+        s.text
+    );
+    assert!(!s.text.contains("print("));
+    assert!(parses(Language::Python, &s.text));
+    assert!(reading.implementation.is_some());
+    let c = py_code(reply);
+    assert!(!c.text.contains("assert"), "{}", c.text);
+}
+
+#[test]
+fn bare_assertions_in_javascript_and_rust() {
+    let js = suite(
+        Language::Javascript,
+        "assert.strictEqual(add(1, 2), 3);\nassert.ok(add(0, 0) === 0);",
+        &["add".to_owned()],
+    )
+    .suite
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(js.tests, ["case 1", "case 2"]);
+    assert!(parses(Language::Javascript, &js.text), "{}", js.text);
+    let rs = suite(
+        Language::Rust,
+        "```rust\nassert_eq!(add(1, 2), 3);\nassert!(add(0, 0) == 0);\n```",
+        &["add".to_owned()],
+    )
+    .suite
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(rs.tests, ["case_1", "case_2"]);
+    assert!(
+        rs.text
+            .contains("#[test]\nfn case_1() {\n    assert_eq!(add(1, 2), 3);\n}"),
+        "{}",
+        rs.text
+    );
+    assert!(parses(Language::Rust, &rs.text), "{}", rs.text);
+}
+
+#[test]
+fn a_misnamed_function_gets_the_asked_for_name() {
+    let mut c = py_code(
+        "def factorial_recursive(n):\n    return 1 if n < 2 else n * factorial_recursive(n - 1)\n",
+    );
+    let note = alias(Language::Python, &mut c, &["factorial".to_owned()]);
+    assert_eq!(
+        note.as_deref(),
+        Some("factorial is an alias of factorial_recursive")
+    );
+    assert!(c.text.ends_with("\n\nfactorial = factorial_recursive\n"));
+    assert!(parses(Language::Python, &c.text));
+    // Right name, or two functions: nothing to guess.
+    let mut right = py_code("def factorial(n):\n    return 1\n");
+    assert_eq!(
+        alias(Language::Python, &mut right, &["factorial".to_owned()]),
+        None
+    );
+    let mut two = py_code("def a():\n    pass\ndef b():\n    pass\n");
+    assert_eq!(
+        alias(Language::Python, &mut two, &["factorial".to_owned()]),
+        None
+    );
+    let mut js = code(Language::Javascript, "function fact(n) { return 1; }")
+        .unwrap_or_else(|| panic!("no code"));
+    alias(Language::Javascript, &mut js, &["factorial".to_owned()]);
+    assert!(
+        js.text
+            .ends_with("module.exports = { fact };\nmodule.exports.factorial = fact;\n"),
+        "{}",
+        js.text
+    );
+    let mut rs =
+        code(Language::Rust, "fn fact(n: u64) -> u64 { n }").unwrap_or_else(|| panic!("no code"));
+    alias(Language::Rust, &mut rs, &["factorial".to_owned()]);
+    assert!(parses(Language::Rust, &rs.text), "{}", rs.text);
+}
+
+#[test]
+fn signatures_a_task_spells_out() {
+    assert_eq!(
+        signatures_in("Write a Rust function `factorial(n: u64) -> u64` that returns n!"),
+        ["factorial(n: u64) -> u64"]
+    );
+    assert_eq!(
+        signatures_in("Write a function `min_max(numbers)` that returns (a, b)."),
+        ["min_max(numbers)"]
+    );
+    assert!(signatures_in("sort a list").is_empty());
+}

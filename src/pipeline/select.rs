@@ -1,0 +1,201 @@
+//! Choosing code by execution: every candidate runs against every suite, and candidates are
+//! scored by dual agreement (CodeT): candidates that pass exactly the same tests form a group,
+//! and each scores its group's size times the number of tests it passes. The best score wins;
+//! ties go to the earlier candidate (the temperature-0 one comes first).
+
+use crate::runner::TestReport;
+use std::collections::{BTreeSet, HashMap};
+
+/// Test runs: `(candidate, suite)` → report.
+#[derive(Debug, Default, Clone)]
+pub struct Board {
+    pub runs: HashMap<(usize, usize), TestReport>,
+}
+
+/// How one candidate stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Standing {
+    pub score: u64,
+    pub passed: u32,
+    /// Tests of usable suites it did not pass (load failures count every test of that suite).
+    pub failed: u32,
+    /// Usable suites that loaded with it: between equal scores, code that loads wins.
+    pub loaded: u32,
+}
+
+impl Board {
+    /// A suite is usable once it loaded with at least one candidate.
+    pub fn usable(&self, suite: usize) -> bool {
+        self.runs.iter().any(|((_, s), r)| *s == suite && r.loaded)
+    }
+
+    /// The tests a suite holds, as the runner named them in any run that loaded it.
+    pub fn tests_of(&self, suite: usize) -> BTreeSet<String> {
+        self.runs
+            .iter()
+            .filter(|((_, s), r)| *s == suite && r.loaded)
+            .flat_map(|(_, r)| r.cases.iter().map(|(n, _)| n.clone()))
+            .collect()
+    }
+
+    /// The `suite:test` ids a candidate passes in the given suites.
+    pub fn passed_by(&self, candidate: usize, suites: &[usize]) -> BTreeSet<String> {
+        suites
+            .iter()
+            .filter_map(|s| self.runs.get(&(candidate, *s)).map(|r| (s, r)))
+            .filter(|(_, r)| r.loaded)
+            .flat_map(|(s, r)| {
+                r.cases
+                    .iter()
+                    .filter(|(_, ok)| *ok)
+                    .map(move |(n, _)| format!("{s}:{n}"))
+            })
+            .collect()
+    }
+
+    /// The standing of each candidate in `candidates` against the usable ones of `suites`.
+    pub fn standings(&self, candidates: &[usize], suites: &[usize]) -> Vec<Standing> {
+        let usable: Vec<usize> = suites.iter().copied().filter(|s| self.usable(*s)).collect();
+        let total: usize = usable.iter().map(|s| self.tests_of(*s).len()).sum();
+        let passed: Vec<BTreeSet<String>> = candidates
+            .iter()
+            .map(|c| self.passed_by(*c, &usable))
+            .collect();
+        let scores = dual_agreement(&passed);
+        passed
+            .iter()
+            .zip(scores)
+            .zip(candidates)
+            .map(|((p, score), c)| Standing {
+                score,
+                passed: p.len() as u32,
+                failed: total.saturating_sub(p.len()) as u32,
+                loaded: usable
+                    .iter()
+                    .filter(|s| self.runs.get(&(*c, **s)).is_some_and(|r| r.loaded))
+                    .count() as u32,
+            })
+            .collect()
+    }
+}
+
+/// Each candidate's score: the size of its group (candidates passing exactly the same tests)
+/// times the number of tests it passes.
+pub fn dual_agreement(passed: &[BTreeSet<String>]) -> Vec<u64> {
+    passed
+        .iter()
+        .map(|p| {
+            let group = passed.iter().filter(|q| *q == p).count() as u64;
+            group * p.len() as u64
+        })
+        .collect()
+}
+
+/// The index of the best score; between equal scores the one that loads more suites, then
+/// the earliest.
+pub fn best(standings: &[Standing]) -> Option<usize> {
+    let top = standings.iter().map(|s| (s.score, s.loaded)).max()?;
+    standings.iter().position(|s| (s.score, s.loaded) == top)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::Finished;
+
+    fn set(ids: &[&str]) -> BTreeSet<String> {
+        ids.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn report(cases: &[(&str, bool)], loaded: bool) -> TestReport {
+        TestReport {
+            passed: cases.iter().filter(|c| c.1).count() as u32,
+            failed: cases.iter().filter(|c| !c.1).count() as u32,
+            cases: cases.iter().map(|(n, ok)| ((*n).to_owned(), *ok)).collect(),
+            loaded,
+            runner: "pytest",
+            finished: Finished::default(),
+        }
+    }
+
+    #[test]
+    fn agreeing_candidates_outscore_a_lone_one_that_passes_more() {
+        // Two candidates agree on passing a and b; one passes a, b and c alone.
+        let scores = dual_agreement(&[set(&["a", "b"]), set(&["a", "b", "c"]), set(&["a", "b"])]);
+        assert_eq!(scores, [4, 3, 4]);
+        let standings: Vec<Standing> = scores
+            .iter()
+            .map(|s| Standing {
+                score: *s,
+                ..Standing::default()
+            })
+            .collect();
+        assert_eq!(best(&standings), Some(0));
+    }
+
+    #[test]
+    fn ties_go_to_the_earlier_candidate() {
+        let scores = dual_agreement(&[set(&["a"]), set(&["b"])]);
+        assert_eq!(scores, [1, 1]);
+        let standings: Vec<Standing> = scores
+            .iter()
+            .map(|s| Standing {
+                score: *s,
+                ..Standing::default()
+            })
+            .collect();
+        assert_eq!(best(&standings), Some(0));
+        assert_eq!(best(&[]), None);
+    }
+
+    #[test]
+    fn passing_nothing_scores_nothing_however_many_agree() {
+        assert_eq!(
+            dual_agreement(&[set(&[]), set(&[]), set(&["x"])]),
+            [0, 0, 1]
+        );
+    }
+
+    #[test]
+    fn a_suite_that_never_loads_is_not_counted() {
+        let mut board = Board::default();
+        board
+            .runs
+            .insert((0, 0), report(&[("t1", true), ("t2", false)], true));
+        board
+            .runs
+            .insert((1, 0), report(&[("t1", true), ("t2", true)], true));
+        board.runs.insert((0, 1), report(&[], false));
+        board.runs.insert((1, 1), report(&[], false));
+        assert!(board.usable(0) && !board.usable(1));
+        let s = board.standings(&[0, 1], &[0, 1]);
+        assert_eq!((s[0].score, s[0].passed, s[0].failed), (1, 1, 1));
+        assert_eq!((s[1].score, s[1].passed, s[1].failed), (2, 2, 0));
+        assert_eq!(best(&s), Some(1));
+    }
+
+    #[test]
+    fn a_candidate_that_breaks_a_usable_suite_fails_all_its_tests() {
+        let mut board = Board::default();
+        board
+            .runs
+            .insert((0, 0), report(&[("a", true), ("b", true)], true));
+        board.runs.insert((1, 0), report(&[], false));
+        let s = board.standings(&[0, 1], &[0]);
+        assert_eq!(
+            (s[1].score, s[1].passed, s[1].failed, s[1].loaded),
+            (0, 0, 2, 0)
+        );
+    }
+
+    #[test]
+    fn between_equal_scores_code_that_loads_wins() {
+        // Both fail the only test; the first candidate's code does not even import.
+        let mut board = Board::default();
+        board.runs.insert((0, 0), report(&[], false));
+        board.runs.insert((1, 0), report(&[("a", false)], true));
+        let s = board.standings(&[0, 1], &[0]);
+        assert_eq!((s[0].score, s[1].score), (0, 0));
+        assert_eq!(best(&s), Some(1));
+    }
+}
