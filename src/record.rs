@@ -47,6 +47,8 @@ pub struct CandidateRecord {
     pub score: u64,
     pub passed: u32,
     pub failed: u32,
+    /// Candidates (itself included) that returned the same values on the suites' calls.
+    pub agreeing: u32,
     /// The one kept as the workflow's code.
     pub chosen: bool,
     /// False for a fix set aside because it did not score higher.

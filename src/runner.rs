@@ -10,6 +10,8 @@ use tokio_util::sync::CancellationToken;
 
 /// The fallback Python runner, embedded at build time.
 pub const PYTHON_RUNNER: &str = include_str!("../assets/python_test_runner.py");
+/// The behaviour probe: the values a candidate returns for given calls.
+pub const PYTHON_PROBE: &str = include_str!("../assets/python_probe.py");
 
 /// The programs and folders the runners use.
 #[derive(Debug, Clone)]
@@ -196,6 +198,42 @@ pub async fn run(
         runner,
         finished,
     })
+}
+
+/// What `code` returns for each call in `exprs` (a repr, or `!Exception`), run in the sandbox.
+/// `None` when the language has no probe yet or the run gave no answer (a timeout, a crash).
+pub async fn probe(
+    language: Language,
+    code: &str,
+    exprs: &[String],
+    tools: &Toolchain,
+    limits: &Limits,
+    cancel: &CancellationToken,
+) -> std::io::Result<Option<Vec<String>>> {
+    if language != Language::Python || exprs.is_empty() {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(&tools.scratch_dir)?;
+    let scratch = tempfile::Builder::new()
+        .prefix("probe-")
+        .tempdir_in(&tools.scratch_dir)?;
+    let dir = scratch.path();
+    write(dir, language.code_file(), code)?;
+    write(dir, "_flotilla_probe.py", PYTHON_PROBE)?;
+    let list = serde_json::to_string(exprs).map_err(std::io::Error::other)?;
+    write(dir, "_flotilla_probe.json", &list)?;
+    let mut limits = *limits;
+    limits.timeout = limits.timeout.min(std::time::Duration::from_secs(30));
+    let job = job(dir, &tools.python, &["_flotilla_probe.py"]);
+    let finished = sandbox::run(&job, &limits, cancel, &mut |_| {}).await?;
+    let values = finished
+        .output
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("FLOTILLA_PROBE "))
+        .and_then(|json| serde_json::from_str::<Vec<String>>(json).ok())
+        .filter(|v| v.len() == exprs.len());
+    Ok(values)
 }
 
 const RUST_MANIFEST: &str =

@@ -657,3 +657,76 @@ async fn the_language_follows_the_description() {
         "the code prompt tells how to export"
     );
 }
+
+#[tokio::test]
+async fn when_no_test_decides_the_candidates_that_behave_alike_win() {
+    const PRODUCT: &str = "```python\ndef add(a, b):\n    return a * b\n```";
+    // Every expected value is wrong: no candidate passes anything, so tests decide nothing.
+    const ALL_WRONG: &str =
+        "```python\nfrom solution import add\n\nassert add(2, 3) == 7\nassert add(1, 1) == 3\n```";
+    let server = MockServer::start(
+        Wire::OpenAi,
+        script(Script {
+            code: &[BAD_CODE, PRODUCT, GOOD_CODE, GOOD_CODE],
+            fixes: &[BAD_CODE],
+            review: "CODE",
+            tests: &[ALL_WRONG],
+        }),
+    )
+    .await;
+    let mut t = TestApp::new(&config(
+        "openai",
+        &server.base_url(),
+        "candidates = 4\ntest_suites = 1\nmax_attempts = 1",
+    ));
+    t.submit("write a function that adds two numbers");
+    t.wait_all_finished(DEADLINE).await;
+    let json = result_json(&t);
+    let candidates = json["candidates"].as_array().cloned().unwrap_or_default();
+    let scores: Vec<u64> = candidates
+        .iter()
+        .filter_map(|c| c["score"].as_u64())
+        .collect();
+    assert_eq!(scores, [0, 0, 0, 0]);
+    let agreeing: Vec<u64> = candidates
+        .iter()
+        .filter_map(|c| c["agreeing"].as_u64())
+        .collect();
+    assert_eq!(agreeing, [1, 1, 2, 2], "a + b twice returns 5 and 2 twice");
+    assert_eq!(candidates[2]["chosen"], true, "{candidates:?}");
+    assert!(read(&t, "solution.py").contains("a + b"));
+    assert_eq!(
+        t.workflow(0).error.as_deref(),
+        Some("tests failed after 1 attempt: 2 of 2 failing")
+    );
+}
+
+#[tokio::test]
+async fn examples_in_the_task_become_a_suite() {
+    let server = MockServer::start(
+        Wire::OpenAi,
+        script(Script {
+            code: &[BAD_CODE, GOOD_CODE],
+            fixes: &[BAD_CODE],
+            review: "CODE",
+            tests: &["I can't write tests."],
+        }),
+    )
+    .await;
+    let mut t = TestApp::new(&config(
+        "openai",
+        &server.base_url(),
+        "candidates = 2\ntest_suites = 1\nmax_attempts = 1",
+    ));
+    t.submit("def add(a, b):\n    \"\"\"Adds.\n    >>> add(2, 3)\n    5\n    \"\"\"");
+    t.wait_all_finished(DEADLINE).await;
+    let wf = t.workflow(0);
+    assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
+    let json = result_json(&t);
+    let origins: Vec<&str> = json["suites"]
+        .as_array()
+        .map(|s| s.iter().filter_map(|s| s["origin"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(origins.contains(&"examples in the task"), "{origins:?}");
+    assert!(read(&t, "solution.py").contains("a + b"));
+}

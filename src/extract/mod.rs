@@ -177,6 +177,27 @@ pub fn alias(language: Language, code: &mut Code, wanted: &[String]) -> Option<S
     Some(format!("{want} is an alias of {have}"))
 }
 
+/// The calls of the code's functions a suite makes with literal arguments: each candidate is
+/// run on them, and candidates that return the same values agree (Python only, for now).
+pub fn probes(language: Language, suite_text: &str, public: &[String]) -> Vec<String> {
+    let public: Vec<&str> = public.iter().map(String::as_str).collect();
+    match language {
+        Language::Python => python::probe_calls(suite_text, &public),
+        Language::Javascript | Language::Rust => Vec::new(),
+    }
+}
+
+/// The examples a task spells out (Python doctest lines, `>>> f(x)` then the result), as a
+/// reply a suite can be read from; `None` when it has none.
+pub fn task_examples(language: Language, description: &str, wanted: &[String]) -> Option<String> {
+    let public: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    let asserts = match language {
+        Language::Python => python::doctest_asserts(description, &public),
+        Language::Javascript | Language::Rust => Vec::new(),
+    };
+    (!asserts.is_empty()).then(|| asserts.join("\n"))
+}
+
 /// Whether a whole file parses without an error.
 pub fn parses(language: Language, text: &str) -> bool {
     let grammar = match language {

@@ -185,6 +185,90 @@ fn constant_name(node: Node<'_>, source: &str) -> Option<String> {
     (!runs_code).then(|| text(left, source).to_owned())
 }
 
+/// The calls of the code's functions, with literal arguments only, anywhere in `text`:
+/// `is_even(4)`, `clamp(5, lo=0, hi=3)`.
+pub fn probe_calls(text: &str, public: &[&str]) -> Vec<String> {
+    let Some(parsed) = tree::parse(&tree::python(), text) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    for call in tree::descendants(parsed.root_node(), &["call"]) {
+        let Some(function) = call.child_by_field_name("function") else {
+            continue;
+        };
+        if function.kind() != "identifier" || !public.contains(&tree::text(function, text)) {
+            continue;
+        }
+        let Some(args) = call.child_by_field_name("arguments") else {
+            continue;
+        };
+        let literal = !args.has_error()
+            && tree::descendants(args, &["identifier", "call", "lambda"])
+                .iter()
+                .all(|n| {
+                    n.kind() == "identifier"
+                        && n.parent().is_some_and(|p| {
+                            p.kind() == "keyword_argument"
+                                && p.child_by_field_name("name") == Some(*n)
+                        })
+                });
+        let expr = tree::text(call, text);
+        if literal && expr.len() <= 300 && !out.iter().any(|e| e == expr) {
+            out.push(expr.to_owned());
+        }
+    }
+    out
+}
+
+/// `>>> f(x)` examples in a task's docstring and the value after each, as `assert f(x) ==
+/// value`. The value is the next line, or (in a task typed on one line) the text up to the next
+/// example or the docstring's end.
+pub fn doctest_asserts(description: &str, public: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    for segment in description.split(">>> ").skip(1) {
+        let Some(name) = public
+            .iter()
+            .find(|p| segment.starts_with(&format!("{p}(")))
+        else {
+            continue;
+        };
+        let mut depth = 0usize;
+        let mut end = None;
+        for (i, c) in segment.char_indices().skip(name.len()) {
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        end = Some(i + 1);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(end) = end else { continue };
+        let (expr, after) = segment.split_at(end);
+        let after = after.trim_start_matches([' ', '\t']);
+        let after = after.strip_prefix('\n').unwrap_or(after);
+        let value = after
+            .lines()
+            .next()
+            .unwrap_or("")
+            .split("\"\"\"")
+            .next()
+            .unwrap_or("")
+            .split("\'\'\'")
+            .next()
+            .unwrap_or("")
+            .trim();
+        if !value.is_empty() {
+            out.push(format!("assert {expr} == {value}"));
+        }
+    }
+    out
+}
+
 /// A bare assert as a test function of its own.
 pub fn wrap_assert(text: &str, n: usize) -> (String, String) {
     let name = format!("test_case_{n}");

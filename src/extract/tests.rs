@@ -334,6 +334,42 @@ fn a_misnamed_function_gets_the_asked_for_name() {
 }
 
 #[test]
+fn probes_are_calls_with_literal_arguments() {
+    let suite = "from solution import *\n\ndef test_a():\n    assert is_even(4) == True\n    x = 3\n    assert is_even(x)\n    assert is_even(n=6)\n    assert is_even(len('ab'))\n    assert is_even(4)\n";
+    assert_eq!(
+        probes(Language::Python, suite, &["is_even".to_owned()]),
+        ["is_even(4)", "is_even(n=6)"]
+    );
+    assert!(
+        probes(
+            Language::Rust,
+            "assert!(is_even(4));",
+            &["is_even".to_owned()]
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn doctest_examples_in_a_task_become_asserts() {
+    let task = "def add(a, b):\n    \"\"\"Adds.\n    >>> add(1, 2)\n    3\n    >>> print('x')\n    x\n    >>> add(0, 0)\n    \"\"\"";
+    assert_eq!(
+        task_examples(Language::Python, task, &["add".to_owned()]).as_deref(),
+        Some("assert add(1, 2) == 3")
+    );
+    assert_eq!(
+        task_examples(Language::Python, "add two numbers", &["add".to_owned()]),
+        None
+    );
+    // Typed on one line, as the dashboard's input sends it.
+    let flat = "def add(a, b): \"\"\"Adds. >>> add(1, [2])   [3]   >>> add(0, 0)  0 \"\"\"";
+    assert_eq!(
+        task_examples(Language::Python, flat, &["add".to_owned()]).as_deref(),
+        Some("assert add(1, [2]) == [3]\nassert add(0, 0) == 0")
+    );
+}
+
+#[test]
 fn signatures_a_task_spells_out() {
     assert_eq!(
         signatures_in("Write a Rust function `factorial(n: u64) -> u64` that returns n!"),

@@ -116,6 +116,8 @@ pub fn trim_output(text: &str, max: usize) -> String {
 const OUTPUT_FOR_PROMPTS: usize = 3000;
 /// Extra requests for a reply that held no usable code, or for a suite that is unusable.
 pub const MAX_REASKS: u32 = 2;
+/// Calls every candidate is probed with, at most.
+pub const MAX_PROBES: usize = 32;
 
 /// Runs every stage; on success the result names the folder and the files written. On failure
 /// the best code found is still kept in the folder.
@@ -139,6 +141,7 @@ pub async fn run(cx: &StageContext<'_>) -> Result<WorkflowResult, String> {
         .await?;
     cx.rewrite_unloadable(&plan, &mut pool, &mut board, (1, max))
         .await?;
+    cx.probe(&plan, &wanted, &pool, &mut board).await?;
     let mut round = 1;
     loop {
         cx.record.lock().attempts = round;

@@ -1,7 +1,10 @@
 //! Choosing code by execution: every candidate runs against every suite, and candidates are
 //! scored by dual agreement (CodeT): candidates that pass exactly the same tests form a group,
-//! and each scores its group's size times the number of tests it passes. The best score wins;
-//! ties go to the earlier candidate (the temperature-0 one comes first).
+//! and each scores its group's size times the number of tests it passes. The best score wins.
+//! Between equal scores, behaviour decides (AlphaCode's clustering): every candidate is run on
+//! the calls the suites make, and the one whose returned values most others share wins, since
+//! right programs agree and wrong ones are wrong in different ways; then code that loads; then
+//! the earlier candidate (the temperature-0 one comes first).
 
 use crate::runner::TestReport;
 use std::collections::{BTreeSet, HashMap};
@@ -10,6 +13,10 @@ use std::collections::{BTreeSet, HashMap};
 #[derive(Debug, Default, Clone)]
 pub struct Board {
     pub runs: HashMap<(usize, usize), TestReport>,
+    /// The calls every candidate is probed with.
+    pub probes: Vec<String>,
+    /// What each probed candidate returned for them.
+    pub behaviour: HashMap<usize, Vec<String>>,
 }
 
 /// How one candidate stands.
@@ -21,6 +28,9 @@ pub struct Standing {
     pub failed: u32,
     /// Usable suites that loaded with it: between equal scores, code that loads wins.
     pub loaded: u32,
+    /// Candidates (itself included) that returned the same values on the probes; 0 when it
+    /// returned no value at all.
+    pub agreeing: u32,
 }
 
 impl Board {
@@ -74,8 +84,23 @@ impl Board {
                     .iter()
                     .filter(|s| self.runs.get(&(*c, **s)).is_some_and(|r| r.loaded))
                     .count() as u32,
+                agreeing: self.agreeing(*c, candidates),
             })
             .collect()
+    }
+
+    /// How many of `candidates` returned what `c` returned on the probes.
+    fn agreeing(&self, c: usize, candidates: &[usize]) -> u32 {
+        let Some(mine) = self.behaviour.get(&c) else {
+            return 0;
+        };
+        if mine.iter().all(|v| v.starts_with('!')) {
+            return 0;
+        }
+        candidates
+            .iter()
+            .filter(|o| self.behaviour.get(o) == Some(mine))
+            .count() as u32
     }
 }
 
@@ -91,11 +116,12 @@ pub fn dual_agreement(passed: &[BTreeSet<String>]) -> Vec<u64> {
         .collect()
 }
 
-/// The index of the best score; between equal scores the one that loads more suites, then
-/// the earliest.
+/// The index of the best score; between equal scores the one whose behaviour most others
+/// share, then the one that loads more suites, then the earliest.
 pub fn best(standings: &[Standing]) -> Option<usize> {
-    let top = standings.iter().map(|s| (s.score, s.loaded)).max()?;
-    standings.iter().position(|s| (s.score, s.loaded) == top)
+    let key = |s: &Standing| (s.score, s.agreeing, s.loaded);
+    let top = standings.iter().map(key).max()?;
+    standings.iter().position(|s| key(s) == top)
 }
 
 #[cfg(test)]
@@ -186,6 +212,28 @@ mod tests {
             (s[1].score, s[1].passed, s[1].failed, s[1].loaded),
             (0, 0, 2, 0)
         );
+    }
+
+    #[test]
+    fn between_equal_scores_the_largest_behaviour_group_wins() {
+        let mut board = Board::default();
+        for c in 0..4 {
+            board.runs.insert((c, 0), report(&[("a", false)], true));
+        }
+        let values = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        board.behaviour.insert(0, values(&["1", "2"]));
+        board.behaviour.insert(1, values(&["4", "9"]));
+        board
+            .behaviour
+            .insert(2, values(&["!NameError", "!NameError"]));
+        board.behaviour.insert(3, values(&["4", "9"]));
+        let s = board.standings(&[0, 1, 2, 3], &[0]);
+        let agreeing: Vec<u32> = s.iter().map(|s| s.agreeing).collect();
+        assert_eq!(agreeing, [1, 2, 0, 2], "errors alone are no behaviour");
+        assert_eq!(best(&s), Some(1));
+        // A better test score still comes first.
+        board.runs.insert((0, 0), report(&[("a", true)], true));
+        assert_eq!(best(&board.standings(&[0, 1, 2, 3], &[0])), Some(0));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use super::pool::{Candidate, Pool, TestSuite, load_error};
 use super::select::{self, Board, Standing};
 use super::{
-    MAX_REASKS, OUTPUT_FOR_PROMPTS, Stage, StageContext, Verdict, parse_verdict, trim_output,
+    MAX_PROBES, MAX_REASKS, OUTPUT_FOR_PROMPTS, Stage, StageContext, Verdict, parse_verdict,
+    trim_output,
 };
 use crate::config::{PipelineConfig, Tier};
 use crate::event::{ArtifactKind, Event};
@@ -490,8 +491,73 @@ impl StageContext<'_> {
                 }
             }
         }
+        // Examples the task itself gives are the best tests there are.
+        if let Some(examples) = extract::task_examples(plan.language, self.description, wanted) {
+            self.take_suite(plan, wanted, pool, "examples in the task", &examples);
+        }
         self.record
             .add_seconds(Stage::Tests.key(), started.elapsed().as_secs_f64());
+        Ok(())
+    }
+
+    /// Runs every active candidate not probed yet on the calls the suites make (the first
+    /// time, those calls are gathered from the active suites).
+    pub(super) async fn probe(
+        &self,
+        plan: &Plan,
+        wanted: &[String],
+        pool: &Pool,
+        board: &mut Board,
+    ) -> Result<(), String> {
+        if board.probes.is_empty() {
+            let public = pool.public_names(wanted);
+            for s in pool.active_suites() {
+                for call in extract::probes(plan.language, &pool.suites[s].suite.text, &public) {
+                    if board.probes.len() < MAX_PROBES && !board.probes.contains(&call) {
+                        board.probes.push(call);
+                    }
+                }
+            }
+        }
+        if board.probes.is_empty() {
+            return Ok(());
+        }
+        let todo: Vec<usize> = pool
+            .active_candidates()
+            .into_iter()
+            .filter(|c| !board.behaviour.contains_key(c))
+            .collect();
+        let settings = &self.inner.config.pipeline;
+        let probes = &board.probes;
+        let results = futures_util::stream::iter(todo.into_iter().map(|c| {
+            let code = pool.candidates[c].code.text.clone();
+            async move {
+                let values = runner::probe(
+                    plan.language,
+                    &code,
+                    probes,
+                    &self.inner.tools,
+                    &settings.limits,
+                    self.cancel,
+                )
+                .await;
+                (c, values)
+            }
+        }))
+        .buffer_unordered(2)
+        .collect::<Vec<_>>()
+        .await;
+        for (c, values) in results {
+            match values.map_err(|e| format!("cannot probe the code: {e}"))? {
+                Some(values) => {
+                    board.behaviour.insert(c, values);
+                }
+                None => {
+                    // No answer (a timeout or a crash) is a behaviour no other shares.
+                    board.behaviour.insert(c, vec![format!("!no answer {c}")]);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -675,8 +741,9 @@ impl StageContext<'_> {
     pub(super) fn note_standings(&self, pool: &Pool, board: &Board, best: usize) {
         let all: Vec<usize> = (0..pool.candidates.len()).collect();
         let standings = board.standings(&all, &pool.active_suites());
-        let mut table =
-            String::from("candidate                                       score  passed  failed\n");
+        let mut table = String::from(
+            "candidate                                       score  passed  failed  agree\n",
+        );
         let mut records = Vec::new();
         for (i, (c, st)) in pool.candidates.iter().zip(&standings).enumerate() {
             let mark = if i == best {
@@ -687,14 +754,15 @@ impl StageContext<'_> {
                 "×"
             };
             table.push_str(&format!(
-                "{mark} {:<44} {:>5}  {:>6}  {:>6}\n",
+                "{mark} {:<44} {:>5}  {:>6}  {:>6}  {:>5}\n",
                 format!("{}. {}", i + 1, c.origin)
                     .chars()
                     .take(44)
                     .collect::<String>(),
                 st.score,
                 st.passed,
-                st.failed
+                st.failed,
+                st.agreeing
             ));
             records.push(CandidateRecord {
                 origin: c.origin.clone(),
@@ -702,6 +770,7 @@ impl StageContext<'_> {
                 score: st.score,
                 passed: st.passed,
                 failed: st.failed,
+                agreeing: st.agreeing,
                 chosen: i == best,
                 kept: c.active,
             });
@@ -910,6 +979,7 @@ impl StageContext<'_> {
         let new = pool.candidates.len() - 1;
         let pairs = pool.pairs(&[new], &pool.active_suites());
         self.evaluate(plan, pool, board, pairs, attempt).await?;
+        self.probe(plan, &wanted, pool, board).await?;
         let (chosen, after) = self.standings(pool, board);
         if chosen == new && after.score > before.score {
             self.log.line(&format!(
