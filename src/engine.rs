@@ -464,6 +464,7 @@ async fn suggest_name(inner: &Inner, description: &str) -> Naming {
         max_tokens: Some(naming::MAX_TOKENS),
         temperature: Some(tier.temperature.unwrap_or(0.0)),
         seed: None,
+        stop: Vec::new(),
         urgent: true,
     };
     let timeout = inner.config.naming_timeout;

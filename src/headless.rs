@@ -282,6 +282,7 @@ async fn check_chat(
         max_tokens: Some(4),
         temperature: Some(0.0),
         seed: None,
+        stop: Vec::new(),
         urgent: false,
     };
     let (tier, model, name) = (tier.as_str(), &tc.model, &tc.provider);

@@ -730,3 +730,29 @@ async fn examples_in_the_task_become_a_suite() {
     assert!(origins.contains(&"examples in the task"), "{origins:?}");
     assert!(read(&t, "solution.py").contains("a + b"));
 }
+
+#[tokio::test]
+async fn code_and_test_requests_end_after_their_block() {
+    let server = MockServer::start(
+        Wire::OpenAi,
+        script(Script {
+            code: &[GOOD_CODE],
+            fixes: &[GOOD_CODE],
+            review: "CODE",
+            tests: &[TESTS],
+        }),
+    )
+    .await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
+    t.submit("write a function that adds two numbers");
+    t.wait_all_finished(DEADLINE).await;
+    for r in server.chat_requests() {
+        let stop = r.body["stop"].clone();
+        match r.role() {
+            Role::Code | Role::Tests | Role::Fix => {
+                assert_eq!(stop, serde_json::json!(["```\n\n"]))
+            }
+            _ => assert!(stop.is_null(), "{:?}: {stop}", r.role()),
+        }
+    }
+}

@@ -190,6 +190,7 @@ async fn oneshot(
             max_tokens: Some(tier.max_tokens.unwrap_or(2048)),
             temperature: Some(0.0),
             seed: None,
+            stop: Vec::new(),
             urgent: false,
         };
         async move {

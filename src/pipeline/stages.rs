@@ -29,12 +29,27 @@ pub(super) struct Sampling {
     pub seed: Option<u64>,
     /// Stream the reply into the log as it comes (only one request at a time should).
     pub stream: bool,
+    /// Where the reply may end early.
+    pub stop: &'static [&'static str],
 }
+
+/// A code or test reply is done once its block is closed and a blank line follows: what comes
+/// after is prose about the code, which costs time and is never used.
+const AFTER_THE_BLOCK: &[&str] = &["```\n\n"];
 
 impl Sampling {
     fn streamed() -> Self {
         Self {
             stream: true,
+            ..Self::default()
+        }
+    }
+
+    /// One code or test reply, streamed, ending after its block.
+    fn code() -> Self {
+        Self {
+            stream: true,
+            stop: AFTER_THE_BLOCK,
             ..Self::default()
         }
     }
@@ -97,6 +112,7 @@ impl StageContext<'_> {
             max_tokens: Some(config.max_tokens.unwrap_or(max_tokens)),
             temperature: sampling.temperature.or(config.temperature),
             seed: sampling.seed,
+            stop: sampling.stop.iter().map(|s| (*s).to_owned()).collect(),
             urgent: false,
         };
         let log = self.log;
@@ -221,12 +237,14 @@ impl StageContext<'_> {
                 temperature: Some(0.0),
                 seed: None,
                 stream: false,
+                stop: AFTER_THE_BLOCK,
             }
         } else {
             Sampling {
                 temperature: Some(settings.sample_temperature),
                 seed: Some(seed_base + k as u64),
                 stream: false,
+                stop: AFTER_THE_BLOCK,
             }
         }
     }
@@ -475,6 +493,7 @@ impl StageContext<'_> {
                     temperature: Some(settings.sample_temperature),
                     seed: Some(200 + (j as u64) * 10 + t as u64),
                     stream: false,
+                    stop: AFTER_THE_BLOCK,
                 };
                 let reply = self
                     .ask(
@@ -717,7 +736,7 @@ impl StageContext<'_> {
                 "rewriting the tests",
                 prompt,
                 2048,
-                Sampling::streamed(),
+                Sampling::code(),
             )
             .await?;
         let origin = format!("rewrite of suite {}", s + 1);
@@ -965,7 +984,7 @@ impl StageContext<'_> {
                 "fixing the code",
                 prompt,
                 2048,
-                Sampling::streamed(),
+                Sampling::code(),
             )
             .await?;
         self.record

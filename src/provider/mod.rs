@@ -69,6 +69,8 @@ pub struct ChatRequest {
     pub temperature: Option<f32>,
     /// Fixes the sampling of a request with a temperature above 0, so a run can be repeated.
     pub seed: Option<u64>,
+    /// Texts that end the reply where they appear (not included in it).
+    pub stop: Vec<String>,
     /// Served before waiting ordinary requests when the provider's slots are all taken.
     pub urgent: bool,
 }

@@ -12,6 +12,9 @@ pub fn request_body(req: &ChatRequest) -> Value {
     if let Some(seed) = req.seed {
         options["seed"] = json!(seed);
     }
+    if !req.stop.is_empty() {
+        options["stop"] = json!(req.stop);
+    }
     if let Some(t) = req.temperature {
         options["temperature"] = json!(t);
     }

@@ -15,6 +15,9 @@ pub fn request_body(req: &ChatRequest) -> Value {
     if let Some(seed) = req.seed {
         body["seed"] = json!(seed);
     }
+    if !req.stop.is_empty() {
+        body["stop"] = json!(req.stop);
+    }
     if let Some(t) = req.temperature {
         body["temperature"] = json!(t);
     }
