@@ -179,12 +179,93 @@ pub fn alias(language: Language, code: &mut Code, wanted: &[String]) -> Option<S
 
 /// The calls of the code's functions a suite makes with literal arguments: each candidate is
 /// run on them, and candidates that return the same values agree (Python only, for now).
-pub fn probes(language: Language, suite_text: &str, public: &[String]) -> Vec<String> {
+pub fn probes(language: Language, text: &str, public: &[String]) -> Vec<String> {
     let public: Vec<&str> = public.iter().map(String::as_str).collect();
-    match language {
-        Language::Python => python::probe_calls(suite_text, &public),
-        Language::Javascript | Language::Rust => Vec::new(),
+    let mut out: Vec<String> = Vec::new();
+    if language != Language::Python {
+        return out;
     }
+    for source in sources(text) {
+        for call in python::probe_calls(&source, &public) {
+            if !out.contains(&call) {
+                out.push(call);
+            }
+        }
+    }
+    out
+}
+
+/// Calls of the task's function on plain values of several types, by its number of
+/// parameters (`is_even(n)` → `is_even(0)`, `is_even('abc')`, `is_even([3, 1, 2])`…): inputs
+/// to probe candidates with when the replies hold few (Python only, for now).
+pub fn plain_probes(language: Language, signature: &str) -> Vec<String> {
+    if language != Language::Python {
+        return Vec::new();
+    }
+    let Some(name) = signature_name(signature) else {
+        return Vec::new();
+    };
+    let params = signature
+        .split_once('(')
+        .and_then(|(_, rest)| rest.rsplit_once(')'))
+        .map(|(inside, _)| {
+            inside
+                .split(',')
+                .map(str::trim)
+                .filter(|p| {
+                    !p.is_empty() && *p != "self" && !p.starts_with('*') && !p.contains('=')
+                })
+                .count()
+        })
+        .unwrap_or(1);
+    let ones = [
+        "0",
+        "1",
+        "2",
+        "7",
+        "10",
+        "-3",
+        "100",
+        "2024",
+        "''",
+        "'a'",
+        "'abc'",
+        "'Hello World'",
+        "'racecar'",
+        "[]",
+        "[5]",
+        "[3, 1, 2]",
+        "[-4, 0, 4, 4]",
+        "2.5",
+    ];
+    let pairs = [
+        "0, 0",
+        "2, 3",
+        "10, 4",
+        "-3, 7",
+        "12, 18",
+        "'abc', 'a'",
+        "'hello world', 'o'",
+        "[1, 2], [3]",
+        "[3, 1, 2], 2",
+        "[], 1",
+    ];
+    let triples = [
+        "0, 0, 0",
+        "1, 2, 3",
+        "5, 0, 3",
+        "-1, 10, 4",
+        "'abc', 'b', 'x'",
+        "[3, 1, 2], 0, 2",
+    ];
+    let args: &[&str] = match params {
+        0 => &[""],
+        1 => &ones,
+        2 => &pairs,
+        3 => &triples,
+        _ => &[],
+    };
+    args.iter().map(|a| format!("{name}({a})")).collect()
 }
 
 /// The examples a task spells out (Python doctest lines, `>>> f(x)` then the result), as a

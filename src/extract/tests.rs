@@ -351,6 +351,26 @@ fn probes_are_calls_with_literal_arguments() {
 }
 
 #[test]
+fn probes_come_from_every_block_and_plain_values_fill_in() {
+    let reply = "```python\ndef is_even(n):\n    return n % 2 == 0\n```\nprint(is_even(5678))\n";
+    assert_eq!(
+        probes(Language::Python, reply, &["is_even".to_owned()]),
+        ["is_even(5678)"]
+    );
+    let plain = plain_probes(Language::Python, "is_leap_year(year: int) -> bool");
+    assert!(
+        plain.contains(&"is_leap_year(2024)".to_owned()),
+        "{plain:?}"
+    );
+    assert!(plain_probes(Language::Python, "gcd(a, b)").contains(&"gcd(12, 18)".to_owned()));
+    assert_eq!(
+        plain_probes(Language::Python, "f(a, b, c, d)"),
+        Vec::<String>::new()
+    );
+    assert!(plain_probes(Language::Rust, "f(a: i32)").is_empty());
+}
+
+#[test]
 fn doctest_examples_in_a_task_become_asserts() {
     let task = "def add(a, b):\n    \"\"\"Adds.\n    >>> add(1, 2)\n    3\n    >>> print('x')\n    x\n    >>> add(0, 0)\n    \"\"\"";
     assert_eq!(

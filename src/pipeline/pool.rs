@@ -31,6 +31,9 @@ pub struct Pool {
     pub suites: Vec<TestSuite>,
     /// Why each refused test reply was refused.
     pub refused_suites: Vec<String>,
+    /// Every code and test reply as it came: the calls they make (usage examples, asserts,
+    /// prints) are the inputs candidates are probed with.
+    pub replies: Vec<String>,
 }
 
 impl Pool {

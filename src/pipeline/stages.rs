@@ -282,6 +282,7 @@ impl StageContext<'_> {
         origin: String,
         reply: &str,
     ) -> bool {
+        pool.replies.push(reply.to_owned());
         match extract::code(plan.language, reply) {
             Some(mut code) => {
                 if let Some(note) = extract::alias(plan.language, &mut code, wanted) {
@@ -379,6 +380,7 @@ impl StageContext<'_> {
         origin: &str,
         reply: &str,
     ) -> bool {
+        pool.replies.push(reply.to_owned());
         let public = pool.public_names(wanted);
         let reading = extract::suite(plan.language, reply, &public);
         if let Some(code) = reading.implementation {
@@ -519,8 +521,10 @@ impl StageContext<'_> {
         Ok(())
     }
 
-    /// Runs every active candidate not probed yet on the calls the suites make (the first
-    /// time, those calls are gathered from the active suites).
+    /// Runs every active candidate not probed yet on the task's inputs. The first time, those
+    /// are gathered: the calls of the code's functions with literal arguments in the suites and
+    /// in every reply (usage examples, asserts, prints), then, when they are few, plain values
+    /// of several types for each parameter.
     pub(super) async fn probe(
         &self,
         plan: &Plan,
@@ -530,12 +534,33 @@ impl StageContext<'_> {
     ) -> Result<(), String> {
         if board.probes.is_empty() {
             let public = pool.public_names(wanted);
-            for s in pool.active_suites() {
-                for call in extract::probes(plan.language, &pool.suites[s].suite.text, &public) {
+            let texts = pool
+                .active_suites()
+                .into_iter()
+                .map(|s| pool.suites[s].suite.text.as_str())
+                .chain(pool.replies.iter().map(String::as_str));
+            for text in texts {
+                for call in extract::probes(plan.language, text, &public) {
                     if board.probes.len() < MAX_PROBES && !board.probes.contains(&call) {
                         board.probes.push(call);
                     }
                 }
+            }
+            let signature = plan.functions.first().map(String::as_str).unwrap_or("");
+            for call in extract::plain_probes(plan.language, signature) {
+                if board.probes.len() >= MAX_PROBES {
+                    break;
+                }
+                if !board.probes.contains(&call) {
+                    board.probes.push(call);
+                }
+            }
+            if !board.probes.is_empty() {
+                self.log.line(&format!(
+                    "probing each candidate with {} calls ({}…)",
+                    board.probes.len(),
+                    board.probes[0].chars().take(40).collect::<String>()
+                ));
             }
         }
         if board.probes.is_empty() {
