@@ -15,6 +15,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
+mod evaluate;
+mod generate;
 mod pool;
 pub mod select;
 mod stages;
