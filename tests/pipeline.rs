@@ -51,6 +51,15 @@ fn script(s: Script) -> impl Fn(&Request, usize) -> Reply + Send + Sync + 'stati
 /// One candidate and one suite: the loop's steps come in a fixed order.
 const ONE_BY_ONE: &str = "candidates = 1\ntest_suites = 1";
 
+/// Runs "write a function that adds two numbers" to its end on a scripted server.
+async fn finished(s: Script, extra: &str) -> (MockServer, TestApp) {
+    let server = MockServer::start(Wire::OpenAi, script(s)).await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), extra));
+    t.submit("write a function that adds two numbers");
+    t.wait_all_finished(DEADLINE).await;
+    (server, t)
+}
+
 fn count(server: &MockServer, role: Role) -> usize {
     server
         .chat_requests()
@@ -179,19 +188,16 @@ async fn passes_first_time_and_leaves_its_results() {
 
 #[tokio::test]
 async fn fails_once_and_is_fixed() {
-    let server = MockServer::start(
-        Wire::OpenAi,
-        script(Script {
+    let (server, t) = finished(
+        Script {
             code: &[BAD_CODE],
             fixes: &[GOOD_CODE],
             review: "CODE",
             tests: &[TESTS],
-        }),
+        },
+        ONE_BY_ONE,
     )
     .await;
-    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
-    t.submit("write a function that adds two numbers");
-    t.wait_all_finished(DEADLINE).await;
     let wf = t.workflow(0);
     assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
     assert_eq!(
@@ -221,19 +227,16 @@ async fn fails_once_and_is_fixed() {
 #[tokio::test]
 async fn exhausts_its_attempts_and_keeps_the_best() {
     const WORSE: &str = "```python\ndef add(a, b):\n    return 7\n```";
-    let server = MockServer::start(
-        Wire::OpenAi,
-        script(Script {
+    let (server, t) = finished(
+        Script {
             code: &[BAD_CODE],
             fixes: &[WORSE],
             review: "CODE: add subtracts",
             tests: &[TESTS],
-        }),
+        },
+        ONE_BY_ONE,
     )
     .await;
-    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
-    t.submit("write a function that adds two numbers");
-    t.wait_all_finished(DEADLINE).await;
     let wf = t.workflow(0);
     assert_eq!(wf.status, WorkflowStatus::Failed);
     assert_eq!(
@@ -272,19 +275,16 @@ const WRONG_TESTS: &str =
 
 #[tokio::test]
 async fn the_overseer_can_blame_the_tests_and_they_are_rewritten() {
-    let server = MockServer::start(
-        Wire::OpenAi,
-        script(Script {
+    let (server, t) = finished(
+        Script {
             code: &[GOOD_CODE],
             fixes: &[GOOD_CODE],
             review: "TESTS: 2 + 2 is 4",
             tests: &[WRONG_TESTS, TESTS],
-        }),
+        },
+        ONE_BY_ONE,
     )
     .await;
-    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
-    t.submit("write a function that adds two numbers");
-    t.wait_all_finished(DEADLINE).await;
     let wf = t.workflow(0);
     assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
     assert_eq!(
@@ -335,23 +335,16 @@ async fn a_right_candidate_wins_over_wrong_ones_and_a_wrong_test() {
     // A second suite with one wrong case: no candidate passes it, and it decides nothing.
     const HALF_WRONG: &str =
         "```python\nfrom solution import add\n\nassert add(1, 1) == 2\nassert add(2, 2) == 5\n```";
-    let server = MockServer::start(
-        Wire::OpenAi,
-        script(Script {
+    let (server, t) = finished(
+        Script {
             code: &[BAD_CODE, GOOD_CODE, PRODUCT, GOOD_CODE],
             fixes: &[BAD_CODE],
             review: "CODE",
             tests: &[TESTS, HALF_WRONG],
-        }),
+        },
+        "candidates = 4\ntest_suites = 2\nmax_attempts = 1",
     )
     .await;
-    let mut t = TestApp::new(&config(
-        "openai",
-        &server.base_url(),
-        "candidates = 4\ntest_suites = 2\nmax_attempts = 1",
-    ));
-    t.submit("write a function that adds two numbers");
-    t.wait_all_finished(DEADLINE).await;
     assert_eq!(count(&server, Role::Code), 4);
     assert_eq!(count(&server, Role::Tests), 2);
     let json = result_json(&t);
@@ -381,19 +374,16 @@ async fn a_right_candidate_wins_over_wrong_ones_and_a_wrong_test() {
 
 #[tokio::test]
 async fn a_test_writer_that_answers_with_code_gives_a_candidate_and_is_asked_again() {
-    let server = MockServer::start(
-        Wire::OpenAi,
-        script(Script {
+    let (server, t) = finished(
+        Script {
             code: &[BAD_CODE],
             fixes: &[BAD_CODE],
             review: "CODE",
             tests: &[GOOD_CODE, TESTS],
-        }),
+        },
+        ONE_BY_ONE,
     )
     .await;
-    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
-    t.submit("write a function that adds two numbers");
-    t.wait_all_finished(DEADLINE).await;
     let wf = t.workflow(0);
     assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
     assert_eq!(count(&server, Role::Tests), 2, "the suite is asked again");
@@ -409,19 +399,16 @@ async fn a_test_writer_that_answers_with_code_gives_a_candidate_and_is_asked_aga
 #[tokio::test]
 async fn trailing_junk_after_a_right_function_is_left_out() {
     const JUNK: &str = "```python\ndef add(a, b):\n    return a + b\n\nprint(add(1, 2))\nassert add(1, 1) ==:\n```\n```";
-    let server = MockServer::start(
-        Wire::OpenAi,
-        script(Script {
+    let (server, t) = finished(
+        Script {
             code: &[JUNK],
             fixes: &[BAD_CODE],
             review: "CODE",
             tests: &[TESTS],
-        }),
+        },
+        ONE_BY_ONE,
     )
     .await;
-    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
-    t.submit("write a function that adds two numbers");
-    t.wait_all_finished(DEADLINE).await;
     let wf = t.workflow(0);
     assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
     assert_eq!(
@@ -434,19 +421,16 @@ async fn trailing_junk_after_a_right_function_is_left_out() {
 #[tokio::test]
 async fn a_reply_with_no_code_is_asked_again_and_never_run() {
     const PROSE: &str = "To add two numbers, use the plus operator on them and return it.";
-    let server = MockServer::start(
-        Wire::OpenAi,
-        script(Script {
+    let (server, t) = finished(
+        Script {
             code: &[PROSE, GOOD_CODE],
             fixes: &[BAD_CODE],
             review: "CODE",
             tests: &[TESTS],
-        }),
+        },
+        ONE_BY_ONE,
     )
     .await;
-    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
-    t.submit("write a function that adds two numbers");
-    t.wait_all_finished(DEADLINE).await;
     let wf = t.workflow(0);
     assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
     assert_eq!(count(&server, Role::Code), 2);
@@ -458,19 +442,16 @@ async fn a_reply_with_no_code_is_asked_again_and_never_run() {
 
 #[tokio::test]
 async fn replies_with_no_code_at_all_fail_with_the_reason() {
-    let server = MockServer::start(
-        Wire::OpenAi,
-        script(Script {
+    let (server, t) = finished(
+        Script {
             code: &["I cannot help with that."],
             fixes: &[BAD_CODE],
             review: "CODE",
             tests: &[TESTS],
-        }),
+        },
+        ONE_BY_ONE,
     )
     .await;
-    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
-    t.submit("write a function that adds two numbers");
-    t.wait_all_finished(DEADLINE).await;
     assert_eq!(
         t.workflow(0).error.as_deref(),
         Some("the fast model wrote no usable code in 3 replies")
@@ -480,19 +461,16 @@ async fn replies_with_no_code_at_all_fail_with_the_reason() {
 
 #[tokio::test]
 async fn no_usable_tests_is_said_and_the_code_is_still_kept() {
-    let server = MockServer::start(
-        Wire::OpenAi,
-        script(Script {
+    let (server, t) = finished(
+        Script {
             code: &[GOOD_CODE],
             fixes: &[BAD_CODE],
             review: "CODE",
             tests: &["```python\ndef test_truth():\n    assert True\n```"],
-        }),
+        },
+        ONE_BY_ONE,
     )
     .await;
-    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
-    t.submit("write a function that adds two numbers");
-    t.wait_all_finished(DEADLINE).await;
     assert_eq!(
         t.workflow(0).error.as_deref(),
         Some("no usable tests after 3 tries")
@@ -505,19 +483,16 @@ async fn no_usable_tests_is_said_and_the_code_is_still_kept() {
 #[tokio::test]
 async fn tests_that_cannot_load_are_rewritten_and_never_blamed_on_the_code() {
     const BROKEN: &str = "```python\nfrom math import no_such_function\nfrom solution import add\n\ndef test_add():\n    assert add(1, 2) == 3\n```";
-    let server = MockServer::start(
-        Wire::OpenAi,
-        script(Script {
+    let (server, t) = finished(
+        Script {
             code: &[GOOD_CODE],
             fixes: &[BAD_CODE],
             review: "CODE",
             tests: &[BROKEN],
-        }),
+        },
+        ONE_BY_ONE,
     )
     .await;
-    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
-    t.submit("write a function that adds two numbers");
-    t.wait_all_finished(DEADLINE).await;
     let error = t.workflow(0).error.unwrap_or_default();
     assert!(
         error.starts_with("tests could not load: ") && error.contains("no_such_function"),
@@ -591,19 +566,16 @@ async fn cancelling_while_tests_run_kills_them_at_once() {
 
 #[tokio::test]
 async fn run_tests_false_stops_after_the_code() {
-    let server = MockServer::start(
-        Wire::OpenAi,
-        script(Script {
+    let (server, t) = finished(
+        Script {
             code: &[GOOD_CODE],
             fixes: &[GOOD_CODE],
             review: "CODE",
             tests: &[TESTS],
-        }),
+        },
+        "run_tests = false",
     )
     .await;
-    let mut t = TestApp::new(&config("openai", &server.base_url(), "run_tests = false"));
-    t.submit("write a function that adds two numbers");
-    t.wait_all_finished(DEADLINE).await;
     assert_eq!(
         t.app.store.at(0).map(|w| w.status),
         Some(WorkflowStatus::Completed)
@@ -664,23 +636,16 @@ async fn when_no_test_decides_the_candidates_that_behave_alike_win() {
     // Every expected value is wrong: no candidate passes anything, so tests decide nothing.
     const ALL_WRONG: &str =
         "```python\nfrom solution import add\n\nassert add(2, 3) == 7\nassert add(1, 1) == 3\n```";
-    let server = MockServer::start(
-        Wire::OpenAi,
-        script(Script {
+    let (_server, t) = finished(
+        Script {
             code: &[BAD_CODE, PRODUCT, GOOD_CODE, GOOD_CODE],
             fixes: &[BAD_CODE],
             review: "CODE",
             tests: &[ALL_WRONG],
-        }),
+        },
+        "candidates = 4\ntest_suites = 1\nmax_attempts = 1",
     )
     .await;
-    let mut t = TestApp::new(&config(
-        "openai",
-        &server.base_url(),
-        "candidates = 4\ntest_suites = 1\nmax_attempts = 1",
-    ));
-    t.submit("write a function that adds two numbers");
-    t.wait_all_finished(DEADLINE).await;
     let json = result_json(&t);
     let candidates = json["candidates"].as_array().cloned().unwrap_or_default();
     let scores: Vec<u64> = candidates
@@ -733,19 +698,16 @@ async fn examples_in_the_task_become_a_suite() {
 
 #[tokio::test]
 async fn code_and_test_requests_end_after_their_block() {
-    let server = MockServer::start(
-        Wire::OpenAi,
-        script(Script {
+    let (server, _t) = finished(
+        Script {
             code: &[GOOD_CODE],
             fixes: &[GOOD_CODE],
             review: "CODE",
             tests: &[TESTS],
-        }),
+        },
+        ONE_BY_ONE,
     )
     .await;
-    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
-    t.submit("write a function that adds two numbers");
-    t.wait_all_finished(DEADLINE).await;
     for r in server.chat_requests() {
         let stop = r.body["stop"].clone();
         match r.role() {

@@ -192,24 +192,8 @@ pub fn redirect_import(mut item: Item) -> Item {
 }
 
 pub fn render_code(imports: &[Item], defs: &[Item], names: &[String]) -> String {
-    let mut out = render(imports, defs, &[]);
+    let mut out = super::render(imports, defs, &[], |_| "\n");
     out.push_str(&format!("\nmodule.exports = {{ {} }};\n", names.join(", ")));
-    out
-}
-
-fn render(imports: &[Item], defs: &[Item], tests: &[Item]) -> String {
-    let mut out = String::new();
-    for i in imports {
-        out.push_str(i.text.trim_end());
-        out.push('\n');
-    }
-    for d in defs.iter().chain(tests) {
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(d.text.trim_end());
-        out.push('\n');
-    }
     out
 }
 
@@ -258,16 +242,7 @@ pub fn render_suite(
             added.push("const solution = require('./solution.js');".to_owned());
         }
     }
-    let mut all: Vec<Item> = added
-        .into_iter()
-        .map(|text| Item {
-            kind: Kind::Import,
-            name: None,
-            text,
-            calls: Vec::new(),
-            line: 0,
-        })
-        .collect();
+    let mut all: Vec<Item> = added.into_iter().map(|text| Item::import(&text)).collect();
     all.extend(imports.iter().cloned());
-    (render(&all, helpers, tests), !imports_code)
+    (super::render(&all, helpers, tests, |_| "\n"), !imports_code)
 }

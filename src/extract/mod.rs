@@ -45,6 +45,17 @@ pub(crate) struct Item {
 }
 
 impl Item {
+    /// An import flotilla adds itself.
+    fn import(text: &str) -> Self {
+        Self {
+            kind: Kind::Import,
+            name: None,
+            text: text.to_owned(),
+            calls: Vec::new(),
+            line: 0,
+        }
+    }
+
     fn describe(&self) -> String {
         let first = self.text.lines().next().unwrap_or("").trim();
         let short: String = first.chars().take(60).collect();
@@ -336,15 +347,37 @@ fn build_code(
         return None;
     }
     let text = match language {
-        Language::Python => python::render(&imports, &defs, &[]),
+        Language::Python => render(&imports, &defs, &[], python::python_gap),
         Language::Javascript => javascript::render_code(&imports, &defs, &names),
-        Language::Rust => rust::render(&imports, &defs, &[]),
+        Language::Rust => render(&imports, &defs, &[], |_| "\n"),
     };
     Some(Code {
         text,
         names,
         dropped,
     })
+}
+
+/// A file: the imports, one a line, then each item after the gap `gap` gives it.
+fn render(
+    imports: &[Item],
+    defs: &[Item],
+    tests: &[Item],
+    gap: fn(&Item) -> &'static str,
+) -> String {
+    let mut out = String::new();
+    for i in imports {
+        out.push_str(i.text.trim_end());
+        out.push('\n');
+    }
+    for d in defs.iter().chain(tests) {
+        if !out.is_empty() {
+            out.push_str(gap(d));
+        }
+        out.push_str(d.text.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 fn is_self_import(language: Language, text: &str) -> bool {

@@ -330,24 +330,13 @@ pub fn redirect_import(mut item: Item) -> Item {
     item
 }
 
-pub fn render(imports: &[Item], defs: &[Item], tests: &[Item]) -> String {
-    let mut out = String::new();
-    for i in imports {
-        out.push_str(i.text.trim_end());
-        out.push('\n');
+/// Python puts two blank lines between definitions, one before a constant.
+pub fn python_gap(item: &Item) -> &'static str {
+    if item.kind == Kind::Constant {
+        "\n"
+    } else {
+        "\n\n"
     }
-    for d in defs.iter().chain(tests) {
-        if !out.is_empty() {
-            out.push_str(if d.kind == Kind::Constant {
-                "\n"
-            } else {
-                "\n\n"
-            });
-        }
-        out.push_str(d.text.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 /// The suite's file, with `from solution import *` added when nothing imports the code.
@@ -357,26 +346,17 @@ pub fn render_suite(imports: &[Item], helpers: &[Item], tests: &[Item]) -> (Stri
         .iter()
         .any(|i| i.text.contains("from solution import") || i.text.contains("import solution"));
     if !imports_code {
-        imports.push(Item {
-            kind: Kind::Import,
-            name: None,
-            text: "from solution import *".into(),
-            calls: Vec::new(),
-            line: 0,
-        });
+        imports.push(Item::import("from solution import *"));
         let uses_module = helpers
             .iter()
             .chain(tests)
             .any(|t| t.text.contains("solution."));
         if uses_module {
-            imports.push(Item {
-                kind: Kind::Import,
-                name: None,
-                text: "import solution".into(),
-                calls: Vec::new(),
-                line: 0,
-            });
+            imports.push(Item::import("import solution"));
         }
     }
-    (render(&imports, helpers, tests), !imports_code)
+    (
+        super::render(&imports, helpers, tests, python_gap),
+        !imports_code,
+    )
 }

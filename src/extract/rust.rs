@@ -179,22 +179,6 @@ pub fn redirect_import(mut item: Item) -> Item {
     item
 }
 
-pub fn render(imports: &[Item], defs: &[Item], tests: &[Item]) -> String {
-    let mut out = String::new();
-    for i in imports {
-        out.push_str(i.text.trim_end());
-        out.push('\n');
-    }
-    for d in defs.iter().chain(tests) {
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(d.text.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
 /// The integration test file, with `use solution::*;` added when nothing uses the code.
 pub fn render_suite(imports: &[Item], helpers: &[Item], tests: &[Item]) -> (String, bool) {
     let mut all = imports.to_vec();
@@ -202,14 +186,8 @@ pub fn render_suite(imports: &[Item], helpers: &[Item], tests: &[Item]) -> (Stri
     if !imports_code {
         all.insert(
             0,
-            Item {
-                kind: Kind::Import,
-                name: None,
-                text: "#[allow(unused_imports)]\nuse solution::*;".into(),
-                calls: Vec::new(),
-                line: 0,
-            },
+            Item::import("#[allow(unused_imports)]\nuse solution::*;"),
         );
     }
-    (render(&all, helpers, tests), !imports_code)
+    (super::render(&all, helpers, tests, |_| "\n"), !imports_code)
 }
