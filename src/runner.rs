@@ -10,8 +10,9 @@ use tokio_util::sync::CancellationToken;
 
 /// The fallback Python runner, embedded at build time.
 pub const PYTHON_RUNNER: &str = include_str!("../assets/python_test_runner.py");
-/// The behaviour probe: the values a candidate returns for given calls.
+/// The behaviour probes: the values a candidate returns for given calls.
 pub const PYTHON_PROBE: &str = include_str!("../assets/python_probe.py");
+pub const NODE_PROBE: &str = include_str!("../assets/node_probe.js");
 
 /// The programs and folders the runners use.
 #[derive(Debug, Clone)]
@@ -201,7 +202,8 @@ pub async fn run(
 }
 
 /// What `code` returns for each call in `exprs` (a repr, or `!Exception`), run in the sandbox.
-/// `None` when the language has no probe yet or the run gave no answer (a timeout, a crash).
+/// `None` for Rust (a probe there would be a build per candidate) or when the run gave no
+/// answer (a timeout, a crash).
 pub async fn probe(
     language: Language,
     code: &str,
@@ -210,7 +212,12 @@ pub async fn probe(
     limits: &Limits,
     cancel: &CancellationToken,
 ) -> std::io::Result<Option<Vec<String>>> {
-    if language != Language::Python || exprs.is_empty() {
+    let (program, script, text) = match language {
+        Language::Python => (&tools.python, "_flotilla_probe.py", PYTHON_PROBE),
+        Language::Javascript => (&tools.node, "_flotilla_probe.js", NODE_PROBE),
+        Language::Rust => return Ok(None),
+    };
+    if exprs.is_empty() {
         return Ok(None);
     }
     std::fs::create_dir_all(&tools.scratch_dir)?;
@@ -219,12 +226,12 @@ pub async fn probe(
         .tempdir_in(&tools.scratch_dir)?;
     let dir = scratch.path();
     write(dir, language.code_file(), code)?;
-    write(dir, "_flotilla_probe.py", PYTHON_PROBE)?;
+    write(dir, script, text)?;
     let list = serde_json::to_string(exprs).map_err(std::io::Error::other)?;
     write(dir, "_flotilla_probe.json", &list)?;
     let mut limits = *limits;
     limits.timeout = limits.timeout.min(std::time::Duration::from_secs(30));
-    let job = job(dir, &tools.python, &["_flotilla_probe.py"]);
+    let job = job(dir, program, &[script]);
     let finished = sandbox::run(&job, &limits, cancel, &mut |_| {}).await?;
     let values = finished
         .output

@@ -130,3 +130,71 @@ async fn rust_cargo_test_runner_shares_a_target_dir() {
         r.finished.output
     );
 }
+
+#[tokio::test]
+async fn probes_return_what_each_call_gives_in_python_and_javascript() {
+    let cache = tempfile::tempdir().expect("cache");
+    let tools = tools(cache.path());
+    let (limits, cancel) = (Limits::default(), CancellationToken::new());
+    let calls: Vec<String> = ["add(1, 2)", "add('a', 'b')", "add(1)", "add([1], [2])"]
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect();
+    let py = runner::probe(Language::Python, PY_CODE, &calls, &tools, &limits, &cancel)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        py,
+        Some(vec![
+            "3".into(),
+            "'ab'".into(),
+            "!TypeError".into(),
+            "[1, 2]".into()
+        ])
+    );
+    let js_code = "function add(a, b) { return a + b; }\nmodule.exports = { add };\n";
+    let js = runner::probe(
+        Language::Javascript,
+        js_code,
+        &calls,
+        &tools,
+        &limits,
+        &cancel,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        js,
+        Some(vec![
+            "3".into(),
+            "\"ab\"".into(),
+            "null".into(),
+            "\"12\"".into()
+        ])
+    );
+    // Code that cannot load answers with the error for every call; one that hangs, not at all.
+    let broken = runner::probe(
+        Language::Python,
+        "import no_such_module\n",
+        &calls,
+        &tools,
+        &limits,
+        &cancel,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(broken, Some(vec!["!ModuleNotFoundError".to_owned(); 4]));
+    let mut short = limits;
+    short.timeout = std::time::Duration::from_secs(2);
+    let hang = "import time\ntime.sleep(60)\n";
+    let none = runner::probe(Language::Python, hang, &calls, &tools, &short, &cancel)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(none, None);
+    assert_eq!(
+        runner::probe(Language::Rust, "", &calls, &tools, &limits, &cancel)
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+        None
+    );
+}

@@ -162,6 +162,45 @@ fn esm_to_require(node: Node<'_>, source: &str) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("\n"))
 }
 
+/// The calls of the code's functions with literal arguments only, anywhere in `text`.
+pub fn probe_calls(text: &str, public: &[&str]) -> Vec<String> {
+    let Some(parsed) = tree::parse(&tree::javascript(), text) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    for call in tree::descendants(parsed.root_node(), &["call_expression"]) {
+        let Some(function) = call.child_by_field_name("function") else {
+            continue;
+        };
+        if function.kind() != "identifier" || !public.contains(&text_of(function, text)) {
+            continue;
+        }
+        let Some(args) = call.child_by_field_name("arguments") else {
+            continue;
+        };
+        let literal = !args.has_error()
+            && tree::descendants(
+                args,
+                &[
+                    "identifier",
+                    "call_expression",
+                    "arrow_function",
+                    "function_expression",
+                ],
+            )
+            .is_empty();
+        let expr = text_of(call, text);
+        if literal && expr.len() <= 300 && !out.iter().any(|e| e == expr) {
+            out.push(expr.to_owned());
+        }
+    }
+    out
+}
+
+fn text_of<'s>(node: Node<'_>, source: &'s str) -> &'s str {
+    text(node, source)
+}
+
 /// A bare assertion as a test of its own.
 pub fn wrap_assert(text: &str, n: usize) -> (String, String) {
     let name = format!("case {n}");

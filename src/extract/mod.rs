@@ -189,15 +189,17 @@ pub fn alias(language: Language, code: &mut Code, wanted: &[String]) -> Option<S
 }
 
 /// The calls of the code's functions a suite makes with literal arguments: each candidate is
-/// run on them, and candidates that return the same values agree (Python only, for now).
+/// run on them, and candidates that return the same values agree (Python and JavaScript).
 pub fn probes(language: Language, text: &str, public: &[String]) -> Vec<String> {
     let public: Vec<&str> = public.iter().map(String::as_str).collect();
     let mut out: Vec<String> = Vec::new();
-    if language != Language::Python {
-        return out;
-    }
     for source in sources(text) {
-        for call in python::probe_calls(&source, &public) {
+        let calls = match language {
+            Language::Python => python::probe_calls(&source, &public),
+            Language::Javascript => javascript::probe_calls(&source, &public),
+            Language::Rust => Vec::new(),
+        };
+        for call in calls {
             if !out.contains(&call) {
                 out.push(call);
             }
@@ -208,9 +210,10 @@ pub fn probes(language: Language, text: &str, public: &[String]) -> Vec<String> 
 
 /// Calls of the task's function on plain values of several types, by its number of
 /// parameters (`is_even(n)` → `is_even(0)`, `is_even('abc')`, `is_even([3, 1, 2])`…): inputs
-/// to probe candidates with when the replies hold few (Python only, for now).
+/// to probe candidates with when the replies hold few. The values are written alike in Python
+/// and JavaScript; Rust has no probe.
 pub fn plain_probes(language: Language, signature: &str) -> Vec<String> {
-    if language != Language::Python {
+    if language == Language::Rust {
         return Vec::new();
     }
     let Some(name) = signature_name(signature) else {

@@ -368,6 +368,11 @@ fn probes_come_from_every_block_and_plain_values_fill_in() {
         Vec::<String>::new()
     );
     assert!(plain_probes(Language::Rust, "f(a: i32)").is_empty());
+    let js = "```js\nfunction isEven(n) { return n % 2 === 0; }\nconsole.log(isEven(4), isEven(x), isEven([1, 'a']));\n```";
+    assert_eq!(
+        probes(Language::Javascript, js, &["isEven".to_owned()]),
+        ["isEven(4)", "isEven([1, 'a'])"]
+    );
 }
 
 #[test]
