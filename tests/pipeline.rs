@@ -718,3 +718,45 @@ async fn code_and_test_requests_end_after_their_block() {
         }
     }
 }
+
+#[tokio::test]
+async fn passing_tests_alone_do_not_complete_a_workflow_no_other_candidate_confirms() {
+    const PRODUCT: &str = "```python\ndef add(a, b):\n    return a * b\n```";
+    // One weak test: a + b and a * b both pass it, yet they behave differently elsewhere.
+    const WEAK: &str = "```python\nfrom solution import add\n\nassert add(2, 2) == 4\n```";
+    let (_server, t) = finished(
+        Script {
+            code: &[GOOD_CODE, PRODUCT],
+            fixes: &[BAD_CODE],
+            review: "CODE",
+            tests: &[WEAK],
+        },
+        "candidates = 2\ntest_suites = 1\nmax_attempts = 1",
+    )
+    .await;
+    let wf = t.workflow(0);
+    assert_eq!(wf.status, WorkflowStatus::Failed);
+    assert_eq!(
+        wf.error.as_deref(),
+        Some(
+            "unconfirmed: the code passes all 1 tests, but no other candidate behaves the same on the task's inputs"
+        )
+    );
+    assert!(
+        read(&t, "solution.py").contains("a + b"),
+        "the earlier is kept"
+    );
+
+    // Two candidates that agree complete it.
+    let (_server, t) = finished(
+        Script {
+            code: &[GOOD_CODE, GOOD_CODE],
+            fixes: &[BAD_CODE],
+            review: "CODE",
+            tests: &[WEAK],
+        },
+        "candidates = 2\ntest_suites = 1\nmax_attempts = 1",
+    )
+    .await;
+    assert_eq!(t.workflow(0).status, WorkflowStatus::Completed);
+}

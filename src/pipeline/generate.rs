@@ -345,7 +345,7 @@ impl StageContext<'_> {
         }
         // Examples the task itself gives are the best tests there are.
         if let Some(examples) = extract::task_examples(plan.language, self.description, wanted) {
-            self.take_suite(plan, wanted, pool, "examples in the task", &examples);
+            self.take_suite(plan, wanted, pool, super::pool::TASK_EXAMPLES, &examples);
         }
         self.record
             .add_seconds(Stage::Tests.key(), started.elapsed().as_secs_f64());

@@ -156,7 +156,20 @@ pub async fn run(cx: &StageContext<'_>) -> Result<WorkflowResult, String> {
         }
         if standing.failed == 0 && standing.passed > 0 {
             cx.keep(&plan, &pool, best, &board)?;
-            return Ok(cx.result(&plan, round, &standing));
+            // A small model's tests can be wrong and still be passed. When several candidates
+            // were asked for, one more that behaves the same on the task's inputs confirms the
+            // code, and so do the task's own examples.
+            let confirmed = settings.candidates < 2
+                || board.probes.is_empty()
+                || standing.agreeing >= 2
+                || pool.has_task_examples(&board);
+            if confirmed {
+                return Ok(cx.result(&plan, round, &standing));
+            }
+            return Err(format!(
+                "unconfirmed: the code passes all {} tests, but no other candidate behaves the same on the task's inputs",
+                standing.passed
+            ));
         }
         if round >= max {
             cx.keep(&plan, &pool, best, &board)?;

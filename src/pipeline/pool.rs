@@ -25,6 +25,9 @@ pub struct TestSuite {
     pub problem: Option<String>,
 }
 
+/// The origin of the suite made of the task's own examples.
+pub const TASK_EXAMPLES: &str = "examples in the task";
+
 #[derive(Debug, Default)]
 pub struct Pool {
     pub candidates: Vec<Candidate>,
@@ -106,6 +109,13 @@ impl Pool {
                     .unwrap_or_else(empty_report),
             ),
         }
+    }
+
+    /// Whether a usable suite holds the task's own examples (the user's, not a model's).
+    pub fn has_task_examples(&self, board: &Board) -> bool {
+        self.usable_suites(board)
+            .iter()
+            .any(|s| self.suites[*s].origin == TASK_EXAMPLES)
     }
 
     /// Why a workflow ends with no usable test: the suites that could not load, or none usable.
