@@ -114,6 +114,9 @@ async fn eval_puts_one_shot_and_the_pipeline_side_by_side() {
     assert_eq!(report["oneshot"]["passed"], 1);
     assert_eq!(report["pipeline"]["passed"], 1);
     assert_eq!(report["pipeline"]["pass_at_1"], 0.5);
+    assert_eq!(report["tasks"][0]["any_candidate"], true);
+    assert_eq!(report["tasks"][1]["any_candidate"], false);
+    assert_eq!(report["any_candidate"], 1);
     assert_eq!(report["candidates"], 2);
     // The pipeline never saw the reference tests.
     for r in server.chat_requests() {

@@ -51,6 +51,9 @@ pub struct TaskResult {
     pub pipeline: Option<Verdict>,
     /// The pipeline's workflow ended "completed".
     pub completed: Option<bool>,
+    /// Some candidate of the workflow passes the reference tests: what a perfect choice would
+    /// have kept (the headroom of selection over generation).
+    pub any_candidate: Option<bool>,
     pub workflow: Option<String>,
 }
 
@@ -75,6 +78,8 @@ pub struct Report {
     /// Workflows that ended completed, and how many of those pass their reference tests.
     pub completed: usize,
     pub completed_passing: usize,
+    /// Workflows with at least one candidate that passes the reference tests.
+    pub any_candidate: usize,
     pub candidates: usize,
     pub test_suites: usize,
     pub model: String,
@@ -113,6 +118,7 @@ pub async fn run(
             oneshot_parsed: None,
             pipeline: None,
             completed: None,
+            any_candidate: None,
             workflow: None,
         })
         .collect();
@@ -126,6 +132,7 @@ pub async fn run(
         pipeline: None,
         completed: 0,
         completed_passing: 0,
+        any_candidate: 0,
         candidates: pipeline_settings.candidates,
         test_suites: pipeline_settings.test_suites,
         model: format!("{} on {}", tier.model, provider.describe()),
@@ -148,6 +155,10 @@ pub async fn run(
         report.completed_passing = results
             .iter()
             .filter(|r| r.completed == Some(true) && r.pipeline.as_ref().is_some_and(|v| v.passed))
+            .count();
+        report.any_candidate = results
+            .iter()
+            .filter(|r| r.any_candidate == Some(true))
             .count();
     }
     report.tasks = results;
@@ -346,12 +357,30 @@ async fn pipeline(
                 .collect::<String>()
         );
         summary.passed += usize::from(verdict.passed);
+        results[i].any_candidate = Some(verdict.passed || any_candidate(engine, task, &dir).await);
         results[i].completed = Some(completed);
         results[i].pipeline = Some(verdict);
     }
     summary.seconds = started.elapsed().as_secs_f64();
     summary.pass_at_1 = ratio(summary.passed, total);
     summary
+}
+
+/// Whether any candidate in a workflow's `candidates/` passes the reference tests.
+async fn any_candidate(engine: &Engine, task: &Task, dir: &std::path::Path) -> bool {
+    for n in 1.. {
+        let file = dir
+            .join("candidates")
+            .join(n.to_string())
+            .join(task.language.code_file());
+        let Ok(code) = std::fs::read_to_string(&file) else {
+            return false;
+        };
+        if verdict_for(engine, task, Some(&code)).await.passed {
+            return true;
+        }
+    }
+    false
 }
 
 /// Runs a task's reference tests on `code` in the sandbox.
@@ -473,6 +502,12 @@ fn print_table(report: &Report, out: &mut dyn Write) {
             out,
             "completed workflows: {}, of which {} pass their reference tests ({share})",
             report.completed, report.completed_passing
+        );
+        let _ = writeln!(
+            out,
+            "workflows with a candidate that passes (a perfect choice): {}/{}",
+            report.any_candidate,
+            report.tasks.len()
         );
     }
     let _ = writeln!(out, "model: {}", report.model);
