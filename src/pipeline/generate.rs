@@ -5,6 +5,7 @@ use super::pool::{Candidate, Pool, TestSuite};
 use super::stages::{AFTER_THE_BLOCK, Sampling, functions_of};
 use super::{MAX_REASKS, Stage, StageContext};
 use crate::config::Tier;
+use crate::event::ArtifactKind;
 use crate::extract;
 use crate::plan::Plan;
 use crate::prompts::{self, fill};
@@ -129,6 +130,10 @@ impl StageContext<'_> {
                 if let Err(e) = self.write_file(&file, &code.text) {
                     self.log.line(&e);
                 }
+                if pool.candidates.is_empty() {
+                    // The result view shows the first candidate until one is chosen.
+                    self.artifact(ArtifactKind::Code, &code.text, Some(plan.language));
+                }
                 pool.candidates.push(Candidate {
                     origin,
                     code,
@@ -252,6 +257,9 @@ impl StageContext<'_> {
                 let file = format!("suites/{j}/{}", plan.test_file);
                 if let Err(e) = self.write_file(&file, &suite.text) {
                     self.log.line(&e);
+                }
+                if pool.suites.is_empty() {
+                    self.artifact(ArtifactKind::Tests, &suite.text, Some(plan.language));
                 }
                 pool.suites.push(TestSuite {
                     origin: origin.to_owned(),
