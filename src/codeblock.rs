@@ -43,7 +43,8 @@ pub fn blocks(reply: &str) -> Vec<Block> {
     out
 }
 
-fn fence_of(line: &str) -> Option<String> {
+/// The fence a line opens or closes: three or more backticks or tildes.
+pub(crate) fn fence_of(line: &str) -> Option<String> {
     for ch in ['`', '~'] {
         let n = line.chars().take_while(|c| *c == ch).count();
         if n >= 3 {

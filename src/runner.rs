@@ -111,10 +111,7 @@ pub async fn run(
     cancel: &CancellationToken,
     on_output: &mut (dyn FnMut(&str) + Send),
 ) -> std::io::Result<TestReport> {
-    std::fs::create_dir_all(&tools.scratch_dir)?;
-    let scratch = tempfile::Builder::new()
-        .prefix("run-")
-        .tempdir_in(&tools.scratch_dir)?;
+    let scratch = scratch(tools, "run-")?;
     let dir = scratch.path();
     write(dir, language.code_file(), code)?;
     write(dir, language.test_file(), tests)?;
@@ -220,10 +217,7 @@ pub async fn probe(
     if exprs.is_empty() {
         return Ok(None);
     }
-    std::fs::create_dir_all(&tools.scratch_dir)?;
-    let scratch = tempfile::Builder::new()
-        .prefix("probe-")
-        .tempdir_in(&tools.scratch_dir)?;
+    let scratch = scratch(tools, "probe-")?;
     let dir = scratch.path();
     write(dir, language.code_file(), code)?;
     write(dir, script, text)?;
@@ -256,6 +250,14 @@ fn job(dir: &Path, program: &str, args: &[&str]) -> Job {
             ("NO_COLOR".into(), "1".into()),
         ],
     }
+}
+
+/// A fresh scratch folder under the toolchain's, removed when dropped.
+fn scratch(tools: &Toolchain, prefix: &str) -> std::io::Result<tempfile::TempDir> {
+    std::fs::create_dir_all(&tools.scratch_dir)?;
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(&tools.scratch_dir)
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> std::io::Result<()> {

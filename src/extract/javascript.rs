@@ -163,8 +163,8 @@ fn esm_to_require(node: Node<'_>, source: &str) -> Option<String> {
 }
 
 /// The calls of the code's functions with literal arguments only, anywhere in `text`.
-pub fn probe_calls(text: &str, public: &[&str]) -> Vec<String> {
-    let Some(parsed) = tree::parse(&tree::javascript(), text) else {
+pub fn probe_calls(source: &str, public: &[&str]) -> Vec<String> {
+    let Some(parsed) = tree::parse(&tree::javascript(), source) else {
         return Vec::new();
     };
     let mut out: Vec<String> = Vec::new();
@@ -172,7 +172,7 @@ pub fn probe_calls(text: &str, public: &[&str]) -> Vec<String> {
         let Some(function) = call.child_by_field_name("function") else {
             continue;
         };
-        if function.kind() != "identifier" || !public.contains(&text_of(function, text)) {
+        if function.kind() != "identifier" || !public.contains(&text(function, source)) {
             continue;
         }
         let Some(args) = call.child_by_field_name("arguments") else {
@@ -189,16 +189,12 @@ pub fn probe_calls(text: &str, public: &[&str]) -> Vec<String> {
                 ],
             )
             .is_empty();
-        let expr = text_of(call, text);
+        let expr = text(call, source);
         if literal && expr.len() <= 300 && !out.iter().any(|e| e == expr) {
             out.push(expr.to_owned());
         }
     }
     out
-}
-
-fn text_of<'s>(node: Node<'_>, source: &'s str) -> &'s str {
-    text(node, source)
 }
 
 /// A bare assertion as a test of its own.

@@ -10,9 +10,14 @@ use crate::language::Language;
 use std::collections::HashSet;
 
 mod javascript;
+mod names;
+mod probe;
 mod python;
 mod rust;
 mod tree;
+
+pub use names::{named_in, signature_name, signatures_in, wanted_names};
+pub use probe::{plain_probes, probes, task_examples};
 
 #[cfg(test)]
 mod tests;
@@ -103,7 +108,7 @@ pub fn sources(reply: &str) -> Vec<String> {
     for line in reply.lines() {
         let trimmed = line.trim_start();
         match &mut open {
-            None => match fence_of(trimmed) {
+            None => match crate::codeblock::fence_of(trimmed) {
                 Some(fence) => open = Some((fence, String::new())),
                 None => {
                     outside.push_str(line);
@@ -127,13 +132,6 @@ pub fn sources(reply: &str) -> Vec<String> {
     out.push(outside);
     out.retain(|s| !s.trim().is_empty());
     out
-}
-
-fn fence_of(line: &str) -> Option<String> {
-    ['`', '~'].into_iter().find_map(|ch| {
-        let n = line.chars().take_while(|c| *c == ch).count();
-        (n >= 3).then(|| std::iter::repeat_n(ch, n).collect())
-    })
 }
 
 /// The top-level items of one source. A broken item that spans several lines is read again
@@ -186,111 +184,6 @@ pub fn alias(language: Language, code: &mut Code, wanted: &[String]) -> Option<S
     code.text.push_str(&line);
     code.names.push(want.clone());
     Some(format!("{want} is an alias of {have}"))
-}
-
-/// The calls of the code's functions a suite makes with literal arguments: each candidate is
-/// run on them, and candidates that return the same values agree (Python and JavaScript).
-pub fn probes(language: Language, text: &str, public: &[String]) -> Vec<String> {
-    let public: Vec<&str> = public.iter().map(String::as_str).collect();
-    let mut out: Vec<String> = Vec::new();
-    for source in sources(text) {
-        let calls = match language {
-            Language::Python => python::probe_calls(&source, &public),
-            Language::Javascript => javascript::probe_calls(&source, &public),
-            Language::Rust => Vec::new(),
-        };
-        for call in calls {
-            if !out.contains(&call) {
-                out.push(call);
-            }
-        }
-    }
-    out
-}
-
-/// Calls of the task's function on plain values of several types, by its number of
-/// parameters (`is_even(n)` → `is_even(0)`, `is_even('abc')`, `is_even([3, 1, 2])`…): inputs
-/// to probe candidates with when the replies hold few. The values are written alike in Python
-/// and JavaScript; Rust has no probe.
-pub fn plain_probes(language: Language, signature: &str) -> Vec<String> {
-    if language == Language::Rust {
-        return Vec::new();
-    }
-    let Some(name) = signature_name(signature) else {
-        return Vec::new();
-    };
-    let params = signature
-        .split_once('(')
-        .and_then(|(_, rest)| rest.rsplit_once(')'))
-        .map(|(inside, _)| {
-            inside
-                .split(',')
-                .map(str::trim)
-                .filter(|p| {
-                    !p.is_empty() && *p != "self" && !p.starts_with('*') && !p.contains('=')
-                })
-                .count()
-        })
-        .unwrap_or(1);
-    let ones = [
-        "0",
-        "1",
-        "2",
-        "7",
-        "10",
-        "-3",
-        "100",
-        "2024",
-        "''",
-        "'a'",
-        "'abc'",
-        "'Hello World'",
-        "'racecar'",
-        "[]",
-        "[5]",
-        "[3, 1, 2]",
-        "[-4, 0, 4, 4]",
-        "2.5",
-    ];
-    let pairs = [
-        "0, 0",
-        "2, 3",
-        "10, 4",
-        "-3, 7",
-        "12, 18",
-        "'abc', 'a'",
-        "'hello world', 'o'",
-        "[1, 2], [3]",
-        "[3, 1, 2], 2",
-        "[], 1",
-    ];
-    let triples = [
-        "0, 0, 0",
-        "1, 2, 3",
-        "5, 0, 3",
-        "-1, 10, 4",
-        "'abc', 'b', 'x'",
-        "[3, 1, 2], 0, 2",
-    ];
-    let args: &[&str] = match params {
-        0 => &[""],
-        1 => &ones,
-        2 => &pairs,
-        3 => &triples,
-        _ => &[],
-    };
-    args.iter().map(|a| format!("{name}({a})")).collect()
-}
-
-/// The examples a task spells out (Python doctest lines, `>>> f(x)` then the result), as a
-/// reply a suite can be read from; `None` when it has none.
-pub fn task_examples(language: Language, description: &str, wanted: &[String]) -> Option<String> {
-    let public: Vec<&str> = wanted.iter().map(String::as_str).collect();
-    let asserts = match language {
-        Language::Python => python::doctest_asserts(description, &public),
-        Language::Javascript | Language::Rust => Vec::new(),
-    };
-    (!asserts.is_empty()).then(|| asserts.join("\n"))
 }
 
 /// Whether a whole file parses without an error.
@@ -500,109 +393,6 @@ pub fn suite(language: Language, reply: &str, public: &[String]) -> SuiteReading
         suite,
         implementation,
     }
-}
-
-/// The function names a task asks for: `def name(`, `fn name(`, `function name(` or a
-/// backquoted `` `name(…)` `` in its description, then the plan's signatures.
-pub fn wanted_names(description: &str, plan_functions: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = named_in(description);
-    for f in plan_functions {
-        if let Some(name) = signature_name(f)
-            && !out.contains(&name)
-        {
-            out.push(name);
-        }
-    }
-    out
-}
-
-/// The signatures a description spells out: `is_even(n)` from "a function `is_even(n)` that…".
-pub fn signatures_in(description: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for name in named_in(description) {
-        let Some(at) = description.find(&format!("{name}(")) else {
-            continue;
-        };
-        let rest = &description[at..];
-        let mut depth = 0usize;
-        let mut end = rest.len();
-        for (i, c) in rest.char_indices() {
-            match c {
-                '(' => depth += 1,
-                ')' => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        end = i + 1;
-                        break;
-                    }
-                }
-                '\n' => {
-                    end = i;
-                    break;
-                }
-                _ => {}
-            }
-        }
-        let mut signature = rest[..end].to_owned();
-        // "-> i32" after a Rust or Python signature belongs to it.
-        let after = rest[end..].trim_start();
-        if let Some(ret) = after.strip_prefix("->") {
-            let ty: String = ret
-                .trim_start()
-                .chars()
-                .take_while(|c| !matches!(c, '`' | ':' | '\n') && !c.is_whitespace())
-                .collect();
-            if !ty.is_empty() {
-                signature = format!("{signature} -> {ty}");
-            }
-        }
-        out.push(signature);
-    }
-    out
-}
-
-/// Function names a description spells out.
-pub fn named_in(description: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let bytes = description.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'(' {
-            let mut start = i;
-            while start > 0
-                && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_')
-            {
-                start -= 1;
-            }
-            let name = &description[start..i];
-            let before = description[..start].trim_end();
-            let marked = before.ends_with("def")
-                || before.ends_with("fn")
-                || before.ends_with("function")
-                || description[..start].ends_with('`');
-            let word = name
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-            if marked && word && !out.iter().any(|n| n == name) {
-                out.push(name.to_owned());
-            }
-        }
-        i += 1;
-    }
-    out
-}
-
-/// `add` from "def add(a, b):", "pub fn add(a: i32) -> i32", "`add(a, b)`", "add(a, b) -> int".
-pub fn signature_name(signature: &str) -> Option<String> {
-    let (before, _) = signature.split_once('(')?;
-    let name = before
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .rfind(|w| !w.is_empty())?;
-    name.chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        .then(|| name.to_owned())
 }
 
 /// Removes `column` leading spaces from every line but the first (which the parser already
