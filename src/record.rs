@@ -47,8 +47,11 @@ pub struct CandidateRecord {
     pub score: u64,
     pub passed: u32,
     pub failed: u32,
-    /// Candidates (itself included) that returned the same values on the suites' calls.
+    /// Candidates (itself included) that returned the same values on every probe.
     pub agreeing: u32,
+    /// Input by input, the candidates returning the value it returned, summed over the probes
+    /// (what decides between equal scores).
+    pub agreement: u32,
     /// The one kept as the workflow's code.
     pub chosen: bool,
     /// False for a fix set aside because it did not score higher.

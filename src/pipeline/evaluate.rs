@@ -250,7 +250,7 @@ impl StageContext<'_> {
                 st.score,
                 st.passed,
                 st.failed,
-                st.agreeing
+                st.agreement
             ));
             records.push(CandidateRecord {
                 origin: c.origin.clone(),
@@ -259,6 +259,7 @@ impl StageContext<'_> {
                 passed: st.passed,
                 failed: st.failed,
                 agreeing: st.agreeing,
+                agreement: st.agreement,
                 chosen: i == best,
                 kept: c.active,
             });

@@ -60,6 +60,17 @@ impl StageContext<'_> {
         )
     }
 
+    /// Whether candidates written from the task and the plan are worth asking for: only when a
+    /// different model wrote the plan. A plan by the model that writes the code holds nothing
+    /// that model does not know, and a small one copies its own mistakes from it: with
+    /// SmolLM2-135M in both tiers, 7 of 52 candidates written from the task and the plan passed
+    /// the reference tests, against 27 of 63 written from the task alone.
+    fn plan_adds_knowledge(&self) -> bool {
+        let overseer = self.inner.config.tier(Tier::Overseer);
+        let coder = self.inner.config.tier(Tier::Fast);
+        overseer.provider != coder.provider || overseer.model != coder.model
+    }
+
     /// The sampling of the `k`-th of several replies sent together (so logged whole): the
     /// first at temperature 0, the rest sampled with their own seeds.
     fn nth_sampling(&self, k: usize, seed_base: u64) -> Sampling {
@@ -87,7 +98,7 @@ impl StageContext<'_> {
         wanted: &[String],
         k: usize,
     ) -> ((String, String), Sampling, String) {
-        let which = if k % 2 == 1 {
+        let which = if k % 2 == 1 && self.plan_adds_knowledge() {
             CodePrompt::Planned
         } else {
             CodePrompt::Plain
@@ -159,6 +170,11 @@ impl StageContext<'_> {
     ) -> Result<(), String> {
         let started = Instant::now();
         self.progress(Stage::Code, None);
+        if n > 1 && !self.plan_adds_knowledge() {
+            self.log.line(
+                "the same model plans and codes: every candidate is written from the task alone",
+            );
+        }
         let requests: Vec<_> = (0..n)
             .map(|k| self.candidate_request(plan, wanted, k))
             .collect();

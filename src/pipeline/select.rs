@@ -1,10 +1,11 @@
 //! Choosing code by execution: every candidate runs against every suite, and candidates are
 //! scored by dual agreement (CodeT): candidates that pass exactly the same tests form a group,
 //! and each scores its group's size times the number of tests it passes. The best score wins.
-//! Between equal scores, behaviour decides (AlphaCode's clustering): every candidate is run on
-//! the calls the suites make, and the one whose returned values most others share wins, since
-//! right programs agree and wrong ones are wrong in different ways; then code that loads; then
-//! the earlier candidate (the temperature-0 one comes first).
+//! Between equal scores, behaviour decides, by minimum Bayes risk over execution (MBR-exec):
+//! every candidate is run on the task's inputs, and the one whose returned values the others
+//! share most often wins, input by input, since right programs agree and wrong ones are wrong
+//! in different ways. Errors agree with nothing. Then code that loads wins, then the earlier
+//! candidate (the temperature-0 one comes first).
 
 use crate::runner::TestReport;
 use std::collections::{BTreeSet, HashMap};
@@ -28,9 +29,12 @@ pub struct Standing {
     pub failed: u32,
     /// Usable suites that loaded with it: between equal scores, code that loads wins.
     pub loaded: u32,
-    /// Candidates (itself included) that returned the same values on the probes; 0 when it
-    /// returned no value at all.
+    /// Candidates (itself included) that returned the same values on all the probes; 0 when
+    /// it returned no value at all.
     pub agreeing: u32,
+    /// Input by input, the candidates (itself included) that returned the value it returned,
+    /// summed over the probes; inputs where it raised count nothing.
+    pub agreement: u32,
 }
 
 impl Board {
@@ -85,6 +89,7 @@ impl Board {
                     .filter(|s| self.runs.get(&(*c, **s)).is_some_and(|r| r.loaded))
                     .count() as u32,
                 agreeing: self.agreeing(*c, candidates),
+                agreement: self.agreement(*c, candidates),
             })
             .collect()
     }
@@ -94,7 +99,7 @@ impl Board {
         let Some(mine) = self.behaviour.get(&c) else {
             return 0;
         };
-        if mine.iter().all(|v| v.starts_with('!')) {
+        if mine.iter().all(|v| is_error(v)) {
             return 0;
         }
         candidates
@@ -102,6 +107,28 @@ impl Board {
             .filter(|o| self.behaviour.get(o) == Some(mine))
             .count() as u32
     }
+
+    /// For each probe on which `c` returned a value, how many of `candidates` returned the
+    /// same value, summed.
+    fn agreement(&self, c: usize, candidates: &[usize]) -> u32 {
+        let Some(mine) = self.behaviour.get(&c) else {
+            return 0;
+        };
+        let others: Vec<&Vec<String>> = candidates
+            .iter()
+            .filter_map(|o| self.behaviour.get(o))
+            .collect();
+        mine.iter()
+            .enumerate()
+            .filter(|(_, v)| !is_error(v))
+            .map(|(i, v)| others.iter().filter(|o| o.get(i) == Some(v)).count() as u32)
+            .sum()
+    }
+}
+
+/// Whether a probed value is an error (`!Name`) rather than a value.
+fn is_error(value: &str) -> bool {
+    value.starts_with('!')
 }
 
 /// Each candidate's score: the size of its group (candidates passing exactly the same tests)
@@ -116,10 +143,10 @@ pub fn dual_agreement(passed: &[BTreeSet<String>]) -> Vec<u64> {
         .collect()
 }
 
-/// The index of the best score; between equal scores the one whose behaviour most others
-/// share, then the one that loads more suites, then the earliest.
+/// The index of the best score; between equal scores the one whose values the others share
+/// most often, then the one that loads more suites, then the earliest.
 pub fn best(standings: &[Standing]) -> Option<usize> {
-    let key = |s: &Standing| (s.score, s.agreeing, s.loaded);
+    let key = |s: &Standing| (s.score, s.agreement, s.loaded);
     let top = standings.iter().map(key).max()?;
     standings.iter().position(|s| key(s) == top)
 }
@@ -230,10 +257,31 @@ mod tests {
         let s = board.standings(&[0, 1, 2, 3], &[0]);
         let agreeing: Vec<u32> = s.iter().map(|s| s.agreeing).collect();
         assert_eq!(agreeing, [1, 2, 0, 2], "errors alone are no behaviour");
+        let agreement: Vec<u32> = s.iter().map(|s| s.agreement).collect();
+        assert_eq!(agreement, [2, 4, 0, 4], "errors agree with nothing");
         assert_eq!(best(&s), Some(1));
         // A better test score still comes first.
         board.runs.insert((0, 0), report(&[("a", true)], true));
         assert_eq!(best(&board.standings(&[0, 1, 2, 3], &[0])), Some(0));
+    }
+
+    #[test]
+    fn values_shared_input_by_input_outweigh_one_identical_pair() {
+        // Two candidates are wrong the same way everywhere; three right ones each slip on a
+        // different input. Whole-behaviour groups would pick the wrong pair.
+        let mut board = Board::default();
+        let values = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        board.behaviour.insert(0, values(&["1", "4", "!TypeError"]));
+        board.behaviour.insert(1, values(&["1", "4", "9"]));
+        board.behaviour.insert(2, values(&["1", "5", "9"]));
+        board.behaviour.insert(3, values(&["0", "0", "0"]));
+        board.behaviour.insert(4, values(&["0", "0", "0"]));
+        let s = board.standings(&[0, 1, 2, 3, 4], &[]);
+        let agreeing: Vec<u32> = s.iter().map(|s| s.agreeing).collect();
+        assert_eq!(agreeing, [1, 1, 1, 2, 2]);
+        let agreement: Vec<u32> = s.iter().map(|s| s.agreement).collect();
+        assert_eq!(agreement, [5, 7, 6, 6, 6]);
+        assert_eq!(best(&s), Some(1));
     }
 
     #[test]
