@@ -266,7 +266,55 @@ pub async fn doctor(engine: &Engine, out: &mut dyn Write) -> i32 {
             ok = false;
         }
     }
+    if !check_sandbox(engine, out).await {
+        ok = false;
+    }
     if ok { 0 } else { 1 }
+}
+
+/// Runs a trivial program in the sandbox and says which protections hold on this machine.
+async fn check_sandbox(engine: &Engine, out: &mut dyn Write) -> bool {
+    let limits = engine.config().pipeline.limits;
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = writeln!(out, "✗ sandbox: no scratch folder: {e}");
+            return false;
+        }
+    };
+    let job = crate::sandbox::Job {
+        program: "/bin/sh".into(),
+        args: vec!["-c".into(), "exit 0".into()],
+        dir: dir.path().to_owned(),
+        ..Default::default()
+    };
+    let cancel = tokio_util::sync::CancellationToken::new();
+    match crate::sandbox::run(&job, &limits, &cancel, &mut |_| {}).await {
+        Ok(f) if f.success() => {
+            let full = f.protections.contains("fs=ns+landlock") && f.protections.contains("pid=ns");
+            let mark = if full { "✓" } else { "!" };
+            let _ = writeln!(out, "{mark} {}", f.protections);
+            if !full {
+                let _ = writeln!(
+                    out,
+                    "  → this machine allows no user namespaces: files are confined by Landlock alone, and what the README's sandbox section lists as needing namespaces does not hold"
+                );
+            }
+            true
+        }
+        Ok(f) => {
+            let _ = writeln!(
+                out,
+                "✗ sandbox: a trivial run failed: {}",
+                f.describe(&limits)
+            );
+            false
+        }
+        Err(e) => {
+            let _ = writeln!(out, "✗ {e}");
+            false
+        }
+    }
 }
 
 /// Asks a tier for one word; says how it went. True when it answered.

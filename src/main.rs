@@ -55,6 +55,9 @@ enum Cmd {
     Retry { id: String },
     /// Delete a finished workflow and its folder.
     Delete { id: String },
+    /// Run one program in the sandbox (flotilla runs tests this way).
+    #[command(hide = true)]
+    SandboxExec { spec: String },
     /// Measure the pipeline against one plain request per task: pass@1 on reference tests.
     Eval {
         /// `flotilla` (the built-in set), `humaneval` (fetched by scripts/setup-model-server),
@@ -98,6 +101,10 @@ fn parse_status(text: &str) -> Result<WorkflowStatus, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Cmd::SandboxExec { spec }) = &cli.command {
+        flotilla::sandbox::exec_main(spec);
+    }
+    flotilla::sandbox::protect_self();
     let home = Home::resolve(cli.home.as_deref());
     // Reading the history needs neither the config nor the model servers.
     let reading = match &cli.command {
@@ -241,6 +248,8 @@ fn main() -> ExitCode {
             Some(Cmd::Doctor) => headless::doctor(&engine, &mut stdout).await,
             Some(Cmd::Retry { id }) => headless::retry(&engine, &mut rx, &id, &mut stdout).await,
             Some(Cmd::Delete { id }) => headless::delete(&engine, &id, &mut stdout),
+            // Handled first thing in `main`.
+            Some(Cmd::SandboxExec { .. }) => 2,
             Some(Cmd::Eval { .. }) => {
                 let Some((label, tasks, modes, json, root)) = eval_job else {
                     return 2;

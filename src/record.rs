@@ -49,9 +49,11 @@ pub struct CandidateRecord {
     pub failed: u32,
     /// Candidates (itself included) that returned the same values on every probe.
     pub agreeing: u32,
-    /// Input by input, the candidates returning the value it returned, summed over the probes
-    /// (what decides between equal scores).
+    /// Input by input, the other candidates returning the value it returned, summed over the
+    /// probes (what decides between equal scores).
     pub agreement: u32,
+    /// The probes on which it returned a value rather than raising (what decides next).
+    pub returned: u32,
     /// The one kept as the workflow's code.
     pub chosen: bool,
     /// False for a fix set aside because it did not score higher.

@@ -4,6 +4,7 @@
 
 use crate::language::Language;
 use crate::sandbox::{self, Finished, Job, Limits};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use tokio_util::sync::CancellationToken;
@@ -56,6 +57,131 @@ impl Toolchain {
                 .unwrap_or(false)
         })
     }
+}
+
+/// A toolchain's program and the folders it reads.
+type Confinement = (String, Vec<PathBuf>);
+
+impl Toolchain {
+    /// The program that runs `language`'s tests and the folders it needs to read: Python's
+    /// prefixes and import path (asked once per interpreter), node's prefix, or the Rust
+    /// toolchain and the cargo registry. Never the home folder itself or `/`.
+    pub fn confinement(&self, language: Language) -> (String, Vec<PathBuf>) {
+        static CACHE: OnceLock<std::sync::Mutex<HashMap<String, Confinement>>> = OnceLock::new();
+        let program = match language {
+            Language::Python => &self.python,
+            Language::Javascript => &self.node,
+            Language::Rust => &self.cargo,
+        };
+        let cache = CACHE.get_or_init(Default::default);
+        let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .entry(format!("{language:?}:{program}"))
+            .or_insert_with(|| {
+                let (program, paths) = match language {
+                    Language::Python => python_paths(program),
+                    Language::Javascript => prefix_paths(program),
+                    Language::Rust => rust_paths(program),
+                };
+                (program, readable_roots(paths))
+            })
+            .clone()
+    }
+}
+
+/// The interpreter's own path and everything it imports from, asked of it.
+fn python_paths(python: &str) -> (String, Vec<PathBuf>) {
+    const ASK: &str = "import json, sys; print(json.dumps([sys.executable, sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix] + sys.path))";
+    let answer = std::process::Command::new(python)
+        .args(["-c", ASK])
+        .current_dir("/")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    let list: Vec<String> = answer
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| serde_json::from_slice(&o.stdout).ok())
+        .unwrap_or_default();
+    match list.split_first() {
+        Some((exe, rest)) if !exe.is_empty() => {
+            let mut paths: Vec<PathBuf> = rest.iter().map(PathBuf::from).collect();
+            paths.push(PathBuf::from(exe));
+            (exe.clone(), paths)
+        }
+        _ => (python.to_owned(), Vec::new()),
+    }
+}
+
+/// A program found on PATH, followed through its links, and the prefix it is installed in
+/// (`…/bin/node` → `…`).
+fn prefix_paths(program: &str) -> (String, Vec<PathBuf>) {
+    let Some(found) = which(program) else {
+        return (program.to_owned(), Vec::new());
+    };
+    let real = std::fs::canonicalize(&found).unwrap_or(found);
+    let prefix = real
+        .parent()
+        .and_then(|bin| bin.parent())
+        .map(Path::to_path_buf);
+    (
+        real.display().to_string(),
+        prefix.into_iter().chain([real.clone()]).collect(),
+    )
+}
+
+/// cargo, rustup's toolchains and the registry (read-only: tests build offline).
+fn rust_paths(cargo: &str) -> (String, Vec<PathBuf>) {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let from_env = |key: &str, default: &str| {
+        std::env::var_os(key)
+            .map(PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(default)))
+    };
+    let mut paths: Vec<PathBuf> = [
+        from_env("CARGO_HOME", ".cargo"),
+        from_env("RUSTUP_HOME", ".rustup"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let program = match which(cargo) {
+        Some(found) => {
+            paths.push(found.clone());
+            if let Ok(real) = std::fs::canonicalize(&found) {
+                paths.extend(real.parent().and_then(Path::parent).map(Path::to_path_buf));
+            }
+            found.display().to_string()
+        }
+        None => cargo.to_owned(),
+    };
+    (program, paths)
+}
+
+/// `program` on PATH (or itself when it has a slash).
+fn which(program: &str) -> Option<PathBuf> {
+    if program.contains('/') {
+        return Some(PathBuf::from(program));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+/// The existing absolute paths of `paths`, minus `/`, the home folder and its ancestors
+/// (a toolchain may live in the home, but the home is not a toolchain).
+fn readable_roots(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let mut out: Vec<PathBuf> = paths
+        .into_iter()
+        .filter(|p| p.is_absolute() && p.exists())
+        .filter(|p| p.parent().is_some())
+        .filter(|p| home.as_ref().is_none_or(|h| !h.starts_with(p)))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// One test run: what the runner counted and how the process ended.
@@ -117,9 +243,10 @@ pub async fn run(
     write(dir, language.test_file(), tests)?;
     let (job, runner) = match language {
         Language::Python if tools.prefer_pytest && tools.has_pytest() => (
-            job(
+            toolchain_job(
+                tools,
+                language,
                 dir,
-                &tools.python,
                 &[
                     "-m",
                     "pytest",
@@ -135,18 +262,20 @@ pub async fn run(
         Language::Python => {
             write(dir, "_flotilla_runner.py", PYTHON_RUNNER)?;
             (
-                job(
+                toolchain_job(
+                    tools,
+                    language,
                     dir,
-                    &tools.python,
                     &["_flotilla_runner.py", language.test_file()],
                 ),
                 "flotilla's python runner",
             )
         }
         Language::Javascript => (
-            job(
+            toolchain_job(
+                tools,
+                language,
                 dir,
-                &tools.node,
                 &["--test", "--test-reporter=tap", language.test_file()],
             ),
             "node --test",
@@ -154,11 +283,13 @@ pub async fn run(
         Language::Rust => {
             write(dir, "Cargo.toml", RUST_MANIFEST)?;
             std::fs::create_dir_all(&tools.rust_target_dir)?;
-            let mut job = job(
+            let mut job = toolchain_job(
+                tools,
+                language,
                 dir,
-                &tools.cargo,
                 &["test", "--offline", "--color", "never"],
             );
+            job.writable.push(tools.rust_target_dir.clone());
             job.env.push((
                 "CARGO_TARGET_DIR".into(),
                 tools.rust_target_dir.display().to_string(),
@@ -209,9 +340,9 @@ pub async fn probe(
     limits: &Limits,
     cancel: &CancellationToken,
 ) -> std::io::Result<Option<Vec<String>>> {
-    let (program, script, text) = match language {
-        Language::Python => (&tools.python, "_flotilla_probe.py", PYTHON_PROBE),
-        Language::Javascript => (&tools.node, "_flotilla_probe.js", NODE_PROBE),
+    let (script, text) = match language {
+        Language::Python => ("_flotilla_probe.py", PYTHON_PROBE),
+        Language::Javascript => ("_flotilla_probe.js", NODE_PROBE),
         Language::Rust => return Ok(None),
     };
     if exprs.is_empty() {
@@ -225,7 +356,7 @@ pub async fn probe(
     write(dir, "_flotilla_probe.json", &list)?;
     let mut limits = *limits;
     limits.timeout = limits.timeout.min(std::time::Duration::from_secs(30));
-    let job = job(dir, program, &[script]);
+    let job = toolchain_job(tools, language, dir, &[script]);
     let finished = sandbox::run(&job, &limits, cancel, &mut |_| {}).await?;
     let values = finished
         .output
@@ -249,7 +380,17 @@ fn job(dir: &Path, program: &str, args: &[&str]) -> Job {
             ("PYTHONDONTWRITEBYTECODE".into(), "1".into()),
             ("NO_COLOR".into(), "1".into()),
         ],
+        ..Job::default()
     }
+}
+
+/// A job for `language`'s toolchain: its program, resolved outside the sandbox (so a pyenv
+/// shim is not needed inside), and the folders of the toolchain it may read.
+fn toolchain_job(tools: &Toolchain, language: Language, dir: &Path, args: &[&str]) -> Job {
+    let (program, read_only) = tools.confinement(language);
+    let mut job = job(dir, &program, args);
+    job.read_only = read_only;
+    job
 }
 
 /// A fresh scratch folder under the toolchain's, removed when dropped.

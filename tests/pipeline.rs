@@ -505,12 +505,12 @@ async fn tests_that_cannot_load_are_rewritten_and_never_blamed_on_the_code() {
 
 #[tokio::test]
 async fn cancelling_while_tests_run_kills_them_at_once() {
-    let dir = tempfile::tempdir().expect("pid dir");
-    let pid_file = dir.path().join("pid");
+    // The test starts a process with a marker on its command line; the host must not see it
+    // once the workflow is cancelled.
+    let marker = format!("4{}.5", std::process::id());
     let hang: &'static str = Box::leak(
         format!(
-            "```python\nimport os, time\nfrom solution import *\n\ndef test_hang():\n    add(1, 2)\n    open({:?}, 'w').write(str(os.getpid()))\n    print('hanging', 'now', flush=True)\n    time.sleep(1000)\n```",
-            pid_file.display().to_string()
+            "```python\nimport subprocess, time\nfrom solution import *\n\ndef test_hang():\n    add(1, 2)\n    subprocess.Popen(['sleep', '{marker}'])\n    print('hanging', 'now', flush=True)\n    time.sleep(1000)\n```"
         )
         .into_boxed_str(),
     );
@@ -535,11 +535,16 @@ async fn cancelling_while_tests_run_kills_them_at_once() {
             .is_some_and(|l| l.lines(0, usize::MAX).any(|l| l.contains("hanging now")))
     })
     .await;
-    let pid: u32 = std::fs::read_to_string(&pid_file)
-        .unwrap_or_default()
-        .trim()
-        .parse()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let running = |marker: &str| {
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+            .any(|c| c.starts_with("sleep ") && c.contains(marker))
+    };
+    assert!(running(&marker), "the test's process is not running");
     t.key(KeyCode::Tab, KeyModifiers::NONE);
     t.key(KeyCode::Char('c'), KeyModifiers::NONE);
     t.wait_all_finished(Duration::from_secs(5)).await;
@@ -547,17 +552,11 @@ async fn cancelling_while_tests_run_kills_them_at_once() {
         t.app.store.at(0).and_then(|w| w.error.clone()).as_deref(),
         Some("cancelled")
     );
-    // Killed with its group: gone, or a zombie about to be reaped (no command line).
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let alive =
-            std::fs::read_to_string(format!("/proc/{pid}/cmdline")).is_ok_and(|c| !c.is_empty());
-        if !alive {
-            break;
-        }
+    while running(&marker) {
         assert!(
             std::time::Instant::now() < deadline,
-            "test process {pid} outlived the cancel"
+            "the test's process outlived the cancel"
         );
         tokio::task::yield_now().await;
     }

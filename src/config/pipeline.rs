@@ -55,6 +55,8 @@ pub struct RawSandbox {
     memory_mb: Option<u64>,
     file_size_mb: Option<u64>,
     max_processes: Option<u64>,
+    disk_mb: Option<u64>,
+    mode: Option<Spanned<String>>,
     output_kb: Option<usize>,
     python: Option<String>,
     node: Option<String>,
@@ -150,6 +152,21 @@ impl PipelineConfig {
         }
         if let Some(v) = s.max_processes {
             limits.max_processes = v;
+        }
+        if let Some(v) = s.disk_mb {
+            limits.disk_bytes = v << 20;
+        }
+        if let Some(mode) = s.mode {
+            limits.permissive = match mode.get_ref().as_str() {
+                "strict" => false,
+                "permissive" => true,
+                other => {
+                    return Err(err(
+                        Some(mode.span()),
+                        format!("sandbox mode must be \"strict\" or \"permissive\", not {other:?}"),
+                    ));
+                }
+            };
         }
         if let Some(v) = s.output_kb {
             limits.output_cap = v << 10;

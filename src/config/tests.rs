@@ -150,4 +150,22 @@ fn pipeline_settings_parse_and_are_checked() {
     assert_eq!(bad.as_ref().and_then(|e| e.line), Some(2), "{bad:?}");
     let bad = Config::parse(Path::new("c.toml"), "[sandbox]\nmemory = 1\n", &no_env).err();
     assert!(bad.is_some_and(|e| e.message.contains("memory")));
+
+    let text = "[sandbox]\ndisk_mb = 64\nmode = \"permissive\"\n";
+    let c = Config::parse(Path::new("c.toml"), text, &no_env).map_err(|e| e.to_string());
+    let limits = c.unwrap_or_else(|e| panic!("{e}")).pipeline.limits;
+    assert_eq!(limits.disk_bytes, 64 << 20);
+    assert!(limits.permissive);
+    assert!(
+        !defaults.limits.permissive,
+        "strict unless the config says so"
+    );
+    let bad = Config::parse(
+        Path::new("c.toml"),
+        "[sandbox]\n\nmode = \"off\"\n",
+        &no_env,
+    )
+    .err();
+    assert_eq!(bad.as_ref().and_then(|e| e.line), Some(3), "{bad:?}");
+    assert!(bad.is_some_and(|e| e.message.contains("\"strict\" or \"permissive\"")));
 }

@@ -111,11 +111,6 @@ impl StageContext<'_> {
         }
         let started = Instant::now();
         self.progress(Stage::Run, Some(attempt));
-        if !crate::sandbox::network_isolation() {
-            self.log.line(
-                "note: this machine allows no network namespace, so the tests can reach the network",
-            );
-        }
         let settings = &self.inner.config.pipeline;
         let tools = &self.inner.tools;
         let log = self.log;
@@ -153,6 +148,9 @@ impl StageContext<'_> {
         runs.sort_by_key(|(pair, _)| *pair);
         for ((c, s), report) in runs {
             let report = report.map_err(|e| format!("cannot run the tests: {e}"))?;
+            if (c, s) == first && !report.finished.protections.is_empty() {
+                self.log.line(&report.finished.protections);
+            }
             let summary = format!(
                 "candidate {} × suite {}: {}",
                 c + 1,
@@ -230,7 +228,7 @@ impl StageContext<'_> {
         let all: Vec<usize> = (0..pool.candidates.len()).collect();
         let standings = board.standings(&all, &pool.active_suites());
         let mut table = String::from(
-            "candidate                                       score  passed  failed  agree\n",
+            "candidate                                       score  passed  failed  agree  values\n",
         );
         let mut records = Vec::new();
         for (i, (c, st)) in pool.candidates.iter().zip(&standings).enumerate() {
@@ -242,7 +240,7 @@ impl StageContext<'_> {
                 "×"
             };
             table.push_str(&format!(
-                "{mark} {:<44} {:>5}  {:>6}  {:>6}  {:>5}\n",
+                "{mark} {:<44} {:>5}  {:>6}  {:>6}  {:>5}  {:>6}\n",
                 format!("{}. {}", i + 1, c.origin)
                     .chars()
                     .take(44)
@@ -250,7 +248,8 @@ impl StageContext<'_> {
                 st.score,
                 st.passed,
                 st.failed,
-                st.agreement
+                st.agreement,
+                st.returned
             ));
             records.push(CandidateRecord {
                 origin: c.origin.clone(),
@@ -260,6 +259,7 @@ impl StageContext<'_> {
                 failed: st.failed,
                 agreeing: st.agreeing,
                 agreement: st.agreement,
+                returned: st.returned,
                 chosen: i == best,
                 kept: c.active,
             });

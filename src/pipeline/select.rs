@@ -2,10 +2,13 @@
 //! scored by dual agreement (CodeT): candidates that pass exactly the same tests form a group,
 //! and each scores its group's size times the number of tests it passes. The best score wins.
 //! Between equal scores, behaviour decides, by minimum Bayes risk over execution (MBR-exec):
-//! every candidate is run on the task's inputs, and the one whose returned values the others
-//! share most often wins, input by input, since right programs agree and wrong ones are wrong
-//! in different ways. Errors agree with nothing. Then code that loads wins, then the earlier
-//! candidate (the temperature-0 one comes first).
+//! every candidate is run on the task's inputs, and, input by input, the one whose returned
+//! values the other candidates share most often wins, since right programs agree and wrong ones
+//! are wrong in different ways. Errors agree with nothing, and a candidate's own values are no
+//! evidence for it (else code returning anything for any input would win). Then the one that
+//! returns values on more inputs wins (a right program is defined on the task's inputs where
+//! wrong ones raise), then code that loads, then the earlier candidate (the temperature-0 one
+//! comes first).
 
 use crate::runner::TestReport;
 use std::collections::{BTreeSet, HashMap};
@@ -32,9 +35,11 @@ pub struct Standing {
     /// Candidates (itself included) that returned the same values on all the probes; 0 when
     /// it returned no value at all.
     pub agreeing: u32,
-    /// Input by input, the candidates (itself included) that returned the value it returned,
-    /// summed over the probes; inputs where it raised count nothing.
+    /// Input by input, the other candidates that returned the value it returned, summed over
+    /// the probes; inputs where it raised count nothing.
     pub agreement: u32,
+    /// The probes on which it returned a value rather than raising.
+    pub returned: u32,
 }
 
 impl Board {
@@ -90,6 +95,10 @@ impl Board {
                     .count() as u32,
                 agreeing: self.agreeing(*c, candidates),
                 agreement: self.agreement(*c, candidates),
+                returned: self
+                    .behaviour
+                    .get(c)
+                    .map_or(0, |v| v.iter().filter(|v| !is_error(v)).count() as u32),
             })
             .collect()
     }
@@ -108,14 +117,15 @@ impl Board {
             .count() as u32
     }
 
-    /// For each probe on which `c` returned a value, how many of `candidates` returned the
-    /// same value, summed.
+    /// For each probe on which `c` returned a value, how many of the other `candidates`
+    /// returned the same value, summed.
     fn agreement(&self, c: usize, candidates: &[usize]) -> u32 {
         let Some(mine) = self.behaviour.get(&c) else {
             return 0;
         };
         let others: Vec<&Vec<String>> = candidates
             .iter()
+            .filter(|o| **o != c)
             .filter_map(|o| self.behaviour.get(o))
             .collect();
         mine.iter()
@@ -144,9 +154,10 @@ pub fn dual_agreement(passed: &[BTreeSet<String>]) -> Vec<u64> {
 }
 
 /// The index of the best score; between equal scores the one whose values the others share
-/// most often, then the one that loads more suites, then the earliest.
+/// most often, then the one returning values on more inputs, then the one that loads more
+/// suites, then the earliest.
 pub fn best(standings: &[Standing]) -> Option<usize> {
-    let key = |s: &Standing| (s.score, s.agreement, s.loaded);
+    let key = |s: &Standing| (s.score, s.agreement, s.returned, s.loaded);
     let top = standings.iter().map(key).max()?;
     standings.iter().position(|s| key(s) == top)
 }
@@ -258,7 +269,7 @@ mod tests {
         let agreeing: Vec<u32> = s.iter().map(|s| s.agreeing).collect();
         assert_eq!(agreeing, [1, 2, 0, 2], "errors alone are no behaviour");
         let agreement: Vec<u32> = s.iter().map(|s| s.agreement).collect();
-        assert_eq!(agreement, [2, 4, 0, 4], "errors agree with nothing");
+        assert_eq!(agreement, [0, 2, 0, 2], "errors agree with nothing");
         assert_eq!(best(&s), Some(1));
         // A better test score still comes first.
         board.runs.insert((0, 0), report(&[("a", true)], true));
@@ -280,8 +291,47 @@ mod tests {
         let agreeing: Vec<u32> = s.iter().map(|s| s.agreeing).collect();
         assert_eq!(agreeing, [1, 1, 1, 2, 2]);
         let agreement: Vec<u32> = s.iter().map(|s| s.agreement).collect();
-        assert_eq!(agreement, [5, 7, 6, 6, 6]);
+        assert_eq!(agreement, [3, 4, 3, 3, 3]);
         assert_eq!(best(&s), Some(1));
+    }
+
+    #[test]
+    fn returning_anything_for_any_input_is_no_evidence() {
+        // Two right candidates agree on the inputs they accept and raise on the others; a
+        // wrong one returns its argument for everything.
+        let mut board = Board::default();
+        let values = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        board.behaviour.insert(0, values(&["0", "0", "0", "0"]));
+        board
+            .behaviour
+            .insert(1, values(&["5", "3", "!TypeError", "!TypeError"]));
+        board
+            .behaviour
+            .insert(2, values(&["5", "3", "!TypeError", "!ValueError"]));
+        let s = board.standings(&[0, 1, 2], &[]);
+        let agreement: Vec<u32> = s.iter().map(|s| s.agreement).collect();
+        assert_eq!(agreement, [0, 2, 2]);
+        assert_eq!(best(&s), Some(1));
+    }
+
+    #[test]
+    fn between_equal_agreement_values_beat_errors() {
+        // All return False below 2; only the third returns anything above (the others crash).
+        let mut board = Board::default();
+        let values = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        board
+            .behaviour
+            .insert(0, values(&["False", "False", "!EOFError", "!EOFError"]));
+        board
+            .behaviour
+            .insert(1, values(&["False", "False", "!TypeError", "!TypeError"]));
+        board
+            .behaviour
+            .insert(2, values(&["False", "False", "True", "False"]));
+        let s = board.standings(&[0, 1, 2], &[]);
+        let agreement: Vec<u32> = s.iter().map(|s| s.agreement).collect();
+        assert_eq!(agreement, [4, 4, 4]);
+        assert_eq!(best(&s), Some(2));
     }
 
     #[test]

@@ -1,32 +1,45 @@
-//! Runs untrusted generated code (its tests) in a scratch folder, in its own process group, with
-//! a wall-clock timeout that kills the whole group, a cleared environment, resource limits,
-//! capped output, and no network where the machine allows a network namespace.
+//! Runs untrusted generated code (its tests) confined: on Linux through `flotilla sandbox-exec`
+//! (see `linux.rs`): its own namespaces, a file view holding only the system, the toolchains
+//! and its scratch copy, Landlock, cgroup and rlimit limits, no capabilities. Here: the spawn,
+//! the wall-clock timeout and cancellation (which kill everything), and capped output.
 
+#[cfg(target_os = "linux")]
+mod cgroup;
+#[cfg(target_os = "linux")]
+mod linux;
+
+use serde::{Deserialize, Serialize};
 use std::io;
-use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
+use std::os::unix::process::ExitStatusExt as _;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::OnceLock;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// What a sandboxed run may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
-    /// Wall-clock time; then the whole process group is killed.
+    /// Wall-clock time; then everything the run started is killed.
     pub timeout: Duration,
     /// CPU seconds per process (RLIMIT_CPU).
     pub cpu_seconds: u64,
-    /// Data segment size per process, in bytes (RLIMIT_DATA).
+    /// Memory: the run's cgroup limit (shared mappings and tmpfs included) where flotilla can
+    /// create one, and RLIMIT_DATA per process in any case.
     pub memory_bytes: u64,
     /// Largest file a process may write, in bytes (RLIMIT_FSIZE).
     pub file_size_bytes: u64,
-    /// Processes the user may have (RLIMIT_NPROC; not enforced for root).
+    /// All the run may write: the size of the tmpfs holding its scratch copy, `/tmp` and
+    /// `/dev/shm`.
+    pub disk_bytes: u64,
+    /// Processes and threads: the run's cgroup limit where flotilla can create one, and
+    /// RLIMIT_NPROC (which counts all of the user's processes, and not root's) otherwise.
     pub max_processes: u64,
     /// Output kept, in bytes; the rest is counted and dropped.
     pub output_cap: usize,
+    /// Run tests even where files cannot be confined (`[sandbox] mode = "permissive"`).
+    pub permissive: bool,
 }
 
 impl Default for Limits {
@@ -36,22 +49,52 @@ impl Default for Limits {
             cpu_seconds: 120,
             memory_bytes: 2 << 30,
             file_size_bytes: 64 << 20,
-            max_processes: 4096,
+            disk_bytes: 512 << 20,
+            max_processes: 256,
             output_cap: 256 << 10,
+            permissive: false,
         }
     }
 }
 
 /// A program to run inside the sandbox.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Job {
     pub program: String,
     pub args: Vec<String>,
-    /// The scratch folder it runs in.
+    /// The scratch folder it runs in (copied into the sandbox; what the run writes there stays
+    /// inside).
     pub dir: PathBuf,
-    /// Variables added to the cleared environment (which keeps only PATH, HOME and LANG).
+    /// The environment, which holds only PATH, HOME and LANG besides these.
     pub env: Vec<(String, String)>,
+    /// Besides the system's folders: what the run may read and execute (its toolchain).
+    pub read_only: Vec<PathBuf>,
+    /// Folders shared between runs that it may write (the Rust target folder).
+    pub writable: Vec<PathBuf>,
 }
+
+/// What `flotilla sandbox-exec` is told to run: passed as one JSON argument.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Spec {
+    pub program: String,
+    pub args: Vec<String>,
+    pub dir: PathBuf,
+    pub env: Vec<(String, String)>,
+    pub read_only: Vec<PathBuf>,
+    pub writable: Vec<PathBuf>,
+    pub limits: Limits,
+    pub permissive: bool,
+    /// flotilla's pid: the run does not start if flotilla is already gone.
+    pub parent: i32,
+    /// Try namespaces (else Landlock alone confines files). `FLOTILLA_SANDBOX_NAMESPACES=0`
+    /// turns them off, to see what a machine without them gets.
+    pub namespaces: bool,
+}
+
+/// Starts the first stderr line of a run: the protections in force.
+pub const PROTECTIONS_MARKER: &str = "\u{1e}flotilla-sandbox: ";
+/// Starts the stderr line of a run whose sandbox could not be set up.
+pub const SANDBOX_ERROR_MARKER: &str = "\u{1e}flotilla-sandbox error: ";
 
 /// How a sandboxed run ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,6 +106,8 @@ pub struct Finished {
     /// Stdout and stderr interleaved as they came, up to the cap.
     pub output: String,
     pub truncated: bool,
+    /// "sandbox: fs=ns+landlock pid=ns net=ns …": what confined the run.
+    pub protections: String,
 }
 
 impl Finished {
@@ -91,200 +136,129 @@ impl Finished {
     }
 }
 
-/// Bytes of the uid/gid maps a child writes after entering a new user namespace.
-#[derive(Clone, Copy)]
-struct IdMaps {
-    uid: [u8; 32],
-    uid_len: usize,
-    gid: [u8; 32],
-    gid_len: usize,
-    root: bool,
-}
-
-impl IdMaps {
-    fn current() -> Self {
-        // SAFETY: getuid/getgid cannot fail.
-        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-        let mut maps = Self {
-            uid: [0; 32],
-            uid_len: 0,
-            gid: [0; 32],
-            gid_len: 0,
-            root: uid == 0,
-        };
-        let u = format!("{uid} {uid} 1");
-        let g = format!("{gid} {gid} 1");
-        maps.uid[..u.len()].copy_from_slice(u.as_bytes());
-        maps.uid_len = u.len();
-        maps.gid[..g.len()].copy_from_slice(g.as_bytes());
-        maps.gid_len = g.len();
-        maps
+/// The entry point of `flotilla sandbox-exec SPEC`: runs the spec confined and never returns.
+/// Call it first thing in `main`, before any thread starts.
+pub fn exec_main(spec_json: &str) -> ! {
+    let spec: Spec = match serde_json::from_str(spec_json) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{SANDBOX_ERROR_MARKER}bad sandbox spec: {e}");
+            std::process::exit(125)
+        }
+    };
+    #[cfg(target_os = "linux")]
+    linux::exec(&spec);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = spec;
+        eprintln!("{SANDBOX_ERROR_MARKER}no sandbox on this system yet");
+        std::process::exit(125)
     }
 }
 
-/// Runs in the forked child before exec: only async-signal-safe calls, no allocation.
-fn isolate_network(maps: &IdMaps) -> io::Result<()> {
-    // SAFETY: plain syscalls on static paths and stack buffers.
-    unsafe {
-        if maps.root {
-            if libc::unshare(libc::CLONE_NEWNET) == 0 {
-                return Ok(());
-            }
-            return Err(io::Error::last_os_error());
-        }
-        if libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNET) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // Map our own ids to themselves, so file access stays as it was.
-        write_file(c"/proc/self/setgroups", b"deny")?;
-        write_file(c"/proc/self/uid_map", &maps.uid[..maps.uid_len])?;
-        write_file(c"/proc/self/gid_map", &maps.gid[..maps.gid_len])?;
-    }
-    Ok(())
+/// Makes flotilla's own /proc entries unreadable to other processes of the same user (its
+/// environment holds API keys): call it at start.
+pub fn protect_self() {
+    #[cfg(target_os = "linux")]
+    let _ = nix::sys::prctl::set_dumpable(false);
 }
 
-unsafe fn write_file(path: &std::ffi::CStr, bytes: &[u8]) -> io::Result<()> {
-    // SAFETY: the caller runs in a single-threaded child; the buffers outlive the calls.
-    unsafe {
-        let fd = libc::open(path.as_ptr(), libc::O_WRONLY);
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let n = libc::write(fd, bytes.as_ptr().cast(), bytes.len());
-        libc::close(fd);
-        if n < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(())
-        }
+/// The flotilla executable that runs `sandbox-exec`: this one, or, in cargo's tests, the
+/// `flotilla` binary the test harness was built beside. `FLOTILLA_SANDBOX_EXE` overrides.
+pub fn helper() -> io::Result<PathBuf> {
+    if let Some(path) = std::env::var_os("FLOTILLA_SANDBOX_EXE") {
+        return Ok(PathBuf::from(path));
     }
-}
-
-fn set_limits(limits: &Limits) -> io::Result<()> {
-    let pairs = [
-        (libc::RLIMIT_CPU, limits.cpu_seconds),
-        (libc::RLIMIT_DATA, limits.memory_bytes),
-        (libc::RLIMIT_FSIZE, limits.file_size_bytes),
-        (libc::RLIMIT_NPROC, limits.max_processes),
-        (libc::RLIMIT_CORE, 0),
-    ];
-    for (resource, value) in pairs {
-        let limit = libc::rlimit {
-            rlim_cur: value as libc::rlim_t,
-            rlim_max: value as libc::rlim_t,
-        };
-        // SAFETY: setrlimit with a valid pointer to a stack value.
-        if unsafe { libc::setrlimit(resource, &limit) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
+    let me = std::env::current_exe()?;
+    if me.file_stem().is_some_and(|n| n == "flotilla") {
+        return Ok(me);
     }
-    Ok(())
-}
-
-/// Whether this machine lets a child enter a new network namespace (checked once).
-pub fn network_isolation() -> bool {
-    static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    *AVAILABLE.get_or_init(|| {
-        let maps = IdMaps::current();
-        let mut probe = std::process::Command::new("/bin/sh");
-        probe
-            .args(["-c", "exit 0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        // SAFETY: the closure only makes async-signal-safe syscalls.
-        unsafe { probe.pre_exec(move || isolate_network(&maps)) };
-        probe.status().map(|s| s.success()).unwrap_or(false)
+    let beside = me
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("flotilla"))
+        .filter(|p| p.is_file());
+    beside.ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            "the flotilla executable that runs the sandbox was not found (set FLOTILLA_SANDBOX_EXE)",
+        )
     })
 }
 
-/// Runs `job` under `limits`, streaming its output to `on_output` as it comes.
+/// Runs `job` under `limits`, streaming its output to `on_output` as it comes. The run ends
+/// when its program ends: whatever it left behind is killed, and output still held open by it
+/// is waited for briefly, never until the timeout.
 pub async fn run(
     job: &Job,
     limits: &Limits,
     cancel: &CancellationToken,
     on_output: &mut (dyn FnMut(&str) + Send),
 ) -> io::Result<Finished> {
-    let mut command = tokio::process::Command::new(&job.program);
-    command.args(&job.args).current_dir(&job.dir).env_clear();
-    for key in ["PATH", "HOME", "LANG"] {
-        if let Some(value) = std::env::var_os(key) {
-            command.env(key, value);
-        }
-    }
-    for (key, value) in &job.env {
-        command.env(key, value);
-    }
+    let mut env: Vec<(String, String)> = ["PATH", "HOME", "LANG"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_owned(), v)))
+        .collect();
+    env.extend(job.env.iter().cloned());
+    let mut command = confined(job, limits, env)?;
     command
+        .current_dir(&job.dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     command.process_group(0);
-    let limits_copy = *limits;
-    let isolate = network_isolation();
-    let maps = IdMaps::current();
-    // SAFETY: the closure only makes async-signal-safe syscalls on copied, stack-held data.
-    unsafe {
-        command.pre_exec(move || {
-            set_limits(&limits_copy)?;
-            if isolate {
-                isolate_network(&maps)?;
-            }
-            Ok(())
-        });
-    }
     let mut child = command.spawn()?;
+    let pid = child.id();
     // Dropping this future (a cancelled workflow) kills the whole group too.
-    let group = ProcessGroup(child.id().map(|id| id as libc::pid_t));
+    let group = ProcessGroup(pid.map(|id| id as libc::pid_t));
     let kill_group = || group.kill();
 
-    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(64);
-    for pipe in [
-        child.stdout.take().map(Pipe::Out),
-        child.stderr.take().map(Pipe::Err),
-    ]
-    .into_iter()
-    .flatten()
-    {
+    let (tx, mut rx) = mpsc::channel::<Chunk>(64);
+    if let Some(mut out) = child.stdout.take() {
         let tx = tx.clone();
-        let mut pipe = pipe;
         tokio::spawn(async move {
             let mut buf = vec![0u8; 8192];
-            loop {
-                match pipe.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if tx.send(buf[..n].to_vec()).await.is_err() {
-                            break;
-                        }
-                    }
+            while let Ok(n @ 1..) = out.read(&mut buf).await {
+                if tx.send(Chunk::Output(buf[..n].to_vec())).await.is_err() {
+                    break;
                 }
             }
         });
+    }
+    if let Some(err) = child.stderr.take() {
+        tokio::spawn(read_stderr(err, tx.clone()));
     }
     drop(tx);
 
     let mut finished = Finished::default();
+    let mut setup_error = None;
     let mut output = CappedOutput::new(limits.output_cap);
     let deadline = tokio::time::sleep(limits.timeout);
     tokio::pin!(deadline);
+    // Once the program has ended, what is left of its output gets a moment, not the timeout.
+    let drain = tokio::time::sleep(Duration::from_secs(3600));
+    tokio::pin!(drain);
     let mut status = None;
     loop {
         tokio::select! {
             chunk = rx.recv() => match chunk {
-                Some(bytes) => {
+                Some(Chunk::Output(bytes)) => {
                     if let Some(text) = output.push(&bytes) {
                         on_output(&text);
                     }
                 }
+                Some(Chunk::Protections(line)) => finished.protections = line,
+                Some(Chunk::SetupError(why)) => setup_error = Some(why),
                 None => break,
             },
             exit = child.wait(), if status.is_none() => {
                 status = Some(exit?);
                 // The program is done: nothing it left behind may linger.
                 kill_group();
+                drain.as_mut().reset(tokio::time::Instant::now() + DRAIN);
             }
+            _ = &mut drain, if status.is_some() => break,
             _ = &mut deadline, if !finished.timed_out && !finished.cancelled => {
                 finished.timed_out = true;
                 kill_group();
@@ -300,6 +274,13 @@ pub async fn run(
         Some(s) => s,
         None => child.wait().await?,
     };
+    #[cfg(target_os = "linux")]
+    if let Some(pid) = pid {
+        cgroup::remove_left(pid);
+    }
+    if let Some(why) = setup_error {
+        return Err(io::Error::other(format!("sandbox: {why}")));
+    }
     if let Some(text) = output.finish() {
         on_output(&text);
     }
@@ -308,6 +289,101 @@ pub async fn run(
     finished.truncated = output.truncated;
     finished.output = output.text;
     Ok(finished)
+}
+
+/// How long output may still come once the program has ended.
+const DRAIN: Duration = Duration::from_millis(500);
+
+/// The command that runs `job` confined: `flotilla sandbox-exec SPEC` on Linux; elsewhere the
+/// program itself, and only when the config allows running tests unconfined.
+fn confined(
+    job: &Job,
+    limits: &Limits,
+    env: Vec<(String, String)>,
+) -> io::Result<tokio::process::Command> {
+    if cfg!(target_os = "linux") {
+        let spec = Spec {
+            program: job.program.clone(),
+            args: job.args.clone(),
+            dir: job.dir.clone(),
+            env,
+            read_only: job.read_only.clone(),
+            writable: job.writable.clone(),
+            limits: *limits,
+            permissive: limits.permissive,
+            parent: std::process::id() as i32,
+            namespaces: std::env::var_os("FLOTILLA_SANDBOX_NAMESPACES").is_none_or(|v| v != "0"),
+        };
+        let mut command = tokio::process::Command::new(helper()?);
+        command
+            .arg("sandbox-exec")
+            .arg(serde_json::to_string(&spec).map_err(io::Error::other)?)
+            .env_clear();
+        return Ok(command);
+    }
+    if !limits.permissive {
+        return Err(io::Error::other(
+            "no sandbox on this system: tests do not run unless config.toml's [sandbox] says mode = \"permissive\"",
+        ));
+    }
+    let mut command = tokio::process::Command::new(&job.program);
+    command.args(&job.args).env_clear().envs(env);
+    Ok(command)
+}
+
+/// What the run's pipes carry.
+enum Chunk {
+    Output(Vec<u8>),
+    Protections(String),
+    SetupError(String),
+}
+
+/// Reads stderr, taking its first line apart when the sandbox wrote it: the protections in
+/// force, or why the sandbox could not be set up. Only the first line counts, so a program
+/// cannot forge either.
+async fn read_stderr(mut err: tokio::process::ChildStderr, tx: mpsc::Sender<Chunk>) {
+    let mut buf = vec![0u8; 8192];
+    let mut first: Option<Vec<u8>> = Some(Vec::new());
+    while let Ok(n @ 1..) = err.read(&mut buf).await {
+        let mut bytes = buf[..n].to_vec();
+        if let Some(mut line) = first.take() {
+            line.extend_from_slice(&bytes);
+            let Some(end) = line.iter().position(|b| *b == b'\n') else {
+                if line.len() < 4096 && b"\x1e".starts_with(&line[..line.len().min(1)]) {
+                    first = Some(line);
+                    continue;
+                }
+                bytes = line;
+                if tx.send(Chunk::Output(bytes)).await.is_err() {
+                    return;
+                }
+                continue;
+            };
+            let text = String::from_utf8_lossy(&line[..end]).into_owned();
+            let rest = line[end + 1..].to_vec();
+            let chunk = if let Some(p) = text.strip_prefix(PROTECTIONS_MARKER) {
+                Some(Chunk::Protections(p.to_owned()))
+            } else {
+                text.strip_prefix(SANDBOX_ERROR_MARKER)
+                    .map(|e| Chunk::SetupError(e.to_owned()))
+            };
+            match chunk {
+                Some(chunk) => {
+                    if tx.send(chunk).await.is_err() {
+                        return;
+                    }
+                    bytes = rest;
+                }
+                None => bytes = line,
+            }
+            if bytes.is_empty() {
+                continue;
+            }
+        }
+        if tx.send(Chunk::Output(bytes)).await.is_err() {
+            return;
+        }
+    }
 }
 
 /// A child's process group, killed when dropped.
@@ -325,20 +401,6 @@ impl ProcessGroup {
 impl Drop for ProcessGroup {
     fn drop(&mut self) {
         self.kill();
-    }
-}
-
-enum Pipe {
-    Out(tokio::process::ChildStdout),
-    Err(tokio::process::ChildStderr),
-}
-
-impl Pipe {
-    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Self::Out(p) => p.read(buf).await,
-            Self::Err(p) => p.read(buf).await,
-        }
     }
 }
 
