@@ -195,6 +195,9 @@ impl Engine {
                 }),
                 result = run(&inner, &id, &description, &log, &record, &token) => result,
             };
+            // A reason may quote a server or a test: it is kept and shown without control
+            // sequences, everywhere.
+            let outcome = outcome.map_err(|reason| crate::sanitize::strip(&reason));
             let ended = SystemTime::now();
             if let Err(e) = write_result_json(&dir, &workflow_copy, ended, &outcome, &record) {
                 log.line(&format!("cannot write result.json: {e}"));

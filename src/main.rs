@@ -4,6 +4,7 @@ use flotilla::config::Config;
 use flotilla::engine::Engine;
 use flotilla::home::Home;
 use flotilla::keymap::Keymap;
+use flotilla::sanitize::{SafeWriter, strip};
 use flotilla::workflow::WorkflowStatus;
 use flotilla::{eval, event, headless, listing, logging, tui};
 use std::path::PathBuf;
@@ -99,6 +100,12 @@ fn parse_status(text: &str) -> Result<WorkflowStatus, String> {
         .ok_or_else(|| format!("{text:?} is not one of queued, naming, running, completed, failed"))
 }
 
+/// Standard output, with control sequences stripped from whatever came from a model, a server
+/// or a test.
+fn safe_stdout() -> SafeWriter<std::io::Stdout> {
+    SafeWriter::new(std::io::stdout())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Cmd::SandboxExec { spec }) = &cli.command {
@@ -109,13 +116,11 @@ fn main() -> ExitCode {
     // Reading the history needs neither the config nor the model servers.
     let reading = match &cli.command {
         Some(Cmd::List { status, json }) => {
-            Some(listing::list(&home, *status, *json, &mut std::io::stdout()))
+            Some(listing::list(&home, *status, *json, &mut safe_stdout()))
         }
-        Some(Cmd::Show { id, json }) => {
-            Some(listing::show(&home, id, *json, &mut std::io::stdout()))
-        }
+        Some(Cmd::Show { id, json }) => Some(listing::show(&home, id, *json, &mut safe_stdout())),
         Some(Cmd::Logs { id, follow }) => {
-            Some(listing::logs(&home, id, *follow, &mut std::io::stdout()))
+            Some(listing::logs(&home, id, *follow, &mut safe_stdout()))
         }
         _ => None,
     };
@@ -123,7 +128,7 @@ fn main() -> ExitCode {
         return match result {
             Ok(code) => ExitCode::from(code as u8),
             Err(e) => {
-                eprintln!("flotilla: {e:#}");
+                eprintln!("flotilla: {}", strip(&format!("{e:#}")));
                 ExitCode::FAILURE
             }
         };
@@ -231,7 +236,7 @@ fn main() -> ExitCode {
                 return 2;
             }
         };
-        let mut stdout = std::io::stdout();
+        let mut stdout = safe_stdout();
         match cli.command {
             Some(Cmd::Run { description }) => {
                 headless::run(&engine, &mut rx, description.join(" "), &mut stdout).await
@@ -241,7 +246,7 @@ fn main() -> ExitCode {
                     &engine,
                     &description.join(" "),
                     &mut stdout,
-                    &mut std::io::stderr(),
+                    &mut SafeWriter::new(std::io::stderr()),
                 )
                 .await
             }
@@ -260,8 +265,14 @@ fn main() -> ExitCode {
                     modes,
                     json,
                 };
-                let report =
-                    eval::run(&engine, &mut rx, job, &mut stdout, &mut std::io::stderr()).await;
+                let report = eval::run(
+                    &engine,
+                    &mut rx,
+                    job,
+                    &mut stdout,
+                    &mut SafeWriter::new(std::io::stderr()),
+                )
+                .await;
                 let path = root.join("report.json");
                 match serde_json::to_vec_pretty(&report)
                     .map_err(std::io::Error::other)
@@ -296,7 +307,7 @@ fn main() -> ExitCode {
                     Ok(()) => 0,
                     Err(e) => {
                         tracing::error!("dashboard failed: {e:#}");
-                        eprintln!("flotilla: {e:#}");
+                        eprintln!("flotilla: {}", strip(&format!("{e:#}")));
                         1
                     }
                 }

@@ -109,7 +109,9 @@ fn shorten(text: &str) -> String {
 
 /// Lowercase ASCII words of `text`; anything else separates words.
 fn slug_words(text: &str) -> Vec<String> {
-    text.to_ascii_lowercase()
+    // Control sequences go first, so a title sequence's payload never becomes part of a name.
+    crate::sanitize::strip(text)
+        .to_ascii_lowercase()
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_owned)
@@ -284,6 +286,18 @@ mod tests {
         assert_eq!(
             clean_reply("  Github REST client\n").as_deref(),
             Ok("github-rest-client")
+        );
+    }
+
+    #[test]
+    fn control_sequences_leave_nothing_in_a_name() {
+        assert_eq!(
+            clean_reply("\x1b]0;pwned title\x07\x1b[2J\x1b(Bmax of list").as_deref(),
+            Ok("max-of-list")
+        );
+        assert_eq!(
+            fallback("\x1b]0;pwned\x07validate email addresses"),
+            "validate-email-addresses"
         );
     }
 

@@ -1,28 +1,46 @@
-//! Strips terminal control sequences from untrusted text (model replies, test output) before it
-//! reaches the screen or a log line.
+//! Strips terminal control sequences from untrusted text (model replies, test output, a server's
+//! error message) before it reaches the screen, stdout or a log line. The sequences are parsed
+//! by `vte` (the parser of Alacritty), so every form ends where a terminal would end it: CSI,
+//! OSC, DCS, SOS/PM/APC strings, charset designations such as `ESC ( B`, and their 8-bit C1
+//! forms.
 
-/// Where the stripper stands inside an escape sequence; kept between chunks so a sequence split
-/// across two stream chunks is still removed whole.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-enum State {
-    #[default]
-    Text,
-    /// Just saw ESC.
-    Escape,
-    /// Inside `ESC [ …` until a final byte.
-    Csi,
-    /// Inside an OSC/DCS/APC/PM/SOS string until BEL or `ESC \`.
-    String,
-    /// Saw ESC inside a string: a `\` ends it.
-    StringEscape,
-    /// Saw `\r`: dropped unless a `\n` follows (then the pair is one newline).
-    CarriageReturn,
+/// Collects what a terminal would print, and newlines; tabs become spaces.
+#[derive(Debug, Default)]
+struct Printable {
+    text: String,
+}
+
+impl vte::Perform for Printable {
+    fn print(&mut self, c: char) {
+        // Bidi overrides can make text read differently from what it is.
+        let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if !c.is_control() && !bidi {
+            self.text.push(c);
+        }
+    }
+
+    fn execute(&mut self, byte: u8) {
+        // A carriage return would overwrite the line on a terminal: `\r\n` keeps its newline
+        // and a lone `\r` goes.
+        match byte {
+            b'\n' => self.text.push('\n'),
+            b'\t' => self.text.push_str("    "),
+            _ => {}
+        }
+    }
 }
 
 /// A streaming stripper: feed it chunks, get back only printable text, `\n` and tabs as spaces.
-#[derive(Debug, Default, Clone)]
+/// An escape sequence split across chunks is still removed whole.
+#[derive(Default)]
 pub struct Sanitizer {
-    state: State,
+    parser: vte::Parser,
+}
+
+impl std::fmt::Debug for Sanitizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sanitizer")
+    }
 }
 
 impl Sanitizer {
@@ -32,48 +50,59 @@ impl Sanitizer {
 
     /// Returns the printable part of `chunk`, remembering an unfinished escape sequence.
     pub fn push(&mut self, chunk: &str) -> String {
-        let mut out = String::with_capacity(chunk.len());
+        let mut bytes = Vec::with_capacity(chunk.len());
+        let mut buf = [0u8; 4];
         for c in chunk.chars() {
-            self.state = match (self.state, c) {
-                (State::Escape, '[') => State::Csi,
-                (State::Escape, ']' | 'P' | '_' | '^' | 'X') => State::String,
-                // Two-byte sequences such as `ESC c` (reset) or `ESC 7`: drop both.
-                (State::Escape, _) => State::Text,
-                (State::Csi, '\u{40}'..='\u{7e}') => State::Text,
-                (State::Csi, _) => State::Csi,
-                (State::String, '\u{7}' | '\u{9c}') => State::Text,
-                (State::String, '\u{1b}') => State::StringEscape,
-                (State::String, _) => State::String,
-                (State::StringEscape, '\\') => State::Text,
-                (State::StringEscape, _) => State::String,
-                // A lone carriage return would overwrite the line on a terminal, so only the
-                // `\r\n` pair survives, as one newline.
-                (State::Text | State::CarriageReturn, c) => {
-                    match c {
-                        '\u{1b}' => State::Escape,
-                        '\u{9b}' => State::Csi,
-                        '\u{9d}' | '\u{90}' | '\u{9f}' | '\u{9e}' | '\u{98}' => State::String,
-                        '\r' => State::CarriageReturn,
-                        '\n' => {
-                            out.push('\n');
-                            State::Text
-                        }
-                        '\t' => {
-                            out.push_str("    ");
-                            State::Text
-                        }
-                        c if c.is_control() => State::Text,
-                        // Bidi overrides can make text read differently from what it is.
-                        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => State::Text,
-                        c => {
-                            out.push(c);
-                            State::Text
-                        }
-                    }
-                }
-            };
+            match c {
+                // A C1 control is its 7-bit form, ESC and a letter (U+009B is `ESC [`): some
+                // terminals obey them even in UTF-8.
+                '\u{80}'..='\u{9f}' => bytes.extend_from_slice(&[0x1b, c as u8 - 0x40]),
+                c => bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes()),
+            }
         }
-        out
+        let mut out = Printable::default();
+        self.parser.advance(&mut out, &bytes);
+        out.text
+    }
+}
+
+/// A writer that lets no control sequence through: what flotilla prints outside the dashboard
+/// (`run`, `show`, `logs`, `list`, errors) holds text from models, servers and tests, and goes
+/// to a terminal. Newlines stay; a UTF-8 character split across writes is kept whole.
+pub struct SafeWriter<W: std::io::Write> {
+    inner: W,
+    sanitizer: Sanitizer,
+    carry: Vec<u8>,
+}
+
+impl<W: std::io::Write> SafeWriter<W> {
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner,
+            sanitizer: Sanitizer::new(),
+            carry: Vec::new(),
+        }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for SafeWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.carry.extend_from_slice(buf);
+        let valid = match std::str::from_utf8(&self.carry) {
+            Ok(_) => self.carry.len(),
+            // An incomplete character at the end waits for the next write.
+            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            Err(_) => self.carry.len(),
+        };
+        let text = String::from_utf8_lossy(&self.carry[..valid]).into_owned();
+        self.carry.drain(..valid);
+        self.inner
+            .write_all(self.sanitizer.push(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -113,6 +142,27 @@ mod tests {
     #[test]
     fn crlf_becomes_newline_and_lone_cr_is_dropped() {
         assert_eq!(strip("a\r\nb\rc"), "a\nbc");
+    }
+
+    #[test]
+    fn charset_designations_and_other_escapes_leave_nothing() {
+        assert_eq!(strip("a\x1b(Bb\x1b)0c\x1b#8d\x1bce\x1b7f"), "abcdef");
+        assert_eq!(
+            strip("x\x1bP1$r0m\x1b\\y\x1b_apc\x1b\\z\x1bXsos\x1b\\w"),
+            "xyzw"
+        );
+        assert_eq!(strip("\u{9d}0;title\u{9c}ok"), "ok");
+    }
+
+    #[test]
+    fn the_safe_writer_strips_across_writes() {
+        use std::io::Write as _;
+        let mut out = SafeWriter::new(Vec::new());
+        let text = "ok \x1b]52;c;cHduZWQ=\x07✓ done\x1b[2J\n";
+        for chunk in text.as_bytes().chunks(3) {
+            out.write_all(chunk).unwrap_or_else(|e| panic!("{e}"));
+        }
+        assert_eq!(String::from_utf8_lossy(&out.inner), "ok ✓ done\n");
     }
 
     #[test]
