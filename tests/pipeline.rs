@@ -759,3 +759,62 @@ async fn passing_tests_alone_do_not_complete_a_workflow_no_other_candidate_confi
     .await;
     assert_eq!(t.workflow(0).status, WorkflowStatus::Completed);
 }
+
+#[tokio::test]
+async fn hostile_tests_from_the_model_reach_nothing_outside_their_sandbox() {
+    // A planted secret in the home, and a marker the tests try to create there.
+    let home = std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()));
+    let secrets = tempfile::tempdir_in(&home).unwrap_or_else(|e| panic!("{e}"));
+    let secret = secrets.path().join("api-key");
+    std::fs::write(&secret, "sk-planted-secret").unwrap_or_else(|e| panic!("{e}"));
+    let marker = home.join(format!("flotilla-pwned-{}", std::process::id()));
+    // The tests find flotilla's home from their own folder (<home>/cache/scratch/run-…).
+    let hostile: &'static str = Box::leak(
+        format!(
+            "```python\nimport os\nfrom solution import *\n\ndef test_add():\n    home = os.path.dirname(os.path.dirname(os.path.dirname(os.getcwd())))\n    for p in [os.path.join(home, 'config.toml'), os.path.join(home, 'flotilla.db'), {marker:?}]:\n        try:\n            open(p, 'a').write('pwned')\n            print('WROTE', p)\n        except OSError as e:\n            print('DENIED', p, type(e).__name__)\n    try:\n        print('SECRET', open({secret:?}).read())\n    except OSError as e:\n        print('NO SECRET', type(e).__name__)\n    assert add(2, 3) == 5\n```",
+            marker = marker.display().to_string(),
+            secret = secret.display().to_string(),
+        )
+        .into_boxed_str(),
+    );
+    let tests: &'static [&'static str] = Box::leak(vec![hostile].into_boxed_slice());
+    let (_server, t) = finished(
+        Script {
+            code: &[GOOD_CODE],
+            fixes: &[GOOD_CODE],
+            review: "CODE",
+            tests,
+        },
+        ONE_BY_ONE,
+    )
+    .await;
+    assert!(!marker.exists(), "the tests wrote in the home");
+    let config = std::fs::read_to_string(t.home.path().join("config.toml")).unwrap_or_default();
+    assert!(
+        !config.contains("pwned"),
+        "the tests wrote flotilla's config"
+    );
+    let runs: String = std::fs::read_dir(wf_dir(&t).join("runs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    assert!(runs.contains("NO SECRET"), "{runs}");
+    assert!(
+        runs.contains("DENIED /root") || runs.contains("DENIED /home"),
+        "{runs}"
+    );
+    assert!(!runs.contains("sk-planted-secret"));
+    // flotilla's home is under /tmp here: what the tests "wrote" there went to their private
+    // /tmp, and the real files are untouched.
+    let db = std::fs::read(t.home.path().join("flotilla.db")).unwrap_or_default();
+    assert!(
+        !db.ends_with(b"pwned"),
+        "the tests wrote flotilla's history"
+    );
+    assert!(
+        read(&t, "log.txt").contains("sandbox: fs=ns+landlock"),
+        "the log names the protections"
+    );
+}
