@@ -110,6 +110,10 @@ impl Engine {
         tools.python.clone_from(&config.pipeline.python);
         tools.node.clone_from(&config.pipeline.node);
         tools.cargo.clone_from(&config.pipeline.cargo);
+        let swept = tools.sweep_scratch();
+        if swept > 0 {
+            tracing::info!("removed {swept} scratch folders left by flotilla processes that died");
+        }
         let max_parallel = config.max_parallel;
         let slots = Semaphore::new(max_parallel);
         Ok(Self {

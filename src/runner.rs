@@ -396,9 +396,37 @@ fn toolchain_job(tools: &Toolchain, language: Language, dir: &Path, args: &[&str
 /// A fresh scratch folder under the toolchain's, removed when dropped.
 fn scratch(tools: &Toolchain, prefix: &str) -> std::io::Result<tempfile::TempDir> {
     std::fs::create_dir_all(&tools.scratch_dir)?;
+    // The pid in the name tells a later flotilla whether the folder's owner is still alive.
     tempfile::Builder::new()
-        .prefix(prefix)
+        .prefix(&format!("{prefix}{}-", std::process::id()))
         .tempdir_in(&tools.scratch_dir)
+}
+
+impl Toolchain {
+    /// Removes the scratch folders of flotilla processes that are gone (killed before they
+    /// could clean up); returns how many. Folders of live processes, this one included, stay.
+    pub fn sweep_scratch(&self) -> usize {
+        // Liveness is read from /proc.
+        if !cfg!(target_os = "linux") {
+            return 0;
+        }
+        let Ok(entries) = std::fs::read_dir(&self.scratch_dir) else {
+            return 0;
+        };
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name.split('-').nth(1).and_then(|p| p.parse::<u32>().ok());
+            let Some(pid) = pid else { continue };
+            if pid != std::process::id()
+                && !Path::new(&format!("/proc/{pid}")).exists()
+                && std::fs::remove_dir_all(entry.path()).is_ok()
+            {
+                removed += 1;
+            }
+        }
+        removed
+    }
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> std::io::Result<()> {

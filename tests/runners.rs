@@ -198,3 +198,19 @@ async fn probes_return_what_each_call_gives_in_python_and_javascript() {
         None
     );
 }
+
+#[test]
+fn scratch_folders_of_dead_processes_are_swept_and_live_ones_kept() {
+    let cache = tempfile::tempdir().expect("cache");
+    let tools = tools(cache.path());
+    let scratch = cache.path().join("scratch");
+    // A pid that cannot be alive (above the kernel's pid_max), this process's, and PID 1's.
+    let dead = scratch.join("run-4194999-abc");
+    let mine = scratch.join(format!("run-{}-def", std::process::id()));
+    let init = scratch.join("probe-1-ghi");
+    for dir in [&dead, &mine, &init] {
+        std::fs::create_dir_all(dir.join("sub")).expect("mkdir");
+    }
+    assert_eq!(tools.sweep_scratch(), 1);
+    assert!(!dead.exists() && mine.exists() && init.exists());
+}
