@@ -112,6 +112,7 @@ fn main() -> ExitCode {
         flotilla::sandbox::exec_main(spec);
     }
     flotilla::sandbox::protect_self();
+    flotilla::sandbox::use_this_executable();
     let home = Home::resolve(cli.home.as_deref());
     // Reading the history needs neither the config nor the model servers.
     let reading = match &cli.command {

@@ -163,11 +163,25 @@ pub fn protect_self() {
     let _ = nix::sys::prctl::set_dumpable(false);
 }
 
-/// The flotilla executable that runs `sandbox-exec`: this one, or, in cargo's tests, the
-/// `flotilla` binary the test harness was built beside. `FLOTILLA_SANDBOX_EXE` overrides.
+/// Set by flotilla's `main`: runs are started by this very executable, whatever its name.
+static THIS_EXECUTABLE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Called by flotilla's `main`: `sandbox-exec` is run by the executable that is running.
+pub fn use_this_executable() {
+    if let Ok(me) = std::env::current_exe() {
+        let _ = THIS_EXECUTABLE.set(me);
+    }
+}
+
+/// The flotilla executable that runs `sandbox-exec`: this one (see `use_this_executable`), or,
+/// in cargo's tests, the `flotilla` binary the test harness was built beside.
+/// `FLOTILLA_SANDBOX_EXE` overrides both.
 pub fn helper() -> io::Result<PathBuf> {
     if let Some(path) = std::env::var_os("FLOTILLA_SANDBOX_EXE") {
         return Ok(PathBuf::from(path));
+    }
+    if let Some(me) = THIS_EXECUTABLE.get() {
+        return Ok(me.clone());
     }
     let me = std::env::current_exe()?;
     if me.file_stem().is_some_and(|n| n == "flotilla") {
