@@ -1,3 +1,4 @@
+#![cfg(target_os = "linux")]
 //! The sandbox against hostile test code, one case each: every case runs the real
 //! `flotilla sandbox-exec` and asserts what got through (nothing) and how the run ended.
 
