@@ -433,3 +433,21 @@ async fn killing_flotilla_mid_test_leaves_no_process_behind() {
         Vec::<String>::new()
     );
 }
+
+#[tokio::test]
+async fn a_toolchain_under_tmp_is_seen_through_the_private_tmp() {
+    let dir = scratch();
+    let toolchain = tempfile::tempdir_in("/tmp").unwrap_or_else(|e| panic!("{e}"));
+    let program = toolchain.path().join("say");
+    std::fs::copy("/bin/echo", &program).unwrap_or_else(|e| panic!("{e}"));
+    let job = Job {
+        program: program.display().to_string(),
+        args: vec!["from /tmp".into()],
+        dir: dir.path().to_owned(),
+        read_only: vec![toolchain.path().to_owned()],
+        ..Job::default()
+    };
+    let f = go(&job, &Limits::default()).await;
+    assert!(f.success(), "{f:?}");
+    assert_eq!(f.output.trim(), "from /tmp");
+}

@@ -378,6 +378,8 @@ fn build_view(spec: &Spec) -> Result<(), String> {
 
     let old = |p: &Path| Path::new("/oldroot").join(p.strip_prefix("/").unwrap_or(p));
     let new = |p: &Path| Path::new("/newroot").join(p.strip_prefix("/").unwrap_or(p));
+    // A private /tmp first, so a toolchain that lives under /tmp is bound inside it.
+    bind(Path::new("/data/tmp"), Path::new("/newroot/tmp"), false)?;
     // Read-only: the system and the toolchains, parents before children.
     let mut read_only: Vec<PathBuf> = SYSTEM.iter().map(PathBuf::from).collect();
     read_only.extend(spec.read_only.iter().cloned());
@@ -426,8 +428,7 @@ fn build_view(spec: &Spec) -> Result<(), String> {
         MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
         None,
     )?;
-    // A private /tmp, then the scratch copy and the shared writable folders.
-    bind(Path::new("/data/tmp"), Path::new("/newroot/tmp"), false)?;
+    // The scratch copy and the shared writable folders.
     bind(Path::new("/data/work"), &new(&spec.dir), false)?;
     for path in &writable {
         bind(&old(path), &new(path), false)?;
