@@ -1,0 +1,39 @@
+import json, sys
+"""Compares selection rules on files written by replay_candidates.py: for each rule, how many
+workflows would keep a candidate that passes the reference tests.
+
+    python3 scripts/analysis/selection_rules.py out.json [more.json …]
+"""
+
+
+def err(v):
+    return v.startswith('!')
+
+
+def mbr(c, cs, self_=True):
+    """Input by input, the candidates returning c's value (errors count nothing)."""
+    s = 0
+    for i, v in enumerate(c['beh']):
+        if err(v):
+            continue
+        s += sum(1 for o in cs if (self_ or o is not c) and o['beh'][i] == v)
+    return s
+
+
+def ok(c): return sum(1 for v in c['beh'] if not err(v))
+R = {
+ 'score,mbr': lambda c,cs:(c['score'],mbr(c,cs)),
+ 'score,noself,ok': lambda c,cs:(c['score'],mbr(c,cs,False),ok(c)),
+ 'score,noself': lambda c,cs:(c['score'],mbr(c,cs,False)),
+ 'noself,ok': lambda c,cs:(mbr(c,cs,False),ok(c)),
+}
+for f in sys.argv[1:]:
+    data=json.load(open(f)); tot={k:0 for k in R}; tot['any']=0; diffs=[]
+    for t,d in data.items():
+        cs=d['cands']
+        if not cs: continue
+        tot['any']+=any(c['ref'] for c in cs); line=''
+        for k,fn in R.items():
+            keys=[fn(c,cs) for c in cs]; p=cs[keys.index(max(keys))]['ref']; tot[k]+=p; line+='P' if p else '-'
+        if len(set(line))>1: diffs.append((t,line))
+    print(f, tot); [print('  ',t,l) for t,l in diffs]
