@@ -175,11 +175,10 @@ fn keeper(spec: &Spec) -> Result<i32, String> {
         ForkResult::Parent { child } => {
             drop(go_read);
             drop(status_write);
-            if let Some(group) = &cgroup {
-                group.add(child.as_raw());
-            }
+            // The init learns whether it is in the cgroups, so the protections line is true.
+            let added = cgroup.as_ref().is_some_and(|g| g.add(child.as_raw()));
             let mut go = std::fs::File::from(go_write);
-            let _ = go.write_all(b"g");
+            let _ = go.write_all(if added { b"g" } else { b"n" });
             drop(go);
             let init_status = wait_for(child);
             let mut relayed = String::new();
@@ -258,6 +257,10 @@ fn init(spec: &Spec, mut held: Held, go: OwnedFd, status: OwnedFd) -> Result<i32
     // Wait until the keeper has put this process in its cgroups.
     let mut byte = [0u8; 1];
     let _ = std::fs::File::from(go).read(&mut byte);
+    if byte != *b"g" {
+        held.cgroup_pids = false;
+        held.cgroup_memory = false;
+    }
     if held.namespaces {
         // A mount namespace of its own, so the keeper keeps the host's view (its cgroups).
         unshare(CloneFlags::CLONE_NEWNS).map_err(|e| format!("mount namespace: {e}"))?;
