@@ -226,7 +226,9 @@ mod tests {
         let root = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         // A pid above the kernel's pid_max cannot be alive; this process is.
         let dead = root.path().join("pids/flotilla/run-4194999");
-        let live = root.path().join(format!("memory/flotilla/run-{}", std::process::id()));
+        let live = root
+            .path()
+            .join(format!("memory/flotilla/run-{}", std::process::id()));
         for dir in [&dead, &live] {
             std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{e}"));
         }

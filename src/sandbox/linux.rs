@@ -73,6 +73,9 @@ struct Held {
     cgroup_memory: bool,
     caps_dropped: bool,
     no_new_privs: bool,
+    /// No Unix socket can be created (seccomp): where there is no file view to hide the
+    /// host's sockets.
+    unix_blocked: bool,
 }
 
 impl Held {
@@ -90,11 +93,13 @@ impl Held {
         };
         let ns = if self.namespaces { "ns" } else { "none" };
         let pid = if self.namespaces { "ns" } else { "group" };
-        let net = match (self.namespaces, landlock.is_empty()) {
-            (true, false) => "ns+landlock",
-            (true, true) => "ns",
-            (false, false) => "landlock",
-            (false, true) => "none",
+        let net = match (self.namespaces, landlock.is_empty(), self.unix_blocked) {
+            (true, false, _) => "ns+landlock",
+            (true, true, _) => "ns",
+            (false, false, true) => "landlock+seccomp",
+            (false, false, false) => "landlock",
+            (false, true, true) => "seccomp",
+            (false, true, false) => "none",
         };
         let mem = if self.cgroup_memory {
             "cgroup"
@@ -653,6 +658,9 @@ fn program(spec: &Spec, mut held: Held) -> Result<std::convert::Infallible, Stri
     held.no_new_privs = status.no_new_privs;
     held.landlock = Some(status.ruleset);
     held.caps_dropped = drop_capabilities().is_ok();
+    if !held.view {
+        held.unix_blocked = block_unix_sockets().is_ok();
+    }
     if !held.view
         && matches!(held.landlock, Some(RulesetStatus::NotEnforced) | None)
         && !spec.permissive
@@ -786,6 +794,40 @@ fn without_secrets(path: &Path) -> Vec<PathBuf> {
         .flatten()
         .flat_map(|e| without_secrets(&e.path()))
         .collect()
+}
+
+/// Makes `socket(AF_UNIX, …)` fail with EPERM (seccomp): without a file view, Landlock before
+/// ABI 9 does not stop a connection to a host socket the run can see. `socketpair`, which
+/// Python and node use between their own processes, stays allowed.
+fn block_unix_sockets() -> Result<(), String> {
+    use seccompiler::{
+        BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+        SeccompRule,
+    };
+    let err = |e: seccompiler::BackendError| format!("seccomp: {e}");
+    let arch = std::env::consts::ARCH
+        .try_into()
+        .map_err(|_| format!("seccomp: no filter for {}", std::env::consts::ARCH))?;
+    let unix = SeccompCondition::new(
+        0,
+        SeccompCmpArgLen::Dword,
+        SeccompCmpOp::Eq,
+        libc::AF_UNIX as u64,
+    )
+    .map_err(err)?;
+    let filter = SeccompFilter::new(
+        [(
+            libc::SYS_socket,
+            vec![SeccompRule::new(vec![unix]).map_err(err)?],
+        )]
+        .into(),
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::EPERM as u32),
+        arch,
+    )
+    .map_err(err)?;
+    let program: BpfProgram = filter.try_into().map_err(err)?;
+    seccompiler::apply_filter(&program).map_err(|e| format!("seccomp: {e}"))
 }
 
 /// Empties every capability set, the bounding set included, so nothing regains one on exec.
