@@ -243,7 +243,13 @@ fn build_code(
         return None;
     }
     let text = match language {
-        Language::Python => render(&imports, &defs, &[], python::python_gap),
+        Language::Python => {
+            let text = render(&imports, &defs, &[], python::python_gap);
+            match python::missing_typing_import(&text) {
+                Some(import) => format!("{import}\n{text}"),
+                None => text,
+            }
+        }
         Language::Javascript => javascript::render_code(&imports, &defs, &names),
         Language::Rust => render(&imports, &defs, &[], |_| "\n"),
     };

@@ -220,6 +220,69 @@ pub fn probe_calls(text: &str, public: &[&str]) -> Vec<String> {
     out
 }
 
+/// The names of `typing` a model writes in annotations as if they were built in.
+const TYPING: &[&str] = &[
+    "Any",
+    "Callable",
+    "Deque",
+    "DefaultDict",
+    "Dict",
+    "FrozenSet",
+    "Generator",
+    "Iterable",
+    "Iterator",
+    "List",
+    "Mapping",
+    "Optional",
+    "Sequence",
+    "Set",
+    "Tuple",
+    "Type",
+    "Union",
+];
+
+/// `from typing import …` for the typing names `code` uses but neither imports nor defines
+/// (HumanEval's signatures use `List[int]`, and a reply often leaves out the import the task's
+/// prompt had); `None` when nothing is missing.
+pub fn missing_typing_import(code: &str) -> Option<String> {
+    let parsed = tree::parse(&tree::python(), code)?;
+    let root = parsed.root_node();
+    let mut bound: Vec<&str> = Vec::new();
+    for node in tree::descendants(root, &["import_from_statement", "import_statement"]) {
+        for name in tree::descendants(node, &["identifier"]) {
+            bound.push(tree::text(name, code));
+        }
+    }
+    for node in tree::descendants(root, &["function_definition", "class_definition"]) {
+        if let Some(name) = node.child_by_field_name("name") {
+            bound.push(tree::text(name, code));
+        }
+    }
+    for node in tree::descendants(root, &["assignment"]) {
+        if let Some(left) = node.child_by_field_name("left") {
+            bound.push(tree::text(left, code));
+        }
+    }
+    let mut used: Vec<&str> = Vec::new();
+    for node in tree::descendants(root, &["identifier"]) {
+        // `typing.List` is an attribute of the module, not a bare name.
+        if node.parent().is_some_and(|p| {
+            p.kind() == "attribute" && p.child_by_field_name("attribute") == Some(node)
+        }) {
+            continue;
+        }
+        let name = tree::text(node, code);
+        if TYPING.contains(&name) && !bound.contains(&name) && !used.contains(&name) {
+            used.push(name);
+        }
+    }
+    if used.is_empty() {
+        return None;
+    }
+    used.sort_unstable();
+    Some(format!("from typing import {}", used.join(", ")))
+}
+
 /// `>>> f(x)` examples in a task's docstring and the value after each, as `assert f(x) ==
 /// value`. The value is the next line, or (in a task typed on one line) the text up to the next
 /// example or the docstring's end.

@@ -406,3 +406,30 @@ fn signatures_a_task_spells_out() {
     );
     assert!(signatures_in("sort a list").is_empty());
 }
+
+#[test]
+fn typing_names_used_but_not_imported_get_their_import() {
+    let code = py_code(
+        "```python\ndef has_close(numbers: List[float], t: float) -> Optional[Tuple[int, int]]:\n    return None\n```",
+    );
+    assert!(
+        code.text
+            .starts_with("from typing import List, Optional, Tuple\n"),
+        "{}",
+        code.text
+    );
+    // Imported already, defined here, or reached through the module: nothing is added.
+    for reply in [
+        "```python\nfrom typing import List\n\ndef f(x: List[int]) -> int:\n    return 0\n```",
+        "```python\nimport typing\n\ndef f(x: typing.List[int]) -> int:\n    return 0\n```",
+        "```python\nclass List:\n    pass\n\ndef f(x: List) -> int:\n    return 0\n```",
+        "```python\ndef f(x):\n    return x\n```",
+    ] {
+        let text = py_code(reply).text;
+        assert_eq!(
+            text.matches("from typing import").count(),
+            reply.matches("from typing import").count(),
+            "{text}"
+        );
+    }
+}
