@@ -451,3 +451,28 @@ async fn a_toolchain_under_tmp_is_seen_through_the_private_tmp() {
     assert!(f.success(), "{f:?}");
     assert_eq!(f.output.trim(), "from /tmp");
 }
+
+#[tokio::test]
+async fn a_missing_program_is_a_clear_error_not_a_test_failure() {
+    let dir = scratch();
+    let job = Job {
+        program: "no-such-interpreter".into(),
+        dir: dir.path().to_owned(),
+        env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+        ..Job::default()
+    };
+    let err = run(
+        &job,
+        &Limits::default(),
+        &CancellationToken::new(),
+        &mut |_| {},
+    )
+    .await
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert_eq!(
+        err,
+        "sandbox: no-such-interpreter is not on PATH inside the sandbox"
+    );
+}

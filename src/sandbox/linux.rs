@@ -670,8 +670,8 @@ fn program(spec: &Spec, mut held: Held) -> Result<std::convert::Infallible, Stri
                 .into(),
         );
     }
-    let _ = writeln!(std::io::stderr(), "{PROTECTIONS_MARKER}{}", held.line(spec));
     let program = resolve(&spec.program, &env)?;
+    let _ = writeln!(std::io::stderr(), "{PROTECTIONS_MARKER}{}", held.line(spec));
     let c = |s: &str| CString::new(s).map_err(|_| format!("a NUL byte in {s:?}"));
     let mut argv = vec![c(&spec.program)?];
     for a in &spec.args {
@@ -682,8 +682,10 @@ fn program(spec: &Spec, mut held: Held) -> Result<std::convert::Infallible, Stri
         .map(|(k, v)| c(&format!("{k}={v}")))
         .collect::<Result<_, _>>()?;
     let path = c(&program.to_string_lossy())?;
-    let e = nix::unistd::execve(&path, &argv, &envp).unwrap_err();
-    Err(format!("cannot start {}: {e}", spec.program))
+    let Err(e) = nix::unistd::execve(&path, &argv, &envp);
+    // Past the protections line, this is the run's own output, as a shell would say it.
+    let _ = writeln!(std::io::stderr(), "cannot start {}: {e}", spec.program);
+    std::process::exit(127)
 }
 
 /// `program` itself when it has a slash, else its first match on the job's PATH.
