@@ -329,9 +329,27 @@ pub async fn run(
     })
 }
 
-/// What `code` returns for each call in `exprs` (a repr, or `!Exception`), run in the sandbox.
-/// `None` for Rust (a probe there would be a build per candidate) or when the run gave no
-/// answer (a timeout, a crash).
+/// What a probe found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probed {
+    /// What `code` returned for each call (a repr, or `!Exception`); `None` for Rust (a probe
+    /// there would be a build per candidate) or when the run gave no answer (a timeout, a
+    /// crash).
+    pub values: Option<Vec<String>>,
+    /// The sandbox's protections line for the run (empty when nothing ran).
+    pub protections: String,
+}
+
+impl Probed {
+    fn nothing() -> Self {
+        Self {
+            values: None,
+            protections: String::new(),
+        }
+    }
+}
+
+/// Runs `code` on each call in `exprs` in the sandbox.
 pub async fn probe(
     language: Language,
     code: &str,
@@ -339,14 +357,14 @@ pub async fn probe(
     tools: &Toolchain,
     limits: &Limits,
     cancel: &CancellationToken,
-) -> std::io::Result<Option<Vec<String>>> {
+) -> std::io::Result<Probed> {
     let (script, text) = match language {
         Language::Python => ("_flotilla_probe.py", PYTHON_PROBE),
         Language::Javascript => ("_flotilla_probe.js", NODE_PROBE),
-        Language::Rust => return Ok(None),
+        Language::Rust => return Ok(Probed::nothing()),
     };
     if exprs.is_empty() {
-        return Ok(None);
+        return Ok(Probed::nothing());
     }
     let scratch = scratch(tools, "probe-")?;
     let dir = scratch.path();
@@ -365,7 +383,10 @@ pub async fn probe(
         .find_map(|l| l.strip_prefix("FLOTILLA_PROBE "))
         .and_then(|json| serde_json::from_str::<Vec<String>>(json).ok())
         .filter(|v| v.len() == exprs.len());
-    Ok(values)
+    Ok(Probed {
+        values,
+        protections: finished.protections,
+    })
 }
 
 const RUST_MANIFEST: &str =

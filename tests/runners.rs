@@ -142,7 +142,8 @@ async fn probes_return_what_each_call_gives_in_python_and_javascript() {
         .collect();
     let py = runner::probe(Language::Python, PY_CODE, &calls, &tools, &limits, &cancel)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e}"))
+        .values;
     assert_eq!(
         py,
         Some(vec![
@@ -162,7 +163,8 @@ async fn probes_return_what_each_call_gives_in_python_and_javascript() {
         &cancel,
     )
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap_or_else(|e| panic!("{e}"))
+    .values;
     assert_eq!(
         js,
         Some(vec![
@@ -182,19 +184,22 @@ async fn probes_return_what_each_call_gives_in_python_and_javascript() {
         &cancel,
     )
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap_or_else(|e| panic!("{e}"))
+    .values;
     assert_eq!(broken, Some(vec!["!ModuleNotFoundError".to_owned(); 4]));
     let mut short = limits;
     short.timeout = std::time::Duration::from_secs(2);
     let hang = "import time\ntime.sleep(60)\n";
     let none = runner::probe(Language::Python, hang, &calls, &tools, &short, &cancel)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e}"))
+        .values;
     assert_eq!(none, None);
     assert_eq!(
         runner::probe(Language::Rust, "", &calls, &tools, &limits, &cancel)
             .await
-            .unwrap_or_else(|e| panic!("{e}")),
+            .unwrap_or_else(|e| panic!("{e}"))
+            .values,
         None
     );
 }

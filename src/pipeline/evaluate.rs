@@ -83,8 +83,12 @@ impl StageContext<'_> {
         .buffer_unordered(2)
         .collect::<Vec<_>>()
         .await;
-        for (c, values) in results {
-            match values.map_err(|e| format!("cannot probe the code: {e}"))? {
+        for (c, probed) in results {
+            let probed = probed.map_err(|e| format!("cannot probe the code: {e}"))?;
+            if board.behaviour.is_empty() && !probed.protections.is_empty() {
+                self.log.line(&probed.protections);
+            }
+            match probed.values {
                 Some(values) => {
                     board.behaviour.insert(c, values);
                 }
