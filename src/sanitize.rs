@@ -88,14 +88,7 @@ impl<W: std::io::Write> SafeWriter<W> {
 impl<W: std::io::Write> std::io::Write for SafeWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.carry.extend_from_slice(buf);
-        let valid = match std::str::from_utf8(&self.carry) {
-            Ok(_) => self.carry.len(),
-            // An incomplete character at the end waits for the next write.
-            Err(e) if e.error_len().is_none() => e.valid_up_to(),
-            Err(_) => self.carry.len(),
-        };
-        let text = String::from_utf8_lossy(&self.carry[..valid]).into_owned();
-        self.carry.drain(..valid);
+        let text = take_text(&mut self.carry);
         self.inner
             .write_all(self.sanitizer.push(&text).as_bytes())?;
         Ok(buf.len())
@@ -104,6 +97,19 @@ impl<W: std::io::Write> std::io::Write for SafeWriter<W> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
     }
+}
+
+/// Takes the text at the start of `carry` (invalid bytes as U+FFFD), leaving an incomplete
+/// UTF-8 character at its end for the bytes that will follow.
+pub fn take_text(carry: &mut Vec<u8>) -> String {
+    let valid = match std::str::from_utf8(carry) {
+        Ok(_) => carry.len(),
+        Err(e) if e.error_len().is_none() => e.valid_up_to(),
+        Err(_) => carry.len(),
+    };
+    let text = String::from_utf8_lossy(&carry[..valid]).into_owned();
+    carry.drain(..valid);
+    text
 }
 
 /// Strips control sequences from a whole string.

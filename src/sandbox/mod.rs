@@ -451,13 +451,7 @@ impl CappedOutput {
         self.kept += take.len();
         self.dropped += rest.len();
         self.carry.extend_from_slice(take);
-        let valid = match std::str::from_utf8(&self.carry) {
-            Ok(_) => self.carry.len(),
-            Err(e) if e.error_len().is_none() => e.valid_up_to(),
-            Err(_) => self.carry.len(),
-        };
-        let text = String::from_utf8_lossy(&self.carry[..valid]).into_owned();
-        self.carry.drain(..valid);
+        let text = crate::sanitize::take_text(&mut self.carry);
         if !rest.is_empty() || self.kept >= self.cap {
             self.truncated = !rest.is_empty();
         }
