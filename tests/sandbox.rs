@@ -397,14 +397,11 @@ async fn killing_flotilla_mid_test_leaves_no_process_behind() {
     let dir = scratch();
     let marker = format!("3{}.25", std::process::id());
     let spec = serde_json::json!({
-        "program": "/bin/sh",
-        "args": ["-c", format!("setsid sleep {marker} & sleep {marker}")],
-        "dir": dir.path(),
-        "env": [["PATH", "/usr/bin:/bin"]],
-        "read_only": [],
-        "writable": [],
+        "job": Job {
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            ..shell(dir.path(), &format!("setsid sleep {marker} & sleep {marker}"))
+        },
         "limits": Limits::default(),
-        "permissive": false,
         "parent": 0,
         "namespaces": true,
     });

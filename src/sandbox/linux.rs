@@ -340,7 +340,7 @@ fn kill_orphans() {
 /// Builds the run's file view and makes it the root (see the module's comment).
 fn build_view(spec: &Spec) -> Result<(), String> {
     // The scratch copy is read before anything is mounted over it.
-    let scratch = read_tree(&spec.dir, 64 << 20)?;
+    let scratch = read_tree(&spec.job.dir, 64 << 20)?;
     let m = |src: Option<&str>,
              target: &str,
              fstype: Option<&str>,
@@ -390,10 +390,10 @@ fn build_view(spec: &Spec) -> Result<(), String> {
     bind(Path::new("/data/tmp"), Path::new("/newroot/tmp"), false)?;
     // Read-only: the system and the toolchains, parents before children.
     let mut read_only: Vec<PathBuf> = SYSTEM.iter().map(PathBuf::from).collect();
-    read_only.extend(spec.read_only.iter().cloned());
+    read_only.extend(spec.job.read_only.iter().cloned());
     read_only.sort();
     read_only.dedup();
-    let writable: Vec<&PathBuf> = spec.writable.iter().collect();
+    let writable: Vec<&PathBuf> = spec.job.writable.iter().collect();
     for path in &read_only {
         if writable.iter().any(|w| path.starts_with(w)) {
             continue;
@@ -437,7 +437,7 @@ fn build_view(spec: &Spec) -> Result<(), String> {
         None,
     )?;
     // The scratch copy and the shared writable folders.
-    bind(Path::new("/data/work"), &new(&spec.dir), false)?;
+    bind(Path::new("/data/work"), &new(&spec.job.dir), false)?;
     for path in &writable {
         bind(&old(path), &new(path), false)?;
     }
@@ -639,9 +639,9 @@ fn write_tree(root: &Path, tree: &Tree) -> Result<(), String> {
 /// The program's side: limits, Landlock, no capabilities, then exec.
 fn program(spec: &Spec, mut held: Held) -> Result<std::convert::Infallible, String> {
     die_with_parent()?;
-    let dir = &spec.dir;
+    let dir = &spec.job.dir;
     std::env::set_current_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut env = spec.env.clone();
+    let mut env = spec.job.env.clone();
     if !held.view {
         // No private /tmp: temporary files go in the scratch copy.
         let tmp = dir.join(".tmp");
@@ -663,18 +663,18 @@ fn program(spec: &Spec, mut held: Held) -> Result<std::convert::Infallible, Stri
     }
     if !held.view
         && matches!(held.landlock, Some(RulesetStatus::NotEnforced) | None)
-        && !spec.permissive
+        && !spec.limits.permissive
     {
         return Err(
             "files cannot be confined on this machine (no user namespaces and no Landlock); set sandbox = \"permissive\" in config.toml to run tests anyway"
                 .into(),
         );
     }
-    let program = resolve(&spec.program, &env)?;
+    let program = resolve(&spec.job.program, &env)?;
     let _ = writeln!(std::io::stderr(), "{PROTECTIONS_MARKER}{}", held.line(spec));
     let c = |s: &str| CString::new(s).map_err(|_| format!("a NUL byte in {s:?}"));
-    let mut argv = vec![c(&spec.program)?];
-    for a in &spec.args {
+    let mut argv = vec![c(&spec.job.program)?];
+    for a in &spec.job.args {
         argv.push(c(a)?);
     }
     let envp: Vec<CString> = env
@@ -684,7 +684,7 @@ fn program(spec: &Spec, mut held: Held) -> Result<std::convert::Infallible, Stri
     let path = c(&program.to_string_lossy())?;
     let Err(e) = nix::unistd::execve(&path, &argv, &envp);
     // Past the protections line, this is the run's own output, as a shell would say it.
-    let _ = writeln!(std::io::stderr(), "cannot start {}: {e}", spec.program);
+    let _ = writeln!(std::io::stderr(), "cannot start {}: {e}", spec.job.program);
     std::process::exit(127)
 }
 
@@ -729,7 +729,7 @@ fn restrict(spec: &Spec, view: bool) -> Result<landlock::RestrictionStatus, Stri
     let read = AccessFs::from_read(abi) | AccessFs::Execute;
     let all = AccessFs::from_all(abi);
     let mut readable: Vec<PathBuf> = SYSTEM.iter().map(PathBuf::from).collect();
-    readable.extend(spec.read_only.iter().cloned());
+    readable.extend(spec.job.read_only.iter().cloned());
     let mut rules: Vec<(PathBuf, landlock::BitFlags<AccessFs>)> = Vec::new();
     for path in &readable {
         for allowed in without_secrets(path) {
@@ -740,8 +740,8 @@ fn restrict(spec: &Spec, view: bool) -> Result<landlock::RestrictionStatus, Stri
     for node in DEVICES {
         rules.push((Path::new("/dev").join(node), AccessFs::from_file(abi)));
     }
-    rules.push((spec.dir.clone(), all));
-    for path in &spec.writable {
+    rules.push((spec.job.dir.clone(), all));
+    for path in &spec.job.writable {
         rules.push((path.clone(), all));
     }
     if view {

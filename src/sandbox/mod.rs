@@ -58,7 +58,7 @@ impl Default for Limits {
 }
 
 /// A program to run inside the sandbox.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Job {
     pub program: String,
     pub args: Vec<String>,
@@ -76,14 +76,9 @@ pub struct Job {
 /// What `flotilla sandbox-exec` is told to run: passed as one JSON argument.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Spec {
-    pub program: String,
-    pub args: Vec<String>,
-    pub dir: PathBuf,
-    pub env: Vec<(String, String)>,
-    pub read_only: Vec<PathBuf>,
-    pub writable: Vec<PathBuf>,
+    /// The job, its environment complete (the kept variables included).
+    pub job: Job,
     pub limits: Limits,
-    pub permissive: bool,
     /// flotilla's pid: the run does not start if flotilla is already gone.
     pub parent: i32,
     /// Try namespaces (else Landlock alone confines files). `FLOTILLA_SANDBOX_NAMESPACES=0`
@@ -317,14 +312,8 @@ fn confined(
 ) -> io::Result<tokio::process::Command> {
     if cfg!(target_os = "linux") {
         let spec = Spec {
-            program: job.program.clone(),
-            args: job.args.clone(),
-            dir: job.dir.clone(),
-            env,
-            read_only: job.read_only.clone(),
-            writable: job.writable.clone(),
+            job: Job { env, ..job.clone() },
             limits: *limits,
-            permissive: limits.permissive,
             parent: std::process::id() as i32,
             namespaces: std::env::var_os("FLOTILLA_SANDBOX_NAMESPACES").is_none_or(|v| v != "0"),
         };
