@@ -544,7 +544,15 @@ async fn cancelling_while_tests_run_kills_them_at_once() {
             .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
             .any(|c| c.starts_with("sleep ") && c.contains(marker))
     };
-    assert!(running(&marker), "the test's process is not running");
+    // Popen returns before `sleep` is exec'd: wait for it to show.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !running(&marker) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the test's process never started"
+        );
+        tokio::task::yield_now().await;
+    }
     t.key(KeyCode::Tab, KeyModifiers::NONE);
     t.key(KeyCode::Char('c'), KeyModifiers::NONE);
     t.wait_all_finished(Duration::from_secs(5)).await;
