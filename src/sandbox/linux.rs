@@ -18,31 +18,31 @@
 //! Where namespaces are not allowed, Landlock alone confines files (`/tmp` is then replaced by
 //! a folder of the scratch copy); the first line on stderr says which protections held.
 
+mod confine;
+mod view;
+
 use super::{PROTECTIONS_MARKER, SANDBOX_ERROR_MARKER, Spec};
-use landlock::{
-    ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset,
-    RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope,
-};
-use nix::mount::{MntFlags, MsFlags, mount, umount2};
+use confine::{block_unix_sockets, drop_capabilities, restrict};
+use landlock::RulesetStatus;
 use nix::sched::{CloneFlags, unshare};
 use nix::sys::resource::{Resource, setrlimit};
 use nix::sys::signal::{SigHandler, Signal, kill, signal};
-use nix::sys::statvfs::{FsFlags, statvfs};
 use nix::sys::wait::{WaitStatus, waitpid};
-use nix::unistd::{ForkResult, Pid, fork, getppid, pivot_root};
+use nix::unistd::{ForkResult, Pid, fork, getppid};
 use std::ffi::CString;
 use std::io::{Read as _, Write as _};
 use std::os::fd::OwnedFd;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use view::mkdir;
 
 /// The system folders every run may read (those that exist).
-const SYSTEM: &[&str] = &[
+pub(super) const SYSTEM: &[&str] = &[
     "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc",
 ];
 
 /// What no run may read, though it lies in a folder it may: password hashes, sudo rules, host
 /// keys, private TLS keys, Kerberos keys.
-const SECRETS: &[&str] = &[
+pub(super) const SECRETS: &[&str] = &[
     "/etc/shadow",
     "/etc/shadow-",
     "/etc/gshadow",
@@ -58,7 +58,7 @@ const SECRETS: &[&str] = &[
 ];
 
 /// Device nodes a run may use.
-const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
+pub(super) const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
 
 /// Exit code of a run whose sandbox could not be set up.
 const SETUP_FAILED: i32 = 125;
@@ -269,7 +269,7 @@ fn init(spec: &Spec, mut held: Held, go: OwnedFd, status: OwnedFd) -> Result<i32
     if held.namespaces {
         // A mount namespace of its own, so the keeper keeps the host's view (its cgroups).
         unshare(CloneFlags::CLONE_NEWNS).map_err(|e| format!("mount namespace: {e}"))?;
-        build_view(spec)?;
+        view::build_view(spec)?;
         held.view = true;
         let _ = nix::unistd::sethostname("flotilla-sandbox");
     }
@@ -335,305 +335,6 @@ fn kill_orphans() {
             let _ = waitpid(Pid::from_raw(pid), None);
         }
     }
-}
-
-/// Builds the run's file view and makes it the root (see the module's comment).
-fn build_view(spec: &Spec) -> Result<(), String> {
-    // The scratch copy is read before anything is mounted over it.
-    let scratch = read_tree(&spec.job.dir, 64 << 20)?;
-    let m = |src: Option<&str>,
-             target: &str,
-             fstype: Option<&str>,
-             flags: MsFlags,
-             data: Option<&str>| {
-        mount(src, target, fstype, flags, data).map_err(|e| format!("mount {target}: {e}"))
-    };
-    m(None, "/", None, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None)?;
-    // A staging tmpfs on /tmp becomes the root for a moment; the host stays at /oldroot.
-    m(
-        Some("tmpfs"),
-        "/tmp",
-        Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-        Some("mode=0755,size=1m"),
-    )?;
-    for dir in ["/tmp/newroot", "/tmp/oldroot", "/tmp/data"] {
-        mkdir(Path::new(dir))?;
-    }
-    m(
-        Some("tmpfs"),
-        "/tmp/newroot",
-        Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-        Some("mode=0755,size=4m"),
-    )?;
-    let size = format!("mode=0755,size={}", spec.limits.disk_bytes.max(1 << 20));
-    m(
-        Some("tmpfs"),
-        "/tmp/data",
-        Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-        Some(&size),
-    )?;
-    pivot_root("/tmp", "/tmp/oldroot").map_err(|e| format!("pivot_root: {e}"))?;
-    std::env::set_current_dir("/").map_err(|e| format!("chdir: {e}"))?;
-    for dir in ["/data/work", "/data/tmp", "/data/shm"] {
-        mkdir(Path::new(dir))?;
-    }
-    set_mode(Path::new("/data/tmp"), 0o1777)?;
-    set_mode(Path::new("/data/shm"), 0o1777)?;
-    write_tree(Path::new("/data/work"), &scratch)?;
-
-    let old = |p: &Path| Path::new("/oldroot").join(p.strip_prefix("/").unwrap_or(p));
-    let new = |p: &Path| Path::new("/newroot").join(p.strip_prefix("/").unwrap_or(p));
-    // A private /tmp first, so a toolchain that lives under /tmp is bound inside it.
-    bind(Path::new("/data/tmp"), Path::new("/newroot/tmp"), false)?;
-    // Read-only: the system and the toolchains, parents before children.
-    let mut read_only: Vec<PathBuf> = SYSTEM.iter().map(PathBuf::from).collect();
-    read_only.extend(spec.job.read_only.iter().cloned());
-    read_only.sort();
-    read_only.dedup();
-    let writable: Vec<&PathBuf> = spec.job.writable.iter().collect();
-    for path in &read_only {
-        if writable.iter().any(|w| path.starts_with(w)) {
-            continue;
-        }
-        bind(&old(path), &new(path), true)?;
-    }
-    // /dev: a few nodes, and shared memory on the data tmpfs.
-    let dev = Path::new("/newroot/dev");
-    mkdir(dev)?;
-    m(
-        Some("tmpfs"),
-        "/newroot/dev",
-        Some("tmpfs"),
-        MsFlags::MS_NOSUID,
-        Some("mode=0755,size=64k"),
-    )?;
-    for node in DEVICES {
-        bind(
-            &Path::new("/oldroot/dev").join(node),
-            &dev.join(node),
-            false,
-        )?;
-    }
-    for (link, target) in [
-        ("fd", "/proc/self/fd"),
-        ("stdin", "/proc/self/fd/0"),
-        ("stdout", "/proc/self/fd/1"),
-        ("stderr", "/proc/self/fd/2"),
-    ] {
-        std::os::unix::fs::symlink(target, dev.join(link))
-            .map_err(|e| format!("/dev/{link}: {e}"))?;
-    }
-    bind(Path::new("/data/shm"), &dev.join("shm"), false)?;
-    // /proc of this PID namespace only.
-    mkdir(Path::new("/newroot/proc"))?;
-    m(
-        Some("proc"),
-        "/newroot/proc",
-        Some("proc"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        None,
-    )?;
-    // The scratch copy and the shared writable folders.
-    bind(Path::new("/data/work"), &new(&spec.job.dir), false)?;
-    for path in &writable {
-        bind(&old(path), &new(path), false)?;
-    }
-    // Nothing over the secrets.
-    for secret in SECRETS {
-        let target = new(Path::new(secret));
-        match std::fs::symlink_metadata(&target) {
-            Ok(meta) if meta.is_dir() => m(
-                Some("tmpfs"),
-                &target.to_string_lossy(),
-                Some("tmpfs"),
-                MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-                Some("mode=0755,size=4k"),
-            )?,
-            Ok(meta) if meta.is_file() => bind(&dev.join("null"), &target, true)?,
-            _ => {}
-        }
-    }
-    // The view becomes the root; the staging root and the host's go away.
-    std::env::set_current_dir("/newroot").map_err(|e| format!("chdir: {e}"))?;
-    pivot_root(".", ".").map_err(|e| format!("pivot_root: {e}"))?;
-    umount2(".", MntFlags::MNT_DETACH).map_err(|e| format!("detaching the host: {e}"))?;
-    std::env::set_current_dir("/").map_err(|e| format!("chdir: {e}"))?;
-    m(
-        None,
-        "/",
-        None,
-        MsFlags::MS_REMOUNT
-            | MsFlags::MS_BIND
-            | MsFlags::MS_RDONLY
-            | MsFlags::MS_NOSUID
-            | MsFlags::MS_NODEV,
-        None,
-    )?;
-    Ok(())
-}
-
-/// Binds `src` at `target` (creating the mount point), read-only or not. A symbolic link is
-/// copied as a link; a missing source is skipped.
-fn bind(src: &Path, target: &Path, read_only: bool) -> Result<(), String> {
-    let Ok(meta) = std::fs::symlink_metadata(src) else {
-        return Ok(());
-    };
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-    }
-    if meta.file_type().is_symlink() {
-        let to = std::fs::read_link(src).map_err(|e| format!("{}: {e}", src.display()))?;
-        if std::fs::symlink_metadata(target).is_err() {
-            std::os::unix::fs::symlink(&to, target)
-                .map_err(|e| format!("{}: {e}", target.display()))?;
-        }
-        return Ok(());
-    }
-    if meta.is_dir() {
-        mkdir(target)?;
-    } else if std::fs::symlink_metadata(target).is_err() {
-        std::fs::File::create(target).map_err(|e| format!("{}: {e}", target.display()))?;
-    }
-    mount(
-        Some(src),
-        target,
-        None::<&str>,
-        MsFlags::MS_BIND | MsFlags::MS_REC,
-        None::<&str>,
-    )
-    .map_err(|e| format!("bind {}: {e}", src.display()))?;
-    if read_only {
-        // Every mount under it too (/etc/hosts and the like are often mounts of their own).
-        for point in mounts_under(target) {
-            remount_read_only(&point)?;
-        }
-    }
-    Ok(())
-}
-
-/// `target` and the mount points below it, from /proc/self/mountinfo.
-fn mounts_under(target: &Path) -> Vec<PathBuf> {
-    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    let mut points: Vec<PathBuf> = info
-        .lines()
-        .filter_map(|l| l.split(' ').nth(4))
-        .map(unescape_mountinfo)
-        .filter(|p| p.starts_with(target))
-        .collect();
-    if points.is_empty() {
-        points.push(target.to_owned());
-    }
-    points.sort();
-    points.dedup();
-    points
-}
-
-/// Mountinfo writes spaces, tabs, newlines and backslashes as octal escapes.
-fn unescape_mountinfo(field: &str) -> PathBuf {
-    let bytes = field.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\\'
-            && i + 3 < bytes.len()
-            && bytes[i + 1..i + 4].iter().all(u8::is_ascii_digit)
-        {
-            let code =
-                (bytes[i + 1] - b'0') * 64 + (bytes[i + 2] - b'0') * 8 + (bytes[i + 3] - b'0');
-            out.push(code);
-            i += 4;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    use std::os::unix::ffi::OsStringExt as _;
-    PathBuf::from(std::ffi::OsString::from_vec(out))
-}
-
-/// Remounts a bind read-only, keeping the flags the kernel locked on it (nosuid, nodev, …).
-fn remount_read_only(point: &Path) -> Result<(), String> {
-    let mut flags = MsFlags::MS_REMOUNT
-        | MsFlags::MS_BIND
-        | MsFlags::MS_RDONLY
-        | MsFlags::MS_NOSUID
-        | MsFlags::MS_NODEV;
-    if let Ok(st) = statvfs(point) {
-        let f = st.flags();
-        for (fs, ms) in [
-            (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
-            (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
-            (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
-            (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
-        ] {
-            if f.contains(fs) {
-                flags |= ms;
-            }
-        }
-    }
-    mount(None::<&str>, point, None::<&str>, flags, None::<&str>)
-        .map_err(|e| format!("read-only {}: {e}", point.display()))
-}
-
-fn mkdir(dir: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))
-}
-
-fn set_mode(path: &Path, mode: u32) -> Result<(), String> {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// A folder's files and subfolders (relative paths, contents and modes), up to `cap` bytes.
-type Tree = Vec<(PathBuf, Option<(Vec<u8>, u32)>)>;
-
-fn read_tree(root: &Path, cap: usize) -> Result<Tree, String> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let mut out = Tree::new();
-    let mut total = 0usize;
-    let mut stack = vec![PathBuf::new()];
-    while let Some(rel) = stack.pop() {
-        let dir = root.join(&rel);
-        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        for entry in entries.flatten() {
-            let path = rel.join(entry.file_name());
-            let Ok(meta) = entry.metadata() else { continue };
-            if meta.is_dir() {
-                out.push((path.clone(), None));
-                stack.push(path);
-            } else if meta.is_file() {
-                total += meta.len() as usize;
-                if total > cap {
-                    return Err(format!("the scratch copy is over {} MiB", cap >> 20));
-                }
-                let bytes =
-                    std::fs::read(entry.path()).map_err(|e| format!("{}: {e}", path.display()))?;
-                out.push((path, Some((bytes, meta.permissions().mode()))));
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn write_tree(root: &Path, tree: &Tree) -> Result<(), String> {
-    for (rel, file) in tree {
-        let path = root.join(rel);
-        match file {
-            None => mkdir(&path)?,
-            Some((bytes, mode)) => {
-                if let Some(parent) = path.parent() {
-                    mkdir(parent)?;
-                }
-                std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-                set_mode(&path, mode & 0o7777)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The program's side: limits, Landlock, no capabilities, then exec.
@@ -719,155 +420,4 @@ fn set_limits(spec: &Spec) -> Result<(), String> {
         setrlimit(resource, value, value).map_err(|e| format!("limit {resource:?}: {e}"))?;
     }
     Ok(())
-}
-
-/// Landlock: read and run the system and the toolchains, write the scratch copy, `/tmp` and the
-/// shared folders; no TCP; no abstract Unix sockets or signals outside the sandbox.
-fn restrict(spec: &Spec, view: bool) -> Result<landlock::RestrictionStatus, String> {
-    let abi = ABI::V6;
-    let err = |e: landlock::RulesetError| format!("landlock: {e}");
-    let read = AccessFs::from_read(abi) | AccessFs::Execute;
-    let all = AccessFs::from_all(abi);
-    let mut readable: Vec<PathBuf> = SYSTEM.iter().map(PathBuf::from).collect();
-    readable.extend(spec.job.read_only.iter().cloned());
-    let mut rules: Vec<(PathBuf, landlock::BitFlags<AccessFs>)> = Vec::new();
-    for path in &readable {
-        for allowed in without_secrets(path) {
-            rules.push((allowed, read));
-        }
-    }
-    rules.push(("/proc".into(), AccessFs::from_read(abi)));
-    for node in DEVICES {
-        rules.push((Path::new("/dev").join(node), AccessFs::from_file(abi)));
-    }
-    rules.push((spec.job.dir.clone(), all));
-    for path in &spec.job.writable {
-        rules.push((path.clone(), all));
-    }
-    if view {
-        rules.push(("/tmp".into(), all));
-        rules.push(("/dev/shm".into(), all));
-    }
-    let mut ruleset = Ruleset::default()
-        .set_compatibility(CompatLevel::BestEffort)
-        .handle_access(all)
-        .map_err(err)?
-        .handle_access(AccessNet::from_all(abi))
-        .map_err(err)?
-        .scope(Scope::from_all(abi))
-        .map_err(err)?
-        .create()
-        .map_err(err)?;
-    for (path, access) in rules {
-        let Ok(fd) = PathFd::new(&path) else {
-            continue;
-        };
-        let is_file = std::fs::metadata(&path).is_ok_and(|m| !m.is_dir());
-        let access = if is_file {
-            access & AccessFs::from_file(abi)
-        } else {
-            access
-        };
-        ruleset = ruleset
-            .add_rule(PathBeneath::new(fd, access))
-            .map_err(err)?;
-    }
-    ruleset.restrict_self().map_err(err)
-}
-
-/// `path` itself, or, when a secret lies below it, its entries but the secrets (recursively
-/// along the secrets' paths).
-fn without_secrets(path: &Path) -> Vec<PathBuf> {
-    let below: Vec<&Path> = SECRETS
-        .iter()
-        .map(Path::new)
-        .filter(|s| s.starts_with(path))
-        .collect();
-    if below.contains(&path) {
-        return Vec::new();
-    }
-    if below.is_empty() || !path.is_dir() {
-        return vec![path.to_owned()];
-    }
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .flat_map(|e| without_secrets(&e.path()))
-        .collect()
-}
-
-/// Makes `socket(AF_UNIX, …)` fail with EPERM (seccomp): without a file view, Landlock before
-/// ABI 9 does not stop a connection to a host socket the run can see. `socketpair`, which
-/// Python and node use between their own processes, stays allowed.
-fn block_unix_sockets() -> Result<(), String> {
-    use seccompiler::{
-        BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
-        SeccompRule,
-    };
-    let err = |e: seccompiler::BackendError| format!("seccomp: {e}");
-    let arch = std::env::consts::ARCH
-        .try_into()
-        .map_err(|_| format!("seccomp: no filter for {}", std::env::consts::ARCH))?;
-    let unix = SeccompCondition::new(
-        0,
-        SeccompCmpArgLen::Dword,
-        SeccompCmpOp::Eq,
-        libc::AF_UNIX as u64,
-    )
-    .map_err(err)?;
-    let filter = SeccompFilter::new(
-        [(
-            libc::SYS_socket,
-            vec![SeccompRule::new(vec![unix]).map_err(err)?],
-        )]
-        .into(),
-        SeccompAction::Allow,
-        SeccompAction::Errno(libc::EPERM as u32),
-        arch,
-    )
-    .map_err(err)?;
-    let program: BpfProgram = filter.try_into().map_err(err)?;
-    seccompiler::apply_filter(&program).map_err(|e| format!("seccomp: {e}"))
-}
-
-/// Empties every capability set, the bounding set included, so nothing regains one on exec.
-fn drop_capabilities() -> Result<(), String> {
-    use caps::CapSet;
-    let err = |e: caps::errors::CapsError| format!("capabilities: {e}");
-    caps::clear(None, CapSet::Bounding).map_err(err)?;
-    caps::clear(None, CapSet::Ambient).map_err(err)?;
-    caps::clear(None, CapSet::Inheritable).map_err(err)?;
-    caps::clear(None, CapSet::Effective).map_err(err)?;
-    caps::clear(None, CapSet::Permitted).map_err(err)?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mountinfo_escapes_are_read_back() {
-        assert_eq!(
-            unescape_mountinfo(r"/home/a\040b\011c"),
-            PathBuf::from("/home/a b\tc")
-        );
-        assert_eq!(unescape_mountinfo("/usr"), PathBuf::from("/usr"));
-    }
-
-    #[test]
-    fn secrets_are_carved_out_of_the_folders_around_them() {
-        let etc = without_secrets(Path::new("/etc"));
-        assert!(!etc.is_empty());
-        for secret in SECRETS {
-            assert!(
-                !etc.iter().any(|p| Path::new(secret).starts_with(p)),
-                "{secret} is reachable through {etc:?}"
-            );
-        }
-        assert_eq!(without_secrets(Path::new("/usr")), [PathBuf::from("/usr")]);
-        assert!(without_secrets(Path::new("/etc/shadow")).is_empty());
-    }
 }
