@@ -43,7 +43,10 @@ pub struct CandidateRecord {
     pub origin: String,
     /// Its folder, relative to the workflow's.
     pub file: String,
-    /// Dual agreement: the size of its group (candidates passing the same tests) × tests passed.
+    /// The task's own examples (`f(2) == 4` in its text) it passes: these rank first.
+    pub examples: u32,
+    /// Dual agreement over the model-written suites: the size of its group (candidates passing
+    /// the same tests) × tests passed.
     pub score: u64,
     pub passed: u32,
     pub failed: u32,

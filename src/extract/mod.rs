@@ -9,6 +9,7 @@
 use crate::language::Language;
 use std::collections::HashSet;
 
+mod examples;
 mod javascript;
 mod names;
 mod probe;

@@ -1,7 +1,7 @@
 //! The inputs candidates are probed with: calls in replies, plain values by arity, and the
 //! task's own examples.
 
-use super::{javascript, python, signature_name, sources};
+use super::{examples, javascript, python, signature_name, sources};
 use crate::language::Language;
 
 /// The calls of the code's functions a suite makes with literal arguments: each candidate is
@@ -98,13 +98,9 @@ pub fn plain_probes(language: Language, signature: &str) -> Vec<String> {
     args.iter().map(|a| format!("{name}({a})")).collect()
 }
 
-/// The examples a task spells out (Python doctest lines, `>>> f(x)` then the result), as a
+/// The examples a task states (doctests, and `f(x) == y`, `f(x) ➞ y`, `f(x) returns y`…) as a
 /// reply a suite can be read from; `None` when it has none.
 pub fn task_examples(language: Language, description: &str, wanted: &[String]) -> Option<String> {
     let public: Vec<&str> = wanted.iter().map(String::as_str).collect();
-    let asserts = match language {
-        Language::Python => python::doctest_asserts(description, &public),
-        Language::Javascript | Language::Rust => Vec::new(),
-    };
-    (!asserts.is_empty()).then(|| asserts.join("\n"))
+    examples::asserts(language, &examples::stated(description, &public))
 }

@@ -283,55 +283,6 @@ pub fn missing_typing_import(code: &str) -> Option<String> {
     Some(format!("from typing import {}", used.join(", ")))
 }
 
-/// `>>> f(x)` examples in a task's docstring and the value after each, as `assert f(x) ==
-/// value`. The value is the next line, or (in a task typed on one line) the text up to the next
-/// example or the docstring's end.
-pub fn doctest_asserts(description: &str, public: &[&str]) -> Vec<String> {
-    let mut out = Vec::new();
-    for segment in description.split(">>> ").skip(1) {
-        let Some(name) = public
-            .iter()
-            .find(|p| segment.starts_with(&format!("{p}(")))
-        else {
-            continue;
-        };
-        let mut depth = 0usize;
-        let mut end = None;
-        for (i, c) in segment.char_indices().skip(name.len()) {
-            match c {
-                '(' | '[' | '{' => depth += 1,
-                ')' | ']' | '}' => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        end = Some(i + 1);
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-        let Some(end) = end else { continue };
-        let (expr, after) = segment.split_at(end);
-        let after = after.trim_start_matches([' ', '\t']);
-        let after = after.strip_prefix('\n').unwrap_or(after);
-        let value = after
-            .lines()
-            .next()
-            .unwrap_or("")
-            .split("\"\"\"")
-            .next()
-            .unwrap_or("")
-            .split("\'\'\'")
-            .next()
-            .unwrap_or("")
-            .trim();
-        if !value.is_empty() {
-            out.push(format!("assert {expr} == {value}"));
-        }
-    }
-    out
-}
-
 /// A bare assert as a test function of its own.
 pub fn wrap_assert(text: &str, n: usize) -> (String, String) {
     let name = format!("test_case_{n}");

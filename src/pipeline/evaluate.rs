@@ -195,11 +195,21 @@ impl StageContext<'_> {
                 .map(|(_, r)| r.finished.output.clone())
                 .unwrap_or_default();
             let why = format!("could not load: {}", load_error(&output));
-            self.log
-                .line(&format!("{} {why}; it is rewritten", pool.suites[s].origin));
+            let trusted = board.trusted.contains(&s);
+            self.log.line(&format!(
+                "{} {why}; {}",
+                pool.suites[s].origin,
+                if trusted {
+                    "they are left out"
+                } else {
+                    "it is rewritten"
+                }
+            ));
             pool.suites[s].active = false;
             pool.suites[s].problem = Some(why.clone());
-            if tries > MAX_REASKS {
+            // The task's examples are the user's: set aside when they cannot load (an example
+            // the language cannot state), never rewritten by a model.
+            if tries > MAX_REASKS || trusted {
                 continue;
             }
             let report = board.runs.get(&(0, s)).cloned();
@@ -232,7 +242,7 @@ impl StageContext<'_> {
         let all: Vec<usize> = (0..pool.candidates.len()).collect();
         let standings = board.standings(&all, &pool.active_suites());
         let mut table = String::from(
-            "candidate                                       score  passed  failed  agree  values\n",
+            "candidate                                    examples  score  passed  failed  agree  values\n",
         );
         let mut records = Vec::new();
         for (i, (c, st)) in pool.candidates.iter().zip(&standings).enumerate() {
@@ -244,11 +254,12 @@ impl StageContext<'_> {
                 "×"
             };
             table.push_str(&format!(
-                "{mark} {:<44} {:>5}  {:>6}  {:>6}  {:>5}  {:>6}\n",
+                "{mark} {:<42} {:>8}  {:>5}  {:>6}  {:>6}  {:>5}  {:>6}\n",
                 format!("{}. {}", i + 1, c.origin)
                     .chars()
-                    .take(44)
+                    .take(42)
                     .collect::<String>(),
+                st.examples,
                 st.score,
                 st.passed,
                 st.failed,
@@ -258,6 +269,7 @@ impl StageContext<'_> {
             records.push(CandidateRecord {
                 origin: c.origin.clone(),
                 file: format!("candidates/{}", i + 1),
+                examples: st.examples,
                 score: st.score,
                 passed: st.passed,
                 failed: st.failed,

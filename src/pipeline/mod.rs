@@ -137,7 +137,16 @@ pub async fn run(cx: &StageContext<'_>) -> Result<WorkflowResult, String> {
     }
     cx.write_all(&plan, &wanted, &mut pool).await?;
     let max = settings.max_attempts;
-    let mut board = select::Board::default();
+    let mut board = select::Board {
+        trusted: pool
+            .suites
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.origin == pool::TASK_EXAMPLES)
+            .map(|(i, _)| i)
+            .collect(),
+        ..select::Board::default()
+    };
     let pairs = pool.pairs(&pool.active_candidates(), &pool.active_suites());
     cx.evaluate(&plan, &pool, &mut board, pairs, (1, max))
         .await?;
@@ -158,11 +167,12 @@ pub async fn run(cx: &StageContext<'_>) -> Result<WorkflowResult, String> {
             cx.keep(&plan, &pool, best, &board)?;
             // A small model's tests can be wrong and still be passed. When several candidates
             // were asked for, one more that behaves the same on the task's inputs confirms the
-            // code, and so do the task's own examples.
+            // code, and so do the task's own examples when there are two or more (one can be
+            // met by chance: `factorial(0) is 1` by code that returns 1).
             let confirmed = settings.candidates < 2
                 || board.probes.is_empty()
                 || standing.agreeing >= 2
-                || pool.has_task_examples(&board);
+                || board.example_tests() >= 2;
             if confirmed {
                 return Ok(cx.result(&plan, round, &standing));
             }
@@ -187,7 +197,8 @@ pub async fn run(cx: &StageContext<'_>) -> Result<WorkflowResult, String> {
         round += 1;
         let attempt = (round, max);
         let (suite, report) = pool.worst_suite_for(best, &board);
-        let verdict = if round >= 3 {
+        // The task's own examples are never the ones to blame.
+        let verdict = if round >= 3 && !board.trusted.contains(&suite) {
             cx.review(&plan, &pool, best, suite, &report, attempt)
                 .await?
         } else {

@@ -111,13 +111,6 @@ impl Pool {
         }
     }
 
-    /// Whether a usable suite holds the task's own examples (the user's, not a model's).
-    pub fn has_task_examples(&self, board: &Board) -> bool {
-        self.usable_suites(board)
-            .iter()
-            .any(|s| self.suites[*s].origin == TASK_EXAMPLES)
-    }
-
     /// Why a workflow ends with no usable test: the suites that could not load, or none usable.
     pub fn why_no_tests(&self, tries: u32) -> String {
         match self.suites.iter().find_map(|s| s.problem.as_deref()) {

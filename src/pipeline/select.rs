@@ -1,5 +1,6 @@
-//! Choosing code by execution: every candidate runs against every suite, and candidates are
-//! scored by dual agreement (CodeT): candidates that pass exactly the same tests form a group,
+//! Choosing code by execution: every candidate runs against every suite. The examples the task
+//! itself states (`f(2) == 4`) are the user's word, so passing more of them ranks first. Then
+//! candidates are scored on the model-written suites by dual agreement (CodeT): candidates that pass exactly the same tests form a group,
 //! and each scores its group's size times the number of tests it passes. The best score wins.
 //! Between equal scores, behaviour decides, by minimum Bayes risk over execution (MBR-exec):
 //! every candidate is run on the task's inputs, and, input by input, the one whose returned
@@ -21,11 +22,16 @@ pub struct Board {
     pub probes: Vec<String>,
     /// What each probed candidate returned for them.
     pub behaviour: HashMap<usize, Vec<String>>,
+    /// The suites made of the task's own examples: the user's word, not a model's guess.
+    pub trusted: BTreeSet<usize>,
 }
 
 /// How one candidate stands.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Standing {
+    /// The task's own examples it passes: these rank first, before any model-written test.
+    pub examples: u32,
+    /// Dual agreement over the model-written suites.
     pub score: u64,
     pub passed: u32,
     /// Tests of usable suites it did not pass (load failures count every test of that suite).
@@ -43,6 +49,15 @@ pub struct Standing {
 }
 
 impl Board {
+    /// The tests of the usable suites made of the task's own examples.
+    pub fn example_tests(&self) -> usize {
+        self.trusted
+            .iter()
+            .filter(|s| self.usable(**s))
+            .map(|s| self.tests_of(*s).len())
+            .sum()
+    }
+
     /// A suite is usable once it loaded with at least one candidate.
     pub fn usable(&self, suite: usize) -> bool {
         self.runs.iter().any(|((_, s), r)| *s == suite && r.loaded)
@@ -76,19 +91,26 @@ impl Board {
     pub fn standings(&self, candidates: &[usize], suites: &[usize]) -> Vec<Standing> {
         let usable: Vec<usize> = suites.iter().copied().filter(|s| self.usable(*s)).collect();
         let total: usize = usable.iter().map(|s| self.tests_of(*s).len()).sum();
+        let (trusted, written): (Vec<usize>, Vec<usize>) =
+            usable.iter().partition(|s| self.trusted.contains(s));
         let passed: Vec<BTreeSet<String>> = candidates
             .iter()
-            .map(|c| self.passed_by(*c, &usable))
+            .map(|c| self.passed_by(*c, &written))
             .collect();
         let scores = dual_agreement(&passed);
         passed
             .iter()
             .zip(scores)
             .zip(candidates)
-            .map(|((p, score), c)| Standing {
+            .map(|((p, score), c)| {
+                let examples = self.passed_by(*c, &trusted).len() as u32;
+                (p.len() as u32 + examples, examples, score, c)
+            })
+            .map(|(p, examples, score, c)| Standing {
+                examples,
                 score,
-                passed: p.len() as u32,
-                failed: total.saturating_sub(p.len()) as u32,
+                passed: p,
+                failed: (total as u32).saturating_sub(p),
                 loaded: usable
                     .iter()
                     .filter(|s| self.runs.get(&(*c, **s)).is_some_and(|r| r.loaded))
@@ -153,11 +175,11 @@ pub fn dual_agreement(passed: &[BTreeSet<String>]) -> Vec<u64> {
         .collect()
 }
 
-/// The index of the best score; between equal scores the one whose values the others share
-/// most often, then the one returning values on more inputs, then the one that loads more
-/// suites, then the earliest.
+/// The index of the best: the one passing most of the task's own examples, then the best
+/// score; between equal scores the one whose values the others share most often, then the one
+/// returning values on more inputs, then the one that loads more suites, then the earliest.
 pub fn best(standings: &[Standing]) -> Option<usize> {
-    let key = |s: &Standing| (s.score, s.agreement, s.returned, s.loaded);
+    let key = |s: &Standing| (s.examples, s.score, s.agreement, s.returned, s.loaded);
     let top = standings.iter().map(key).max()?;
     standings.iter().position(|s| key(s) == top)
 }
@@ -343,5 +365,28 @@ mod tests {
         let s = board.standings(&[0, 1], &[0]);
         assert_eq!((s[0].score, s[1].score), (0, 0));
         assert_eq!(best(&s), Some(1));
+    }
+
+    #[test]
+    fn the_tasks_own_examples_rank_before_model_written_tests() {
+        // Suite 0 is the model's (candidates 0 and 2 agree on passing it, wrongly); suite 1
+        // holds the task's examples, which only candidate 1 passes.
+        let mut board = Board::default();
+        board.trusted.insert(1);
+        board.runs.insert((0, 0), report(&[("a", true), ("b", true)], true));
+        board.runs.insert((1, 0), report(&[("a", false), ("b", false)], true));
+        board.runs.insert((2, 0), report(&[("a", true), ("b", true)], true));
+        board.runs.insert((0, 1), report(&[("e1", false), ("e2", true)], true));
+        board.runs.insert((1, 1), report(&[("e1", true), ("e2", true)], true));
+        board.runs.insert((2, 1), report(&[("e1", false), ("e2", true)], true));
+        let s = board.standings(&[0, 1, 2], &[0, 1]);
+        let examples: Vec<u32> = s.iter().map(|s| s.examples).collect();
+        assert_eq!(examples, [1, 2, 1]);
+        // Dual agreement counts the model's suite only: examples passed in common form no group.
+        let scores: Vec<u64> = s.iter().map(|s| s.score).collect();
+        assert_eq!(scores, [4, 0, 4]);
+        assert_eq!((s[1].passed, s[1].failed), (2, 2));
+        assert_eq!(best(&s), Some(1));
+        assert_eq!(board.example_tests(), 2);
     }
 }

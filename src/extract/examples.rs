@@ -1,0 +1,490 @@
+//! The examples a task states itself, read as tests: `>>> f(x)` with the result on the next
+//! line (doctests), and the inline forms tasks and docstrings use, `f(x) == y`, `f(x) => y`,
+//! `f(x) ➞ y`, `f(x) returns y`, `f(x) should return y`, `(f(0) is 1)`. Only calls whose
+//! arguments are all literals and whose result is one literal count: `f(n) = 1 + n / 2` or
+//! `f(x) -> 3 - 0 - 1 = 2` are explanations, not examples, and are left alone.
+
+use crate::language::Language;
+
+/// One stated example: a call and the value it should give, as the task wrote them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Example {
+    pub call: String,
+    pub expected: String,
+}
+
+/// Words and arrows that join a call to its result, longest first so `==>` is not read as `==`.
+const JOINERS: [&str; 13] = [
+    "should return",
+    "will return",
+    "should be",
+    "returns",
+    "gives",
+    "==>",
+    "==",
+    "=>",
+    "->",
+    "➞",
+    "→",
+    "is",
+    "=",
+];
+
+/// Every example the description states for one of the `public` functions, in order, each
+/// call once.
+pub fn stated(description: &str, public: &[&str]) -> Vec<Example> {
+    let mut out: Vec<Example> = Vec::new();
+    let mut push = |e: Example| {
+        if !out.iter().any(|o| o.call == e.call) {
+            out.push(e);
+        }
+    };
+    let chars: Vec<(usize, char)> = description.char_indices().collect();
+    for (k, &(at, _)) in chars.iter().enumerate() {
+        let before = k.checked_sub(1).map(|p| chars[p].1);
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+            continue;
+        }
+        let rest = &description[at..];
+        let Some(name) = public.iter().find(|p| rest.starts_with(&format!("{p}("))) else {
+            continue;
+        };
+        let Some(call_len) = balanced(&rest[name.len()..]).map(|n| n + name.len()) else {
+            continue;
+        };
+        let call = &rest[..call_len];
+        let args = &call[name.len() + 1..call_len - 1];
+        if !literal_list(args) {
+            continue;
+        }
+        let doctest = description[..at].trim_end_matches([' ', '\t']).ends_with(">>>");
+        let after = &rest[call_len..];
+        let expected = if doctest {
+            doctest_result(after)
+        } else {
+            inline_result(after)
+        };
+        if let Some(expected) = expected {
+            push(Example {
+                call: call.to_owned(),
+                expected,
+            });
+        }
+    }
+    out
+}
+
+/// The examples as assertions a suite can be read from, one per line, in the task's
+/// language; `None` when there are none. Values are spelled in the language's own words
+/// (`True`/`true`, `None`/`null`); an example a language cannot state is left out.
+pub fn asserts(language: Language, examples: &[Example]) -> Option<String> {
+    let lines: Vec<String> = examples
+        .iter()
+        .filter_map(|e| {
+            let (name, args) = e.call.split_once('(')?;
+            let call = format!("{name}({}", respell(args, language)?);
+            let expected = respell(&e.expected, language)?;
+            Some(match language {
+                Language::Python => format!("assert {call} == {expected}"),
+                Language::Javascript => format!("assert.deepStrictEqual({call}, {expected});"),
+                Language::Rust => format!("assert_eq!({call}, {expected});"),
+            })
+        })
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+/// Literals (or a call's arguments and closing parenthesis) in another language's words, or
+/// `None` when the language has no such literal (a tuple or dict in JavaScript; lists, dicts
+/// and `None` in Rust).
+fn respell(text: &str, language: Language) -> Option<String> {
+    let mut out = String::new();
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let flush = |word: &mut String, out: &mut String| -> Option<()> {
+        let spelled = match (language, word.as_str()) {
+            (Language::Python, "true") => "True",
+            (Language::Python, "false") => "False",
+            (Language::Python, "null") => "None",
+            (Language::Javascript | Language::Rust, "True") => "true",
+            (Language::Javascript | Language::Rust, "False") => "false",
+            (Language::Javascript, "None") => "null",
+            (Language::Rust, "None" | "null") => return None,
+            (_, w) => w,
+        };
+        out.push_str(spelled);
+        word.clear();
+        Some(())
+    };
+    for c in text.chars() {
+        if let Some(q) = quote {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+            continue;
+        }
+        flush(&mut word, &mut out)?;
+        match (language, c) {
+            // JavaScript has no tuples, and objects are not compared by `deepStrictEqual`
+            // the way Python compares dicts; a call's own `(` was split off before.
+            (Language::Javascript, '{' | ':' | '(') => return None,
+            (Language::Rust, '[' | '{' | ':') => return None,
+            (Language::Rust, '\'') => {
+                // A Rust string is always double-quoted.
+                out.push('"');
+                quote = Some('\'');
+                continue;
+            }
+            _ => {}
+        }
+        if c == '"' || c == '\'' {
+            quote = Some(c);
+        }
+        out.push(c);
+    }
+    flush(&mut word, &mut out)?;
+    if language == Language::Rust {
+        // Single-quoted strings were opened with `"`; close them the same way.
+        out = close_single_quotes(&out);
+    }
+    Some(out)
+}
+
+/// `"abc'` (a single-quoted string reopened with `"`) closed with `"`.
+fn close_single_quotes(text: &str) -> String {
+    let mut out = String::new();
+    let mut open = false;
+    for c in text.chars() {
+        if c == '"' && !open {
+            open = true;
+            out.push(c);
+        } else if open && c == '\'' {
+            open = false;
+            out.push('"');
+        } else if open && c == '"' {
+            open = false;
+            out.push(c);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The result after `>>> call`: the next line, up to the docstring's end.
+fn doctest_result(after: &str) -> Option<String> {
+    let after = after.trim_start_matches([' ', '\t']);
+    let after = after.strip_prefix('\n').unwrap_or(after);
+    let line = after.lines().next()?;
+    let line = line.split("\"\"\"").next()?.split("'''").next()?.trim();
+    let len = literal(line)?;
+    let rest = line[len..].trim_start();
+    // A task typed on one line runs into the next example.
+    (rest.is_empty() || rest.starts_with(">>>")).then(|| line[..len].trim().to_owned())
+}
+
+/// The result after an inline call: a joiner, then one literal that nothing computes on.
+fn inline_result(after: &str) -> Option<String> {
+    let line = after.lines().next()?;
+    let mut rest = line.trim_start();
+    // `f(x)   # => 'Yes'` and `f(x)   # returns "db1111db"`.
+    if let Some(r) = rest.strip_prefix('#') {
+        rest = r.trim_start();
+    }
+    let joiner = JOINERS.iter().find(|j| {
+        rest.get(..j.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(j))
+            && (!j.chars().all(char::is_alphabetic)
+                || rest[j.len()..].starts_with(char::is_whitespace))
+    })?;
+    let value = rest[joiner.len()..].trim_start();
+    let len = literal(value)?;
+    let tail = &value[len..];
+    // `== 1 + 9` or `-> 3 - 0 - 1 = 2` compute; `""aaa"` runs on into more text.
+    if tail.starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '"' || c == '\'') {
+        return None;
+    }
+    let next = tail.trim_start().chars().next();
+    if next.is_some_and(|c| "+-*/%=<>&|^@[(".contains(c)) {
+        return None;
+    }
+    Some(value[..len].trim().to_owned())
+}
+
+/// The length of the balanced `( … )` at the start of `text`, quotes respected.
+fn balanced(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + c.len_utf8());
+                }
+            }
+            '\n' if depth == 0 => return None,
+            _ => {}
+        }
+        if depth == 0 {
+            return None;
+        }
+    }
+    None
+}
+
+/// Whether `text` is empty or literals separated by commas (a trailing one allowed).
+fn literal_list(text: &str) -> bool {
+    let mut rest = text.trim();
+    while !rest.is_empty() {
+        let Some(len) = literal(rest) else {
+            return false;
+        };
+        rest = rest[len..].trim_start();
+        match rest.strip_prefix(',') {
+            Some(r) => rest = r.trim_start(),
+            None => return rest.is_empty(),
+        }
+    }
+    true
+}
+
+/// The length of the one literal at the start of `text` (after spaces): a number, a string,
+/// `True`/`False`/`None` (or `true`/`false`/`null`), or a list, tuple, set or dict of them.
+fn literal(text: &str) -> Option<usize> {
+    let start = text.len() - text.trim_start().len();
+    let s = &text[start..];
+    let first = s.chars().next()?;
+    let len = match first {
+        '-' | '+' => {
+            let inner = &s[1..];
+            if !inner.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+                return None;
+            }
+            1 + number(inner)?
+        }
+        '0'..='9' | '.' => number(s)?,
+        '"' | '\'' => string(s)?,
+        '[' | '(' | '{' => collection(s)?,
+        _ => {
+            let word: String = s
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            match word.as_str() {
+                "True" | "False" | "None" | "true" | "false" | "null" => word.len(),
+                _ => return None,
+            }
+        }
+    };
+    Some(start + len)
+}
+
+fn number(s: &str) -> Option<usize> {
+    let mut len = 0;
+    let mut digits = 0;
+    let mut prev = ' ';
+    for c in s.chars() {
+        let ok = c.is_ascii_digit()
+            || c == '.'
+            || c == '_'
+            || (matches!(c, 'e' | 'E') && digits > 0)
+            || (matches!(c, '+' | '-') && matches!(prev, 'e' | 'E'));
+        if !ok {
+            break;
+        }
+        digits += usize::from(c.is_ascii_digit());
+        prev = c;
+        len += c.len_utf8();
+    }
+    // `3.` ends a sentence rather than a float.
+    if s[..len].ends_with('.') {
+        len -= 1;
+    }
+    (digits > 0).then_some(len)
+}
+
+fn string(s: &str) -> Option<usize> {
+    let quote = s.chars().next()?;
+    let mut escaped = false;
+    for (i, c) in s.char_indices().skip(1) {
+        if c == '\n' {
+            return None;
+        }
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == quote {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+/// `[a, b]`, `(a, b)`, `{a, b}` or `{k: v, …}` of literals.
+fn collection(s: &str) -> Option<usize> {
+    let open = s.chars().next()?;
+    let close = match open {
+        '[' => ']',
+        '(' => ')',
+        _ => '}',
+    };
+    let mut at = 1;
+    loop {
+        let rest = &s[at..];
+        let trimmed = rest.trim_start();
+        at += rest.len() - trimmed.len();
+        if trimmed.starts_with(close) {
+            return Some(at + 1);
+        }
+        at += literal(trimmed)?;
+        let rest = s[at..].trim_start();
+        at = s.len() - rest.len();
+        if open == '{'
+            && let Some(r) = rest.strip_prefix(':')
+        {
+            at += 1;
+            at += literal(r)?;
+        }
+        let rest = s[at..].trim_start();
+        at = s.len() - rest.len();
+        if let Some(r) = rest.strip_prefix(',') {
+            at = s.len() - r.len();
+        } else if !rest.starts_with(close) {
+            return None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn calls(text: &str, name: &str) -> Vec<(String, String)> {
+        stated(text, &[name])
+            .into_iter()
+            .map(|e| (e.call, e.expected))
+            .collect()
+    }
+
+    fn pair(call: &str, expected: &str) -> (String, String) {
+        (call.to_owned(), expected.to_owned())
+    }
+
+    #[test]
+    fn inline_forms_tasks_use() {
+        assert_eq!(
+            calls("returns n! (factorial(0) is 1).", "factorial"),
+            [pair("factorial(0)", "1")]
+        );
+        assert_eq!(
+            calls(
+                "with fibonacci(0) == 0 and fibonacci(1) == 1.",
+                "fibonacci"
+            ),
+            [pair("fibonacci(0)", "0"), pair("fibonacci(1)", "1")]
+        );
+        let humaneval = "    will_it_fly([1, 2], 5) ➞ False \n    iscube(1) ==> True\n    \
+            check_dict_case({\"a\":\"apple\", \"b\":\"banana\"}) should return True.\n    \
+            count_up_to(5) => [2,3]\n    decimal_to_binary(15)   # returns \"db1111db\"\n    \
+            choose_num(12, 15) = 14\n    largest([]) == (None, None)\n    anti_shuffle('Hi') returns 'Hi'";
+        for (name, want) in [
+            ("will_it_fly", pair("will_it_fly([1, 2], 5)", "False")),
+            ("iscube", pair("iscube(1)", "True")),
+            (
+                "check_dict_case",
+                pair("check_dict_case({\"a\":\"apple\", \"b\":\"banana\"})", "True"),
+            ),
+            ("count_up_to", pair("count_up_to(5)", "[2,3]")),
+            ("decimal_to_binary", pair("decimal_to_binary(15)", "\"db1111db\"")),
+            ("choose_num", pair("choose_num(12, 15)", "14")),
+            ("largest", pair("largest([])", "(None, None)")),
+            ("anti_shuffle", pair("anti_shuffle('Hi')", "'Hi'")),
+        ] {
+            assert_eq!(calls(humaneval, name), [want], "{name}");
+        }
+    }
+
+    #[test]
+    fn explanations_are_not_examples() {
+        for (text, name) in [
+            ("tri(n) = 1 + n / 2, if n is even.", "tri"),
+            ("fruit_distribution(\"5 apples\", 19) ->19 - 5 - 6 = 8", "fruit_distribution"),
+            ("double_the_difference([1, 3, 2, 0]) == 1 + 9 + 0 + 0 = 10", "double_the_difference"),
+            ("find_max([\"aaaaaaa\", \"bb\"]) == \"\"aaaaaaa\"", "find_max"),
+            ("is_happy(a) => False", "is_happy"),
+            ("returns True if is_even(n) is called", "is_even"),
+            ("my_is_even(4) is True", "is_even"),
+            ("is_even(4) is, as said, True", "is_even"),
+            ("is_even(4) isTrue", "is_even"),
+        ] {
+            assert_eq!(calls(text, name), [], "{text}");
+        }
+    }
+
+    #[test]
+    fn doctests_take_the_next_line() {
+        let task = "def add(a, b):\n    \"\"\"Adds.\n    >>> add(1, 2)\n    3\n    >>> print('x')\n    x\n    >>> add(0, 0)\n    \"\"\"";
+        assert_eq!(calls(task, "add"), [pair("add(1, 2)", "3")]);
+        let flat = "def add(a, b): \"\"\"Adds. >>> add(1, [2])   [3]   >>> add(0, 0)  0 \"\"\"";
+        assert_eq!(
+            calls(flat, "add"),
+            [pair("add(1, [2])", "[3]"), pair("add(0, 0)", "0")]
+        );
+    }
+
+    #[test]
+    fn asserts_in_each_language() {
+        let examples = vec![
+            Example {
+                call: "f('a', [1])".into(),
+                expected: "true".into(),
+            },
+            Example {
+                call: "f(2)".into(),
+                expected: "(None, 1)".into(),
+            },
+        ];
+        assert_eq!(
+            asserts(Language::Python, &examples).as_deref(),
+            Some("assert f('a', [1]) == True\nassert f(2) == (None, 1)")
+        );
+        assert_eq!(
+            asserts(Language::Javascript, &examples).as_deref(),
+            Some("assert.deepStrictEqual(f('a', [1]), true);")
+        );
+        let rust = vec![Example {
+            call: "f('ab', 2)".into(),
+            expected: "'ba'".into(),
+        }];
+        assert_eq!(
+            asserts(Language::Rust, &rust).as_deref(),
+            Some("assert_eq!(f(\"ab\", 2), \"ba\");")
+        );
+        assert_eq!(asserts(Language::Rust, &examples), None);
+    }
+}
