@@ -233,7 +233,10 @@ async fn serve(
         let n = {
             let mut seen = seen.lock().map_err(|_| std::io::Error::other("poisoned"))?;
             seen.push(request.clone());
-            seen.iter().filter(|r| r.method == "POST").count() - 1
+            seen.iter()
+                .filter(|r| r.method == "POST")
+                .count()
+                .saturating_sub(1)
         };
         match (request.method.as_str(), request.path.as_str()) {
             ("GET", "/v1/models") => {

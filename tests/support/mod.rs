@@ -5,3 +5,4 @@
 pub mod harness;
 pub mod llama;
 pub mod mock;
+pub mod pty;

@@ -1,0 +1,48 @@
+//! The real `flotilla` binary in a real pseudo-terminal against a scripted server: input
+//! bursts and the controls that need a terminal to be believed.
+
+mod support;
+
+use flotilla::db::Db;
+use flotilla::home::Home;
+use std::time::Duration;
+use support::harness::home_for;
+use support::mock::{MockServer, Reply, Wire, named_then};
+use support::pty::Pty;
+
+const TASKS: usize = 300;
+
+/// 300 tasks typed in one write, each sent to the background with ctrl-g: every one starts.
+/// (crossterm's edge-triggered reader once stopped after the first 1 KiB read of a burst and
+/// left the rest on the tty until the next key.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hundred_tasks_typed_in_one_burst_all_start() {
+    let server = MockServer::start(Wire::OpenAi, named_then(Reply::Stall)).await;
+    let home = home_for(&server);
+    let path = home.path().to_owned();
+    let db_file = Home::at(&path).db_file;
+    tokio::task::spawn_blocking(move || {
+        let mut pty = Pty::flotilla(&path, 36, 120);
+        pty.wait_for("the dashboard", Duration::from_secs(20), |s| {
+            s.contains("New task")
+        });
+        let burst: Vec<u8> = (1..=TASKS)
+            .flat_map(|n| format!("task number {n}\x07").into_bytes())
+            .collect();
+        pty.type_bytes(&burst);
+        let last = format!("Started workflow wf_{TASKS}_");
+        pty.wait_for("the last task to start", Duration::from_secs(60), |s| {
+            s.contains(&last)
+        });
+        let status = pty.quit(true, Duration::from_secs(30));
+        assert!(status.success(), "{status:?}");
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let db = Db::open(&db_file).unwrap_or_else(|e| panic!("{e}"));
+    let all = db.load().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(all.len(), TASKS);
+    for (n, wf) in all.iter().enumerate() {
+        assert_eq!(wf.description, format!("task number {}", n + 1));
+    }
+}

@@ -1,0 +1,119 @@
+//! The real `flotilla` binary in a real pseudo-terminal: keys written to it, its screen read
+//! through a terminal emulator (vt100), conditions waited on with a deadline, re-checked on
+//! each output.
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub struct Pty {
+    parser: Arc<Mutex<vt100::Parser>>,
+    updates: mpsc::Receiver<()>,
+    pub keys: Box<dyn Write + Send>,
+    pub child: Box<dyn Child + Send + Sync>,
+    _master: Box<dyn MasterPty + Send>,
+}
+
+impl Pty {
+    /// Starts `flotilla --home HOME` in a terminal of `rows` × `cols`.
+    pub fn flotilla(home: &Path, rows: u16, cols: u16) -> Self {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("openpty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_flotilla"));
+        cmd.arg("--home");
+        cmd.arg(home);
+        cmd.env("TERM", "xterm-256color");
+        let child = pair.slave.spawn_command(cmd).expect("spawn flotilla");
+        drop(pair.slave);
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let (tx, updates) = mpsc::channel();
+        let mut reader = pair.master.try_clone_reader().expect("pty reader");
+        let feed = Arc::clone(&parser);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                if let Ok(mut p) = feed.lock() {
+                    p.process(&buf[..n]);
+                }
+                let _ = tx.send(());
+            }
+        });
+        let keys = pair.master.take_writer().expect("pty writer");
+        Self {
+            parser,
+            updates,
+            keys,
+            child,
+            _master: pair.master,
+        }
+    }
+
+    pub fn text(&self) -> String {
+        contents(&self.parser)
+    }
+
+    /// Waits for the screen to satisfy `done`, re-checking on each output from the program.
+    pub fn wait_for(&self, what: &str, deadline: Duration, done: impl Fn(&str) -> bool) -> String {
+        let end = Instant::now() + deadline;
+        loop {
+            let text = self.text();
+            if done(&text) {
+                return text;
+            }
+            let left = end.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "timed out waiting for {what}; screen:\n{text}"
+            );
+            let _ = self.updates.recv_timeout(left);
+        }
+    }
+
+    pub fn type_bytes(&mut self, bytes: &[u8]) {
+        self.keys.write_all(bytes).expect("type");
+        self.keys.flush().expect("flush");
+    }
+
+    /// Presses ctrl-c (and `y` when live workflows make the dashboard ask) and waits for the
+    /// program to exit; its exit status.
+    pub fn quit(mut self, live: bool, deadline: Duration) -> portable_pty::ExitStatus {
+        self.type_bytes(b"\x03");
+        if live {
+            self.wait_for("the quit question", Duration::from_secs(10), |s| {
+                s.contains("Quit and cancel them?")
+            });
+            self.type_bytes(b"y");
+        }
+        let (done_tx, done_rx) = mpsc::channel();
+        let mut child = self.child;
+        std::thread::spawn(move || {
+            let _ = done_tx.send(child.wait());
+        });
+        match done_rx.recv_timeout(deadline) {
+            Ok(Ok(status)) => status,
+            other => panic!(
+                "flotilla did not exit on ctrl-c ({other:?}); screen:\n{}",
+                contents(&self.parser)
+            ),
+        }
+    }
+}
+
+fn contents(parser: &Arc<Mutex<vt100::Parser>>) -> String {
+    parser
+        .lock()
+        .map(|p| p.screen().contents())
+        .unwrap_or_default()
+}
