@@ -13,7 +13,7 @@ use crate::runner::Toolchain;
 use crate::workflow::{Workflow, WorkflowId, WorkflowResult, WorkflowStatus};
 use crate::worklog::WorkLog;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use tokio::sync::Semaphore;
@@ -38,8 +38,6 @@ pub struct Inner {
     pub tools: Toolchain,
     slots: Semaphore,
     names: Mutex<NameRegistry>,
-    /// Ids for when the database cannot give one (it failed; the workflow still runs).
-    next_seq: AtomicU64,
     cancels: Mutex<HashMap<WorkflowId, CancellationToken>>,
     /// The history; every state change is written here before it is sent.
     pub db: Db,
@@ -67,13 +65,37 @@ impl Inner {
         (provider, config)
     }
 
-    /// Writes a state change to the history, then tells the dashboard.
+    /// Writes a state change to the history, then tells the dashboard. A write that fails
+    /// (after retries while the database is busy) is said, as an [`Event::Unrecorded`] sent
+    /// before the change itself, so the dashboard and `run` show it.
     pub fn emit(&self, event: Event) {
         if let Err(e) = self.db.apply(&event) {
-            tracing::error!("cannot record {event:?}: {e}");
+            let what = match &event {
+                Event::Status { .. } => "its status",
+                Event::Named { .. } => "its name",
+                Event::Progress { .. } => "its progress",
+                Event::Finished { .. } => "its ending",
+                Event::Log { .. }
+                | Event::Health { .. }
+                | Event::Artifact { .. }
+                | Event::Unrecorded { .. } => "an event",
+            };
+            if let Some(id) = event.workflow() {
+                self.unrecorded(id, what, &e.to_string());
+            }
         }
         // The receiver is gone only when flotilla is shutting down.
         let _ = self.events.send(event);
+    }
+
+    /// Says that a write about a workflow did not reach the history.
+    fn unrecorded(&self, id: &WorkflowId, what: &str, error: &str) {
+        tracing::error!("cannot record {what} of {id}: {error}");
+        let _ = self.events.send(Event::Unrecorded {
+            id: id.clone(),
+            what: what.to_owned(),
+            error: crate::sanitize::strip(error),
+        });
     }
 }
 
@@ -85,20 +107,16 @@ impl Engine {
         let lock_file = home.db_file.with_extension("lock");
         let (lock, alone) = HomeLock::acquire(&lock_file)
             .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", lock_file.display()))?;
-        if alone {
-            let n = db.recover_interrupted()?;
-            if n > 0 {
-                tracing::warn!(
-                    "{n} workflows were live when flotilla last stopped: marked interrupted"
-                );
-            }
+        // Workflows whose process died are over, whoever else is running.
+        let n = db.recover_orphans(alone)?;
+        if n > 0 {
+            tracing::warn!("{n} workflows were live in a flotilla that died: marked interrupted");
         }
         let history = db.load()?;
         let mut names = NameRegistry::default();
         for name in history.iter().filter_map(|w| w.name.as_deref()) {
             names.insert(name);
         }
-        let next_seq = db.max_seq()? + 1;
         let providers = config
             .providers
             .iter()
@@ -125,7 +143,6 @@ impl Engine {
                 tools,
                 slots,
                 names: Mutex::new(names),
-                next_seq: AtomicU64::new(next_seq),
                 cancels: Mutex::new(HashMap::new()),
                 db,
                 history: Mutex::new(history),
@@ -165,21 +182,29 @@ impl Engine {
     }
 
     /// Creates a queued workflow, recorded in the history, and starts its task; returns at once.
-    pub fn start(&self, description: String) -> Workflow {
+    /// A workflow the history cannot record is not started: the error says why.
+    pub fn start(&self, description: String) -> Result<Workflow, String> {
         self.start_retry(description, None)
     }
 
     /// Like [`Engine::start`], linking the new workflow to the one it repeats.
-    pub fn start_retry(&self, description: String, retry_of: Option<&WorkflowId>) -> Workflow {
+    pub fn start_retry(
+        &self,
+        description: String,
+        retry_of: Option<&WorkflowId>,
+    ) -> Result<Workflow, String> {
         let now = SystemTime::now();
-        let workflow = match self.inner.db.create(&description, now, retry_of) {
-            Ok(wf) => wf,
-            Err(e) => {
+        let workflow = self
+            .inner
+            .db
+            .create(&description, now, retry_of)
+            .map_err(|e| {
                 tracing::error!("cannot record a new workflow: {e}");
-                let seq = self.inner.next_seq.fetch_add(1, Ordering::Relaxed);
-                Workflow::new(WorkflowId::new(seq, now), description.clone(), now)
-            }
-        };
+                format!(
+                    "cannot record the new workflow: {}",
+                    crate::sanitize::strip(&e.to_string())
+                )
+            })?;
         let id = workflow.id.clone();
         let token = CancellationToken::new();
         lock(&self.inner.cancels).insert(id.clone(), token.clone());
@@ -215,7 +240,7 @@ impl Engine {
                 }
             };
             if let Err(e) = inner.db.record(&id, &record.lock()) {
-                tracing::error!("cannot record the stages of {id}: {e}");
+                inner.unrecorded(&id, "its stage times and tokens", &e.to_string());
             }
             inner.emit(Event::Finished {
                 id: id.clone(),
@@ -226,7 +251,7 @@ impl Engine {
             lock(&inner.cancels).remove(&id);
             inner.finished.notify_waiters();
         });
-        workflow
+        Ok(workflow)
     }
 
     /// Reads a past workflow's plan, code, tests and last test output from its folder, and

@@ -21,6 +21,20 @@ pub enum Outcome {
 }
 
 impl Event {
+    /// The workflow an event is about; `None` for a server's health.
+    pub fn workflow(&self) -> Option<&WorkflowId> {
+        match self {
+            Self::Status { id, .. }
+            | Self::Named { id, .. }
+            | Self::Progress { id, .. }
+            | Self::Log { id, .. }
+            | Self::Finished { id, .. }
+            | Self::Artifact { id, .. }
+            | Self::Unrecorded { id, .. } => Some(id),
+            Self::Health { .. } => None,
+        }
+    }
+
     /// A new version of an artifact, highlighted here, on the caller's thread, so the
     /// dashboard's loop never spends time on it.
     pub fn artifact(
@@ -118,4 +132,11 @@ pub enum Event {
     },
     /// A model server's reachability changed or was checked.
     Health { provider: String, health: Health },
+    /// A write about the workflow did not reach the history (`what`: "its ending", …); sent
+    /// before the event it concerns.
+    Unrecorded {
+        id: WorkflowId,
+        what: String,
+        error: String,
+    },
 }

@@ -16,8 +16,13 @@ pub async fn run(
     description: String,
     out: &mut dyn Write,
 ) -> i32 {
-    let workflow = engine.start(description);
-    follow(engine, events, workflow, out).await
+    match engine.start(description) {
+        Ok(workflow) => follow(engine, events, workflow, out).await,
+        Err(e) => {
+            let _ = writeln!(out, "✗ {e}");
+            1
+        }
+    }
 }
 
 /// Runs a past workflow's task again, linked to it, in the foreground.
@@ -38,8 +43,13 @@ pub async fn retry(
         return 2;
     };
     let _ = writeln!(out, "Retrying {} ({})", old.label(), old.id);
-    let workflow = engine.start_retry(old.description.clone(), Some(&old.id));
-    follow(engine, events, workflow, out).await
+    match engine.start_retry(old.description.clone(), Some(&old.id)) {
+        Ok(workflow) => follow(engine, events, workflow, out).await,
+        Err(e) => {
+            let _ = writeln!(out, "✗ {e}");
+            1
+        }
+    }
 }
 
 /// Deletes a finished workflow and its folder.
@@ -71,7 +81,8 @@ pub fn delete(engine: &Engine, query: &str, out: &mut dyn Write) -> i32 {
     }
 }
 
-/// Prints a started workflow's progress lines until it ends; 0 when it completed.
+/// Prints a started workflow's progress lines until it ends; 0 when it completed and its
+/// ending is in the history.
 async fn follow(
     engine: &Engine,
     events: &mut EventReceiver,
@@ -83,6 +94,7 @@ async fn follow(
     store.insert(workflow);
     let _ = writeln!(out, "Started workflow {id}");
     let mut interrupted = false;
+    let mut ending_unrecorded: Option<String> = None;
     loop {
         let event = tokio::select! {
             event = events.recv() => event,
@@ -93,6 +105,20 @@ async fn follow(
             }
         };
         let Some(event) = event else { return 1 };
+        if let Event::Unrecorded {
+            id: of,
+            what,
+            error,
+        } = &event
+        {
+            if *of == id {
+                let _ = writeln!(out, "! cannot record {what} in the history: {error}");
+                if what == "its ending" {
+                    ending_unrecorded = Some(error.clone());
+                }
+            }
+            continue;
+        }
         let Some(wf) = store.apply(&event) else {
             continue;
         };
@@ -106,6 +132,14 @@ async fn follow(
             Event::Status { progress, .. } => format!("→ [{label}] {progress}"),
             Event::Named { source, .. } => format!("→ [{label}] {source}"),
             Event::Progress { progress, .. } => format!("[{label}] {progress}"),
+            Event::Finished {
+                outcome: Outcome::Completed(_),
+                ..
+            } if ending_unrecorded.is_some() => format!(
+                "✗ [{label}] completed, but the history could not record it: {}\n  {} (what it made is kept here)",
+                ending_unrecorded.as_deref().unwrap_or_default(),
+                engine.home().workflow_dir(&id).display()
+            ),
             Event::Finished {
                 outcome: Outcome::Completed(result),
                 at,
@@ -127,12 +161,15 @@ async fn follow(
                 "✗ [{label}] failed: {reason}\n  {} (what it made is kept here)",
                 engine.home().workflow_dir(&id).display()
             ),
-            Event::Log { .. } | Event::Health { .. } | Event::Artifact { .. } => continue,
+            Event::Log { .. }
+            | Event::Health { .. }
+            | Event::Artifact { .. }
+            | Event::Unrecorded { .. } => continue,
         };
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
         if let Event::Finished { outcome, .. } = &event {
-            return if matches!(outcome, Outcome::Completed(_)) {
+            return if matches!(outcome, Outcome::Completed(_)) && ending_unrecorded.is_none() {
                 0
             } else {
                 1

@@ -2,7 +2,7 @@
 //! may be running on the same home (WAL lets readers and the writer work at once).
 
 use crate::command;
-use crate::db::Db;
+use crate::db::{Db, HomeLock, INTERRUPTED};
 use crate::home::Home;
 use crate::workflow::{Workflow, WorkflowStatus, format_ago, format_elapsed, unix_secs};
 use serde_json::{Value, json};
@@ -27,6 +27,27 @@ pub fn to_json(home: &Home, wf: &Workflow, started: Option<SystemTime>, now: Sys
     })
 }
 
+/// The history as it stands: workflows whose process is gone are marked interrupted (those that
+/// name no owner only when no flotilla holds the home). When that cannot be written (a full
+/// disk, a read-only home), they are still shown as interrupted.
+fn history(home: &Home) -> anyhow::Result<(Db, Vec<Workflow>)> {
+    let db = Db::open(&home.db_file)?;
+    let nobody = HomeLock::is_free(&home.db_file.with_extension("lock"));
+    let orphans = db.orphans(nobody)?;
+    let marked = db.mark_interrupted(&orphans).is_ok();
+    let mut all = db.load()?;
+    if !marked {
+        let now = SystemTime::now();
+        for wf in all.iter_mut().filter(|w| orphans.contains(&w.id)) {
+            wf.status = WorkflowStatus::Failed;
+            wf.progress = "Failed: interrupted".to_owned();
+            wf.error = Some(INTERRUPTED.to_owned());
+            wf.end_time = Some(now);
+        }
+    }
+    Ok((db, all))
+}
+
 /// `flotilla list`: the dashboard's table, oldest first.
 pub fn list(
     home: &Home,
@@ -34,10 +55,9 @@ pub fn list(
     as_json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<i32> {
-    let db = Db::open(&home.db_file)?;
+    let (db, all) = history(home)?;
     let now = SystemTime::now();
-    let all: Vec<Workflow> = db
-        .load()?
+    let all: Vec<Workflow> = all
         .into_iter()
         .filter(|w| status.is_none_or(|s| w.status == s))
         .collect();
@@ -95,8 +115,7 @@ pub fn list(
     Ok(0)
 }
 
-fn find(db: &Db, query: &str) -> anyhow::Result<Workflow> {
-    let all = db.load()?;
+fn find(all: Vec<Workflow>, query: &str) -> anyhow::Result<Workflow> {
     let id = command::resolve(query, &all).cloned();
     id.and_then(|id| all.into_iter().find(|w| w.id == id))
         .ok_or_else(|| {
@@ -106,8 +125,8 @@ fn find(db: &Db, query: &str) -> anyhow::Result<Workflow> {
 
 /// `flotilla show <id>`: the seed's `/wf` view.
 pub fn show(home: &Home, query: &str, as_json: bool, out: &mut dyn Write) -> anyhow::Result<i32> {
-    let db = Db::open(&home.db_file)?;
-    let wf = find(&db, query)?;
+    let (db, all) = history(home)?;
+    let wf = find(all, query)?;
     let now = SystemTime::now();
     if as_json {
         writeln!(
@@ -141,8 +160,8 @@ pub fn show(home: &Home, query: &str, as_json: bool, out: &mut dyn Write) -> any
 
 /// `flotilla logs <id> [--follow]`: its log; following prints new lines until it ends.
 pub fn logs(home: &Home, query: &str, follow: bool, out: &mut dyn Write) -> anyhow::Result<i32> {
-    let db = Db::open(&home.db_file)?;
-    let wf = find(&db, query)?;
+    let (db, all) = history(home)?;
+    let wf = find(all, query)?;
     let path = home.workflow_dir(&wf.id).join("log.txt");
     let mut printed = 0usize;
     loop {
@@ -155,11 +174,14 @@ pub fn logs(home: &Home, query: &str, follow: bool, out: &mut dyn Write) -> anyh
         if !follow {
             return Ok(0);
         }
-        let live = db
-            .load()?
-            .into_iter()
-            .find(|w| w.id == wf.id)
-            .is_some_and(|w| w.status.is_live());
+        // A workflow whose process died is over too.
+        let orphaned = db.orphans(false)?.contains(&wf.id);
+        let live = !orphaned
+            && db
+                .load()?
+                .into_iter()
+                .find(|w| w.id == wf.id)
+                .is_some_and(|w| w.status.is_live());
         if !live {
             // One last read: the end of the log was written before the status changed.
             let text = std::fs::read(&path).unwrap_or_default();

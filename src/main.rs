@@ -106,6 +106,15 @@ fn safe_stdout() -> SafeWriter<std::io::Stdout> {
     SafeWriter::new(std::io::stdout())
 }
 
+/// Whether an error is a write to a closed pipe.
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Cmd::SandboxExec { spec }) = &cli.command {
@@ -128,6 +137,8 @@ fn main() -> ExitCode {
     if let Some(result) = reading {
         return match result {
             Ok(code) => ExitCode::from(code as u8),
+            // `flotilla list | head -1`: the reader has all it wanted.
+            Err(e) if broken_pipe(&e) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("flotilla: {}", strip(&format!("{e:#}")));
                 ExitCode::FAILURE

@@ -78,7 +78,10 @@ impl Store {
             | Event::Named { id, .. }
             | Event::Progress { id, .. }
             | Event::Finished { id, .. } => id,
-            Event::Log { .. } | Event::Health { .. } | Event::Artifact { .. } => return None,
+            Event::Log { .. }
+            | Event::Health { .. }
+            | Event::Artifact { .. }
+            | Event::Unrecorded { .. } => return None,
         };
         let i = *self.index.get(id)?;
         let w = &mut self.workflows[i];
@@ -111,7 +114,10 @@ impl Store {
                     }
                 }
             }
-            Event::Log { .. } | Event::Health { .. } | Event::Artifact { .. } => {}
+            Event::Log { .. }
+            | Event::Health { .. }
+            | Event::Artifact { .. }
+            | Event::Unrecorded { .. } => {}
         }
         Some(&self.workflows[i])
     }

@@ -691,7 +691,9 @@ async fn examples_in_the_task_become_a_suite() {
         "candidates = 2\ntest_suites = 1\nmax_attempts = 1",
     ));
     // Two examples: one alone could be met by chance and would not confirm the code.
-    t.submit("def add(a, b):\n    \"\"\"Adds, so add(-1, 1) == 0.\n    >>> add(2, 3)\n    5\n    \"\"\"");
+    t.submit(
+        "def add(a, b):\n    \"\"\"Adds, so add(-1, 1) == 0.\n    >>> add(2, 3)\n    5\n    \"\"\"",
+    );
     t.wait_all_finished(DEADLINE).await;
     let wf = t.workflow(0);
     assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");

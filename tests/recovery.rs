@@ -53,7 +53,9 @@ async fn a_killed_process_leaves_its_history_and_its_live_workflows_are_interrup
     );
 
     // The id counter goes on from the history.
-    let next = engine.start("another task".into());
+    let next = engine
+        .start("another task".into())
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(next.id.as_str().starts_with("wf_2_"), "{}", next.id);
 }
 

@@ -11,7 +11,10 @@ impl App {
         let Some(description) = self.store.get(id).map(|w| w.description.clone()) else {
             return;
         };
-        let workflow = self.engine.start_retry(description, Some(id));
+        let workflow = match self.engine.start_retry(description, Some(id)) {
+            Ok(w) => w,
+            Err(e) => return self.warn(e),
+        };
         let new_id = workflow.id.clone();
         self.store.insert(workflow);
         self.logs.entry(new_id.clone()).or_default();

@@ -326,6 +326,13 @@ impl App {
             Event::Health { provider, health } => {
                 self.health.insert(provider.clone(), health.clone());
             }
+            Event::Unrecorded { id, what, error } => {
+                let line = format!("! cannot record {what} in the history: {error}\n");
+                self.logs.entry(id.clone()).or_default().push(&line);
+                self.warn(format!(
+                    "{id}: cannot record {what} in the history: {error}"
+                ));
+            }
             Event::Artifact {
                 id,
                 kind,
@@ -360,10 +367,9 @@ impl App {
             Command::Generate {
                 description,
                 background,
-            } => {
-                self.start(description, background || background_key);
-                true
-            }
+            } => self
+                .start(description, background || background_key)
+                .is_some(),
             Command::ListWorkflows => {
                 self.set_focus(Focus::Table);
                 if self.selected.is_none() {
@@ -430,9 +436,16 @@ impl App {
         found
     }
 
-    /// Starts a workflow; a foreground one takes the selection and the log follows it.
-    pub fn start(&mut self, description: String, background: bool) -> WorkflowId {
-        let workflow = self.engine.start(description);
+    /// Starts a workflow; a foreground one takes the selection and the log follows it. When the
+    /// history cannot record it, nothing starts and the notice says why (the input is kept).
+    pub fn start(&mut self, description: String, background: bool) -> Option<WorkflowId> {
+        let workflow = match self.engine.start(description) {
+            Ok(w) => w,
+            Err(e) => {
+                self.warn(e);
+                return None;
+            }
+        };
         let id = workflow.id.clone();
         self.store.insert(workflow);
         self.logs.entry(id.clone()).or_default();
@@ -440,7 +453,7 @@ impl App {
             self.select(Some(id.clone()));
         }
         self.info(format!("Started workflow {id}"));
-        id
+        Some(id)
     }
 
     fn cancel(&mut self, id: &WorkflowId) {

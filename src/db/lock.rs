@@ -36,6 +36,18 @@ impl HomeLock {
     }
 }
 
+impl HomeLock {
+    /// Whether no flotilla process holds the home (a reader's check: it takes nothing).
+    pub fn is_free(path: &Path) -> bool {
+        let Ok(file) = File::options().read(true).open(path) else {
+            // No lock file: no flotilla ever ran workflows here.
+            return true;
+        };
+        // SAFETY: flock on a descriptor this function owns; closing it releases the lock.
+        unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,8 +13,14 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 mod lock;
+mod owner;
 mod schema;
 pub use lock::HomeLock;
+
+/// How long one statement waits for another process's lock before SQLite reports it busy.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a write keeps being tried again while the database stays busy.
+const RETRY_FOR: Duration = Duration::from_secs(60);
 
 /// The reason given to workflows that were live when flotilla stopped without saying so.
 pub const INTERRUPTED: &str = "interrupted";
@@ -33,6 +39,33 @@ pub enum DbError {
 pub struct Db {
     path: PathBuf,
     conn: Mutex<Connection>,
+    /// This process, as written in the workflows it creates (see [`owner`]).
+    owner: String,
+}
+
+/// Whether an error means another connection holds the lock (try again) rather than a fault.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Runs `f` again while the database is busy, with a growing pause, for up to [`RETRY_FOR`].
+/// SQLite's own busy handler does not cover every case: a lock held through a checkpoint or
+/// WAL recovery, or a schema change, can still give SQLITE_BUSY at once.
+fn retrying<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + RETRY_FOR;
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match f() {
+            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(250));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn time(secs: f64) -> SystemTime {
@@ -57,15 +90,22 @@ impl Db {
             let _ = std::fs::create_dir_all(dir);
         }
         let mut conn = Connection::open(path).map_err(err)?;
-        conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+        retrying(|| conn.pragma_update(None, "journal_mode", "WAL")).map_err(err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(err)?;
-        schema::migrate(&mut conn).map_err(|e| match e {
-            schema::MigrateError::Sqlite(source) => DbError::Sqlite { path: path.to_owned(), source },
+        let migrated = retrying(|| match schema::migrate(&mut conn) {
+            Err(schema::MigrateError::Sqlite(e)) => Err(e),
+            other => Ok(other),
+        })
+        .map_err(err)?;
+        migrated.map_err(|e| match e {
+            schema::MigrateError::Sqlite(source) => DbError::Sqlite {
+                path: path.to_owned(),
+                source,
+            },
             schema::MigrateError::TooNew(v) => DbError::Schema {
                 path: path.to_owned(),
                 message: format!(
@@ -77,6 +117,7 @@ impl Db {
         Ok(Self {
             path: path.to_owned(),
             conn: Mutex::new(conn),
+            owner: owner::this_process(),
         })
     }
 
@@ -97,53 +138,62 @@ impl Db {
         }
     }
 
+    /// Runs `f` in one IMMEDIATE transaction (the write lock is taken at its start, so two
+    /// writers never deadlock upgrading a read), again while the database is busy.
+    fn write<T>(
+        &self,
+        mut f: impl FnMut(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T, DbError> {
+        let mut conn = self.conn();
+        retrying(|| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })
+        .map_err(|e| self.wrap(e))
+    }
+
     /// Creates a workflow with the next id counter, which is unique across every process
-    /// writing to this database.
+    /// writing to this database, owned by this process.
     pub fn create(
         &self,
         description: &str,
         now: SystemTime,
         retry_of: Option<&WorkflowId>,
     ) -> Result<Workflow, DbError> {
-        let mut conn = self.conn();
-        let tx = conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| self.wrap(e))?;
-        // The counter outlives deleted rows, so an id is never given twice.
-        let seq: i64 = tx
-            .query_row(
+        self.write(|tx| {
+            // The counter outlives deleted rows, so an id is never given twice.
+            let seq: i64 = tx.query_row(
                 "UPDATE counters SET value = MAX(value, (SELECT COALESCE(MAX(seq), 0) FROM workflows)) + 1
                  WHERE name = 'seq' RETURNING value",
                 [],
                 |r| r.get(0),
-            )
-            .map_err(|e| self.wrap(e))?;
-        let wf = Workflow::new(
-            WorkflowId::new(seq.max(1) as u64, now),
-            description.to_owned(),
-            now,
-        );
-        Self::insert_in(&tx, &wf, retry_of).map_err(|e| self.wrap(e))?;
-        tx.commit().map_err(|e| self.wrap(e))?;
-        Ok(wf)
+            )?;
+            let wf = Workflow::new(
+                WorkflowId::new(seq.max(1) as u64, now),
+                description.to_owned(),
+                now,
+            );
+            Self::insert_in(tx, &wf, retry_of, Some(&self.owner))?;
+            Ok(wf)
+        })
     }
 
-    /// Records a new workflow (queued).
+    /// Records a new workflow (queued) made elsewhere, with no owner.
     pub fn insert(&self, wf: &Workflow, retry_of: Option<&WorkflowId>) -> Result<(), DbError> {
-        let conn = self.conn();
-        let tx = conn.unchecked_transaction().map_err(|e| self.wrap(e))?;
-        Self::insert_in(&tx, wf, retry_of).map_err(|e| self.wrap(e))?;
-        tx.commit().map_err(|e| self.wrap(e))
+        self.write(|tx| Self::insert_in(tx, wf, retry_of, None))
     }
 
     fn insert_in(
         tx: &rusqlite::Transaction<'_>,
         wf: &Workflow,
         retry_of: Option<&WorkflowId>,
+        owner: Option<&str>,
     ) -> rusqlite::Result<()> {
         tx.execute(
-            "INSERT INTO workflows (id, seq, description, name, status, progress, created_at, retry_of)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO workflows (id, seq, description, name, status, progress, created_at, retry_of, owner)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 wf.id.as_str(),
                 wf.id.seq() as i64,
@@ -153,6 +203,7 @@ impl Db {
                 wf.progress,
                 unix_secs(wf.start_time),
                 retry_of.map(WorkflowId::as_str),
+                owner,
             ],
         )?;
         tx.execute(
@@ -167,29 +218,40 @@ impl Db {
         Ok(())
     }
 
-    /// Writes a state change; other events are not history.
+    /// Writes a state change; other events are not history. A workflow that ended keeps its
+    /// ending: nothing after it is written.
     pub fn apply(&self, event: &Event) -> Result<(), DbError> {
+        if matches!(
+            event,
+            Event::Log { .. }
+                | Event::Health { .. }
+                | Event::Artifact { .. }
+                | Event::Unrecorded { .. }
+        ) {
+            return Ok(());
+        }
         let now = unix_secs(SystemTime::now());
-        let conn = self.conn();
-        let tx = conn.unchecked_transaction().map_err(|e| self.wrap(e))?;
-        let transition = |id: &WorkflowId, at: f64, status: Option<&str>, progress: &str| {
-            tx.execute(
-                "INSERT INTO transitions (workflow_id, at, status, progress) VALUES (?1, ?2, ?3, ?4)",
-                params![id.as_str(), at, status, progress],
-            )
-        };
-        let result: rusqlite::Result<()> = (|| {
+        self.write(|tx| {
+            let transition = |id: &WorkflowId, at: f64, status: Option<&str>, progress: &str| {
+                tx.execute(
+                    "INSERT INTO transitions (workflow_id, at, status, progress) VALUES (?1, ?2, ?3, ?4)",
+                    params![id.as_str(), at, status, progress],
+                )
+            };
             match event {
                 Event::Status {
                     id,
                     status,
                     progress,
                 } => {
-                    tx.execute(
-                        "UPDATE workflows SET status = ?2, progress = ?3 WHERE id = ?1",
+                    let changed = tx.execute(
+                        "UPDATE workflows SET status = ?2, progress = ?3
+                         WHERE id = ?1 AND status IN ('queued', 'naming', 'running')",
                         params![id.as_str(), status.as_str(), progress],
                     )?;
-                    transition(id, now, Some(status.as_str()), progress)?;
+                    if changed > 0 {
+                        transition(id, now, Some(status.as_str()), progress)?;
+                    }
                 }
                 Event::Named { id, name, .. } => {
                     tx.execute(
@@ -198,11 +260,14 @@ impl Db {
                     )?;
                 }
                 Event::Progress { id, progress } => {
-                    tx.execute(
-                        "UPDATE workflows SET progress = ?2 WHERE id = ?1",
+                    let changed = tx.execute(
+                        "UPDATE workflows SET progress = ?2
+                         WHERE id = ?1 AND status IN ('queued', 'naming', 'running')",
                         params![id.as_str(), progress],
                     )?;
-                    transition(id, now, None, progress)?;
+                    if changed > 0 {
+                        transition(id, now, None, progress)?;
+                    }
                 }
                 Event::Finished { id, outcome, at } => {
                     let started: f64 = tx
@@ -239,19 +304,18 @@ impl Db {
                         transition(id, unix_secs(*at), Some(status.as_str()), &progress)?;
                     }
                 }
-                Event::Log { .. } | Event::Health { .. } | Event::Artifact { .. } => {}
+                Event::Log { .. }
+                | Event::Health { .. }
+                | Event::Artifact { .. }
+                | Event::Unrecorded { .. } => {}
             }
             Ok(())
-        })();
-        result.map_err(|e| self.wrap(e))?;
-        tx.commit().map_err(|e| self.wrap(e))
+        })
     }
 
     /// Stores a workflow's stage times and token counts.
     pub fn record(&self, id: &WorkflowId, record: &Record) -> Result<(), DbError> {
-        let conn = self.conn();
-        let tx = conn.unchecked_transaction().map_err(|e| self.wrap(e))?;
-        let result: rusqlite::Result<()> = (|| {
+        self.write(|tx| {
             for (stage, seconds) in &record.seconds {
                 tx.execute(
                     "INSERT OR REPLACE INTO stages (workflow_id, stage, seconds) VALUES (?1, ?2, ?3)",
@@ -265,40 +329,76 @@ impl Db {
                 )?;
             }
             Ok(())
-        })();
-        result.map_err(|e| self.wrap(e))?;
-        tx.commit().map_err(|e| self.wrap(e))
+        })
     }
 
     /// Removes a workflow and everything recorded about it.
     pub fn delete(&self, id: &WorkflowId) -> Result<(), DbError> {
-        self.conn()
-            .execute("DELETE FROM workflows WHERE id = ?1", [id.as_str()])
-            .map_err(|e| self.wrap(e))?;
+        self.write(|tx| tx.execute("DELETE FROM workflows WHERE id = ?1", [id.as_str()]))?;
         Ok(())
     }
 
-    /// Marks every workflow that was live as failed ("interrupted"); returns how many.
-    pub fn recover_interrupted(&self) -> Result<usize, DbError> {
-        let now = unix_secs(SystemTime::now());
+    /// The live workflows whose process is gone: their owner is not running, or, for one
+    /// that names no owner (written by an older flotilla), `nobody_else` says no other
+    /// flotilla holds the home.
+    pub fn orphans(&self, nobody_else: bool) -> Result<Vec<WorkflowId>, DbError> {
         let conn = self.conn();
-        let tx = conn.unchecked_transaction().map_err(|e| self.wrap(e))?;
-        let result: rusqlite::Result<usize> = (|| {
-            tx.execute(
-                "INSERT INTO transitions (workflow_id, at, status, progress)
-                 SELECT id, ?1, 'failed', 'Failed: interrupted' FROM workflows
-                 WHERE status IN ('queued', 'naming', 'running')",
-                [now],
-            )?;
-            tx.execute(
-                "UPDATE workflows SET status = 'failed', progress = 'Failed: interrupted', error = ?2,
-                 ended_at = COALESCE(ended_at, ?1) WHERE status IN ('queued', 'naming', 'running')",
-                params![now, INTERRUPTED],
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, owner FROM workflows WHERE status IN ('queued', 'naming', 'running')",
             )
-        })();
-        let n = result.map_err(|e| self.wrap(e))?;
-        tx.commit().map_err(|e| self.wrap(e))?;
-        Ok(n)
+            .map_err(|e| self.wrap(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+            })
+            .map_err(|e| self.wrap(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, owner) = row.map_err(|e| self.wrap(e))?;
+            let gone = match &owner {
+                Some(owner) => !owner::alive(owner),
+                None => nobody_else,
+            };
+            if let (true, Some(id)) = (gone, WorkflowId::parse(&id)) {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Marks these workflows failed ("interrupted") if they are still live; returns how many.
+    pub fn mark_interrupted(&self, ids: &[WorkflowId]) -> Result<usize, DbError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let now = unix_secs(SystemTime::now());
+        self.write(|tx| {
+            let mut n = 0;
+            for id in ids {
+                let changed = tx.execute(
+                    "UPDATE workflows SET status = 'failed', progress = 'Failed: interrupted', error = ?3,
+                     ended_at = COALESCE(ended_at, ?2)
+                     WHERE id = ?1 AND status IN ('queued', 'naming', 'running')",
+                    params![id.as_str(), now, INTERRUPTED],
+                )?;
+                if changed > 0 {
+                    tx.execute(
+                        "INSERT INTO transitions (workflow_id, at, status, progress)
+                         VALUES (?1, ?2, 'failed', 'Failed: interrupted')",
+                        params![id.as_str(), now],
+                    )?;
+                    n += 1;
+                }
+            }
+            Ok(n)
+        })
+    }
+
+    /// Marks every live workflow whose process is gone as interrupted; returns how many.
+    pub fn recover_orphans(&self, nobody_else: bool) -> Result<usize, DbError> {
+        let orphans = self.orphans(nobody_else)?;
+        self.mark_interrupted(&orphans)
     }
 
     /// Every workflow, oldest first, without logs.

@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// The schema this build writes.
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
 
 pub enum MigrateError {
     Sqlite(rusqlite::Error),
@@ -17,7 +17,7 @@ impl From<rusqlite::Error> for MigrateError {
 }
 
 /// Each step takes the schema from its index to the next version.
-pub const STEPS: [&str; 3] = [
+pub const STEPS: [&str; 4] = [
     // 0 → 1
     "CREATE TABLE workflows (
         id TEXT PRIMARY KEY,
@@ -57,19 +57,35 @@ pub const STEPS: [&str; 3] = [
     // 2 → 3: the id counter is kept, so ids are never given twice after deletes.
     "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT INTO counters (name, value) SELECT 'seq', COALESCE(MAX(seq), 0) FROM workflows;",
+    // 3 → 4: a live workflow names the process running it (`pid:start`), so readers can tell
+    // one whose process died.
+    "ALTER TABLE workflows ADD COLUMN owner TEXT;",
 ];
 
-/// Brings the database to [`VERSION`], one step per transaction.
+/// Brings the database to [`VERSION`] in one exclusive transaction: the version is read
+/// inside it, so processes starting at the same moment migrate one after the other, and the
+/// later ones find nothing left to do.
 pub fn migrate(conn: &mut Connection) -> Result<(), MigrateError> {
-    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let version = |conn: &Connection| -> rusqlite::Result<i64> {
+        conn.pragma_query_value(None, "user_version", |r| r.get(0))
+    };
+    // The common case, an up-to-date database, takes no write lock.
+    let seen = version(conn)?;
+    if seen > VERSION {
+        return Err(MigrateError::TooNew(seen));
+    }
+    if seen == VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)?;
+    let current = version(&tx)?;
     if current > VERSION {
         return Err(MigrateError::TooNew(current));
     }
     for (from, step) in STEPS.iter().enumerate().skip(current.max(0) as usize) {
-        let tx = conn.transaction()?;
         tx.execute_batch(step)?;
         tx.pragma_update(None, "user_version", from as i64 + 1)?;
-        tx.commit()?;
     }
+    tx.commit()?;
     Ok(())
 }

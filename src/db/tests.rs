@@ -171,7 +171,9 @@ fn live_workflows_are_interrupted_on_recovery() {
         outcome: Outcome::Failed("boom".into()),
         at: at(5),
     }));
-    assert_eq!(ok(db.recover_interrupted()), 3);
+    // Rows that name no owner: only when no other flotilla holds the home.
+    assert_eq!(ok(db.recover_orphans(false)), 0);
+    assert_eq!(ok(db.recover_orphans(true)), 3);
     let all = ok(db.load());
     for w in &all[..3] {
         assert_eq!(
@@ -182,7 +184,33 @@ fn live_workflows_are_interrupted_on_recovery() {
         assert!(w.end_time.is_some());
     }
     assert_eq!(all[3].error.as_deref(), Some("boom"));
-    assert_eq!(ok(db.recover_interrupted()), 0);
+    assert_eq!(ok(db.recover_orphans(true)), 0);
+}
+
+#[test]
+fn a_workflow_whose_process_died_is_an_orphan_and_a_live_ones_is_not() {
+    let (_dir, db) = db();
+    let mine = ok(db.create("mine", at(1), None));
+    let theirs = ok(db.create("theirs", at(2), None));
+    // Owned by a process that has ended since.
+    let mut child = std::process::Command::new("true")
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let pid = child.id();
+    child.wait().unwrap_or_else(|e| panic!("{e}"));
+    ok(db.write(|tx| {
+        tx.execute(
+            "UPDATE workflows SET owner = ?2 WHERE id = ?1",
+            params![theirs.id.as_str(), format!("{pid}:1")],
+        )
+    }));
+    // Even while another flotilla holds the home, a dead owner's workflow is over.
+    assert_eq!(ok(db.orphans(false)), std::slice::from_ref(&theirs.id));
+    assert_eq!(ok(db.recover_orphans(false)), 1);
+    let all = ok(db.load());
+    let status = |id: &WorkflowId| all.iter().find(|w| &w.id == id).map(|w| w.status);
+    assert_eq!(status(&mine.id), Some(WorkflowStatus::Queued));
+    assert_eq!(status(&theirs.id), Some(WorkflowStatus::Failed));
 }
 
 #[test]

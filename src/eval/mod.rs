@@ -302,9 +302,19 @@ async fn pipeline(
     let started = Instant::now();
     let mut live: HashMap<WorkflowId, usize> = HashMap::new();
     for (i, task) in tasks.iter().enumerate() {
-        let wf = engine.start(task.prompt.clone());
-        results[i].workflow = Some(wf.id.to_string());
-        live.insert(wf.id, i);
+        match engine.start(task.prompt.clone()) {
+            Ok(wf) => {
+                results[i].workflow = Some(wf.id.to_string());
+                live.insert(wf.id, i);
+            }
+            Err(e) => {
+                let _ = writeln!(progress, "[pipeline] {}: {e}", task.id);
+                results[i].pipeline = Some(Verdict {
+                    passed: false,
+                    note: e,
+                });
+            }
+        }
     }
     let total = tasks.len();
     let mut summary = ModeSummary {

@@ -57,7 +57,9 @@ pub fn stated(description: &str, public: &[&str]) -> Vec<Example> {
         if !literal_list(args) {
             continue;
         }
-        let doctest = description[..at].trim_end_matches([' ', '\t']).ends_with(">>>");
+        let doctest = description[..at]
+            .trim_end_matches([' ', '\t'])
+            .ends_with(">>>");
         let after = &rest[call_len..];
         let expected = if doctest {
             doctest_result(after)
@@ -402,10 +404,7 @@ mod tests {
             [pair("factorial(0)", "1")]
         );
         assert_eq!(
-            calls(
-                "with fibonacci(0) == 0 and fibonacci(1) == 1.",
-                "fibonacci"
-            ),
+            calls("with fibonacci(0) == 0 and fibonacci(1) == 1.", "fibonacci"),
             [pair("fibonacci(0)", "0"), pair("fibonacci(1)", "1")]
         );
         let humaneval = "    will_it_fly([1, 2], 5) ➞ False \n    iscube(1) ==> True\n    \
@@ -417,10 +416,16 @@ mod tests {
             ("iscube", pair("iscube(1)", "True")),
             (
                 "check_dict_case",
-                pair("check_dict_case({\"a\":\"apple\", \"b\":\"banana\"})", "True"),
+                pair(
+                    "check_dict_case({\"a\":\"apple\", \"b\":\"banana\"})",
+                    "True",
+                ),
             ),
             ("count_up_to", pair("count_up_to(5)", "[2,3]")),
-            ("decimal_to_binary", pair("decimal_to_binary(15)", "\"db1111db\"")),
+            (
+                "decimal_to_binary",
+                pair("decimal_to_binary(15)", "\"db1111db\""),
+            ),
             ("choose_num", pair("choose_num(12, 15)", "14")),
             ("largest", pair("largest([])", "(None, None)")),
             ("anti_shuffle", pair("anti_shuffle('Hi')", "'Hi'")),
@@ -433,9 +438,18 @@ mod tests {
     fn explanations_are_not_examples() {
         for (text, name) in [
             ("tri(n) = 1 + n / 2, if n is even.", "tri"),
-            ("fruit_distribution(\"5 apples\", 19) ->19 - 5 - 6 = 8", "fruit_distribution"),
-            ("double_the_difference([1, 3, 2, 0]) == 1 + 9 + 0 + 0 = 10", "double_the_difference"),
-            ("find_max([\"aaaaaaa\", \"bb\"]) == \"\"aaaaaaa\"", "find_max"),
+            (
+                "fruit_distribution(\"5 apples\", 19) ->19 - 5 - 6 = 8",
+                "fruit_distribution",
+            ),
+            (
+                "double_the_difference([1, 3, 2, 0]) == 1 + 9 + 0 + 0 = 10",
+                "double_the_difference",
+            ),
+            (
+                "find_max([\"aaaaaaa\", \"bb\"]) == \"\"aaaaaaa\"",
+                "find_max",
+            ),
             ("is_happy(a) => False", "is_happy"),
             ("returns True if is_even(n) is called", "is_even"),
             ("my_is_even(4) is True", "is_even"),

@@ -373,12 +373,24 @@ mod tests {
         // holds the task's examples, which only candidate 1 passes.
         let mut board = Board::default();
         board.trusted.insert(1);
-        board.runs.insert((0, 0), report(&[("a", true), ("b", true)], true));
-        board.runs.insert((1, 0), report(&[("a", false), ("b", false)], true));
-        board.runs.insert((2, 0), report(&[("a", true), ("b", true)], true));
-        board.runs.insert((0, 1), report(&[("e1", false), ("e2", true)], true));
-        board.runs.insert((1, 1), report(&[("e1", true), ("e2", true)], true));
-        board.runs.insert((2, 1), report(&[("e1", false), ("e2", true)], true));
+        board
+            .runs
+            .insert((0, 0), report(&[("a", true), ("b", true)], true));
+        board
+            .runs
+            .insert((1, 0), report(&[("a", false), ("b", false)], true));
+        board
+            .runs
+            .insert((2, 0), report(&[("a", true), ("b", true)], true));
+        board
+            .runs
+            .insert((0, 1), report(&[("e1", false), ("e2", true)], true));
+        board
+            .runs
+            .insert((1, 1), report(&[("e1", true), ("e2", true)], true));
+        board
+            .runs
+            .insert((2, 1), report(&[("e1", false), ("e2", true)], true));
         let s = board.standings(&[0, 1, 2], &[0, 1]);
         let examples: Vec<u32> = s.iter().map(|s| s.examples).collect();
         assert_eq!(examples, [1, 2, 1]);

@@ -1,0 +1,80 @@
+//! Who runs a live workflow: the owning process as `pid:start`, its start time in clock ticks
+//! since boot (Linux's `/proc/<pid>/stat`), so a pid the kernel gave to another process since
+//! is not taken for the owner. Readers use it to tell a workflow whose process is gone from a
+//! live one.
+
+/// This process, as recorded in the workflows it creates.
+pub fn this_process() -> String {
+    let pid = std::process::id();
+    format!("{pid}:{}", start_time(pid).unwrap_or(0))
+}
+
+/// Whether the process an owner names is still the one running.
+pub fn alive(owner: &str) -> bool {
+    let Some((pid, start)) = owner.split_once(':') else {
+        return false;
+    };
+    let (Ok(pid), Ok(start)) = (pid.parse::<u32>(), start.parse::<u64>()) else {
+        return false;
+    };
+    if pid == std::process::id() {
+        return true;
+    }
+    match start_time(pid) {
+        Some(now) => start == 0 || now == start,
+        None => start == 0 && exists(pid),
+    }
+}
+
+/// The start time of a process, in clock ticks since boot; `None` when there is no such
+/// process (or, off Linux, no way to tell).
+#[cfg(target_os = "linux")]
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name, in parentheses, may hold spaces: fields are counted after its end.
+    let after = &stat[stat.rfind(')')? + 1..];
+    // Field 22 of stat is the 20th after the name (state is field 3).
+    after.split_whitespace().nth(19)?.parse().ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_time(_pid: u32) -> Option<u64> {
+    None
+}
+
+/// Whether a process with this pid exists (used when no start time can be read).
+fn exists(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 sends nothing; it only checks that the process exists.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_is_alive_and_a_dead_one_is_not() {
+        assert!(alive(&this_process()));
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let pid = child.id();
+        let owner = format!("{pid}:{}", start_time(pid).unwrap_or(1));
+        child.wait().unwrap_or_else(|e| panic!("{e}"));
+        assert!(!alive(&owner), "a reaped child is gone");
+        assert!(!alive("garbage") && !alive("12:x"));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_reused_pid_is_not_the_owner() {
+        // PID 1 exists, but it started at another time than the one recorded.
+        let start = start_time(1).unwrap_or_else(|| panic!("no /proc/1/stat"));
+        assert!(alive(&format!("1:{start}")));
+        assert!(!alive(&format!("1:{}", start + 1)));
+    }
+}
