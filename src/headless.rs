@@ -93,13 +93,16 @@ async fn follow(
     let mut store = Store::default();
     store.insert(workflow);
     let _ = writeln!(out, "Started workflow {id}");
-    let mut interrupted = false;
+    // SIGINT, SIGTERM and SIGHUP cancel the workflow; once its cancel is in the history, the
+    // process exits 128 + the signal.
+    let mut signals = crate::signals::StopSignals::new(true);
+    let mut stopped_by: Option<i32> = None;
     let mut ending_unrecorded: Option<String> = None;
     loop {
         let event = tokio::select! {
             event = events.recv() => event,
-            _ = tokio::signal::ctrl_c(), if !interrupted => {
-                interrupted = true;
+            n = signals.recv(), if stopped_by.is_none() => {
+                stopped_by = Some(n);
                 engine.cancel(&id);
                 continue;
             }
@@ -112,7 +115,7 @@ async fn follow(
         } = &event
         {
             if *of == id {
-                let _ = writeln!(out, "! cannot record {what} in the history: {error}");
+                let _ = writeln!(out, "! cannot record {what}: {error}");
                 if what == "its ending" {
                     ending_unrecorded = Some(error.clone());
                 }
@@ -169,10 +172,10 @@ async fn follow(
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
         if let Event::Finished { outcome, .. } = &event {
-            return if matches!(outcome, Outcome::Completed(_)) && ending_unrecorded.is_none() {
-                0
-            } else {
-                1
+            return match (stopped_by, outcome) {
+                (Some(n), _) => crate::signals::exit_code(n),
+                (None, Outcome::Completed(_)) if ending_unrecorded.is_none() => 0,
+                _ => 1,
             };
         }
     }

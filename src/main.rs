@@ -316,7 +316,8 @@ fn main() -> ExitCode {
                     .shutdown(std::time::Duration::from_secs(10))
                     .await;
                 match result {
-                    Ok(()) => 0,
+                    Ok(None) => 0,
+                    Ok(Some(signal)) => flotilla::signals::exit_code(signal),
                     Err(e) => {
                         tracing::error!("dashboard failed: {e:#}");
                         eprintln!("flotilla: {}", strip(&format!("{e:#}")));

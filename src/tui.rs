@@ -20,8 +20,9 @@ const CLOCK: Duration = Duration::from_secs(1);
 /// Most events applied before a frame is drawn, so a flood of streamed text can't starve keys.
 const EVENT_BATCH: usize = 4096;
 
-/// Takes over the terminal, runs the dashboard until the user quits, and gives it back.
-pub async fn run(app: &mut App, events: &mut EventReceiver) -> anyhow::Result<()> {
+/// Takes over the terminal, runs the dashboard until the user quits, and gives it back. Ends
+/// with the number of the signal (SIGTERM, SIGHUP) that stopped it, if one did.
+pub async fn run(app: &mut App, events: &mut EventReceiver) -> anyhow::Result<Option<i32>> {
     let mut terminal = ratatui::init();
     // Pasted text arrives whole instead of as keys (a newline would otherwise submit).
     let _ = execute!(std::io::stdout(), EnableBracketedPaste);
@@ -35,8 +36,9 @@ async fn event_loop(
     terminal: &mut DefaultTerminal,
     app: &mut App,
     events: &mut EventReceiver,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<i32>> {
     let mut input = EventStream::new();
+    let mut signals = crate::signals::StopSignals::new(false);
     let size = terminal.size()?;
     app.size = (size.width, size.height);
     let mut batch = Vec::with_capacity(256);
@@ -47,7 +49,7 @@ async fn event_loop(
     let started = Instant::now();
     loop {
         if app.should_quit {
-            return Ok(());
+            return Ok(None);
         }
         if dirty && (urgent || last_draw.elapsed() >= FRAME) {
             app.now = SystemTime::now();
@@ -84,8 +86,9 @@ async fn event_loop(
                     }
                 }
                 Some(Err(e)) => return Err(e.into()),
-                None => return Ok(()),
+                None => return Ok(None),
             },
+            n = signals.recv() => return Ok(Some(n)),
             n = events.recv_many(&mut batch, EVENT_BATCH), if events_open => {
                 if n == 0 {
                     events_open = false;

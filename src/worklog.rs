@@ -17,6 +17,7 @@ pub struct WorkLog {
 
 struct Inner {
     file: Option<BufWriter<File>>,
+    path: std::path::PathBuf,
     sanitizer: Sanitizer,
     /// True when the last text written ended a line.
     at_line_start: bool,
@@ -25,14 +26,17 @@ struct Inner {
 impl WorkLog {
     /// Opens (appending) `dir/log.txt`; if it cannot be opened the log still reaches the screen.
     pub fn open(id: WorkflowId, dir: &Path, events: EventSender) -> Self {
+        let path = dir.join("log.txt");
         let file = std::fs::create_dir_all(dir)
-            .and_then(|_| {
-                File::options()
-                    .create(true)
-                    .append(true)
-                    .open(dir.join("log.txt"))
+            .and_then(|_| File::options().create(true).append(true).open(&path))
+            .map_err(|e| {
+                tracing::warn!(%id, "cannot open log.txt: {e}");
+                let _ = events.send(Event::Unrecorded {
+                    id: id.clone(),
+                    what: "its log".to_owned(),
+                    error: format!("{}: {e}", path.display()),
+                });
             })
-            .map_err(|e| tracing::warn!(%id, "cannot open log.txt: {e}"))
             .ok()
             .map(BufWriter::new);
         Self {
@@ -40,6 +44,7 @@ impl WorkLog {
             events,
             inner: Mutex::new(Inner {
                 file,
+                path,
                 sanitizer: Sanitizer::new(),
                 at_line_start: true,
             }),
@@ -92,6 +97,12 @@ impl WorkLog {
         {
             tracing::warn!(id = %self.id, "cannot write log.txt: {e}");
             inner.file = None;
+            // Said once; the dashboard still gets the text.
+            let _ = self.events.send(Event::Unrecorded {
+                id: self.id.clone(),
+                what: "its log".to_owned(),
+                error: format!("{}: {e}", inner.path.display()),
+            });
         }
         // The dashboard may have quit first (headless runs, shutdown); the file has the text.
         let _ = self.events.send(Event::Log {

@@ -46,3 +46,39 @@ async fn three_hundred_tasks_typed_in_one_burst_all_start() {
         assert_eq!(wf.description, format!("task number {}", n + 1));
     }
 }
+
+/// SIGTERM (a service manager, `kill`) ends the dashboard as a confirmed quit does: live
+/// workflows are cancelled and that is recorded; the exit status says which signal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_the_dashboard_and_records_the_cancels() {
+    let server = MockServer::start(Wire::OpenAi, named_then(Reply::Stall)).await;
+    let home = home_for(&server);
+    let path = home.path().to_owned();
+    let db_file = Home::at(&path).db_file;
+    tokio::task::spawn_blocking(move || {
+        let mut pty = Pty::flotilla(&path, 36, 120);
+        pty.wait_for("the dashboard", Duration::from_secs(20), |s| {
+            s.contains("New task")
+        });
+        pty.type_bytes(b"write a function to reverse a list\r");
+        pty.wait_for("the plan request", Duration::from_secs(20), |s| {
+            s.contains("Consulting overseer")
+        });
+        let pid = pty.child.process_id().expect("pid");
+        // SAFETY: signals the child this test started.
+        unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+        let status = pty.wait_exit(Duration::from_secs(30));
+        assert_eq!(status.exit_code(), 143, "{status:?}");
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let db = Db::open(&db_file).unwrap_or_else(|e| panic!("{e}"));
+    let all = db.load().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(all.len(), 1);
+    assert_eq!(
+        all[0].error.as_deref(),
+        Some("cancelled at exit"),
+        "{:?}",
+        all[0]
+    );
+}

@@ -116,3 +116,255 @@ async fn logs_follow_prints_until_the_workflow_ends() {
     );
     let _ = writer.wait();
 }
+
+/// A reply every workflow fails on at once (a 400 is not retried), after being named.
+fn refused() -> impl Fn(&support::mock::Request, usize) -> Reply + Send + Sync + 'static {
+    named_then(Reply::Status {
+        code: 400,
+        headers: Vec::new(),
+        body: r#"{"error":{"message":"no"}}"#.into(),
+    })
+}
+
+/// The history's workflows as `list --json` reads them.
+fn listed(home: &std::path::Path) -> Vec<serde_json::Value> {
+    let (code, text) = flotilla(home, &["list", "--json"]);
+    assert_eq!(code, 0, "{text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forty_runs_at_once_on_a_fresh_home_are_all_recorded() {
+    let server = MockServer::start(Wire::OpenAi, refused()).await;
+    let home = home_for(&server);
+    // Every run waits at a gate (a FIFO each one reads a line from) so that all 40 open the
+    // fresh database at the same moment, as `for i in …; do flotilla run … & done` does.
+    let gate = home.path().join("gate");
+    let made = Command::new("mkfifo").arg(&gate).status().expect("mkfifo");
+    assert!(made.success());
+    let children: Vec<std::process::Child> = (0..40)
+        .map(|n| {
+            Command::new("sh")
+                .args([
+                    "-c",
+                    "read _ < \"$1\" && exec \"$2\" --home \"$3\" run \"$4\"",
+                    "sh",
+                ])
+                .arg(&gate)
+                .arg(env!("CARGO_BIN_EXE_flotilla"))
+                .arg(home.path())
+                .arg(format!("task {n}"))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("start flotilla run")
+        })
+        .collect();
+    let opened = std::fs::OpenOptions::new().write(true).open(&gate);
+    let mut opened = opened.expect("open the gate");
+    // One line each; the write end stays open until every run is past the gate, so a shell
+    // that opens the FIFO late still finds its line.
+    std::io::Write::write_all(&mut opened, "go\n".repeat(40).as_bytes()).expect("open the gate");
+    let outputs = tokio::task::spawn_blocking(move || {
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().expect("wait"))
+            .collect::<Vec<_>>()
+    });
+    let outputs = tokio::time::timeout(Duration::from_secs(120), outputs)
+        .await
+        .expect("40 runs end")
+        .expect("join");
+    drop(opened);
+    for out in &outputs {
+        // 1: the workflow failed on the server's 400, as it should; 2 would be a start-up
+        // error such as a migration race.
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "stdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let items = listed(home.path());
+    assert_eq!(items.len(), 40);
+    let ids: std::collections::BTreeSet<&str> =
+        items.iter().filter_map(|i| i["id"].as_str()).collect();
+    assert_eq!(ids.len(), 40, "ids are unique");
+    let mut seqs: Vec<u64> = ids
+        .iter()
+        .filter_map(|id| id.strip_prefix("wf_")?.split('_').next()?.parse().ok())
+        .collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=40).collect::<Vec<u64>>());
+    for item in &items {
+        assert_eq!(item["status"], "failed", "none stuck: {item}");
+        assert!(
+            item["error"].as_str().is_some_and(|e| e.contains("400")),
+            "{item}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_killed_with_sigkill_is_listed_as_interrupted_while_another_runs_on() {
+    let server = MockServer::start(Wire::OpenAi, named_then(Reply::Stall)).await;
+    let home = home_for(&server);
+    let mut killed = start_headless_run(home.path(), "write a function to reverse a list").await;
+    let mut alive =
+        start_headless_run(home.path(), "write a function to validate email addresses").await;
+    // SAFETY: signals a child this test started.
+    unsafe { libc::kill(killed.id() as libc::pid_t, libc::SIGKILL) };
+    let _ = killed.wait();
+
+    // The other process still holds the home: the dead one's workflow is known by its owner.
+    let items = listed(home.path());
+    assert_eq!(items.len(), 2);
+    assert_eq!(
+        (items[0]["status"].as_str(), items[0]["error"].as_str()),
+        (Some("failed"), Some("interrupted")),
+        "{items:?}"
+    );
+    assert_eq!(items[1]["status"], "running", "{items:?}");
+    let (code, shown) = flotilla(home.path(), &["show", "1"]);
+    assert_eq!(code, 0);
+    assert!(
+        shown.contains("Status: failed") && shown.contains("Error: interrupted"),
+        "{shown}"
+    );
+
+    let _ = alive.kill();
+    let _ = alive.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_run_records_the_cancel_and_exits_143() {
+    let server = MockServer::start(Wire::OpenAi, named_then(Reply::Stall)).await;
+    let home = home_for(&server);
+    let mut run = start_headless_run(home.path(), "write a function to reverse a list").await;
+    // SAFETY: signals a child this test started.
+    unsafe { libc::kill(run.id() as libc::pid_t, libc::SIGTERM) };
+    let status = tokio::task::spawn_blocking(move || run.wait());
+    let status = tokio::time::timeout(Duration::from_secs(30), status)
+        .await
+        .expect("run ends on SIGTERM")
+        .expect("join")
+        .expect("wait");
+    assert_eq!(status.code(), Some(143));
+    let items = listed(home.path());
+    assert_eq!(
+        (items[0]["status"].as_str(), items[0]["error"].as_str()),
+        (Some("failed"), Some("cancelled")),
+        "{items:?}"
+    );
+}
+
+#[test]
+fn a_listing_into_a_closed_pipe_ends_quietly() {
+    let home = tempfile::tempdir().expect("temp home");
+    let db = flotilla::db::Db::open(&home.path().join("flotilla.db")).expect("db");
+    for n in 0..2000 {
+        db.create(&format!("task {n}"), std::time::SystemTime::now(), None)
+            .expect("create");
+    }
+    drop(db);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flotilla"))
+        .arg("--home")
+        .arg(home.path())
+        .arg("list")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start flotilla list");
+    // `| head -1`: read one line, then close the pipe.
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 64];
+    let _ = std::io::Read::read(&mut stdout, &mut first);
+    drop(stdout);
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+/// A home on a 1 MiB file system that a workflow's log fills: writes fail, and `run` says so.
+/// Its ending cannot be recorded, so there is no ✓ and no exit 0, and the listing afterwards
+/// shows the workflow as interrupted rather than running. (The file system is a tmpfs mounted
+/// in a user and mount namespace of its own, so this needs no root.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_gives_no_tick_without_a_record() {
+    use support::mock::{Request, Role, name_for};
+    let server = MockServer::start(Wire::OpenAi, |req: &Request, _| match req.role() {
+        Role::Naming => name_for(req),
+        // A plan far larger than the disk: the log that holds it fills the file system.
+        Role::Plan => Reply::Text {
+            pieces: (0..64).map(|_| "a plan line\n".repeat(5000)).collect(),
+            delay: Duration::ZERO,
+        },
+        _ => Reply::Status {
+            code: 400,
+            headers: Vec::new(),
+            body: r#"{"error":{"message":"no"}}"#.into(),
+        },
+    })
+    .await;
+    let outside = home_for(&server);
+    let home = outside.path().join("home");
+    std::fs::create_dir(&home).expect("mkdir");
+    let script = r#"set -e
+mount -t tmpfs -o size=1m tmpfs "$2"
+cp "$3/config.toml" "$2/"
+set +e
+"$1" --home "$2" run "write a function to reverse a list"
+echo "exit=$?"
+echo "---"
+"$1" --home "$2" list --json
+echo "list-exit=$?"
+"#;
+    let out = tokio::task::spawn_blocking({
+        let home = home.clone();
+        let outside = outside.path().to_owned();
+        move || {
+            Command::new("unshare")
+                .args([
+                    "--user",
+                    "--map-root-user",
+                    "--mount",
+                    "sh",
+                    "-c",
+                    script,
+                    "sh",
+                ])
+                .arg(env!("CARGO_BIN_EXE_flotilla"))
+                .arg(&home)
+                .arg(&outside)
+                .output()
+                .expect("unshare")
+        }
+    });
+    let out = tokio::time::timeout(Duration::from_secs(120), out)
+        .await
+        .expect("the run ends")
+        .expect("join");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (run, listing) = stdout
+        .split_once("---\n")
+        .unwrap_or_else(|| panic!("no listing; stdout: {stdout}\nstderr: {stderr}"));
+    assert!(run.contains("exit=1"), "{run}\nstderr: {stderr}");
+    assert!(
+        run.contains("! cannot record its ending:") && run.contains("disk is full"),
+        "{run}"
+    );
+    assert!(!run.contains('✓'), "{run}");
+    let (json, status) = listing.rsplit_once("list-exit=").unwrap_or_default();
+    assert_eq!(status.trim(), "0", "{listing}\nstderr: {stderr}");
+    let items: Vec<serde_json::Value> =
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        (items[0]["status"].as_str(), items[0]["error"].as_str()),
+        (Some("failed"), Some("interrupted")),
+        "{items:?}"
+    );
+}

@@ -327,11 +327,9 @@ impl App {
                 self.health.insert(provider.clone(), health.clone());
             }
             Event::Unrecorded { id, what, error } => {
-                let line = format!("! cannot record {what} in the history: {error}\n");
+                let line = format!("! cannot record {what}: {error}\n");
                 self.logs.entry(id.clone()).or_default().push(&line);
-                self.warn(format!(
-                    "{id}: cannot record {what} in the history: {error}"
-                ));
+                self.warn(format!("{id}: cannot record {what}: {error}"));
             }
             Event::Artifact {
                 id,

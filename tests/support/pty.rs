@@ -96,6 +96,11 @@ impl Pty {
             });
             self.type_bytes(b"y");
         }
+        self.wait_exit(deadline)
+    }
+
+    /// Waits for the program to exit; its exit status.
+    pub fn wait_exit(self, deadline: Duration) -> portable_pty::ExitStatus {
         let (done_tx, done_rx) = mpsc::channel();
         let mut child = self.child;
         std::thread::spawn(move || {
@@ -104,7 +109,7 @@ impl Pty {
         match done_rx.recv_timeout(deadline) {
             Ok(Ok(status)) => status,
             other => panic!(
-                "flotilla did not exit on ctrl-c ({other:?}); screen:\n{}",
+                "flotilla did not exit ({other:?}); screen:\n{}",
                 contents(&self.parser)
             ),
         }
