@@ -752,3 +752,49 @@ async fn retry_command_links_the_new_workflow_to_the_old() {
             .is_some_and(|n| n.text.contains("no workflow matches"))
     );
 }
+
+#[tokio::test]
+async fn a_stream_closed_without_its_end_marker_is_an_error() {
+    for wire in [Wire::OpenAi, Wire::Ollama] {
+        let server = MockServer::start(
+            wire,
+            named_then(Reply::Truncated(vec!["def add(a, b):\n".into()])),
+        )
+        .await;
+        let kind = if wire == Wire::OpenAi {
+            "openai"
+        } else {
+            "ollama"
+        };
+        let mut t = TestApp::new(&config(kind, &server.base_url(), ""));
+        t.submit("write a function that adds two numbers");
+        t.wait_all_finished(DEADLINE).await;
+        let wf = t.workflow(0);
+        assert_eq!(wf.status, WorkflowStatus::Failed, "{wire:?}");
+        let error = wf.error.unwrap_or_default();
+        assert!(
+            error.contains("the server closed the stream early"),
+            "{wire:?}: {error}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_trickling_stream_meets_the_request_deadline() {
+    // A piece every 200 ms never stalls, but the whole answer takes far longer than allowed.
+    let server = MockServer::start(
+        Wire::OpenAi,
+        named_then(Reply::Text {
+            pieces: vec!["word ".into(); 100],
+            delay: Duration::from_millis(200),
+        }),
+    )
+    .await;
+    let config = config("openai", &server.base_url(), "")
+        .replace("max_retries = 2", "max_retries = 2\nrequest_timeout = 1");
+    let mut t = TestApp::new(&config);
+    t.submit("write a function to validate email addresses");
+    t.wait_all_finished(DEADLINE).await;
+    let error = t.workflow(0).error.unwrap_or_default();
+    assert!(error.contains("request_timeout"), "{error}");
+}

@@ -137,6 +137,7 @@ struct RawProvider {
     max_concurrent: Option<Spanned<usize>>,
     connect_timeout: Option<f64>,
     stall_timeout: Option<f64>,
+    request_timeout: Option<f64>,
     max_retries: Option<u32>,
 }
 
@@ -263,6 +264,11 @@ impl Config {
                     p.stall_timeout,
                     &mut settings.stall_timeout,
                     "stall_timeout",
+                ),
+                (
+                    p.request_timeout,
+                    &mut settings.request_timeout,
+                    "request_timeout",
                 ),
             ] {
                 if let Some(secs) = value {

@@ -90,6 +90,11 @@ pub enum Chunk {
     },
     /// The end marker (`data: [DONE]`).
     Done,
+    /// The last piece of text (a non-null `finish_reason`); usage may still follow.
+    Finish {
+        text: String,
+        tokens: Option<(u64, u64)>,
+    },
 }
 
 /// A whole streamed reply.
@@ -100,6 +105,8 @@ pub struct ChatReply {
     pub tokens_out: u64,
     /// Pieces of text streamed; servers send about one token each.
     pub pieces: u64,
+    /// The server said the reply was over (a finish reason, `[DONE]`, `done: true`).
+    pub finished: bool,
 }
 
 impl ChatReply {
@@ -155,6 +162,8 @@ pub struct ProviderSettings {
     pub connect_timeout: Duration,
     /// Longest wait for the answer to start, or between two pieces of a stream.
     pub stall_timeout: Duration,
+    /// Longest a whole request may take, from sending it to the end of its stream.
+    pub request_timeout: Duration,
     pub max_retries: u32,
     /// First backoff; doubled on each retry.
     pub retry_backoff: Duration,
@@ -169,6 +178,7 @@ impl ProviderSettings {
             max_concurrent: 4,
             connect_timeout: Duration::from_secs(5),
             stall_timeout: Duration::from_secs(120),
+            request_timeout: Duration::from_secs(600),
             max_retries: 3,
             retry_backoff: Duration::from_millis(250),
         }
@@ -238,8 +248,17 @@ impl Provider {
             ProviderKind::Ollama => ollama::request_body(req),
         };
         let _slot = self.slots.acquire(req.urgent).await;
-        let response = self.send_with_retries(&url, &body).await?;
-        self.read_stream(&url, response, on_text).await
+        let deadline = self.settings.request_timeout;
+        let whole = async {
+            let response = self.send_with_retries(&url, &body).await?;
+            self.read_stream(&url, response, on_text).await
+        };
+        timeout(deadline, whole).await.map_err(|_| {
+            ProviderError::Timeout(format!(
+                "{url} did not finish its answer within {}s (request_timeout)",
+                deadline.as_secs_f64()
+            ))
+        })?
     }
 
     async fn send_with_retries(
@@ -371,6 +390,8 @@ impl Provider {
                 ProviderKind::Ollama => ollama::parse_line(&text)?,
             };
             apply(chunk, &mut reply, on_text);
+            // One whole JSON answer is complete by itself.
+            reply.finished = true;
         } else if !done {
             let tail: Vec<Result<Chunk, ProviderError>> = match self.settings.kind {
                 ProviderKind::Openai => sse.finish().iter().map(sse_chunk).collect(),
@@ -383,6 +404,17 @@ impl Provider {
             for chunk in tail {
                 apply(chunk?, &mut reply, on_text);
             }
+        }
+        if !reply.finished {
+            // A dropped connection or a crashed server looks like the end of a stream; only an
+            // end marker says the reply is whole.
+            return Err(ProviderError::Request {
+                url: url.to_owned(),
+                reason: format!(
+                    "the server closed the stream early ({} bytes of text, no end marker)",
+                    reply.text.len()
+                ),
+            });
         }
         Ok(reply)
     }
@@ -456,9 +488,19 @@ fn sse_chunk(event: &sse::SseEvent) -> Result<Chunk, ProviderError> {
 /// Adds a chunk to the reply; true when the stream says it is finished.
 fn apply(chunk: Chunk, reply: &mut ChatReply, on_text: &mut (dyn FnMut(&str) + Send)) -> bool {
     let (text, tokens, last) = match chunk {
-        Chunk::Done => return true,
+        Chunk::Done => {
+            reply.finished = true;
+            return true;
+        }
         Chunk::Delta { text, tokens } => (text, tokens, false),
-        Chunk::Last { text, tokens } => (text, tokens, true),
+        Chunk::Finish { text, tokens } => {
+            reply.finished = true;
+            (text, tokens, false)
+        }
+        Chunk::Last { text, tokens } => {
+            reply.finished = true;
+            (text, tokens, true)
+        }
     };
     if !text.is_empty() {
         on_text(&text);

@@ -69,6 +69,16 @@ pub fn parse_chunk(data: &str) -> Result<Chunk, ProviderError> {
         if let Some(c) = content {
             text.push_str(c);
         }
+        if choice
+            .get("finish_reason")
+            .is_some_and(|r| r.as_str().is_some())
+        {
+            let (text, tokens) = match chunk {
+                Chunk::Delta { text, tokens } => (text, tokens),
+                _ => (String::new(), None),
+            };
+            return Ok(Chunk::Finish { text, tokens });
+        }
     } else if choices.is_none() && value.get("usage").is_none() {
         return Err(ProviderError::Protocol(format!(
             "stream chunk has no choices: {}",

@@ -94,6 +94,9 @@ pub enum Reply {
     Stall,
     /// Close the connection without answering.
     Hangup,
+    /// Stream these pieces, then end the body cleanly but with no finish reason and no end
+    /// marker (`[DONE]`, `done: true`): a server that died mid-reply behind a proxy.
+    Truncated(Vec<String>),
 }
 
 impl Reply {
@@ -357,10 +360,11 @@ async fn answer(stream: &mut TcpStream, wire: Wire, reply: Reply) -> std::io::Re
             headers,
             body,
         } => return plain(stream, code, &headers, "application/json", &body).await,
-        Reply::Text { pieces, delay } => (pieces, None, delay),
+        Reply::Text { pieces, delay } => (pieces, None, delay, false),
         Reply::ErrorMidStream { pieces, message } => {
-            (pieces, Some(message), Duration::from_millis(1))
+            (pieces, Some(message), Duration::from_millis(1), false)
         }
+        Reply::Truncated(pieces) => (pieces, None, Duration::from_millis(1), true),
         Reply::Raw(text) => {
             start_stream(stream, wire).await?;
             chunk(stream, &text).await?;
@@ -373,7 +377,7 @@ async fn answer(stream: &mut TcpStream, wire: Wire, reply: Reply) -> std::io::Re
             return Ok(());
         }
     };
-    let (pieces, error, delay) = pieces_and_error;
+    let (pieces, error, delay, truncated) = pieces_and_error;
     start_stream(stream, wire).await?;
     match wire {
         Wire::OpenAi => {
@@ -391,7 +395,7 @@ async fn answer(stream: &mut TcpStream, wire: Wire, reply: Reply) -> std::io::Re
             if let Some(message) = error {
                 let body = serde_json::json!({"error": {"message": message, "type": "server_error", "code": 500}});
                 chunk(stream, &format!("data: {body}\r\n\r\n")).await?;
-            } else {
+            } else if !truncated {
                 let last = r#"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1764072000,"model":"smollm2","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}"#;
                 chunk(stream, &format!("data: {last}\r\n\r\n")).await?;
                 chunk(stream, "data: [DONE]\r\n\r\n").await?;
@@ -412,7 +416,7 @@ async fn answer(stream: &mut TcpStream, wire: Wire, reply: Reply) -> std::io::Re
                     &format!("{}\n", serde_json::json!({"error": message})),
                 )
                 .await?;
-            } else {
+            } else if !truncated {
                 let last = serde_json::json!({
                     "model": "smollm2", "created_at": "2026-11-25T12:00:01.000000Z",
                     "message": {"role": "assistant", "content": ""}, "done_reason": "stop", "done": true,
