@@ -51,6 +51,28 @@ pub struct Inner {
     finished: tokio::sync::Notify,
     /// The number of run slots now (`/parallel N` changes it).
     parallel: AtomicUsize,
+    /// Slots still to take back after `/parallel` lowered the number while they were in use:
+    /// each one coming free is retired instead of going to a queued workflow.
+    slot_debt: AtomicUsize,
+}
+
+/// A run slot, held while a workflow runs; freed (or retired, see `slot_debt`) when dropped,
+/// however the workflow ends.
+struct Slot<'a> {
+    permit: Option<tokio::sync::SemaphorePermit<'a>>,
+    debt: &'a AtomicUsize,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let retire = self
+            .debt
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |d| d.checked_sub(1))
+            .is_ok();
+        if let (true, Some(permit)) = (retire, self.permit.take()) {
+            permit.forget();
+        }
+    }
 }
 
 impl Inner {
@@ -150,6 +172,7 @@ impl Engine {
                 exiting: AtomicBool::new(false),
                 finished: tokio::sync::Notify::new(),
                 parallel: AtomicUsize::new(max_parallel),
+                slot_debt: AtomicUsize::new(0),
             }),
         })
     }
@@ -323,20 +346,28 @@ impl Engine {
         self.inner.parallel.load(Ordering::SeqCst)
     }
 
-    /// Changes the number of run slots; running workflows keep theirs.
+    /// Changes the number of run slots. Running workflows keep theirs, but no queued one starts
+    /// until fewer than `n` run.
     pub fn set_parallel(&self, n: usize) {
+        let inner = &self.inner;
         let n = n.max(1);
-        let old = self.inner.parallel.swap(n, Ordering::SeqCst);
+        let old = inner.parallel.swap(n, Ordering::SeqCst);
         if n > old {
-            self.inner.slots.add_permits(n - old);
+            // Slots not yet taken back are simply kept; the rest are new.
+            let mut more = n - old;
+            let _ = inner
+                .slot_debt
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |d| {
+                    let paid = d.min(more);
+                    more = n - old - paid;
+                    Some(d - paid)
+                });
+            inner.slots.add_permits(more);
         } else if n < old {
-            // Slots in use are taken back as they come free.
-            let inner = Arc::clone(&self.inner);
-            tokio::spawn(async move {
-                if let Ok(permits) = inner.slots.acquire_many((old - n) as u32).await {
-                    permits.forget();
-                }
-            });
+            // Free slots go at once; slots in use are retired as they come free.
+            let fewer = old - n;
+            let taken = inner.slots.forget_permits(fewer);
+            inner.slot_debt.fetch_add(fewer - taken, Ordering::SeqCst);
         }
     }
 
@@ -445,7 +476,10 @@ async fn run(
     });
 
     let permit = match inner.slots.try_acquire() {
-        Ok(permit) => permit,
+        Ok(permit) => Slot {
+            permit: Some(permit),
+            debt: &inner.slot_debt,
+        },
         Err(_) => {
             inner.emit(Event::Status {
                 id: id.clone(),
@@ -453,11 +487,15 @@ async fn run(
                 progress: "Waiting for a run slot...".into(),
             });
             log.line("waiting for a run slot");
-            inner
+            let permit = inner
                 .slots
                 .acquire()
                 .await
-                .map_err(|_| "flotilla is shutting down".to_owned())?
+                .map_err(|_| "flotilla is shutting down".to_owned())?;
+            Slot {
+                permit: Some(permit),
+                debt: &inner.slot_debt,
+            }
         }
     };
     inner.emit(Event::Status {

@@ -609,7 +609,22 @@ async fn retry_delete_clear_parallel_and_filter() {
     // /parallel changes the run slots; /clear deletes every finished workflow.
     t.submit("/parallel 1");
     assert_eq!(t.app.engine.parallel(), 1);
+    // /clear asks first, saying how many; n keeps them.
     t.submit("/clear");
+    assert!(
+        matches!(&t.app.overlay, Some(Overlay::ConfirmClear(ids)) if ids.len() == 2),
+        "{:?}",
+        t.app.overlay
+    );
+    assert!(
+        t.screen()
+            .contains("Delete 2 finished workflows and their folders?")
+    );
+    t.key(KeyCode::Char('n'), KeyModifiers::NONE);
+    assert_eq!(t.app.store.len(), 2);
+    assert_eq!(db.load().map(|w| w.len()).unwrap_or(0), 2);
+    t.submit("/clear");
+    t.key(KeyCode::Char('y'), KeyModifiers::NONE);
     assert!(t.app.store.is_empty());
     assert_eq!(db.load().map(|w| w.len()).unwrap_or(9), 0);
 
@@ -797,4 +812,81 @@ async fn a_trickling_stream_meets_the_request_deadline() {
     t.wait_all_finished(DEADLINE).await;
     let error = t.workflow(0).error.unwrap_or_default();
     assert!(error.contains("request_timeout"), "{error}");
+}
+
+#[tokio::test]
+async fn lowering_parallel_holds_back_queued_workflows_until_fewer_run() {
+    let server = MockServer::start(Wire::OpenAi, named_then(Reply::Stall)).await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    for n in 0..5 {
+        t.submit(&format!("task number {n}"));
+    }
+    let running = |app: &flotilla::app::App| {
+        app.store
+            .iter()
+            .filter(|w| w.status == WorkflowStatus::Running)
+            .count()
+    };
+    t.wait_until("four running, one queued", DEADLINE, |app| {
+        running(app) == 4
+            && app
+                .store
+                .at(4)
+                .is_some_and(|w| w.status == WorkflowStatus::Queued)
+    })
+    .await;
+    t.submit("/parallel 2");
+    // Two running workflows end: two slots come free, and both are taken back.
+    for i in 0..2 {
+        t.submit(&format!("/cancel {}", i + 1));
+    }
+    t.wait_until("two cancelled", DEADLINE, |app| {
+        app.store
+            .iter()
+            .filter(|w| w.status == WorkflowStatus::Failed)
+            .count()
+            == 2
+    })
+    .await;
+    // The queued one would have had a slot by now if one had gone to it; give the engine
+    // the chance by waiting for one more event round trip (a name for a new workflow).
+    t.submit("task number 5");
+    t.wait_until("the new workflow to be queued", DEADLINE, |app| {
+        app.store
+            .at(5)
+            .is_some_and(|w| w.status == WorkflowStatus::Queued)
+    })
+    .await;
+    assert_eq!(running(&t.app), 2);
+    assert_eq!(status(&t, 4), WorkflowStatus::Queued);
+    // One more ends: below the limit, the first queued one starts.
+    t.submit("/cancel 3");
+    t.wait_until("the queued workflow to start", DEADLINE, |app| {
+        app.store
+            .at(4)
+            .is_some_and(|w| w.status == WorkflowStatus::Running)
+    })
+    .await;
+    assert_eq!(running(&t.app), 2);
+}
+
+#[tokio::test]
+async fn a_selection_on_the_last_row_follows_new_background_workflows() {
+    let server = MockServer::start(Wire::OpenAi, named_then(Reply::Stall)).await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    t.submit("task number one");
+    let first = t.workflow(0).id;
+    assert_eq!(t.app.selected.as_ref(), Some(&first));
+    // ctrl-g sends to the background; the selection was on the last row, so it follows.
+    t.type_text("task number two");
+    t.key(KeyCode::Char('g'), KeyModifiers::CONTROL);
+    let second = t.workflow(1).id;
+    assert_eq!(t.app.selected.as_ref(), Some(&second));
+    // Back on the first row, a new background workflow leaves the selection where it is.
+    t.submit("/wf 1");
+    t.key(KeyCode::Esc, KeyModifiers::NONE);
+    t.type_text("task number three");
+    t.key(KeyCode::Char('g'), KeyModifiers::CONTROL);
+    assert_eq!(t.app.store.len(), 3);
+    assert_eq!(t.app.selected.as_ref(), Some(&first));
 }

@@ -414,6 +414,16 @@ fn hundreds_of_workflows_keep_the_selection_on_screen() {
         text.contains("task-300") && !text.contains("task-1 "),
         "{text}"
     );
+    // The rows out of view are counted on the table's edge.
+    let shown = text.lines().filter(|l| l.contains(" wf_")).count();
+    assert!(text.contains(&format!("↑ {} above", 300 - shown)), "{text}");
+    app.selected = app.store.at(0).map(|w| w.id.clone());
+    let text = screen(&app);
+    assert!(
+        text.contains(&format!("↓ {} more below", 300 - shown)),
+        "{text}"
+    );
+    assert!(!text.contains("above"), "{text}");
 }
 
 #[test]

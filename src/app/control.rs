@@ -57,15 +57,24 @@ impl App {
     }
 
     /// Deletes every finished workflow.
-    pub(super) fn clear_finished(&mut self) {
+    /// Asks before deleting every finished workflow (`/clear`), saying how many.
+    pub(super) fn ask_clear(&mut self) {
         let finished: Vec<WorkflowId> = self
             .store
             .iter()
             .filter(|w| !w.status.is_live())
             .map(|w| w.id.clone())
             .collect();
+        if finished.is_empty() {
+            return self.info("No finished workflows to clear");
+        }
+        self.overlay = Some(Overlay::ConfirmClear(finished));
+    }
+
+    /// Deletes these finished workflows and their folders.
+    pub(super) fn clear_now(&mut self, finished: &[WorkflowId]) {
         let mut failed = 0;
-        for id in &finished {
+        for id in finished {
             match self.engine.delete(id) {
                 Ok(()) => self.forget(id),
                 Err(e) => {

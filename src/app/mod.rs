@@ -34,6 +34,8 @@ pub enum Overlay {
     ConfirmQuit,
     /// "Delete this workflow and its folder?"
     ConfirmDelete(WorkflowId),
+    /// "Delete these N finished workflows and their folders?" (`/clear`)
+    ConfirmClear(Vec<WorkflowId>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,6 +199,13 @@ impl App {
                 KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
                     self.overlay = None;
                     self.delete_now(&id);
+                }
+                _ => self.overlay = None,
+            },
+            Overlay::ConfirmClear(ids) => match key.code {
+                KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
+                    self.overlay = None;
+                    self.clear_now(&ids);
                 }
                 _ => self.overlay = None,
             },
@@ -405,7 +414,7 @@ impl App {
                 None => false,
             },
             Command::Clear => {
-                self.clear_finished();
+                self.ask_clear();
                 true
             }
             Command::Parallel(n) => {
@@ -434,6 +443,18 @@ impl App {
         found
     }
 
+    /// Whether the selected row is the last one shown (or nothing is selected).
+    pub(super) fn selection_at_end(&self) -> bool {
+        let Some(selected) = self
+            .selected
+            .as_ref()
+            .and_then(|id| self.store.position(id))
+        else {
+            return true;
+        };
+        self.visible().last() == Some(&selected)
+    }
+
     /// Starts a workflow; a foreground one takes the selection and the log follows it. When the
     /// history cannot record it, nothing starts and the notice says why (the input is kept).
     pub fn start(&mut self, description: String, background: bool) -> Option<WorkflowId> {
@@ -445,9 +466,11 @@ impl App {
             }
         };
         let id = workflow.id.clone();
+        // A selection on the last row follows new rows, as a log follows its tail.
+        let at_end = self.selection_at_end();
         self.store.insert(workflow);
         self.logs.entry(id.clone()).or_default();
-        if !background || self.selected.is_none() {
+        if !background || self.selected.is_none() || at_end {
             self.select(Some(id.clone()));
         }
         self.info(format!("Started workflow {id}"));

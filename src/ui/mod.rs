@@ -90,6 +90,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         Some(Overlay::Details(id)) => overlay::details(app, id, frame),
         Some(Overlay::ConfirmQuit) => overlay::confirm_quit(app, frame),
         Some(Overlay::ConfirmDelete(id)) => overlay::confirm_delete(app, id, frame),
+        Some(Overlay::ConfirmClear(ids)) => overlay::confirm_clear(app, ids, frame),
         None => {}
     }
 }

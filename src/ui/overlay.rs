@@ -194,6 +194,32 @@ pub fn confirm_quit(app: &App, frame: &mut Frame) {
     popup(frame, "Quit flotilla?", lines, 44);
 }
 
+pub fn confirm_clear(app: &App, ids: &[WorkflowId], frame: &mut Frame) {
+    let n = ids.len();
+    let lines = vec![
+        Line::raw(format!(
+            "Delete {n} finished workflow{} and {}?",
+            if n == 1 { "" } else { "s" },
+            if n == 1 {
+                "its folder"
+            } else {
+                "their folders"
+            }
+        )),
+        Line::raw(format!(
+            "They are under {}",
+            app.engine.home().workflows_dir.display()
+        )),
+        Line::from(vec![
+            Span::styled("y", theme::key()),
+            Span::raw(" delete   "),
+            Span::styled("n", theme::key()),
+            Span::raw(" / esc keep"),
+        ]),
+    ];
+    popup(frame, "Clear finished workflows?", lines, 90);
+}
+
 pub fn confirm_delete(app: &App, id: &WorkflowId, frame: &mut Frame) {
     let label = app
         .store

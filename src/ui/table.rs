@@ -89,6 +89,24 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         ],
     )
     .header(header)
-    .block(block);
+    .block(with_fold_marks(block, offset, visible, shown.len()));
     frame.render_widget(table, area);
+}
+
+/// Says how many rows are scrolled out of view above and below, on the table's bottom edge.
+fn with_fold_marks<'a>(block: Block<'a>, offset: usize, visible: usize, total: usize) -> Block<'a> {
+    let below = total.saturating_sub(offset + visible);
+    let mut marks = Vec::new();
+    if offset > 0 {
+        marks.push(format!("↑ {offset} above"));
+    }
+    if below > 0 {
+        marks.push(format!("↓ {below} more below"));
+    }
+    if marks.is_empty() {
+        return block;
+    }
+    block.title_bottom(
+        Line::styled(format!(" {} ", marks.join(" · ")), theme::warn()).right_aligned(),
+    )
 }

@@ -131,6 +131,16 @@ impl TestApp {
     }
 
     /// The workflow in row `index` (a copy), failing the test when there is none.
+    /// The dashboard as drawn on a 120 × 36 screen, as text.
+    pub fn screen(&self) -> String {
+        let backend = ratatui::backend::TestBackend::new(120, 36);
+        let mut terminal = ratatui::Terminal::new(backend).expect("terminal");
+        terminal
+            .draw(|f| flotilla::ui::render(&self.app, f))
+            .expect("draw");
+        terminal.backend().to_string()
+    }
+
     pub fn workflow(&self, index: usize) -> flotilla::workflow::Workflow {
         self.app
             .store
