@@ -31,7 +31,7 @@ impl Event {
             | Self::Finished { id, .. }
             | Self::Artifact { id, .. }
             | Self::Unrecorded { id, .. } => Some(id),
-            Self::Health { .. } => None,
+            Self::Health { .. } | Self::Others(_) => None,
         }
     }
 
@@ -132,6 +132,9 @@ pub enum Event {
     },
     /// A model server's reachability changed or was checked.
     Health { provider: String, health: Health },
+    /// Workflows another flotilla process on the same home created or changed, as the history
+    /// has them now.
+    Others(Vec<crate::workflow::Workflow>),
     /// A write about the workflow did not reach the history (`what`: "its ending", …); sent
     /// before the event it concerns.
     Unrecorded {

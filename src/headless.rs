@@ -167,7 +167,8 @@ async fn follow(
             Event::Log { .. }
             | Event::Health { .. }
             | Event::Artifact { .. }
-            | Event::Unrecorded { .. } => continue,
+            | Event::Unrecorded { .. }
+            | Event::Others(_) => continue,
         };
         let _ = writeln!(out, "{line}");
         let _ = out.flush();

@@ -308,6 +308,7 @@ fn main() -> ExitCode {
             None => {
                 let stop = CancellationToken::new();
                 engine.watch_health(stop.clone());
+                engine.watch_history(stop.clone());
                 let mut app = App::new(engine, keymap.unwrap_or_else(Keymap::defaults));
                 let result = tui::run(&mut app, &mut rx).await;
                 stop.cancel();

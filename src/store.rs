@@ -31,6 +31,10 @@ impl Store {
         self.index.get(id).map(|&i| &self.workflows[i])
     }
 
+    pub fn get_mut(&mut self, id: &WorkflowId) -> Option<&mut Workflow> {
+        self.index.get(id).map(|&i| &mut self.workflows[i])
+    }
+
     pub fn position(&self, id: &WorkflowId) -> Option<usize> {
         self.index.get(id).copied()
     }
@@ -81,7 +85,8 @@ impl Store {
             Event::Log { .. }
             | Event::Health { .. }
             | Event::Artifact { .. }
-            | Event::Unrecorded { .. } => return None,
+            | Event::Unrecorded { .. }
+            | Event::Others(_) => return None,
         };
         let i = *self.index.get(id)?;
         let w = &mut self.workflows[i];
@@ -117,7 +122,8 @@ impl Store {
             Event::Log { .. }
             | Event::Health { .. }
             | Event::Artifact { .. }
-            | Event::Unrecorded { .. } => {}
+            | Event::Unrecorded { .. }
+            | Event::Others(_) => {}
         }
         Some(&self.workflows[i])
     }

@@ -56,6 +56,13 @@ async fn event_loop(
             // Spinners follow the clock, not the number of frames drawn.
             app.tick = (started.elapsed().as_millis() / ANIMATION.as_millis()) as u64;
             draw(terminal, app)?;
+            if app.bells > 0 {
+                // One bell for however many workflows ended since the last frame.
+                use std::io::Write;
+                app.bells = 0;
+                let mut out = std::io::stdout();
+                let _ = out.write_all(b"\x07").and_then(|_| out.flush());
+            }
             last_draw = Instant::now();
             dirty = false;
             urgent = false;

@@ -109,7 +109,7 @@ pub struct WorkflowResult {
 }
 
 /// The seed's `BackgroundWorkflow`: one task description on its way to code.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Workflow {
     pub id: WorkflowId,
     pub description: String,

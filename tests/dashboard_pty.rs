@@ -82,3 +82,46 @@ async fn sigterm_ends_the_dashboard_and_records_the_cancels() {
         all[0]
     );
 }
+
+/// A workflow another flotilla process starts on the same home shows in an open dashboard,
+/// live, and its ending gets the design's one-line notice, with the bell when configured.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workflow_run_by_another_process_shows_live_and_is_announced() {
+    let server = MockServer::start(Wire::OpenAi, support::mock::namer_and_coder).await;
+    let home = home_for(&server);
+    let config = home.path().join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap_or_default();
+    std::fs::write(&config, format!("bell = true\n{text}")).unwrap_or_else(|e| panic!("{e}"));
+    let path = home.path().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let pty = Pty::flotilla(&path, 36, 120);
+        pty.wait_for("the dashboard", Duration::from_secs(20), |s| {
+            s.contains("New task")
+        });
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_flotilla"))
+            .arg("--home")
+            .arg(&path)
+            .args(["run", "write a function to validate email addresses"])
+            .output()
+            .expect("flotilla run");
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stdout)
+        );
+        let text = pty.wait_for(
+            "the other process's workflow and its notice",
+            Duration::from_secs(20),
+            |s| s.contains("wf_1_") && s.contains("✓ [email-validator] Completed in"),
+        );
+        assert!(text.contains("completed"), "{text}");
+        let bells = std::sync::Arc::clone(&pty.bells);
+        pty.wait_for("the bell", Duration::from_secs(10), |_| {
+            bells.load(std::sync::atomic::Ordering::SeqCst) >= 1
+        });
+        let status = pty.quit(false, Duration::from_secs(20));
+        assert!(status.success(), "{status:?}");
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+}

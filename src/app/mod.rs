@@ -81,6 +81,8 @@ pub struct App {
     pub filter: String,
     /// True while the filter is being typed.
     pub filtering: bool,
+    /// Workflows ended since the terminal loop last rang the bell (`bell = true`).
+    pub bells: usize,
 }
 
 impl App {
@@ -111,6 +113,7 @@ impl App {
             help_scroll: 0,
             filter: String::new(),
             filtering: false,
+            bells: 0,
         };
         app.style_input();
         for workflow in history {
@@ -349,9 +352,74 @@ impl App {
             } => {
                 self.results.set(id, *kind, *seq, lines, *language);
             }
+            Event::Others(rows) => {
+                for workflow in rows {
+                    self.merge_other(workflow.clone());
+                }
+            }
+            Event::Finished { id, .. } => {
+                let was_live = self.store.get(id).is_some_and(|w| w.status.is_live());
+                self.store.apply(&event);
+                if was_live {
+                    self.announce(id);
+                }
+            }
             _ => {
                 self.store.apply(&event);
             }
+        }
+    }
+
+    /// A workflow of another flotilla process on this home, as the history has it now: a new
+    /// row (followed like one started here), or changes to a known one.
+    fn merge_other(&mut self, workflow: Workflow) {
+        let id = workflow.id.clone();
+        match self.store.get_mut(&id) {
+            Some(known) => {
+                let ended = known.status.is_live() && !workflow.status.is_live();
+                *known = workflow;
+                if ended {
+                    self.announce(&id);
+                }
+            }
+            None => {
+                let at_end = self.selection_at_end();
+                let ended = !workflow.status.is_live();
+                self.store.insert(workflow);
+                self.logs.entry(id.clone()).or_default();
+                if at_end {
+                    self.select(Some(id.clone()));
+                }
+                if ended {
+                    self.announce(&id);
+                }
+            }
+        }
+    }
+
+    /// The one-line notice of a workflow's ending, in the design's words
+    /// ("✓ [rest-client] Completed in 34.5s"), and the bell when the config asks for it.
+    fn announce(&mut self, id: &WorkflowId) {
+        let Some(wf) = self.store.get(id) else {
+            return;
+        };
+        let text = format!(
+            "{} [{}] {}",
+            if wf.status == crate::workflow::WorkflowStatus::Completed {
+                "✓"
+            } else {
+                "✗"
+            },
+            wf.label(),
+            wf.progress
+        );
+        if wf.status == crate::workflow::WorkflowStatus::Completed {
+            self.info(text);
+        } else {
+            self.warn(text);
+        }
+        if self.engine.config().bell {
+            self.bells += 1;
         }
     }
 

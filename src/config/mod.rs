@@ -84,6 +84,8 @@ pub struct Config {
     pub source: ConfigSource,
     /// How workflows plan, test and fix their code.
     pub pipeline: PipelineConfig,
+    /// Ring the terminal bell when a workflow ends (the notice line is always shown).
+    pub bell: bool,
 }
 
 /// A configuration problem, naming the file, the line and what was expected.
@@ -126,6 +128,7 @@ struct RawConfig {
     test_suites: Option<Spanned<usize>>,
     sample_temperature: Option<Spanned<f32>>,
     sandbox: Option<RawSandbox>,
+    bell: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -301,6 +304,7 @@ impl Config {
             config.max_parallel = max_parallel;
             config.naming_timeout = naming_timeout;
             config.pipeline = pipeline;
+            config.bell = raw.bell.unwrap_or(false);
             config.source = ConfigSource::File(path.to_owned());
             return Ok(config);
         }
@@ -367,6 +371,7 @@ impl Config {
             providers,
             tiers,
             source: ConfigSource::File(path.to_owned()),
+            bell: raw.bell.unwrap_or(false),
         })
     }
 
@@ -410,6 +415,7 @@ impl Config {
             providers: BTreeMap::from([(name.to_owned(), settings)]),
             tiers,
             source,
+            bell: false,
         }
     }
 

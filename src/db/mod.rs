@@ -227,6 +227,7 @@ impl Db {
                 | Event::Health { .. }
                 | Event::Artifact { .. }
                 | Event::Unrecorded { .. }
+                | Event::Others(_)
         ) {
             return Ok(());
         }
@@ -307,7 +308,8 @@ impl Db {
                 Event::Log { .. }
                 | Event::Health { .. }
                 | Event::Artifact { .. }
-                | Event::Unrecorded { .. } => {}
+                | Event::Unrecorded { .. }
+            | Event::Others(_) => {}
             }
             Ok(())
         })
@@ -403,15 +405,42 @@ impl Db {
 
     /// Every workflow, oldest first, without logs.
     pub fn load(&self) -> Result<Vec<Workflow>, DbError> {
+        self.select("TRUE", params![])
+    }
+
+    /// A number that changes whenever another connection (this process's engine, or another
+    /// flotilla) commits to the database: SQLite's `PRAGMA data_version`, read without I/O on
+    /// the database file.
+    pub fn data_version(&self) -> Result<i64, DbError> {
+        self.conn()
+            .pragma_query_value(None, "data_version", |r| r.get(0))
+            .map_err(|e| self.wrap(e))
+    }
+
+    /// Workflows other processes own that are new (counter above `after_seq`), live, or ended
+    /// at or after `ended_since`: what a dashboard shows of work it did not start.
+    pub fn others(&self, after_seq: u64, ended_since: f64) -> Result<Vec<Workflow>, DbError> {
+        self.select(
+            "(owner IS NULL OR owner != ?1)
+             AND (seq > ?2 OR status IN ('queued', 'naming', 'running') OR ended_at >= ?3)",
+            params![self.owner, after_seq as i64, ended_since],
+        )
+    }
+
+    fn select(
+        &self,
+        filter: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<Workflow>, DbError> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare(
+            .prepare(&format!(
                 "SELECT id, description, name, status, progress, error, result, created_at, ended_at
-                 FROM workflows ORDER BY seq, created_at",
-            )
+                 FROM workflows WHERE {filter} ORDER BY seq, created_at"
+            ))
             .map_err(|e| self.wrap(e))?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map(args, |r| {
                 let id: String = r.get(0)?;
                 let result: Option<String> = r.get(6)?;
                 let ended: Option<f64> = r.get(8)?;

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 pub struct Pty {
     parser: Arc<Mutex<vt100::Parser>>,
+    /// BEL bytes the program wrote (it sets no title, so none ends an OSC sequence).
+    pub bells: Arc<std::sync::atomic::AtomicUsize>,
     updates: mpsc::Receiver<()>,
     pub keys: Box<dyn Write + Send>,
     pub child: Box<dyn Child + Send + Sync>,
@@ -38,12 +40,16 @@ impl Pty {
         let (tx, updates) = mpsc::channel();
         let mut reader = pair.master.try_clone_reader().expect("pty reader");
         let feed = Arc::clone(&parser);
+        let bells = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let rung = Arc::clone(&bells);
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
+                let count = buf[..n].iter().filter(|b| **b == 0x07).count();
+                rung.fetch_add(count, std::sync::atomic::Ordering::SeqCst);
                 if let Ok(mut p) = feed.lock() {
                     p.process(&buf[..n]);
                 }
@@ -53,6 +59,7 @@ impl Pty {
         let keys = pair.master.take_writer().expect("pty writer");
         Self {
             parser,
+            bells,
             updates,
             keys,
             child,
