@@ -59,6 +59,16 @@ pub struct Inner {
     slot_debt: AtomicUsize,
 }
 
+/// Returns the heap a finished workflow freed to the system. glibc keeps freed memory in its
+/// per-thread arenas, so after a few big replies the process would stay at its peak for good.
+fn give_memory_back() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free pages at the top and inside glibc's arenas.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// A run slot, held while a workflow runs; freed (or retired, see `slot_debt`) when dropped,
 /// however the workflow ends.
 struct Slot<'a> {
@@ -277,6 +287,7 @@ impl Engine {
             // Only now is the ending in the history: shutdown waits for this.
             lock(&inner.cancels).remove(&id);
             inner.finished.notify_waiters();
+            give_memory_back();
         });
         Ok(workflow)
     }

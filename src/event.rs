@@ -20,6 +20,25 @@ pub enum Outcome {
     Failed(String),
 }
 
+/// Lines of an artifact kept for the result view; the file has them all.
+pub const MAX_ARTIFACT_LINES: usize = 2_000;
+/// Bytes of an artifact kept for the result view.
+pub const MAX_ARTIFACT_BYTES: usize = 256 * 1024;
+
+/// The start of `text`: at most `max_lines` lines and `max_bytes` bytes (a long line is cut),
+/// and how many bytes were left out.
+fn head_of(text: &str, max_lines: usize, max_bytes: usize) -> (&str, usize) {
+    let mut end = text
+        .match_indices('\n')
+        .nth(max_lines.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| i + 1)
+        .min(max_bytes);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (&text[..end], text.len() - end)
+}
+
 impl Event {
     /// The workflow an event is about; `None` for a server's health.
     pub fn workflow(&self) -> Option<&WorkflowId> {
@@ -45,10 +64,19 @@ impl Event {
     ) -> Self {
         static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let clean = crate::sanitize::strip(text);
-        let lines = match kind {
-            ArtifactKind::Code | ArtifactKind::Tests => crate::highlight::lines(&clean, language),
-            ArtifactKind::Plan | ArtifactKind::TestOutput => crate::highlight::lines(&clean, None),
+        // Only what the result view can usefully show is kept and highlighted: a 5 MB reply
+        // would take a minute of CPU and hundreds of MB as styled lines.
+        let (shown, rest) = head_of(&clean, MAX_ARTIFACT_LINES, MAX_ARTIFACT_BYTES);
+        let mut lines = match kind {
+            ArtifactKind::Code | ArtifactKind::Tests => crate::highlight::lines(shown, language),
+            ArtifactKind::Plan | ArtifactKind::TestOutput => crate::highlight::lines(shown, None),
         };
+        if rest > 0 {
+            lines.push(ratatui::text::Line::styled(
+                format!("… {rest} more bytes, only in the file (e opens it in $EDITOR)"),
+                ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::DIM),
+            ));
+        }
         let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Self::Artifact {
             id,
@@ -142,4 +170,14 @@ pub enum Event {
         what: String,
         error: String,
     },
+}
+
+#[cfg(test)]
+mod head_tests {
+    #[test]
+    fn an_artifact_keeps_a_bounded_head() {
+        assert_eq!(super::head_of("a\nb\nc\n", 2, 100), ("a\nb\n", 2));
+        assert_eq!(super::head_of("a\nb", 5, 100), ("a\nb", 0));
+        assert_eq!(super::head_of("ééé", 5, 3), ("é", 4));
+    }
 }

@@ -4,10 +4,18 @@ use std::collections::VecDeque;
 
 /// Lines kept per workflow; older ones are only in `log.txt`.
 pub const MAX_LINES: usize = 5_000;
+/// Bytes kept per workflow, whatever the lines' lengths.
+pub const MAX_BYTES: usize = 512 * 1024;
+/// Longest line kept; the rest of a longer one is only in `log.txt`.
+pub const MAX_LINE: usize = 4 * 1024;
+/// What ends a line cut at [`MAX_LINE`].
+const CUT: &str = " … (cut: the whole line is in log.txt)";
 
 #[derive(Debug, Default, Clone)]
 pub struct LogBuffer {
     lines: VecDeque<String>,
+    /// Bytes in `lines`.
+    bytes: usize,
 }
 
 impl LogBuffer {
@@ -15,17 +23,43 @@ impl LogBuffer {
     pub fn push(&mut self, text: &str) {
         let mut parts = text.split('\n');
         if let Some(first) = parts.next() {
-            match self.lines.back_mut() {
-                Some(last) => last.push_str(first),
-                None => self.lines.push_back(first.to_owned()),
+            if self.lines.is_empty() {
+                self.lines.push_back(String::new());
             }
+            self.extend_last(first);
         }
         for part in parts {
-            self.lines.push_back(part.to_owned());
+            self.lines.push_back(String::new());
+            self.extend_last(part);
         }
-        while self.len() > MAX_LINES {
-            self.lines.pop_front();
+        while self.len() > MAX_LINES || (self.bytes > MAX_BYTES && self.lines.len() > 1) {
+            if let Some(old) = self.lines.pop_front() {
+                self.bytes -= old.len();
+            }
         }
+    }
+
+    /// Appends to the last line, up to [`MAX_LINE`] bytes.
+    fn extend_last(&mut self, text: &str) {
+        let Some(last) = self.lines.back_mut() else {
+            return;
+        };
+        if last.len() >= MAX_LINE {
+            return;
+        }
+        let room = MAX_LINE - last.len();
+        let before = last.len();
+        if text.len() <= room {
+            last.push_str(text);
+        } else {
+            let mut end = room;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            last.push_str(&text[..end]);
+            last.push_str(CUT);
+        }
+        self.bytes += last.len() - before;
     }
 
     /// Lines, not counting the empty one after a final newline.
@@ -105,6 +139,35 @@ mod tests {
                 .next()
                 .is_some_and(|l| l.starts_with("line ")),
             "no partial first line"
+        );
+    }
+
+    #[test]
+    fn keeps_a_bounded_number_of_bytes_and_cuts_long_lines() {
+        let mut b = LogBuffer::default();
+        // A 5 MB reply with no newline, streamed in pieces.
+        for _ in 0..5_000 {
+            b.push(&"é".repeat(500));
+        }
+        assert_eq!(b.len(), 1);
+        let line = b.lines(0, 1).next().unwrap_or_default();
+        assert!(
+            line.len() <= MAX_LINE + CUT.len() && line.ends_with(CUT),
+            "{}",
+            line.len()
+        );
+        b.push("\nnext\n");
+        assert_eq!(b.lines(1, 1).next(), Some("next"));
+        // Many long lines: the oldest go once the bytes pass the bound.
+        for i in 0..1_000 {
+            b.push(&format!("{i} {}\n", "x".repeat(3_000)));
+        }
+        assert!(b.bytes <= MAX_BYTES, "{}", b.bytes);
+        assert_eq!(b.bytes, b.lines.iter().map(String::len).sum::<usize>());
+        assert!(
+            b.lines(b.len() - 1, 1)
+                .next()
+                .is_some_and(|l| l.starts_with("999 "))
         );
     }
 

@@ -869,24 +869,3 @@ async fn lowering_parallel_holds_back_queued_workflows_until_fewer_run() {
     .await;
     assert_eq!(running(&t.app), 2);
 }
-
-#[tokio::test]
-async fn a_selection_on_the_last_row_follows_new_background_workflows() {
-    let server = MockServer::start(Wire::OpenAi, named_then(Reply::Stall)).await;
-    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
-    t.submit("task number one");
-    let first = t.workflow(0).id;
-    assert_eq!(t.app.selected.as_ref(), Some(&first));
-    // ctrl-g sends to the background; the selection was on the last row, so it follows.
-    t.type_text("task number two");
-    t.key(KeyCode::Char('g'), KeyModifiers::CONTROL);
-    let second = t.workflow(1).id;
-    assert_eq!(t.app.selected.as_ref(), Some(&second));
-    // Back on the first row, a new background workflow leaves the selection where it is.
-    t.submit("/wf 1");
-    t.key(KeyCode::Esc, KeyModifiers::NONE);
-    t.type_text("task number three");
-    t.key(KeyCode::Char('g'), KeyModifiers::CONTROL);
-    assert_eq!(t.app.store.len(), 3);
-    assert_eq!(t.app.selected.as_ref(), Some(&first));
-}

@@ -363,6 +363,7 @@ impl App {
                 if was_live {
                     self.announce(id);
                 }
+                self.release_if_hidden(id);
             }
             _ => {
                 self.store.apply(&event);
@@ -371,7 +372,7 @@ impl App {
     }
 
     /// A workflow of another flotilla process on this home, as the history has it now: a new
-    /// row (followed like one started here), or changes to a known one.
+    /// row, or changes to a known one.
     fn merge_other(&mut self, workflow: Workflow) {
         let id = workflow.id.clone();
         match self.store.get_mut(&id) {
@@ -383,17 +384,24 @@ impl App {
                 }
             }
             None => {
-                let at_end = self.selection_at_end();
                 let ended = !workflow.status.is_live();
                 self.store.insert(workflow);
                 self.logs.entry(id.clone()).or_default();
-                if at_end {
-                    self.select(Some(id.clone()));
-                }
                 if ended {
                     self.announce(&id);
                 }
             }
+        }
+    }
+
+    /// Gives back the memory of an ended workflow nobody is looking at: its log and artifacts
+    /// are on disk and are read again if it is selected.
+    fn release_if_hidden(&mut self, id: &WorkflowId) {
+        if self.selected.as_ref() != Some(id)
+            && self.store.get(id).is_some_and(|w| !w.status.is_live())
+        {
+            self.logs.remove(id);
+            self.results.forget(id);
         }
     }
 
@@ -511,18 +519,6 @@ impl App {
         found
     }
 
-    /// Whether the selected row is the last one shown (or nothing is selected).
-    pub(super) fn selection_at_end(&self) -> bool {
-        let Some(selected) = self
-            .selected
-            .as_ref()
-            .and_then(|id| self.store.position(id))
-        else {
-            return true;
-        };
-        self.visible().last() == Some(&selected)
-    }
-
     /// Starts a workflow; a foreground one takes the selection and the log follows it. When the
     /// history cannot record it, nothing starts and the notice says why (the input is kept).
     pub fn start(&mut self, description: String, background: bool) -> Option<WorkflowId> {
@@ -534,11 +530,9 @@ impl App {
             }
         };
         let id = workflow.id.clone();
-        // A selection on the last row follows new rows, as a log follows its tail.
-        let at_end = self.selection_at_end();
         self.store.insert(workflow);
         self.logs.entry(id.clone()).or_default();
-        if !background || self.selected.is_none() || at_end {
+        if !background || self.selected.is_none() {
             self.select(Some(id.clone()));
         }
         self.info(format!("Started workflow {id}"));

@@ -100,13 +100,31 @@ pub struct SuiteReading {
     pub implementation: Option<Code>,
 }
 
+/// The most of one reply that is read. A parse tree takes about sixty times its text in
+/// memory (a 5 MB reply, 290 MB), and no small task's code is this long; a reply that is (a
+/// server ignoring `max_tokens`) is read up to here, at a line's end.
+pub const MAX_READ: usize = 256 * 1024;
+
+/// The start of a reply that is read: at most [`MAX_READ`] bytes, ending with a whole line.
+pub fn readable(reply: &str) -> &str {
+    if reply.len() <= MAX_READ {
+        return reply;
+    }
+    let mut end = MAX_READ;
+    while !reply.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &reply[..end];
+    head.rfind('\n').map_or(head, |i| &head[..=i])
+}
+
 /// The pieces of a reply that may hold code: each fenced block in order, then the text outside
 /// the fences (fence lines themselves are never code).
 pub fn sources(reply: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut outside = String::new();
     let mut open: Option<(String, String)> = None; // (fence, code)
-    for line in reply.lines() {
+    for line in readable(reply).lines() {
         let trimmed = line.trim_start();
         match &mut open {
             None => match crate::codeblock::fence_of(trimmed) {

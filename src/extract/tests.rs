@@ -433,3 +433,14 @@ fn typing_names_used_but_not_imported_get_their_import() {
         );
     }
 }
+
+#[test]
+fn a_huge_reply_is_read_up_to_a_bound() {
+    // A right function, then megabytes of a server that ignored max_tokens.
+    let filler = "value_1234 = compute(value_1233) + 1\n".repeat(140_000);
+    let reply = format!("```python\ndef add(a, b):\n    return a + b\n```\n{filler}");
+    let read: usize = sources(&reply).iter().map(String::len).sum();
+    assert!(read <= MAX_READ, "{read}");
+    let code = code(Language::Python, &reply).unwrap_or_else(|| panic!("no code"));
+    assert!(code.text.contains("return a + b"));
+}

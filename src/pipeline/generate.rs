@@ -125,7 +125,7 @@ impl StageContext<'_> {
         origin: String,
         reply: &str,
     ) -> bool {
-        pool.replies.push(reply.to_owned());
+        pool.replies.push(extract::readable(reply).to_owned());
         match extract::code(plan.language, reply) {
             Some(mut code) => {
                 if let Some(note) = extract::alias(plan.language, &mut code, wanted) {
@@ -232,7 +232,7 @@ impl StageContext<'_> {
         origin: &str,
         reply: &str,
     ) -> bool {
-        pool.replies.push(reply.to_owned());
+        pool.replies.push(extract::readable(reply).to_owned());
         let public = pool.public_names(wanted);
         let reading = extract::suite(plan.language, reply, &public);
         if let Some(code) = reading.implementation {

@@ -124,6 +124,13 @@ impl StageContext<'_> {
             reply
         };
         let reply = reply.map_err(|e| format!("{what} failed: {e}"))?;
+        if reply.cut {
+            self.log.end_stream();
+            self.log.line(&format!(
+                "the server sent far more than max_tokens allows; only the first {} bytes were read",
+                reply.text.len()
+            ));
+        }
         self.record.add_tokens(tier.as_str(), reply.usage(&request));
         Ok(reply.text)
     }

@@ -107,6 +107,19 @@ pub struct ChatReply {
     pub pieces: u64,
     /// The server said the reply was over (a finish reason, `[DONE]`, `done: true`).
     pub finished: bool,
+    /// The server sent far more than `max_tokens` allows ([`reply_limit`]); the rest was not
+    /// read.
+    pub cut: bool,
+}
+
+/// The most text read of one reply: 64 bytes for each token asked for (real tokens are a
+/// few characters), at least 64 KiB; 4 MiB when no `max_tokens` was set. A server that
+/// ignores `max_tokens` cannot make flotilla hold a reply of any size.
+pub fn reply_limit(max_tokens: Option<u32>) -> usize {
+    match max_tokens {
+        Some(t) => (t as usize).saturating_mul(64).max(64 * 1024),
+        None => 4 * 1024 * 1024,
+    }
 }
 
 impl ChatReply {
@@ -249,9 +262,10 @@ impl Provider {
         };
         let _slot = self.slots.acquire(req.urgent).await;
         let deadline = self.settings.request_timeout;
+        let limit = reply_limit(req.max_tokens);
         let whole = async {
             let response = self.send_with_retries(&url, &body).await?;
-            self.read_stream(&url, response, on_text).await
+            self.read_stream(&url, response, limit, on_text).await
         };
         timeout(deadline, whole).await.map_err(|_| {
             ProviderError::Timeout(format!(
@@ -339,6 +353,7 @@ impl Provider {
         &self,
         url: &str,
         response: reqwest::Response,
+        limit: usize,
         on_text: &mut (dyn FnMut(&str) + Send),
     ) -> Result<ChatReply, ProviderError> {
         let stall = self.settings.stall_timeout;
@@ -367,6 +382,11 @@ impl Provider {
             })?;
             if is_json {
                 whole.extend_from_slice(&bytes);
+                if whole.len() > limit {
+                    return Err(ProviderError::Protocol(format!(
+                        "an answer of more than {limit} bytes, far past max_tokens"
+                    )));
+                }
                 continue;
             }
             let chunks: Vec<Result<Chunk, ProviderError>> = match self.settings.kind {
@@ -381,6 +401,12 @@ impl Provider {
             for chunk in chunks {
                 done |= apply(chunk?, &mut reply, on_text);
             }
+            if reply.text.len() > limit {
+                tracing::warn!(%url, limit, "the reply passed its limit; the rest is not read");
+                reply.cut = true;
+                reply.finished = true;
+                break;
+            }
         }
         if is_json {
             // A server that ignored `stream: true` and answered in one piece.
@@ -392,7 +418,7 @@ impl Provider {
             apply(chunk, &mut reply, on_text);
             // One whole JSON answer is complete by itself.
             reply.finished = true;
-        } else if !done {
+        } else if !done && !reply.cut {
             let tail: Vec<Result<Chunk, ProviderError>> = match self.settings.kind {
                 ProviderKind::Openai => sse.finish().iter().map(sse_chunk).collect(),
                 ProviderKind::Ollama => ndjson

@@ -32,8 +32,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .as_ref()
         .and_then(|id| app.store.position(id))
         .and_then(|i| shown.iter().position(|s| *s == i));
-    // Only the rows on screen are built, so thousands of workflows cost little.
+    // Only the rows on screen are built, so thousands of workflows cost little. The selected
+    // row is always shown; when it is among the last rows, the table shows the end of the list,
+    // so it follows new rows as they come (the selection itself stays put).
+    let tail = shown.len().saturating_sub(visible);
     let offset = match selected {
+        Some(i) if i >= tail => tail,
         Some(i) if visible > 0 && i >= visible => i + 1 - visible,
         _ => 0,
     };
