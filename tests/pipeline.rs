@@ -690,13 +690,20 @@ async fn examples_in_the_task_become_a_suite() {
         &server.base_url(),
         "candidates = 2\ntest_suites = 1\nmax_attempts = 1",
     ));
-    // Two examples: one alone could be met by chance and would not confirm the code.
+    // The examples choose the right candidate over the wrong one, but examples are no test
+    // suite: with no model-written tests the workflow does not complete.
     t.submit(
         "def add(a, b):\n    \"\"\"Adds, so add(-1, 1) == 0.\n    >>> add(2, 3)\n    5\n    \"\"\"",
     );
     t.wait_all_finished(DEADLINE).await;
     let wf = t.workflow(0);
-    assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
+    assert_eq!(wf.status, WorkflowStatus::Failed, "{wf:?}");
+    assert!(
+        wf.error
+            .as_deref()
+            .is_some_and(|e| e.contains("no usable tests")),
+        "{wf:?}"
+    );
     let json = result_json(&t);
     let origins: Vec<&str> = json["suites"]
         .as_array()

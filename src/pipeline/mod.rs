@@ -159,7 +159,9 @@ pub async fn run(cx: &StageContext<'_>) -> Result<WorkflowResult, String> {
         let (best, standing) = cx.standings(&pool, &board);
         cx.note_standings(&pool, &board, best);
         let usable = pool.usable_suites(&board);
-        if usable.is_empty() {
+        // The task's examples rank candidates, but are too few to stand for a test suite
+        // alone: `fibonacci(0) == 0 and fibonacci(1) == 1` is met by `return n`.
+        if usable.iter().all(|s| board.trusted.contains(s)) {
             cx.keep(&plan, &pool, best, &board)?;
             return Err(pool.why_no_tests(MAX_REASKS + 1));
         }
