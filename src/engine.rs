@@ -335,8 +335,8 @@ impl Engine {
     }
 
     /// Cancels every live workflow as "cancelled at exit" and waits (up to `wait`) until their
-    /// endings are in the history.
-    pub async fn shutdown(&self, wait: Duration) {
+    /// endings are in the history; how many were still not recorded then.
+    pub async fn shutdown(&self, wait: Duration) -> usize {
         self.inner.exiting.store(true, Ordering::SeqCst);
         let done = async {
             loop {
@@ -352,8 +352,11 @@ impl Engine {
             }
         };
         if tokio::time::timeout(wait, done).await.is_err() {
-            tracing::warn!("some workflows did not record their ending within {wait:?}");
+            let left = lock(&self.inner.cancels).len();
+            tracing::warn!("{left} workflows did not record their ending within {wait:?}");
+            return left;
         }
+        0
     }
 
     /// The number of run slots.

@@ -313,9 +313,16 @@ fn main() -> ExitCode {
                 let result = tui::run(&mut app, &mut rx).await;
                 stop.cancel();
                 // Live workflows end as "cancelled at exit", their tests killed, in the history.
-                app.engine
+                let left = app
+                    .engine
                     .shutdown(std::time::Duration::from_secs(10))
                     .await;
+                if left > 0 {
+                    // The terminal is the user's again: say it rather than only log it.
+                    eprintln!(
+                        "flotilla: {left} workflows did not record their ending in time; the next flotilla shows them as interrupted"
+                    );
+                }
                 match result {
                     Ok(None) => 0,
                     Ok(Some(signal)) => flotilla::signals::exit_code(signal),
