@@ -133,17 +133,15 @@ fn listed(home: &std::path::Path) -> Vec<serde_json::Value> {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forty_runs_at_once_on_a_fresh_home_are_all_recorded() {
-    let server = MockServer::start(Wire::OpenAi, refused()).await;
-    let home = home_for(&server);
-    // Every run waits at a gate (a FIFO each one reads a line from) so that all 40 open the
-    // fresh database at the same moment, as `for i in …; do flotilla run … & done` does.
-    let gate = home.path().join("gate");
+/// Starts `n` `flotilla run` processes on `home` that all open its database at the same
+/// moment, as `for i in …; do flotilla run … & done` does: each waits at a gate (a FIFO it reads
+/// one line from) until all are started. Returns their outputs.
+async fn runs_at_once(home: &std::path::Path, n: usize, wave: &str) -> Vec<std::process::Output> {
+    let gate = home.join(format!("gate-{wave}"));
     let made = Command::new("mkfifo").arg(&gate).status().expect("mkfifo");
     assert!(made.success());
-    let children: Vec<std::process::Child> = (0..40)
-        .map(|n| {
+    let children: Vec<std::process::Child> = (0..n)
+        .map(|i| {
             Command::new("sh")
                 .args([
                     "-c",
@@ -152,8 +150,8 @@ async fn forty_runs_at_once_on_a_fresh_home_are_all_recorded() {
                 ])
                 .arg(&gate)
                 .arg(env!("CARGO_BIN_EXE_flotilla"))
-                .arg(home.path())
-                .arg(format!("task {n}"))
+                .arg(home)
+                .arg(format!("{wave} task {i}"))
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -164,16 +162,16 @@ async fn forty_runs_at_once_on_a_fresh_home_are_all_recorded() {
     let mut opened = opened.expect("open the gate");
     // One line each; the write end stays open until every run is past the gate, so a shell
     // that opens the FIFO late still finds its line.
-    std::io::Write::write_all(&mut opened, "go\n".repeat(40).as_bytes()).expect("open the gate");
+    std::io::Write::write_all(&mut opened, "go\n".repeat(n).as_bytes()).expect("open the gate");
     let outputs = tokio::task::spawn_blocking(move || {
         children
             .into_iter()
             .map(|c| c.wait_with_output().expect("wait"))
             .collect::<Vec<_>>()
     });
-    let outputs = tokio::time::timeout(Duration::from_secs(120), outputs)
+    let outputs = tokio::time::timeout(Duration::from_secs(180), outputs)
         .await
-        .expect("40 runs end")
+        .expect("the runs end")
         .expect("join");
     drop(opened);
     for out in &outputs {
@@ -187,17 +185,22 @@ async fn forty_runs_at_once_on_a_fresh_home_are_all_recorded() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let items = listed(home.path());
-    assert_eq!(items.len(), 40);
+    outputs
+}
+
+/// Every workflow recorded once, with ids 1..=n, none left live.
+fn all_recorded(home: &std::path::Path, n: u64) {
+    let items = listed(home);
+    assert_eq!(items.len() as u64, n);
     let ids: std::collections::BTreeSet<&str> =
         items.iter().filter_map(|i| i["id"].as_str()).collect();
-    assert_eq!(ids.len(), 40, "ids are unique");
+    assert_eq!(ids.len() as u64, n, "ids are unique");
     let mut seqs: Vec<u64> = ids
         .iter()
         .filter_map(|id| id.strip_prefix("wf_")?.split('_').next()?.parse().ok())
         .collect();
     seqs.sort_unstable();
-    assert_eq!(seqs, (1..=40).collect::<Vec<u64>>());
+    assert_eq!(seqs, (1..=n).collect::<Vec<u64>>());
     for item in &items {
         assert_eq!(item["status"], "failed", "none stuck: {item}");
         assert!(
@@ -205,6 +208,18 @@ async fn forty_runs_at_once_on_a_fresh_home_are_all_recorded() {
             "{item}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forty_runs_at_once_on_a_fresh_home_then_sixty_more_are_all_recorded() {
+    let server = MockServer::start(Wire::OpenAi, refused()).await;
+    let home = home_for(&server);
+    // A fresh home: all 40 migrate the new database at once.
+    runs_at_once(home.path(), 40, "first").await;
+    all_recorded(home.path(), 40);
+    // An existing home: 60 writers at once contend for the write lock.
+    runs_at_once(home.path(), 60, "second").await;
+    all_recorded(home.path(), 100);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
