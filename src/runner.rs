@@ -5,7 +5,7 @@
 use crate::language::Language;
 mod toolchain;
 
-pub use toolchain::Toolchain;
+pub use toolchain::{Toolchain, find_program};
 
 use crate::sandbox::{self, Finished, Job, Limits};
 use std::path::Path;

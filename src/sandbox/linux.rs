@@ -391,20 +391,12 @@ fn program(spec: &Spec, mut held: Held) -> Result<std::convert::Infallible, Stri
 
 /// `program` itself when it has a slash, else its first match on the job's PATH.
 fn resolve(program: &str, env: &[(String, String)]) -> Result<PathBuf, String> {
-    if program.contains('/') {
-        return Ok(PathBuf::from(program));
-    }
     let path = env
         .iter()
         .find(|(k, _)| k == "PATH")
         .map(|(_, v)| v.as_str())
         .unwrap_or("/usr/bin:/bin");
-    use std::os::unix::fs::PermissionsExt as _;
-    std::env::split_paths(path)
-        .map(|d| d.join(program))
-        .find(|p| {
-            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
+    crate::runner::find_program(program, std::ffi::OsStr::new(path))
         .ok_or_else(|| format!("{program} is not on PATH inside the sandbox"))
 }
 
