@@ -12,6 +12,15 @@ use support::pty::Pty;
 
 const TASKS: usize = 300;
 
+/// flotilla's dashboard on `home` in a 120 × 36 terminal, once it has drawn itself.
+fn dashboard(home: &std::path::Path) -> Pty {
+    let pty = Pty::flotilla(home, 36, 120);
+    pty.wait_for("the dashboard", Duration::from_secs(20), |s| {
+        s.contains("New task")
+    });
+    pty
+}
+
 /// 300 tasks typed in one write, each sent to the background with ctrl-g: every one starts.
 /// (crossterm's edge-triggered reader once stopped after the first 1 KiB read of a burst and
 /// left the rest on the tty until the next key.)
@@ -22,10 +31,7 @@ async fn three_hundred_tasks_typed_in_one_burst_all_start() {
     let path = home.path().to_owned();
     let db_file = Home::at(&path).db_file;
     tokio::task::spawn_blocking(move || {
-        let mut pty = Pty::flotilla(&path, 36, 120);
-        pty.wait_for("the dashboard", Duration::from_secs(20), |s| {
-            s.contains("New task")
-        });
+        let mut pty = dashboard(&path);
         let burst: Vec<u8> = (1..=TASKS)
             .flat_map(|n| format!("task number {n}\x07").into_bytes())
             .collect();
@@ -56,10 +62,7 @@ async fn sigterm_ends_the_dashboard_and_records_the_cancels() {
     let path = home.path().to_owned();
     let db_file = Home::at(&path).db_file;
     tokio::task::spawn_blocking(move || {
-        let mut pty = Pty::flotilla(&path, 36, 120);
-        pty.wait_for("the dashboard", Duration::from_secs(20), |s| {
-            s.contains("New task")
-        });
+        let mut pty = dashboard(&path);
         pty.type_bytes(b"write a function to reverse a list\r");
         pty.wait_for("the plan request", Duration::from_secs(20), |s| {
             s.contains("Consulting overseer")
@@ -94,10 +97,7 @@ async fn a_workflow_run_by_another_process_shows_live_and_is_announced() {
     std::fs::write(&config, format!("bell = true\n{text}")).unwrap_or_else(|e| panic!("{e}"));
     let path = home.path().to_owned();
     tokio::task::spawn_blocking(move || {
-        let pty = Pty::flotilla(&path, 36, 120);
-        pty.wait_for("the dashboard", Duration::from_secs(20), |s| {
-            s.contains("New task")
-        });
+        let pty = dashboard(&path);
         let run = std::process::Command::new(env!("CARGO_BIN_EXE_flotilla"))
             .arg("--home")
             .arg(&path)

@@ -102,8 +102,7 @@ pub fn asserts(language: Language, examples: &[Example]) -> Option<String> {
 fn respell(text: &str, language: Language) -> Option<String> {
     let mut out = String::new();
     let mut word = String::new();
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
+    let mut strings = Strings::default();
     let flush = |word: &mut String, out: &mut String| -> Option<()> {
         let spelled = match (language, word.as_str()) {
             (Language::Python, "true") => "True",
@@ -120,14 +119,17 @@ fn respell(text: &str, language: Language) -> Option<String> {
         Some(())
     };
     for c in text.chars() {
-        if let Some(q) = quote {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
+        let opening = strings.quote.is_none();
+        let single = strings.quote == Some('\'') || (opening && c == '\'');
+        if strings.inside(c) {
+            if opening {
+                flush(&mut word, &mut out)?;
+            }
+            // A Rust string is always double-quoted: `'a"b'` is `"a\"b"`.
+            match (language, c) {
+                (Language::Rust, '\'') if single => out.push('"'),
+                (Language::Rust, '"') if single => out.push_str("\\\""),
+                _ => out.push(c),
             }
             continue;
         }
@@ -141,46 +143,41 @@ fn respell(text: &str, language: Language) -> Option<String> {
             // the way Python compares dicts; a call's own `(` was split off before.
             (Language::Javascript, '{' | ':' | '(') => return None,
             (Language::Rust, '[' | '{' | ':') => return None,
-            (Language::Rust, '\'') => {
-                // A Rust string is always double-quoted.
-                out.push('"');
-                quote = Some('\'');
-                continue;
-            }
-            _ => {}
+            _ => out.push(c),
         }
-        if c == '"' || c == '\'' {
-            quote = Some(c);
-        }
-        out.push(c);
     }
     flush(&mut word, &mut out)?;
-    if language == Language::Rust {
-        // Single-quoted strings were opened with `"`; close them the same way.
-        out = close_single_quotes(&out);
-    }
     Some(out)
 }
 
-/// `"abc'` (a single-quoted string reopened with `"`) closed with `"`.
-fn close_single_quotes(text: &str) -> String {
-    let mut out = String::new();
-    let mut open = false;
-    for c in text.chars() {
-        if c == '"' && !open {
-            open = true;
-            out.push(c);
-        } else if open && c == '\'' {
-            open = false;
-            out.push('"');
-        } else if open && c == '"' {
-            open = false;
-            out.push(c);
-        } else {
-            out.push(c);
+/// Whether each character of a literal is inside a quoted string, quotes and escapes included.
+#[derive(Debug, Default)]
+struct Strings {
+    quote: Option<char>,
+    escaped: bool,
+}
+
+impl Strings {
+    /// Takes the next character; true when it belongs to a string (its quotes included).
+    fn inside(&mut self, c: char) -> bool {
+        match self.quote {
+            Some(q) => {
+                if self.escaped {
+                    self.escaped = false;
+                } else if c == '\\' {
+                    self.escaped = true;
+                } else if c == q {
+                    self.quote = None;
+                }
+                true
+            }
+            None if c == '"' || c == '\'' => {
+                self.quote = Some(c);
+                true
+            }
+            None => false,
         }
     }
-    out
 }
 
 /// The result after `>>> call`: the next line, up to the docstring's end.
@@ -226,21 +223,12 @@ fn inline_result(after: &str) -> Option<String> {
 /// The length of the balanced `( … )` at the start of `text`, quotes respected.
 fn balanced(text: &str) -> Option<usize> {
     let mut depth = 0usize;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
+    let mut strings = Strings::default();
     for (i, c) in text.char_indices() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
+        if strings.inside(c) {
             continue;
         }
         match c {
-            '"' | '\'' => quote = Some(c),
             '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' => {
                 depth = depth.checked_sub(1)?;
@@ -329,19 +317,15 @@ fn number(s: &str) -> Option<usize> {
     (digits > 0).then_some(len)
 }
 
+/// The length of the quoted string at the start of `s`, on one line.
 fn string(s: &str) -> Option<usize> {
-    let quote = s.chars().next()?;
-    let mut escaped = false;
-    for (i, c) in s.char_indices().skip(1) {
-        if c == '\n' {
+    let mut strings = Strings::default();
+    for (i, c) in s.char_indices() {
+        if c == '\n' || !strings.inside(c) {
             return None;
         }
-        if escaped {
-            escaped = false;
-        } else if c == '\\' {
-            escaped = true;
-        } else if c == quote {
-            return Some(i + 1);
+        if strings.quote.is_none() {
+            return Some(i + c.len_utf8());
         }
     }
     None
@@ -491,13 +475,19 @@ mod tests {
             asserts(Language::Javascript, &examples).as_deref(),
             Some("assert.deepStrictEqual(f('a', [1]), true);")
         );
-        let rust = vec![Example {
-            call: "f('ab', 2)".into(),
-            expected: "'ba'".into(),
-        }];
+        let rust = vec![
+            Example {
+                call: "f('ab', 2)".into(),
+                expected: "'ba'".into(),
+            },
+            Example {
+                call: "g('say \"hi\"')".into(),
+                expected: "\"it's\"".into(),
+            },
+        ];
         assert_eq!(
             asserts(Language::Rust, &rust).as_deref(),
-            Some("assert_eq!(f(\"ab\", 2), \"ba\");")
+            Some("assert_eq!(f(\"ab\", 2), \"ba\");\nassert_eq!(g(\"say \\\"hi\\\"\"), \"it's\");")
         );
         assert_eq!(asserts(Language::Rust, &examples), None);
     }
