@@ -33,8 +33,13 @@ fn start_time(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name, in parentheses, may hold spaces: fields are counted after its end.
     let after = &stat[stat.rfind(')')? + 1..];
-    // Field 22 of stat is the 20th after the name (state is field 3).
-    after.split_whitespace().nth(19)?.parse().ok()
+    let mut fields = after.split_whitespace();
+    // A zombie (killed, not yet reaped) is as dead as a process can be.
+    if matches!(fields.next(), Some("Z" | "X")) {
+        return None;
+    }
+    // Field 22 of stat is the 19th after the state (field 3).
+    fields.nth(18)?.parse().ok()
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -67,6 +72,29 @@ mod tests {
         child.wait().unwrap_or_else(|e| panic!("{e}"));
         assert!(!alive(&owner), "a reaped child is gone");
         assert!(!alive("garbage") && !alive("12:x"));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_killed_process_not_yet_reaped_is_dead() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let pid = child.id();
+        let owner = format!("{pid}:{}", start_time(pid).unwrap_or(1));
+        assert!(alive(&owner));
+        child.kill().unwrap_or_else(|e| panic!("{e}"));
+        // Not waited for yet: a zombie until then. Wait (with a deadline) for the kernel to
+        // have made it one.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z"))
+        {
+            assert!(std::time::Instant::now() < deadline, "never a zombie");
+            std::thread::yield_now();
+        }
+        assert!(!alive(&owner));
+        child.wait().unwrap_or_else(|e| panic!("{e}"));
     }
 
     #[cfg(target_os = "linux")]
