@@ -48,6 +48,14 @@ fn start_time(_pid: u32) -> Option<u64> {
 }
 
 /// Whether a process with this pid exists (used when no start time can be read).
+#[cfg(not(unix))]
+fn exists(_pid: u32) -> bool {
+    // No way to tell: never take another process's workflow for dead.
+    true
+}
+
+/// Whether a process with this pid exists (used when no start time can be read).
+#[cfg(unix)]
 fn exists(pid: u32) -> bool {
     let Ok(pid) = i32::try_from(pid) else {
         return false;
