@@ -324,6 +324,10 @@ async fn a_full_disk_gives_no_tick_without_a_record() {
     })
     .await;
     let outside = home_for(&server);
+    // The overseer may write long plans here, so all of this one is read (and logged).
+    let config = outside.path().join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap_or_default();
+    std::fs::write(&config, format!("{text}max_tokens = 100000\n")).expect("config");
     let home = outside.path().join("home");
     std::fs::create_dir(&home).expect("mkdir");
     let script = r#"set -e
@@ -332,6 +336,8 @@ cp "$3/config.toml" "$2/"
 set +e
 "$1" --home "$2" run "write a function to reverse a list"
 echo "exit=$?"
+"$1" --home "$2" run "write a function to sort a list" > "$3/second.txt" 2>&1
+echo "second-exit=$?"
 echo "---"
 "$1" --home "$2" list --json
 echo "list-exit=$?"
@@ -372,6 +378,13 @@ echo "list-exit=$?"
         "{run}"
     );
     assert!(!run.contains('✓'), "{run}");
+    // A run started on the full disk: nothing is recorded, so nothing starts, and it says why.
+    let second = std::fs::read_to_string(outside.path().join("second.txt")).unwrap_or_default();
+    assert!(!run.contains("second-exit=0"), "{run}\n{second}");
+    assert!(
+        !second.contains('✓') && second.contains("disk is full"),
+        "{second}"
+    );
     let (json, status) = listing.rsplit_once("list-exit=").unwrap_or_default();
     assert_eq!(status.trim(), "0", "{listing}\nstderr: {stderr}");
     let items: Vec<serde_json::Value> =
