@@ -327,7 +327,9 @@ pub fn redirect_import(mut item: Item) -> Item {
     };
     if let Some(rest) = t.strip_prefix("from ") {
         let module = module_of(rest);
-        if module != "solution"
+        // `from solution.roll_max import roll_max` guesses a package; the code is one module.
+        let path = rest.split(" import ").next().unwrap_or("").trim();
+        if path != "solution"
             && !KNOWN_MODULES.contains(&module.as_str())
             && let Some((_, names)) = t.split_once(" import ")
         {

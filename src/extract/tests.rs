@@ -444,3 +444,19 @@ fn a_huge_reply_is_read_up_to_a_bound() {
     let code = code(Language::Python, &reply).unwrap_or_else(|| panic!("no code"));
     assert!(code.text.contains("return a + b"));
 }
+
+#[test]
+fn a_test_importing_the_code_as_a_package_imports_the_module() {
+    // "No module named 'solution.roll_max'; 'solution' is not a package", on HumanEval/9.
+    let reply = "```python\nfrom solution.roll_max import roll_max\nfrom os.path import join\n\n\
+                 def test_roll():\n    assert roll_max([1, 2]) == [1, 2]\n```";
+    let s = suite(Language::Python, reply, &["roll_max".to_owned()])
+        .suite
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        s.text
+            .starts_with("from solution import roll_max\nfrom os.path import join\n"),
+        "{}",
+        s.text
+    );
+}
