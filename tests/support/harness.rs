@@ -149,15 +149,19 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no workflow in row {index}"))
     }
 
+    /// A workflow's log as the dashboard has it, or, for an ended workflow nobody is looking at
+    /// (whose memory the dashboard gave back), as its `log.txt` has it.
     pub fn log_text(&self, index: usize) -> String {
         let Some(wf) = self.app.store.at(index) else {
             return String::new();
         };
-        self.app
-            .logs
-            .get(&wf.id)
-            .map(|l| l.lines(0, usize::MAX).collect::<Vec<_>>().join("\n"))
-            .unwrap_or_default()
+        match self.app.logs.get(&wf.id) {
+            Some(l) => l.lines(0, usize::MAX).collect::<Vec<_>>().join("\n"),
+            None => {
+                std::fs::read_to_string(self.app.engine.home().workflow_dir(&wf.id).join("log.txt"))
+                    .unwrap_or_default()
+            }
+        }
     }
 }
 
