@@ -326,7 +326,9 @@ pub fn suite(language: Language, reply: &str, public: &[String]) -> SuiteReading
             match item.kind {
                 Kind::Import => {
                     let item = match language {
-                        Language::Python => python::redirect_import(item),
+                        Language::Python => {
+                            python::import_all_if_unknown(python::redirect_import(item), &public)
+                        }
                         Language::Javascript => javascript::redirect_import(item),
                         Language::Rust => rust::redirect_import(item),
                     };

@@ -460,3 +460,24 @@ fn a_test_importing_the_code_as_a_package_imports_the_module() {
         s.text
     );
 }
+
+#[test]
+fn a_suite_importing_a_name_the_code_lacks_still_loads() {
+    // "ImportError: cannot import name 'word_count' from 'solution'", in a suite for `power`.
+    let reply = "```python\nfrom solution import power, word_count\n\n\
+                 def test_power():\n    assert power(2, 3) == 8\n```";
+    let s = suite(Language::Python, reply, &["power".to_owned()])
+        .suite
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.text.starts_with("from solution import *\n"), "{}", s.text);
+    // Names the code has stay as they were.
+    let reply = "```python\nfrom solution import power\n\ndef test_power():\n    assert power(2, 3) == 8\n```";
+    let s = suite(Language::Python, reply, &["power".to_owned()])
+        .suite
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        s.text.starts_with("from solution import power\n"),
+        "{}",
+        s.text
+    );
+}
