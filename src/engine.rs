@@ -3,7 +3,7 @@
 
 use crate::config::{Config, Tier, TierConfig};
 use crate::db::{Db, HomeLock};
-use crate::event::{ArtifactKind, Event, EventSender, Health, Outcome};
+use crate::event::{ArtifactKind, Event, EventSender, Health, Outcome, Recorded};
 use crate::home::Home;
 use crate::naming::{self, NameRegistry, NameSource};
 use crate::pipeline::{self, StageContext};
@@ -104,32 +104,21 @@ impl Inner {
     /// (after retries while the database is busy) is said, as an [`Event::Unrecorded`] sent
     /// before the change itself, so the dashboard and `run` show it.
     pub fn emit(&self, event: Event) {
-        if let Err(e) = self.db.apply(&event) {
-            let what = match &event {
-                Event::Status { .. } => "its status",
-                Event::Named { .. } => "its name",
-                Event::Progress { .. } => "its progress",
-                Event::Finished { .. } => "its ending",
-                Event::Log { .. }
-                | Event::Health { .. }
-                | Event::Artifact { .. }
-                | Event::Unrecorded { .. }
-                | Event::Others(_) => "an event",
-            };
-            if let Some(id) = event.workflow() {
-                self.unrecorded(id, what, &e.to_string());
-            }
+        if let Err(e) = self.db.apply(&event)
+            && let (Some(what), Some(id)) = (event.recorded_as(), event.workflow())
+        {
+            self.unrecorded(id, what, &e.to_string());
         }
         // The receiver is gone only when flotilla is shutting down.
         let _ = self.events.send(event);
     }
 
     /// Says that a write about a workflow did not reach the history.
-    fn unrecorded(&self, id: &WorkflowId, what: &str, error: &str) {
+    fn unrecorded(&self, id: &WorkflowId, what: Recorded, error: &str) {
         tracing::error!("cannot record {what} of {id}: {error}");
         let _ = self.events.send(Event::Unrecorded {
             id: id.clone(),
-            what: what.to_owned(),
+            what,
             error: crate::sanitize::strip(error),
         });
     }
@@ -277,7 +266,7 @@ impl Engine {
                 }
             };
             if let Err(e) = inner.db.record(&id, &record.lock()) {
-                inner.unrecorded(&id, "its stage times and tokens", &e.to_string());
+                inner.unrecorded(&id, Recorded::Stages, &e.to_string());
             }
             inner.emit(Event::Finished {
                 id: id.clone(),

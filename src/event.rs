@@ -39,7 +39,48 @@ fn head_of(text: &str, max_lines: usize, max_bytes: usize) -> (&str, usize) {
     (&text[..end], text.len() - end)
 }
 
+/// What a write about a workflow was: its status, name, progress or ending (the history's
+/// events), its stage times and tokens, or its log file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    Status,
+    Name,
+    Progress,
+    Ending,
+    Stages,
+    Log,
+}
+
+impl std::fmt::Display for Recorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Status => "its status",
+            Self::Name => "its name",
+            Self::Progress => "its progress",
+            Self::Ending => "its ending",
+            Self::Stages => "its stage times and tokens",
+            Self::Log => "its log",
+        })
+    }
+}
+
 impl Event {
+    /// What the history records of this event; `None` for the events that are not history
+    /// (logs, artifacts, health, notices).
+    pub fn recorded_as(&self) -> Option<Recorded> {
+        match self {
+            Self::Status { .. } => Some(Recorded::Status),
+            Self::Named { .. } => Some(Recorded::Name),
+            Self::Progress { .. } => Some(Recorded::Progress),
+            Self::Finished { .. } => Some(Recorded::Ending),
+            Self::Log { .. }
+            | Self::Artifact { .. }
+            | Self::Health { .. }
+            | Self::Others(_)
+            | Self::Unrecorded { .. } => None,
+        }
+    }
+
     /// The workflow an event is about; `None` for a server's health.
     pub fn workflow(&self) -> Option<&WorkflowId> {
         match self {
@@ -163,11 +204,11 @@ pub enum Event {
     /// Workflows another flotilla process on the same home created or changed, as the history
     /// has them now.
     Others(Vec<crate::workflow::Workflow>),
-    /// A write about the workflow did not reach the history (`what`: "its ending", …); sent
-    /// before the event it concerns.
+    /// A write about the workflow did not reach the history or its folder; sent before the
+    /// event it concerns.
     Unrecorded {
         id: WorkflowId,
-        what: String,
+        what: Recorded,
         error: String,
     },
 }

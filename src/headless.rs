@@ -2,7 +2,7 @@
 
 use crate::config::Tier;
 use crate::engine::Engine;
-use crate::event::{Event, EventReceiver, Outcome};
+use crate::event::{Event, EventReceiver, Outcome, Recorded};
 use crate::provider::{ChatRequest, Message, ProviderError, ProviderKind};
 use crate::store::Store;
 use crate::workflow::{WorkflowStatus, format_elapsed};
@@ -116,7 +116,7 @@ async fn follow(
         {
             if *of == id {
                 let _ = writeln!(out, "! cannot record {what}: {error}");
-                if what == "its ending" {
+                if *what == Recorded::Ending {
                     ending_unrecorded = Some(error.clone());
                 }
             }

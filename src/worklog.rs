@@ -1,7 +1,7 @@
 //! A workflow's log: each line goes, sanitized, both to `workflows/<id>/log.txt` and to the
 //! dashboard as an event.
 
-use crate::event::{Event, EventSender};
+use crate::event::{Event, EventSender, Recorded};
 use crate::sanitize::Sanitizer;
 use crate::workflow::WorkflowId;
 use std::fs::File;
@@ -33,7 +33,7 @@ impl WorkLog {
                 tracing::warn!(%id, "cannot open log.txt: {e}");
                 let _ = events.send(Event::Unrecorded {
                     id: id.clone(),
-                    what: "its log".to_owned(),
+                    what: Recorded::Log,
                     error: format!("{}: {e}", path.display()),
                 });
             })
@@ -100,7 +100,7 @@ impl WorkLog {
             // Said once; the dashboard still gets the text.
             let _ = self.events.send(Event::Unrecorded {
                 id: self.id.clone(),
-                what: "its log".to_owned(),
+                what: Recorded::Log,
                 error: format!("{}: {e}", inner.path.display()),
             });
         }

@@ -221,14 +221,7 @@ impl Db {
     /// Writes a state change; other events are not history. A workflow that ended keeps its
     /// ending: nothing after it is written.
     pub fn apply(&self, event: &Event) -> Result<(), DbError> {
-        if matches!(
-            event,
-            Event::Log { .. }
-                | Event::Health { .. }
-                | Event::Artifact { .. }
-                | Event::Unrecorded { .. }
-                | Event::Others(_)
-        ) {
+        if event.recorded_as().is_none() {
             return Ok(());
         }
         let now = unix_secs(SystemTime::now());
@@ -305,11 +298,12 @@ impl Db {
                         transition(id, unix_secs(*at), Some(status.as_str()), &progress)?;
                     }
                 }
+                // Not history: returned above.
                 Event::Log { .. }
                 | Event::Health { .. }
                 | Event::Artifact { .. }
                 | Event::Unrecorded { .. }
-            | Event::Others(_) => {}
+                | Event::Others(_) => {}
             }
             Ok(())
         })
