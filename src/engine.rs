@@ -129,7 +129,7 @@ impl Engine {
     /// when no other flotilla is running on it) and readies the model servers.
     pub fn new(config: Config, home: Home, events: EventSender) -> anyhow::Result<Self> {
         let db = Db::open(&home.db_file)?;
-        let lock_file = home.db_file.with_extension("lock");
+        let lock_file = home.lock_file();
         let (lock, alone) = HomeLock::acquire(&lock_file)
             .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", lock_file.display()))?;
         // Workflows whose process died are over, whoever else is running.

@@ -57,6 +57,11 @@ impl Home {
         }
     }
 
+    /// `flotilla.lock`, beside the history: held (shared) by each flotilla running workflows.
+    pub fn lock_file(&self) -> PathBuf {
+        self.db_file.with_extension("lock")
+    }
+
     pub fn workflow_dir(&self, id: &crate::workflow::WorkflowId) -> PathBuf {
         self.workflows_dir.join(id.as_str())
     }

@@ -32,7 +32,7 @@ pub fn to_json(home: &Home, wf: &Workflow, started: Option<SystemTime>, now: Sys
 /// disk, a read-only home), they are still shown as interrupted.
 fn history(home: &Home) -> anyhow::Result<(Db, Vec<Workflow>)> {
     let db = Db::open(&home.db_file)?;
-    let nobody = HomeLock::is_free(&home.db_file.with_extension("lock"));
+    let nobody = HomeLock::is_free(&home.lock_file());
     let orphans = db.orphans(nobody)?;
     let marked = db.mark_interrupted(&orphans).is_ok();
     let mut all = db.load()?;
@@ -40,7 +40,7 @@ fn history(home: &Home) -> anyhow::Result<(Db, Vec<Workflow>)> {
         let now = SystemTime::now();
         for wf in all.iter_mut().filter(|w| orphans.contains(&w.id)) {
             wf.status = WorkflowStatus::Failed;
-            wf.progress = "Failed: interrupted".to_owned();
+            wf.progress = crate::db::interrupted_progress();
             wf.error = Some(INTERRUPTED.to_owned());
             wf.end_time = Some(now);
         }

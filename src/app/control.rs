@@ -56,7 +56,6 @@ impl App {
         }
     }
 
-    /// Deletes every finished workflow.
     /// Asks before deleting every finished workflow (`/clear`), saying how many.
     pub(super) fn ask_clear(&mut self) {
         let finished: Vec<WorkflowId> = self

@@ -25,6 +25,18 @@ const RETRY_FOR: Duration = Duration::from_secs(60);
 /// The reason given to workflows that were live when flotilla stopped without saying so.
 pub const INTERRUPTED: &str = "interrupted";
 
+/// The progress line of a workflow marked [`INTERRUPTED`].
+pub fn interrupted_progress() -> String {
+    ending_progress(false, INTERRUPTED, Duration::ZERO)
+}
+
+/// The SQL condition for a live workflow (queued, naming or running), for `concat!`.
+macro_rules! live {
+    () => {
+        "status IN ('queued', 'naming', 'running')"
+    };
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("{path}: {source}")]
@@ -239,8 +251,10 @@ impl Db {
                     progress,
                 } => {
                     let changed = tx.execute(
-                        "UPDATE workflows SET status = ?2, progress = ?3
-                         WHERE id = ?1 AND status IN ('queued', 'naming', 'running')",
+                        concat!(
+                            "UPDATE workflows SET status = ?2, progress = ?3 WHERE id = ?1 AND ",
+                            live!()
+                        ),
                         params![id.as_str(), status.as_str(), progress],
                     )?;
                     if changed > 0 {
@@ -255,8 +269,10 @@ impl Db {
                 }
                 Event::Progress { id, progress } => {
                     let changed = tx.execute(
-                        "UPDATE workflows SET progress = ?2
-                         WHERE id = ?1 AND status IN ('queued', 'naming', 'running')",
+                        concat!(
+                            "UPDATE workflows SET progress = ?2 WHERE id = ?1 AND ",
+                            live!()
+                        ),
                         params![id.as_str(), progress],
                     )?;
                     if changed > 0 {
@@ -290,8 +306,11 @@ impl Db {
                     );
                     // A workflow that already ended keeps its ending, and its history no second one.
                     let changed = tx.execute(
-                        "UPDATE workflows SET status = ?2, progress = ?3, error = ?4, result = ?5, ended_at = ?6
-                         WHERE id = ?1 AND status IN ('queued', 'naming', 'running')",
+                        concat!(
+                            "UPDATE workflows SET status = ?2, progress = ?3, error = ?4, result = ?5, ended_at = ?6
+                             WHERE id = ?1 AND ",
+                            live!()
+                        ),
                         params![id.as_str(), status.as_str(), progress, error, result, unix_secs(*at)],
                     )?;
                     if changed > 0 {
@@ -340,9 +359,7 @@ impl Db {
     pub fn orphans(&self, nobody_else: bool) -> Result<Vec<WorkflowId>, DbError> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare(
-                "SELECT id, owner FROM workflows WHERE status IN ('queued', 'naming', 'running')",
-            )
+            .prepare(concat!("SELECT id, owner FROM workflows WHERE ", live!()))
             .map_err(|e| self.wrap(e))?;
         let rows = stmt
             .query_map([], |r| {
@@ -369,20 +386,23 @@ impl Db {
             return Ok(0);
         }
         let now = unix_secs(SystemTime::now());
+        let progress = interrupted_progress();
         self.write(|tx| {
             let mut n = 0;
             for id in ids {
                 let changed = tx.execute(
-                    "UPDATE workflows SET status = 'failed', progress = 'Failed: interrupted', error = ?3,
-                     ended_at = COALESCE(ended_at, ?2)
-                     WHERE id = ?1 AND status IN ('queued', 'naming', 'running')",
-                    params![id.as_str(), now, INTERRUPTED],
+                    concat!(
+                        "UPDATE workflows SET status = 'failed', progress = ?4, error = ?3,
+                         ended_at = COALESCE(ended_at, ?2) WHERE id = ?1 AND ",
+                        live!()
+                    ),
+                    params![id.as_str(), now, INTERRUPTED, progress],
                 )?;
                 if changed > 0 {
                     tx.execute(
                         "INSERT INTO transitions (workflow_id, at, status, progress)
-                         VALUES (?1, ?2, 'failed', 'Failed: interrupted')",
-                        params![id.as_str(), now],
+                         VALUES (?1, ?2, 'failed', ?3)",
+                        params![id.as_str(), now, progress],
                     )?;
                     n += 1;
                 }
@@ -415,8 +435,11 @@ impl Db {
     /// at or after `ended_since`: what a dashboard shows of work it did not start.
     pub fn others(&self, after_seq: u64, ended_since: f64) -> Result<Vec<Workflow>, DbError> {
         self.select(
-            "(owner IS NULL OR owner != ?1)
-             AND (seq > ?2 OR status IN ('queued', 'naming', 'running') OR ended_at >= ?3)",
+            concat!(
+                "(owner IS NULL OR owner != ?1) AND (seq > ?2 OR ended_at >= ?3 OR ",
+                live!(),
+                ")"
+            ),
             params![self.owner, after_seq as i64, ended_since],
         )
     }
