@@ -3,7 +3,7 @@
 
 use crate::config::{Config, Tier, TierConfig};
 use crate::db::{Db, HomeLock};
-use crate::event::{ArtifactKind, Event, EventSender, Health, Outcome, Recorded};
+use crate::event::{ArtifactKind, Event, EventSender, Outcome, Recorded};
 use crate::home::Home;
 use crate::naming::{self, NameRegistry, NameSource};
 use crate::pipeline::{self, StageContext};
@@ -19,12 +19,9 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-/// How often the history is checked for work of other flotilla processes on the same home.
-const HISTORY_WATCH: Duration = Duration::from_secs(1);
-
-/// How often each model server is checked for the header's reachability dot.
-pub const HEALTH_INTERVAL: Duration = Duration::from_secs(30);
-const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
+mod slots;
+mod watch;
+pub use watch::HEALTH_INTERVAL;
 
 /// A cheap handle to the engine.
 #[derive(Clone)]
@@ -66,25 +63,6 @@ fn give_memory_back() {
     // SAFETY: malloc_trim only releases free pages at the top and inside glibc's arenas.
     unsafe {
         libc::malloc_trim(0);
-    }
-}
-
-/// A run slot, held while a workflow runs; freed (or retired, see `slot_debt`) when dropped,
-/// however the workflow ends.
-struct Slot<'a> {
-    permit: Option<tokio::sync::SemaphorePermit<'a>>,
-    debt: &'a AtomicUsize,
-}
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        let retire = self
-            .debt
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |d| d.checked_sub(1))
-            .is_ok();
-        if let (true, Some(permit)) = (retire, self.permit.take()) {
-            permit.forget();
-        }
     }
 }
 
@@ -348,36 +326,6 @@ impl Engine {
         0
     }
 
-    /// The number of run slots.
-    pub fn parallel(&self) -> usize {
-        self.inner.parallel.load(Ordering::SeqCst)
-    }
-
-    /// Changes the number of run slots. Running workflows keep theirs, but no queued one starts
-    /// until fewer than `n` run.
-    pub fn set_parallel(&self, n: usize) {
-        let inner = &self.inner;
-        let n = n.max(1);
-        let old = inner.parallel.swap(n, Ordering::SeqCst);
-        if n > old {
-            // Slots not yet taken back are simply kept; the rest are new.
-            let mut more = n - old;
-            let _ = inner
-                .slot_debt
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |d| {
-                    let paid = d.min(more);
-                    more = n - old - paid;
-                    Some(d - paid)
-                });
-            inner.slots.add_permits(more);
-        } else if n < old {
-            // Free slots go at once; slots in use are retired as they come free.
-            let fewer = old - n;
-            let taken = inner.slots.forget_permits(fewer);
-            inner.slot_debt.fetch_add(fewer - taken, Ordering::SeqCst);
-        }
-    }
-
     /// Deletes a finished workflow: its history and its folder.
     pub fn delete(&self, id: &WorkflowId) -> anyhow::Result<()> {
         if lock(&self.inner.cancels).contains_key(id) {
@@ -407,96 +355,6 @@ impl Engine {
     pub async fn suggest_name(&self, description: &str) -> (String, NameSource) {
         let naming = suggest_name(&self.inner, description).await;
         (naming.name, naming.source)
-    }
-
-    /// Checks every model server now and then every [`HEALTH_INTERVAL`], until `stop`.
-    /// Sends the dashboard the workflows other flotilla processes on this home start, change
-    /// and end ([`Event::Others`]). Each second it reads SQLite's `data_version` (a counter in
-    /// shared memory: no query, no disk read); only when that moved does it read the rows.
-    pub fn watch_history(&self, stop: CancellationToken) {
-        let db = match Db::open(&self.inner.home.db_file) {
-            Ok(db) => db,
-            Err(e) => {
-                tracing::warn!("cannot watch the history for other processes: {e}");
-                return;
-            }
-        };
-        let events = self.inner.events.clone();
-        // Rows up to here are in the history the dashboard loaded; later ones are new, and live
-        // or recently ended ones are caught by their status.
-        let mut after_seq = db.max_seq().unwrap_or(0);
-        tokio::spawn(async move {
-            let db = Arc::new(db);
-            let mut seen = db.data_version().ok();
-            let mut since = crate::workflow::unix_secs(SystemTime::now());
-            let mut interval = tokio::time::interval(HISTORY_WATCH);
-            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    _ = stop.cancelled() => break,
-                    _ = interval.tick() => {}
-                }
-                let version = db.data_version().ok();
-                if version == seen {
-                    continue;
-                }
-                seen = version;
-                // A little overlap, so an ending written during the last read is not missed.
-                let now = crate::workflow::unix_secs(SystemTime::now());
-                let reader = Arc::clone(&db);
-                let read =
-                    tokio::task::spawn_blocking(move || reader.others(after_seq, since - 2.0));
-                since = now;
-                match read.await {
-                    Ok(Ok(rows)) if rows.is_empty() => {}
-                    Ok(Ok(rows)) => {
-                        after_seq = rows
-                            .iter()
-                            .map(|w| w.id.seq())
-                            .max()
-                            .unwrap_or(0)
-                            .max(after_seq);
-                        if events.send(Event::Others(rows)).is_err() {
-                            break;
-                        }
-                    }
-                    Ok(Err(e)) => tracing::warn!("cannot read other processes' workflows: {e}"),
-                    Err(e) => tracing::warn!("history watch failed: {e}"),
-                }
-            }
-        });
-    }
-
-    pub fn watch_health(&self, stop: CancellationToken) {
-        for provider in self.inner.providers.values() {
-            let provider = provider.clone();
-            let events = self.inner.events.clone();
-            let stop = stop.clone();
-            tokio::spawn(async move {
-                let mut interval = tokio::time::interval(HEALTH_INTERVAL);
-                interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tokio::select! {
-                        _ = stop.cancelled() => break,
-                        _ = interval.tick() => {}
-                    }
-                    let health = match provider.models(HEALTH_TIMEOUT).await {
-                        Ok(models) => Health::Reachable(models),
-                        Err(ProviderError::Timeout(_)) => Health::Busy,
-                        Err(e) => Health::Unreachable(e.to_string()),
-                    };
-                    if events
-                        .send(Event::Health {
-                            provider: provider.name.clone(),
-                            health,
-                        })
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-            });
-        }
     }
 }
 
@@ -539,27 +397,16 @@ async fn run(
         source,
     });
 
-    let permit = match inner.slots.try_acquire() {
-        Ok(permit) => Slot {
-            permit: Some(permit),
-            debt: &inner.slot_debt,
-        },
-        Err(_) => {
+    let permit = match inner.try_slot() {
+        Some(slot) => slot,
+        None => {
             inner.emit(Event::Status {
                 id: id.clone(),
                 status: WorkflowStatus::Queued,
                 progress: "Waiting for a run slot...".into(),
             });
             log.line("waiting for a run slot");
-            let permit = inner
-                .slots
-                .acquire()
-                .await
-                .map_err(|_| "flotilla is shutting down".to_owned())?;
-            Slot {
-                permit: Some(permit),
-                debt: &inner.slot_debt,
-            }
+            inner.slot().await?
         }
     };
     inner.emit(Event::Status {
