@@ -1,0 +1,107 @@
+//! Background events applied to the dashboard's state: workflow changes, logs, artifacts,
+//! servers' health, other processes' workflows, and the notice (and bell) for each ending.
+
+use super::App;
+use crate::event::Event;
+use crate::workflow::{Workflow, WorkflowId, WorkflowStatus};
+
+impl App {
+    /// Applies a background event.
+    pub fn apply(&mut self, event: Event) {
+        match &event {
+            Event::Log { id, text } => {
+                self.logs.entry(id.clone()).or_default().push(text);
+            }
+            Event::Health { provider, health } => {
+                self.health.insert(provider.clone(), health.clone());
+            }
+            Event::Unrecorded { id, what, error } => {
+                let line = format!("! cannot record {what}: {error}\n");
+                self.logs.entry(id.clone()).or_default().push(&line);
+                self.warn(format!("{id}: cannot record {what}: {error}"));
+            }
+            Event::Artifact {
+                id,
+                kind,
+                seq,
+                lines,
+                language,
+            } => {
+                self.results.set(id, *kind, *seq, lines, *language);
+            }
+            Event::Others(rows) => {
+                for workflow in rows {
+                    self.merge_other(workflow.clone());
+                }
+            }
+            Event::Finished { id, .. } => {
+                let was_live = self.store.get(id).is_some_and(|w| w.status.is_live());
+                self.store.apply(&event);
+                if was_live {
+                    self.announce(id);
+                }
+                self.release_if_hidden(id);
+            }
+            _ => {
+                self.store.apply(&event);
+            }
+        }
+    }
+
+    /// A workflow of another flotilla process on this home, as the history has it now: a new
+    /// row, or changes to a known one.
+    fn merge_other(&mut self, workflow: Workflow) {
+        let id = workflow.id.clone();
+        match self.store.get_mut(&id) {
+            Some(known) => {
+                let ended = known.status.is_live() && !workflow.status.is_live();
+                *known = workflow;
+                if ended {
+                    self.announce(&id);
+                }
+            }
+            None => {
+                let ended = !workflow.status.is_live();
+                self.store.insert(workflow);
+                self.logs.entry(id.clone()).or_default();
+                if ended {
+                    self.announce(&id);
+                }
+            }
+        }
+    }
+
+    /// Gives back the memory of an ended workflow nobody is looking at: its log and artifacts
+    /// are on disk and are read again if it is selected.
+    fn release_if_hidden(&mut self, id: &WorkflowId) {
+        if self.selected.as_ref() != Some(id)
+            && self.store.get(id).is_some_and(|w| !w.status.is_live())
+        {
+            self.logs.remove(id);
+            self.results.forget(id);
+        }
+    }
+
+    /// The one-line notice of a workflow's ending, in the design's words
+    /// ("✓ [rest-client] Completed in 34.5s"), and the bell when the config asks for it.
+    fn announce(&mut self, id: &WorkflowId) {
+        let Some(wf) = self.store.get(id) else {
+            return;
+        };
+        let completed = wf.status == WorkflowStatus::Completed;
+        let text = format!(
+            "{} [{}] {}",
+            if completed { "✓" } else { "✗" },
+            wf.label(),
+            wf.progress
+        );
+        if completed {
+            self.info(text);
+        } else {
+            self.warn(text);
+        }
+        if self.engine.config().bell {
+            self.bells += 1;
+        }
+    }
+}
