@@ -1,7 +1,8 @@
 //! Choosing code by execution: every candidate runs against every suite. The examples the task
 //! itself states (`f(2) == 4`) are the user's word, so passing more of them ranks first. Then
-//! candidates are scored on the model-written suites by dual agreement (CodeT): candidates that pass exactly the same tests form a group,
-//! and each scores its group's size times the number of tests it passes. The best score wins.
+//! candidates are scored on the model-written suites by dual agreement (CodeT): candidates that
+//! pass exactly the same tests form a group, and each scores its group's size times the number
+//! of tests it passes. The best score wins.
 //! Between equal scores, behaviour decides, by minimum Bayes risk over execution (MBR-exec):
 //! every candidate is run on the task's inputs, and, input by input, the one whose returned
 //! values the other candidates share most often wins, since right programs agree and wrong ones
@@ -102,25 +103,25 @@ impl Board {
             .iter()
             .zip(scores)
             .zip(candidates)
-            .map(|((p, score), c)| {
+            .map(|((written_passed, score), c)| {
                 let examples = self.passed_by(*c, &trusted).len() as u32;
-                (p.len() as u32 + examples, examples, score, c)
-            })
-            .map(|(p, examples, score, c)| Standing {
-                examples,
-                score,
-                passed: p,
-                failed: (total as u32).saturating_sub(p),
-                loaded: usable
-                    .iter()
-                    .filter(|s| self.runs.get(&(*c, **s)).is_some_and(|r| r.loaded))
-                    .count() as u32,
-                agreeing: self.agreeing(*c, candidates),
-                agreement: self.agreement(*c, candidates),
-                returned: self
-                    .behaviour
-                    .get(c)
-                    .map_or(0, |v| v.iter().filter(|v| !is_error(v)).count() as u32),
+                let passed = written_passed.len() as u32 + examples;
+                Standing {
+                    examples,
+                    score,
+                    passed,
+                    failed: (total as u32).saturating_sub(passed),
+                    loaded: usable
+                        .iter()
+                        .filter(|s| self.runs.get(&(*c, **s)).is_some_and(|r| r.loaded))
+                        .count() as u32,
+                    agreeing: self.agreeing(*c, candidates),
+                    agreement: self.agreement(*c, candidates),
+                    returned: self
+                        .behaviour
+                        .get(c)
+                        .map_or(0, |v| v.iter().filter(|v| !is_error(v)).count() as u32),
+                }
             })
             .collect()
     }
