@@ -427,6 +427,54 @@ fn hundreds_of_workflows_keep_the_selection_on_screen() {
 }
 
 #[test]
+fn the_table_follows_new_rows_while_the_selection_is_near_the_end() {
+    let mut app = app();
+    for i in 1..=40 {
+        add(
+            &mut app,
+            i,
+            0,
+            Some(&format!("task-{i}")),
+            WorkflowStatus::Running,
+            "x",
+        );
+    }
+    // The selection on the last row; a new workflow arrives (another process, or ctrl-g).
+    app.selected = app.store.at(39).map(|w| w.id.clone());
+    add(
+        &mut app,
+        41,
+        0,
+        Some("task-41"),
+        WorkflowStatus::Queued,
+        "x",
+    );
+    let text = screen(&app);
+    assert!(
+        text.contains("task-41 "),
+        "the new row is on screen: {text}"
+    );
+    assert!(text.contains("task-40 "), "so is the selected one: {text}");
+    assert_eq!(
+        app.selected.as_ref().map(|id| id.seq()),
+        Some(40),
+        "the selection stays"
+    );
+    // Far from the end, the table stays where the selection is.
+    app.selected = app.store.at(0).map(|w| w.id.clone());
+    add(
+        &mut app,
+        42,
+        0,
+        Some("task-42"),
+        WorkflowStatus::Queued,
+        "x",
+    );
+    let text = screen(&app);
+    assert!(!text.contains("task-42 ") && text.contains("↓"), "{text}");
+}
+
+#[test]
 fn result_view_switches_between_plan_code_tests_and_output() {
     let mut app = app();
     let id = add(
