@@ -27,6 +27,7 @@ pub mod record;
 pub mod runner;
 pub mod sandbox;
 pub mod sanitize;
+pub mod serve;
 pub mod signals;
 pub mod store;
 pub mod tui;

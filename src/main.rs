@@ -84,6 +84,36 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Serve a GGUF model over an OpenAI-compatible API, batching concurrent requests
+    /// (llama.cpp in process).
+    Serve {
+        /// The model file.
+        #[arg(long, value_name = "FILE.gguf")]
+        model: PathBuf,
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// 0 picks a free port (printed on the first line).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Requests decoded together, each with its own context.
+        #[arg(long, default_value_t = 4)]
+        parallel: usize,
+        /// Context of one request (prompt and reply), in tokens.
+        #[arg(long, default_value_t = 4096)]
+        ctx: u32,
+        /// Requests that may wait for a free sequence; more are answered 503.
+        #[arg(long, default_value_t = 64)]
+        queue: usize,
+        /// Most tokens one decode step feeds; long prompts are fed in chunks of this.
+        #[arg(long, default_value_t = 256)]
+        batch: usize,
+        /// CPU threads (default: all).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Exit when standard input closes (how flotilla ties the server it starts to itself).
+        #[arg(long, hide = true)]
+        exit_with_stdin: bool,
+    },
     /// Print a workflow's log.
     Logs {
         id: String,
@@ -115,10 +145,64 @@ fn broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// `flotilla serve`: logs on standard error (it has no dashboard), the address on standard
+/// output.
+fn serve(options: flotilla::serve::ServeOptions) -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FLOTILLA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,flotilla=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("flotilla serve: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(flotilla::serve::run(options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("flotilla serve: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Cmd::SandboxExec { spec }) = &cli.command {
         flotilla::sandbox::exec_main(spec);
+    }
+    if let Some(Cmd::Serve {
+        model,
+        host,
+        port,
+        parallel,
+        ctx,
+        queue,
+        batch,
+        threads,
+        exit_with_stdin,
+    }) = &cli.command
+    {
+        return serve(flotilla::serve::ServeOptions {
+            model: model.clone(),
+            host: host.clone(),
+            port: *port,
+            parallel: *parallel,
+            ctx: *ctx,
+            queue: *queue,
+            batch: *batch,
+            threads: *threads,
+            exit_with_stdin: *exit_with_stdin,
+        });
     }
     flotilla::sandbox::protect_self();
     flotilla::sandbox::use_this_executable();
@@ -304,7 +388,7 @@ fn main() -> ExitCode {
                     }
                 }
             }
-            Some(Cmd::List { .. } | Cmd::Show { .. } | Cmd::Logs { .. }) => 0,
+            Some(Cmd::List { .. } | Cmd::Show { .. } | Cmd::Logs { .. } | Cmd::Serve { .. }) => 0,
             None => {
                 let stop = CancellationToken::new();
                 engine.watch_health(stop.clone());

@@ -1,0 +1,219 @@
+//! Aggregate decode speed of `flotilla serve` against llama-cpp-python's server, same model,
+//! same prompts, one run: 1, 2, 4 and 8 requests at once, each asking for the same number of
+//! tokens at temperature 0. Tokens per second = completion tokens of all requests / wall time.
+//!
+//! Needs the model and the llama-cpp-python server that `scripts/setup-model-server` caches.
+//! `cargo bench --bench serve`; FLOTILLA_BENCH_TOKENS sets tokens per request (default 128).
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PROMPTS: [&str; 8] = [
+    "Write a long story about a lighthouse keeper who finds a map.",
+    "Explain in detail how a hash map works, with examples.",
+    "Describe the water cycle step by step for a school class.",
+    "Write a long letter to a friend about a trip to the mountains.",
+    "Explain how to bake bread, every step, with tips.",
+    "Write a detailed history of the bicycle.",
+    "Describe a busy market in a city at dawn, in detail.",
+    "Explain how a compiler turns source code into a program.",
+];
+
+struct Server {
+    name: &'static str,
+    base: String,
+    child: Child,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn cache() -> PathBuf {
+    std::env::var_os("FLOTILLA_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/flotilla")
+        })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn start_flotilla(model: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flotilla"))
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--parallel",
+            "8",
+            "--ctx",
+            "1024",
+            "--model",
+        ])
+        .arg(model)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("flotilla serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("the listening line");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    Server {
+        name: "flotilla serve",
+        base: format!("http://{addr}"),
+        child,
+    }
+}
+
+fn start_llama_cpp_python(model: &Path) -> Server {
+    let python = cache().join("llama-venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/setup-model-server",
+        python.display()
+    );
+    let port = free_port();
+    let child = Command::new(python)
+        .args(["-m", "llama_cpp.server", "--model"])
+        .arg(model)
+        .args([
+            "--model_alias",
+            "smollm2",
+            "--host",
+            "127.0.0.1",
+            "--n_ctx",
+            "1024",
+        ])
+        .args(["--interrupt_requests", "false", "--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("llama-cpp-python starts");
+    Server {
+        name: "llama-cpp-python",
+        base: format!("http://127.0.0.1:{port}/v1"),
+        child,
+    }
+}
+
+async fn wait_up(client: &reqwest::Client, server: &Server) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{}/models", server.base)).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{} did not come up at {}", server.name, server.base);
+}
+
+/// One request's completion tokens.
+async fn ask(client: &reqwest::Client, base: &str, prompt: &str, tokens: u32) -> u64 {
+    let body = json!({
+        "model": "smollm2",
+        "messages": [{"role": "user", "content": prompt}],
+        "max_tokens": tokens,
+        "temperature": 0,
+    });
+    let reply: Value = client
+        .post(format!("{base}/chat/completions"))
+        .json(&body)
+        .send()
+        .await
+        .expect("the request is answered")
+        .json()
+        .await
+        .expect("a JSON answer");
+    reply["usage"]["completion_tokens"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no usage in {reply}"))
+}
+
+/// Aggregate tokens/s with `n` requests at once.
+async fn measure(client: &reqwest::Client, base: &str, n: usize, tokens: u32) -> (f64, u64) {
+    let start = Instant::now();
+    let answers = futures_util::future::join_all(
+        PROMPTS
+            .iter()
+            .cycle()
+            .take(n)
+            .map(|p| ask(client, base, p, tokens)),
+    )
+    .await;
+    let total: u64 = answers.iter().sum();
+    (total as f64 / start.elapsed().as_secs_f64(), total)
+}
+
+fn main() {
+    let model = cache().join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
+    assert!(
+        model.exists(),
+        "{} is missing: run scripts/setup-model-server",
+        model.display()
+    );
+    let tokens: u32 = std::env::var("FLOTILLA_BENCH_TOKENS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(128);
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let levels = [1usize, 2, 4, 8];
+        let mut results = Vec::new();
+        // One server at a time, so they never share the CPU.
+        for start in [start_flotilla, start_llama_cpp_python] {
+            let server = start(&model);
+            wait_up(&client, &server).await;
+            // Warm-up: the first request pays for loading pages of the model.
+            ask(&client, &server.base, PROMPTS[0], 16).await;
+            let mut row = Vec::new();
+            for n in levels {
+                row.push(measure(&client, &server.base, n, tokens).await);
+            }
+            results.push((server.name, row));
+        }
+        println!("aggregate tokens/s, {tokens} tokens a request at temperature 0, same model and prompts");
+        println!(
+            "{:>10} {:>16} {:>18} {:>8}",
+            "requests", results[0].0, results[1].0, "ratio"
+        );
+        for (i, n) in levels.iter().enumerate() {
+            let (ours, our_tokens) = results[0].1[i];
+            let (theirs, their_tokens) = results[1].1[i];
+            println!(
+                "{n:>10} {ours:>11.1} ({our_tokens:>4}) {theirs:>13.1} ({their_tokens:>4}) {:>7.2}×",
+                ours / theirs
+            );
+        }
+        let ours = &results[0].1;
+        let theirs = &results[1].1;
+        println!(
+            "goals: one request {:.2}× llama-cpp-python's (≥ 1.8); 4 at once {:.2}× one on flotilla serve (≥ 1.35); 4 at once {:.2}× llama-cpp-python's 4 (≥ 2.5)",
+            ours[0].0 / theirs[0].0,
+            ours[2].0 / ours[0].0,
+            ours[2].0 / theirs[2].0
+        );
+    });
+}

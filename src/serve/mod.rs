@@ -1,0 +1,86 @@
+//! `flotilla serve`: an OpenAI-compatible server that runs a GGUF model in process through
+//! llama.cpp (the `llama-cpp-2` binding), decoding every active request in one batch per step.
+
+pub mod batch;
+pub mod engine;
+pub mod http;
+pub mod text;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+/// The line `flotilla serve` prints on standard output once it accepts requests; flotilla
+/// reads the address from it when it starts the server itself.
+pub const LISTENING: &str = "flotilla serve: listening on http://";
+
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub model: PathBuf,
+    pub host: String,
+    /// 0 picks a free port.
+    pub port: u16,
+    pub parallel: usize,
+    pub ctx: u32,
+    pub queue: usize,
+    pub batch: usize,
+    pub threads: Option<usize>,
+    /// Exit when standard input reaches its end (the parent that started it is gone).
+    pub exit_with_stdin: bool,
+}
+
+/// The name a model file is served under: its file name without `.gguf`.
+pub fn model_id(path: &std::path::Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".into());
+    name.strip_suffix(".gguf").unwrap_or(&name).to_owned()
+}
+
+/// Loads the model, binds the address and serves until the process is stopped.
+pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
+    if options.exit_with_stdin {
+        std::thread::spawn(|| {
+            let mut sink = [0u8; 256];
+            let mut stdin = std::io::stdin();
+            while matches!(std::io::Read::read(&mut stdin, &mut sink), Ok(n) if n > 0) {}
+            std::process::exit(0);
+        });
+    }
+    let threads = options.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(4, std::num::NonZeroUsize::get)
+    });
+    let engine_options = engine::EngineOptions {
+        model: options.model.clone(),
+        parallel: options.parallel.max(1),
+        ctx: options.ctx,
+        queue: options.queue,
+        batch: options.batch,
+        threads,
+    };
+    let engine = tokio::task::spawn_blocking(move || engine::spawn(engine_options))
+        .await?
+        .map_err(anyhow::Error::msg)?;
+    let served = Arc::new(http::Served {
+        engine,
+        model_id: model_id(&options.model),
+        next_id: AtomicU64::new(1),
+    });
+    let addr: SocketAddr = format!("{}:{}", options.host, options.port)
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--host {} is not an IP address: {e}", options.host))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    let local = listener.local_addr()?;
+    println!(
+        "{LISTENING}{local}/v1 ({}, {} sequences of {} tokens, {threads} threads)",
+        served.model_id,
+        options.parallel.max(1),
+        options.ctx
+    );
+    axum::serve(listener, http::router(served)).await?;
+    Ok(())
+}
