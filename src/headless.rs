@@ -229,14 +229,7 @@ pub async fn doctor(engine: &Engine, out: &mut dyn Write) -> i32 {
             }
             Err(e) => {
                 ok = false;
-                let advice = match provider.settings.kind {
-                    ProviderKind::Ollama => {
-                        "start Ollama (`ollama serve`) or point base_url at a running one"
-                    }
-                    ProviderKind::Openai => {
-                        "start the server (llama.cpp, vLLM, LM Studio…) or fix base_url"
-                    }
-                };
+                let advice = provider.remedy();
                 let _ = writeln!(
                     out,
                     "✗ provider {}: {} does not answer: {e}\n  → {advice} in {}",
@@ -291,6 +284,8 @@ pub async fn doctor(engine: &Engine, out: &mut dyn Write) -> i32 {
                     ok = false;
                     continue;
                 }
+                // An embedded server has one model and answers to any name.
+                ProviderKind::Embedded => {}
                 ProviderKind::Openai => {
                     let _ = writeln!(
                         out,

@@ -41,6 +41,8 @@ impl Tier {
             (ProviderKind::Ollama, Tier::Veryfast) => "llama3.2:1b",
             (ProviderKind::Ollama, _) => "qwen2.5-coder:7b",
             (ProviderKind::Openai, _) => "gpt-4o-mini",
+            // An embedded server has one model and takes any name.
+            (ProviderKind::Embedded, _) => "default",
         }
     }
 }
@@ -61,6 +63,8 @@ pub enum ConfigSource {
     File(PathBuf),
     Environment(&'static str),
     Default,
+    /// No file, no server variables, no Ollama: a GGUF file flotilla serves itself.
+    EmbeddedDefault(PathBuf),
 }
 
 impl fmt::Display for ConfigSource {
@@ -69,6 +73,11 @@ impl fmt::Display for ConfigSource {
             Self::File(p) => write!(f, "{}", p.display()),
             Self::Environment(var) => write!(f, "the {var} environment variable"),
             Self::Default => f.write_str("the defaults (a local Ollama)"),
+            Self::EmbeddedDefault(model) => write!(
+                f,
+                "the defaults (no Ollama answered, so flotilla serves {} itself)",
+                model.display()
+            ),
         }
     }
 }
@@ -86,6 +95,8 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     /// Ring the terminal bell when a workflow ends (the notice line is always shown).
     pub bell: bool,
+    /// The providers are the built-in default (a local Ollama), chosen for want of any other.
+    pub default_ollama: bool,
 }
 
 /// A configuration problem, naming the file, the line and what was expected.
@@ -134,8 +145,14 @@ struct RawConfig {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawProvider {
-    kind: ProviderKind,
-    base_url: Spanned<String>,
+    kind: Spanned<ProviderKind>,
+    base_url: Option<Spanned<String>>,
+    /// `embedded`: the GGUF file.
+    model: Option<Spanned<String>>,
+    /// `embedded`: requests decoded together.
+    parallel: Option<Spanned<usize>>,
+    /// `embedded`: context of one request, in tokens.
+    ctx: Option<Spanned<u32>>,
     api_key_env: Option<String>,
     max_concurrent: Option<Spanned<usize>>,
     connect_timeout: Option<f64>,
@@ -165,19 +182,50 @@ pub const DEFAULT_MAX_PARALLEL: usize = 4;
 pub const DEFAULT_NAMING_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Config {
-    /// Reads `path` if it exists, else builds the configuration from the environment.
+    /// Reads `path` if it exists, else builds the configuration from the environment. When
+    /// nothing names a server and no Ollama answers, a GGUF file (`FLOTILLA_MODEL`, else the
+    /// first `models/*.gguf` beside `path`) is served by flotilla itself, for every tier.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Self::parse(path, &text, &|v: &str| std::env::var(v)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Ok(Self::from_env(&|v: &str| std::env::var(v)))
+        let env = |v: &str| std::env::var(v);
+        let mut config = match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(path, &text, &env)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::from_env(&env),
+            Err(e) => {
+                return Err(ConfigError {
+                    path: path.to_owned(),
+                    line: None,
+                    message: format!("cannot read: {e}"),
+                });
             }
-            Err(e) => Err(ConfigError {
-                path: path.to_owned(),
-                line: None,
-                message: format!("cannot read: {e}"),
-            }),
+        };
+        if config.default_ollama && !ollama_listens() {
+            let models = path
+                .parent()
+                .unwrap_or_else(|| Path::new("."))
+                .join("models");
+            if let Some(model) = default_model(&env, &models) {
+                config.serve_embedded(model);
+            }
         }
+        Ok(config)
+    }
+
+    /// Every tier on one embedded provider serving `model`.
+    pub fn serve_embedded(&mut self, model: PathBuf) {
+        let name = "embedded";
+        let id = crate::serve::model_id(&model);
+        self.providers = BTreeMap::from([(
+            name.to_owned(),
+            ProviderSettings::embedded(model.clone(), DEFAULT_MAX_PARALLEL),
+        )]);
+        for tier in self.tiers.values_mut() {
+            tier.provider = name.to_owned();
+            tier.model.clone_from(&id);
+        }
+        if self.source == ConfigSource::Default {
+            self.source = ConfigSource::EmbeddedDefault(model);
+        }
+        self.default_ollama = false;
     }
 
     /// Parses a config file's text; `env` looks up `api_key_env` variables.
@@ -233,18 +281,44 @@ impl Config {
         for (name, spanned) in raw.providers {
             let span = spanned.span();
             let p = spanned.into_inner();
-            let url = p.base_url.get_ref().trim().to_owned();
-            if !(url.starts_with("http://") || url.starts_with("https://"))
-                || reqwest::Url::parse(&url).is_err()
-            {
-                return Err(err(
-                    Some(p.base_url.span()),
-                    format!(
-                        "base_url {url:?} of provider {name:?} is not an http:// or https:// URL"
-                    ),
-                ));
-            }
-            let mut settings = ProviderSettings::new(p.kind, url);
+            let kind = *p.kind.get_ref();
+            let mut settings = if kind == ProviderKind::Embedded {
+                embedded_settings(&name, &p, path, &err)?
+            } else {
+                for (field, span) in [
+                    ("model", p.model.as_ref().map(Spanned::span)),
+                    ("parallel", p.parallel.as_ref().map(Spanned::span)),
+                    ("ctx", p.ctx.as_ref().map(Spanned::span)),
+                ] {
+                    if let Some(span) = span {
+                        return Err(err(
+                            Some(span),
+                            format!(
+                                "{field} is for kind = \"embedded\"; provider {name:?} is {}: name its model in [tiers]",
+                                kind.as_str()
+                            ),
+                        ));
+                    }
+                }
+                let Some(base_url) = &p.base_url else {
+                    return Err(err(
+                        Some(p.kind.span()),
+                        format!("provider {name:?} needs base_url (the server's address)"),
+                    ));
+                };
+                let url = base_url.get_ref().trim().to_owned();
+                if !(url.starts_with("http://") || url.starts_with("https://"))
+                    || reqwest::Url::parse(&url).is_err()
+                {
+                    return Err(err(
+                        Some(base_url.span()),
+                        format!(
+                            "base_url {url:?} of provider {name:?} is not an http:// or https:// URL"
+                        ),
+                    ));
+                }
+                ProviderSettings::new(kind, url)
+            };
             if let Some(var) = &p.api_key_env {
                 settings.api_key = env(var).ok().filter(|k| !k.is_empty());
             }
@@ -372,12 +446,14 @@ impl Config {
             tiers,
             source: ConfigSource::File(path.to_owned()),
             bell: raw.bell.unwrap_or(false),
+            default_ollama: false,
         })
     }
 
     /// No config file: `OPENAI_BASE_URL`/`OPENAI_API_KEY`, else `OLLAMA_HOST`, else local Ollama.
     pub fn from_env(env: &dyn Fn(&str) -> Result<String, std::env::VarError>) -> Self {
         let var = |name: &str| env(name).ok().filter(|v| !v.trim().is_empty());
+        let mut default_ollama = false;
         let (name, settings, source) = if let Some(base) = var("OPENAI_BASE_URL") {
             let mut s =
                 ProviderSettings::new(ProviderKind::Openai, base.trim().trim_end_matches('/'));
@@ -391,7 +467,8 @@ impl Config {
             let s = ProviderSettings::new(ProviderKind::Ollama, ollama_url(&host));
             ("ollama", s, ConfigSource::Environment("OLLAMA_HOST"))
         } else {
-            let s = ProviderSettings::new(ProviderKind::Ollama, "http://127.0.0.1:11434");
+            let s = ProviderSettings::new(ProviderKind::Ollama, OLLAMA_DEFAULT);
+            default_ollama = true;
             ("ollama", s, ConfigSource::Default)
         };
         let tiers = Tier::ALL
@@ -416,6 +493,7 @@ impl Config {
             tiers,
             source,
             bell: false,
+            default_ollama,
         }
     }
 
@@ -423,6 +501,90 @@ impl Config {
         // Every tier is filled in by `parse` and `from_env`.
         &self.tiers[tier.as_str()]
     }
+}
+
+/// The settings of an `embedded` provider: `model` (a GGUF file, relative to the config
+/// file's folder, `~/` for the home folder), `parallel`, `ctx`; no `base_url`.
+fn embedded_settings(
+    name: &str,
+    p: &RawProvider,
+    config_path: &Path,
+    err: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
+) -> Result<ProviderSettings, ConfigError> {
+    if let Some(url) = &p.base_url {
+        return Err(err(
+            Some(url.span()),
+            format!(
+                "provider {name:?} is embedded: flotilla serves its model itself, so it takes model = \"FILE.gguf\", not base_url"
+            ),
+        ));
+    }
+    let Some(model) = &p.model else {
+        return Err(err(
+            Some(p.kind.span()),
+            format!("provider {name:?} is embedded and needs model = \"/path/to/FILE.gguf\""),
+        ));
+    };
+    let text = model.get_ref().trim();
+    let file = match text.strip_prefix("~/") {
+        Some(rest) => std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_default()
+            .join(rest),
+        None => config_path
+            .parent()
+            .unwrap_or_else(|| Path::new("."))
+            .join(text),
+    };
+    if text.is_empty() {
+        return Err(err(Some(model.span()), "model is empty".into()));
+    }
+    let parallel = match &p.parallel {
+        Some(n) if *n.get_ref() == 0 || *n.get_ref() > 64 => {
+            return Err(err(Some(n.span()), "parallel must be 1 to 64".into()));
+        }
+        Some(n) => *n.get_ref(),
+        None => 4,
+    };
+    let mut settings = ProviderSettings::embedded(file, parallel);
+    if let Some(ctx) = &p.ctx {
+        if !(256..=1_048_576).contains(ctx.get_ref()) {
+            return Err(err(
+                Some(ctx.span()),
+                "ctx must be 256 to 1048576 tokens".into(),
+            ));
+        }
+        if let Some(e) = settings.embedded.as_mut() {
+            e.ctx = *ctx.get_ref();
+        }
+    }
+    Ok(settings)
+}
+
+const OLLAMA_DEFAULT: &str = "http://127.0.0.1:11434";
+
+/// Whether anything listens on Ollama's default port (a refused connection is immediate).
+fn ollama_listens() -> bool {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 11434));
+    std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_ok()
+}
+
+/// The model to serve when nothing else is set up: `FLOTILLA_MODEL`, else the first `*.gguf`
+/// in `models` by name.
+pub fn default_model(
+    env: &dyn Fn(&str) -> Result<String, std::env::VarError>,
+    models: &Path,
+) -> Option<PathBuf> {
+    if let Some(file) = env("FLOTILLA_MODEL").ok().filter(|v| !v.trim().is_empty()) {
+        return Some(PathBuf::from(file.trim()));
+    }
+    let mut found: Vec<PathBuf> = std::fs::read_dir(models)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "gguf") && p.is_file())
+        .collect();
+    found.sort();
+    found.into_iter().next()
 }
 
 /// `OLLAMA_HOST` as Ollama reads it: `host:port`, maybe without a scheme, `0.0.0.0` meaning here.

@@ -423,6 +423,7 @@ async fn run(
         log,
         record,
         cancel,
+        waits: Default::default(),
     };
     let result = pipeline::run(&cx).await;
     drop(permit);

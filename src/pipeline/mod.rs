@@ -74,6 +74,61 @@ pub struct StageContext<'a> {
     pub log: &'a WorkLog,
     pub record: &'a SharedRecord,
     pub cancel: &'a CancellationToken,
+    /// What the progress line shows while the workflow's requests wait for a server.
+    pub waits: Waits,
+}
+
+/// A workflow's requests and the provider queues they wait in: the progress line says
+/// "Waiting for local: 2 ahead" only while none of them is being served.
+#[derive(Debug, Default)]
+pub struct Waits {
+    state: std::sync::Mutex<WaitState>,
+}
+
+#[derive(Debug, Default)]
+struct WaitState {
+    /// Requests holding a server slot.
+    served: usize,
+    /// The stage the progress line showed before a wait replaced it.
+    stage: String,
+    waiting_shown: bool,
+}
+
+impl Waits {
+    fn lock(&self) -> std::sync::MutexGuard<'_, WaitState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The stage's progress line, remembered to show again after a wait; false when a wait
+    /// is on the line now (it stays there until a request is served).
+    pub fn stage(&self, progress: &str) -> bool {
+        let mut s = self.lock();
+        s.stage = progress.to_owned();
+        !s.waiting_shown
+    }
+
+    /// A request of this workflow waits with `ahead` before it: the line to show, if any.
+    pub fn waiting(&self, provider: &str, ahead: usize) -> Option<String> {
+        let mut s = self.lock();
+        if s.served > 0 {
+            return None;
+        }
+        s.waiting_shown = true;
+        Some(format!("Waiting for {provider}: {ahead} ahead"))
+    }
+
+    /// A request got its slot: the stage's line to show again, if a wait had replaced it.
+    pub fn served(&self) -> Option<String> {
+        let mut s = self.lock();
+        s.served += 1;
+        std::mem::take(&mut s.waiting_shown).then(|| s.stage.clone())
+    }
+
+    /// A request that was served ended.
+    pub fn done(&self) {
+        let mut s = self.lock();
+        s.served = s.served.saturating_sub(1);
+    }
 }
 
 /// Which side the overseer blames for failing tests.

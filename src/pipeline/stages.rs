@@ -10,7 +10,7 @@ use crate::extract;
 use crate::language::Language;
 use crate::plan::Plan;
 use crate::prompts::{self, fill};
-use crate::provider::{ChatRequest, Message};
+use crate::provider::{ChatRequest, Message, Queue};
 use crate::runner::TestReport;
 use crate::sanitize;
 use std::time::Instant;
@@ -54,10 +54,27 @@ impl StageContext<'_> {
         let progress = stage.progress(attempt);
         self.log
             .line(&format!("── {} ──", progress.trim_end_matches('.')));
+        if self.waits.stage(&progress) {
+            self.show(progress);
+        }
+    }
+
+    fn show(&self, progress: String) {
         self.inner.emit(Event::Progress {
             id: self.id.clone(),
             progress,
         });
+    }
+
+    /// A request's place in its provider's queue, on the progress line.
+    fn queue(&self, provider: &str, queue: Queue) {
+        let line = match queue {
+            Queue::Waiting(ahead) => self.waits.waiting(provider, ahead),
+            Queue::Served => self.waits.served(),
+        };
+        if let Some(line) = line {
+            self.show(line);
+        }
     }
 
     pub(super) fn artifact(&self, kind: ArtifactKind, text: &str, language: Option<Language>) {
@@ -108,11 +125,19 @@ impl StageContext<'_> {
                 config.model,
                 provider.describe()
             ));
-            let reply = provider.chat(&request, &mut |text| log.stream(text)).await;
+            let reply = provider
+                .chat_watched(&request, &mut |text| log.stream(text), &mut |q| {
+                    self.queue(&provider.name, q);
+                })
+                .await;
             log.end_stream();
             reply
         } else {
-            let reply = provider.chat(&request, &mut |_| {}).await;
+            let reply = provider
+                .chat_watched(&request, &mut |_| {}, &mut |q| {
+                    self.queue(&provider.name, q);
+                })
+                .await;
             if let Ok(r) = &reply {
                 log.line(&format!(
                     "── {what}: the {} tier answered ──",
@@ -123,6 +148,8 @@ impl StageContext<'_> {
             }
             reply
         };
+        // Every request is served (it holds a slot) before it can end.
+        self.waits.done();
         let reply = reply.map_err(|e| format!("{what} failed: {e}"))?;
         if reply.cut {
             self.log.end_stream();

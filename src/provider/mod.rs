@@ -1,6 +1,7 @@
 //! Model servers: OpenAI-compatible (`/v1/chat/completions`, SSE) and Ollama (`/api/chat`,
 //! NDJSON), streamed over reqwest with timeouts, bounded retries and a concurrency limit.
 
+pub mod embedded;
 pub mod lines;
 pub mod ollama;
 pub mod openai;
@@ -21,6 +22,16 @@ pub enum ProviderKind {
     Openai,
     /// Ollama's native `/api/chat` with NDJSON streaming.
     Ollama,
+    /// A GGUF file that flotilla serves itself (`flotilla serve` as a child process), spoken
+    /// to as an OpenAI-compatible server.
+    Embedded,
+}
+
+/// The wire format of a kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    Openai,
+    Ollama,
 }
 
 impl ProviderKind {
@@ -28,6 +39,14 @@ impl ProviderKind {
         match self {
             Self::Openai => "openai",
             Self::Ollama => "ollama",
+            Self::Embedded => "embedded",
+        }
+    }
+
+    fn wire(self) -> Wire {
+        match self {
+            Self::Openai | Self::Embedded => Wire::Openai,
+            Self::Ollama => Wire::Ollama,
         }
     }
 }
@@ -95,6 +114,15 @@ pub enum Chunk {
         text: String,
         tokens: Option<(u64, u64)>,
     },
+}
+
+/// Where a request is in its provider's queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    /// Waiting for a slot, with this many requests to be served first.
+    Waiting(usize),
+    /// Holding a slot: sent, or about to be.
+    Served,
 }
 
 /// A whole streamed reply.
@@ -180,6 +208,8 @@ pub struct ProviderSettings {
     pub max_retries: u32,
     /// First backoff; doubled on each retry.
     pub retry_backoff: Duration,
+    /// What an `embedded` provider serves.
+    pub embedded: Option<embedded::EmbeddedSettings>,
 }
 
 impl ProviderSettings {
@@ -194,7 +224,22 @@ impl ProviderSettings {
             request_timeout: Duration::from_secs(600),
             max_retries: 3,
             retry_backoff: Duration::from_millis(250),
+            embedded: None,
         }
+    }
+
+    /// An `embedded` provider for a GGUF file, `parallel` requests decoded together.
+    pub fn embedded(model: std::path::PathBuf, parallel: usize) -> Self {
+        let mut settings = Self::new(ProviderKind::Embedded, "");
+        settings.max_concurrent = parallel.max(1);
+        // Loading a model takes a while; a first answer on a busy CPU too.
+        settings.stall_timeout = Duration::from_secs(300);
+        settings.embedded = Some(embedded::EmbeddedSettings {
+            model,
+            parallel: parallel.max(1),
+            ctx: 4096,
+        });
+        settings
     }
 }
 
@@ -208,6 +253,8 @@ pub struct Provider {
     pub settings: ProviderSettings,
     http: reqwest::Client,
     slots: Arc<slots::Slots>,
+    /// The child server of an `embedded` provider.
+    embedded: Option<Arc<embedded::Embedded>>,
 }
 
 impl Provider {
@@ -221,31 +268,82 @@ impl Provider {
                 reason: e.to_string(),
             })?;
         let slots = slots::Slots::new(settings.max_concurrent);
+        let embedded = settings
+            .embedded
+            .clone()
+            .map(|e| Arc::new(embedded::Embedded::new(e)));
         Ok(Self {
             name: name.into(),
             settings,
             http,
             slots,
+            embedded,
         })
     }
 
-    /// `openai at http://127.0.0.1:8080/v1`.
+    /// `openai at http://127.0.0.1:8080/v1`; `embedded SmolLM2.gguf at http://127.0.0.1:40123/v1`.
     pub fn describe(&self) -> String {
-        format!(
-            "{} at {}",
-            self.settings.kind.as_str(),
-            self.settings.base_url
-        )
+        match &self.embedded {
+            Some(e) => {
+                let file = e
+                    .settings
+                    .model
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                match e.current_url() {
+                    Some(url) => format!("embedded {file} at {url}"),
+                    None => format!("embedded {file}"),
+                }
+            }
+            None => format!(
+                "{} at {}",
+                self.settings.kind.as_str(),
+                self.settings.base_url
+            ),
+        }
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}/{}", self.settings.base_url.trim_end_matches('/'), path)
+    /// Where the server is: its base URL, or an embedded provider's model file.
+    pub fn location(&self) -> String {
+        match &self.embedded {
+            Some(e) => e.settings.model.display().to_string(),
+            None => self.settings.base_url.clone(),
+        }
     }
 
-    fn chat_url(&self) -> String {
+    /// What to do when the server does not answer.
+    pub fn remedy(&self) -> &'static str {
         match self.settings.kind {
-            ProviderKind::Openai => self.url("chat/completions"),
-            ProviderKind::Ollama => self.url("api/chat"),
+            ProviderKind::Ollama => {
+                "start Ollama (`ollama serve`) or point base_url at a running one"
+            }
+            ProviderKind::Openai => {
+                "start the server (llama.cpp, vLLM, LM Studio…) or fix base_url"
+            }
+            ProviderKind::Embedded => {
+                "check the model file (flotilla serve's own messages are in flotilla's log)"
+            }
+        }
+    }
+
+    /// The server's base URL; an embedded provider's child is started (again) when needed.
+    async fn base_url(&self) -> Result<String, ProviderError> {
+        match &self.embedded {
+            Some(e) => e.base_url().await,
+            None => Ok(self.settings.base_url.clone()),
+        }
+    }
+
+    async fn url(&self, path: &str) -> Result<String, ProviderError> {
+        let base = self.base_url().await?;
+        Ok(format!("{}/{}", base.trim_end_matches('/'), path))
+    }
+
+    async fn chat_url(&self) -> Result<String, ProviderError> {
+        match self.settings.kind.wire() {
+            Wire::Openai => self.url("chat/completions").await,
+            Wire::Ollama => self.url("api/chat").await,
         }
     }
 
@@ -255,24 +353,54 @@ impl Provider {
         req: &ChatRequest,
         on_text: &mut (dyn FnMut(&str) + Send),
     ) -> Result<ChatReply, ProviderError> {
-        let url = self.chat_url();
-        let body = match self.settings.kind {
-            ProviderKind::Openai => openai::request_body(req),
-            ProviderKind::Ollama => ollama::request_body(req),
+        self.chat_watched(req, on_text, &mut |_| {}).await
+    }
+
+    /// As [`Self::chat`], telling `on_queue` while the request waits for one of the
+    /// provider's slots (`Waiting(requests ahead)`) and when it gets one (`Served`).
+    pub async fn chat_watched(
+        &self,
+        req: &ChatRequest,
+        on_text: &mut (dyn FnMut(&str) + Send),
+        on_queue: &mut (dyn FnMut(Queue) + Send),
+    ) -> Result<ChatReply, ProviderError> {
+        let body = match self.settings.kind.wire() {
+            Wire::Openai => openai::request_body(req),
+            Wire::Ollama => ollama::request_body(req),
         };
-        let _slot = self.slots.acquire(req.urgent).await;
+        let _slot = self
+            .slots
+            .acquire_watched(req.urgent, &mut |ahead| on_queue(Queue::Waiting(ahead)))
+            .await;
+        on_queue(Queue::Served);
         let deadline = self.settings.request_timeout;
         let limit = reply_limit(req.max_tokens);
-        let whole = async {
-            let response = self.send_with_retries(&url, &body).await?;
-            self.read_stream(&url, response, limit, on_text).await
-        };
-        timeout(deadline, whole).await.map_err(|_| {
-            ProviderError::Timeout(format!(
-                "{url} did not finish its answer within {}s (request_timeout)",
-                deadline.as_secs_f64()
-            ))
-        })?
+        let mut restarts = 0;
+        loop {
+            let url = self.chat_url().await?;
+            let whole = async {
+                let response = self.send_with_retries(&url, &body).await?;
+                self.read_stream(&url, response, limit, on_text).await
+            };
+            let result = timeout(deadline, whole).await.map_err(|_| {
+                ProviderError::Timeout(format!(
+                    "{url} did not finish its answer within {}s (request_timeout)",
+                    deadline.as_secs_f64()
+                ))
+            })?;
+            // A child server that died mid-answer is started again and asked again, as after
+            // a 5xx.
+            match (&result, &self.embedded) {
+                (
+                    Err(e @ (ProviderError::Request { .. } | ProviderError::Connect { .. })),
+                    Some(child),
+                ) if restarts < self.settings.max_retries && child.died(&url).await => {
+                    tracing::warn!(%url, "the embedded server died during a request ({e}); asking again");
+                    restarts += 1;
+                }
+                _ => return result,
+            }
+        }
     }
 
     async fn send_with_retries(
@@ -389,9 +517,9 @@ impl Provider {
                 }
                 continue;
             }
-            let chunks: Vec<Result<Chunk, ProviderError>> = match self.settings.kind {
-                ProviderKind::Openai => sse.push(&bytes).iter().map(sse_chunk).collect(),
-                ProviderKind::Ollama => ndjson
+            let chunks: Vec<Result<Chunk, ProviderError>> = match self.settings.kind.wire() {
+                Wire::Openai => sse.push(&bytes).iter().map(sse_chunk).collect(),
+                Wire::Ollama => ndjson
                     .push(&bytes)
                     .iter()
                     .filter(|l| !l.trim().is_empty())
@@ -411,17 +539,17 @@ impl Provider {
         if is_json {
             // A server that ignored `stream: true` and answered in one piece.
             let text = String::from_utf8_lossy(&whole);
-            let chunk = match self.settings.kind {
-                ProviderKind::Openai => openai::parse_chunk(&text)?,
-                ProviderKind::Ollama => ollama::parse_line(&text)?,
+            let chunk = match self.settings.kind.wire() {
+                Wire::Openai => openai::parse_chunk(&text)?,
+                Wire::Ollama => ollama::parse_line(&text)?,
             };
             apply(chunk, &mut reply, on_text);
             // One whole JSON answer is complete by itself.
             reply.finished = true;
         } else if !done && !reply.cut {
-            let tail: Vec<Result<Chunk, ProviderError>> = match self.settings.kind {
-                ProviderKind::Openai => sse.finish().iter().map(sse_chunk).collect(),
-                ProviderKind::Ollama => ndjson
+            let tail: Vec<Result<Chunk, ProviderError>> = match self.settings.kind.wire() {
+                Wire::Openai => sse.finish().iter().map(sse_chunk).collect(),
+                Wire::Ollama => ndjson
                     .finish()
                     .iter()
                     .map(|l| ollama::parse_line(l))
@@ -447,9 +575,9 @@ impl Provider {
 
     /// The models the server offers; a quick check that it is up.
     pub async fn models(&self, wait: Duration) -> Result<Vec<String>, ProviderError> {
-        let url = match self.settings.kind {
-            ProviderKind::Openai => self.url("models"),
-            ProviderKind::Ollama => self.url("api/tags"),
+        let url = match self.settings.kind.wire() {
+            Wire::Openai => self.url("models").await?,
+            Wire::Ollama => self.url("api/tags").await?,
         };
         let mut request = self.http.get(&url);
         if let Some(key) = &self.settings.api_key {
@@ -494,9 +622,9 @@ impl Provider {
                 ))
             })?
             .map_err(|e| ProviderError::Protocol(format!("{url} did not answer JSON: {e}")))?;
-        Ok(match self.settings.kind {
-            ProviderKind::Openai => openai::parse_models(&body),
-            ProviderKind::Ollama => ollama::parse_models(&body),
+        Ok(match self.settings.kind.wire() {
+            Wire::Openai => openai::parse_models(&body),
+            Wire::Ollama => ollama::parse_models(&body),
         })
     }
 }

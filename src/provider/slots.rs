@@ -29,6 +29,18 @@ impl State {
         }
     }
 
+    /// Requests served before `ticket`: those before it in its queue, and for an ordinary one
+    /// every urgent one.
+    fn ahead(&self, ticket: u64, urgent: bool) -> usize {
+        let queue = if urgent { &self.urgent } else { &self.ordinary };
+        let place = queue.iter().take_while(|t| **t != ticket).count();
+        if urgent {
+            place
+        } else {
+            place + self.urgent.len()
+        }
+    }
+
     /// Whether the holder of `ticket` may take a free slot now.
     fn may_take(&self, ticket: u64, urgent: bool) -> bool {
         self.free > 0
@@ -95,6 +107,16 @@ impl Slots {
 
     /// Waits for a free slot; urgent callers are served before ordinary ones, each in order.
     pub async fn acquire(self: &Arc<Self>, urgent: bool) -> Slot {
+        self.acquire_watched(urgent, &mut |_| {}).await
+    }
+
+    /// As [`Self::acquire`], telling `ahead` how many requests are before this one each time
+    /// that changes while it waits (not at all when a slot is free at once).
+    pub async fn acquire_watched(
+        self: &Arc<Self>,
+        urgent: bool,
+        ahead: &mut (dyn FnMut(usize) + Send),
+    ) -> Slot {
         let ticket = {
             let mut state = self.lock();
             let ticket = state.next_ticket;
@@ -108,6 +130,7 @@ impl Slots {
             urgent,
             served: false,
         };
+        let mut told = None;
         loop {
             // Register for the wake-up before looking, so a slot freed in between is not missed.
             let freed = self.freed.notified();
@@ -123,6 +146,12 @@ impl Slots {
                     return Slot {
                         slots: Arc::clone(self),
                     };
+                }
+                let before = state.ahead(ticket, urgent);
+                drop(state);
+                if told != Some(before) {
+                    told = Some(before);
+                    ahead(before);
                 }
             }
             freed.await;
@@ -211,6 +240,54 @@ mod tests {
             );
         }
         assert_eq!(order, [Some(0), Some(1), Some(2), Some(3), Some(4)]);
+        for t in tasks {
+            let _ = t.await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_waiting_request_hears_how_many_are_ahead() {
+        let slots = Slots::new(1);
+        let held = slots.acquire(false).await;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut tasks = Vec::new();
+        for n in 0..3 {
+            let (slots, tx) = (Arc::clone(&slots), tx.clone());
+            tasks.push(tokio::spawn(async move {
+                let _slot = slots
+                    .acquire_watched(false, &mut |ahead| {
+                        let _ = tx.send((n, ahead));
+                    })
+                    .await;
+            }));
+            tokio::task::yield_now().await;
+        }
+        drop(tx);
+        // Each has heard its place before the slot is freed.
+        let mut heard: Vec<Vec<usize>> = vec![Vec::new(); 3];
+        for _ in 0..3 {
+            let (n, ahead) = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .ok()
+                .flatten()
+                .expect("a place");
+            heard[n as usize].push(ahead);
+        }
+        assert_eq!(heard, [vec![0], vec![1], vec![2]]);
+        // The first gives up its place: the two behind it hear that they moved up.
+        tasks.remove(0).abort();
+        let mut moved = Vec::new();
+        for _ in 0..2 {
+            moved.push(
+                tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                    .await
+                    .ok()
+                    .flatten(),
+            );
+        }
+        moved.sort();
+        assert_eq!(moved, [Some((1, 0)), Some((2, 1))]);
+        drop(held);
         for t in tasks {
             let _ = t.await;
         }

@@ -95,21 +95,17 @@ fn welcome(app: &App) -> Vec<Line<'static>> {
         .filter(|p| matches!(app.health.get(&p.name), Some(Health::Unreachable(_))))
         .collect();
     for p in down {
-        let start = match p.settings.kind {
-            crate::provider::ProviderKind::Ollama => "start Ollama (`ollama serve`)",
-            crate::provider::ProviderKind::Openai => {
-                "start an OpenAI-compatible server (llama.cpp, vLLM, LM Studio)"
-            }
-        };
         lines.push(Line::styled(
             format!(
                 "  No model server answers at {} ({}).",
-                p.settings.base_url, p.name
+                p.location(),
+                p.name
             ),
             theme::bad(),
         ));
         lines.push(Line::raw(format!(
-            "  Either {start} there, or set [providers] in {} (see the README), then check with `flotilla doctor`.",
+            "  Either {}, or set [providers] in {} (see the README), then check with `flotilla doctor`.",
+            p.remedy(),
             app.engine.home().config_file.display()
         )));
     }

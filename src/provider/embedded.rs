@@ -1,0 +1,251 @@
+//! The `embedded` provider: flotilla runs `flotilla serve` on a GGUF file as a child process on
+//! a free loopback port, talks to it like any OpenAI-compatible server, starts it again when it
+//! dies, and stops it on exit. llama.cpp runs in the child, so a crash there never takes the
+//! dashboard down.
+
+use super::ProviderError;
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// What the child serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbeddedSettings {
+    pub model: PathBuf,
+    /// Requests decoded together.
+    pub parallel: usize,
+    /// Context of one request, in tokens.
+    pub ctx: u32,
+}
+
+/// Longest wait for the child to load its model and listen.
+const START_TIMEOUT: Duration = Duration::from_secs(180);
+/// After a failed start, later requests get the same error for this long instead of starting
+/// the child again at once.
+const RESTART_PAUSE: Duration = Duration::from_secs(2);
+/// Lines of the child's standard error kept for error messages.
+const STDERR_TAIL: usize = 12;
+
+#[derive(Debug)]
+pub struct Embedded {
+    pub settings: EmbeddedSettings,
+    state: tokio::sync::Mutex<State>,
+    /// The child's last lines on standard error (all of them also go to flotilla's log).
+    stderr: Arc<Mutex<VecDeque<String>>>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    running: Option<Running>,
+    last_failure: Option<(Instant, ProviderError)>,
+    /// Children started so far (the first is 1).
+    starts: u64,
+}
+
+#[derive(Debug)]
+struct Running {
+    base_url: String,
+    /// Set by the watcher task when the child exits.
+    exited: Arc<Mutex<Option<String>>>,
+    /// Dropping it ends the watcher task, which kills the child.
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Running {
+    fn alive(&self) -> bool {
+        self.exited.lock().map(|e| e.is_none()).unwrap_or(false)
+    }
+}
+
+impl Embedded {
+    pub fn new(settings: EmbeddedSettings) -> Self {
+        Self {
+            settings,
+            state: tokio::sync::Mutex::new(State::default()),
+            stderr: Arc::new(Mutex::new(VecDeque::new())),
+        }
+    }
+
+    /// The address of a running child: the one there is, or a new one started and waited for.
+    pub async fn base_url(&self) -> Result<String, ProviderError> {
+        let mut state = self.state.lock().await;
+        if let Some(running) = &state.running {
+            if running.alive() {
+                return Ok(running.base_url.clone());
+            }
+            let why = running
+                .exited
+                .lock()
+                .ok()
+                .and_then(|e| e.clone())
+                .unwrap_or_default();
+            tracing::warn!("flotilla serve ({}) {why}; starting it again", self.label());
+            state.running = None;
+        }
+        if let Some((at, error)) = &state.last_failure
+            && at.elapsed() < RESTART_PAUSE
+        {
+            return Err(error.clone());
+        }
+        state.starts += 1;
+        match self.start().await {
+            Ok(running) => {
+                let url = running.base_url.clone();
+                tracing::info!("flotilla serve for {} listens at {url}", self.label());
+                state.running = Some(running);
+                state.last_failure = None;
+                Ok(url)
+            }
+            Err(e) => {
+                state.last_failure = Some((Instant::now(), e.clone()));
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether the child that served `url` has died since (a broken stream is worth retrying).
+    pub async fn died(&self, url: &str) -> bool {
+        let state = self.state.lock().await;
+        match &state.running {
+            Some(r) if r.base_url == url || url.starts_with(&r.base_url) => !r.alive(),
+            _ => true,
+        }
+    }
+
+    /// The address now, without starting anything.
+    pub fn current_url(&self) -> Option<String> {
+        let state = self.state.try_lock().ok()?;
+        state
+            .running
+            .as_ref()
+            .filter(|r| r.alive())
+            .map(|r| r.base_url.clone())
+    }
+
+    fn label(&self) -> String {
+        crate::serve::model_id(&self.settings.model)
+    }
+
+    fn stderr_tail(&self) -> String {
+        self.stderr
+            .lock()
+            .map(|t| t.iter().cloned().collect::<Vec<_>>().join(" | "))
+            .unwrap_or_default()
+    }
+
+    async fn start(&self) -> Result<Running, ProviderError> {
+        let fail = |reason: String| ProviderError::Connect {
+            url: format!("flotilla serve --model {}", self.settings.model.display()),
+            reason,
+        };
+        // Name a missing or foreign file before starting anything.
+        crate::serve::engine::check_model_file(&self.settings.model).map_err(fail)?;
+        // The executable that is running (in cargo's tests, the flotilla binary beside them).
+        let exe = crate::sandbox::helper()
+            .map_err(|e| fail(format!("cannot find flotilla's own executable: {e}")))?;
+        let mut child: Child = Command::new(exe)
+            .arg("serve")
+            .arg("--model")
+            .arg(&self.settings.model)
+            .args(["--host", "127.0.0.1", "--port", "0"])
+            .arg("--parallel")
+            .arg(self.settings.parallel.to_string())
+            .arg("--ctx")
+            .arg(self.settings.ctx.to_string())
+            .arg("--exit-with-stdin")
+            // The child ends when flotilla does, however it ends: its standard input closes.
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| fail(format!("cannot start flotilla serve: {e}")))?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take();
+        if let Some(stderr) = child.stderr.take() {
+            let tail = Arc::clone(&self.stderr);
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(stderr).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let line = crate::sanitize::strip(&line);
+                    tracing::info!(target: "flotilla::serve::child", "{line}");
+                    if let Ok(mut t) = tail.lock() {
+                        if t.len() == STDERR_TAIL {
+                            t.pop_front();
+                        }
+                        t.push_back(line);
+                    }
+                }
+            });
+        }
+        let Some(stdout) = stdout else {
+            return Err(fail("no standard output to read the address from".into()));
+        };
+        let mut lines = BufReader::new(stdout).lines();
+        let listening = async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(rest) = line.strip_prefix(crate::serve::LISTENING) {
+                    let addr = rest.split_whitespace().next().unwrap_or_default();
+                    return Some(format!("http://{addr}"));
+                }
+            }
+            None
+        };
+        let url = match tokio::time::timeout(START_TIMEOUT, listening).await {
+            Ok(Some(url)) => url,
+            Ok(None) => {
+                let status = child
+                    .wait()
+                    .await
+                    .map(|s| s.to_string())
+                    .unwrap_or_default();
+                // The stderr reader may still be taking the last lines.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                return Err(fail(format!(
+                    "flotilla serve stopped before listening ({status}): {}",
+                    self.stderr_tail()
+                )));
+            }
+            Err(_) => {
+                return Err(fail(format!(
+                    "flotilla serve did not listen within {}s: {}",
+                    START_TIMEOUT.as_secs(),
+                    self.stderr_tail()
+                )));
+            }
+        };
+        let exited = Arc::new(Mutex::new(None));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let watch = Arc::clone(&exited);
+        let tail = Arc::clone(&self.stderr);
+        tokio::spawn(async move {
+            // Held so the child's standard input stays open while flotilla runs.
+            let _stdin = stdin;
+            tokio::select! {
+                status = child.wait() => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    let last = tail.lock().ok().and_then(|t| t.back().cloned()).unwrap_or_default();
+                    let why = match status {
+                        Ok(s) => format!("exited ({s}): {last}"),
+                        Err(e) => format!("could not be waited for: {e}"),
+                    };
+                    if let Ok(mut e) = watch.lock() {
+                        *e = Some(why);
+                    }
+                }
+                _ = stopped => {
+                    let _ = child.kill().await;
+                }
+            }
+        });
+        Ok(Running {
+            base_url: url,
+            exited,
+            _stop: stop,
+        })
+    }
+}
