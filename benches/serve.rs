@@ -151,8 +151,20 @@ async fn ask(client: &reqwest::Client, base: &str, prompt: &str, tokens: u32) ->
         .unwrap_or_else(|| panic!("no usage in {reply}"))
 }
 
-/// Aggregate tokens/s with `n` requests at once.
+/// Rounds per level; the median is kept (this machine's speed varies from minute to minute).
+const ROUNDS: usize = 3;
+
+/// Aggregate tokens/s with `n` requests at once: the median of [`ROUNDS`] rounds.
 async fn measure(client: &reqwest::Client, base: &str, n: usize, tokens: u32) -> (f64, u64) {
+    let mut rounds = Vec::new();
+    for _ in 0..ROUNDS {
+        rounds.push(round(client, base, n, tokens).await);
+    }
+    rounds.sort_by(|a, b| a.0.total_cmp(&b.0));
+    rounds[ROUNDS / 2]
+}
+
+async fn round(client: &reqwest::Client, base: &str, n: usize, tokens: u32) -> (f64, u64) {
     let start = Instant::now();
     let answers = futures_util::future::join_all(
         PROMPTS
@@ -194,7 +206,9 @@ fn main() {
             }
             results.push((server.name, row));
         }
-        println!("aggregate tokens/s, {tokens} tokens a request at temperature 0, same model and prompts");
+        println!(
+            "aggregate tokens/s (median of {ROUNDS} rounds), {tokens} tokens a request at temperature 0, same model and prompts"
+        );
         println!(
             "{:>10} {:>16} {:>18} {:>8}",
             "requests", results[0].0, results[1].0, "ratio"

@@ -148,6 +148,24 @@ fn broken_pipe(e: &anyhow::Error) -> bool {
 /// `flotilla serve`: logs on standard error (it has no dashboard), the address on standard
 /// output.
 fn serve(options: flotilla::serve::ServeOptions) -> ExitCode {
+    // llama.cpp's OpenMP threads wait for each other between the parts of a decode step, and
+    // between steps while the next batch is made. GNU OpenMP spins only briefly before it
+    // sleeps, and waking costs more than the wait: a 135M model decodes 20-30% slower. Spinning
+    // a few milliseconds keeps them awake during generation and still idles at 0% CPU. OpenMP
+    // reads the setting when it loads, so the process starts itself again with it.
+    #[cfg(unix)]
+    if std::env::var_os("GOMP_SPINCOUNT").is_none() {
+        use std::os::unix::process::CommandExt;
+        if let Ok(me) = std::env::current_exe() {
+            let error = std::process::Command::new(me)
+                .args(std::env::args_os().skip(1))
+                .env("GOMP_SPINCOUNT", flotilla::serve::GOMP_SPINCOUNT)
+                .exec();
+            eprintln!(
+                "flotilla serve: cannot restart with GOMP_SPINCOUNT set ({error}); going on without"
+            );
+        }
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_env("FLOTILLA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,flotilla=info"));
     tracing_subscriber::fmt()

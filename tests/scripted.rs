@@ -869,3 +869,50 @@ async fn lowering_parallel_holds_back_queued_workflows_until_fewer_run() {
     .await;
     assert_eq!(running(&t.app), 2);
 }
+
+#[tokio::test]
+async fn a_workflow_waiting_for_a_server_slot_says_so_instead_of_a_stage() {
+    // One request at a time; the first workflow's plan takes a while.
+    let slow_plan = Reply::Text {
+        pieces: (0..40).map(|i| format!("step {i}\n")).collect(),
+        delay: Duration::from_millis(50),
+    };
+    let planned = Arc::new(AtomicUsize::new(0));
+    let script = {
+        let planned = Arc::clone(&planned);
+        move |req: &Request, _n: usize| match req.role() {
+            Role::Plan if planned.fetch_add(1, Ordering::SeqCst) == 0 => slow_plan.clone(),
+            _ => namer_and_coder(req, 0),
+        }
+    };
+    let server = MockServer::start(Wire::OpenAi, script).await;
+    let text = config("openai", &server.base_url(), "")
+        .replace("max_concurrent = 4", "max_concurrent = 1");
+    let mut t = TestApp::new(&text);
+    t.submit("write a function to validate email addresses");
+    t.wait_until("the first plan to be asked", DEADLINE, |_| {
+        planned.load(Ordering::SeqCst) >= 1
+    })
+    .await;
+    t.submit("/generate --background create a REST API client for GitHub");
+    t.wait_until(
+        "the second workflow to wait for the server",
+        DEADLINE,
+        |app| {
+            app.store.at(1).is_some_and(|w| {
+                w.progress.starts_with("Waiting for local: ") && w.progress.ends_with(" ahead")
+            })
+        },
+    )
+    .await;
+    // Once served, it shows its stage again, and both complete.
+    t.wait_until("the second workflow to be served", DEADLINE, |app| {
+        app.store
+            .at(1)
+            .is_some_and(|w| !w.progress.starts_with("Waiting for"))
+    })
+    .await;
+    t.wait_all_finished(DEADLINE).await;
+    assert_eq!(status(&t, 0), WorkflowStatus::Completed);
+    assert_eq!(status(&t, 1), WorkflowStatus::Completed);
+}

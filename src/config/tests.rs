@@ -169,3 +169,103 @@ fn pipeline_settings_parse_and_are_checked() {
     assert_eq!(bad.as_ref().and_then(|e| e.line), Some(3), "{bad:?}");
     assert!(bad.is_some_and(|e| e.message.contains("\"strict\" or \"permissive\"")));
 }
+
+#[test]
+fn an_embedded_provider_serves_a_file_beside_the_config() {
+    let text = "[providers.local]\nkind = \"embedded\"\nmodel = \"models/small.gguf\"\nparallel = 3\nctx = 2048\n";
+    let c = Config::parse(Path::new("/home/u/flotilla/config.toml"), text, &no_env)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let local = &c.providers["local"];
+    assert_eq!(local.kind, ProviderKind::Embedded);
+    let embedded = local.embedded.as_ref().expect("embedded settings");
+    assert_eq!(
+        embedded.model,
+        Path::new("/home/u/flotilla/models/small.gguf")
+    );
+    assert_eq!((embedded.parallel, embedded.ctx), (3, 2048));
+    // As many requests in flight as the server decodes together.
+    assert_eq!(local.max_concurrent, 3);
+    assert_eq!(c.tier(Tier::Fast).provider, "local");
+}
+
+#[test]
+fn embedded_and_url_settings_do_not_mix() {
+    for (text, line, says) in [
+        (
+            "[providers.local]\nkind = \"embedded\"\nbase_url = \"http://h/v1\"\nmodel = \"m.gguf\"\n",
+            3,
+            "not base_url",
+        ),
+        ("[providers.local]\nkind = \"embedded\"\n", 2, "needs model"),
+        (
+            "[providers.local]\nkind = \"openai\"\nbase_url = \"http://h/v1\"\nmodel = \"m.gguf\"\n",
+            4,
+            "model is for kind = \"embedded\"",
+        ),
+        (
+            "[providers.local]\nkind = \"openai\"\n",
+            2,
+            "needs base_url",
+        ),
+        (
+            "[providers.local]\nkind = \"embedded\"\nmodel = \"m.gguf\"\nparallel = 0\n",
+            4,
+            "parallel must be 1 to 64",
+        ),
+    ] {
+        let e = Config::parse(Path::new("config.toml"), text, &no_env).unwrap_err();
+        assert_eq!(e.line, Some(line), "{text}: {e}");
+        assert!(e.message.contains(says), "{text}: {e}");
+    }
+}
+
+#[test]
+fn the_default_model_is_flotilla_model_else_the_first_gguf_in_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    assert_eq!(default_model(&no_env, &models), None);
+    std::fs::create_dir_all(&models).unwrap();
+    std::fs::write(models.join("notes.txt"), "x").unwrap();
+    assert_eq!(default_model(&no_env, &models), None);
+    std::fs::write(models.join("b.gguf"), "GGUF").unwrap();
+    std::fs::write(models.join("a.gguf"), "GGUF").unwrap();
+    assert_eq!(default_model(&no_env, &models), Some(models.join("a.gguf")));
+    let env = |v: &str| {
+        if v == "FLOTILLA_MODEL" {
+            Ok("/models/chosen.gguf".to_owned())
+        } else {
+            Err(VarError::NotPresent)
+        }
+    };
+    assert_eq!(
+        default_model(&env, &models),
+        Some(PathBuf::from("/models/chosen.gguf"))
+    );
+}
+
+#[test]
+fn the_embedded_default_takes_every_tier_and_says_which_file() {
+    let mut c = Config::from_env(&no_env);
+    assert!(c.default_ollama);
+    c.serve_embedded(PathBuf::from("/m/SmolLM2.Q4.gguf"));
+    assert_eq!(c.providers.len(), 1);
+    assert_eq!(c.providers["embedded"].kind, ProviderKind::Embedded);
+    for tier in Tier::ALL {
+        assert_eq!(c.tier(tier).provider, "embedded");
+        assert_eq!(c.tier(tier).model, "SmolLM2.Q4");
+    }
+    assert!(
+        c.source.to_string().contains("/m/SmolLM2.Q4.gguf"),
+        "{}",
+        c.source
+    );
+    // A server named in the environment is never replaced.
+    let openai = |v: &str| {
+        if v == "OPENAI_BASE_URL" {
+            Ok("http://h/v1".to_owned())
+        } else {
+            Err(VarError::NotPresent)
+        }
+    };
+    assert!(!Config::from_env(&openai).default_ollama);
+}

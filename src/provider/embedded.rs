@@ -49,6 +49,7 @@ struct State {
 #[derive(Debug)]
 struct Running {
     base_url: String,
+    pid: Option<u32>,
     /// Set by the watcher task when the child exits.
     exited: Arc<Mutex<Option<String>>>,
     /// Dropping it ends the watcher task, which kills the child.
@@ -126,6 +127,16 @@ impl Embedded {
             .map(|r| r.base_url.clone())
     }
 
+    /// The running child's process id.
+    pub fn pid(&self) -> Option<u32> {
+        let state = self.state.try_lock().ok()?;
+        state
+            .running
+            .as_ref()
+            .filter(|r| r.alive())
+            .and_then(|r| r.pid)
+    }
+
     fn label(&self) -> String {
         crate::serve::model_id(&self.settings.model)
     }
@@ -157,6 +168,7 @@ impl Embedded {
             .arg("--ctx")
             .arg(self.settings.ctx.to_string())
             .arg("--exit-with-stdin")
+            .env("GOMP_SPINCOUNT", crate::serve::GOMP_SPINCOUNT)
             // The child ends when flotilla does, however it ends: its standard input closes.
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -218,6 +230,7 @@ impl Embedded {
                 )));
             }
         };
+        let pid = child.id();
         let exited = Arc::new(Mutex::new(None));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let watch = Arc::clone(&exited);
@@ -244,6 +257,7 @@ impl Embedded {
         });
         Ok(Running {
             base_url: url,
+            pid,
             exited,
             _stop: stop,
         })

@@ -304,6 +304,11 @@ impl Provider {
         }
     }
 
+    /// The embedded provider's running server process.
+    pub fn embedded_pid(&self) -> Option<u32> {
+        self.embedded.as_ref().and_then(|e| e.pid())
+    }
+
     /// Where the server is: its base URL, or an embedded provider's model file.
     pub fn location(&self) -> String {
         match &self.embedded {

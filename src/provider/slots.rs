@@ -15,6 +15,7 @@ pub struct Slots {
 #[derive(Debug)]
 struct State {
     free: usize,
+    total: usize,
     next_ticket: u64,
     urgent: VecDeque<u64>,
     ordinary: VecDeque<u64>,
@@ -29,16 +30,13 @@ impl State {
         }
     }
 
-    /// Requests served before `ticket`: those before it in its queue, and for an ordinary one
-    /// every urgent one.
+    /// Requests ahead of `ticket`: those being served, those before it in its queue, and for
+    /// an ordinary one every urgent one.
     fn ahead(&self, ticket: u64, urgent: bool) -> usize {
         let queue = if urgent { &self.urgent } else { &self.ordinary };
         let place = queue.iter().take_while(|t| **t != ticket).count();
-        if urgent {
-            place
-        } else {
-            place + self.urgent.len()
-        }
+        let serving = self.total.saturating_sub(self.free);
+        serving + place + if urgent { 0 } else { self.urgent.len() }
     }
 
     /// Whether the holder of `ticket` may take a free slot now.
@@ -91,6 +89,7 @@ impl Slots {
         Arc::new(Self {
             state: Mutex::new(State {
                 free: n.max(1),
+                total: n.max(1),
                 next_ticket: 0,
                 urgent: VecDeque::new(),
                 ordinary: VecDeque::new(),
@@ -110,8 +109,9 @@ impl Slots {
         self.acquire_watched(urgent, &mut |_| {}).await
     }
 
-    /// As [`Self::acquire`], telling `ahead` how many requests are before this one each time
-    /// that changes while it waits (not at all when a slot is free at once).
+    /// As [`Self::acquire`], telling `ahead` how many requests are ahead of this one (served
+    /// or waiting) each time that changes while it waits (not at all when a slot is free at
+    /// once).
     pub async fn acquire_watched(
         self: &Arc<Self>,
         urgent: bool,
@@ -273,7 +273,8 @@ mod tests {
                 .expect("a place");
             heard[n as usize].push(ahead);
         }
-        assert_eq!(heard, [vec![0], vec![1], vec![2]]);
+        // One is served (the held slot), and each has those before it in line.
+        assert_eq!(heard, [vec![1], vec![2], vec![3]]);
         // The first gives up its place: the two behind it hear that they moved up.
         tasks.remove(0).abort();
         let mut moved = Vec::new();
@@ -286,7 +287,7 @@ mod tests {
             );
         }
         moved.sort();
-        assert_eq!(moved, [Some((1, 0)), Some((2, 1))]);
+        assert_eq!(moved, [Some((1, 1)), Some((2, 2))]);
         drop(held);
         for t in tasks {
             let _ = t.await;

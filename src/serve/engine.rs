@@ -190,6 +190,7 @@ impl Loaded {
         let params = LlamaContextParams::default()
             .with_n_ctx(NonZeroU32::new(per_seq.saturating_mul(parallel as u32)))
             .with_n_seq_max(parallel as u32)
+            // A KV stream per sequence: each attends only to its own cells.
             .with_kv_unified(false)
             .with_n_batch(width as u32)
             .with_n_ubatch(width as u32)
@@ -242,9 +243,11 @@ impl Loaded {
             let added = feeds
                 .iter()
                 .try_for_each(|f| batch.add(LlamaToken(f.token), f.pos, &[f.seq as i32], f.logits));
+            let started = std::time::Instant::now();
             let decoded = added
                 .map_err(|e| e.to_string())
                 .and_then(|()| ctx.decode(&mut batch).map_err(|e| e.to_string()));
+            let decode_time = started.elapsed();
             if let Err(e) = decoded {
                 // The step's sequences cannot go on; the others are unaffected.
                 let mut seqs: Vec<usize> = feeds.iter().map(|f| f.seq).collect();
@@ -260,9 +263,16 @@ impl Loaded {
                 }
                 continue;
             }
+            let sampling = std::time::Instant::now();
             for (i, feed) in feeds.iter().enumerate().filter(|(_, f)| f.logits) {
                 decoder.sample(&mut ctx, &mut sched, i as i32, feed);
             }
+            tracing::trace!(
+                tokens = feeds.len(),
+                decode_us = decode_time.as_micros() as u64,
+                sample_us = sampling.elapsed().as_micros() as u64,
+                "step"
+            );
         }
     }
 }
@@ -277,7 +287,8 @@ fn clear(ctx: &mut LlamaContext<'_>, seq: usize) {
 /// A request that holds or waits for a sequence.
 struct Running {
     out: mpsc::UnboundedSender<Out>,
-    sampler: LlamaSampler,
+    /// None: greedy (temperature 0), the most likely token.
+    sampler: Option<LlamaSampler>,
     text: ReplyText,
     max_tokens: u32,
 }
@@ -366,7 +377,12 @@ impl Decoder<'_> {
         let Some(a) = sched.active_mut(seq) else {
             return;
         };
-        let token = a.request.sampler.sample(ctx, i);
+        let token = match a.request.sampler.as_mut() {
+            Some(sampler) => sampler.sample(ctx, i),
+            // An argmax over the logits, rather than llama.cpp's greedy sampler, which first
+            // copies every candidate.
+            None => LlamaToken(argmax(ctx.get_logits_ith(i))),
+        };
         let vocab = self.model.vocab();
         let mut reason = None;
         if vocab.is_eog(token) {
@@ -411,20 +427,31 @@ impl Decoder<'_> {
     }
 }
 
-/// The sampler chain of one request: greedy at temperature 0, else top-k 40, top-p, min-p 0.05,
-/// temperature and a seeded draw (llama.cpp's server defaults).
-fn sampler(params: &Params) -> LlamaSampler {
+/// The index of the largest value (the first of equals).
+fn argmax(logits: &[f32]) -> i32 {
+    let mut best = 0;
+    for (i, &x) in logits.iter().enumerate() {
+        if x > logits[best] {
+            best = i;
+        }
+    }
+    i32::try_from(best).unwrap_or(0)
+}
+
+/// The sampler chain of one request: none (greedy) at temperature 0, else top-k 40, top-p,
+/// min-p 0.05, temperature and a seeded draw (llama.cpp's server defaults).
+fn sampler(params: &Params) -> Option<LlamaSampler> {
     if params.temperature <= 0.0 {
-        return LlamaSampler::greedy();
+        return None;
     }
     let seed = params.seed.unwrap_or_else(random_seed);
-    LlamaSampler::chain_simple([
+    Some(LlamaSampler::chain_simple([
         LlamaSampler::top_k(40),
         LlamaSampler::top_p(params.top_p.clamp(0.0, 1.0), 1),
         LlamaSampler::min_p(0.05, 1),
         LlamaSampler::temp(params.temperature),
         LlamaSampler::dist(seed),
-    ])
+    ]))
 }
 
 fn random_seed() -> u32 {

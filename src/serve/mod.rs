@@ -11,6 +11,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
+/// How long llama.cpp's OpenMP threads spin before they sleep (`GOMP_SPINCOUNT`, in
+/// iterations: a few milliseconds).
+pub const GOMP_SPINCOUNT: &str = "3000000";
+
 /// The line `flotilla serve` prints on standard output once it accepts requests; flotilla
 /// reads the address from it when it starts the server itself.
 pub const LISTENING: &str = "flotilla serve: listening on http://";

@@ -1,0 +1,327 @@
+//! End to end on flotilla's own engine (`flotilla serve`, llama.cpp in process) with the real
+//! SmolLM2-135M model that `scripts/fetch-model` caches: the OpenAI wire format, its limits and
+//! errors, a client that leaves, a server that dies, and several workflows at once.
+
+mod support;
+
+use flotilla::provider::{ChatRequest, Message, Provider, ProviderSettings};
+use flotilla::workflow::WorkflowStatus;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::harness::TestApp;
+
+const DEADLINE: Duration = Duration::from_secs(300);
+
+fn model() -> PathBuf {
+    let cache = std::env::var_os("FLOTILLA_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/flotilla")
+        });
+    let model = cache.join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
+    assert!(
+        model.exists(),
+        "{} is missing: run scripts/fetch-model (scripts/test does)",
+        model.display()
+    );
+    model
+}
+
+struct Serve {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(args: &[&str]) -> Serve {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flotilla"))
+        .args(["serve", "--port", "0", "--model"])
+        .arg(model())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("flotilla serve starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the listening line");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    Serve {
+        base: format!("http://{addr}"),
+        child,
+    }
+}
+
+fn chat_body(prompt: &str, max_tokens: u32, stream: bool) -> Value {
+    json!({
+        "model": "anything",
+        "messages": [{"role": "user", "content": prompt}],
+        "max_tokens": max_tokens,
+        "temperature": 0,
+        "stream": stream,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_speaks_openai_with_usage_limits_and_clear_errors() {
+    let server = serve(&["--parallel", "1", "--queue", "0", "--ctx", "256"]);
+    let http = reqwest::Client::new();
+    let chat = format!("{}/chat/completions", server.base);
+
+    let models: Value = http
+        .get(format!("{}/models", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(models["data"][0]["id"], "SmolLM2-135M-Instruct.Q4_1");
+
+    // A whole reply, with usage.
+    let reply: Value = http
+        .post(&chat)
+        .json(&chat_body("Say hello.", 8, false))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = reply["choices"][0]["message"]["content"].as_str().unwrap();
+    assert!(!text.is_empty(), "{reply}");
+    let usage = &reply["usage"];
+    assert!(usage["prompt_tokens"].as_u64().unwrap() > 0, "{reply}");
+    assert!(
+        (1..=8).contains(&usage["completion_tokens"].as_u64().unwrap()),
+        "{reply}"
+    );
+
+    // A streamed reply: chunks, then the finish reason with usage, then [DONE].
+    let body = http
+        .post(&chat)
+        .json(&chat_body("Say hello.", 8, true))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let events: Vec<&str> = body
+        .split("\n\n")
+        .filter_map(|e| e.strip_prefix("data: "))
+        .collect();
+    assert_eq!(events.last(), Some(&"[DONE]"), "{body}");
+    let last: Value = serde_json::from_str(events[events.len() - 2]).unwrap();
+    assert!(last["choices"][0]["finish_reason"].is_string(), "{body}");
+    assert!(
+        last["usage"]["completion_tokens"].as_u64().unwrap() >= 1,
+        "{body}"
+    );
+    let streamed: String = events[..events.len() - 1]
+        .iter()
+        .filter_map(|e| serde_json::from_str::<Value>(e).ok())
+        .filter_map(|v| {
+            v["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    // Temperature 0: the same text either way.
+    assert_eq!(streamed, text);
+
+    // A prompt longer than the context: 400, saying so.
+    let long = "word ".repeat(400);
+    let resp = http
+        .post(&chat)
+        .json(&chat_body(&long, 8, false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    let e: Value = resp.json().await.unwrap();
+    let message = e["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("more than the context of 256 tokens"),
+        "{message}"
+    );
+
+    // One sequence, no queue: a second request while one streams is refused with Retry-After.
+    let mut holding = http
+        .post(&chat)
+        .json(&chat_body("Write a long story about the sea.", 200, true))
+        .send()
+        .await
+        .unwrap();
+    assert!(holding.chunk().await.unwrap().is_some());
+    let refused = http
+        .post(&chat)
+        .json(&chat_body("Hi", 4, false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 503);
+    assert_eq!(refused.headers()["retry-after"], "1");
+
+    // The client leaves: its sequence is free for the next request at once (well before the
+    // 200 tokens it asked for could have been written).
+    drop(holding);
+    let left = Instant::now();
+    loop {
+        let resp = http
+            .post(&chat)
+            .json(&chat_body("Hi", 4, false))
+            .send()
+            .await
+            .unwrap();
+        if resp.status().is_success() {
+            break;
+        }
+        assert_eq!(resp.status().as_u16(), 503);
+        assert!(
+            left.elapsed() < Duration::from_secs(1),
+            "the sequence of a client that left was not freed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[test]
+fn a_missing_or_foreign_model_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.gguf");
+    std::fs::write(&junk, b"<html>not a model</html>").unwrap();
+    let cut = dir.path().join("cut.gguf");
+    std::fs::write(&cut, b"GGUF\x03\x00\x00\x00").unwrap();
+    for (file, says) in [
+        (dir.path().join("none.gguf"), "cannot open the model"),
+        (junk, "is not a GGUF model file"),
+        (cut, "llama.cpp could not load"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_flotilla"))
+            .args(["serve", "--port", "0", "--model"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(says) && stderr.contains(&*file.to_string_lossy()),
+            "{file:?}: {stderr}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_server_is_started_again_when_it_dies_even_mid_answer() {
+    let provider = Provider::new("local", ProviderSettings::embedded(model(), 2)).unwrap();
+    let request = ChatRequest {
+        model: "smollm2".into(),
+        messages: vec![Message::user("Write a long story about a ship.")],
+        max_tokens: Some(150),
+        temperature: Some(0.0),
+        seed: None,
+        stop: vec![],
+        urgent: false,
+    };
+    let first = provider.chat(&request, &mut |_| {}).await.unwrap();
+    assert!(first.tokens_out > 0);
+    assert!(
+        provider
+            .describe()
+            .starts_with("embedded SmolLM2-135M-Instruct.Q4_1.gguf at http://127.0.0.1:")
+    );
+    let pid = provider.embedded_pid().expect("a running child");
+
+    // Killed in the middle of an answer: the request is asked again of a new child.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let asking = {
+        let (provider, request) = (provider.clone(), request.clone());
+        tokio::spawn(async move {
+            provider
+                .chat(&request, &mut |t| {
+                    let _ = tx.send(t.to_owned());
+                })
+                .await
+        })
+    };
+    tokio::time::timeout(Duration::from_secs(60), rx.recv())
+        .await
+        .expect("text within a minute");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let again = tokio::time::timeout(DEADLINE, asking)
+        .await
+        .unwrap()
+        .unwrap();
+    let again = again.expect("the request is answered by the new child");
+    assert!(again.tokens_out > 0);
+    let new_pid = provider.embedded_pid().expect("a new child");
+    assert_ne!(new_pid, pid);
+}
+
+fn embedded_config(parallel: usize) -> String {
+    format!(
+        r#"max_parallel = 4
+naming_timeout = 60
+max_attempts = 1
+
+[providers.local]
+kind = "embedded"
+model = "{}"
+parallel = {parallel}
+
+[tiers.fast]
+provider = "local"
+max_tokens = 160
+"#,
+        model().display()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_workflows_run_at_once_on_the_embedded_engine() {
+    let mut t = TestApp::new(&embedded_config(4));
+    let tasks = [
+        "write a python function is_even(n) that returns True when n is even",
+        "write a python function add(a, b) that returns a + b",
+        "write a python function square(x) that returns x * x",
+    ];
+    for task in tasks {
+        t.submit(task);
+    }
+    t.wait_all_finished(DEADLINE).await;
+    for (i, wf) in t.app.store.iter().enumerate() {
+        let log = t.log_text(i);
+        assert!(log.contains("named by the veryfast model"), "{log}");
+        assert!(
+            log.contains("on embedded SmolLM2-135M-Instruct.Q4_1.gguf at http://127.0.0.1:"),
+            "{log}"
+        );
+        // Whatever the small model's code is worth, no workflow lost its server.
+        if wf.status == WorkflowStatus::Failed {
+            let why = wf.error.clone().unwrap_or_default();
+            assert!(
+                !why.contains("cannot connect") && !why.contains("HTTP 5"),
+                "workflow {i}: {why}"
+            );
+        }
+    }
+}
