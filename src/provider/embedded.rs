@@ -108,12 +108,28 @@ impl Embedded {
         }
     }
 
-    /// Whether the child that served `url` has died since (a broken stream is worth retrying).
+    /// Whether the child that served `url` has died since (a broken stream is worth asking
+    /// again). The exit is noticed a moment after the connection breaks, so this waits up to
+    /// a second for it.
     pub async fn died(&self, url: &str) -> bool {
-        let state = self.state.lock().await;
-        match &state.running {
-            Some(r) if r.base_url == url || url.starts_with(&r.base_url) => !r.alive(),
-            _ => true,
+        let deadline = Instant::now() + Duration::from_secs(1);
+        loop {
+            {
+                let state = self.state.lock().await;
+                match &state.running {
+                    Some(r) if url.starts_with(&r.base_url) => {
+                        if !r.alive() {
+                            return true;
+                        }
+                    }
+                    // Another child serves now.
+                    _ => return true,
+                }
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -240,10 +256,9 @@ impl Embedded {
             let _stdin = stdin;
             tokio::select! {
                 status = child.wait() => {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
                     let last = tail.lock().ok().and_then(|t| t.back().cloned()).unwrap_or_default();
                     let why = match status {
-                        Ok(s) => format!("exited ({s}): {last}"),
+                        Ok(s) => format!("exited ({s}) after: {last}"),
                         Err(e) => format!("could not be waited for: {e}"),
                     };
                     if let Ok(mut e) = watch.lock() {
