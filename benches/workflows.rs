@@ -86,7 +86,7 @@ fn main() {
     let root = tempfile::tempdir().expect("a temporary folder");
 
     let embedded = format!(
-        "[providers.local]\nkind = \"embedded\"\nmodel = \"{}\"\nparallel = 4\n",
+        "[providers.local]\nkind = \"embedded\"\nmodel = \"{}\"\nparallel = 8\nctx = 2048\n",
         model.display()
     );
     let (ours, our_passed) = eval(&root.path().join("embedded"), &embedded);
@@ -124,7 +124,7 @@ fn main() {
     println!("{:<40} {:>9} {:>8}", "server", "wall time", "passed");
     println!(
         "{:<40} {:>8.0}s {:>6}/8",
-        "embedded (flotilla serve, parallel 4)", ours, our_passed
+        "embedded (flotilla serve, parallel 8)", ours, our_passed
     );
     println!(
         "{:<40} {:>8.0}s {:>6}/8",
