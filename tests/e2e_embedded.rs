@@ -325,3 +325,46 @@ async fn several_workflows_run_at_once_on_the_embedded_engine() {
         }
     }
 }
+
+#[test]
+fn with_nothing_set_up_flotilla_serves_a_gguf_from_its_home() {
+    let home = tempfile::tempdir().unwrap();
+    let models = home.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let file = models.join("SmolLM2-135M-Instruct.Q4_1.gguf");
+    std::os::unix::fs::symlink(model(), &file).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_flotilla"))
+        .arg("--home")
+        .arg(home.path())
+        .arg("doctor")
+        .env_remove("FLOTILLA_HOME")
+        .env_remove("FLOTILLA_MODEL")
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OLLAMA_HOST")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let ollama = std::net::TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], 11434)),
+        Duration::from_millis(300),
+    )
+    .is_ok();
+    if ollama {
+        // A machine with Ollama running keeps it as the default.
+        assert!(stdout.contains("the defaults (a local Ollama)"), "{stdout}");
+        return;
+    }
+    assert!(
+        stdout.contains(&format!(
+            "the defaults (no Ollama answered, so flotilla serves {} itself)",
+            file.display()
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("✓ tier fast: model SmolLM2-135M-Instruct.Q4_1 on embedded answers"),
+        "{stdout}"
+    );
+    assert!(out.status.success(), "{stdout}");
+}
