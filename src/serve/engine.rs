@@ -291,6 +291,25 @@ struct Running {
     sampler: Option<LlamaSampler>,
     text: ReplyText,
     max_tokens: u32,
+    /// Text not yet sent, and when text was last sent: see [`SEND_EVERY`].
+    unsent: String,
+    sent_at: std::time::Instant,
+}
+
+/// Text goes to a request's connection at most this often. Each send wakes a thread of the
+/// HTTP side, which takes a core from llama.cpp's threads in the middle of a step; with several
+/// requests that cost more than the batch saved.
+const SEND_EVERY: std::time::Duration = std::time::Duration::from_millis(40);
+
+impl Running {
+    /// Queues text, and sends what is queued when it has waited long enough (or `now`).
+    fn send_text(&mut self, text: &str, now: bool) {
+        self.unsent.push_str(text);
+        if !self.unsent.is_empty() && (now || self.sent_at.elapsed() >= SEND_EVERY) {
+            let _ = self.out.send(Out::Text(std::mem::take(&mut self.unsent)));
+            self.sent_at = std::time::Instant::now();
+        }
+    }
 }
 
 struct Decoder<'m> {
@@ -345,6 +364,8 @@ impl Decoder<'_> {
             sampler: sampler(&job.params),
             text: ReplyText::new(job.params.stop.clone()),
             max_tokens,
+            unsent: String::new(),
+            sent_at: std::time::Instant::now(),
         };
         let admitted = Admitted {
             request: running,
@@ -390,9 +411,7 @@ impl Decoder<'_> {
         } else {
             let piece = vocab.token_to_piece(token, false, None);
             let text = a.request.text.push(&piece);
-            if !text.is_empty() {
-                let _ = a.request.out.send(Out::Text(text));
-            }
+            a.request.send_text(&text, false);
             if a.request.text.stopped() {
                 reason = Some("stop");
             }
@@ -412,9 +431,7 @@ impl Decoder<'_> {
         let prompt_tokens = a.prompt_len();
         if let Some(mut done) = sched.release(seq) {
             let rest = done.request.text.finish();
-            if !rest.is_empty() {
-                let _ = done.request.out.send(Out::Text(rest));
-            }
+            done.request.send_text(&rest, true);
             // The end-of-generation token is not counted, as llama.cpp's server does not.
             let completion_tokens = done.generated - u32::from(vocab.is_eog(token));
             let _ = done.request.out.send(Out::End {
