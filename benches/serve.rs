@@ -5,9 +5,13 @@
 //! Needs the model and the llama-cpp-python server that `scripts/setup-model-server` caches.
 //! `cargo bench --bench serve`; FLOTILLA_BENCH_TOKENS sets tokens per request (default 128).
 
+#[path = "../tests/support/cache.rs"]
+mod cache;
+
+use cache::{cache, free_port, model};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -33,21 +37,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn cache() -> PathBuf {
-    std::env::var_os("FLOTILLA_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/flotilla")
-        })
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 fn start_flotilla(model: &Path) -> Server {
@@ -179,12 +168,7 @@ async fn round(client: &reqwest::Client, base: &str, n: usize, tokens: u32) -> (
 }
 
 fn main() {
-    let model = cache().join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
-    assert!(
-        model.exists(),
-        "{} is missing: run scripts/setup-model-server",
-        model.display()
-    );
+    let model = model();
     let tokens: u32 = std::env::var("FLOTILLA_BENCH_TOKENS")
         .ok()
         .and_then(|t| t.parse().ok())

@@ -5,18 +5,14 @@
 //! Needs what `scripts/setup-model-server` caches. `cargo bench --bench workflows` (about 15
 //! minutes on 2 cores).
 
+#[path = "../tests/support/cache.rs"]
+mod cache;
+
+use cache::{cache, free_port, model};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn cache() -> PathBuf {
-    std::env::var_os("FLOTILLA_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/flotilla")
-        })
-}
 
 struct Killed(Child);
 
@@ -25,13 +21,6 @@ impl Drop for Killed {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 const TIERS: &str = r#"
@@ -77,12 +66,9 @@ fn eval(home: &Path, providers: &str) -> (f64, u64) {
 }
 
 fn main() {
-    let model = cache().join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
+    let model = model();
     let python = cache().join("llama-venv/bin/python");
-    assert!(
-        model.exists() && python.exists(),
-        "run scripts/setup-model-server first"
-    );
+    assert!(python.exists(), "run scripts/setup-model-server first");
     let root = tempfile::tempdir().expect("a temporary folder");
 
     let embedded = format!(

@@ -8,27 +8,12 @@ use flotilla::provider::{ChatRequest, Message, Provider, ProviderSettings};
 use flotilla::workflow::WorkflowStatus;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::cache::model;
 use support::harness::TestApp;
 
 const DEADLINE: Duration = Duration::from_secs(300);
-
-fn model() -> PathBuf {
-    let cache = std::env::var_os("FLOTILLA_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/flotilla")
-        });
-    let model = cache.join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
-    assert!(
-        model.exists(),
-        "{} is missing: run scripts/fetch-model (scripts/test does)",
-        model.display()
-    );
-    model
-}
 
 struct Serve {
     child: Child,

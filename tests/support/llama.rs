@@ -1,7 +1,7 @@
 //! A real llama.cpp server (llama-cpp-python) with the real SmolLM2-135M model, installed by
 //! `scripts/setup-model-server` under ~/.cache/flotilla. Started once per test binary.
 
-use std::path::PathBuf;
+use super::cache::cache;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -17,14 +17,6 @@ impl Drop for LlamaServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn cache() -> PathBuf {
-    std::env::var_os("FLOTILLA_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/flotilla")
-        })
 }
 
 impl LlamaServer {

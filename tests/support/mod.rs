@@ -2,6 +2,7 @@
 //! that drive the app through its event channel.
 #![allow(dead_code)]
 
+pub mod cache;
 pub mod harness;
 pub mod llama;
 pub mod mock;
