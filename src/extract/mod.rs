@@ -18,7 +18,7 @@ mod rust;
 mod tree;
 
 pub use names::{named_in, signature_name, signatures_in, wanted_names};
-pub use probe::{plain_probes, probes, task_examples};
+pub use probe::{fit_probes, plain_probes, probes, task_examples};
 
 #[cfg(test)]
 mod tests;

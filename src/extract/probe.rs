@@ -35,19 +35,7 @@ pub fn plain_probes(language: Language, signature: &str) -> Vec<String> {
     let Some(name) = signature_name(signature) else {
         return Vec::new();
     };
-    let params = signature
-        .split_once('(')
-        .and_then(|(_, rest)| rest.rsplit_once(')'))
-        .map(|(inside, _)| {
-            inside
-                .split(',')
-                .map(str::trim)
-                .filter(|p| {
-                    !p.is_empty() && *p != "self" && !p.starts_with('*') && !p.contains('=')
-                })
-                .count()
-        })
-        .unwrap_or(1);
+    let params = arity(signature).map_or(1, |a| a.required);
     let ones = [
         "0",
         "1",
@@ -103,4 +91,176 @@ pub fn plain_probes(language: Language, signature: &str) -> Vec<String> {
 pub fn task_examples(language: Language, description: &str, wanted: &[String]) -> Option<String> {
     let public: Vec<&str> = wanted.iter().map(String::as_str).collect();
     examples::asserts(language, &examples::stated(description, &public))
+}
+
+/// How many arguments a function takes: those without a default, and at most (`None` with
+/// `*args`, `...rest` or `**kwargs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Arity {
+    required: usize,
+    most: Option<usize>,
+}
+
+/// The arity of a signature such as `gcd(a: int, b: int = 0) -> int`; `None` without one.
+fn arity(signature: &str) -> Option<Arity> {
+    let (_, rest) = signature.split_once('(')?;
+    let (inside, _) = rest.rsplit_once(')')?;
+    let params: Vec<String> = split_arguments(inside)
+        .into_iter()
+        .filter(|p| !p.is_empty() && p != "self" && p != "/" && p != "*")
+        .collect();
+    let variadic = params
+        .iter()
+        .any(|p| p.starts_with('*') || p.starts_with("..."));
+    Some(Arity {
+        required: params
+            .iter()
+            .filter(|p| !p.starts_with('*') && !p.starts_with("...") && !p.contains('='))
+            .count(),
+        most: (!variadic).then_some(params.len()),
+    })
+}
+
+/// What kind of value a literal argument is: all a probe needs to tell an input of the type
+/// the task means from one of another type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Shape {
+    Number,
+    Text,
+    List,
+    Map,
+    Tuple,
+    Bool,
+    Nothing,
+    Other,
+}
+
+fn shape(argument: &str) -> Shape {
+    let mut value = argument.trim();
+    // A keyword argument (`n=6`) has the shape of its value.
+    if let Some((key, rest)) = value.split_once('=')
+        && !key.is_empty()
+        && key.trim().chars().all(|c| c.is_alphanumeric() || c == '_')
+        && !rest.starts_with('=')
+    {
+        value = rest.trim();
+    }
+    let unsigned = value.trim_start_matches(['-', '+']);
+    match value {
+        "True" | "False" | "true" | "false" => return Shape::Bool,
+        "None" | "null" | "undefined" => return Shape::Nothing,
+        _ => {}
+    }
+    let first = unsigned.chars().next().unwrap_or(' ');
+    let quoted = |s: &str| s.starts_with(['\'', '"', '`']);
+    if first.is_ascii_digit() || (first == '.' && unsigned.len() > 1) {
+        Shape::Number
+    } else if quoted(value) || {
+        // A prefixed Python string: r'…', b'…', f'…'.
+        let mut chars = value.chars();
+        chars.next().is_some_and(|c| "rbfuRBFU".contains(c)) && quoted(chars.as_str())
+    } {
+        Shape::Text
+    } else {
+        match first {
+            '[' => Shape::List,
+            '{' => Shape::Map,
+            '(' => Shape::Tuple,
+            _ => Shape::Other,
+        }
+    }
+}
+
+/// The arguments between the first `(` and its `)`, split at the commas outside brackets
+/// and strings; `None` when the text is not a call.
+fn call_arguments(call: &str) -> Option<Vec<String>> {
+    let (_, rest) = call.split_once('(')?;
+    let (inside, _) = rest.rsplit_once(')')?;
+    Some(split_arguments(inside))
+}
+
+/// `a, [1, 2], 'x, y'` → `["a", "[1, 2]", "'x, y'"]`; an empty text has no arguments.
+fn split_arguments(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in text.chars() {
+        if let Some(q) = quote {
+            current.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' | '`' => quote = Some(c),
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                out.push(current.trim().to_owned());
+                current.clear();
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    if !current.trim().is_empty() || !out.is_empty() {
+        out.push(current.trim().to_owned());
+    }
+    out.retain(|a| !a.is_empty());
+    out
+}
+
+/// Keeps the probes that fit the task's function (`signature`). Its calls found in replies
+/// with a number of arguments it cannot take are dropped: a test calling `f()` or
+/// `f(x, None)` for `f(x)` asks nothing of the task. The plain values are kept only in the
+/// shapes the replies call it with, optional arguments left out (`count_evens([3, 1, 2])`,
+/// not `count_evens('abc')`): inputs of another type make wrong candidates that accept them
+/// agree on noise. When the replies never call it, every plain value stays. Calls of other
+/// functions stay as they are.
+pub fn fit_probes(signature: &str, calls: Vec<String>, plain: Vec<String>) -> Vec<String> {
+    let (Some(name), Some(arity)) = (signature_name(signature), arity(signature)) else {
+        return calls.into_iter().chain(plain).collect();
+    };
+    let of_task = |call: &str| {
+        call.split_once('(')
+            .is_some_and(|(callee, _)| callee.trim() == name)
+    };
+    let fits = |arguments: &[String]| {
+        arguments.len() >= arity.required && arity.most.is_none_or(|m| arguments.len() <= m)
+    };
+    let mut shapes: Vec<Vec<Shape>> = Vec::new();
+    let mut out: Vec<String> = Vec::new();
+    for call in calls {
+        if !of_task(&call) {
+            out.push(call);
+            continue;
+        }
+        let Some(arguments) = call_arguments(&call) else {
+            continue;
+        };
+        if !fits(&arguments) {
+            continue;
+        }
+        let shaped: Vec<Shape> = arguments.iter().map(|a| shape(a)).collect();
+        if !shapes.contains(&shaped) {
+            shapes.push(shaped);
+        }
+        out.push(call);
+    }
+    for call in plain {
+        let shaped: Option<Vec<Shape>> =
+            call_arguments(&call).map(|a| a.iter().map(|a| shape(a)).collect());
+        if shapes.is_empty() || shaped.is_some_and(|s| shapes.iter().any(|k| k.starts_with(&s))) {
+            out.push(call);
+        }
+    }
+    out
 }

@@ -376,6 +376,55 @@ fn probes_come_from_every_block_and_plain_values_fill_in() {
 }
 
 #[test]
+fn probes_fit_the_task_function() {
+    let strings = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>();
+    // Calls the function cannot take are dropped; plain values keep the shapes the replies
+    // pass (lists here), and calls of other functions stay.
+    let calls = strings(&[
+        "count_evens([1, 2, 3])",
+        "count_evens()",
+        "count_evens([2], None)",
+        "helper('x')",
+    ]);
+    let plain = plain_probes(Language::Python, "count_evens(numbers: list[int]) -> int");
+    let fitted = fit_probes("count_evens(numbers: list[int]) -> int", calls, plain);
+    assert_eq!(
+        fitted,
+        strings(&[
+            "count_evens([1, 2, 3])",
+            "helper('x')",
+            "count_evens([])",
+            "count_evens([5])",
+            "count_evens([3, 1, 2])",
+            "count_evens([-4, 0, 4, 4])",
+        ])
+    );
+    // Keyword arguments, strings holding commas, defaults and negative numbers.
+    let calls = strings(&["power(base=2, exp=-3)", "power('a, b')", "power(2, 3, 4)"]);
+    let plain = plain_probes(Language::Python, "power(base, exp=2)");
+    let fitted = fit_probes("power(base, exp=2)", calls, plain);
+    assert!(
+        fitted.contains(&"power(base=2, exp=-3)".to_owned()),
+        "{fitted:?}"
+    );
+    assert!(fitted.contains(&"power('a, b')".to_owned()), "{fitted:?}");
+    assert!(!fitted.contains(&"power(2, 3, 4)".to_owned()), "{fitted:?}");
+    assert!(fitted.contains(&"power(7)".to_owned()), "{fitted:?}");
+    assert!(fitted.contains(&"power('abc')".to_owned()), "{fitted:?}");
+    assert!(!fitted.contains(&"power([5])".to_owned()), "{fitted:?}");
+    // With no call of the function in the replies, every plain value stays.
+    let plain = plain_probes(Language::Javascript, "isEven(n)");
+    assert_eq!(fit_probes("isEven(n)", Vec::new(), plain.clone()), plain);
+    // Rest parameters take any number.
+    let fitted = fit_probes(
+        "sum(...xs)",
+        strings(&["sum(1, 2, 3)", "sum()"]),
+        Vec::new(),
+    );
+    assert_eq!(fitted, strings(&["sum(1, 2, 3)", "sum()"]));
+}
+
+#[test]
 fn doctest_examples_in_a_task_become_asserts() {
     let task = "def add(a, b):\n    \"\"\"Adds.\n    >>> add(1, 2)\n    3\n    >>> print('x')\n    x\n    >>> add(0, 0)\n    \"\"\"";
     assert_eq!(

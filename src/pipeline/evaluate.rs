@@ -16,7 +16,7 @@ impl StageContext<'_> {
     /// Runs every active candidate not probed yet on the task's inputs. The first time, those
     /// are gathered: the calls of the code's functions with literal arguments in the suites and
     /// in every reply (usage examples, asserts, prints), then, when they are few, plain values
-    /// of several types for each parameter.
+    /// for each parameter, of the types those calls pass (see `extract::fit_probes`).
     pub(super) async fn probe(
         &self,
         plan: &Plan,
@@ -31,15 +31,17 @@ impl StageContext<'_> {
                 .into_iter()
                 .map(|s| pool.suites[s].suite.text.as_str())
                 .chain(pool.replies.iter().map(String::as_str));
+            let mut calls: Vec<String> = Vec::new();
             for text in texts {
                 for call in extract::probes(plan.language, text, &public) {
-                    if board.probes.len() < MAX_PROBES && !board.probes.contains(&call) {
-                        board.probes.push(call);
+                    if !calls.contains(&call) {
+                        calls.push(call);
                     }
                 }
             }
             let signature = plan.functions.first().map(String::as_str).unwrap_or("");
-            for call in extract::plain_probes(plan.language, signature) {
+            let plain = extract::plain_probes(plan.language, signature);
+            for call in extract::fit_probes(signature, calls, plain) {
                 if board.probes.len() >= MAX_PROBES {
                     break;
                 }
