@@ -26,7 +26,15 @@ pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
                 let key = &after[..end];
                 match vars.iter().find(|(k, _)| *k == key) {
                     Some((_, value)) => out.push_str(value),
-                    None => out.push_str(&rest[start..start + 2 + end + 2]),
+                    None => {
+                        // A caller that forgets a key the template uses is a bug the tests
+                        // that fill it must catch; a release build leaves the key as it is.
+                        debug_assert!(
+                            !template_key(key),
+                            "the template's {{{{{key}}}}} was given no value"
+                        );
+                        out.push_str(&rest[start..start + 2 + end + 2])
+                    }
                 }
                 rest = &after[end + 2..];
             }
@@ -40,56 +48,101 @@ pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
     out.trim_end().to_owned()
 }
 
+/// Whether `{{text}}` is a template key (a lowercase word) rather than braces in prose.
+fn template_key(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+}
+
+/// The keys a template uses, in order, each once.
+pub fn keys(template: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        let key = &after[..end];
+        if template_key(key) && !out.contains(&key) {
+            out.push(key);
+        }
+        rest = &after[end + 2..];
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn fills_keys_once_and_leaves_unknown_ones() {
-        let t = "a {{x}} b {{y}} c {{z}}";
+    fn fills_keys_once_and_leaves_other_braces() {
+        // A value holding `{{y}}` (model output) is not expanded, and braces that are no key
+        // stay as they are.
+        let t = "a {{x}} b {{y}} c {{ not a key }}";
         assert_eq!(
             fill(t, &[("x", "{{y}}"), ("y", "2")]),
-            "a {{y}} b 2 c {{z}}"
+            "a {{y}} b 2 c {{ not a key }}"
         );
     }
 
     #[test]
-    fn every_template_fills_without_leftovers() {
-        let vars: Vec<(&str, &str)> = [
-            "description",
-            "plan",
-            "language",
-            "conventions",
-            "fence",
-            "code_file",
-            "test_file",
-            "code",
-            "tests",
-            "output",
-            "verdict",
-            "example",
-            "names",
-            "functions",
-        ]
-        .iter()
-        .map(|k| (*k, "v"))
-        .collect();
-        for t in [
-            PLAN_SYSTEM,
-            PLAN_USER,
-            CODE_SYSTEM,
-            CODE_USER,
-            CODE_PLAIN_SYSTEM,
-            CODE_PLAIN_USER,
-            TESTS_SYSTEM,
-            TESTS_USER,
-            FIX_SYSTEM,
-            FIX_USER,
-            REVIEW_SYSTEM,
-            REWRITE_TESTS_USER,
+    fn each_template_uses_exactly_its_keys() {
+        // Written out per template, so a key renamed or mistyped on either side shows here;
+        // callers that leave a key out fail in the tests that fill it (`fill` asserts).
+        for (template, expected) in [
+            (PLAN_SYSTEM, vec![]),
+            (PLAN_USER, vec!["description"]),
+            (
+                CODE_SYSTEM,
+                vec!["language", "conventions", "fence", "code_file"],
+            ),
+            (CODE_USER, vec!["description", "plan"]),
+            (CODE_PLAIN_SYSTEM, vec!["language", "conventions", "fence"]),
+            (CODE_PLAIN_USER, vec!["description", "names"]),
+            (
+                TESTS_SYSTEM,
+                vec!["language", "code_file", "fence", "example"],
+            ),
+            (TESTS_USER, vec!["description", "plan", "functions"]),
+            (
+                FIX_SYSTEM,
+                vec!["language", "conventions", "fence", "code_file"],
+            ),
+            (
+                FIX_USER,
+                vec![
+                    "description",
+                    "plan",
+                    "code_file",
+                    "fence",
+                    "code",
+                    "test_file",
+                    "tests",
+                    "output",
+                ],
+            ),
+            (REVIEW_SYSTEM, vec![]),
+            (
+                REWRITE_TESTS_USER,
+                vec![
+                    "description",
+                    "plan",
+                    "test_file",
+                    "verdict",
+                    "fence",
+                    "tests",
+                    "output",
+                    "functions",
+                ],
+            ),
         ] {
-            let filled = fill(t, &vars);
-            assert!(!filled.contains("{{"), "{filled}");
+            assert_eq!(keys(template), expected, "{template}");
         }
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "was given no value")]
+    fn a_key_left_out_by_the_caller_is_caught() {
+        fill(CODE_USER, &[("description", "d")]);
     }
 }

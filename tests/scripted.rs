@@ -15,12 +15,13 @@ use support::mock::{MockServer, Reply, Request, Role, Wire, named_then, namer_an
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
+/// The status of the `i`th workflow; a missing row is a failure, never read as some status.
 fn status(t: &TestApp, i: usize) -> WorkflowStatus {
     t.app
         .store
         .at(i)
         .map(|w| w.status)
-        .unwrap_or(WorkflowStatus::Queued)
+        .unwrap_or_else(|| panic!("no workflow at row {i}"))
 }
 
 #[tokio::test]

@@ -181,16 +181,24 @@ fn dashboard_shows_all_five_states() {
         text: "→ [email-validator] Starting workflow...\n```python\ndef validate(".into(),
     });
     let text = screen(&app);
-    for s in [
-        "queued",
-        "naming",
-        "running",
-        "completed",
-        "failed",
-        "Completed in 45.0s",
-        "Failed: cannot connect",
+    // Each row shows its own status and progress (the header's counts name every status
+    // whatever the rows say, so the rows are read by their ids).
+    for (id, status, progress) in [
+        ("wf_1_", "queued", ""),
+        ("wf_2_", "naming", "Generating workflow name..."),
+        ("wf_3_", "running", "Generating code..."),
+        ("wf_4_", "completed", "Completed in 45.0s"),
+        ("wf_5_", "failed", "Failed: cannot connect"),
+        ("wf_6_", "queued", "Waiting for a run slot..."),
     ] {
-        assert!(text.contains(s), "missing {s:?}\n{text}");
+        let row = text
+            .lines()
+            .find(|l| l.contains(id))
+            .unwrap_or_else(|| panic!("no row for {id}\n{text}"));
+        assert!(
+            row.contains(&format!(" {status} ")) && row.contains(progress),
+            "row {id} should say {status:?} and {progress:?}: {row}"
+        );
     }
     assert!(
         text.contains(
@@ -237,9 +245,12 @@ fn each_status_has_its_own_color() {
         let (x, y) = pos.unwrap_or_else(|| panic!("{word} not on screen"));
         colors.push(buffer[(x, y)].fg);
     }
-    let mut unique = colors.clone();
-    unique.dedup();
-    assert_eq!(unique.len(), 5, "{colors:?}");
+    // Every pair differs, not only neighbours.
+    for (i, a) in colors.iter().enumerate() {
+        for b in &colors[i + 1..] {
+            assert_ne!(a, b, "two statuses share a colour: {colors:?}");
+        }
+    }
 }
 
 #[test]
