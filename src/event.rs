@@ -2,7 +2,8 @@
 //! touch UI state; the render loop applies these between frames.
 
 use crate::naming::NameSource;
-use crate::workflow::{WorkflowId, WorkflowResult, WorkflowStatus};
+pub use crate::workflow::Outcome;
+use crate::workflow::{Transition, WorkflowId, WorkflowStatus};
 use std::time::SystemTime;
 use tokio::sync::mpsc;
 
@@ -11,13 +12,6 @@ pub type EventReceiver = mpsc::UnboundedReceiver<Event>;
 
 pub fn channel() -> (EventSender, EventReceiver) {
     mpsc::unbounded_channel()
-}
-
-/// How a workflow ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Completed(WorkflowResult),
-    Failed(String),
 }
 
 /// Lines of an artifact kept for the result view; the file has them all.
@@ -73,6 +67,33 @@ impl Event {
             Self::Named { .. } => Some(Recorded::Name),
             Self::Progress { .. } => Some(Recorded::Progress),
             Self::Finished { .. } => Some(Recorded::Ending),
+            Self::Log { .. }
+            | Self::Artifact { .. }
+            | Self::Health { .. }
+            | Self::Others(_)
+            | Self::Unrecorded { .. } => None,
+        }
+    }
+
+    /// The change this event makes to its workflow, for the store and the history alike.
+    pub fn transition(&self) -> Option<(&WorkflowId, Transition<'_>)> {
+        match self {
+            Self::Status {
+                id,
+                status,
+                progress,
+            } => Some((
+                id,
+                Transition::Status {
+                    status: *status,
+                    progress,
+                },
+            )),
+            Self::Named { id, name, .. } => Some((id, Transition::Named(name))),
+            Self::Progress { id, progress } => Some((id, Transition::Progress(progress))),
+            Self::Finished { id, outcome, at } => {
+                Some((id, Transition::Finished { outcome, at: *at }))
+            }
             Self::Log { .. }
             | Self::Artifact { .. }
             | Self::Health { .. }

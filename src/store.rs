@@ -1,7 +1,7 @@
 //! Every workflow the dashboard (or a headless run) knows, updated by applying events.
 
-use crate::event::{Event, Outcome};
-use crate::workflow::{Workflow, WorkflowId, WorkflowStatus, ending_progress};
+use crate::event::Event;
+use crate::workflow::{Workflow, WorkflowId, WorkflowStatus};
 use std::collections::HashMap;
 
 /// Workflows in creation order, with an index by id.
@@ -77,54 +77,10 @@ impl Store {
 
     /// Applies a workflow event; returns the workflow it changed, if any.
     pub fn apply(&mut self, event: &Event) -> Option<&Workflow> {
-        let id = match event {
-            Event::Status { id, .. }
-            | Event::Named { id, .. }
-            | Event::Progress { id, .. }
-            | Event::Finished { id, .. } => id,
-            Event::Log { .. }
-            | Event::Health { .. }
-            | Event::Artifact { .. }
-            | Event::Unrecorded { .. }
-            | Event::Others(_) => return None,
-        };
+        let (id, transition) = event.transition()?;
         let i = *self.index.get(id)?;
-        let w = &mut self.workflows[i];
-        // A finished workflow stays finished: late events from a cancelled task are dropped.
-        if !w.status.is_live() {
-            return None;
-        }
-        match event {
-            Event::Status {
-                status, progress, ..
-            } => {
-                w.status = *status;
-                w.progress.clone_from(progress);
-            }
-            Event::Named { name, .. } => w.name = Some(name.clone()),
-            Event::Progress { progress, .. } => w.progress.clone_from(progress),
-            Event::Finished { outcome, at, .. } => {
-                w.end_time = Some(*at);
-                let elapsed = w.elapsed(*at);
-                match outcome {
-                    Outcome::Completed(result) => {
-                        w.status = WorkflowStatus::Completed;
-                        w.progress = ending_progress(true, "", elapsed);
-                        w.result = Some(result.clone());
-                    }
-                    Outcome::Failed(reason) => {
-                        w.status = WorkflowStatus::Failed;
-                        w.progress = ending_progress(false, reason, elapsed);
-                        w.error = Some(reason.clone());
-                    }
-                }
-            }
-            Event::Log { .. }
-            | Event::Health { .. }
-            | Event::Artifact { .. }
-            | Event::Unrecorded { .. }
-            | Event::Others(_) => {}
-        }
-        Some(&self.workflows[i])
+        transition
+            .apply(&mut self.workflows[i])
+            .then(|| &self.workflows[i])
     }
 }

@@ -2,12 +2,12 @@
 //! changes with times, its stage times and token counts. Logs and artifacts stay as files.
 //! Every state change is written here before the dashboard hears of it.
 
-use crate::event::{Event, Outcome};
+use crate::event::Event;
 use crate::record::Record;
 use crate::workflow::{
-    Workflow, WorkflowId, WorkflowResult, WorkflowStatus, ending_progress, unix_secs,
+    Transition, Workflow, WorkflowId, WorkflowResult, WorkflowStatus, ending_progress, unix_secs,
 };
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -233,97 +233,47 @@ impl Db {
     /// Writes a state change; other events are not history. A workflow that ended keeps its
     /// ending: nothing after it is written.
     pub fn apply(&self, event: &Event) -> Result<(), DbError> {
-        if event.recorded_as().is_none() {
+        let Some((id, transition)) = event.transition() else {
             return Ok(());
-        }
+        };
         let now = unix_secs(SystemTime::now());
         self.write(|tx| {
-            let transition = |id: &WorkflowId, at: f64, status: Option<&str>, progress: &str| {
-                tx.execute(
-                    "INSERT INTO transitions (workflow_id, at, status, progress) VALUES (?1, ?2, ?3, ?4)",
-                    params![id.as_str(), at, status, progress],
-                )
+            let Some(mut w) = rows(tx, "id = ?1", &[&id.as_str()])?.into_iter().next() else {
+                return Ok(());
             };
-            match event {
-                Event::Status {
-                    id,
-                    status,
-                    progress,
-                } => {
-                    let changed = tx.execute(
-                        concat!(
-                            "UPDATE workflows SET status = ?2, progress = ?3 WHERE id = ?1 AND ",
-                            live!()
-                        ),
-                        params![id.as_str(), status.as_str(), progress],
-                    )?;
-                    if changed > 0 {
-                        transition(id, now, Some(status.as_str()), progress)?;
-                    }
-                }
-                Event::Named { id, name, .. } => {
-                    tx.execute(
-                        "UPDATE workflows SET name = ?2 WHERE id = ?1",
-                        params![id.as_str(), name],
-                    )?;
-                }
-                Event::Progress { id, progress } => {
-                    let changed = tx.execute(
-                        concat!(
-                            "UPDATE workflows SET progress = ?2 WHERE id = ?1 AND ",
-                            live!()
-                        ),
-                        params![id.as_str(), progress],
-                    )?;
-                    if changed > 0 {
-                        transition(id, now, None, progress)?;
-                    }
-                }
-                Event::Finished { id, outcome, at } => {
-                    let started: f64 = tx
-                        .query_row(
-                            "SELECT created_at FROM workflows WHERE id = ?1",
-                            [id.as_str()],
-                            |r| r.get(0),
-                        )
-                        .optional()?
-                        .unwrap_or(unix_secs(*at));
-                    let elapsed = Duration::from_secs_f64((unix_secs(*at) - started).max(0.0));
-                    let (status, error, result) = match outcome {
-                        Outcome::Completed(r) => (
-                            WorkflowStatus::Completed,
-                            None,
-                            serde_json::to_string(r).ok(),
-                        ),
-                        Outcome::Failed(reason) => {
-                            (WorkflowStatus::Failed, Some(reason.as_str()), None)
-                        }
-                    };
-                    let progress = ending_progress(
-                        status == WorkflowStatus::Completed,
-                        error.unwrap_or(""),
-                        elapsed,
-                    );
-                    // A workflow that already ended keeps its ending, and its history no second one.
-                    let changed = tx.execute(
-                        concat!(
-                            "UPDATE workflows SET status = ?2, progress = ?3, error = ?4, result = ?5, ended_at = ?6
-                             WHERE id = ?1 AND ",
-                            live!()
-                        ),
-                        params![id.as_str(), status.as_str(), progress, error, result, unix_secs(*at)],
-                    )?;
-                    if changed > 0 {
-                        transition(id, unix_secs(*at), Some(status.as_str()), &progress)?;
-                    }
-                }
-                // Not history: returned above.
-                Event::Log { .. }
-                | Event::Health { .. }
-                | Event::Artifact { .. }
-                | Event::Unrecorded { .. }
-                | Event::Others(_) => {}
+            // The store's rule: a workflow that ended keeps its ending, and its history no
+            // second one.
+            if !transition.apply(&mut w) {
+                return Ok(());
             }
+            let result = w.result.as_ref().and_then(|r| serde_json::to_string(r).ok());
+            tx.execute(
+                "UPDATE workflows SET name = ?2, status = ?3, progress = ?4, error = ?5, result = ?6,
+                 ended_at = ?7 WHERE id = ?1",
+                params![
+                    id.as_str(),
+                    w.name,
+                    w.status.as_str(),
+                    w.progress,
+                    w.error,
+                    result,
+                    w.end_time.map(unix_secs)
+                ],
+            )?;
+            let at = match transition {
+                Transition::Named(_) => return Ok(()),
+                Transition::Finished { at, .. } => unix_secs(at),
+                Transition::Status { .. } | Transition::Progress(_) => now,
+            };
+            tx.execute(
+                "INSERT INTO transitions (workflow_id, at, status, progress) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    id.as_str(),
+                    at,
+                    transition.status_after(&w).map(|s| s.as_str()),
+                    w.progress
+                ],
+            )?;
             Ok(())
         })
     }
@@ -449,33 +399,7 @@ impl Db {
         filter: &str,
         args: &[&dyn rusqlite::ToSql],
     ) -> Result<Vec<Workflow>, DbError> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(&format!(
-                "SELECT id, description, name, status, progress, error, result, created_at, ended_at
-                 FROM workflows WHERE {filter} ORDER BY seq, created_at"
-            ))
-            .map_err(|e| self.wrap(e))?;
-        let rows = stmt
-            .query_map(args, |r| {
-                let id: String = r.get(0)?;
-                let result: Option<String> = r.get(6)?;
-                let ended: Option<f64> = r.get(8)?;
-                Ok(Workflow {
-                    id: WorkflowId::parse(&id).unwrap_or_else(|| WorkflowId::new(0, UNIX_EPOCH)),
-                    description: r.get(1)?,
-                    name: r.get(2)?,
-                    status: status_from(&r.get::<_, String>(3)?),
-                    progress: r.get(4)?,
-                    error: r.get(5)?,
-                    result: result.and_then(|j| serde_json::from_str::<WorkflowResult>(&j).ok()),
-                    start_time: time(r.get(7)?),
-                    end_time: ended.map(time),
-                })
-            })
-            .map_err(|e| self.wrap(e))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.wrap(e))
+        rows(&self.conn(), filter, args).map_err(|e| self.wrap(e))
     }
 
     /// The highest id counter in use, so new ids go on from it.
@@ -580,3 +504,32 @@ impl Db {
 
 #[cfg(test)]
 mod tests;
+
+/// The workflows matching `filter` (an SQL condition on the workflows table), in id order.
+fn rows(
+    conn: &Connection,
+    filter: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> rusqlite::Result<Vec<Workflow>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT id, description, name, status, progress, error, result, created_at, ended_at
+         FROM workflows WHERE {filter} ORDER BY seq, created_at"
+    ))?;
+    let rows = stmt.query_map(args, |r| {
+        let id: String = r.get(0)?;
+        let result: Option<String> = r.get(6)?;
+        let ended: Option<f64> = r.get(8)?;
+        Ok(Workflow {
+            id: WorkflowId::parse(&id).unwrap_or_else(|| WorkflowId::new(0, UNIX_EPOCH)),
+            description: r.get(1)?,
+            name: r.get(2)?,
+            status: status_from(&r.get::<_, String>(3)?),
+            progress: r.get(4)?,
+            error: r.get(5)?,
+            result: result.and_then(|j| serde_json::from_str::<WorkflowResult>(&j).ok()),
+            start_time: time(r.get(7)?),
+            end_time: ended.map(time),
+        })
+    })?;
+    rows.collect()
+}

@@ -3,6 +3,7 @@ use crate::event::ArtifactKind;
 use crate::language::Language;
 use crate::naming::NameSource;
 use crate::record::Tokens;
+use crate::workflow::Outcome;
 
 fn at(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_795_600_000 + secs)
@@ -293,4 +294,81 @@ fn a_reader_and_a_writer_work_at_once() {
     }
     let _ = writing.join();
     assert_eq!(seen, 200);
+}
+
+#[test]
+fn the_history_and_the_live_store_follow_one_rule() {
+    let (_dir, db) = db();
+    let id = WorkflowId::new(3, at(0));
+    let wf = Workflow::new(id.clone(), "sum a list".into(), at(0));
+    ok(db.insert(&wf, None));
+    let mut store = crate::store::Store::default();
+    store.insert(wf);
+    let events = [
+        Event::Status {
+            id: id.clone(),
+            status: WorkflowStatus::Running,
+            progress: "Generating code...".into(),
+        },
+        Event::Finished {
+            id: id.clone(),
+            outcome: Outcome::Failed("cancelled".into()),
+            at: at(9),
+        },
+        // Late events of a cancelled task: neither takes them.
+        Event::Named {
+            id: id.clone(),
+            name: "late-name".into(),
+            source: NameSource::Model,
+        },
+        Event::Progress {
+            id: id.clone(),
+            progress: "Running tests (1/3)".into(),
+        },
+        Event::Status {
+            id: id.clone(),
+            status: WorkflowStatus::Running,
+            progress: "again".into(),
+        },
+        Event::Finished {
+            id: id.clone(),
+            outcome: Outcome::Completed(WorkflowResult {
+                dir: "/h/workflows/wf_3".into(),
+                files: Vec::new(),
+                main_file: None,
+                language: None,
+                attempts: 1,
+                tests_passed: 1,
+                tests_failed: 0,
+            }),
+            at: at(20),
+        },
+    ];
+    for event in &events {
+        ok(db.apply(event));
+        store.apply(event);
+    }
+    let loaded = ok(db.load());
+    let live = store.get(&id).unwrap_or_else(|| panic!("not in the store"));
+    let history = &loaded[0];
+    for (what, w) in [("store", live), ("history", history)] {
+        assert_eq!(w.status, WorkflowStatus::Failed, "{what}");
+        assert_eq!(w.name, None, "{what}");
+        assert_eq!(w.error.as_deref(), Some("cancelled"), "{what}");
+        assert_eq!(w.end_time, Some(at(9)), "{what}");
+        assert_eq!(w.result, None, "{what}");
+    }
+    assert_eq!(live.progress, history.progress);
+    // Three changes made it: queued (the insert), running, then the one ending.
+    let changes = ok(db.transitions(&id));
+    let statuses: Vec<Option<WorkflowStatus>> = changes.iter().map(|c| c.1).collect();
+    assert_eq!(
+        statuses,
+        [
+            Some(WorkflowStatus::Queued),
+            Some(WorkflowStatus::Running),
+            Some(WorkflowStatus::Failed)
+        ],
+        "{changes:?}"
+    );
 }
