@@ -1,7 +1,5 @@
 //! What the input box understands: a plain description, or a slash command.
 
-use crate::workflow::{Workflow, WorkflowId};
-
 /// One parsed line of input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -147,33 +145,9 @@ fn one_arg(verb: &str, args: &str) -> Result<String, Hint> {
     }
 }
 
-/// Finds the workflow `query` names: a full id, `wf_N`, `N`, or a name.
-pub fn resolve<'a>(
-    query: &str,
-    workflows: impl IntoIterator<Item = &'a Workflow> + Clone,
-) -> Option<&'a WorkflowId> {
-    let seq = query
-        .strip_prefix("wf_")
-        .unwrap_or(query)
-        .parse::<u64>()
-        .ok();
-    workflows
-        .clone()
-        .into_iter()
-        .find(|w| w.id.as_str() == query)
-        .or_else(|| seq.and_then(|n| workflows.clone().into_iter().find(|w| w.id.seq() == n)))
-        .or_else(|| {
-            workflows
-                .into_iter()
-                .find(|w| w.name.as_deref() == Some(query))
-        })
-        .map(|w| &w.id)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, UNIX_EPOCH};
 
     fn generate(description: &str, background: bool) -> Result<Command, Hint> {
         Ok(Command::Generate {
@@ -249,20 +223,5 @@ mod tests {
         assert!(parse("/workflow").is_err());
         assert!(parse("/workflows extra").is_err());
         assert!(parse("").is_err());
-    }
-
-    #[test]
-    fn resolve_by_id_seq_and_name() {
-        let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let mut a = Workflow::new(WorkflowId::new(1, t), "a".into(), t);
-        a.name = Some("csv-sum".into());
-        let b = Workflow::new(WorkflowId::new(12, t), "b".into(), t);
-        let all = vec![a, b];
-        assert_eq!(resolve("wf_1_1700000000", &all).map(|i| i.seq()), Some(1));
-        assert_eq!(resolve("wf_12", &all).map(|i| i.seq()), Some(12));
-        assert_eq!(resolve("12", &all).map(|i| i.seq()), Some(12));
-        assert_eq!(resolve("csv-sum", &all).map(|i| i.seq()), Some(1));
-        assert_eq!(resolve("nope", &all), None);
-        assert_eq!(resolve("7", &all), None);
     }
 }

@@ -33,14 +33,12 @@ pub async fn retry(
     out: &mut dyn Write,
 ) -> i32 {
     let history = engine.take_history();
-    let Some(old) = crate::command::resolve(query, &history)
-        .and_then(|id| history.iter().find(|w| &w.id == id))
-    else {
-        let _ = writeln!(
-            out,
-            "no workflow matches {query:?}: use an id, wf_N, N or a name"
-        );
-        return 2;
+    let old = match crate::workflow::find(query, &history) {
+        Ok(old) => old,
+        Err(e) => {
+            let _ = writeln!(out, "{e}");
+            return 2;
+        }
     };
     let _ = writeln!(out, "Retrying {} ({})", old.label(), old.id);
     match engine.start_retry(old.description.clone(), Some(&old.id)) {
@@ -55,12 +53,12 @@ pub async fn retry(
 /// Deletes a finished workflow and its folder.
 pub fn delete(engine: &Engine, query: &str, out: &mut dyn Write) -> i32 {
     let history = engine.take_history();
-    let Some(id) = crate::command::resolve(query, &history).cloned() else {
-        let _ = writeln!(
-            out,
-            "no workflow matches {query:?}: use an id, wf_N, N or a name"
-        );
-        return 2;
+    let id = match crate::workflow::find(query, &history) {
+        Ok(w) => w.id.clone(),
+        Err(e) => {
+            let _ = writeln!(out, "{e}");
+            return 2;
+        }
     };
     if history.iter().any(|w| w.id == id && w.status.is_live()) {
         let _ = writeln!(

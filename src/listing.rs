@@ -1,7 +1,6 @@
 //! `flotilla list`, `show` and `logs`: the history, read from the database while a dashboard
 //! may be running on the same home (WAL lets readers and the writer work at once).
 
-use crate::command;
 use crate::db::{Db, HomeLock, INTERRUPTED};
 use crate::home::Home;
 use crate::workflow::{Workflow, WorkflowStatus, format_ago, format_elapsed, unix_secs};
@@ -116,11 +115,7 @@ pub fn list(
 }
 
 fn find(all: Vec<Workflow>, query: &str) -> anyhow::Result<Workflow> {
-    let id = command::resolve(query, &all).cloned();
-    id.and_then(|id| all.into_iter().find(|w| w.id == id))
-        .ok_or_else(|| {
-            anyhow::anyhow!("no workflow matches {query:?}: use an id, wf_N, N or a name")
-        })
+    Ok(crate::workflow::find(query, &all)?.clone())
 }
 
 /// `flotilla show <id>`: the seed's `/wf` view.

@@ -409,13 +409,13 @@ impl App {
     }
 
     pub(super) fn resolve(&mut self, query: &str) -> Option<WorkflowId> {
-        let found = command::resolve(query, self.store.as_slice()).cloned();
-        if found.is_none() {
-            self.warn(format!(
-                "no workflow matches {query:?}: use an id, wf_N, N or a name"
-            ));
+        match crate::workflow::find(query, self.store.as_slice()) {
+            Ok(w) => Some(w.id.clone()),
+            Err(e) => {
+                self.warn(e.to_string());
+                None
+            }
         }
-        found
     }
 
     /// Starts a workflow; a foreground one takes the selection and the log follows it. When the
