@@ -124,10 +124,7 @@ enum Cmd {
 }
 
 fn parse_status(text: &str) -> Result<WorkflowStatus, String> {
-    WorkflowStatus::ALL
-        .into_iter()
-        .find(|s| s.as_str() == text)
-        .ok_or_else(|| format!("{text:?} is not one of queued, naming, running, completed, failed"))
+    text.parse()
 }
 
 /// Standard output, with control sequences stripped from whatever came from a model, a server

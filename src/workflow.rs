@@ -92,6 +92,20 @@ impl fmt::Display for WorkflowStatus {
     }
 }
 
+impl std::str::FromStr for WorkflowStatus {
+    type Err = String;
+
+    /// A status by its word (`queued`, `naming`, `running`, `completed`, `failed`).
+    fn from_str(text: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| {
+                format!("{text:?} is not one of queued, naming, running, completed, failed")
+            })
+    }
+}
+
 /// What a completed workflow produced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkflowResult {

@@ -145,9 +145,7 @@ impl App {
         if filter.is_empty() {
             return (0..self.store.len()).collect();
         }
-        let status = WorkflowStatus::ALL
-            .into_iter()
-            .find(|s| s.as_str() == filter);
+        let status = filter.parse::<WorkflowStatus>().ok();
         self.store
             .iter()
             .enumerate()

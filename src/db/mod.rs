@@ -85,10 +85,7 @@ fn time(secs: f64) -> SystemTime {
 }
 
 fn status_from(text: &str) -> WorkflowStatus {
-    WorkflowStatus::ALL
-        .into_iter()
-        .find(|s| s.as_str() == text)
-        .unwrap_or(WorkflowStatus::Failed)
+    text.parse().unwrap_or(WorkflowStatus::Failed)
 }
 
 impl Db {
