@@ -157,7 +157,7 @@ pub fn show(home: &Home, query: &str, as_json: bool, out: &mut dyn Write) -> any
 pub fn logs(home: &Home, query: &str, follow: bool, out: &mut dyn Write) -> anyhow::Result<i32> {
     let (db, all) = history(home)?;
     let wf = find(all, query)?;
-    let path = home.workflow_dir(&wf.id).join("log.txt");
+    let path = home.workflow_dir(&wf.id).join(crate::workflow::folder::LOG);
     let mut printed = 0usize;
     loop {
         let text = std::fs::read(&path).unwrap_or_default();

@@ -26,7 +26,7 @@ struct Inner {
 impl WorkLog {
     /// Opens (appending) `dir/log.txt`; if it cannot be opened the log still reaches the screen.
     pub fn open(id: WorkflowId, dir: &Path, events: EventSender) -> Self {
-        let path = dir.join("log.txt");
+        let path = dir.join(crate::workflow::folder::LOG);
         let file = std::fs::create_dir_all(dir)
             .and_then(|_| File::options().create(true).append(true).open(&path))
             .map_err(|e| {

@@ -16,7 +16,8 @@ impl App {
             return;
         }
         let dir = self.engine.home().workflow_dir(&id);
-        let log = LogBuffer::from_file(&dir.join("log.txt"), LOG_TAIL_BYTES).unwrap_or_default();
+        let log = LogBuffer::from_file(&dir.join(crate::workflow::folder::LOG), LOG_TAIL_BYTES)
+            .unwrap_or_default();
         self.logs.insert(id.clone(), log);
         self.engine.load_artifacts(&id);
     }

@@ -10,6 +10,7 @@ use crate::pipeline::{self, StageContext};
 use crate::provider::{ChatRequest, Provider, ProviderError};
 use crate::record::SharedRecord;
 use crate::runner::Toolchain;
+use crate::workflow::folder;
 use crate::workflow::{Workflow, WorkflowId, WorkflowResult, WorkflowStatus};
 use crate::worklog::WorkLog;
 use std::collections::{BTreeMap, HashMap};
@@ -272,7 +273,7 @@ impl Engine {
             let send = |kind, text: &str, language| {
                 let _ = events.send(Event::artifact(id.clone(), kind, text, language));
             };
-            if let Some(plan) = read("plan.md") {
+            if let Some(plan) = read(folder::PLAN) {
                 let plan = plan
                     .split("\n## The overseer's reply")
                     .next()
@@ -290,7 +291,7 @@ impl Engine {
                     send(ArtifactKind::Tests, &tests, Some(language));
                 }
             }
-            if let Some(output) = read("output.txt") {
+            if let Some(output) = read(folder::OUTPUT) {
                 send(ArtifactKind::TestOutput, &output, None);
             }
         };
@@ -507,10 +508,10 @@ fn write_result_json(
     });
     std::fs::create_dir_all(dir)?;
     // Written whole, then renamed, so a reader never sees half a file.
-    let partial = dir.join("result.json.partial");
+    let partial = dir.join(folder::RESULT_PARTIAL);
     std::fs::write(
         &partial,
         serde_json::to_vec_pretty(&summary).map_err(std::io::Error::other)?,
     )?;
-    std::fs::rename(partial, dir.join("result.json"))
+    std::fs::rename(partial, dir.join(folder::RESULT))
 }

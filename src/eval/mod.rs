@@ -13,6 +13,7 @@ use crate::prompts::{self, fill};
 use crate::provider::{ChatRequest, Message};
 use crate::runner::{self, TestReport};
 use crate::workflow::WorkflowId;
+use crate::workflow::folder;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Write;
@@ -346,7 +347,7 @@ async fn pipeline(
         } else {
             format!("{ending}; {}", verdict.note)
         };
-        if let Ok(text) = std::fs::read_to_string(dir.join("result.json"))
+        if let Ok(text) = std::fs::read_to_string(dir.join(folder::RESULT))
             && let Ok(json) = serde_json::from_str::<serde_json::Value>(&text)
             && let Some(tokens) = json["tokens"].as_object()
         {
@@ -378,11 +379,8 @@ async fn pipeline(
 
 /// Whether any candidate in a workflow's `candidates/` passes the reference tests.
 async fn any_candidate(engine: &Engine, task: &Task, dir: &std::path::Path) -> bool {
-    for n in 1.. {
-        let file = dir
-            .join("candidates")
-            .join(n.to_string())
-            .join(task.language.code_file());
+    let folder = crate::workflow::Folder::new(dir.to_owned());
+    for file in folder.candidate_files(task.language.code_file()) {
         let Ok(code) = std::fs::read_to_string(&file) else {
             return false;
         };

@@ -9,6 +9,7 @@ use crate::plan::Plan;
 use crate::record::{CandidateRecord, SuiteRecord};
 use crate::runner::{self, TestReport};
 use crate::workflow::WorkflowResult;
+use crate::workflow::folder;
 use futures_util::StreamExt as _;
 use std::time::Instant;
 
@@ -165,7 +166,7 @@ impl StageContext<'_> {
             );
             self.log.line(&summary);
             self.write_file(
-                &format!("runs/c{}-s{}.txt", c + 1, s + 1),
+                &folder::run_file(c + 1, s + 1),
                 &format!("{summary}\n\n{}", report.finished.output),
             )?;
             board.runs.insert((c, s), report);
@@ -270,7 +271,7 @@ impl StageContext<'_> {
             ));
             records.push(CandidateRecord {
                 origin: c.origin.clone(),
-                file: format!("candidates/{}", i + 1),
+                file: folder::candidate(i + 1),
                 examples: st.examples,
                 score: st.score,
                 passed: st.passed,
@@ -288,7 +289,7 @@ impl StageContext<'_> {
             .enumerate()
             .map(|(j, s)| SuiteRecord {
                 origin: s.origin.clone(),
-                file: format!("suites/{}", j + 1),
+                file: folder::suite(j + 1),
                 tests: board.tests_of(j).len() as u32,
                 usable: s.active && board.usable(j),
                 problem: s.problem.clone(),
@@ -321,7 +322,7 @@ impl StageContext<'_> {
                 ));
             }
         }
-        if let Err(e) = self.write_file("output.txt", &output) {
+        if let Err(e) = self.write_file(folder::OUTPUT, &output) {
             self.log.line(&e);
         }
         self.artifact(ArtifactKind::TestOutput, &output, None);

@@ -9,6 +9,7 @@ use crate::event::ArtifactKind;
 use crate::extract;
 use crate::plan::Plan;
 use crate::prompts::{self, fill};
+use crate::workflow::folder;
 use std::time::Instant;
 
 /// Which prompt a code candidate is written from.
@@ -137,7 +138,7 @@ impl StageContext<'_> {
                     code.names.join(", "),
                     dropped_note(&code.dropped)
                 ));
-                let file = format!("candidates/{k}/{}", plan.code_file);
+                let file = folder::candidate_file(k, &plan.code_file);
                 if let Err(e) = self.write_file(&file, &code.text) {
                     self.log.line(&e);
                 }
@@ -241,7 +242,7 @@ impl StageContext<'_> {
                 code.names.join(", ")
             ));
             let k = pool.candidates.len() + 1;
-            let file = format!("candidates/{k}/{}", plan.code_file);
+            let file = folder::candidate_file(k, &plan.code_file);
             if let Err(e) = self.write_file(&file, &code.text) {
                 self.log.line(&e);
             }
@@ -270,7 +271,7 @@ impl StageContext<'_> {
                     },
                     dropped_note(&suite.dropped)
                 ));
-                let file = format!("suites/{j}/{}", plan.test_file);
+                let file = folder::suite_file(j, &plan.test_file);
                 if let Err(e) = self.write_file(&file, &suite.text) {
                     self.log.line(&e);
                 }

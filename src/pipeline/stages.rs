@@ -13,6 +13,7 @@ use crate::prompts::{self, fill};
 use crate::provider::{ChatRequest, Message, Queue};
 use crate::runner::TestReport;
 use crate::sanitize;
+use crate::workflow::folder;
 use std::time::Instant;
 
 /// How one request samples.
@@ -197,7 +198,7 @@ impl StageContext<'_> {
         let plan = Plan::parse(&reply, self.description, settings.default_language);
         let text = plan.to_markdown();
         self.write_file(
-            "plan.md",
+            folder::PLAN,
             &format!("{text}\n## The overseer's reply\n\n{reply}\n"),
         )?;
         self.artifact(ArtifactKind::Plan, &text, None);

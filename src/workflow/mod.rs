@@ -1,5 +1,13 @@
 //! A workflow's identity, states and fields, as the seed design names them.
 
+pub mod folder;
+mod query;
+mod transition;
+
+pub use folder::Folder;
+pub use query::{NoMatch, find};
+pub use transition::{Outcome, Transition};
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::PathBuf;
@@ -163,105 +171,6 @@ impl Workflow {
     }
 }
 
-/// No workflow answers to a query; the message says what a query can be.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NoMatch(pub String);
-
-impl fmt::Display for NoMatch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "no workflow matches {:?}: use an id, wf_N, N or a name",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for NoMatch {}
-
-/// The workflow `query` names: its full id, `wf_N` or `N` (its counter), or its name, in that
-/// order of precedence.
-pub fn find<'a>(query: &str, workflows: &'a [Workflow]) -> Result<&'a Workflow, NoMatch> {
-    let seq = query
-        .strip_prefix("wf_")
-        .unwrap_or(query)
-        .parse::<u64>()
-        .ok();
-    workflows
-        .iter()
-        .find(|w| w.id.as_str() == query)
-        .or_else(|| seq.and_then(|n| workflows.iter().find(|w| w.id.seq() == n)))
-        .or_else(|| workflows.iter().find(|w| w.name.as_deref() == Some(query)))
-        .ok_or_else(|| NoMatch(query.to_owned()))
-}
-
-/// How a workflow ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Completed(WorkflowResult),
-    Failed(String),
-}
-
-/// One change to a workflow: the rule the live store and the database both apply, so the
-/// dashboard and the history never disagree. A workflow that ended keeps its ending: nothing
-/// changes it afterwards (late events from a cancelled task are dropped).
-#[derive(Debug, Clone, Copy)]
-pub enum Transition<'a> {
-    Status {
-        status: WorkflowStatus,
-        progress: &'a str,
-    },
-    Named(&'a str),
-    Progress(&'a str),
-    Finished {
-        outcome: &'a Outcome,
-        at: SystemTime,
-    },
-}
-
-impl Transition<'_> {
-    /// Applies the change to `w`; `false`, with `w` untouched, when the rule refuses it.
-    pub fn apply(&self, w: &mut Workflow) -> bool {
-        if !w.status.is_live() {
-            return false;
-        }
-        match *self {
-            Self::Status { status, progress } => {
-                w.status = status;
-                progress.clone_into(&mut w.progress);
-            }
-            Self::Named(name) => w.name = Some(name.to_owned()),
-            Self::Progress(progress) => progress.clone_into(&mut w.progress),
-            Self::Finished { outcome, at } => {
-                w.end_time = Some(at);
-                let elapsed = w.elapsed(at);
-                match outcome {
-                    Outcome::Completed(result) => {
-                        w.status = WorkflowStatus::Completed;
-                        w.progress = ending_progress(true, "", elapsed);
-                        w.result = Some(result.clone());
-                    }
-                    Outcome::Failed(reason) => {
-                        w.status = WorkflowStatus::Failed;
-                        w.progress = ending_progress(false, reason, elapsed);
-                        w.error = Some(reason.clone());
-                    }
-                }
-            }
-        }
-        true
-    }
-
-    /// The status the history records for this change: the new one, or `None` when only the
-    /// progress or the name changed.
-    pub fn status_after(&self, w: &Workflow) -> Option<WorkflowStatus> {
-        match self {
-            Self::Status { .. } | Self::Finished { .. } => Some(w.status),
-            Self::Named(_) | Self::Progress(_) => None,
-        }
-    }
-}
-
 /// Seconds since the Unix epoch, as the history and the JSON outputs store times.
 pub fn unix_secs(t: SystemTime) -> f64 {
     t.duration_since(UNIX_EPOCH)
@@ -305,24 +214,6 @@ pub fn format_ago(d: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn find_by_id_seq_and_name() {
-        let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let mut a = Workflow::new(WorkflowId::new(1, t), "a".into(), t);
-        a.name = Some("csv-sum".into());
-        let b = Workflow::new(WorkflowId::new(12, t), "b".into(), t);
-        let all = vec![a, b];
-        let seq = |q: &str| find(q, &all).map(|w| w.id.seq());
-        assert_eq!(seq("wf_1_1700000000"), Ok(1));
-        assert_eq!(seq("wf_12"), Ok(12));
-        assert_eq!(seq("12"), Ok(12));
-        assert_eq!(seq("csv-sum"), Ok(1));
-        assert_eq!(
-            seq("nope").map_err(|e| e.to_string()),
-            Err("no workflow matches \"nope\": use an id, wf_N, N or a name".to_owned())
-        );
-        assert!(seq("7").is_err());
-    }
 
     use super::*;
 
