@@ -116,8 +116,9 @@ impl Event {
         }
     }
 
-    /// A new version of an artifact, highlighted here, on the caller's thread, so the
-    /// dashboard's loop never spends time on it.
+    /// A new version of an artifact: its text stripped of control sequences and cut to what
+    /// the result view can usefully show (a 5 MB reply would take a minute of CPU and hundreds
+    /// of MB as styled lines).
     pub fn artifact(
         id: WorkflowId,
         kind: ArtifactKind,
@@ -126,25 +127,14 @@ impl Event {
     ) -> Self {
         static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let clean = crate::sanitize::strip(text);
-        // Only what the result view can usefully show is kept and highlighted: a 5 MB reply
-        // would take a minute of CPU and hundreds of MB as styled lines.
-        let (shown, rest) = head_of(&clean, MAX_ARTIFACT_LINES, MAX_ARTIFACT_BYTES);
-        let mut lines = match kind {
-            ArtifactKind::Code | ArtifactKind::Tests => crate::highlight::lines(shown, language),
-            ArtifactKind::Plan | ArtifactKind::TestOutput => crate::highlight::lines(shown, None),
-        };
-        if rest > 0 {
-            lines.push(ratatui::text::Line::styled(
-                format!("… {rest} more bytes, only in the file (e opens it in $EDITOR)"),
-                ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::DIM),
-            ));
-        }
+        let (shown, omitted) = head_of(&clean, MAX_ARTIFACT_LINES, MAX_ARTIFACT_BYTES);
         let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Self::Artifact {
             id,
             kind,
             seq,
-            lines,
+            text: shown.to_owned(),
+            omitted,
             language,
         }
     }
@@ -216,8 +206,11 @@ pub enum Event {
         kind: ArtifactKind,
         /// Orders versions of the same artifact (they are prepared off the event loop).
         seq: u64,
-        /// The sanitized text, already highlighted.
-        lines: Vec<ratatui::text::Line<'static>>,
+        /// The sanitized text, cut to what the result view shows (the UI highlights it).
+        text: String,
+        /// Bytes left out of `text` (they are only in the file).
+        omitted: usize,
+        /// The workflow's language, if known (code and tests are highlighted in it).
         language: Option<crate::language::Language>,
     },
     /// A model server's reachability changed or was checked.

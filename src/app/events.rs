@@ -24,10 +24,11 @@ impl App {
                 id,
                 kind,
                 seq,
-                lines,
+                text,
+                omitted,
                 language,
             } => {
-                self.results.set(id, *kind, *seq, lines, *language);
+                self.results.set(id, *kind, *seq, text, *omitted, *language);
             }
             Event::Others(rows) => {
                 for workflow in rows {

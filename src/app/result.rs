@@ -1,17 +1,75 @@
-//! The result view's state: each workflow's latest plan, code, tests and test output, already
-//! highlighted, and which tab shows.
+//! The result view's state: each workflow's latest plan, code, tests and test output,
+//! highlighted when first shown, and which tab shows.
 
 use crate::event::ArtifactKind;
+use crate::highlight;
 use crate::language::Language;
 use crate::workflow::WorkflowId;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
-/// One artifact, ready to draw.
+/// One version of an artifact: its text, highlighted lazily, as far down as it has been shown.
 #[derive(Debug, Clone, Default)]
 pub struct Artifact {
     pub seq: u64,
-    pub lines: Vec<Line<'static>>,
+    text: String,
+    /// Bytes of the file left out of `text`.
+    omitted: usize,
+    language: Option<Language>,
+    /// How many lines the view has: the text's, and a note when bytes were left out.
+    count: usize,
+    /// The first lines, highlighted (highlighting carries state from line to line, so it
+    /// always runs from the top; each extension at least doubles what is there).
+    highlighted: RefCell<Vec<Line<'static>>>,
+}
+
+impl Artifact {
+    pub fn new(seq: u64, text: &str, omitted: usize, language: Option<Language>) -> Self {
+        Self {
+            seq,
+            text: text.to_owned(),
+            omitted,
+            language,
+            count: text.lines().count() + usize::from(omitted > 0),
+            highlighted: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// How many lines the view of this artifact has.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Lines `from..from + count`, highlighted the first time they are drawn.
+    pub fn lines(&self, from: usize, count: usize) -> Vec<Line<'static>> {
+        let want = (from + count).min(self.count);
+        let mut done = self.highlighted.borrow_mut();
+        if done.len() < want {
+            let upto = want.max(done.len() * 2).max(200);
+            let end = self
+                .text
+                .match_indices('\n')
+                .nth(upto.saturating_sub(1))
+                .map_or(self.text.len(), |(i, _)| i + 1);
+            *done = highlight::lines(&self.text[..end], self.language);
+            if end == self.text.len() && self.omitted > 0 {
+                done.push(Line::styled(
+                    format!(
+                        "… {} more bytes, only in the file (e opens it in $EDITOR)",
+                        self.omitted
+                    ),
+                    Style::default().add_modifier(Modifier::DIM),
+                ));
+            }
+        }
+        done.iter().skip(from).take(count).cloned().collect()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -24,14 +82,14 @@ pub struct Results {
 }
 
 impl Results {
-    /// Stores a new version of an artifact, highlighted once here rather than every frame.
     /// Stores a version of an artifact unless a newer one is already here.
     pub fn set(
         &mut self,
         id: &WorkflowId,
         kind: ArtifactKind,
         seq: u64,
-        lines: &[Line<'static>],
+        text: &str,
+        omitted: usize,
         language: Option<Language>,
     ) {
         if let Some(language) = language {
@@ -41,12 +99,10 @@ impl Results {
         if slot.get(&kind).is_some_and(|a| a.seq > seq) {
             return;
         }
+        let code = matches!(kind, ArtifactKind::Code | ArtifactKind::Tests);
         slot.insert(
             kind,
-            Artifact {
-                seq,
-                lines: lines.to_vec(),
-            },
+            Artifact::new(seq, text, omitted, language.filter(|_| code)),
         );
     }
 
@@ -82,12 +138,48 @@ impl Results {
     pub fn scroll_by(&mut self, id: Option<&WorkflowId>, delta: isize, page: usize) {
         let len = id
             .and_then(|id| self.get(id, self.tab))
-            .map_or(0, |a| a.lines.len());
+            .map_or(0, Artifact::len);
         let last = len.saturating_sub(page);
         self.scroll = self.scroll.saturating_add_signed(delta).min(last);
     }
 
     pub fn scroll_to_end(&mut self, id: Option<&WorkflowId>, page: usize) {
         self.scroll_by(id, isize::MAX / 2, page);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_of(lines: &[Line<'_>]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn lines_are_highlighted_as_far_as_they_are_shown() {
+        let code: String = (0..1000).map(|i| format!("x_{i} = {i}\n")).collect();
+        let a = Artifact::new(1, &code, 12, Some(Language::Python));
+        assert_eq!(a.len(), 1001, "the text's lines and the note");
+        assert_eq!(text_of(&a.lines(0, 2)), ["x_0 = 0", "x_1 = 1"]);
+        let first = a.highlighted.borrow().len();
+        assert!(first < 1000, "only the top is highlighted: {first}");
+        let colours: std::collections::HashSet<_> = a
+            .lines(0, 1)
+            .iter()
+            .flat_map(|l| l.spans.iter().map(|s| s.style.fg))
+            .collect();
+        assert!(colours.len() > 1, "highlighted: {colours:?}");
+        assert_eq!(text_of(&a.lines(600, 2)), ["x_600 = 600", "x_601 = 601"]);
+        let end = text_of(&a.lines(999, 5));
+        assert_eq!(end.len(), 2, "{end:?}");
+        assert_eq!(end[0], "x_999 = 999");
+        assert_eq!(
+            end[1],
+            "… 12 more bytes, only in the file (e opens it in $EDITOR)"
+        );
     }
 }

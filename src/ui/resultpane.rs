@@ -44,13 +44,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .as_ref()
         .and_then(|id| app.results.get(id, app.results.tab));
     let lines: Vec<Line> = match artifact {
-        Some(a) => a
-            .lines
-            .iter()
-            .skip(app.results.scroll)
-            .take(height)
-            .cloned()
-            .collect(),
+        Some(a) => a.lines(app.results.scroll, height),
         None => {
             let what = match app.selected_workflow() {
                 None => {
