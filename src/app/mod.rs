@@ -7,7 +7,6 @@ use crate::event::{ArtifactKind, Health};
 use crate::keymap::{Action, Focus, Keymap};
 use crate::logbuf::LogBuffer;
 use crate::store::Store;
-use crate::ui;
 use crate::workflow::{Workflow, WorkflowId};
 use crossterm::event::{Event as TermEvent, KeyEvent, KeyEventKind};
 use ratatui_textarea::TextArea;
@@ -17,6 +16,7 @@ use std::time::SystemTime;
 
 mod control;
 mod events;
+pub mod layout;
 mod panes;
 mod result;
 pub use result::{Artifact, Results};
@@ -116,7 +116,6 @@ impl App {
             filtering: false,
             bells: 0,
         };
-        app.style_input();
         for workflow in history {
             app.store.insert(workflow);
         }
@@ -140,13 +139,8 @@ impl App {
         self.input.lines().join(" ")
     }
 
-    fn style_input(&mut self) {
-        ui::style_input(&mut self.input, self.focus == Focus::Input);
-    }
-
     fn set_focus(&mut self, focus: Focus) {
         self.focus = focus;
-        self.style_input();
     }
 
     pub(super) fn info(&mut self, text: impl Into<String>) {
@@ -336,7 +330,6 @@ impl App {
             Ok(cmd) => {
                 if self.run_command(cmd, background_key) {
                     self.input = TextArea::default();
-                    self.style_input();
                 }
             }
             Err(Hint(hint)) => self.warn(hint),
@@ -504,7 +497,7 @@ impl App {
 
     /// Lines the log pane shows at once.
     pub fn log_height(&self) -> usize {
-        ui::log_body_height(self.size).max(1)
+        layout::log_body_height(self.size).max(1)
     }
 
     fn page(&self) -> usize {

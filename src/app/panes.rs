@@ -4,7 +4,6 @@
 use super::{App, LOG_TAIL_BYTES};
 use crate::keymap::Action;
 use crate::logbuf::LogBuffer;
-use crate::ui;
 
 impl App {
     /// A workflow from the history has its log and results on disk only: read them now.
@@ -23,7 +22,7 @@ impl App {
     }
 
     pub(super) fn scroll_result(&mut self, action: Action) {
-        let page = ui::result_body_height(self.size).max(1);
+        let page = super::layout::result_body_height(self.size).max(1);
         let id = self.selected.clone();
         match action {
             Action::ScrollUp => self.results.scroll_by(id.as_ref(), -1, page),

@@ -6,74 +6,16 @@ mod resultpane;
 mod table;
 pub mod theme;
 
+use crate::app::layout::layout;
 use crate::app::{App, Level, Overlay};
 use crate::event::Health;
 use crate::keymap::{Action, Focus};
 use crate::workflow::WorkflowStatus;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui_textarea::TextArea;
-
-/// Where each part of the dashboard goes.
-pub struct Areas {
-    pub header: Rect,
-    pub table: Rect,
-    /// One line over the log and result view: the selected workflow's name, status and age.
-    pub selected: Rect,
-    pub log: Rect,
-    /// The result view: beside the log on wide terminals, under it on narrow ones.
-    pub result: Rect,
-    pub notice: Rect,
-    pub input: Rect,
-    pub footer: Rect,
-}
-
-pub fn layout(area: Rect) -> Areas {
-    let [header, table, work, notice, input, footer] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Percentage(35),
-        Constraint::Min(4),
-        Constraint::Length(1),
-        Constraint::Length(3),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    let [selected, work] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(work);
-    let [log, result] = if area.width >= WIDE {
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(work)
-    } else {
-        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(work)
-    };
-    Areas {
-        header,
-        table,
-        selected,
-        log,
-        result,
-        notice,
-        input,
-        footer,
-    }
-}
-
-/// From this width on, the result view sits beside the log.
-const WIDE: u16 = 110;
-
-/// Lines of the result view visible in a terminal of this size.
-pub fn result_body_height((w, h): (u16, u16)) -> usize {
-    layout(Rect::new(0, 0, w, h))
-        .result
-        .height
-        .saturating_sub(2) as usize
-}
-
-/// Lines of log text visible in a terminal of this size.
-pub fn log_body_height((w, h): (u16, u16)) -> usize {
-    layout(Rect::new(0, 0, w, h)).log.height.saturating_sub(2) as usize
-}
 
 pub fn render(app: &App, frame: &mut Frame) {
     let areas = layout(frame.area());
@@ -83,7 +25,10 @@ pub fn render(app: &App, frame: &mut Frame) {
     logpane::render(app, frame, areas.log);
     resultpane::render(app, frame, areas.result);
     render_notice(app, frame, areas.notice);
-    frame.render_widget(&app.input, areas.input);
+    // Styled here, for the current focus, on a copy: the state holds only the text.
+    let mut input = app.input.clone();
+    style_input(&mut input, app.focus == Focus::Input);
+    frame.render_widget(&input, areas.input);
     render_footer(app, frame, areas.footer);
     match &app.overlay {
         Some(Overlay::Help) => overlay::help(app, frame),
@@ -96,7 +41,7 @@ pub fn render(app: &App, frame: &mut Frame) {
 }
 
 /// Gives the input box its border and placeholder for the current focus.
-pub fn style_input(input: &mut TextArea<'static>, focused: bool) {
+fn style_input(input: &mut TextArea<'static>, focused: bool) {
     input.set_block(
         Block::bordered()
             .border_style(theme::border(focused))
