@@ -76,23 +76,8 @@ impl LogBuffer {
 
     /// The tail of a log file (its last `max_bytes`), for a workflow from the history.
     pub fn from_file(path: &std::path::Path, max_bytes: u64) -> std::io::Result<Self> {
-        use std::io::{Read, Seek, SeekFrom};
-        let mut file = std::fs::File::open(path)?;
-        let len = file.metadata()?.len();
-        let start = len.saturating_sub(max_bytes);
-        file.seek(SeekFrom::Start(start))?;
-        let mut bytes = Vec::with_capacity((len - start) as usize);
-        file.read_to_end(&mut bytes)?;
-        let text = String::from_utf8_lossy(&bytes);
-        // A cut in the middle of a line drops that partial line.
-        let text = if start > 0 {
-            text.split_once('\n').map_or("", |(_, rest)| rest)
-        } else {
-            &text
-        };
         let mut log = Self::default();
-        // The file was sanitized when written; strip again in case it was edited since.
-        log.push(&crate::sanitize::strip(text));
+        log.push(&read_tail(path, max_bytes)?);
         Ok(log)
     }
 
@@ -104,6 +89,26 @@ impl LogBuffer {
             .take(count)
             .map(String::as_str)
     }
+}
+
+/// The last `max_bytes` of a log file, from the first whole line, stripped of control
+/// sequences (the file was sanitized when written; stripped again in case it was edited).
+pub fn read_tail(path: &std::path::Path, max_bytes: u64) -> std::io::Result<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    let start = len.saturating_sub(max_bytes);
+    file.seek(SeekFrom::Start(start))?;
+    let mut bytes = Vec::with_capacity((len - start) as usize);
+    file.read_to_end(&mut bytes)?;
+    let text = String::from_utf8_lossy(&bytes);
+    // A cut in the middle of a line drops that partial line.
+    let text = if start > 0 {
+        text.split_once('\n').map_or("", |(_, rest)| rest)
+    } else {
+        &text
+    };
+    Ok(crate::sanitize::strip(text))
 }
 
 #[cfg(test)]

@@ -917,3 +917,35 @@ async fn a_workflow_waiting_for_a_server_slot_says_so_instead_of_a_stage() {
     assert_eq!(status(&t, 0), WorkflowStatus::Completed);
     assert_eq!(status(&t, 1), WorkflowStatus::Completed);
 }
+
+#[tokio::test]
+async fn a_past_workflows_log_is_read_off_the_loop_when_selected() {
+    let server = MockServer::start(Wire::OpenAi, namer_and_coder).await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
+    t.submit("write a function to validate email addresses");
+    t.wait_all_finished(DEADLINE).await;
+    let id = t.workflow(0).id;
+    let mut t = t.reopen();
+    assert_eq!(t.workflow(0).id, id, "in the history");
+    assert!(
+        !t.app.logs.contains_key(&id),
+        "nothing read before it is selected"
+    );
+    t.key(KeyCode::Tab, KeyModifiers::NONE);
+    t.key(KeyCode::Down, KeyModifiers::NONE);
+    assert_eq!(t.app.selected.as_ref(), Some(&id));
+    // Selecting only asks for it; the text arrives as an event.
+    t.wait_until("the log from log.txt", DEADLINE, |app| {
+        app.logs.get(&id).is_some_and(|l| {
+            l.lines(0, usize::MAX)
+                .any(|l| l.contains("Starting workflow"))
+        })
+    })
+    .await;
+    t.wait_until("the code from the folder", DEADLINE, |app| {
+        app.results
+            .get(&id, flotilla::event::ArtifactKind::Code)
+            .is_some()
+    })
+    .await;
+}

@@ -6,7 +6,7 @@ use crate::keymap::Action;
 use crate::logbuf::LogBuffer;
 
 impl App {
-    /// A workflow from the history has its log and results on disk only: read them now.
+    /// A workflow from the history has its log and results on disk only: have them read.
     pub(super) fn load_from_disk(&mut self) {
         let Some(id) = self.selected.clone() else {
             return;
@@ -14,11 +14,9 @@ impl App {
         if self.logs.contains_key(&id) {
             return;
         }
-        let dir = self.engine.home().workflow_dir(&id);
-        let log = LogBuffer::from_file(&dir.join(crate::workflow::folder::LOG), LOG_TAIL_BYTES)
-            .unwrap_or_default();
-        self.logs.insert(id.clone(), log);
-        self.engine.load_artifacts(&id);
+        // Filled by the log event the engine sends once it has read the file.
+        self.logs.insert(id.clone(), LogBuffer::default());
+        self.engine.load_past(&id, LOG_TAIL_BYTES);
     }
 
     pub(super) fn scroll_result(&mut self, action: Action) {

@@ -260,15 +260,24 @@ impl Engine {
         Ok(workflow)
     }
 
-    /// Reads a past workflow's plan, code, tests and last test output from its folder, and
-    /// sends them as artifacts (off the caller's thread: reading and highlighting take time).
-    pub fn load_artifacts(&self, id: &WorkflowId) {
+    /// Reads a past workflow's log tail (at most `log_bytes`), plan, code, tests and last test
+    /// output from its folder, and sends them as a log event and artifacts, off the caller's
+    /// thread, so the dashboard's loop never waits on the disk.
+    pub fn load_past(&self, id: &WorkflowId, log_bytes: u64) {
         let (events, id, dir) = (
             self.inner.events.clone(),
             id.clone(),
             self.inner.home.workflow_dir(id),
         );
         let load = move || {
+            if let Ok(text) = crate::logbuf::read_tail(&dir.join(folder::LOG), log_bytes)
+                && !text.is_empty()
+            {
+                let _ = events.send(Event::Log {
+                    id: id.clone(),
+                    text,
+                });
+            }
             let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
             let send = |kind, text: &str, language| {
                 let _ = events.send(Event::artifact(id.clone(), kind, text, language));

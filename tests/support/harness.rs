@@ -72,6 +72,21 @@ impl TestApp {
         Self { app, rx, home }
     }
 
+    /// A new dashboard on the same home, as after a restart: the old one is dropped first (its
+    /// engine and home lock with it), and the new one has the workflows in its history.
+    pub fn reopen(self) -> Self {
+        let Self { app, rx, home } = self;
+        drop(app);
+        drop(rx);
+        let paths = Home::at(home.path());
+        let config = Config::load(&paths.config_file).unwrap_or_else(|e| panic!("{e}"));
+        let (tx, rx) = event::channel();
+        let engine = Engine::new(config, paths, tx).unwrap_or_else(|e| panic!("{e}"));
+        let mut app = App::new(engine, Keymap::defaults());
+        app.size = (120, 40);
+        Self { app, rx, home }
+    }
+
     pub fn key(&mut self, code: KeyCode, modifiers: KeyModifiers) {
         self.app.handle_key(KeyEvent::new(code, modifiers));
     }
