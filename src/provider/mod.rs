@@ -8,8 +8,10 @@ pub mod openai;
 mod request;
 pub mod slots;
 pub mod sse;
+pub mod wire;
 
 pub use request::{ChatReply, ChatRequest, Chunk, Message, Queue, reply_limit};
+pub use wire::WireFormat;
 
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -30,13 +32,6 @@ pub enum ProviderKind {
     Embedded,
 }
 
-/// The wire format of a kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Wire {
-    Openai,
-    Ollama,
-}
-
 impl ProviderKind {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -46,10 +41,11 @@ impl ProviderKind {
         }
     }
 
-    fn wire(self) -> Wire {
+    /// The wire format a kind speaks (the embedded engine speaks OpenAI's).
+    pub fn wire(self) -> &'static dyn WireFormat {
         match self {
-            Self::Openai | Self::Embedded => Wire::Openai,
-            Self::Ollama => Wire::Ollama,
+            Self::Openai | Self::Embedded => &wire::OpenAi,
+            Self::Ollama => &wire::Ollama,
         }
     }
 }
@@ -227,10 +223,7 @@ impl Provider {
     }
 
     async fn chat_url(&self) -> Result<String, ProviderError> {
-        match self.settings.kind.wire() {
-            Wire::Openai => self.url("chat/completions").await,
-            Wire::Ollama => self.url("api/chat").await,
-        }
+        self.url(self.settings.kind.wire().chat_path()).await
     }
 
     /// Streams a chat completion, handing each piece of text to `on_text` as it arrives.
@@ -250,10 +243,7 @@ impl Provider {
         on_text: &mut (dyn FnMut(&str) + Send),
         on_queue: &mut (dyn FnMut(Queue) + Send),
     ) -> Result<ChatReply, ProviderError> {
-        let body = match self.settings.kind.wire() {
-            Wire::Openai => openai::request_body(req),
-            Wire::Ollama => ollama::request_body(req),
-        };
+        let body = self.settings.kind.wire().request_body(req);
         let _slot = self
             .slots
             .acquire_watched(req.urgent, &mut |ahead| on_queue(Queue::Waiting(ahead)))
@@ -377,8 +367,8 @@ impl Provider {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/json"));
         let mut reply = ChatReply::default();
-        let mut sse = sse::SseParser::default();
-        let mut ndjson = lines::LineBuffer::default();
+        let wire = self.settings.kind.wire();
+        let mut decoder = wire.decoder();
         let mut stream = response.bytes_stream();
         let mut whole = Vec::new();
         let mut done = false;
@@ -403,16 +393,7 @@ impl Provider {
                 }
                 continue;
             }
-            let chunks: Vec<Result<Chunk, ProviderError>> = match self.settings.kind.wire() {
-                Wire::Openai => sse.push(&bytes).iter().map(sse_chunk).collect(),
-                Wire::Ollama => ndjson
-                    .push(&bytes)
-                    .iter()
-                    .filter(|l| !l.trim().is_empty())
-                    .map(|l| ollama::parse_line(l))
-                    .collect(),
-            };
-            for chunk in chunks {
+            for chunk in decoder.push(&bytes) {
                 done |= apply(chunk?, &mut reply, on_text);
             }
             if reply.text.len() > limit {
@@ -425,23 +406,11 @@ impl Provider {
         if is_json {
             // A server that ignored `stream: true` and answered in one piece.
             let text = String::from_utf8_lossy(&whole);
-            let chunk = match self.settings.kind.wire() {
-                Wire::Openai => openai::parse_chunk(&text)?,
-                Wire::Ollama => ollama::parse_line(&text)?,
-            };
-            apply(chunk, &mut reply, on_text);
+            apply(wire.parse_whole(&text)?, &mut reply, on_text);
             // One whole JSON answer is complete by itself.
             reply.finished = true;
         } else if !done && !reply.cut {
-            let tail: Vec<Result<Chunk, ProviderError>> = match self.settings.kind.wire() {
-                Wire::Openai => sse.finish().iter().map(sse_chunk).collect(),
-                Wire::Ollama => ndjson
-                    .finish()
-                    .iter()
-                    .map(|l| ollama::parse_line(l))
-                    .collect(),
-            };
-            for chunk in tail {
+            for chunk in decoder.finish() {
                 apply(chunk?, &mut reply, on_text);
             }
         }
@@ -461,10 +430,8 @@ impl Provider {
 
     /// The models the server offers; a quick check that it is up.
     pub async fn models(&self, wait: Duration) -> Result<Vec<String>, ProviderError> {
-        let url = match self.settings.kind.wire() {
-            Wire::Openai => self.url("models").await?,
-            Wire::Ollama => self.url("api/tags").await?,
-        };
+        let wire = self.settings.kind.wire();
+        let url = self.url(wire.models_path()).await?;
         let mut request = self.http.get(&url);
         if let Some(key) = &self.settings.api_key {
             request = request.bearer_auth(key);
@@ -508,21 +475,8 @@ impl Provider {
                 ))
             })?
             .map_err(|e| ProviderError::Protocol(format!("{url} did not answer JSON: {e}")))?;
-        Ok(match self.settings.kind.wire() {
-            Wire::Openai => openai::parse_models(&body),
-            Wire::Ollama => ollama::parse_models(&body),
-        })
+        Ok(wire.parse_models(&body))
     }
-}
-
-fn sse_chunk(event: &sse::SseEvent) -> Result<Chunk, ProviderError> {
-    if event.event.as_deref() == Some("error") {
-        let value: serde_json::Value = serde_json::from_str(&event.data)
-            .unwrap_or(serde_json::Value::String(event.data.clone()));
-        let err = value.get("error").unwrap_or(&value);
-        return Err(ProviderError::Server(openai::error_message(err)));
-    }
-    openai::parse_chunk(&event.data)
 }
 
 /// Adds a chunk to the reply; true when the stream says it is finished.
