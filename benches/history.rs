@@ -8,6 +8,7 @@ use flotilla::engine::Engine;
 use flotilla::event::{self, Event, Outcome};
 use flotilla::home::Home;
 use flotilla::keymap::Keymap;
+use flotilla::workflow::Failure;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::path::Path;
@@ -39,7 +40,9 @@ fn main() {
                 .create(&format!("task number {n}: write a function"), at, None)
                 .unwrap_or_else(|e| panic!("{e}"));
             let outcome = if n % 3 == 0 {
-                Outcome::Failed("tests failed after 3 attempts: 1 of 4 failing".into())
+                Outcome::Failed(Failure::Pipeline(
+                    "tests failed after 3 attempts: 1 of 4 failing".into(),
+                ))
             } else {
                 Outcome::Completed(flotilla::workflow::WorkflowResult {
                     dir: home.workflow_dir(&wf.id),

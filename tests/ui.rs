@@ -10,7 +10,7 @@ use flotilla::home::Home;
 use flotilla::keymap::{Action, Focus, Keymap};
 use flotilla::language::Language;
 use flotilla::naming::NameSource;
-use flotilla::workflow::{Workflow, WorkflowId, WorkflowResult, WorkflowStatus};
+use flotilla::workflow::{Failure, Workflow, WorkflowId, WorkflowResult, WorkflowStatus};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::path::{Path, PathBuf};
@@ -92,7 +92,7 @@ fn add(
         }),
         WorkflowStatus::Failed => app.apply(Event::Finished {
             id: id.clone(),
-            outcome: Outcome::Failed(progress.into()),
+            outcome: Outcome::Failed(Failure::Pipeline(progress.into())),
             at: at(started + 12),
         }),
         _ => app.apply(Event::Status {

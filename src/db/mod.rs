@@ -22,8 +22,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a write keeps being tried again while the database stays busy.
 const RETRY_FOR: Duration = Duration::from_secs(60);
 
-/// The reason given to workflows that were live when flotilla stopped without saying so.
-pub const INTERRUPTED: &str = "interrupted";
+pub use crate::workflow::INTERRUPTED;
 
 /// The progress line of a workflow marked [`INTERRUPTED`].
 pub fn interrupted_progress() -> String {

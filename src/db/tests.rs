@@ -3,7 +3,7 @@ use crate::event::ArtifactKind;
 use crate::language::Language;
 use crate::naming::NameSource;
 use crate::record::Tokens;
-use crate::workflow::Outcome;
+use crate::workflow::{Failure, Outcome};
 
 fn at(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_795_600_000 + secs)
@@ -127,12 +127,12 @@ fn a_failure_keeps_its_reason_and_an_ended_workflow_keeps_its_ending() {
     ok(db.insert(&Workflow::new(id.clone(), "x".into(), at(0)), None));
     ok(db.apply(&Event::Finished {
         id: id.clone(),
-        outcome: Outcome::Failed("cancelled".into()),
+        outcome: Outcome::Failed(Failure::Cancelled { at_exit: false }),
         at: at(3),
     }));
     ok(db.apply(&Event::Finished {
         id: id.clone(),
-        outcome: Outcome::Failed("late".into()),
+        outcome: Outcome::Failed(Failure::Pipeline("late".into())),
         at: at(9),
     }));
     let w = &ok(db.load())[0];
@@ -169,7 +169,7 @@ fn live_workflows_are_interrupted_on_recovery() {
     ok(db.insert(&Workflow::new(done.clone(), "y".into(), at(4)), None));
     ok(db.apply(&Event::Finished {
         id: done.clone(),
-        outcome: Outcome::Failed("boom".into()),
+        outcome: Outcome::Failed(Failure::Pipeline("boom".into())),
         at: at(5),
     }));
     // Rows that name no owner: only when no other flotilla holds the home.
@@ -312,7 +312,7 @@ fn the_history_and_the_live_store_follow_one_rule() {
         },
         Event::Finished {
             id: id.clone(),
-            outcome: Outcome::Failed("cancelled".into()),
+            outcome: Outcome::Failed(Failure::Cancelled { at_exit: false }),
             at: at(9),
         },
         // Late events of a cancelled task: neither takes them.

@@ -11,7 +11,7 @@ use crate::provider::{ChatRequest, Provider, ProviderError};
 use crate::record::SharedRecord;
 use crate::runner::Toolchain;
 use crate::workflow::folder;
-use crate::workflow::{Workflow, WorkflowId, WorkflowResult, WorkflowStatus};
+use crate::workflow::{Failure, Workflow, WorkflowId, WorkflowResult, WorkflowStatus};
 use crate::worklog::WorkLog;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -222,26 +222,25 @@ impl Engine {
             let record = SharedRecord::default();
             // Cancelling drops the workflow's future, which kills any tests it is running.
             let outcome = tokio::select! {
-                _ = token.cancelled() => Err(if inner.exiting.load(Ordering::SeqCst) {
-                    "cancelled at exit".to_owned()
-                } else {
-                    "cancelled".to_owned()
+                _ = token.cancelled() => Err(Failure::Cancelled {
+                    at_exit: inner.exiting.load(Ordering::SeqCst),
                 }),
-                result = run(&inner, &id, &description, &log, &record, &token) => result,
+                // A reason may quote a server or a test: it is kept and shown without control
+                // sequences, everywhere.
+                result = run(&inner, &id, &description, &log, &record, &token) => {
+                    result.map_err(|reason| Failure::Pipeline(crate::sanitize::strip(&reason)))
+                }
             };
-            // A reason may quote a server or a test: it is kept and shown without control
-            // sequences, everywhere.
-            let outcome = outcome.map_err(|reason| crate::sanitize::strip(&reason));
             let ended = SystemTime::now();
             if let Err(e) = write_result_json(&dir, &workflow_copy, ended, &outcome, &record) {
                 log.line(&format!("cannot write result.json: {e}"));
             }
             let outcome = match outcome {
                 Ok(result) => Outcome::Completed(result),
-                Err(reason) => {
+                Err(failure) => {
                     log.end_stream();
-                    log.line(&format!("failed: {reason}"));
-                    Outcome::Failed(reason)
+                    log.line(&format!("failed: {failure}"));
+                    Outcome::Failed(failure)
                 }
             };
             if let Err(e) = inner.db.record(&id, &record.lock()) {
@@ -490,7 +489,7 @@ fn write_result_json(
     dir: &std::path::Path,
     workflow: &Workflow,
     ended: SystemTime,
-    outcome: &Result<WorkflowResult, String>,
+    outcome: &Result<WorkflowResult, Failure>,
     record: &SharedRecord,
 ) -> std::io::Result<()> {
     let record = record.lock();
@@ -500,7 +499,7 @@ fn write_result_json(
         "name": record.name,
         "description": workflow.description,
         "status": if outcome.is_ok() { "completed" } else { "failed" },
-        "error": outcome.as_ref().err(),
+        "error": outcome.as_ref().err().map(Failure::to_string),
         "language": record.language,
         "files": record.files,
         "main_file": outcome.as_ref().ok().and_then(|r| r.main_file.clone()),

@@ -1,9 +1,11 @@
 //! A workflow's identity, states and fields, as the seed design names them.
 
+mod failure;
 pub mod folder;
 mod query;
 mod transition;
 
+pub use failure::{Failure, INTERRUPTED};
 pub use folder::Folder;
 pub use query::{NoMatch, find};
 pub use transition::{Outcome, Transition};

@@ -1,13 +1,13 @@
 //! How a workflow's state changes: one rule for the live store and the history.
 
-use super::{Workflow, WorkflowResult, WorkflowStatus, ending_progress};
+use super::{Failure, Workflow, WorkflowResult, WorkflowStatus, ending_progress};
 use std::time::SystemTime;
 
 /// How a workflow ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Completed(WorkflowResult),
-    Failed(String),
+    Failed(Failure),
 }
 
 /// One change to a workflow: the rule the live store and the database both apply, so the
@@ -49,10 +49,11 @@ impl Transition<'_> {
                         w.progress = ending_progress(true, "", elapsed);
                         w.result = Some(result.clone());
                     }
-                    Outcome::Failed(reason) => {
+                    Outcome::Failed(failure) => {
+                        let reason = failure.to_string();
                         w.status = WorkflowStatus::Failed;
-                        w.progress = ending_progress(false, reason, elapsed);
-                        w.error = Some(reason.clone());
+                        w.progress = ending_progress(false, &reason, elapsed);
+                        w.error = Some(reason);
                     }
                 }
             }
