@@ -1,16 +1,19 @@
 //! Choosing code by execution: every candidate runs against every suite. The examples the task
-//! itself states (`f(2) == 4`) are the user's word, so passing more of them ranks first. Then
-//! candidates are scored on the model-written suites by dual agreement (CodeT): candidates that
-//! pass exactly the same tests form a group, and each scores its group's size times the number
-//! of tests it passes. The best score wins.
-//! Between equal scores, behaviour decides, by minimum Bayes risk over execution (MBR-exec):
-//! every candidate is run on the task's inputs, and, input by input, the one whose returned
-//! values the other candidates share most often wins, since right programs agree and wrong ones
-//! are wrong in different ways. Errors agree with nothing, and a candidate's own values are no
-//! evidence for it (else code returning anything for any input would win). Then the one that
-//! returns values on more inputs wins (a right program is defined on the task's inputs where
-//! wrong ones raise), then code that loads, then the earlier candidate (the temperature-0 one
-//! comes first).
+//! itself states (`f(2) == 4`) are the user's word, so passing more of them ranks first.
+//! After that, two kinds of agreement are counted alike, as pairs that agree:
+//! - on the model-written suites, dual agreement (CodeT): candidates that pass exactly the same
+//!   tests form a group, and each scores its group's size times the number of tests it passes;
+//! - on the task's inputs, minimum Bayes risk over execution (MBR-exec): input by input, how many
+//!   other candidates returned the value it returned, since right programs agree and wrong ones
+//!   are wrong in different ways. Errors agree with nothing, and a candidate's own values are no
+//!   evidence for it (else code returning anything for any input would win).
+//!
+//! A test written by the same small model is one more voice about the value at its input, no
+//! more: one wrong test passed by one candidate must not outweigh four candidates that agree
+//! everywhere (measured on saved runs: ranking by the test score first chose worse). Between
+//! equal sums, the one that returns values on more inputs wins (a right program is defined on
+//! the task's inputs where wrong ones raise), then code that loads, then the earlier candidate
+//! (the temperature-0 one comes first).
 
 use crate::runner::TestReport;
 use std::collections::{BTreeSet, HashMap};
@@ -176,11 +179,18 @@ pub fn dual_agreement(passed: &[BTreeSet<String>]) -> Vec<u64> {
         .collect()
 }
 
-/// The index of the best: the one passing most of the task's own examples, then the best
-/// score; between equal scores the one whose values the others share most often, then the one
+/// The index of the best: the one passing most of the task's own examples, then the one with
+/// the most agreement (its test score plus how often others share its values), then the one
 /// returning values on more inputs, then the one that loads more suites, then the earliest.
 pub fn best(standings: &[Standing]) -> Option<usize> {
-    let key = |s: &Standing| (s.examples, s.score, s.agreement, s.returned, s.loaded);
+    let key = |s: &Standing| {
+        (
+            s.examples,
+            s.score + u64::from(s.agreement),
+            s.returned,
+            s.loaded,
+        )
+    };
     let top = standings.iter().map(key).max()?;
     standings.iter().position(|s| key(s) == top)
 }
@@ -294,9 +304,21 @@ mod tests {
         let agreement: Vec<u32> = s.iter().map(|s| s.agreement).collect();
         assert_eq!(agreement, [0, 2, 0, 2], "errors agree with nothing");
         assert_eq!(best(&s), Some(1));
-        // A better test score still comes first.
+        // One model-written test passed alone (score 1) does not outweigh two candidates
+        // agreeing on both inputs (2)…
         board.runs.insert((0, 0), report(&[("a", true)], true));
-        assert_eq!(best(&board.standings(&[0, 1, 2, 3], &[0])), Some(0));
+        assert_eq!(best(&board.standings(&[0, 1, 2, 3], &[0])), Some(1));
+        // …but tests passed by a group count for the whole group: the first and third now
+        // agree on passing two tests (2 × 2 = 4 each), past the pair's agreement (2).
+        board
+            .runs
+            .insert((0, 0), report(&[("a", true), ("b", true)], true));
+        board
+            .runs
+            .insert((2, 0), report(&[("a", true), ("b", true)], true));
+        let s = board.standings(&[0, 1, 2, 3], &[0]);
+        assert_eq!(s[0].score, 4);
+        assert_eq!(best(&s), Some(0));
     }
 
     #[test]
