@@ -463,9 +463,9 @@ async fn workflow_and_cancel_commands_resolve_ids_and_names() {
 
     t.submit("/wf 2");
     assert_eq!(t.app.selected.as_ref(), Some(&second));
-    assert_eq!(t.app.overlay, Some(Overlay::Details(second.clone())));
+    assert_eq!(t.app.overlay(), Some(&Overlay::Details(second.clone())));
     t.key(KeyCode::Esc, KeyModifiers::NONE);
-    assert_eq!(t.app.overlay, None);
+    assert_eq!(t.app.overlay(), None);
 
     t.submit("/cancel email-validator");
     t.submit(&format!("/cancel {second}"));
@@ -518,12 +518,12 @@ async fn quit_asks_first_while_workflows_are_live() {
     let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
     t.submit("write a function to validate email addresses");
     t.key(KeyCode::Char('c'), KeyModifiers::CONTROL);
-    assert_eq!(t.app.overlay, Some(Overlay::ConfirmQuit));
+    assert_eq!(t.app.overlay(), Some(&Overlay::ConfirmQuit));
     assert!(!t.app.should_quit);
     t.key(KeyCode::Char('n'), KeyModifiers::NONE);
-    assert_eq!(t.app.overlay, None);
+    assert_eq!(t.app.overlay(), None);
     t.submit("/quit");
-    assert_eq!(t.app.overlay, Some(Overlay::ConfirmQuit));
+    assert_eq!(t.app.overlay(), Some(&Overlay::ConfirmQuit));
     t.key(KeyCode::Char('y'), KeyModifiers::NONE);
     assert!(t.app.should_quit);
     // What main does next: live workflows end as "cancelled at exit", recorded before it returns.
@@ -578,7 +578,7 @@ async fn retry_delete_clear_parallel_and_filter() {
     t.type_text("rest");
     assert_eq!(t.app.visible(), vec![1]);
     t.key(KeyCode::Enter, KeyModifiers::NONE);
-    assert!(!t.app.filtering);
+    assert_eq!(t.app.mode, flotilla::app::Mode::Normal);
     assert_eq!(
         t.app.selected.as_ref().map(|i| i.seq()),
         Some(2),
@@ -596,7 +596,10 @@ async fn retry_delete_clear_parallel_and_filter() {
     assert!(dir.exists());
     t.key(KeyCode::Char('i'), KeyModifiers::NONE);
     t.submit("/delete 1");
-    assert_eq!(t.app.overlay, Some(Overlay::ConfirmDelete(first.clone())));
+    assert_eq!(
+        t.app.overlay(),
+        Some(&Overlay::ConfirmDelete(first.clone()))
+    );
     t.key(KeyCode::Char('n'), KeyModifiers::NONE);
     assert!(dir.exists() && t.app.store.get(&first).is_some());
     t.submit("/delete 1");
@@ -613,9 +616,9 @@ async fn retry_delete_clear_parallel_and_filter() {
     // /clear asks first, saying how many; n keeps them.
     t.submit("/clear");
     assert!(
-        matches!(&t.app.overlay, Some(Overlay::ConfirmClear(ids)) if ids.len() == 2),
+        matches!(t.app.overlay(), Some(Overlay::ConfirmClear(ids)) if ids.len() == 2),
         "{:?}",
-        t.app.overlay
+        t.app.overlay()
     );
     assert!(
         t.screen()

@@ -666,7 +666,47 @@ fn filter_and_delete_confirmation_are_drawn() {
     );
     insta::assert_snapshot!("delete_confirm", text);
     key(&mut app, KeyCode::Esc);
-    assert!(app.overlay.is_none());
+    assert!(app.overlay().is_none());
     key(&mut app, KeyCode::Esc);
     assert!(screen(&app).contains("csv-sum"), "Esc clears the filter");
+}
+
+#[test]
+fn questions_and_pop_ups_take_their_keys_from_keybindings_toml() {
+    let mut app = app();
+    app.keymap = Keymap::with_user(
+        Path::new("keybindings.toml"),
+        "[confirm]\nconfirm = \"o\"\nclose = \"x\"\n[help]\nclose = \"z\"\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    add(
+        &mut app,
+        1,
+        0,
+        Some("csv-sum"),
+        WorkflowStatus::Completed,
+        "",
+    );
+    app.dispatch(Action::FocusNext);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Char('d'));
+    let text = screen(&app);
+    assert!(text.contains("o delete   x keep"), "{text}");
+    // "y" is no longer an answer: any other key keeps the workflow.
+    key(&mut app, KeyCode::Char('y'));
+    assert!(app.overlay().is_none());
+    assert_eq!(app.store.len(), 1, "kept");
+    // The help pop-up closes with its own key ([global] esc still works everywhere), and
+    // "q", which [help] no longer names, does nothing there.
+    key(&mut app, KeyCode::Char('?'));
+    assert_eq!(app.overlay(), Some(&flotilla::app::Overlay::Help));
+    key(&mut app, KeyCode::Char('q'));
+    assert_eq!(app.overlay(), Some(&flotilla::app::Overlay::Help));
+    for _ in 0..10 {
+        key(&mut app, KeyCode::PageDown);
+    }
+    let text = screen(&app);
+    assert!(text.contains("z closes"), "{text}");
+    key(&mut app, KeyCode::Char('z'));
+    assert!(app.overlay().is_none());
 }

@@ -1,9 +1,10 @@
 //! The job controls: retry, delete, clear, run slots, copying a folder's path, and the table's
 //! filter.
 
-use super::{App, Overlay};
+use super::{App, Mode, Overlay};
+use crate::keymap::Action;
 use crate::workflow::{WorkflowId, WorkflowStatus};
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 impl App {
     /// Starts the workflow's task again as a new workflow linked to it; the new one is selected.
@@ -28,7 +29,7 @@ impl App {
             Some(w) if w.status.is_live() => {
                 self.warn(format!("{id} is still live: cancel it first"))
             }
-            Some(_) => self.overlay = Some(Overlay::ConfirmDelete(id.clone())),
+            Some(_) => self.open(Overlay::ConfirmDelete(id.clone())),
             None => {}
         }
     }
@@ -67,7 +68,7 @@ impl App {
         if finished.is_empty() {
             return self.info("No finished workflows to clear");
         }
-        self.overlay = Some(Overlay::ConfirmClear(finished));
+        self.open(Overlay::ConfirmClear(finished));
     }
 
     /// Deletes these finished workflows and their folders.
@@ -105,21 +106,31 @@ impl App {
     }
 
     pub(super) fn start_filter(&mut self) {
-        self.filtering = true;
+        self.mode = Mode::Filter;
     }
 
     /// Keys while the filter is typed: text edits it, Enter keeps it, Esc clears it.
-    pub(super) fn filter_key(&mut self, key: KeyEvent) {
-        match key.code {
-            KeyCode::Enter => self.filtering = false,
-            KeyCode::Esc => {
-                self.filtering = false;
+    /// A key while the filter is typed: its action from the `[filter]` section (enter keeps
+    /// the filter, esc clears it), else the key edits the text.
+    pub(super) fn filter_key(&mut self, action: Option<Action>, key: KeyEvent) {
+        match (action, key.code) {
+            (Some(Action::Submit), _) => self.mode = Mode::Normal,
+            (Some(Action::Close), _) => {
+                self.mode = Mode::Normal;
                 self.filter.clear();
             }
-            KeyCode::Backspace => {
+            (Some(Action::Quit), _) => self.dispatch(Action::Quit),
+            (_, KeyCode::Backspace) => {
                 self.filter.pop();
             }
-            KeyCode::Char(c) if !c.is_control() => self.filter.push(c),
+            (_, KeyCode::Char(c))
+                if !c.is_control()
+                    && !key
+                        .modifiers
+                        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                self.filter.push(c)
+            }
             _ => {}
         }
         // Keep the selection on a row that is still shown.

@@ -4,7 +4,7 @@
 use crate::command::{self, Command, Hint};
 use crate::engine::Engine;
 use crate::event::{ArtifactKind, Health};
-use crate::keymap::{Action, Focus, Keymap};
+use crate::keymap::{Action, Focus, Keymap, Section};
 use crate::logbuf::LogBuffer;
 use crate::store::Store;
 use crate::workflow::{Workflow, WorkflowId};
@@ -39,6 +39,27 @@ pub enum Overlay {
     ConfirmClear(Vec<WorkflowId>),
 }
 
+impl Overlay {
+    /// The section of `keybindings.toml` whose keys work while it is open.
+    fn section(&self) -> Section {
+        match self {
+            Self::Help => Section::Help,
+            Self::Details(_) => Section::Details,
+            Self::ConfirmQuit | Self::ConfirmDelete(_) | Self::ConfirmClear(_) => Section::Confirm,
+        }
+    }
+}
+
+/// What has the keyboard: the panes (the focus says which), the filter line being typed, or a
+/// pop-up over everything. One value, so there is no precedence to get wrong.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Mode {
+    #[default]
+    Normal,
+    Filter,
+    Overlay(Overlay),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     Info,
@@ -59,8 +80,9 @@ pub struct App {
     pub logs: HashMap<WorkflowId, LogBuffer>,
     pub health: BTreeMap<String, Health>,
     pub selected: Option<WorkflowId>,
+    /// The pane with focus, while the mode is normal.
     pub focus: Focus,
-    pub overlay: Option<Overlay>,
+    pub mode: Mode,
     pub notice: Option<Notice>,
     pub input: TextArea<'static>,
     /// The log's first shown line, or `None` while it follows the tail.
@@ -80,8 +102,6 @@ pub struct App {
     pub pending_editor: Option<PathBuf>,
     /// The table's filter: a status, or text to find in ids, names, tasks and progress.
     pub filter: String,
-    /// True while the filter is being typed.
-    pub filtering: bool,
     /// Workflows ended since the terminal loop last rang the bell (`bell = true`).
     pub bells: usize,
 }
@@ -101,7 +121,7 @@ impl App {
             health,
             selected: None,
             focus: Focus::Input,
-            overlay: None,
+            mode: Mode::Normal,
             notice: None,
             input: TextArea::default(),
             log_scroll: None,
@@ -113,7 +133,6 @@ impl App {
             pending_editor: None,
             help_scroll: 0,
             filter: String::new(),
-            filtering: false,
             bells: 0,
         };
         for workflow in history {
@@ -172,80 +191,84 @@ impl App {
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) {
-        if let Some(overlay) = self.overlay.clone() {
-            self.overlay_key(overlay, key);
-            return;
-        }
-        if self.filtering {
-            self.filter_key(key);
-            return;
-        }
-        match self.keymap.action(self.focus, &key) {
-            Some(action) => self.dispatch(action),
-            None if self.focus == Focus::Input => {
-                self.input.input(key);
+        match self.mode.clone() {
+            Mode::Overlay(overlay) => {
+                let action = self.keymap.action_in(overlay.section(), &key);
+                self.overlay_action(overlay, action);
             }
-            None => {}
+            Mode::Filter => {
+                let action = self.keymap.action_in(Section::Filter, &key);
+                self.filter_key(action, key);
+            }
+            Mode::Normal => match self.keymap.action(self.focus, &key) {
+                Some(action) => self.dispatch(action),
+                None if self.focus == Focus::Input => {
+                    self.input.input(key);
+                }
+                None => {}
+            },
         }
     }
 
-    fn overlay_key(&mut self, overlay: Overlay, key: KeyEvent) {
-        use crossterm::event::KeyCode;
-        let action = self.keymap.action(self.focus, &key);
-        match overlay {
-            Overlay::ConfirmDelete(id) => match key.code {
-                KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
-                    self.overlay = None;
-                    self.delete_now(&id);
-                }
-                _ => self.overlay = None,
-            },
-            Overlay::ConfirmClear(ids) => match key.code {
-                KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
-                    self.overlay = None;
-                    self.clear_now(&ids);
-                }
-                _ => self.overlay = None,
-            },
-            Overlay::ConfirmQuit => match key.code {
-                KeyCode::Char('y' | 'Y') | KeyCode::Enter => self.quit_now(),
-                KeyCode::Char('n' | 'N') | KeyCode::Esc => self.overlay = None,
-                _ if action == Some(Action::Quit) => self.quit_now(),
-                _ => {}
-            },
-            Overlay::Help
-                if matches!(
-                    key.code,
-                    KeyCode::Down | KeyCode::Char('j') | KeyCode::PageDown
-                ) =>
-            {
-                let step = if key.code == KeyCode::PageDown { 10 } else { 1 };
-                self.help_scroll = self.help_scroll.saturating_add(step);
+    /// The pop-up open over the dashboard, if any.
+    pub fn overlay(&self) -> Option<&Overlay> {
+        match &self.mode {
+            Mode::Overlay(o) => Some(o),
+            Mode::Normal | Mode::Filter => None,
+        }
+    }
+
+    pub(super) fn open(&mut self, overlay: Overlay) {
+        self.mode = Mode::Overlay(overlay);
+    }
+
+    fn close(&mut self) {
+        self.mode = Mode::Normal;
+    }
+
+    /// A key's action while a pop-up is open, from its section of `keybindings.toml`.
+    fn overlay_action(&mut self, overlay: Overlay, action: Option<Action>) {
+        match (overlay, action) {
+            (Overlay::ConfirmDelete(id), Some(Action::Confirm)) => {
+                self.close();
+                self.delete_now(&id);
             }
-            Overlay::Help
-                if matches!(key.code, KeyCode::Up | KeyCode::Char('k') | KeyCode::PageUp) =>
-            {
-                let step = if key.code == KeyCode::PageUp { 10 } else { 1 };
-                self.help_scroll = self.help_scroll.saturating_sub(step);
+            (Overlay::ConfirmClear(ids), Some(Action::Confirm)) => {
+                self.close();
+                self.clear_now(&ids);
             }
-            Overlay::Help | Overlay::Details(_) => match action {
-                Some(Action::Quit) => self.dispatch(Action::Quit),
-                Some(Action::SelectNext | Action::SelectPrev)
-                    if matches!(overlay, Overlay::Details(_)) =>
-                {
-                    self.dispatch(action.unwrap_or(Action::Close));
-                    self.overlay = self.selected.clone().map(Overlay::Details);
+            // Any other key keeps what was to be deleted.
+            (Overlay::ConfirmDelete(_) | Overlay::ConfirmClear(_), _) => self.close(),
+            (Overlay::ConfirmQuit, Some(Action::Confirm | Action::Quit)) => self.quit_now(),
+            (Overlay::ConfirmQuit, Some(Action::Close)) => self.close(),
+            (Overlay::ConfirmQuit, _) => {}
+            (Overlay::Help, Some(Action::ScrollDown)) => {
+                self.help_scroll = self.help_scroll.saturating_add(1);
+            }
+            (Overlay::Help, Some(Action::PageDown)) => {
+                self.help_scroll = self.help_scroll.saturating_add(10);
+            }
+            (Overlay::Help, Some(Action::ScrollUp)) => {
+                self.help_scroll = self.help_scroll.saturating_sub(1);
+            }
+            (Overlay::Help, Some(Action::PageUp)) => {
+                self.help_scroll = self.help_scroll.saturating_sub(10);
+            }
+            (Overlay::Help | Overlay::Details(_), Some(Action::Quit)) => {
+                self.dispatch(Action::Quit)
+            }
+            (Overlay::Details(_), Some(action @ (Action::SelectNext | Action::SelectPrev))) => {
+                self.dispatch(action);
+                match self.selected.clone() {
+                    Some(id) => self.open(Overlay::Details(id)),
+                    None => self.close(),
                 }
-                _ if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q'))
-                    || matches!(
-                        action,
-                        Some(Action::Close | Action::Help | Action::ShowDetails)
-                    ) =>
-                {
-                    self.overlay = None
-                }
-                _ => {}
-            },
+            }
+            (
+                Overlay::Help | Overlay::Details(_),
+                Some(Action::Close | Action::Help | Action::ShowDetails),
+            ) => self.close(),
+            (Overlay::Help | Overlay::Details(_), _) => {}
         }
     }
 
@@ -303,7 +326,7 @@ impl App {
             Action::CopyPath => self.copy_path(),
             Action::Filter => self.start_filter(),
             Action::ShowDetails => match &self.selected {
-                Some(id) => self.overlay = Some(Overlay::Details(id.clone())),
+                Some(id) => self.open(Overlay::Details(id.clone())),
                 None => self.warn("no workflow selected"),
             },
             Action::Cancel => match self.selected.clone() {
@@ -312,8 +335,10 @@ impl App {
             },
             Action::Help => {
                 self.help_scroll = 0;
-                self.overlay = Some(Overlay::Help);
+                self.open(Overlay::Help);
             }
+            // Only a question asks for it (see `overlay_action`).
+            Action::Confirm => {}
             Action::Close => {
                 if !self.filter.is_empty() {
                     self.filter.clear();
@@ -355,7 +380,7 @@ impl App {
             Command::ShowWorkflow(query) => match self.resolve(&query) {
                 Some(id) => {
                     self.select(Some(id.clone()));
-                    self.overlay = Some(Overlay::Details(id));
+                    self.open(Overlay::Details(id));
                     true
                 }
                 None => false,
@@ -446,7 +471,7 @@ impl App {
 
     fn request_quit(&mut self) {
         if self.store.live().next().is_some() {
-            self.overlay = Some(Overlay::ConfirmQuit);
+            self.open(Overlay::ConfirmQuit);
         } else {
             self.should_quit = true;
         }
@@ -455,7 +480,7 @@ impl App {
     /// Quits; the caller then shuts the engine down, which cancels live workflows as
     /// "cancelled at exit".
     fn quit_now(&mut self) {
-        self.overlay = None;
+        self.close();
         self.should_quit = true;
     }
 

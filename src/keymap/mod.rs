@@ -91,11 +91,13 @@ pub enum Action {
     CopyPath,
     /// Filter the table by status or text.
     Filter,
+    /// Say yes to a question (delete, clear, quit).
+    Confirm,
 }
 
 impl Action {
     /// Every action, in the order the help overlay lists them.
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 30] = [
         Action::Submit,
         Action::SubmitBackground,
         Action::SelectNext,
@@ -122,6 +124,7 @@ impl Action {
         Action::Delete,
         Action::CopyPath,
         Action::Filter,
+        Action::Confirm,
         Action::Help,
         Action::Close,
         Action::Quit,
@@ -183,6 +186,7 @@ impl Action {
             Self::Delete => "delete workflow",
             Self::CopyPath => "copy folder path",
             Self::Filter => "filter the table",
+            Self::Confirm => "yes",
         }
     }
 }
@@ -208,7 +212,8 @@ impl Focus {
     }
 }
 
-/// A section of `keybindings.toml`.
+/// A section of `keybindings.toml`: a pane with focus, or a pop-up or the filter line while
+/// it is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Section {
@@ -217,15 +222,25 @@ pub enum Section {
     Table,
     Log,
     Result,
+    /// A question: delete, clear or quit.
+    Confirm,
+    Help,
+    Details,
+    /// Typing a filter for the table.
+    Filter,
 }
 
 impl Section {
-    pub const ALL: [Section; 5] = [
+    pub const ALL: [Section; 9] = [
         Self::Global,
         Self::Input,
         Self::Table,
         Self::Log,
         Self::Result,
+        Self::Confirm,
+        Self::Help,
+        Self::Details,
+        Self::Filter,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -235,6 +250,10 @@ impl Section {
             Self::Table => "table",
             Self::Log => "log",
             Self::Result => "result",
+            Self::Confirm => "confirm",
+            Self::Help => "help",
+            Self::Details => "details",
+            Self::Filter => "filter",
         }
     }
 }
@@ -311,11 +330,31 @@ impl Keymap {
 
     /// The action a key asks for in a focus: the focus's own binding, else a global one.
     pub fn action(&self, focus: Focus, event: &KeyEvent) -> Option<Action> {
+        self.action_in(focus.section(), event)
+    }
+
+    /// The action a key asks for in a section: its own binding, else a global one.
+    pub fn action_in(&self, section: Section, event: &KeyEvent) -> Option<Action> {
         let key = Key::from_event(event);
         self.lookup
-            .get(&(focus.section(), key))
+            .get(&(section, key))
             .or_else(|| self.lookup.get(&(Section::Global, key)))
             .copied()
+    }
+
+    /// The keys of `action` in `section` (its own, else the global ones), as the pop-ups name
+    /// them: `y / enter`.
+    pub fn label(&self, section: Section, action: Action) -> String {
+        let own = self.keys(section, action);
+        let keys = if own.is_empty() {
+            self.keys(Section::Global, action)
+        } else {
+            own
+        };
+        keys.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" / ")
     }
 
     /// The keys bound to `action` in `section`.
@@ -372,8 +411,13 @@ fn parse_file(path: &Path, text: &str) -> Result<Vec<(Section, Action, Vec<Key>)
             err(
                 section_name.span(),
                 format!(
-                    "unknown section [{}]: expected one of [global], [input], [table], [log], [result]",
-                    section_name.get_ref()
+                    "unknown section [{}]: expected one of {}",
+                    section_name.get_ref(),
+                    Section::ALL
+                        .iter()
+                        .map(|s| format!("[{}]", s.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
         })?;

@@ -30,7 +30,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     style_input(&mut input, app.focus == Focus::Input);
     frame.render_widget(&input, areas.input);
     render_footer(app, frame, areas.footer);
-    match &app.overlay {
+    match app.overlay() {
         Some(Overlay::Help) => overlay::help(app, frame),
         Some(Overlay::Details(id)) => overlay::details(app, id, frame),
         Some(Overlay::ConfirmQuit) => overlay::confirm_quit(app, frame),

@@ -106,7 +106,10 @@ pub fn help(app: &App, frame: &mut Frame) {
         ]));
     }
     lines.push(Line::styled(
-        "(focus): only there · keys come from keybindings.toml · esc closes",
+        format!(
+            "(section): only there · keys come from keybindings.toml · {} closes",
+            app.keymap.label(Section::Help, Action::Close)
+        ),
         theme::dim(),
     ));
     scrolled_popup(frame, "Keys and commands", lines, 84, app.help_scroll);
@@ -163,7 +166,13 @@ pub fn details(app: &App, id: &WorkflowId, frame: &mut Frame) {
         }
         lines.push(field("Files:", result.files.join(", ")));
     }
-    lines.push(Line::styled("esc closes", theme::dim()));
+    lines.push(Line::styled(
+        format!(
+            "{} closes",
+            app.keymap.label(Section::Details, Action::Close)
+        ),
+        theme::dim(),
+    ));
     popup(frame, "Workflow", lines, 90);
 }
 
@@ -184,12 +193,7 @@ pub fn confirm_quit(app: &App, frame: &mut Frame) {
     let lines = vec![
         Line::raw(said),
         Line::raw(asked),
-        Line::from(vec![
-            Span::styled("y", theme::key()),
-            Span::raw(" quit   "),
-            Span::styled("n", theme::key()),
-            Span::raw(" / esc stay"),
-        ]),
+        answers(app, "quit", "stay"),
     ];
     popup(frame, "Quit flotilla?", lines, 44);
 }
@@ -210,12 +214,7 @@ pub fn confirm_clear(app: &App, ids: &[WorkflowId], frame: &mut Frame) {
             "They are under {}",
             app.engine.home().workflows_dir.display()
         )),
-        Line::from(vec![
-            Span::styled("y", theme::key()),
-            Span::raw(" delete   "),
-            Span::styled("n", theme::key()),
-            Span::raw(" / esc keep"),
-        ]),
+        answers(app, "delete", "keep"),
     ];
     popup(frame, "Clear finished workflows?", lines, 90);
 }
@@ -232,12 +231,23 @@ pub fn confirm_delete(app: &App, id: &WorkflowId, frame: &mut Frame) {
             "Its folder goes too: {}",
             app.engine.home().workflow_dir(id).display()
         )),
-        Line::from(vec![
-            Span::styled("y", theme::key()),
-            Span::raw(" delete   "),
-            Span::styled("n", theme::key()),
-            Span::raw(" / esc keep"),
-        ]),
+        answers(app, "delete", "keep"),
     ];
     popup(frame, "Delete workflow?", lines, 90);
+}
+
+/// A question's answers with the keys `keybindings.toml` gives them: `y / enter quit   n / esc stay`.
+fn answers(app: &App, yes: &str, no: &str) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(
+            app.keymap.label(Section::Confirm, Action::Confirm),
+            theme::key(),
+        ),
+        Span::raw(format!(" {yes}   ")),
+        Span::styled(
+            app.keymap.label(Section::Confirm, Action::Close),
+            theme::key(),
+        ),
+        Span::raw(format!(" {no}")),
+    ])
 }

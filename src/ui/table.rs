@@ -1,7 +1,7 @@
 //! The workflow table: ID, Name, Status, Progress, Time.
 
 use super::theme;
-use crate::app::App;
+use crate::app::{App, Mode};
 use crate::keymap::Focus;
 use crate::workflow::format_elapsed;
 use ratatui::Frame;
@@ -14,8 +14,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let mut block = Block::bordered()
         .border_style(theme::border(app.focus == Focus::Table))
         .title(Span::styled(" Background Workflows ", theme::title()));
-    if app.filtering || !app.filter.is_empty() {
-        let cursor = if app.filtering { "▏" } else { "" };
+    if app.mode == Mode::Filter || !app.filter.is_empty() {
+        let cursor = if app.mode == Mode::Filter { "▏" } else { "" };
         block = block.title(Line::styled(
             format!(
                 " filter: {}{cursor} ({} of {}) ",
