@@ -47,6 +47,7 @@ async fn event_loop(
     let mut last_draw = Instant::now();
     let mut events_open = true;
     let started = Instant::now();
+    let mut effects = tokio::task::JoinSet::new();
     loop {
         if app.should_quit {
             return Ok(None);
@@ -84,6 +85,11 @@ async fn event_loop(
                     app.handle_terminal_event(event);
                     dirty = true;
                     urgent = true;
+                    // Disk, database and clipboard work never runs on this thread.
+                    for effect in std::mem::take(&mut app.effects) {
+                        let engine = app.engine.clone();
+                        effects.spawn_blocking(move || crate::app::effect::perform(&engine, effect));
+                    }
                     if let Some(path) = app.pending_editor.take() {
                         // The editor needs the terminal and stdin to itself.
                         drop(input);
@@ -94,6 +100,14 @@ async fn event_loop(
                 }
                 Some(Err(e)) => return Err(e.into()),
                 None => return Ok(None),
+            },
+            Some(done) = effects.join_next(), if !effects.is_empty() => {
+                match done {
+                    Ok(done) => app.done(done),
+                    Err(e) => app.warn(format!("a background job failed: {e}")),
+                }
+                dirty = true;
+                urgent = true;
             },
             n = signals.recv() => return Ok(Some(n)),
             n = events.recv_many(&mut batch, EVENT_BATCH), if events_open => {

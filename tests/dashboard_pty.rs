@@ -125,3 +125,50 @@ async fn a_workflow_run_by_another_process_shows_live_and_is_announced() {
     .await
     .unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// Deleting and copying a folder's path go through the loop's background jobs: the notice
+/// comes back from them, and the deletion reaches the history and the disk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_and_copy_path_are_carried_out_off_the_loop() {
+    let server = MockServer::start(Wire::OpenAi, named_then(Reply::Stall)).await;
+    let home = home_for(&server);
+    let path = home.path().to_owned();
+    let paths = Home::at(&path);
+    let db_file = paths.db_file.clone();
+    let workflows_dir = paths.workflows_dir.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut pty = dashboard(&path);
+        pty.type_bytes(b"write a function to validate email addresses\r");
+        pty.wait_for("the workflow to run", Duration::from_secs(20), |s| {
+            s.contains("wf_1_") && s.contains("running")
+        });
+        // Table focus, cancel it, then copy its path and delete it.
+        pty.type_bytes(b"\t");
+        pty.type_bytes(b"c");
+        pty.wait_for("the cancel", Duration::from_secs(20), |s| {
+            s.contains("cancelled")
+        });
+        pty.type_bytes(b"y");
+        pty.wait_for("the path's notice", Duration::from_secs(20), |s| {
+            s.contains("Folder: ") || s.contains("Copied ")
+        });
+        pty.type_bytes(b"d");
+        pty.wait_for("the question", Duration::from_secs(20), |s| {
+            s.contains("Delete workflow?")
+        });
+        pty.type_bytes(b"y");
+        pty.wait_for("the deletion's notice", Duration::from_secs(20), |s| {
+            s.contains("Deleted wf_1_")
+        });
+        let status = pty.quit(false, Duration::from_secs(30));
+        assert!(status.success(), "{status:?}");
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let db = Db::open(&db_file).unwrap_or_else(|e| panic!("{e}"));
+    assert!(db.load().unwrap_or_else(|e| panic!("{e}")).is_empty());
+    let left = std::fs::read_dir(&workflows_dir)
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(left, 0, "the folder is gone");
+}

@@ -1,6 +1,7 @@
 //! The job controls: retry, delete, clear, run slots, copying a folder's path, and the table's
 //! filter.
 
+use super::effect::{Done, Effect};
 use super::{App, Mode, Overlay};
 use crate::keymap::Action;
 use crate::workflow::{WorkflowId, WorkflowStatus};
@@ -35,13 +36,10 @@ impl App {
     }
 
     pub(super) fn delete_now(&mut self, id: &WorkflowId) {
-        match self.engine.delete(id) {
-            Ok(()) => {
-                self.forget(id);
-                self.info(format!("Deleted {id}"));
-            }
-            Err(e) => self.warn(format!("cannot delete {id}: {e}")),
-        }
+        self.effects.push(Effect::Delete {
+            ids: vec![id.clone()],
+            clear: false,
+        });
     }
 
     /// Drops a deleted workflow from the screen, moving the selection to a neighbour.
@@ -71,25 +69,49 @@ impl App {
         self.open(Overlay::ConfirmClear(finished));
     }
 
-    /// Deletes these finished workflows and their folders.
+    /// Has these finished workflows and their folders deleted.
     pub(super) fn clear_now(&mut self, finished: &[WorkflowId]) {
-        let mut failed = 0;
-        for id in finished {
-            match self.engine.delete(id) {
-                Ok(()) => self.forget(id),
-                Err(e) => {
-                    tracing::warn!("cannot delete {id}: {e}");
-                    failed += 1;
+        self.effects.push(Effect::Delete {
+            ids: finished.to_vec(),
+            clear: true,
+        });
+    }
+
+    /// What an effect came to.
+    pub fn done(&mut self, done: Done) {
+        match done {
+            Done::Deleted { results, clear } => {
+                let mut failed = Vec::new();
+                for (id, result) in &results {
+                    match result {
+                        Ok(()) => self.forget(id),
+                        Err(e) => {
+                            tracing::warn!("cannot delete {id}: {e}");
+                            failed.push((id, e));
+                        }
+                    }
+                }
+                match (clear, failed.as_slice()) {
+                    (true, []) => {
+                        self.info(format!("Cleared {} finished workflows", results.len()))
+                    }
+                    (true, _) => self.warn(format!(
+                        "Cleared {} finished workflows; {} could not be deleted (see the log)",
+                        results.len() - failed.len(),
+                        failed.len()
+                    )),
+                    (false, [(id, e), ..]) => self.warn(format!("cannot delete {id}: {e}")),
+                    (false, []) => {
+                        if let Some((id, _)) = results.first() {
+                            self.info(format!("Deleted {id}"));
+                        }
+                    }
                 }
             }
-        }
-        if failed == 0 {
-            self.info(format!("Cleared {} finished workflows", finished.len()));
-        } else {
-            self.warn(format!(
-                "Cleared {} finished workflows; {failed} could not be deleted (see the log)",
-                finished.len() - failed
-            ));
+            Done::Copied { text, tool } => match tool {
+                Some(tool) => self.info(format!("Copied {text} ({tool})")),
+                None => self.info(format!("Folder: {text} (no clipboard here)")),
+            },
         }
     }
 
@@ -99,10 +121,7 @@ impl App {
             return self.warn("no workflow selected");
         };
         let path = self.engine.home().workflow_dir(&id).display().to_string();
-        match copy_to_clipboard(&path) {
-            Some(tool) => self.info(format!("Copied {path} ({tool})")),
-            None => self.info(format!("Folder: {path} (no clipboard here)")),
-        }
+        self.effects.push(Effect::Copy(path));
     }
 
     pub(super) fn start_filter(&mut self) {
@@ -174,40 +193,4 @@ impl App {
             .map(|(i, _)| i)
             .collect()
     }
-}
-
-/// Pipes `text` to the first clipboard tool that works here; returns its name.
-fn copy_to_clipboard(text: &str) -> Option<&'static str> {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let graphical =
-        std::env::var_os("WAYLAND_DISPLAY").is_some() || std::env::var_os("DISPLAY").is_some();
-    let tools: &[(&str, &[&str])] = &[
-        ("pbcopy", &[]),
-        ("wl-copy", &[]),
-        ("xclip", &["-selection", "clipboard"]),
-        ("xsel", &["--clipboard", "--input"]),
-    ];
-    for (tool, args) in tools {
-        if !graphical && *tool != "pbcopy" {
-            continue;
-        }
-        let Ok(mut child) = Command::new(tool)
-            .args(*args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-        else {
-            continue;
-        };
-        let written = child
-            .stdin
-            .take()
-            .map(|mut stdin| stdin.write_all(text.as_bytes()).is_ok());
-        if written == Some(true) && child.wait().is_ok_and(|s| s.success()) {
-            return Some(tool);
-        }
-    }
-    None
 }

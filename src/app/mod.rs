@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 mod control;
+pub mod effect;
 mod events;
 pub mod layout;
 mod panes;
@@ -104,6 +105,8 @@ pub struct App {
     pub filter: String,
     /// Workflows ended since the terminal loop last rang the bell (`bell = true`).
     pub bells: usize,
+    /// Work asked for by keys, for the loop to carry out off its thread.
+    pub effects: Vec<effect::Effect>,
 }
 
 impl App {
@@ -134,6 +137,7 @@ impl App {
             help_scroll: 0,
             filter: String::new(),
             bells: 0,
+            effects: Vec::new(),
         };
         for workflow in history {
             app.store.insert(workflow);
@@ -169,7 +173,7 @@ impl App {
         });
     }
 
-    pub(super) fn warn(&mut self, text: impl Into<String>) {
+    pub(crate) fn warn(&mut self, text: impl Into<String>) {
         self.notice = Some(Notice {
             text: text.into(),
             level: Level::Warn,

@@ -87,8 +87,14 @@ impl TestApp {
         Self { app, rx, home }
     }
 
+    /// Presses a key, then carries out what it asked for as the terminal loop would (here on
+    /// this thread, at once).
     pub fn key(&mut self, code: KeyCode, modifiers: KeyModifiers) {
         self.app.handle_key(KeyEvent::new(code, modifiers));
+        for effect in std::mem::take(&mut self.app.effects) {
+            let done = flotilla::app::effect::perform(&self.app.engine, effect);
+            self.app.done(done);
+        }
     }
 
     pub fn type_text(&mut self, text: &str) {

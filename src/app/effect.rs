@@ -1,0 +1,84 @@
+//! What the state asks to be done outside it: work that waits on the disk, the database or
+//! another process. Key handlers only record an [`Effect`]; the terminal loop carries it out
+//! off its thread ([`perform`]) and hands the [`Done`] back to [`App::done`](super::App::done).
+
+use crate::engine::Engine;
+use crate::workflow::WorkflowId;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Delete these finished workflows from the history and their folders from the disk;
+    /// `clear` when `/clear` asked (the notice then counts them).
+    Delete { ids: Vec<WorkflowId>, clear: bool },
+    /// Put this text on the clipboard.
+    Copy(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Done {
+    Deleted {
+        results: Vec<(WorkflowId, Result<(), String>)>,
+        clear: bool,
+    },
+    /// The clipboard program that took the text, if any did.
+    Copied {
+        text: String,
+        tool: Option<&'static str>,
+    },
+}
+
+/// Carries out an effect; blocking, so the loop runs it on a blocking thread.
+pub fn perform(engine: &Engine, effect: Effect) -> Done {
+    match effect {
+        Effect::Delete { ids, clear } => Done::Deleted {
+            results: ids
+                .into_iter()
+                .map(|id| {
+                    let result = engine.delete(&id).map_err(|e| e.to_string());
+                    (id, result)
+                })
+                .collect(),
+            clear,
+        },
+        Effect::Copy(text) => {
+            let tool = copy_to_clipboard(&text);
+            Done::Copied { text, tool }
+        }
+    }
+}
+
+/// Pipes `text` to the first clipboard tool that works here; returns its name.
+fn copy_to_clipboard(text: &str) -> Option<&'static str> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let graphical =
+        std::env::var_os("WAYLAND_DISPLAY").is_some() || std::env::var_os("DISPLAY").is_some();
+    let tools: &[(&str, &[&str])] = &[
+        ("pbcopy", &[]),
+        ("wl-copy", &[]),
+        ("xclip", &["-selection", "clipboard"]),
+        ("xsel", &["--clipboard", "--input"]),
+    ];
+    for (tool, args) in tools {
+        if !graphical && *tool != "pbcopy" {
+            continue;
+        }
+        let Ok(mut child) = Command::new(tool)
+            .args(*args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        else {
+            continue;
+        };
+        let written = child
+            .stdin
+            .take()
+            .map(|mut stdin| stdin.write_all(text.as_bytes()).is_ok());
+        if written == Some(true) && child.wait().is_ok_and(|s| s.success()) {
+            return Some(tool);
+        }
+    }
+    None
+}
