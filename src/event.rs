@@ -126,14 +126,15 @@ impl Event {
         language: Option<crate::language::Language>,
     ) -> Self {
         static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let clean = crate::sanitize::strip(text);
-        let (shown, omitted) = head_of(&clean, MAX_ARTIFACT_LINES, MAX_ARTIFACT_BYTES);
+        // Cut first, so a 5 MB reply costs no more than what is shown.
+        let (shown, omitted) = head_of(text, MAX_ARTIFACT_LINES, MAX_ARTIFACT_BYTES);
+        let shown = crate::sanitize::strip(shown);
         let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Self::Artifact {
             id,
             kind,
             seq,
-            text: shown.to_owned(),
+            text: shown,
             omitted,
             language,
         }

@@ -6,7 +6,7 @@ use crate::db::{Db, HomeLock};
 use crate::event::{ArtifactKind, Event, EventSender, Outcome, Recorded};
 use crate::home::Home;
 use crate::naming::{self, NameRegistry, NameSource};
-use crate::pipeline::{self, StageContext};
+use crate::pipeline::{self, Host, StageContext};
 use crate::provider::{ChatRequest, Provider, ProviderError};
 use crate::record::SharedRecord;
 use crate::runner::Toolchain;
@@ -55,6 +55,29 @@ pub struct Inner {
     /// Slots still to take back after `/parallel` lowered the number while they were in use:
     /// each one coming free is retired instead of going to a queued workflow.
     slot_debt: AtomicUsize,
+}
+
+impl Host for Inner {
+    fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn tools(&self) -> &Toolchain {
+        &self.tools
+    }
+
+    fn tier(&self, tier: Tier) -> (&Provider, &TierConfig) {
+        Inner::tier(self, tier)
+    }
+
+    fn emit(&self, event: Event) {
+        Inner::emit(self, event)
+    }
+
+    fn send(&self, event: Event) {
+        // The receiver is gone only when flotilla is shutting down.
+        let _ = self.events.send(event);
+    }
 }
 
 /// Returns the heap a finished workflow freed to the system. glibc keeps freed memory in its
@@ -425,7 +448,7 @@ async fn run(
     });
     log.line(&format!("→ [{name}] Starting workflow..."));
     let cx = StageContext {
-        inner,
+        host: inner.as_ref(),
         id,
         description,
         dir: inner.home.workflow_dir(id),

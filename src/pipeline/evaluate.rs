@@ -66,7 +66,7 @@ impl StageContext<'_> {
             .into_iter()
             .filter(|c| !board.behaviour.contains_key(c))
             .collect();
-        let settings = &self.inner.config.pipeline;
+        let settings = &self.host.config().pipeline;
         let probes = &board.probes;
         let results = futures_util::stream::iter(todo.into_iter().map(|c| {
             let code = pool.candidates[c].code.text.clone();
@@ -75,7 +75,7 @@ impl StageContext<'_> {
                     plan.language,
                     &code,
                     probes,
-                    &self.inner.tools,
+                    self.host.tools(),
                     &settings.limits,
                     self.cancel,
                 )
@@ -118,8 +118,8 @@ impl StageContext<'_> {
         }
         let started = Instant::now();
         self.progress(Stage::Run, Some(attempt));
-        let settings = &self.inner.config.pipeline;
-        let tools = &self.inner.tools;
+        let settings = &self.host.config().pipeline;
+        let tools = self.host.tools();
         let log = self.log;
         let first = pairs[0];
         let runs = futures_util::stream::iter(pairs.into_iter().map(|(c, s)| {

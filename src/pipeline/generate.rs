@@ -67,15 +67,15 @@ impl StageContext<'_> {
     /// SmolLM2-135M in both tiers, 7 of 52 candidates written from the task and the plan passed
     /// the reference tests, against 27 of 63 written from the task alone.
     fn plan_adds_knowledge(&self) -> bool {
-        let overseer = self.inner.config.tier(Tier::Overseer);
-        let coder = self.inner.config.tier(Tier::Fast);
+        let overseer = self.host.config().tier(Tier::Overseer);
+        let coder = self.host.config().tier(Tier::Fast);
         overseer.provider != coder.provider || overseer.model != coder.model
     }
 
     /// The sampling of the `k`-th of several replies sent together (so logged whole): the
     /// first at temperature 0, the rest sampled with their own seeds.
     fn nth_sampling(&self, k: usize, seed_base: u64) -> Sampling {
-        let settings = &self.inner.config.pipeline;
+        let settings = &self.host.config().pipeline;
         if k == 0 {
             Sampling {
                 temperature: Some(0.0),
@@ -303,7 +303,7 @@ impl StageContext<'_> {
         wanted: &[String],
         pool: &mut Pool,
     ) -> Result<(), String> {
-        let settings = &self.inner.config.pipeline;
+        let settings = &self.host.config().pipeline;
         let started = Instant::now();
         self.progress(Stage::Code, None);
         let code_requests: Vec<_> = (0..settings.candidates)

@@ -6,14 +6,30 @@
 //! fix loop starts from the best candidate and keeps a fix only when it scores higher; from the
 //! second failure on the overseer first judges whether the code or the tests are wrong.
 
-use crate::engine::Inner;
+use crate::config::{Config, Tier, TierConfig};
+use crate::event::Event;
 use crate::extract;
+use crate::provider::Provider;
 use crate::record::SharedRecord;
+use crate::runner::Toolchain;
 use crate::workflow::{WorkflowId, WorkflowResult};
 use crate::worklog::WorkLog;
 use std::path::PathBuf;
-use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+
+/// What a workflow's stages need from whatever runs them: the settings, the servers of each
+/// tier, the test toolchain, and the way out for events. The engine implements it; the
+/// pipeline never sees the engine.
+pub trait Host: Send + Sync {
+    fn config(&self) -> &Config;
+    fn tools(&self) -> &Toolchain;
+    /// The provider and settings of a tier.
+    fn tier(&self, tier: Tier) -> (&Provider, &TierConfig);
+    /// Records an event in the history, then sends it to the dashboard.
+    fn emit(&self, event: Event);
+    /// Sends an event that is not history (an artifact).
+    fn send(&self, event: Event);
+}
 
 mod evaluate;
 mod generate;
@@ -67,7 +83,7 @@ impl Stage {
 
 /// What the stages share while one workflow runs.
 pub struct StageContext<'a> {
-    pub inner: &'a Arc<Inner>,
+    pub host: &'a dyn Host,
     pub id: &'a WorkflowId,
     pub description: &'a str,
     pub dir: PathBuf,
@@ -179,7 +195,7 @@ pub const MAX_PROBES: usize = 32;
 /// Runs every stage; on success the result names the folder and the files written. On failure
 /// the best code found is still kept in the folder.
 pub async fn run(cx: &StageContext<'_>) -> Result<WorkflowResult, String> {
-    let settings = &cx.inner.config.pipeline;
+    let settings = &cx.host.config().pipeline;
     let plan = cx.plan(settings).await?;
     cx.record.lock().language = Some(plan.language);
     let wanted = extract::wanted_names(cx.description, &plan.functions);

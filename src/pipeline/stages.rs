@@ -61,7 +61,7 @@ impl StageContext<'_> {
     }
 
     fn show(&self, progress: String) {
-        self.inner.emit(Event::Progress {
+        self.host.emit(Event::Progress {
             id: self.id.clone(),
             progress,
         });
@@ -79,11 +79,8 @@ impl StageContext<'_> {
     }
 
     pub(super) fn artifact(&self, kind: ArtifactKind, text: &str, language: Option<Language>) {
-        // Highlighting a long file takes milliseconds: do it on a blocking thread.
-        let (events, id, text) = (self.inner.events.clone(), self.id.clone(), text.to_owned());
-        tokio::task::spawn_blocking(move || {
-            let _ = events.send(Event::artifact(id, kind, &text, language));
-        });
+        self.host
+            .send(Event::artifact(self.id.clone(), kind, text, language));
     }
 
     pub(super) fn write_file(&self, name: &str, contents: &str) -> Result<(), String> {
@@ -108,7 +105,7 @@ impl StageContext<'_> {
         max_tokens: u32,
         sampling: Sampling,
     ) -> Result<String, String> {
-        let (provider, config) = self.inner.tier(tier);
+        let (provider, config) = self.host.tier(tier);
         let request = ChatRequest {
             model: config.model.clone(),
             messages: vec![Message::system(system), Message::user(user)],
