@@ -3,7 +3,7 @@
 
 use crate::db::{Db, HomeLock, INTERRUPTED};
 use crate::home::Home;
-use crate::workflow::{Workflow, WorkflowStatus, format_ago, format_elapsed, unix_secs};
+use crate::workflow::{Workflow, WorkflowStatus, format_elapsed, unix_secs};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::time::{Duration, SystemTime};
@@ -136,20 +136,9 @@ pub fn show(home: &Home, query: &str, as_json: bool, out: &mut dyn Write) -> any
         )?;
         return Ok(0);
     }
-    writeln!(out, "Workflow: {} ({})", wf.label(), wf.id)?;
-    writeln!(out, "Status: {}", wf.status)?;
-    writeln!(out, "Progress: {}", wf.progress)?;
-    writeln!(
-        out,
-        "Started: {}",
-        format_ago(now.duration_since(wf.start_time).unwrap_or_default())
-    )?;
-    writeln!(out, "Time: {}", format_elapsed(wf.elapsed(now)))?;
-    writeln!(out, "Task: {}", wf.description)?;
-    if let Some(error) = &wf.error {
-        writeln!(out, "Error: {error}")?;
+    for field in crate::workflow::view::fields(&wf, &home.workflow_dir(&wf.id), now) {
+        writeln!(out, "{} {}", field.label, field.value)?;
     }
-    writeln!(out, "Folder: {}", home.workflow_dir(&wf.id).display())?;
     Ok(0)
 }
 

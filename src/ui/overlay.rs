@@ -4,7 +4,8 @@ use super::theme;
 use crate::app::App;
 use crate::command::USAGE;
 use crate::keymap::{Action, Section};
-use crate::workflow::{WorkflowId, format_ago, format_elapsed};
+use crate::workflow::WorkflowId;
+use crate::workflow::view::{self, FieldKind};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -117,55 +118,22 @@ pub fn help(app: &App, frame: &mut Frame) {
 
 pub fn details(app: &App, id: &WorkflowId, frame: &mut Frame) {
     let Some(wf) = app.store.get(id) else { return };
-    let field = |name: &str, value: String| {
-        Line::from(vec![
-            Span::styled(format!("{name:<12}"), theme::dim()),
-            Span::raw(value),
-        ])
-    };
-    let mut lines = vec![
-        Line::from(vec![
-            Span::styled("Workflow:   ", theme::dim()),
-            Span::styled(wf.label().to_owned(), theme::title()),
-            Span::raw(format!(" ({})", wf.id)),
-        ]),
-        Line::from(vec![
-            Span::styled("Status:     ", theme::dim()),
-            Span::styled(wf.status.as_str(), theme::status(wf.status)),
-        ]),
-        field("Progress:", wf.progress.clone()),
-        field(
-            "Started:",
-            format_ago(app.now.duration_since(wf.start_time).unwrap_or_default()),
-        ),
-        field("Time:", format_elapsed(wf.elapsed(app.now))),
-        field("Task:", wf.description.clone()),
-    ];
-    if let Some(error) = &wf.error {
-        lines.push(Line::from(vec![
-            Span::styled("Error:      ", theme::dim()),
-            Span::styled(error.clone(), theme::bad()),
-        ]));
-    }
-    lines.push(field(
-        "Folder:",
-        app.engine.home().workflow_dir(&wf.id).display().to_string(),
-    ));
-    if let Some(result) = &wf.result {
-        if let Some(language) = result.language {
-            lines.push(field("Language:", language.to_string()));
-        }
-        if result.attempts > 0 {
-            lines.push(field(
-                "Tests:",
-                format!(
-                    "{} passed, {} failed (attempt {})",
-                    result.tests_passed, result.tests_failed, result.attempts
-                ),
-            ));
-        }
-        lines.push(field("Files:", result.files.join(", ")));
-    }
+    let folder = app.engine.home().workflow_dir(&wf.id);
+    let mut lines: Vec<Line> = view::fields(wf, &folder, app.now)
+        .into_iter()
+        .map(|f| {
+            let style = match f.kind {
+                FieldKind::Name => theme::title(),
+                FieldKind::Status => theme::status(wf.status),
+                FieldKind::Error => theme::bad(),
+                FieldKind::Plain => ratatui::style::Style::new(),
+            };
+            Line::from(vec![
+                Span::styled(format!("{:<12}", f.label), theme::dim()),
+                Span::styled(f.value, style),
+            ])
+        })
+        .collect();
     lines.push(Line::styled(
         format!(
             "{} closes",

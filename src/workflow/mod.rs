@@ -4,6 +4,7 @@ mod failure;
 pub mod folder;
 mod query;
 mod transition;
+pub mod view;
 
 pub use failure::{Failure, INTERRUPTED};
 pub use folder::Folder;
