@@ -5,7 +5,8 @@
 use crate::language::Language;
 mod toolchain;
 
-pub use toolchain::{Toolchain, find_program};
+pub use crate::sandbox::find_program;
+pub use toolchain::Toolchain;
 
 use crate::sandbox::{self, Finished, Job, Limits};
 use std::path::Path;

@@ -2,6 +2,7 @@
 //! the scratch folders they run in.
 
 use crate::language::Language;
+use crate::sandbox::find_program;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -152,29 +153,6 @@ fn rust_paths(cargo: &str) -> (String, Vec<PathBuf>) {
 /// `program` on PATH (or itself when it has a slash).
 fn which(program: &str) -> Option<PathBuf> {
     find_program(program, &std::env::var_os("PATH")?)
-}
-
-/// A program as a shell would find it: a path as given, else the first executable file of
-/// that name in the folders of `path` (a `PATH` value). Used for flotilla's own environment and
-/// for the sandbox's.
-pub fn find_program(program: &str, path: &std::ffi::OsStr) -> Option<PathBuf> {
-    if program.contains('/') {
-        return Some(PathBuf::from(program));
-    }
-    std::env::split_paths(path)
-        .map(|d| d.join(program))
-        .find(|p| is_executable(p))
-}
-
-#[cfg(unix)]
-fn is_executable(path: &std::path::Path) -> bool {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(not(unix))]
-fn is_executable(path: &std::path::Path) -> bool {
-    path.is_file()
 }
 
 /// The existing absolute paths of `paths`, minus `/`, the home folder and its ancestors

@@ -396,7 +396,7 @@ fn resolve(program: &str, env: &[(String, String)]) -> Result<PathBuf, String> {
         .find(|(k, _)| k == "PATH")
         .map(|(_, v)| v.as_str())
         .unwrap_or("/usr/bin:/bin");
-    crate::runner::find_program(program, std::ffi::OsStr::new(path))
+    super::find_program(program, std::ffi::OsStr::new(path))
         .ok_or_else(|| format!("{program} is not on PATH inside the sandbox"))
 }
 

@@ -463,5 +463,28 @@ impl CappedOutput {
     }
 }
 
+/// A program as a shell would find it: a path as given, else the first executable file of
+/// that name in the folders of `path` (a `PATH` value). Used for flotilla's own environment and
+/// for the sandbox's.
+pub fn find_program(program: &str, path: &std::ffi::OsStr) -> Option<PathBuf> {
+    if program.contains('/') {
+        return Some(PathBuf::from(program));
+    }
+    std::env::split_paths(path)
+        .map(|d| d.join(program))
+        .find(|p| is_executable(p))
+}
+
+#[cfg(unix)]
+fn is_executable(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &std::path::Path) -> bool {
+    path.is_file()
+}
+
 #[cfg(test)]
 mod tests;
