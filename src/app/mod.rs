@@ -3,12 +3,11 @@
 
 use crate::command::{self, Command, Hint};
 use crate::engine::Engine;
-use crate::event::{ArtifactKind, Health};
+use crate::event::Health;
 use crate::keymap::{Action, Focus, Keymap, Section};
 use crate::logbuf::LogBuffer;
 use crate::store::Store;
 use crate::workflow::{Workflow, WorkflowId};
-use crossterm::event::{Event as TermEvent, KeyEvent, KeyEventKind};
 use ratatui_textarea::TextArea;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -17,6 +16,7 @@ use std::time::SystemTime;
 mod control;
 pub mod effect;
 mod events;
+mod keys;
 pub mod layout;
 mod panes;
 mod result;
@@ -178,179 +178,6 @@ impl App {
             text: text.into(),
             level: Level::Warn,
         });
-    }
-
-    /// A terminal event: keys, pastes, resizes.
-    pub fn handle_terminal_event(&mut self, event: TermEvent) {
-        match event {
-            TermEvent::Key(key) if key.kind != KeyEventKind::Release => self.handle_key(key),
-            TermEvent::Paste(text) => {
-                self.set_focus(Focus::Input);
-                let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-                self.input.insert_str(flat);
-            }
-            TermEvent::Resize(w, h) => self.size = (w, h),
-            _ => {}
-        }
-    }
-
-    pub fn handle_key(&mut self, key: KeyEvent) {
-        match self.mode.clone() {
-            Mode::Overlay(overlay) => {
-                let action = self.keymap.action_in(overlay.section(), &key);
-                self.overlay_action(overlay, action);
-            }
-            Mode::Filter => {
-                let action = self.keymap.action_in(Section::Filter, &key);
-                self.filter_key(action, key);
-            }
-            Mode::Normal => match self.keymap.action(self.focus, &key) {
-                Some(action) => self.dispatch(action),
-                None if self.focus == Focus::Input => {
-                    self.input.input(key);
-                }
-                None => {}
-            },
-        }
-    }
-
-    /// The pop-up open over the dashboard, if any.
-    pub fn overlay(&self) -> Option<&Overlay> {
-        match &self.mode {
-            Mode::Overlay(o) => Some(o),
-            Mode::Normal | Mode::Filter => None,
-        }
-    }
-
-    pub(super) fn open(&mut self, overlay: Overlay) {
-        self.mode = Mode::Overlay(overlay);
-    }
-
-    fn close(&mut self) {
-        self.mode = Mode::Normal;
-    }
-
-    /// A key's action while a pop-up is open, from its section of `keybindings.toml`.
-    fn overlay_action(&mut self, overlay: Overlay, action: Option<Action>) {
-        match (overlay, action) {
-            (Overlay::ConfirmDelete(id), Some(Action::Confirm)) => {
-                self.close();
-                self.delete_now(&id);
-            }
-            (Overlay::ConfirmClear(ids), Some(Action::Confirm)) => {
-                self.close();
-                self.clear_now(&ids);
-            }
-            // Any other key keeps what was to be deleted.
-            (Overlay::ConfirmDelete(_) | Overlay::ConfirmClear(_), _) => self.close(),
-            (Overlay::ConfirmQuit, Some(Action::Confirm | Action::Quit)) => self.quit_now(),
-            (Overlay::ConfirmQuit, Some(Action::Close)) => self.close(),
-            (Overlay::ConfirmQuit, _) => {}
-            (Overlay::Help, Some(Action::ScrollDown)) => {
-                self.help_scroll = self.help_scroll.saturating_add(1);
-            }
-            (Overlay::Help, Some(Action::PageDown)) => {
-                self.help_scroll = self.help_scroll.saturating_add(10);
-            }
-            (Overlay::Help, Some(Action::ScrollUp)) => {
-                self.help_scroll = self.help_scroll.saturating_sub(1);
-            }
-            (Overlay::Help, Some(Action::PageUp)) => {
-                self.help_scroll = self.help_scroll.saturating_sub(10);
-            }
-            (Overlay::Help | Overlay::Details(_), Some(Action::Quit)) => {
-                self.dispatch(Action::Quit)
-            }
-            (Overlay::Details(_), Some(action @ (Action::SelectNext | Action::SelectPrev))) => {
-                self.dispatch(action);
-                match self.selected.clone() {
-                    Some(id) => self.open(Overlay::Details(id)),
-                    None => self.close(),
-                }
-            }
-            (
-                Overlay::Help | Overlay::Details(_),
-                Some(Action::Close | Action::Help | Action::ShowDetails),
-            ) => self.close(),
-            (Overlay::Help | Overlay::Details(_), _) => {}
-        }
-    }
-
-    pub fn dispatch(&mut self, action: Action) {
-        match action {
-            Action::Quit => self.request_quit(),
-            Action::Submit => self.submit(false),
-            Action::SubmitBackground => self.submit(true),
-            Action::SelectNext => self.move_selection(1),
-            Action::SelectPrev => self.move_selection(-1),
-            Action::FocusNext => self.set_focus(match self.focus {
-                Focus::Input => Focus::Table,
-                Focus::Table => Focus::Log,
-                Focus::Log => Focus::Result,
-                Focus::Result => Focus::Input,
-            }),
-            Action::FocusPrev => self.set_focus(match self.focus {
-                Focus::Input => Focus::Result,
-                Focus::Table => Focus::Input,
-                Focus::Log => Focus::Table,
-                Focus::Result => Focus::Log,
-            }),
-            Action::FocusInput => self.set_focus(Focus::Input),
-            Action::ScrollUp
-            | Action::ScrollDown
-            | Action::PageUp
-            | Action::PageDown
-            | Action::ScrollTop
-            | Action::ScrollBottom
-                if self.focus == Focus::Result =>
-            {
-                self.scroll_result(action)
-            }
-            Action::ScrollUp => self.scroll_by(-1),
-            Action::ScrollDown => self.scroll_by(1),
-            Action::PageUp => self.scroll_by(-(self.page() as isize)),
-            Action::PageDown => self.scroll_by(self.page() as isize),
-            Action::ScrollTop => self.log_scroll = Some(0),
-            Action::ScrollBottom => self.log_scroll = None,
-            Action::ShowPlan => self.results.show(ArtifactKind::Plan),
-            Action::ShowCode => self.results.show(ArtifactKind::Code),
-            Action::ShowTests => self.results.show(ArtifactKind::Tests),
-            Action::ShowOutput => self.results.show(ArtifactKind::TestOutput),
-            Action::ResultNext => self.results.cycle(1),
-            Action::ResultPrev => self.results.cycle(-1),
-            Action::OpenEditor => self.open_editor(),
-            Action::Retry => match self.selected.clone() {
-                Some(id) => self.retry(&id),
-                None => self.warn("no workflow selected"),
-            },
-            Action::Delete => match self.selected.clone() {
-                Some(id) => self.ask_delete(&id),
-                None => self.warn("no workflow selected"),
-            },
-            Action::CopyPath => self.copy_path(),
-            Action::Filter => self.start_filter(),
-            Action::ShowDetails => match &self.selected {
-                Some(id) => self.open(Overlay::Details(id.clone())),
-                None => self.warn("no workflow selected"),
-            },
-            Action::Cancel => match self.selected.clone() {
-                Some(id) => self.cancel(&id),
-                None => self.warn("no workflow selected"),
-            },
-            Action::Help => {
-                self.help_scroll = 0;
-                self.open(Overlay::Help);
-            }
-            // Only a question asks for it (see `overlay_action`).
-            Action::Confirm => {}
-            Action::Close => {
-                if !self.filter.is_empty() {
-                    self.filter.clear();
-                } else if self.focus != Focus::Input {
-                    self.set_focus(Focus::Input);
-                }
-            }
-        }
     }
 
     fn submit(&mut self, background_key: bool) {
