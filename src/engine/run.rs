@@ -1,0 +1,167 @@
+//! A workflow's task once started: its name, its run slot, the pipeline, and `result.json`.
+
+use super::{Inner, lock};
+use crate::config::Tier;
+use crate::event::Event;
+use crate::naming::{self, NameSource};
+use crate::pipeline::{self, StageContext};
+use crate::provider::ChatRequest;
+use crate::record::SharedRecord;
+use crate::workflow::{Failure, Workflow, WorkflowId, WorkflowResult, WorkflowStatus, folder};
+use crate::worklog::WorkLog;
+use std::sync::Arc;
+use std::time::SystemTime;
+use tokio_util::sync::CancellationToken;
+
+pub(super) async fn run(
+    inner: &Arc<Inner>,
+    id: &WorkflowId,
+    description: &str,
+    log: &WorkLog,
+    record: &SharedRecord,
+    cancel: &CancellationToken,
+) -> Result<WorkflowResult, String> {
+    if description.trim().is_empty() {
+        return Err("the description is empty".into());
+    }
+    inner.emit(Event::Status {
+        id: id.clone(),
+        status: WorkflowStatus::Naming,
+        progress: "Generating workflow name...".into(),
+    });
+    let started = std::time::Instant::now();
+    let Naming {
+        name: candidate,
+        source,
+        usage,
+    } = suggest_name(inner, description).await;
+    record.add_seconds("naming", started.elapsed().as_secs_f64());
+    if let Some(usage) = usage {
+        record.add_tokens(Tier::Veryfast.as_str(), usage);
+    }
+    let name = lock(&inner.names).reserve(&candidate);
+    record.lock().name = Some(name.clone());
+    log.line(&format!("name: {name} ({source})"));
+    inner.emit(Event::Named {
+        id: id.clone(),
+        name: name.clone(),
+        source,
+    });
+
+    let permit = match inner.try_slot() {
+        Some(slot) => slot,
+        None => {
+            inner.emit(Event::Status {
+                id: id.clone(),
+                status: WorkflowStatus::Queued,
+                progress: "Waiting for a run slot...".into(),
+            });
+            log.line("waiting for a run slot");
+            inner.slot().await?
+        }
+    };
+    inner.emit(Event::Status {
+        id: id.clone(),
+        status: WorkflowStatus::Running,
+        progress: "Starting workflow...".into(),
+    });
+    log.line(&format!("→ [{name}] Starting workflow..."));
+    let cx = StageContext {
+        host: inner.as_ref(),
+        id,
+        description,
+        dir: inner.home.workflow_dir(id),
+        log,
+        record,
+        cancel,
+        waits: Default::default(),
+    };
+    let result = pipeline::run(&cx).await;
+    drop(permit);
+    result
+}
+
+/// A name and how it was made.
+pub(super) struct Naming {
+    pub(super) name: String,
+    pub(super) source: NameSource,
+    /// Tokens in and out, when the model answered.
+    usage: Option<(u64, u64)>,
+}
+
+pub(super) async fn suggest_name(inner: &Inner, description: &str) -> Naming {
+    let (provider, tier) = inner.tier(Tier::Veryfast);
+    let request = ChatRequest {
+        model: tier.model.clone(),
+        messages: naming::prompt(description),
+        max_tokens: Some(naming::MAX_TOKENS),
+        temperature: Some(tier.temperature.unwrap_or(0.0)),
+        seed: None,
+        stop: Vec::new(),
+        urgent: true,
+    };
+    let timeout = inner.config.naming_timeout;
+    let why = match tokio::time::timeout(timeout, provider.chat(&request, &mut |_| {})).await {
+        Err(_) => format!(
+            "the veryfast model did not answer within {}s",
+            timeout.as_secs_f64()
+        ),
+        Ok(Err(e)) => format!("the veryfast model failed: {e}"),
+        Ok(Ok(reply)) => match naming::clean_reply(&reply.text) {
+            Ok(name) => {
+                return Naming {
+                    name,
+                    source: NameSource::Model,
+                    usage: Some(reply.usage(&request)),
+                };
+            }
+            Err(why) => why,
+        },
+    };
+    tracing::info!(%why, "naming fell back to keywords");
+    Naming {
+        name: naming::fallback(description),
+        source: NameSource::Fallback(why),
+        usage: None,
+    }
+}
+
+/// Writes `result.json`: the workflow's summary, whatever its ending (documented in the README).
+pub(super) fn write_result_json(
+    dir: &std::path::Path,
+    workflow: &Workflow,
+    ended: SystemTime,
+    outcome: &Result<WorkflowResult, Failure>,
+    record: &SharedRecord,
+) -> std::io::Result<()> {
+    let record = record.lock();
+    let secs = crate::workflow::unix_secs;
+    let summary = serde_json::json!({
+        "id": workflow.id,
+        "name": record.name,
+        "description": workflow.description,
+        "status": if outcome.is_ok() { "completed" } else { "failed" },
+        "error": outcome.as_ref().err().map(Failure::to_string),
+        "language": record.language,
+        "files": record.files,
+        "main_file": outcome.as_ref().ok().and_then(|r| r.main_file.clone()),
+        "attempts": record.attempts,
+        "tests": { "passed": record.tests_passed, "failed": record.tests_failed },
+        "candidates": record.candidates,
+        "suites": record.suites,
+        "tokens": record.tokens,
+        "seconds": record.seconds,
+        "started_at": secs(workflow.start_time),
+        "ended_at": secs(ended),
+        "elapsed_s": ((secs(ended) - secs(workflow.start_time)) * 1000.0).round() / 1000.0,
+        "dir": dir,
+    });
+    std::fs::create_dir_all(dir)?;
+    // Written whole, then renamed, so a reader never sees half a file.
+    let partial = dir.join(folder::RESULT_PARTIAL);
+    std::fs::write(
+        &partial,
+        serde_json::to_vec_pretty(&summary).map_err(std::io::Error::other)?,
+    )?;
+    std::fs::rename(partial, dir.join(folder::RESULT))
+}
