@@ -92,15 +92,15 @@ fn main() {
         per_frame.as_secs_f64() * 1e3
     );
 
-    // Code artifacts are highlighted once when they arrive, not per frame.
+    // Code artifacts are highlighted once, when first drawn, not per frame.
     let code: String = (0..200)
         .map(|i| format!("def f{i}(x):\n    return [x * {i} for _ in range(3)]  # n\n"))
         .collect();
-    flotilla::highlight::lines("x = 1\n", Some(flotilla::language::Language::Python));
+    flotilla::tui::highlight::lines("x = 1\n", Some(flotilla::language::Language::Python));
     let start = Instant::now();
-    let lines = flotilla::highlight::lines(&code, Some(flotilla::language::Language::Python));
+    let lines = flotilla::tui::highlight::lines(&code, Some(flotilla::language::Language::Python));
     println!(
-        "highlight: a {}-line Python file in {:.2} ms (once per artifact)",
+        "highlight: a {}-line Python file in {:.2} ms (once per artifact, when first shown)",
         lines.len(),
         start.elapsed().as_secs_f64() * 1e3
     );

@@ -1,7 +1,6 @@
 //! flotilla: a full-screen terminal dashboard that runs many LLM code-generation workflows in
 //! parallel, each named by a small model.
 
-pub mod app;
 pub mod codeblock;
 pub mod command;
 pub mod config;
@@ -11,9 +10,7 @@ pub mod eval;
 pub mod event;
 pub mod extract;
 pub mod headless;
-pub mod highlight;
 pub mod home;
-pub mod keymap;
 pub mod language;
 pub mod listing;
 pub mod logbuf;
@@ -31,6 +28,8 @@ pub mod serve;
 pub mod signals;
 pub mod store;
 pub mod tui;
-pub mod ui;
 pub mod workflow;
 pub mod worklog;
+
+// The dashboard's parts, by their short names.
+pub use tui::{app, keymap, ui};

@@ -27,7 +27,7 @@ use std::path::Path;
 use toml::Spanned;
 
 /// The default bindings, shipped with the binary.
-pub const DEFAULT_KEYBINDINGS: &str = include_str!("../../keybindings.toml");
+pub const DEFAULT_KEYBINDINGS: &str = include_str!("../../../keybindings.toml");
 
 /// Everything a key can ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

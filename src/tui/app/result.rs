@@ -2,8 +2,8 @@
 //! highlighted when first shown, and which tab shows.
 
 use crate::event::ArtifactKind;
-use crate::highlight;
 use crate::language::Language;
+use crate::tui::highlight;
 use crate::workflow::WorkflowId;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
