@@ -63,6 +63,11 @@ impl TestApp {
     pub fn new(config_text: &str) -> Self {
         let home = tempfile::tempdir().expect("temp home");
         std::fs::write(home.path().join("config.toml"), config_text).expect("write config");
+        Self::open(home)
+    }
+
+    /// A dashboard on `home`, with whatever history it holds.
+    fn open(home: TempDir) -> Self {
         let paths = Home::at(home.path());
         let config = Config::load(&paths.config_file).unwrap_or_else(|e| panic!("{e}"));
         let (tx, rx) = event::channel();
@@ -78,13 +83,7 @@ impl TestApp {
         let Self { app, rx, home } = self;
         drop(app);
         drop(rx);
-        let paths = Home::at(home.path());
-        let config = Config::load(&paths.config_file).unwrap_or_else(|e| panic!("{e}"));
-        let (tx, rx) = event::channel();
-        let engine = Engine::new(config, paths, tx).unwrap_or_else(|e| panic!("{e}"));
-        let mut app = App::new(engine, Keymap::defaults());
-        app.size = (120, 40);
-        Self { app, rx, home }
+        Self::open(home)
     }
 
     /// Presses a key, then carries out what it asked for as the terminal loop would (here on
