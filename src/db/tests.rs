@@ -3,7 +3,7 @@ use crate::event::ArtifactKind;
 use crate::language::Language;
 use crate::naming::NameSource;
 use crate::record::Tokens;
-use crate::workflow::{Failure, Outcome};
+use crate::workflow::{Failure, Outcome, WorkflowResult};
 
 fn at(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_795_600_000 + secs)
