@@ -1,7 +1,8 @@
 //! The embedded provider's settings, and the embedded default: a GGUF file flotilla serves
 //! itself when nothing names a server and no Ollama answers.
 
-use super::{ConfigError, RawProvider};
+use super::ConfigError;
+use super::file::RawProvider;
 use crate::provider::ProviderSettings;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

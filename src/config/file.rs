@@ -1,0 +1,293 @@
+//! Reading `config.toml`: its raw form, checked field by field, with the line of each mistake.
+
+use super::embedded::embedded_settings;
+use super::pipeline::RawSandbox;
+use super::{
+    Config, ConfigError, ConfigSource, DEFAULT_MAX_PARALLEL, DEFAULT_NAMING_TIMEOUT,
+    PipelineConfig, Tier, TierConfig, line_of,
+};
+use crate::provider::{ProviderKind, ProviderSettings};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    max_parallel: Option<Spanned<usize>>,
+    naming_timeout: Option<Spanned<f64>>,
+    #[serde(default)]
+    providers: BTreeMap<String, Spanned<RawProvider>>,
+    #[serde(default)]
+    tiers: RawTiers,
+    default_language: Option<Spanned<String>>,
+    max_attempts: Option<Spanned<u32>>,
+    run_tests: Option<bool>,
+    candidates: Option<Spanned<usize>>,
+    test_suites: Option<Spanned<usize>>,
+    sample_temperature: Option<Spanned<f32>>,
+    sandbox: Option<RawSandbox>,
+    bell: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawProvider {
+    pub(super) kind: Spanned<ProviderKind>,
+    pub(super) base_url: Option<Spanned<String>>,
+    /// `embedded`: the GGUF file.
+    pub(super) model: Option<Spanned<String>>,
+    /// `embedded`: requests decoded together.
+    pub(super) parallel: Option<Spanned<usize>>,
+    /// `embedded`: context of one request, in tokens.
+    pub(super) ctx: Option<Spanned<u32>>,
+    pub(super) api_key_env: Option<String>,
+    pub(super) max_concurrent: Option<Spanned<usize>>,
+    pub(super) connect_timeout: Option<f64>,
+    pub(super) stall_timeout: Option<f64>,
+    pub(super) request_timeout: Option<f64>,
+    pub(super) max_retries: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTiers {
+    veryfast: Option<RawTier>,
+    fast: Option<RawTier>,
+    overseer: Option<RawTier>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTier {
+    provider: Spanned<String>,
+    model: Option<String>,
+    temperature: Option<f32>,
+    max_tokens: Option<u32>,
+}
+
+impl Config {
+    /// Parses a config file's text; `env` looks up `api_key_env` variables.
+    pub fn parse(
+        path: &Path,
+        text: &str,
+        env: &dyn Fn(&str) -> Result<String, std::env::VarError>,
+    ) -> Result<Self, ConfigError> {
+        let err = |span: Option<std::ops::Range<usize>>, message: String| ConfigError {
+            path: path.to_owned(),
+            line: span.map(|s| line_of(text, s.start)),
+            message,
+        };
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| err(e.span(), e.message().trim().to_owned()))?;
+
+        let max_parallel = match raw.max_parallel {
+            Some(n) if *n.get_ref() == 0 => {
+                return Err(err(
+                    Some(n.span()),
+                    "max_parallel must be at least 1".into(),
+                ));
+            }
+            Some(n) => n.into_inner(),
+            None => DEFAULT_MAX_PARALLEL,
+        };
+        let naming_timeout = match raw.naming_timeout {
+            Some(t) if !(t.get_ref().is_finite() && *t.get_ref() > 0.0) => {
+                return Err(err(
+                    Some(t.span()),
+                    "naming_timeout must be a positive number of seconds".into(),
+                ));
+            }
+            Some(t) => Duration::from_secs_f64(t.into_inner()),
+            None => DEFAULT_NAMING_TIMEOUT,
+        };
+
+        let mut pipeline = PipelineConfig::from_raw(
+            raw.default_language,
+            raw.max_attempts,
+            raw.run_tests,
+            raw.sandbox,
+            &err,
+        )?;
+        pipeline.set_sampling(
+            raw.candidates,
+            raw.test_suites,
+            raw.sample_temperature,
+            &err,
+        )?;
+
+        let mut providers = BTreeMap::new();
+        for (name, spanned) in raw.providers {
+            let span = spanned.span();
+            let p = spanned.into_inner();
+            let kind = *p.kind.get_ref();
+            let mut settings = if kind == ProviderKind::Embedded {
+                embedded_settings(&name, &p, path, &err)?
+            } else {
+                for (field, span) in [
+                    ("model", p.model.as_ref().map(Spanned::span)),
+                    ("parallel", p.parallel.as_ref().map(Spanned::span)),
+                    ("ctx", p.ctx.as_ref().map(Spanned::span)),
+                ] {
+                    if let Some(span) = span {
+                        return Err(err(
+                            Some(span),
+                            format!(
+                                "{field} is for kind = \"embedded\"; provider {name:?} is {}: name its model in [tiers]",
+                                kind.as_str()
+                            ),
+                        ));
+                    }
+                }
+                let Some(base_url) = &p.base_url else {
+                    return Err(err(
+                        Some(p.kind.span()),
+                        format!("provider {name:?} needs base_url (the server's address)"),
+                    ));
+                };
+                let url = base_url.get_ref().trim().to_owned();
+                if !(url.starts_with("http://") || url.starts_with("https://"))
+                    || reqwest::Url::parse(&url).is_err()
+                {
+                    return Err(err(
+                        Some(base_url.span()),
+                        format!(
+                            "base_url {url:?} of provider {name:?} is not an http:// or https:// URL"
+                        ),
+                    ));
+                }
+                ProviderSettings::new(kind, url)
+            };
+            if let Some(var) = &p.api_key_env {
+                settings.api_key = env(var).ok().filter(|k| !k.is_empty());
+            }
+            if let Some(n) = p.max_concurrent {
+                if *n.get_ref() == 0 {
+                    return Err(err(
+                        Some(n.span()),
+                        "max_concurrent must be at least 1".into(),
+                    ));
+                }
+                settings.max_concurrent = n.into_inner();
+            }
+            for (value, slot, field) in [
+                (
+                    p.connect_timeout,
+                    &mut settings.connect_timeout,
+                    "connect_timeout",
+                ),
+                (
+                    p.stall_timeout,
+                    &mut settings.stall_timeout,
+                    "stall_timeout",
+                ),
+                (
+                    p.request_timeout,
+                    &mut settings.request_timeout,
+                    "request_timeout",
+                ),
+            ] {
+                if let Some(secs) = value {
+                    if !(secs.is_finite() && secs > 0.0) {
+                        return Err(err(
+                            Some(span.clone()),
+                            format!("{field} must be a positive number of seconds"),
+                        ));
+                    }
+                    *slot = Duration::from_secs_f64(secs);
+                }
+            }
+            if let Some(n) = p.max_retries {
+                settings.max_retries = n;
+            }
+            providers.insert(name, settings);
+        }
+
+        if providers.is_empty() {
+            if raw.tiers.veryfast.is_some()
+                || raw.tiers.fast.is_some()
+                || raw.tiers.overseer.is_some()
+            {
+                return Err(err(
+                    None,
+                    "[tiers] name providers, but no [providers.NAME] table is defined".into(),
+                ));
+            }
+            let mut config = Self::from_env(env);
+            config.max_parallel = max_parallel;
+            config.naming_timeout = naming_timeout;
+            config.pipeline = pipeline;
+            config.bell = raw.bell.unwrap_or(false);
+            config.source = ConfigSource::File(path.to_owned());
+            return Ok(config);
+        }
+
+        let declared = [
+            (Tier::Veryfast, raw.tiers.veryfast),
+            (Tier::Fast, raw.tiers.fast),
+            (Tier::Overseer, raw.tiers.overseer),
+        ];
+        let mut tiers = BTreeMap::new();
+        for (tier, raw_tier) in &declared {
+            let Some(t) = raw_tier else { continue };
+            let provider = t.provider.get_ref();
+            let Some(settings) = providers.get(provider) else {
+                let known: Vec<&str> = providers.keys().map(String::as_str).collect();
+                return Err(err(
+                    Some(t.provider.span()),
+                    format!(
+                        "tier {} names provider {provider:?}, but only {} defined",
+                        tier.as_str(),
+                        known.join(", ")
+                    ),
+                ));
+            };
+            tiers.insert(
+                tier.as_str(),
+                TierConfig {
+                    provider: provider.clone(),
+                    model: t
+                        .model
+                        .clone()
+                        .unwrap_or_else(|| tier.default_model(settings.kind).to_owned()),
+                    temperature: t.temperature,
+                    max_tokens: t.max_tokens,
+                },
+            );
+        }
+        // A tier left out borrows another's, else the first provider's default model.
+        let first = tiers.values().next().cloned();
+        for tier in Tier::ALL {
+            if !tiers.contains_key(tier.as_str()) {
+                let config = match &first {
+                    Some(other) => other.clone(),
+                    None => {
+                        let (name, settings) = providers
+                            .iter()
+                            .next()
+                            .ok_or_else(|| err(None, "no providers".into()))?;
+                        TierConfig {
+                            provider: name.clone(),
+                            model: tier.default_model(settings.kind).to_owned(),
+                            temperature: None,
+                            max_tokens: None,
+                        }
+                    }
+                };
+                tiers.insert(tier.as_str(), config);
+            }
+        }
+        Ok(Self {
+            max_parallel,
+            naming_timeout,
+            pipeline,
+            providers,
+            tiers,
+            source: ConfigSource::File(path.to_owned()),
+            bell: raw.bell.unwrap_or(false),
+            default_ollama: false,
+        })
+    }
+}
