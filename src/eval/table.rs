@@ -1,0 +1,82 @@
+//! The eval's report as a table: a line per task, then pass@1, time and tokens per mode.
+
+use super::{ModeSummary, Report, Verdict, mark, ratio};
+use std::io::Write;
+use std::time::Duration;
+
+pub(super) fn print_table(report: &Report, out: &mut dyn Write) {
+    let _ = writeln!(out);
+    for t in &report.tasks {
+        let cell = |v: &Option<Verdict>| match v {
+            Some(v) => mark(v.passed).to_owned(),
+            None => "-".to_owned(),
+        };
+        let note = t
+            .pipeline
+            .as_ref()
+            .map(|v| {
+                crate::sanitize::strip(&v.note)
+                    .chars()
+                    .take(70)
+                    .collect::<String>()
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:<24} one-shot {:<4}  parsed {:<4}  pipeline {:<4}  {}",
+            t.id,
+            cell(&t.oneshot),
+            cell(&t.oneshot_parsed),
+            cell(&t.pipeline),
+            note
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<22} {:>8} {:>8} {:>10} {:>12}",
+        "mode", "passed", "pass@1", "time", "tokens out"
+    );
+    let row = |name: &str, s: &Option<ModeSummary>, out: &mut dyn Write| {
+        if let Some(s) = s {
+            let _ = writeln!(
+                out,
+                "{:<22} {:>8} {:>7.1}% {:>10} {:>12}",
+                name,
+                format!("{}/{}", s.passed, s.tasks),
+                s.pass_at_1 * 100.0,
+                crate::workflow::format_elapsed(Duration::from_secs_f64(s.seconds)),
+                s.tokens_out
+            );
+        }
+    };
+    row("one-shot", &report.oneshot, out);
+    row("one-shot, parsed", &report.oneshot_parsed, out);
+    row(
+        &format!("pipeline ({}×{})", report.candidates, report.test_suites),
+        &report.pipeline,
+        out,
+    );
+    if report.pipeline.is_some() {
+        let share = if report.completed == 0 {
+            "-".to_owned()
+        } else {
+            format!(
+                "{:.0}%",
+                ratio(report.completed_passing, report.completed) * 100.0
+            )
+        };
+        let _ = writeln!(
+            out,
+            "completed workflows: {}, of which {} pass their reference tests ({share})",
+            report.completed, report.completed_passing
+        );
+        let _ = writeln!(
+            out,
+            "workflows with a candidate that passes (a perfect choice): {}/{}",
+            report.any_candidate,
+            report.tasks.len()
+        );
+    }
+    let _ = writeln!(out, "model: {}", report.model);
+}
