@@ -152,14 +152,24 @@ fn respell(text: &str, language: Language) -> Option<String> {
 
 /// Whether each character of a literal is inside a quoted string, quotes and escapes included.
 #[derive(Debug, Default)]
-struct Strings {
+pub(super) struct Strings {
     quote: Option<char>,
     escaped: bool,
+    /// Backticks quote too (JavaScript's template strings); in a task's prose they mark code.
+    backticks: bool,
 }
 
 impl Strings {
+    /// For code, where backticks quote as well.
+    pub(super) fn code() -> Self {
+        Self {
+            backticks: true,
+            ..Self::default()
+        }
+    }
+
     /// Takes the next character; true when it belongs to a string (its quotes included).
-    fn inside(&mut self, c: char) -> bool {
+    pub(super) fn inside(&mut self, c: char) -> bool {
         match self.quote {
             Some(q) => {
                 if self.escaped {
@@ -171,7 +181,7 @@ impl Strings {
                 }
                 true
             }
-            None if c == '"' || c == '\'' => {
+            None if c == '"' || c == '\'' || (c == '`' && self.backticks) => {
                 self.quote = Some(c);
                 true
             }

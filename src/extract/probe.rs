@@ -1,6 +1,7 @@
 //! The inputs candidates are probed with: calls in replies, plain values by arity, and the
 //! task's own examples.
 
+use super::examples::Strings;
 use super::{examples, javascript, python, signature_name, sources};
 use crate::language::Language;
 
@@ -103,9 +104,7 @@ struct Arity {
 
 /// The arity of a signature such as `gcd(a: int, b: int = 0) -> int`; `None` without one.
 fn arity(signature: &str) -> Option<Arity> {
-    let (_, rest) = signature.split_once('(')?;
-    let (inside, _) = rest.rsplit_once(')')?;
-    let params: Vec<String> = split_arguments(inside)
+    let params: Vec<String> = call_arguments(signature)?
         .into_iter()
         .filter(|p| !p.is_empty() && p != "self" && p != "/" && p != "*")
         .collect();
@@ -171,8 +170,8 @@ fn shape(argument: &str) -> Shape {
     }
 }
 
-/// The arguments between the first `(` and its `)`, split at the commas outside brackets
-/// and strings; `None` when the text is not a call.
+/// The arguments between the first `(` and the last `)` (a call's, or a signature's
+/// parameters), split at the commas outside brackets and strings; `None` without them.
 fn call_arguments(call: &str) -> Option<Vec<String>> {
     let (_, rest) = call.split_once('(')?;
     let (inside, _) = rest.rsplit_once(')')?;
@@ -184,22 +183,13 @@ fn split_arguments(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
     let mut depth = 0usize;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
+    let mut strings = Strings::code();
     for c in text.chars() {
-        if let Some(q) = quote {
+        if strings.inside(c) {
             current.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
             continue;
         }
         match c {
-            '\'' | '"' | '`' => quote = Some(c),
             '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' => depth = depth.saturating_sub(1),
             ',' if depth == 0 => {
