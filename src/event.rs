@@ -62,17 +62,12 @@ impl Event {
     /// What the history records of this event; `None` for the events that are not history
     /// (logs, artifacts, health, notices).
     pub fn recorded_as(&self) -> Option<Recorded> {
-        match self {
-            Self::Status { .. } => Some(Recorded::Status),
-            Self::Named { .. } => Some(Recorded::Name),
-            Self::Progress { .. } => Some(Recorded::Progress),
-            Self::Finished { .. } => Some(Recorded::Ending),
-            Self::Log { .. }
-            | Self::Artifact { .. }
-            | Self::Health { .. }
-            | Self::Others(_)
-            | Self::Unrecorded { .. } => None,
-        }
+        self.transition().map(|(_, t)| match t {
+            Transition::Status { .. } => Recorded::Status,
+            Transition::Named(_) => Recorded::Name,
+            Transition::Progress(_) => Recorded::Progress,
+            Transition::Finished { .. } => Recorded::Ending,
+        })
     }
 
     /// The change this event makes to its workflow, for the store and the history alike.
@@ -116,9 +111,9 @@ impl Event {
         }
     }
 
-    /// A new version of an artifact: its text stripped of control sequences and cut to what
-    /// the result view can usefully show (a 5 MB reply would take a minute of CPU and hundreds
-    /// of MB as styled lines).
+    /// A new version of an artifact: its text cut to what the result view can usefully show
+    /// (a 5 MB reply would be held, and highlighted as it is scrolled, for nothing) and
+    /// stripped of control sequences.
     pub fn artifact(
         id: WorkflowId,
         kind: ArtifactKind,

@@ -74,13 +74,6 @@ impl LogBuffer {
         self.len() == 0
     }
 
-    /// The tail of a log file (its last `max_bytes`), for a workflow from the history.
-    pub fn from_file(path: &std::path::Path, max_bytes: u64) -> std::io::Result<Self> {
-        let mut log = Self::default();
-        log.push(&read_tail(path, max_bytes)?);
-        Ok(log)
-    }
-
     pub fn lines(&self, start: usize, count: usize) -> impl Iterator<Item = &str> {
         self.lines
             .iter()
@@ -134,9 +127,15 @@ mod tests {
         let path = dir.path().join("log.txt");
         let text: String = (0..1000).map(|i| format!("line {i}\n")).collect();
         std::fs::write(&path, &text).unwrap_or_else(|e| panic!("{e}"));
-        let whole = LogBuffer::from_file(&path, 1 << 20).unwrap_or_else(|e| panic!("{e}"));
+        // As the dashboard has it: the tail arrives as a log event and is pushed.
+        let from_file = |max| {
+            let mut log = LogBuffer::default();
+            log.push(&read_tail(&path, max).unwrap_or_else(|e| panic!("{e}")));
+            log
+        };
+        let whole = from_file(1 << 20);
         assert_eq!(whole.len(), 1000);
-        let tail = LogBuffer::from_file(&path, 100).unwrap_or_else(|e| panic!("{e}"));
+        let tail = from_file(100);
         assert!(tail.len() < 20);
         assert_eq!(tail.lines(tail.len() - 1, 1).next(), Some("line 999"));
         assert!(
