@@ -128,14 +128,13 @@ impl App {
         self.mode = Mode::Filter;
     }
 
-    /// Keys while the filter is typed: text edits it, Enter keeps it, Esc clears it.
     /// A key while the filter is typed: its action from the `[filter]` section (enter keeps
     /// the filter, esc clears it), else the key edits the text.
     pub(super) fn filter_key(&mut self, action: Option<Action>, key: KeyEvent) {
         match (action, key.code) {
-            (Some(Action::Submit), _) => self.mode = Mode::Normal,
+            (Some(Action::Submit), _) => self.close(),
             (Some(Action::Close), _) => {
-                self.mode = Mode::Normal;
+                self.close();
                 self.filter.clear();
             }
             (Some(Action::Quit), _) => self.dispatch(Action::Quit),
