@@ -381,8 +381,7 @@ async fn pipeline(
 
 /// Whether any candidate in a workflow's `candidates/` passes the reference tests.
 async fn any_candidate(engine: &Engine, task: &Task, dir: &std::path::Path) -> bool {
-    let folder = crate::workflow::Folder::new(dir.to_owned());
-    for file in folder.candidate_files(task.language.code_file()) {
+    for file in crate::workflow::folder::candidate_files(dir, task.language.code_file()) {
         let Ok(code) = std::fs::read_to_string(&file) else {
             return false;
         };

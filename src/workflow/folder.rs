@@ -39,36 +39,12 @@ pub fn run_file(c: usize, s: usize) -> String {
     format!("runs/c{c}-s{s}.txt")
 }
 
-/// A workflow's folder on disk.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Folder(PathBuf);
-
-impl Folder {
-    pub fn new(dir: PathBuf) -> Self {
-        Self(dir)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// A file in the folder by its relative name (one of this module's).
-    pub fn file(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    pub fn log(&self) -> PathBuf {
-        self.file(LOG)
-    }
-
-    /// The files of every candidate, in order, as long as they exist (`candidates/1/…`,
-    /// `candidates/2/…`).
-    pub fn candidate_files(&self, file: &str) -> impl Iterator<Item = PathBuf> + '_ {
-        let file = file.to_owned();
-        (1..)
-            .map(move |k| self.file(&candidate_file(k, &file)))
-            .take_while(|p| p.exists())
-    }
+/// The files of every candidate in the workflow folder `dir`, in order, as long as they exist
+/// (`candidates/1/…`, `candidates/2/…`).
+pub fn candidate_files<'a>(dir: &'a Path, file: &'a str) -> impl Iterator<Item = PathBuf> + 'a {
+    (1..)
+        .map(move |k| dir.join(candidate_file(k, file)))
+        .take_while(|p| p.exists())
 }
 
 #[cfg(test)]
@@ -78,14 +54,13 @@ mod tests {
     #[test]
     fn candidates_are_listed_until_the_first_gap() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let folder = Folder::new(dir.path().to_owned());
         for k in [1, 2, 4] {
-            let path = folder.file(&candidate_file(k, "solution.py"));
+            let path = dir.path().join(candidate_file(k, "solution.py"));
             std::fs::create_dir_all(path.parent().unwrap_or(dir.path()))
                 .unwrap_or_else(|e| panic!("{e}"));
             std::fs::write(&path, "x = 1").unwrap_or_else(|e| panic!("{e}"));
         }
-        let found: Vec<PathBuf> = folder.candidate_files("solution.py").collect();
+        let found: Vec<PathBuf> = candidate_files(dir.path(), "solution.py").collect();
         assert_eq!(
             found,
             [
@@ -93,6 +68,5 @@ mod tests {
                 dir.path().join("candidates/2/solution.py")
             ]
         );
-        assert_eq!(folder.log(), dir.path().join("log.txt"));
     }
 }

@@ -7,7 +7,6 @@ mod transition;
 pub mod view;
 
 pub use failure::{Failure, INTERRUPTED};
-pub use folder::Folder;
 pub use query::{NoMatch, find};
 pub use transition::{Outcome, Transition};
 
