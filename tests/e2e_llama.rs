@@ -10,13 +10,23 @@ use std::time::Duration;
 use support::harness::TestApp;
 use support::llama::LlamaServer;
 
-const DEADLINE: Duration = Duration::from_secs(300);
+/// A hang detector, not a timing: the server answers one request at a time, both tests share it,
+/// and a busy machine may take several times as long as this one.
+const DEADLINE: Duration = Duration::from_secs(600);
 
-fn real_config(base_url: &str, max_attempts: u32) -> String {
+/// Held by the tests that run workflows: the server answers one request at a time, so a test's
+/// deadline would otherwise count the other test's requests too.
+static SERVER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// `candidates` code candidates and half as many suites (at least one).
+fn real_config(base_url: &str, max_attempts: u32, candidates: usize) -> String {
+    let suites = (candidates / 2).max(1);
     format!(
         r#"max_parallel = 4
 naming_timeout = 60
 max_attempts = {max_attempts}
+candidates = {candidates}
+test_suites = {suites}
 
 [providers.local]
 kind = "openai"
@@ -33,14 +43,16 @@ max_tokens = 160
 [tiers.overseer]
 provider = "local"
 model = "smollm2"
+max_tokens = 240
 "#
     )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_parallel_workflows_are_named_by_the_model_and_finish_with_artifacts() {
+    let _server = SERVER.lock().await;
     let server = LlamaServer::shared();
-    let mut t = TestApp::new(&real_config(&server.base_url(), 1));
+    let mut t = TestApp::new(&real_config(&server.base_url(), 1, 2));
     let tasks = [
         "write a function to validate email addresses",
         "create a REST API client for GitHub",
@@ -112,7 +124,7 @@ fn headless_run_and_name_print_the_seed_lines() {
     let home = tempfile::tempdir().expect("temp home");
     std::fs::write(
         home.path().join("config.toml"),
-        real_config(&server.base_url(), 1),
+        real_config(&server.base_url(), 1, 2),
     )
     .expect("config");
     let flotilla = env!("CARGO_BIN_EXE_flotilla");
@@ -177,8 +189,9 @@ fn headless_run_and_name_print_the_seed_lines() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_workflow_goes_through_every_stage_and_leaves_result_json() {
+    let _server = SERVER.lock().await;
     let server = LlamaServer::shared();
-    let mut t = TestApp::new(&real_config(&server.base_url(), 3));
+    let mut t = TestApp::new(&real_config(&server.base_url(), 3, 4));
     t.submit("write a python function is_even(n) that returns True for even numbers");
     t.wait_until("the workflow to end", DEADLINE, |app| {
         app.store.at(0).is_some_and(|w| !w.status.is_live())

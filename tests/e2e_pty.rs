@@ -44,7 +44,7 @@ fn dashboard_in_a_real_terminal_runs_foreground_and_background_workflows() {
     let server = LlamaServer::shared();
     let home = tempfile::tempdir().expect("temp home");
     let config = format!(
-        "naming_timeout = 60\nmax_attempts = 1\n[providers.local]\nkind = \"openai\"\nbase_url = \"{}\"\nmax_concurrent = 1\n\
+        "naming_timeout = 60\nmax_attempts = 1\ncandidates = 2\ntest_suites = 1\n[providers.local]\nkind = \"openai\"\nbase_url = \"{}\"\nmax_concurrent = 1\n\
          [tiers.veryfast]\nprovider = \"local\"\nmodel = \"smollm2\"\n[tiers.fast]\nprovider = \"local\"\nmodel = \"smollm2\"\nmax_tokens = 120\n",
         server.base_url()
     );
@@ -66,7 +66,7 @@ fn dashboard_in_a_real_terminal_runs_foreground_and_background_workflows() {
     });
     assert!(text.contains("wf_2_"), "{text}");
 
-    let text = screen.wait_for("both workflows to end", Duration::from_secs(300), |s| {
+    let text = screen.wait_for("both workflows to end", Duration::from_secs(600), |s| {
         final_rows(s) == 2
     });
     // The log pane still shows the first (foreground) workflow.
