@@ -5,6 +5,7 @@ pub mod codeblock;
 pub mod command;
 pub mod config;
 pub mod db;
+pub mod defaults;
 pub mod engine;
 pub mod eval;
 pub mod event;

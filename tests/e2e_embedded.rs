@@ -224,7 +224,12 @@ fn a_missing_or_foreign_model_file_is_named() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_embedded_server_is_started_again_when_it_dies_even_mid_answer() {
     let _decoding = DECODING.lock().await;
-    let provider = Provider::new("local", ProviderSettings::embedded(model(), 2)).unwrap();
+    let provider = Provider::new("local", {
+        let mut settings = ProviderSettings::embedded(model());
+        settings.set_parallel(2);
+        settings
+    })
+    .unwrap();
     let request = ChatRequest {
         model: "smollm2".into(),
         messages: vec![Message::user("Write a long story about a ship.")],

@@ -43,14 +43,13 @@ pub(super) fn embedded_settings(
     if text.is_empty() {
         return Err(err(Some(model.span()), "model is empty".into()));
     }
-    let parallel = match &p.parallel {
-        Some(n) if *n.get_ref() == 0 || *n.get_ref() > 64 => {
+    let mut settings = ProviderSettings::embedded(file);
+    if let Some(n) = &p.parallel {
+        if *n.get_ref() == 0 || *n.get_ref() > 64 {
             return Err(err(Some(n.span()), "parallel must be 1 to 64".into()));
         }
-        Some(n) => *n.get_ref(),
-        None => 4,
-    };
-    let mut settings = ProviderSettings::embedded(file, parallel);
+        settings.set_parallel(*n.get_ref());
+    }
     if let Some(ctx) = &p.ctx {
         if !(256..=1_048_576).contains(ctx.get_ref()) {
             return Err(err(

@@ -2,10 +2,7 @@
 
 use super::embedded::embedded_settings;
 use super::pipeline::RawSandbox;
-use super::{
-    Config, ConfigError, ConfigSource, DEFAULT_MAX_PARALLEL, DEFAULT_NAMING_TIMEOUT,
-    PipelineConfig, Tier, TierConfig, line_of,
-};
+use super::{Config, ConfigError, ConfigSource, PipelineConfig, Tier, TierConfig, line_of};
 use crate::provider::{ProviderKind, ProviderSettings};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -83,6 +80,7 @@ impl Config {
         let raw: RawConfig =
             toml::from_str(text).map_err(|e| err(e.span(), e.message().trim().to_owned()))?;
 
+        let defaults = crate::defaults::get();
         let max_parallel = match raw.max_parallel {
             Some(n) if *n.get_ref() == 0 => {
                 return Err(err(
@@ -91,7 +89,7 @@ impl Config {
                 ));
             }
             Some(n) => n.into_inner(),
-            None => DEFAULT_MAX_PARALLEL,
+            None => defaults.max_parallel,
         };
         let naming_timeout = match raw.naming_timeout {
             Some(t) if !(t.get_ref().is_finite() && *t.get_ref() > 0.0) => {
@@ -101,7 +99,7 @@ impl Config {
                 ));
             }
             Some(t) => Duration::from_secs_f64(t.into_inner()),
-            None => DEFAULT_NAMING_TIMEOUT,
+            None => Duration::from_secs_f64(defaults.naming_timeout),
         };
 
         let mut pipeline = PipelineConfig::from_raw(
@@ -219,7 +217,7 @@ impl Config {
             config.max_parallel = max_parallel;
             config.naming_timeout = naming_timeout;
             config.pipeline = pipeline;
-            config.bell = raw.bell.unwrap_or(false);
+            config.bell = raw.bell.unwrap_or(defaults.bell);
             config.source = ConfigSource::File(path.to_owned());
             return Ok(config);
         }
@@ -286,7 +284,7 @@ impl Config {
             providers,
             tiers,
             source: ConfigSource::File(path.to_owned()),
-            bell: raw.bell.unwrap_or(false),
+            bell: raw.bell.unwrap_or(defaults.bell),
             default_ollama: false,
         })
     }

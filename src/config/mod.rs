@@ -36,14 +36,19 @@ impl Tier {
         }
     }
 
-    /// The model used for this tier when nothing names one.
+    /// The model used for this tier when nothing names one (`[models]` of the built-in
+    /// defaults).
     pub fn default_model(self, kind: ProviderKind) -> &'static str {
-        match (kind, self) {
-            (ProviderKind::Ollama, Tier::Veryfast) => "llama3.2:1b",
-            (ProviderKind::Ollama, _) => "qwen2.5-coder:7b",
-            (ProviderKind::Openai, _) => "gpt-4o-mini",
-            // An embedded server has one model and takes any name.
-            (ProviderKind::Embedded, _) => "default",
+        let models = &crate::defaults::get().models;
+        let by_tier = match kind {
+            ProviderKind::Ollama => &models.ollama,
+            ProviderKind::Openai => &models.openai,
+            ProviderKind::Embedded => &models.embedded,
+        };
+        match self {
+            Self::Veryfast => &by_tier.veryfast,
+            Self::Fast => &by_tier.fast,
+            Self::Overseer => &by_tier.overseer,
         }
     }
 }
@@ -124,9 +129,6 @@ pub fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-pub const DEFAULT_MAX_PARALLEL: usize = 4;
-pub const DEFAULT_NAMING_TIMEOUT: Duration = Duration::from_secs(10);
-
 impl Config {
     /// Reads `path` if it exists, else builds the configuration from the environment. When
     /// nothing names a server and no Ollama answers, a GGUF file (`FLOTILLA_MODEL`, else the
@@ -160,10 +162,8 @@ impl Config {
     pub fn serve_embedded(&mut self, model: PathBuf) {
         let name = "embedded";
         let id = crate::serve::model_id(&model);
-        self.providers = BTreeMap::from([(
-            name.to_owned(),
-            ProviderSettings::embedded(model.clone(), DEFAULT_MAX_PARALLEL),
-        )]);
+        self.providers =
+            BTreeMap::from([(name.to_owned(), ProviderSettings::embedded(model.clone()))]);
         for tier in self.tiers.values_mut() {
             tier.provider = name.to_owned();
             tier.model.clone_from(&id);
@@ -209,14 +209,15 @@ impl Config {
                 )
             })
             .collect();
+        let d = crate::defaults::get();
         Self {
-            max_parallel: DEFAULT_MAX_PARALLEL,
-            naming_timeout: DEFAULT_NAMING_TIMEOUT,
+            max_parallel: d.max_parallel,
+            naming_timeout: Duration::from_secs_f64(d.naming_timeout),
             pipeline: PipelineConfig::default(),
             providers: BTreeMap::from([(name.to_owned(), settings)]),
             tiers,
             source,
-            bell: false,
+            bell: d.bell,
             default_ollama,
         }
     }

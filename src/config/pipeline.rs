@@ -30,18 +30,20 @@ pub struct PipelineConfig {
 }
 
 impl Default for PipelineConfig {
+    /// The built-in defaults.
     fn default() -> Self {
+        let d = crate::defaults::get();
         Self {
-            default_language: Language::Python,
-            max_attempts: 3,
-            run_tests: true,
-            candidates: 4,
-            test_suites: 2,
-            sample_temperature: 0.8,
+            default_language: Language::from_word(&d.default_language).unwrap_or(Language::Python),
+            max_attempts: d.max_attempts,
+            run_tests: d.run_tests,
+            candidates: d.candidates,
+            test_suites: d.test_suites,
+            sample_temperature: d.sample_temperature,
             limits: Limits::default(),
-            python: "python3".into(),
-            node: "node".into(),
-            cargo: "cargo".into(),
+            python: d.sandbox.python.clone(),
+            node: d.sandbox.node.clone(),
+            cargo: d.sandbox.cargo.clone(),
         }
     }
 }
@@ -157,16 +159,15 @@ impl PipelineConfig {
             limits.disk_bytes = v << 20;
         }
         if let Some(mode) = s.mode {
-            limits.permissive = match mode.get_ref().as_str() {
-                "strict" => false,
-                "permissive" => true,
-                other => {
-                    return Err(err(
-                        Some(mode.span()),
-                        format!("sandbox mode must be \"strict\" or \"permissive\", not {other:?}"),
-                    ));
-                }
-            };
+            limits.permissive = crate::sandbox::permissive(mode.get_ref()).ok_or_else(|| {
+                err(
+                    Some(mode.span()),
+                    format!(
+                        "sandbox mode must be \"strict\" or \"permissive\", not {:?}",
+                        mode.get_ref()
+                    ),
+                )
+            })?;
         }
         if let Some(v) = s.output_kb {
             limits.output_cap = v << 10;

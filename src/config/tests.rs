@@ -269,3 +269,49 @@ fn the_embedded_default_takes_every_tier_and_says_which_file() {
     };
     assert!(!Config::from_env(&openai).default_ollama);
 }
+
+#[test]
+fn a_file_without_a_key_gets_the_built_in_default_of_it() {
+    let d = crate::defaults::get();
+    // The top level and [sandbox] of the defaults are a config.toml of their own.
+    let (settings, _) = crate::defaults::TEXT
+        .split_once("\n[provider]")
+        .expect("[provider] in the defaults");
+    let spelled = Config::parse(Path::new("defaults.toml"), settings, &no_env)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = "[providers.a]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:1/v1\"\n\
+                [providers.e]\nkind = \"embedded\"\nmodel = \"m.gguf\"\n\
+                [tiers.fast]\nprovider = \"a\"\n[tiers.overseer]\nprovider = \"e\"\n";
+    let empty = Config::parse(Path::new("c.toml"), text, &no_env).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(empty.pipeline, spelled.pipeline);
+    assert_eq!(empty.max_parallel, spelled.max_parallel);
+    assert_eq!(empty.naming_timeout, spelled.naming_timeout);
+    assert_eq!(empty.bell, spelled.bell);
+    assert_eq!(Config::from_env(&no_env).pipeline, spelled.pipeline);
+
+    let a = &empty.providers["a"];
+    assert_eq!(a.max_concurrent, d.provider.max_concurrent);
+    assert_eq!(a.stall_timeout.as_secs_f64(), d.provider.stall_timeout);
+    assert_eq!(a.request_timeout.as_secs_f64(), d.provider.request_timeout);
+    assert_eq!(a.max_retries, d.provider.max_retries);
+    let e = &empty.providers["e"];
+    let served = e.embedded.as_ref().expect("embedded settings");
+    assert_eq!(
+        (served.parallel, served.ctx),
+        (d.provider.embedded.parallel, d.provider.embedded.ctx)
+    );
+    assert_eq!(e.max_concurrent, d.provider.embedded.parallel);
+    assert_eq!(
+        e.stall_timeout.as_secs_f64(),
+        d.provider.embedded.stall_timeout
+    );
+    assert_eq!(empty.tier(Tier::Fast).model, d.models.openai.fast);
+    assert_eq!(empty.tier(Tier::Overseer).model, d.models.embedded.overseer);
+
+    // A key set replaces its default and leaves the others.
+    let one = Config::parse(Path::new("c.toml"), "candidates = 7\n", &no_env)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(one.pipeline.candidates, 7);
+    assert_eq!(one.pipeline.test_suites, d.test_suites);
+    assert_eq!(one.pipeline.limits, spelled.pipeline.limits);
+}

@@ -90,33 +90,45 @@ pub struct ProviderSettings {
 }
 
 impl ProviderSettings {
+    /// A server at `base_url` with `[provider]` of the built-in defaults.
     pub fn new(kind: ProviderKind, base_url: impl Into<String>) -> Self {
+        let d = &crate::defaults::get().provider;
         Self {
             kind,
             base_url: base_url.into(),
             api_key: None,
-            max_concurrent: 4,
-            connect_timeout: Duration::from_secs(5),
-            stall_timeout: Duration::from_secs(120),
-            request_timeout: Duration::from_secs(600),
-            max_retries: 3,
+            max_concurrent: d.max_concurrent,
+            connect_timeout: Duration::from_secs_f64(d.connect_timeout),
+            stall_timeout: Duration::from_secs_f64(d.stall_timeout),
+            request_timeout: Duration::from_secs_f64(d.request_timeout),
+            max_retries: d.max_retries,
             retry_backoff: Duration::from_millis(250),
             embedded: None,
         }
     }
 
-    /// An `embedded` provider for a GGUF file, `parallel` requests decoded together.
-    pub fn embedded(model: std::path::PathBuf, parallel: usize) -> Self {
+    /// An `embedded` provider for a GGUF file, with `[provider.embedded]` of the built-in
+    /// defaults.
+    pub fn embedded(model: std::path::PathBuf) -> Self {
+        let d = &crate::defaults::get().provider.embedded;
         let mut settings = Self::new(ProviderKind::Embedded, "");
-        settings.max_concurrent = parallel.max(1);
-        // Loading a model takes a while; a first answer on a busy CPU too.
-        settings.stall_timeout = Duration::from_secs(300);
+        settings.stall_timeout = Duration::from_secs_f64(d.stall_timeout);
         settings.embedded = Some(embedded::EmbeddedSettings {
             model,
-            parallel: parallel.max(1),
-            ctx: 4096,
+            parallel: 1,
+            ctx: d.ctx,
         });
+        settings.set_parallel(d.parallel);
         settings
+    }
+
+    /// An embedded provider's requests decoded together, which is also how many it is sent at
+    /// once.
+    pub fn set_parallel(&mut self, parallel: usize) {
+        self.max_concurrent = parallel.max(1);
+        if let Some(e) = self.embedded.as_mut() {
+            e.parallel = parallel.max(1);
+        }
     }
 }
 

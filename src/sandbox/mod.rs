@@ -43,17 +43,29 @@ pub struct Limits {
 }
 
 impl Default for Limits {
+    /// `[sandbox]` of the built-in defaults.
     fn default() -> Self {
+        let d = &crate::defaults::get().sandbox;
         Self {
-            timeout: Duration::from_secs(60),
-            cpu_seconds: 120,
-            memory_bytes: 2 << 30,
-            file_size_bytes: 64 << 20,
-            disk_bytes: 512 << 20,
-            max_processes: 256,
-            output_cap: 256 << 10,
-            permissive: false,
+            timeout: Duration::from_secs_f64(d.timeout),
+            cpu_seconds: d.cpu_seconds,
+            memory_bytes: d.memory_mb << 20,
+            file_size_bytes: d.file_size_mb << 20,
+            disk_bytes: d.disk_mb << 20,
+            max_processes: d.max_processes,
+            output_cap: d.output_kb << 10,
+            permissive: permissive(&d.mode).unwrap_or(false),
         }
+    }
+}
+
+/// `[sandbox] mode`: whether `"permissive"` (true) or `"strict"` (false); `None` for any other
+/// word.
+pub fn permissive(mode: &str) -> Option<bool> {
+    match mode {
+        "strict" => Some(false),
+        "permissive" => Some(true),
+        _ => None,
     }
 }
 
