@@ -117,7 +117,7 @@ fn main() {
 
     let start = Instant::now();
     let mut out = Vec::new();
-    flotilla::listing::list(&home, None, false, &mut out).unwrap_or_else(|e| panic!("{e}"));
+    flotilla::cli::history::list(&home, None, false, &mut out).unwrap_or_else(|e| panic!("{e}"));
     println!(
         "list: `flotilla list` of {HISTORY} workflows in {:.1} ms ({} KiB of text)",
         start.elapsed().as_secs_f64() * 1e3,
@@ -125,6 +125,6 @@ fn main() {
     );
     let start = Instant::now();
     let mut out = Vec::new();
-    flotilla::listing::list(&home, None, true, &mut out).unwrap_or_else(|e| panic!("{e}"));
+    flotilla::cli::history::list(&home, None, true, &mut out).unwrap_or_else(|e| panic!("{e}"));
     println!("list --json: {:.1} ms", start.elapsed().as_secs_f64() * 1e3);
 }

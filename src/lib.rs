@@ -1,8 +1,8 @@
 //! flotilla: a full-screen terminal dashboard that runs many LLM code-generation workflows in
 //! parallel, each named by a small model.
 
+pub mod cli;
 pub mod codeblock;
-pub mod command;
 pub mod config;
 pub mod db;
 pub mod defaults;
@@ -10,10 +10,8 @@ pub mod engine;
 pub mod eval;
 pub mod event;
 pub mod extract;
-pub mod headless;
 pub mod home;
 pub mod language;
-pub mod listing;
 pub mod logbuf;
 pub mod logging;
 pub mod naming;

@@ -1,131 +1,16 @@
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use flotilla::app::App;
+use flotilla::cli::args::{Cli, Cmd};
+use flotilla::cli::{doctor, history, run};
 use flotilla::config::Config;
 use flotilla::engine::Engine;
 use flotilla::home::Home;
 use flotilla::keymap::Keymap;
 use flotilla::sanitize::{SafeWriter, strip};
-use flotilla::workflow::WorkflowStatus;
-use flotilla::{eval, event, headless, listing, logging, tui};
+use flotilla::{eval, event, logging, tui};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
-
-/// Run many LLM code-generation workflows in parallel, from a full-screen dashboard.
-#[derive(Parser)]
-#[command(version, about)]
-struct Cli {
-    /// Keep config, workflows and logs under DIR (default: $FLOTILLA_HOME, else the XDG dirs).
-    #[arg(long, global = true, value_name = "DIR")]
-    home: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Option<Cmd>,
-}
-
-#[derive(Subcommand)]
-enum Cmd {
-    /// Run one workflow without the dashboard, printing its progress; exit 0 when it completed.
-    Run {
-        /// What to build, e.g. "write a function to validate email addresses".
-        #[arg(required = true, num_args = 1..)]
-        description: Vec<String>,
-    },
-    /// Print the name the veryfast model gives a description.
-    Name {
-        #[arg(required = true, num_args = 1..)]
-        description: Vec<String>,
-    },
-    /// Check each tier's model server and model, and say what is wrong.
-    Doctor,
-    /// List workflows, oldest first.
-    List {
-        /// Only those in this status: queued, naming, running, completed or failed.
-        #[arg(long, value_parser = parse_status)]
-        status: Option<WorkflowStatus>,
-        /// Print JSON (fields documented in the README).
-        #[arg(long)]
-        json: bool,
-    },
-    /// Show one workflow's details (an id, wf_N, N or a name).
-    Show {
-        id: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Start a workflow's task again, as a new workflow linked to it, and run it here.
-    Retry { id: String },
-    /// Delete a finished workflow and its folder.
-    Delete { id: String },
-    /// Run one program in the sandbox (flotilla runs tests this way).
-    #[command(hide = true)]
-    SandboxExec { spec: String },
-    /// Measure the pipeline against one plain request per task: pass@1 on reference tests.
-    Eval {
-        /// `flotilla` (the built-in set), `humaneval` (fetched by scripts/setup-model-server),
-        /// or a JSONL file of tasks.
-        #[arg(long, default_value = "flotilla")]
-        set: String,
-        /// Only tasks whose id contains this text, e.g. "py/".
-        #[arg(long)]
-        only: Option<String>,
-        /// Only the first N tasks (after --only).
-        #[arg(long)]
-        limit: Option<usize>,
-        /// Code candidates per workflow (overrides config.toml's `candidates`).
-        #[arg(long)]
-        candidates: Option<usize>,
-        /// Test suites per workflow (overrides config.toml's `test_suites`).
-        #[arg(long)]
-        test_suites: Option<usize>,
-        /// Run one mode only.
-        #[arg(long, value_parser = ["one-shot", "pipeline"])]
-        mode: Option<String>,
-        /// Print the report as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Serve a GGUF model over an OpenAI-compatible API, batching concurrent requests
-    /// (llama.cpp in process).
-    Serve {
-        /// The model file.
-        #[arg(long, value_name = "FILE.gguf")]
-        model: PathBuf,
-        #[arg(long, default_value = "127.0.0.1")]
-        host: String,
-        /// 0 picks a free port (printed on the first line).
-        #[arg(long, default_value_t = 8080)]
-        port: u16,
-        /// Requests decoded together, each with its own context.
-        #[arg(long, default_value_t = 4)]
-        parallel: usize,
-        /// Context of one request (prompt and reply), in tokens.
-        #[arg(long, default_value_t = 4096)]
-        ctx: u32,
-        /// Requests that may wait for a free sequence; more are answered 503.
-        #[arg(long, default_value_t = 64)]
-        queue: usize,
-        /// Most tokens one decode step feeds; long prompts are fed in chunks of this.
-        #[arg(long, default_value_t = 256)]
-        batch: usize,
-        /// CPU threads (default: all).
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Exit when standard input closes (how flotilla ties the server it starts to itself).
-        #[arg(long, hide = true)]
-        exit_with_stdin: bool,
-    },
-    /// Print a workflow's log.
-    Logs {
-        id: String,
-        /// Keep printing until the workflow ends.
-        #[arg(long, short)]
-        follow: bool,
-    },
-}
-
-fn parse_status(text: &str) -> Result<WorkflowStatus, String> {
-    text.parse()
-}
 
 /// Standard output, with control sequences stripped from whatever came from a model, a server
 /// or a test.
@@ -225,11 +110,11 @@ fn main() -> ExitCode {
     // Reading the history needs neither the config nor the model servers.
     let reading = match &cli.command {
         Some(Cmd::List { status, json }) => {
-            Some(listing::list(&home, *status, *json, &mut safe_stdout()))
+            Some(history::list(&home, *status, *json, &mut safe_stdout()))
         }
-        Some(Cmd::Show { id, json }) => Some(listing::show(&home, id, *json, &mut safe_stdout())),
+        Some(Cmd::Show { id, json }) => Some(history::show(&home, id, *json, &mut safe_stdout())),
         Some(Cmd::Logs { id, follow }) => {
-            Some(listing::logs(&home, id, *follow, &mut safe_stdout()))
+            Some(history::logs(&home, id, *follow, &mut safe_stdout()))
         }
         _ => None,
     };
@@ -350,10 +235,10 @@ fn main() -> ExitCode {
         let mut stdout = safe_stdout();
         match cli.command {
             Some(Cmd::Run { description }) => {
-                headless::run(&engine, &mut rx, description.join(" "), &mut stdout).await
+                run::run(&engine, &mut rx, description.join(" "), &mut stdout).await
             }
             Some(Cmd::Name { description }) => {
-                headless::name(
+                run::name(
                     &engine,
                     &description.join(" "),
                     &mut stdout,
@@ -361,9 +246,9 @@ fn main() -> ExitCode {
                 )
                 .await
             }
-            Some(Cmd::Doctor) => headless::doctor(&engine, &mut stdout).await,
-            Some(Cmd::Retry { id }) => headless::retry(&engine, &mut rx, &id, &mut stdout).await,
-            Some(Cmd::Delete { id }) => headless::delete(&engine, &id, &mut stdout),
+            Some(Cmd::Doctor) => doctor::doctor(&engine, &mut stdout).await,
+            Some(Cmd::Retry { id }) => run::retry(&engine, &mut rx, &id, &mut stdout).await,
+            Some(Cmd::Delete { id }) => run::delete(&engine, &id, &mut stdout),
             // Handled first thing in `main`.
             Some(Cmd::SandboxExec { .. }) => 2,
             Some(Cmd::Eval { .. }) => {

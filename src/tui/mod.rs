@@ -3,6 +3,7 @@
 //! `keymap` reads `keybindings.toml`, `highlight` colours code for the result view.
 
 pub mod app;
+pub mod command;
 pub mod highlight;
 pub mod keymap;
 mod terminal;

@@ -1,12 +1,12 @@
 //! The dashboard's state and how it changes: keys become actions through the keymap, actions and
 //! background events update the state, and `ui` draws it. Nothing here draws.
 
-use crate::command::{self, Command, Hint};
 use crate::engine::Engine;
 use crate::event::Health;
 use crate::keymap::{Action, Focus, Keymap, Section};
 use crate::logbuf::LogBuffer;
 use crate::store::Store;
+use crate::tui::command::{self, Command, Hint};
 use crate::workflow::{Workflow, WorkflowId};
 use ratatui_textarea::TextArea;
 use std::collections::{BTreeMap, HashMap};

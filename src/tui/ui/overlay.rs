@@ -2,8 +2,8 @@
 
 use super::theme;
 use crate::app::App;
-use crate::command::USAGE;
 use crate::keymap::{Action, Section};
+use crate::tui::command::USAGE;
 use crate::workflow::WorkflowId;
 use crate::workflow::view::{self, FieldKind};
 use ratatui::Frame;

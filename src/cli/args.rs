@@ -1,0 +1,122 @@
+//! The command line: every subcommand and option, in one place for `main`, the shell completions
+//! and the manual page.
+
+use crate::workflow::WorkflowStatus;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Run many LLM code-generation workflows in parallel, from a full-screen dashboard.
+#[derive(Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// Keep config, workflows and logs under DIR (default: $FLOTILLA_HOME, else the XDG dirs).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+pub enum Cmd {
+    /// Run one workflow without the dashboard, printing its progress; exit 0 when it completed.
+    Run {
+        /// What to build, e.g. "write a function to validate email addresses".
+        #[arg(required = true, num_args = 1..)]
+        description: Vec<String>,
+    },
+    /// Print the name the veryfast model gives a description.
+    Name {
+        #[arg(required = true, num_args = 1..)]
+        description: Vec<String>,
+    },
+    /// Check each tier's model server and model, and say what is wrong.
+    Doctor,
+    /// List workflows, oldest first.
+    List {
+        /// Only those in this status: queued, naming, running, completed or failed.
+        #[arg(long, value_parser = parse_status)]
+        status: Option<WorkflowStatus>,
+        /// Print JSON (fields documented in the README).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one workflow's details (an id, wf_N, N or a name).
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start a workflow's task again, as a new workflow linked to it, and run it here.
+    Retry { id: String },
+    /// Delete a finished workflow and its folder.
+    Delete { id: String },
+    /// Run one program in the sandbox (flotilla runs tests this way).
+    #[command(hide = true)]
+    SandboxExec { spec: String },
+    /// Measure the pipeline against one plain request per task: pass@1 on reference tests.
+    Eval {
+        /// `flotilla` (the built-in set), `humaneval` (fetched by scripts/setup-model-server),
+        /// or a JSONL file of tasks.
+        #[arg(long, default_value = "flotilla")]
+        set: String,
+        /// Only tasks whose id contains this text, e.g. "py/".
+        #[arg(long)]
+        only: Option<String>,
+        /// Only the first N tasks (after --only).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Code candidates per workflow (overrides config.toml's `candidates`).
+        #[arg(long)]
+        candidates: Option<usize>,
+        /// Test suites per workflow (overrides config.toml's `test_suites`).
+        #[arg(long)]
+        test_suites: Option<usize>,
+        /// Run one mode only.
+        #[arg(long, value_parser = ["one-shot", "pipeline"])]
+        mode: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve a GGUF model over an OpenAI-compatible API, batching concurrent requests
+    /// (llama.cpp in process).
+    Serve {
+        /// The model file.
+        #[arg(long, value_name = "FILE.gguf")]
+        model: PathBuf,
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// 0 picks a free port (printed on the first line).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Requests decoded together, each with its own context.
+        #[arg(long, default_value_t = 4)]
+        parallel: usize,
+        /// Context of one request (prompt and reply), in tokens.
+        #[arg(long, default_value_t = 4096)]
+        ctx: u32,
+        /// Requests that may wait for a free sequence; more are answered 503.
+        #[arg(long, default_value_t = 64)]
+        queue: usize,
+        /// Most tokens one decode step feeds; long prompts are fed in chunks of this.
+        #[arg(long, default_value_t = 256)]
+        batch: usize,
+        /// CPU threads (default: all).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Exit when standard input closes (how flotilla ties the server it starts to itself).
+        #[arg(long, hide = true)]
+        exit_with_stdin: bool,
+    },
+    /// Print a workflow's log.
+    Logs {
+        id: String,
+        /// Keep printing until the workflow ends.
+        #[arg(long, short)]
+        follow: bool,
+    },
+}
+
+fn parse_status(text: &str) -> Result<WorkflowStatus, String> {
+    text.parse()
+}

@@ -1,0 +1,8 @@
+//! Everything besides the dashboard: the command line itself (`args.rs`), `run`, `retry`,
+//! `delete` and `name` (`run.rs`), `doctor`, and the history's `list`, `show` and `logs`
+//! (`history.rs`), which read the database without an engine.
+
+pub mod args;
+pub mod doctor;
+pub mod history;
+pub mod run;

@@ -1,0 +1,191 @@
+//! `run`, `retry`, `delete` and `name`: workflows without the dashboard, for scripts and tests.
+
+use crate::engine::Engine;
+use crate::event::{Event, EventReceiver, Outcome, Recorded};
+use crate::store::Store;
+use crate::workflow::{WorkflowStatus, format_elapsed};
+use std::io::Write;
+
+/// Runs one workflow in the foreground, printing the seed's progress lines; 0 when it completed.
+pub async fn run(
+    engine: &Engine,
+    events: &mut EventReceiver,
+    description: String,
+    out: &mut dyn Write,
+) -> i32 {
+    match engine.start(description) {
+        Ok(workflow) => follow(engine, events, workflow, out).await,
+        Err(e) => {
+            let _ = writeln!(out, "✗ {e}");
+            1
+        }
+    }
+}
+
+/// Runs a past workflow's task again, linked to it, in the foreground.
+pub async fn retry(
+    engine: &Engine,
+    events: &mut EventReceiver,
+    query: &str,
+    out: &mut dyn Write,
+) -> i32 {
+    let history = engine.take_history();
+    let old = match crate::workflow::find(query, &history) {
+        Ok(old) => old,
+        Err(e) => {
+            let _ = writeln!(out, "{e}");
+            return 2;
+        }
+    };
+    let _ = writeln!(out, "Retrying {} ({})", old.label(), old.id);
+    match engine.start_retry(old.description.clone(), Some(&old.id)) {
+        Ok(workflow) => follow(engine, events, workflow, out).await,
+        Err(e) => {
+            let _ = writeln!(out, "✗ {e}");
+            1
+        }
+    }
+}
+
+/// Deletes a finished workflow and its folder.
+pub fn delete(engine: &Engine, query: &str, out: &mut dyn Write) -> i32 {
+    let history = engine.take_history();
+    let id = match crate::workflow::find(query, &history) {
+        Ok(w) => w.id.clone(),
+        Err(e) => {
+            let _ = writeln!(out, "{e}");
+            return 2;
+        }
+    };
+    if history.iter().any(|w| w.id == id && w.status.is_live()) {
+        let _ = writeln!(
+            out,
+            "{id} is still live in another flotilla: cancel it there first"
+        );
+        return 1;
+    }
+    match engine.delete(&id) {
+        Ok(()) => {
+            let _ = writeln!(out, "Deleted {id}");
+            0
+        }
+        Err(e) => {
+            let _ = writeln!(out, "cannot delete {id}: {e}");
+            1
+        }
+    }
+}
+
+/// Prints a started workflow's progress lines until it ends; 0 when it completed and its
+/// ending is in the history.
+async fn follow(
+    engine: &Engine,
+    events: &mut EventReceiver,
+    workflow: crate::workflow::Workflow,
+    out: &mut dyn Write,
+) -> i32 {
+    let id = workflow.id.clone();
+    let mut store = Store::default();
+    store.insert(workflow);
+    let _ = writeln!(out, "Started workflow {id}");
+    // SIGINT, SIGTERM and SIGHUP cancel the workflow; once its cancel is in the history, the
+    // process exits 128 + the signal.
+    let mut signals = crate::signals::StopSignals::new(true);
+    let mut stopped_by: Option<i32> = None;
+    let mut ending_unrecorded: Option<String> = None;
+    loop {
+        let event = tokio::select! {
+            event = events.recv() => event,
+            n = signals.recv(), if stopped_by.is_none() => {
+                stopped_by = Some(n);
+                engine.cancel(&id);
+                continue;
+            }
+        };
+        let Some(event) = event else { return 1 };
+        if let Event::Unrecorded {
+            id: of,
+            what,
+            error,
+        } = &event
+        {
+            if *of == id {
+                let _ = writeln!(out, "! cannot record {what}: {error}");
+                if *what == Recorded::Ending {
+                    ending_unrecorded = Some(error.clone());
+                }
+            }
+            continue;
+        }
+        let Some(wf) = store.apply(&event) else {
+            continue;
+        };
+        let label = wf.label().to_owned();
+        let line = match &event {
+            Event::Status {
+                status: WorkflowStatus::Naming,
+                progress,
+                ..
+            } => format!("→ [naming] {progress}"),
+            Event::Status { progress, .. } => format!("→ [{label}] {progress}"),
+            Event::Named { source, .. } => format!("→ [{label}] {source}"),
+            Event::Progress { progress, .. } => format!("[{label}] {progress}"),
+            Event::Finished {
+                outcome: Outcome::Completed(_),
+                ..
+            } if ending_unrecorded.is_some() => format!(
+                "✗ [{label}] completed, but the history could not record it: {}\n  {} (what it made is kept here)",
+                ending_unrecorded.as_deref().unwrap_or_default(),
+                engine.home().workflow_dir(&id).display()
+            ),
+            Event::Finished {
+                outcome: Outcome::Completed(result),
+                at,
+                ..
+            } => {
+                let mut text = format!(
+                    "✓ [{label}] Completed in {}",
+                    format_elapsed(wf.elapsed(*at))
+                );
+                for file in &result.files {
+                    text.push_str(&format!("\n  {}", result.dir.join(file).display()));
+                }
+                text
+            }
+            Event::Finished {
+                outcome: Outcome::Failed(reason),
+                ..
+            } => format!(
+                "✗ [{label}] failed: {reason}\n  {} (what it made is kept here)",
+                engine.home().workflow_dir(&id).display()
+            ),
+            Event::Log { .. }
+            | Event::Health { .. }
+            | Event::Artifact { .. }
+            | Event::Unrecorded { .. }
+            | Event::Others(_) => continue,
+        };
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+        if let Event::Finished { outcome, .. } = &event {
+            return match (stopped_by, outcome) {
+                (Some(n), _) => crate::signals::exit_code(n),
+                (None, Outcome::Completed(_)) if ending_unrecorded.is_none() => 0,
+                _ => 1,
+            };
+        }
+    }
+}
+
+/// Prints the name the veryfast tier gives a description; how it was made goes to stderr.
+pub async fn name(
+    engine: &Engine,
+    description: &str,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let (name, source) = engine.suggest_name(description).await;
+    let _ = writeln!(out, "{name}");
+    let _ = writeln!(err, "({source})");
+    0
+}
