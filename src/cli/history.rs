@@ -1,9 +1,11 @@
 //! `flotilla list`, `show` and `logs`: the history, read from the database while a dashboard
 //! may be running on the same home (WAL lets readers and the writer work at once).
 
-use crate::db::{Db, HomeLock, INTERRUPTED};
+use crate::db::{Db, HomeLock};
 use crate::home::Home;
-use crate::workflow::{Workflow, WorkflowStatus, format_elapsed, unix_secs};
+use crate::workflow::{
+    Failure, Outcome, Transition, Workflow, WorkflowStatus, format_elapsed, unix_secs,
+};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::time::{Duration, SystemTime};
@@ -36,12 +38,13 @@ fn history(home: &Home) -> anyhow::Result<(Db, Vec<Workflow>)> {
     let marked = db.mark_interrupted(&orphans).is_ok();
     let mut all = db.load()?;
     if !marked {
-        let now = SystemTime::now();
+        let outcome = Outcome::Failed(Failure::Interrupted);
+        let ended = Transition::Finished {
+            outcome: &outcome,
+            at: SystemTime::now(),
+        };
         for wf in all.iter_mut().filter(|w| orphans.contains(&w.id)) {
-            wf.status = WorkflowStatus::Failed;
-            wf.progress = crate::db::interrupted_progress();
-            wf.error = Some(INTERRUPTED.to_owned());
-            wf.end_time = Some(now);
+            ended.apply(wf);
         }
     }
     Ok((db, all))

@@ -5,7 +5,7 @@
 use crate::event::Event;
 use crate::record::Record;
 use crate::workflow::{
-    Transition, Workflow, WorkflowId, WorkflowStatus, ending_progress, unix_secs,
+    Failure, Outcome, Transition, Workflow, WorkflowId, WorkflowStatus, unix_secs,
 };
 use rusqlite::{Connection, params};
 use std::path::{Path, PathBuf};
@@ -24,19 +24,16 @@ const RETRY_FOR: Duration = Duration::from_secs(60);
 
 pub use crate::workflow::INTERRUPTED;
 
-/// The progress line of a workflow marked [`INTERRUPTED`].
-pub fn interrupted_progress() -> String {
-    ending_progress(false, INTERRUPTED, Duration::ZERO)
+/// The SQL condition for a live workflow: its status is one `WorkflowStatus::is_live` accepts.
+fn live() -> String {
+    let live: Vec<String> = WorkflowStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_live())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("status IN ({})", live.join(", "))
 }
 
-/// The SQL condition for a live workflow (queued, naming or running), for `concat!`.
-macro_rules! live {
-    () => {
-        "status IN ('queued', 'naming', 'running')"
-    };
-}
-
-// After `live!`, which it uses.
 mod read;
 use read::rows;
 
@@ -237,45 +234,7 @@ impl Db {
             return Ok(());
         };
         let now = unix_secs(SystemTime::now());
-        self.write(|tx| {
-            let Some(mut w) = rows(tx, "id = ?1", &[&id.as_str()])?.into_iter().next() else {
-                return Ok(());
-            };
-            // The store's rule: a workflow that ended keeps its ending, and its history no
-            // second one.
-            if !transition.apply(&mut w) {
-                return Ok(());
-            }
-            let result = w.result.as_ref().and_then(|r| serde_json::to_string(r).ok());
-            tx.execute(
-                "UPDATE workflows SET name = ?2, status = ?3, progress = ?4, error = ?5, result = ?6,
-                 ended_at = ?7 WHERE id = ?1",
-                params![
-                    id.as_str(),
-                    w.name,
-                    w.status.as_str(),
-                    w.progress,
-                    w.error,
-                    result,
-                    w.end_time.map(unix_secs)
-                ],
-            )?;
-            let at = match transition {
-                Transition::Named(_) => return Ok(()),
-                Transition::Finished { at, .. } => unix_secs(at),
-                Transition::Status { .. } | Transition::Progress(_) => now,
-            };
-            tx.execute(
-                "INSERT INTO transitions (workflow_id, at, status, progress) VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    id.as_str(),
-                    at,
-                    transition.status_after(&w).map(|s| s.as_str()),
-                    w.progress
-                ],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| write_transition(tx, id, transition, now).map(drop))
     }
 
     /// Stores a workflow's stage times and token counts.
@@ -309,7 +268,7 @@ impl Db {
     pub fn orphans(&self, nobody_else: bool) -> Result<Vec<WorkflowId>, DbError> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare(concat!("SELECT id, owner FROM workflows WHERE ", live!()))
+            .prepare(&format!("SELECT id, owner FROM workflows WHERE {}", live()))
             .map_err(|e| self.wrap(e))?;
         let rows = stmt
             .query_map([], |r| {
@@ -335,25 +294,16 @@ impl Db {
         if ids.is_empty() {
             return Ok(0);
         }
-        let now = unix_secs(SystemTime::now());
-        let progress = interrupted_progress();
+        let at = SystemTime::now();
+        let outcome = Outcome::Failed(Failure::Interrupted);
+        let ended = Transition::Finished {
+            outcome: &outcome,
+            at,
+        };
         self.write(|tx| {
             let mut n = 0;
             for id in ids {
-                let changed = tx.execute(
-                    concat!(
-                        "UPDATE workflows SET status = 'failed', progress = ?4, error = ?3,
-                         ended_at = COALESCE(ended_at, ?2) WHERE id = ?1 AND ",
-                        live!()
-                    ),
-                    params![id.as_str(), now, INTERRUPTED, progress],
-                )?;
-                if changed > 0 {
-                    tx.execute(
-                        "INSERT INTO transitions (workflow_id, at, status, progress)
-                         VALUES (?1, ?2, 'failed', ?3)",
-                        params![id.as_str(), now, progress],
-                    )?;
+                if write_transition(tx, id, ended, unix_secs(at))? {
                     n += 1;
                 }
             }
@@ -366,6 +316,56 @@ impl Db {
         let orphans = self.orphans(nobody_else)?;
         self.mark_interrupted(&orphans)
     }
+}
+
+/// Applies one change to a workflow's row by the store's rule (`Transition::apply`: a workflow
+/// that ended keeps its ending, and its history no second one), and adds it to the transitions;
+/// `false` when the rule refused it or the row is gone. `now` is when a change without its own
+/// time happened.
+fn write_transition(
+    tx: &rusqlite::Transaction<'_>,
+    id: &WorkflowId,
+    transition: Transition<'_>,
+    now: f64,
+) -> Result<bool, rusqlite::Error> {
+    let Some(mut w) = rows(tx, "id = ?1", &[&id.as_str()])?.into_iter().next() else {
+        return Ok(false);
+    };
+    if !transition.apply(&mut w) {
+        return Ok(false);
+    }
+    let result = w
+        .result
+        .as_ref()
+        .and_then(|r| serde_json::to_string(r).ok());
+    tx.execute(
+        "UPDATE workflows SET name = ?2, status = ?3, progress = ?4, error = ?5, result = ?6,
+             ended_at = ?7 WHERE id = ?1",
+        params![
+            id.as_str(),
+            w.name,
+            w.status.as_str(),
+            w.progress,
+            w.error,
+            result,
+            w.end_time.map(unix_secs)
+        ],
+    )?;
+    let at = match transition {
+        Transition::Named(_) => return Ok(true),
+        Transition::Finished { at, .. } => unix_secs(at),
+        Transition::Status { .. } | Transition::Progress(_) => now,
+    };
+    tx.execute(
+        "INSERT INTO transitions (workflow_id, at, status, progress) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            id.as_str(),
+            at,
+            transition.status_after(&w).map(|s| s.as_str()),
+            w.progress
+        ],
+    )?;
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -26,10 +26,9 @@ impl Db {
     /// at or after `ended_since`: what a dashboard shows of work it did not start.
     pub fn others(&self, after_seq: u64, ended_since: f64) -> Result<Vec<Workflow>, DbError> {
         self.select(
-            concat!(
-                "(owner IS NULL OR owner != ?1) AND (seq > ?2 OR ended_at >= ?3 OR ",
-                live!(),
-                ")"
+            &format!(
+                "(owner IS NULL OR owner != ?1) AND (seq > ?2 OR ended_at >= ?3 OR {})",
+                super::live()
             ),
             params![self.owner, after_seq as i64, ended_since],
         )
