@@ -18,6 +18,20 @@ fn safe_stdout() -> SafeWriter<std::io::Stdout> {
     SafeWriter::new(std::io::stdout())
 }
 
+/// Writes generated text to standard output; a closed pipe is not an error.
+fn print_out(bytes: &[u8]) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("flotilla: cannot write to standard output: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Whether an error is a write to a closed pipe.
 fn broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|cause| {
@@ -103,6 +117,38 @@ fn main() -> ExitCode {
             threads: *threads,
             exit_with_stdin: *exit_with_stdin,
         });
+    }
+    // Documentation needs nothing set up.
+    match &cli.command {
+        Some(Cmd::Completions { shell }) => return print_out(&Cli::completions(*shell)),
+        Some(Cmd::Man { dir: None }) => {
+            return match Cli::manual() {
+                Ok(page) => print_out(&page),
+                Err(e) => {
+                    eprintln!("flotilla: cannot write the manual: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some(Cmd::Man { dir: Some(dir) }) => {
+            return match std::fs::create_dir_all(dir).and_then(|()| Cli::manuals_to(dir)) {
+                Ok(()) => {
+                    println!(
+                        "wrote flotilla.1 and a page per command in {}",
+                        dir.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!(
+                        "flotilla: cannot write the manual in {}: {e}",
+                        dir.display()
+                    );
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        _ => {}
     }
     flotilla::sandbox::protect_self();
     flotilla::sandbox::use_this_executable();
@@ -288,7 +334,14 @@ fn main() -> ExitCode {
                     }
                 }
             }
-            Some(Cmd::List { .. } | Cmd::Show { .. } | Cmd::Logs { .. } | Cmd::Serve { .. }) => 0,
+            Some(
+                Cmd::List { .. }
+                | Cmd::Show { .. }
+                | Cmd::Logs { .. }
+                | Cmd::Serve { .. }
+                | Cmd::Completions { .. }
+                | Cmd::Man { .. },
+            ) => 0,
             None => {
                 let stop = CancellationToken::new();
                 engine.watch_health(stop.clone());

@@ -26,6 +26,7 @@ pub enum Cmd {
     },
     /// Print the name the veryfast model gives a description.
     Name {
+        /// The task as you would give it to `run`; how the name was made goes to stderr.
         #[arg(required = true, num_args = 1..)]
         description: Vec<String>,
     },
@@ -40,16 +41,24 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Show one workflow's details (an id, wf_N, N or a name).
+    /// Show one workflow's details.
     Show {
+        /// The workflow: its id (wf_3_1732123457), wf_3, 3, or its name.
         id: String,
+        /// Print JSON (the fields of `list --json`).
         #[arg(long)]
         json: bool,
     },
     /// Start a workflow's task again, as a new workflow linked to it, and run it here.
-    Retry { id: String },
+    Retry {
+        /// The workflow: its id, wf_N, N, or its name.
+        id: String,
+    },
     /// Delete a finished workflow and its folder.
-    Delete { id: String },
+    Delete {
+        /// The workflow: its id, wf_N, N, or its name.
+        id: String,
+    },
     /// Run one program in the sandbox (flotilla runs tests this way).
     #[command(hide = true)]
     SandboxExec { spec: String },
@@ -110,11 +119,47 @@ pub enum Cmd {
     },
     /// Print a workflow's log.
     Logs {
+        /// The workflow: its id, wf_N, N, or its name.
         id: String,
         /// Keep printing until the workflow ends.
         #[arg(long, short)]
         follow: bool,
     },
+    /// Print a completion script for a shell, e.g. `flotilla completions bash >
+    /// ~/.local/share/bash-completion/completions/flotilla`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `flotilla man | man -l -`.
+    Man {
+        /// Write flotilla.1 and a page for each command (flotilla-run.1, …) into DIR instead,
+        /// e.g. ~/.local/share/man/man1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+impl Cli {
+    /// The completion script for `shell`.
+    pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+        let mut command = <Self as clap::CommandFactory>::command();
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut command, "flotilla", &mut out);
+        out
+    }
+
+    /// The manual page of flotilla (its commands listed with what each does).
+    pub fn manual() -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        clap_mangen::Man::new(<Self as clap::CommandFactory>::command()).render(&mut out)?;
+        Ok(out)
+    }
+
+    /// Writes flotilla.1 and a page for each command into `dir`.
+    pub fn manuals_to(dir: &std::path::Path) -> std::io::Result<()> {
+        clap_mangen::generate_to(<Self as clap::CommandFactory>::command(), dir)
+    }
 }
 
 fn parse_status(text: &str) -> Result<WorkflowStatus, String> {
