@@ -1,7 +1,7 @@
 use clap::Parser;
 use flotilla::app::App;
 use flotilla::cli::args::{Cli, Cmd};
-use flotilla::cli::{doctor, history, run};
+use flotilla::cli::{doctor, history, models, run};
 use flotilla::config::Config;
 use flotilla::engine::Engine;
 use flotilla::home::Home;
@@ -280,8 +280,29 @@ fn main() -> ExitCode {
         };
         let mut stdout = safe_stdout();
         match cli.command {
-            Some(Cmd::Run { description }) => {
-                run::run(&engine, &mut rx, description.join(" "), &mut stdout).await
+            Some(Cmd::Run {
+                description,
+                json: false,
+            }) => {
+                run::run(&engine, &mut rx, description.join(" "), &mut stdout)
+                    .await
+                    .0
+            }
+            Some(Cmd::Run {
+                description,
+                json: true,
+            }) => {
+                let mut progress = SafeWriter::new(std::io::stderr());
+                let (code, id) =
+                    run::run(&engine, &mut rx, description.join(" "), &mut progress).await;
+                let home = engine.home().clone();
+                match id.map(|id| history::show(&home, id.as_str(), true, &mut stdout)) {
+                    Some(Err(e)) => {
+                        eprintln!("flotilla: cannot read the workflow back: {e:#}");
+                        code.max(1)
+                    }
+                    _ => code,
+                }
             }
             Some(Cmd::Name { description }) => {
                 run::name(
@@ -292,7 +313,8 @@ fn main() -> ExitCode {
                 )
                 .await
             }
-            Some(Cmd::Doctor) => doctor::doctor(&engine, &mut stdout).await,
+            Some(Cmd::Doctor { json }) => doctor::doctor(&engine, json, &mut stdout).await,
+            Some(Cmd::Models { json }) => models::models(&engine, json, &mut stdout).await,
             Some(Cmd::Retry { id }) => run::retry(&engine, &mut rx, &id, &mut stdout).await,
             Some(Cmd::Delete { id }) => run::delete(&engine, &id, &mut stdout),
             // Handled first thing in `main`.

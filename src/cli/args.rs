@@ -23,6 +23,10 @@ pub enum Cmd {
         /// What to build, e.g. "write a function to validate email addresses".
         #[arg(required = true, num_args = 1..)]
         description: Vec<String>,
+        /// Progress on standard error, and at the end the workflow as JSON on standard output
+        /// (the fields of `show --json`).
+        #[arg(long)]
+        json: bool,
     },
     /// Print the name the veryfast model gives a description.
     Name {
@@ -31,7 +35,17 @@ pub enum Cmd {
         description: Vec<String>,
     },
     /// Check each tier's model server and model, and say what is wrong.
-    Doctor,
+    Doctor {
+        /// Print what was checked as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the models each configured server offers, and which tier uses which.
+    Models {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List workflows, oldest first.
     List {
         /// Only those in this status: queued, naming, running, completed or failed.

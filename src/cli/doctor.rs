@@ -3,52 +3,112 @@
 use crate::config::Tier;
 use crate::engine::Engine;
 use crate::provider::{ChatRequest, Message, ProviderError, ProviderKind};
+use serde::Serialize;
 use std::io::Write;
 use std::time::Duration;
 
+/// How one check went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Verdict {
+    Ok,
+    Warning,
+    Failed,
+}
+
+impl Verdict {
+    fn mark(self) -> &'static str {
+        match self {
+            Self::Ok => "✓",
+            Self::Warning => "!",
+            Self::Failed => "✗",
+        }
+    }
+}
+
+/// One thing `doctor` checked.
+#[derive(Debug, Serialize)]
+struct Check {
+    /// `provider NAME`, `tier NAME` or `sandbox`.
+    check: String,
+    verdict: Verdict,
+    message: String,
+    /// What to do about it.
+    advice: Option<String>,
+}
+
+/// The checks, printed as they are made (text) or all at the end (`--json`).
+struct Report<'a> {
+    out: &'a mut dyn Write,
+    json: bool,
+    checks: Vec<Check>,
+}
+
+impl Report<'_> {
+    fn add(&mut self, check: String, verdict: Verdict, message: String, advice: Option<String>) {
+        if !self.json {
+            let _ = writeln!(self.out, "{} {check}: {message}", verdict.mark());
+            if let Some(advice) = &advice {
+                let _ = writeln!(self.out, "  → {advice}");
+            }
+            let _ = self.out.flush();
+        }
+        self.checks.push(Check {
+            check,
+            verdict,
+            message,
+            advice,
+        });
+    }
+
+    fn ok(&self) -> bool {
+        self.checks.iter().all(|c| c.verdict != Verdict::Failed)
+    }
+}
+
 /// Checks each tier's server and model, saying what is wrong; 0 when every tier answers.
-pub async fn doctor(engine: &Engine, out: &mut dyn Write) -> i32 {
+/// `json` prints what was checked as one JSON object at the end instead.
+pub async fn doctor(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
     let config = engine.config();
-    let _ = writeln!(out, "configuration: {}", config.source);
-    let _ = writeln!(
+    let home = engine.home();
+    if !json {
+        let _ = writeln!(out, "configuration: {}", config.source);
+        let _ = writeln!(out, "workflows:     {}", home.workflows_dir.display());
+        let _ = writeln!(out, "logs:          {}", home.logs_dir.display());
+    }
+    let mut report = Report {
         out,
-        "workflows:     {}",
-        engine.home().workflows_dir.display()
-    );
-    let _ = writeln!(out, "logs:          {}", engine.home().logs_dir.display());
-    let mut ok = true;
+        json,
+        checks: Vec::new(),
+    };
     let mut listed = std::collections::BTreeMap::new();
     for provider in engine.providers() {
         let result = provider.models(Duration::from_secs(5)).await;
+        let check = format!("provider {}", provider.name);
+        let server = provider.describe();
         match &result {
-            Ok(models) => {
-                let _ = writeln!(
-                    out,
-                    "✓ provider {}: {} answers ({} models)",
-                    provider.name,
-                    provider.describe(),
-                    models.len()
-                );
-            }
-            Err(ProviderError::Timeout(_)) => {
-                let _ = writeln!(
-                    out,
-                    "! provider {}: {} is busy (no model list within 5s); asking each tier instead",
-                    provider.name,
-                    provider.describe(),
-                );
-            }
-            Err(e) => {
-                ok = false;
-                let advice = provider.remedy();
-                let _ = writeln!(
-                    out,
-                    "✗ provider {}: {} does not answer: {e}\n  → {advice} in {}",
-                    provider.name,
-                    provider.describe(),
-                    engine.home().config_file.display()
-                );
-            }
+            Ok(models) => report.add(
+                check,
+                Verdict::Ok,
+                format!("{server} answers ({} models)", models.len()),
+                None,
+            ),
+            Err(ProviderError::Timeout(_)) => report.add(
+                check,
+                Verdict::Warning,
+                format!("{server} is busy (no model list within 5s); asking each tier instead"),
+                None,
+            ),
+            Err(e) => report.add(
+                check,
+                Verdict::Failed,
+                format!("{server} does not answer: {e}"),
+                Some(format!(
+                    "{} in {}",
+                    provider.remedy(),
+                    home.config_file.display()
+                )),
+            ),
         }
         let busy = matches!(result, Err(ProviderError::Timeout(_)));
         listed.insert(provider.name.clone(), (busy, result.ok()));
@@ -61,72 +121,89 @@ pub async fn doctor(engine: &Engine, out: &mut dyn Write) -> i32 {
         let Some((busy, models)) = listed.get(&tc.provider) else {
             continue;
         };
+        let check = format!("tier {}", tier.as_str());
         let Some(models) = models else {
-            if !busy {
-                let _ = writeln!(
-                    out,
-                    "✗ tier {}: model {} on {} — server unreachable",
-                    tier.as_str(),
-                    tc.model,
-                    tc.provider
+            if *busy {
+                // A busy server: its model list is unknown, so only the chat can tell.
+                check_chat(provider, tier, tc, &mut report).await;
+            } else {
+                report.add(
+                    check,
+                    Verdict::Failed,
+                    format!("model {} on {} — server unreachable", tc.model, tc.provider),
+                    None,
                 );
-                continue;
-            }
-            // A busy server: its model list is unknown, so only the chat below can tell.
-            if !check_chat(provider, tier, tc, out).await {
-                ok = false;
             }
             continue;
         };
-        let known = models
-            .iter()
-            .any(|m| m == &tc.model || m.strip_suffix(":latest") == Some(&tc.model));
+        let known = models.iter().any(|m| provider.serves(m, &tc.model));
         if !known {
             match provider.settings.kind {
                 ProviderKind::Ollama => {
-                    let _ = writeln!(
-                        out,
-                        "✗ tier {}: model {} is not pulled on {} → run `ollama pull {}`",
-                        tier.as_str(),
-                        tc.model,
-                        tc.provider,
-                        tc.model
+                    report.add(
+                        check,
+                        Verdict::Failed,
+                        format!("model {} is not pulled on {}", tc.model, tc.provider),
+                        Some(format!("run `ollama pull {}`", tc.model)),
                     );
-                    ok = false;
                     continue;
                 }
-                // An embedded server has one model and answers to any name.
                 ProviderKind::Embedded => {}
-                ProviderKind::Openai => {
-                    let _ = writeln!(
-                        out,
-                        "! tier {}: model {} is not in {}'s list ({}); single-model servers such as llama.cpp ignore the name",
-                        tier.as_str(),
+                ProviderKind::Openai => report.add(
+                    check,
+                    Verdict::Warning,
+                    format!(
+                        "model {} is not in {}'s list ({}); single-model servers such as llama.cpp ignore the name",
                         tc.model,
                         tc.provider,
                         models.join(", ")
-                    );
-                }
+                    ),
+                    None,
+                ),
             }
         }
-        if !check_chat(provider, tier, tc, out).await {
-            ok = false;
-        }
+        check_chat(provider, tier, tc, &mut report).await;
     }
-    if !check_sandbox(engine, out).await {
-        ok = false;
+    check_sandbox(engine, &mut report).await;
+    let ok = report.ok();
+    if json {
+        let tiers: serde_json::Map<String, serde_json::Value> = Tier::ALL
+            .into_iter()
+            .map(|t| {
+                let tc = config.tier(t);
+                (
+                    t.as_str().to_owned(),
+                    serde_json::json!({ "provider": tc.provider, "model": tc.model }),
+                )
+            })
+            .collect();
+        let value = serde_json::json!({
+            "ok": ok,
+            "configuration": config.source.to_string(),
+            "workflows": home.workflows_dir,
+            "logs": home.logs_dir,
+            "tiers": tiers,
+            "checks": report.checks,
+        });
+        let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+        let _ = writeln!(report.out, "{text}");
     }
     if ok { 0 } else { 1 }
 }
 
 /// Runs a trivial program in the sandbox and says which protections hold on this machine.
-async fn check_sandbox(engine: &Engine, out: &mut dyn Write) -> bool {
+async fn check_sandbox(engine: &Engine, report: &mut Report<'_>) {
     let limits = engine.config().pipeline.limits;
+    let check = "sandbox".to_owned();
     let dir = match tempfile::tempdir() {
         Ok(d) => d,
         Err(e) => {
-            let _ = writeln!(out, "✗ sandbox: no scratch folder: {e}");
-            return false;
+            return report.add(
+                check,
+                Verdict::Failed,
+                format!("no scratch folder: {e}"),
+                None,
+            );
         }
     };
     let job = crate::sandbox::Job {
@@ -139,38 +216,39 @@ async fn check_sandbox(engine: &Engine, out: &mut dyn Write) -> bool {
     match crate::sandbox::run(&job, &limits, &cancel, &mut |_| {}).await {
         Ok(f) if f.success() => {
             let full = f.protections.contains("fs=ns+landlock") && f.protections.contains("pid=ns");
-            let mark = if full { "✓" } else { "!" };
-            let _ = writeln!(out, "{mark} {}", f.protections);
-            if !full {
-                let _ = writeln!(
-                    out,
-                    "  → this machine allows no user namespaces: files are confined by Landlock alone, and what the README's sandbox section lists as needing namespaces does not hold"
+            let held = f
+                .protections
+                .strip_prefix("sandbox: ")
+                .unwrap_or(&f.protections)
+                .to_owned();
+            if full {
+                report.add(check, Verdict::Ok, held, None);
+            } else {
+                report.add(
+                    check,
+                    Verdict::Warning,
+                    held,
+                    Some("this machine allows no user namespaces: files are confined by Landlock alone, and what the README's sandbox section lists as needing namespaces does not hold".into()),
                 );
             }
-            true
         }
-        Ok(f) => {
-            let _ = writeln!(
-                out,
-                "✗ sandbox: a trivial run failed: {}",
-                f.describe(&limits)
-            );
-            false
-        }
-        Err(e) => {
-            let _ = writeln!(out, "✗ {e}");
-            false
-        }
+        Ok(f) => report.add(
+            check,
+            Verdict::Failed,
+            format!("a trivial run failed: {}", f.describe(&limits)),
+            None,
+        ),
+        Err(e) => report.add(check, Verdict::Failed, e.to_string(), None),
     }
 }
 
-/// Asks a tier for one word; says how it went. True when it answered.
+/// Asks a tier for one word and says how it went.
 async fn check_chat(
     provider: &crate::provider::Provider,
     tier: Tier,
     tc: &crate::config::TierConfig,
-    out: &mut dyn Write,
-) -> bool {
+    report: &mut Report<'_>,
+) {
     let request = ChatRequest {
         model: tc.model.clone(),
         messages: vec![Message::user("Reply with the single word OK.")],
@@ -180,30 +258,29 @@ async fn check_chat(
         stop: Vec::new(),
         urgent: false,
     };
-    let (tier, model, name) = (tier.as_str(), &tc.model, &tc.provider);
-    let (ok, line) =
+    let (model, name) = (&tc.model, &tc.provider);
+    let (verdict, message) =
         match tokio::time::timeout(CHAT_CHECK, provider.chat(&request, &mut |_| {})).await {
             Ok(Ok(reply)) => {
                 let said = crate::sanitize::strip(reply.text.trim());
                 (
-                    true,
-                    format!("✓ tier {tier}: model {model} on {name} answers ({said:?})"),
+                    Verdict::Ok,
+                    format!("model {model} on {name} answers ({said:?})"),
                 )
             }
             Ok(Err(e)) => (
-                false,
-                format!("✗ tier {tier}: model {model} on {name} fails: {e}"),
+                Verdict::Failed,
+                format!("model {model} on {name} fails: {e}"),
             ),
             Err(_) => (
-                false,
+                Verdict::Failed,
                 format!(
-                    "✗ tier {tier}: model {model} on {name} did not answer within {}s",
+                    "model {model} on {name} did not answer within {}s",
                     CHAT_CHECK.as_secs()
                 ),
             ),
         };
-    let _ = writeln!(out, "{line}");
-    ok
+    report.add(format!("tier {}", tier.as_str()), verdict, message, None);
 }
 
 /// How long `doctor` waits for one tier's answer.

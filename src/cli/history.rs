@@ -25,6 +25,7 @@ pub fn to_json(home: &Home, wf: &Workflow, started: Option<SystemTime>, now: Sys
         "ended_at": wf.end_time.map(unix_secs),
         "elapsed_s": (wf.elapsed(now).as_secs_f64() * 10.0).round() / 10.0,
         "dir": home.workflow_dir(&wf.id),
+        "result": wf.result,
     })
 }
 

@@ -5,4 +5,5 @@
 pub mod args;
 pub mod doctor;
 pub mod history;
+pub mod models;
 pub mod run;

@@ -7,17 +7,21 @@ use crate::workflow::{WorkflowStatus, format_elapsed};
 use std::io::Write;
 
 /// Runs one workflow in the foreground, printing the seed's progress lines; 0 when it completed.
+/// Also returns the workflow's id, when it could be started.
 pub async fn run(
     engine: &Engine,
     events: &mut EventReceiver,
     description: String,
     out: &mut dyn Write,
-) -> i32 {
+) -> (i32, Option<crate::workflow::WorkflowId>) {
     match engine.start(description) {
-        Ok(workflow) => follow(engine, events, workflow, out).await,
+        Ok(workflow) => {
+            let id = workflow.id.clone();
+            (follow(engine, events, workflow, out).await, Some(id))
+        }
         Err(e) => {
             let _ = writeln!(out, "✗ {e}");
-            1
+            (1, None)
         }
     }
 }

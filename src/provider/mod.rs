@@ -291,6 +291,14 @@ impl Provider {
         }
     }
 
+    /// Whether `listed`, a name from the server's model list, is the model `configured` names:
+    /// the same name, or Ollama's `name:latest`; an embedded server's one model answers to any.
+    pub fn serves(&self, listed: &str, configured: &str) -> bool {
+        self.settings.kind == ProviderKind::Embedded
+            || listed == configured
+            || listed.strip_suffix(":latest") == Some(configured)
+    }
+
     /// The models the server offers; a quick check that it is up.
     pub async fn models(&self, wait: Duration) -> Result<Vec<String>, ProviderError> {
         let wire = self.settings.kind.wire();

@@ -1,0 +1,97 @@
+//! `flotilla models`: what each configured server offers, and which tier uses which model.
+
+use crate::config::Tier;
+use crate::engine::Engine;
+use std::io::Write;
+use std::time::Duration;
+
+/// How long one server may take to list its models.
+const LIST_WAIT: Duration = Duration::from_secs(10);
+
+/// Lists each provider's models, marking the ones the tiers use; 0 when every server answered.
+pub async fn models(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
+    let config = engine.config();
+    let mut all_answered = true;
+    let mut servers = Vec::new();
+    for provider in engine.providers() {
+        let tiers_on = |model: &str| -> Vec<&'static str> {
+            Tier::ALL
+                .into_iter()
+                .filter(|t| {
+                    let tc = config.tier(*t);
+                    tc.provider == provider.name && provider.serves(model, &tc.model)
+                })
+                .map(Tier::as_str)
+                .collect()
+        };
+        let listed = provider.models(LIST_WAIT).await;
+        all_answered &= listed.is_ok();
+        if json {
+            let (models, error) = match &listed {
+                Ok(models) => (
+                    models
+                        .iter()
+                        .map(|m| serde_json::json!({ "model": m, "tiers": tiers_on(m) }))
+                        .collect(),
+                    None,
+                ),
+                Err(e) => (Vec::new(), Some(e.to_string())),
+            };
+            servers.push(serde_json::json!({
+                "provider": provider.name,
+                "kind": provider.settings.kind.as_str(),
+                "server": provider.describe(),
+                "models": models,
+                "error": error,
+            }));
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{} ({}): {}",
+            provider.name,
+            provider.settings.kind.as_str(),
+            provider.describe()
+        );
+        match &listed {
+            Ok(models) if models.is_empty() => {
+                let _ = writeln!(out, "  (no models)");
+            }
+            Ok(models) => {
+                for model in models {
+                    let used = tiers_on(model);
+                    if used.is_empty() {
+                        let _ = writeln!(out, "  {model}");
+                    } else {
+                        let _ = writeln!(out, "  {model}  ← {}", used.join(", "));
+                    }
+                }
+            }
+            Err(e) => {
+                let _ = writeln!(out, "  ✗ cannot list its models: {e}");
+            }
+        }
+        // A tier naming a model the server does not list.
+        if let Ok(models) = &listed {
+            for tier in Tier::ALL {
+                let tc = config.tier(tier);
+                if tc.provider == provider.name
+                    && !models.iter().any(|m| provider.serves(m, &tc.model))
+                {
+                    let _ = writeln!(
+                        out,
+                        "  ! tier {} names {}, which this server does not list",
+                        tier.as_str(),
+                        tc.model
+                    );
+                }
+            }
+        }
+    }
+    if json {
+        let text = serde_json::to_string_pretty(&serde_json::json!({ "providers": servers }))
+            .unwrap_or_default();
+        let _ = writeln!(out, "{text}");
+    }
+    if all_answered { 0 } else { 1 }
+}
