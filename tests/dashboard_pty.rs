@@ -136,6 +136,7 @@ async fn delete_and_copy_path_are_carried_out_off_the_loop() {
     let paths = Home::at(&path);
     let db_file = paths.db_file.clone();
     let workflows_dir = paths.workflows_dir.clone();
+    let folders = workflows_dir.clone();
     tokio::task::spawn_blocking(move || {
         let mut pty = dashboard(&path);
         pty.type_bytes(b"write a function to validate email addresses\r");
@@ -149,9 +150,23 @@ async fn delete_and_copy_path_are_carried_out_off_the_loop() {
             s.contains("cancelled")
         });
         pty.type_bytes(b"y");
+        // No clipboard program here: the terminal is asked to copy (OSC 52), as over SSH.
         pty.wait_for("the path's notice", Duration::from_secs(20), |s| {
-            s.contains("Folder: ") || s.contains("Copied ")
+            s.contains("(through the terminal: OSC 52)")
         });
+        pty.wait_for("the clipboard write", Duration::from_secs(20), |_| {
+            pty.clipboard.lock().is_ok_and(|c| !c.is_empty())
+        });
+        let sent = pty.clipboard.lock().map(|c| c.clone()).unwrap_or_default();
+        use base64::Engine as _;
+        let copied = base64::engine::general_purpose::STANDARD
+            .decode(&sent[0])
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_else(|e| panic!("{e}: {sent:?}"));
+        assert!(
+            copied.starts_with(&format!("{}/wf_1_", folders.display())),
+            "{copied}"
+        );
         pty.type_bytes(b"d");
         pty.wait_for("the question", Duration::from_secs(20), |s| {
             s.contains("Delete workflow?")

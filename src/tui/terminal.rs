@@ -57,6 +57,12 @@ async fn event_loop(
             // Spinners follow the clock, not the number of frames drawn.
             app.tick = (started.elapsed().as_millis() / ANIMATION.as_millis()) as u64;
             draw(terminal, app)?;
+            if let Some(text) = app.osc52.take() {
+                let _ = execute!(
+                    std::io::stdout(),
+                    crossterm::clipboard::CopyToClipboard::to_clipboard_from(text)
+                );
+            }
             if app.bells > 0 {
                 // One bell for however many workflows ended since the last frame.
                 use std::io::Write;

@@ -13,6 +13,8 @@ pub struct Pty {
     parser: Arc<Mutex<vt100::Parser>>,
     /// BEL bytes the program wrote (it sets no title, so none ends an OSC sequence).
     pub bells: Arc<std::sync::atomic::AtomicUsize>,
+    /// The payloads of the OSC 52 clipboard writes the program made, as sent (base64).
+    pub clipboard: Arc<Mutex<Vec<String>>>,
     updates: mpsc::Receiver<()>,
     pub keys: Box<dyn Write + Send>,
     pub child: Box<dyn Child + Send + Sync>,
@@ -34,6 +36,9 @@ impl Pty {
         cmd.arg("--home");
         cmd.arg(home);
         cmd.env("TERM", "xterm-256color");
+        // No clipboard program is reachable: copies go through the terminal (OSC 52).
+        cmd.env_remove("DISPLAY");
+        cmd.env_remove("WAYLAND_DISPLAY");
         let child = pair.slave.spawn_command(cmd).expect("spawn flotilla");
         drop(pair.slave);
         let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
@@ -42,11 +47,32 @@ impl Pty {
         let feed = Arc::clone(&parser);
         let bells = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let rung = Arc::clone(&bells);
+        let clipboard = Arc::new(Mutex::new(Vec::new()));
+        let copied = Arc::clone(&clipboard);
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
+            // An OSC 52 sequence may be split across reads: the unfinished one is kept.
+            let mut pending: Vec<u8> = Vec::new();
             while let Ok(n) = reader.read(&mut buf) {
                 if n == 0 {
                     break;
+                }
+                pending.extend_from_slice(&buf[..n]);
+                while let Some(start) = find(&pending, b"\x1b]52;") {
+                    let Some(len) = find(&pending[start..], b"\x1b\\") else {
+                        pending.drain(..start);
+                        break;
+                    };
+                    let sequence = String::from_utf8_lossy(&pending[start + 5..start + len]);
+                    if let (Some((_, payload)), Ok(mut all)) =
+                        (sequence.split_once(';'), copied.lock())
+                    {
+                        all.push(payload.to_owned());
+                    }
+                    pending.drain(..start + len + 2);
+                }
+                if find(&pending, b"\x1b]52;").is_none() {
+                    pending.clear();
                 }
                 let count = buf[..n].iter().filter(|b| **b == 0x07).count();
                 rung.fetch_add(count, std::sync::atomic::Ordering::SeqCst);
@@ -60,6 +86,7 @@ impl Pty {
         Self {
             parser,
             bells,
+            clipboard,
             updates,
             keys,
             child,
@@ -128,4 +155,9 @@ fn contents(parser: &Arc<Mutex<vt100::Parser>>) -> String {
         .lock()
         .map(|p| p.screen().contents())
         .unwrap_or_default()
+}
+
+/// Where `needle` first occurs in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }

@@ -110,7 +110,12 @@ impl App {
             }
             Done::Copied { text, tool } => match tool {
                 Some(tool) => self.info(format!("Copied {text} ({tool})")),
-                None => self.info(format!("Folder: {text} (no clipboard here)")),
+                // No clipboard program (over SSH, in a container): the terminal itself is
+                // asked, which works where it allows OSC 52.
+                None => {
+                    self.info(format!("Copied {text} (through the terminal: OSC 52)"));
+                    self.osc52 = Some(text);
+                }
             },
         }
     }

@@ -105,6 +105,9 @@ pub struct App {
     pub filter: String,
     /// Workflows ended since the terminal loop last rang the bell (`bell = true`).
     pub bells: usize,
+    /// Text for the terminal to put on its clipboard (OSC 52), when no clipboard program took
+    /// it: the loop writes it with the next frame.
+    pub osc52: Option<String>,
     /// Work asked for by keys, for the loop to carry out off its thread.
     pub effects: Vec<effect::Effect>,
 }
@@ -137,6 +140,7 @@ impl App {
             help_scroll: 0,
             filter: String::new(),
             bells: 0,
+            osc52: None,
             effects: Vec::new(),
         };
         for workflow in history {
