@@ -96,9 +96,17 @@ fn main() {
     let code: String = (0..200)
         .map(|i| format!("def f{i}(x):\n    return [x * {i} for _ in range(3)]  # n\n"))
         .collect();
-    flotilla::tui::highlight::lines("x = 1\n", Some(flotilla::language::Language::Python));
+    flotilla::tui::highlight::lines(
+        "x = 1\n",
+        Some(flotilla::language::Language::Python),
+        flotilla::tui::ui::theme::Syntax::Dark,
+    );
     let start = Instant::now();
-    let lines = flotilla::tui::highlight::lines(&code, Some(flotilla::language::Language::Python));
+    let lines = flotilla::tui::highlight::lines(
+        &code,
+        Some(flotilla::language::Language::Python),
+        flotilla::tui::ui::theme::Syntax::Dark,
+    );
     println!(
         "highlight: a {}-line Python file in {:.2} ms (once per artifact, when first shown)",
         lines.len(),

@@ -14,6 +14,7 @@ pub struct Defaults {
     pub max_parallel: usize,
     pub naming_timeout: f64,
     pub bell: bool,
+    pub theme: String,
     pub default_language: String,
     pub max_attempts: u32,
     pub run_tests: bool,

@@ -7,6 +7,7 @@ use flotilla::engine::Engine;
 use flotilla::home::Home;
 use flotilla::keymap::Keymap;
 use flotilla::sanitize::{SafeWriter, strip};
+use flotilla::ui::theme::Theme;
 use flotilla::{eval, event, logging, tui};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -192,6 +193,19 @@ fn main() -> ExitCode {
         },
         Some(_) => None,
     };
+    // The dashboard's colours: config.toml's theme and [colors], and NO_COLOR (no-color.org:
+    // set and not empty) over both.
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = match Theme::from_config(&config, no_color) {
+        Ok(theme) => theme,
+        Err(e) => {
+            eprintln!(
+                "flotilla: bad configuration: {}, {e}",
+                home.config_file.display()
+            );
+            return ExitCode::from(2);
+        }
+    };
     let mut eval_job = None;
     if let Some(Cmd::Eval {
         set,
@@ -369,6 +383,7 @@ fn main() -> ExitCode {
                 engine.watch_health(stop.clone());
                 engine.watch_history(stop.clone());
                 let mut app = App::new(engine, keymap.unwrap_or_else(Keymap::defaults));
+                app.theme = theme;
                 let result = tui::run(&mut app, &mut rx).await;
                 stop.cancel();
                 // Live workflows end as "cancelled at exit", their tests killed, in the history.

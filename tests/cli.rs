@@ -64,6 +64,35 @@ fn bad_config_names_the_file_line_and_what_was_expected_and_exits_2() {
 }
 
 #[test]
+fn a_colour_that_does_not_exist_stops_the_dashboard_with_its_line() {
+    let home = tempfile::tempdir().expect("home");
+    let file = home.path().join("config.toml");
+    std::fs::write(
+        &file,
+        "theme = \"light\"\n[providers.local]\nkind = \"ollama\"\nbase_url = \"http://127.0.0.1:9\"\n\n[colors]\nrunning = \"ultraviolet\"\n",
+    )
+    .expect("write");
+    let out = flotilla(home.path(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{}, line 7: \"ultraviolet\" is not a colour",
+            file.display()
+        )),
+        "{err}"
+    );
+    std::fs::write(&file, "theme = \"sepia\"\n").expect("write");
+    let out = flotilla(home.path(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{}, line 1: theme must be", file.display())),
+        "{err}"
+    );
+}
+
+#[test]
 fn run_against_a_dead_server_fails_with_a_reason_and_exit_1() {
     let home = tempfile::tempdir().expect("home");
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -34,14 +34,17 @@ fn home() -> Home {
     home
 }
 
+const CONFIG: &str = "[providers.local]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:8080/v1\"\n[tiers.fast]\nprovider = \"local\"\nmodel = \"smollm2\"\n";
+
 fn app() -> App {
+    app_with(CONFIG)
+}
+
+/// The dashboard with `config` as its config.toml.
+fn app_with(config: &str) -> App {
     let env = |_: &str| Err(std::env::VarError::NotPresent);
-    let config = Config::parse(
-        Path::new("/flotilla-home/config.toml"),
-        "[providers.local]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:8080/v1\"\n[tiers.fast]\nprovider = \"local\"\nmodel = \"smollm2\"\n",
-        &env,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let config = Config::parse(Path::new("/flotilla-home/config.toml"), config, &env)
+        .unwrap_or_else(|e| panic!("{e}"));
     let (tx, _rx) = event::channel();
     let engine = Engine::new(config, home(), tx).unwrap_or_else(|e| panic!("{e}"));
     let mut app = App::new(engine, Keymap::defaults());
@@ -209,9 +212,28 @@ fn dashboard_shows_all_five_states() {
     insta::assert_snapshot!("all_states", text);
 }
 
-#[test]
-fn each_status_has_its_own_color() {
-    let mut app = app();
+/// The colour of each status's word in the table, in `WorkflowStatus::ALL`'s order.
+fn status_colors(buffer: &ratatui::buffer::Buffer) -> Vec<ratatui::style::Color> {
+    WorkflowStatus::ALL
+        .iter()
+        .map(|status| {
+            let word = status.as_str();
+            let pos = (0..H).find_map(|y| {
+                let line: String = (0..W).map(|x| buffer[(x, y)].symbol().to_owned()).collect();
+                // The table's status column, not the header's counts.
+                (y > 1)
+                    .then(|| line.find(&format!(" {word} ")))
+                    .flatten()
+                    .map(|x| (line[..x].chars().count() as u16 + 1, y))
+            });
+            let (x, y) = pos.unwrap_or_else(|| panic!("{word} not on screen"));
+            buffer[(x, y)].fg
+        })
+        .collect()
+}
+
+/// One workflow in each status, the running one selected with its code shown.
+fn every_status(app: &mut App) {
     let statuses = [
         (WorkflowStatus::Queued, "Waiting..."),
         (WorkflowStatus::Naming, "Generating workflow name..."),
@@ -220,31 +242,31 @@ fn each_status_has_its_own_color() {
         (WorkflowStatus::Failed, "boom"),
     ];
     for (i, (status, progress)) in statuses.iter().enumerate() {
-        add(
-            &mut app,
+        let id = add(
+            app,
             i as u64 + 1,
             0,
             Some(&format!("task-{i}")),
             *status,
             progress,
         );
+        if *status == WorkflowStatus::Running {
+            app.selected = Some(id.clone());
+            app.apply(Event::artifact(
+                id,
+                ArtifactKind::Code,
+                "def add(a, b):\n    return a + b\n",
+                Some(Language::Python),
+            ));
+        }
     }
-    let terminal = draw(&app);
-    let buffer = terminal.backend().buffer();
-    let mut colors = Vec::new();
-    for status in WorkflowStatus::ALL {
-        let word = status.as_str();
-        let pos = (0..H).find_map(|y| {
-            let line: String = (0..W).map(|x| buffer[(x, y)].symbol().to_owned()).collect();
-            // The table's status column, not the header's counts.
-            (y > 1)
-                .then(|| line.find(&format!(" {word} ")))
-                .flatten()
-                .map(|x| (line[..x].chars().count() as u16 + 1, y))
-        });
-        let (x, y) = pos.unwrap_or_else(|| panic!("{word} not on screen"));
-        colors.push(buffer[(x, y)].fg);
-    }
+}
+
+#[test]
+fn each_status_has_its_own_color() {
+    let mut app = app();
+    every_status(&mut app);
+    let colors = status_colors(draw(&app).backend().buffer());
     // Every pair differs, not only neighbours.
     for (i, a) in colors.iter().enumerate() {
         for b in &colors[i + 1..] {
@@ -709,4 +731,90 @@ fn questions_and_pop_ups_take_their_keys_from_keybindings_toml() {
     assert!(text.contains("z closes"), "{text}");
     key(&mut app, KeyCode::Char('z'));
     assert!(app.overlay().is_none());
+}
+
+/// The dark theme (the default), the light one, `NO_COLOR`, and a role recoloured in
+/// `[colors]`: the status colours of each are a snapshot; with `NO_COLOR` no cell has a colour.
+#[test]
+fn themes_no_color_and_recoloured_roles() {
+    use flotilla::ui::theme::Theme;
+    use ratatui::style::{Color, Modifier};
+    let names = |colors: &[Color]| -> String {
+        WorkflowStatus::ALL
+            .iter()
+            .zip(colors)
+            .map(|(s, c)| format!("{}={c}", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut report = Vec::new();
+    let mut code_colors = Vec::new();
+    for (label, config) in [
+        ("dark", CONFIG.to_owned()),
+        ("light", format!("theme = \"light\"\n{CONFIG}")),
+        (
+            "dark, [colors] running = \"#d78700\"",
+            format!("{CONFIG}[colors]\nrunning = \"#d78700\"\n"),
+        ),
+    ] {
+        let mut app = app_with(&config);
+        every_status(&mut app);
+        let terminal = draw(&app);
+        let buffer = terminal.backend().buffer();
+        let colors = status_colors(buffer);
+        for (i, a) in colors.iter().enumerate() {
+            for b in &colors[i + 1..] {
+                assert_ne!(a, b, "{label}: two statuses share a colour: {colors:?}");
+            }
+        }
+        report.push(format!("{label}: {}", names(&colors)));
+        // The code in the result view: `def` in the theme's syntax colours.
+        let (x, y) = (0..H)
+            .find_map(|y| {
+                let line: String = (0..W).map(|x| buffer[(x, y)].symbol().to_owned()).collect();
+                line.find("def add")
+                    .map(|x| (line[..x].chars().count() as u16, y))
+            })
+            .unwrap_or_else(|| panic!("{label}: no code on screen"));
+        code_colors.push(buffer[(x, y)].fg);
+    }
+    assert_ne!(code_colors[0], code_colors[1], "the code follows the theme");
+
+    // NO_COLOR: the terminal's own colours everywhere; the selection is still marked.
+    let mut app = app();
+    every_status(&mut app);
+    app.theme = Theme::from_config(app.engine.config(), true).unwrap_or_else(|e| panic!("{e}"));
+    let terminal = draw(&app);
+    let buffer = terminal.backend().buffer();
+    for y in 0..H {
+        for x in 0..W {
+            let cell = &buffer[(x, y)];
+            assert_eq!(
+                (cell.fg, cell.bg),
+                (Color::Reset, Color::Reset),
+                "NO_COLOR, cell ({x}, {y}) {:?}",
+                cell.symbol()
+            );
+        }
+    }
+    let selected = (0..H).any(|y| {
+        let line: String = (0..W).map(|x| buffer[(x, y)].symbol().to_owned()).collect();
+        line.contains("task-2") && buffer[(2, y)].modifier.contains(Modifier::REVERSED)
+    });
+    assert!(selected, "the selected row is reversed");
+    report.push(format!("NO_COLOR: {}", names(&status_colors(buffer))));
+    insta::assert_snapshot!("theme_status_colors", report.join("\n"));
+
+    // A role or a colour that does not exist is named with its line.
+    let config = flotilla::config::Config::parse(
+        Path::new("c.toml"),
+        &format!("{CONFIG}[colors]\nrunning = \"ultraviolet\"\n"),
+        &|_: &str| Err(std::env::VarError::NotPresent),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let err = Theme::from_config(&config, false).expect_err("a bad colour");
+    assert!(
+        err.starts_with("line 8: \"ultraviolet\" is not a colour"),
+        "{err}"
+    );
 }

@@ -27,6 +27,8 @@ struct RawConfig {
     sample_temperature: Option<Spanned<f32>>,
     sandbox: Option<RawSandbox>,
     bell: Option<bool>,
+    theme: Option<Spanned<String>>,
+    colors: Option<BTreeMap<String, Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,6 +103,27 @@ impl Config {
             Some(t) => Duration::from_secs_f64(t.into_inner()),
             None => Duration::from_secs_f64(defaults.naming_timeout),
         };
+
+        let theme = match raw.theme {
+            Some(t) if !matches!(t.get_ref().as_str(), "dark" | "light") => {
+                return Err(err(
+                    Some(t.span()),
+                    format!("theme must be \"dark\" or \"light\", not {:?}", t.get_ref()),
+                ));
+            }
+            Some(t) => t.into_inner(),
+            None => defaults.theme.clone(),
+        };
+        let colors: Vec<super::ColorSetting> = raw
+            .colors
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(role, value)| super::ColorSetting {
+                role,
+                line: line_of(text, value.span().start),
+                value: value.into_inner(),
+            })
+            .collect();
 
         let mut pipeline = PipelineConfig::from_raw(
             raw.default_language,
@@ -218,6 +241,8 @@ impl Config {
             config.naming_timeout = naming_timeout;
             config.pipeline = pipeline;
             config.bell = raw.bell.unwrap_or(defaults.bell);
+            config.theme = theme;
+            config.colors = colors;
             config.source = ConfigSource::File(path.to_owned());
             return Ok(config);
         }
@@ -286,6 +311,8 @@ impl Config {
             source: ConfigSource::File(path.to_owned()),
             bell: raw.bell.unwrap_or(defaults.bell),
             default_ollama: false,
+            theme,
+            colors,
         })
     }
 }

@@ -103,6 +103,18 @@ pub struct Config {
     pub bell: bool,
     /// The providers are the built-in default (a local Ollama), chosen for want of any other.
     pub default_ollama: bool,
+    /// The dashboard's theme: `dark` or `light`.
+    pub theme: String,
+    /// `[colors]`: roles recoloured, checked by the dashboard, which knows colours.
+    pub colors: Vec<ColorSetting>,
+}
+
+/// One `[colors]` entry, with its line for a message about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColorSetting {
+    pub role: String,
+    pub value: String,
+    pub line: usize,
 }
 
 /// A configuration problem, naming the file, the line and what was expected.
@@ -219,6 +231,8 @@ impl Config {
             source,
             bell: d.bell,
             default_ollama,
+            theme: d.theme.clone(),
+            colors: Vec::new(),
         }
     }
 

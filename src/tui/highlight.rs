@@ -1,7 +1,8 @@
-//! Syntax highlighting for the result view (syntect's bundled grammars and a dark theme),
-//! turned into ratatui lines once per artifact, not per frame.
+//! Syntax highlighting for the result view (syntect's bundled grammars, with a dark or a light
+//! theme following the dashboard's), turned into ratatui lines as far as they are shown.
 
 use crate::language::Language;
+use crate::tui::ui::theme::Syntax;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use std::sync::OnceLock;
@@ -10,24 +11,30 @@ use syntect::highlighting::{FontStyle, Theme, ThemeSet};
 use syntect::parsing::SyntaxSet;
 use syntect::util::LinesWithEndings;
 
-fn assets() -> &'static (SyntaxSet, Theme) {
-    static ASSETS: OnceLock<(SyntaxSet, Theme)> = OnceLock::new();
+/// The grammars, and the dark and the light theme.
+fn assets() -> &'static (SyntaxSet, Theme, Theme) {
+    static ASSETS: OnceLock<(SyntaxSet, Theme, Theme)> = OnceLock::new();
     ASSETS.get_or_init(|| {
         let syntaxes = SyntaxSet::load_defaults_newlines();
         let mut themes = ThemeSet::load_defaults();
-        let theme = themes
-            .themes
-            .remove("base16-ocean.dark")
-            .unwrap_or_default();
-        (syntaxes, theme)
+        let mut take = |name: &str| themes.themes.remove(name).unwrap_or_default();
+        let dark = take("base16-ocean.dark");
+        let light = take("InspiredGitHub");
+        (syntaxes, dark, light)
     })
 }
 
-/// Sanitized text as styled lines; plain lines when the language has no grammar.
-pub fn lines(text: &str, language: Option<Language>) -> Vec<Line<'static>> {
-    let (syntaxes, theme) = assets();
+/// Sanitized text as styled lines; plain lines when the language has no grammar or colour is
+/// off.
+pub fn lines(text: &str, language: Option<Language>, colors: Syntax) -> Vec<Line<'static>> {
+    let (syntaxes, dark, light) = assets();
+    let theme = match colors {
+        Syntax::Dark => Some(dark),
+        Syntax::Light => Some(light),
+        Syntax::None => None,
+    };
     let syntax = language.and_then(|l| syntaxes.find_syntax_by_token(l.fence()));
-    let Some(syntax) = syntax else {
+    let (Some(theme), Some(syntax)) = (theme, syntax) else {
         return text.lines().map(|l| Line::raw(l.to_owned())).collect();
     };
     let mut highlighter = HighlightLines::new(syntax, theme);
@@ -75,7 +82,7 @@ mod tests {
             ),
             (Language::Rust, "pub fn add(a: i64) -> i64 { a }\n"),
         ] {
-            let lines = lines(code, Some(lang));
+            let lines = lines(code, Some(lang), Syntax::Dark);
             let text: Vec<String> = lines
                 .iter()
                 .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
@@ -87,6 +94,16 @@ mod tests {
                 .collect();
             assert!(colors.len() > 1, "{lang}: no highlighting");
         }
-        assert_eq!(lines("plain\ntext", None).len(), 2);
+        assert_eq!(lines("plain\ntext", None, Syntax::Dark).len(), 2);
+        // The light theme colours the same code otherwise; NO_COLOR not at all.
+        let code = "def add(a, b):\n    return a + b\n";
+        let fg = |s: Syntax| -> Vec<_> {
+            lines(code, Some(Language::Python), s)
+                .iter()
+                .flat_map(|l| l.spans.iter().map(|s| s.style.fg))
+                .collect()
+        };
+        assert_ne!(fg(Syntax::Dark), fg(Syntax::Light));
+        assert!(fg(Syntax::None).iter().all(Option::is_none));
     }
 }

@@ -108,6 +108,8 @@ pub struct App {
     /// Text for the terminal to put on its clipboard (OSC 52), when no clipboard program took
     /// it: the loop writes it with the next frame.
     pub osc52: Option<String>,
+    /// The colours, from `config.toml` (and `NO_COLOR`, which `main` applies).
+    pub theme: crate::tui::ui::theme::Theme,
     /// Work asked for by keys, for the loop to carry out off its thread.
     pub effects: Vec<effect::Effect>,
 }
@@ -119,6 +121,7 @@ impl App {
             .map(|p| (p.name.clone(), Health::Unknown))
             .collect();
         let history = engine.take_history();
+        let engine_config = &engine.config().clone();
         let mut app = Self {
             engine,
             keymap,
@@ -141,6 +144,8 @@ impl App {
             filter: String::new(),
             bells: 0,
             osc52: None,
+            theme: crate::tui::ui::theme::Theme::from_config(engine_config, false)
+                .unwrap_or_else(|_| crate::tui::ui::theme::Theme::dark()),
             effects: Vec::new(),
         };
         for workflow in history {

@@ -4,6 +4,7 @@
 use crate::event::ArtifactKind;
 use crate::language::Language;
 use crate::tui::highlight;
+use crate::tui::ui::theme::Syntax;
 use crate::workflow::WorkflowId;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
@@ -47,7 +48,7 @@ impl Artifact {
     }
 
     /// Lines `from..from + count`, highlighted the first time they are drawn.
-    pub fn lines(&self, from: usize, count: usize) -> Vec<Line<'static>> {
+    pub fn lines(&self, from: usize, count: usize, colors: Syntax) -> Vec<Line<'static>> {
         let want = (from + count).min(self.count);
         let mut done = self.highlighted.borrow_mut();
         if done.len() < want {
@@ -57,7 +58,7 @@ impl Artifact {
                 .match_indices('\n')
                 .nth(upto.saturating_sub(1))
                 .map_or(self.text.len(), |(i, _)| i + 1);
-            *done = highlight::lines(&self.text[..end], self.language);
+            *done = highlight::lines(&self.text[..end], self.language, colors);
             if end == self.text.len() && self.omitted > 0 {
                 done.push(Line::styled(
                     format!(
@@ -164,17 +165,23 @@ mod tests {
         let code: String = (0..1000).map(|i| format!("x_{i} = {i}\n")).collect();
         let a = Artifact::new(1, &code, 12, Some(Language::Python));
         assert_eq!(a.len(), 1001, "the text's lines and the note");
-        assert_eq!(text_of(&a.lines(0, 2)), ["x_0 = 0", "x_1 = 1"]);
+        assert_eq!(
+            text_of(&a.lines(0, 2, Syntax::Dark)),
+            ["x_0 = 0", "x_1 = 1"]
+        );
         let first = a.highlighted.borrow().len();
         assert!(first < 1000, "only the top is highlighted: {first}");
         let colours: std::collections::HashSet<_> = a
-            .lines(0, 1)
+            .lines(0, 1, Syntax::Dark)
             .iter()
             .flat_map(|l| l.spans.iter().map(|s| s.style.fg))
             .collect();
         assert!(colours.len() > 1, "highlighted: {colours:?}");
-        assert_eq!(text_of(&a.lines(600, 2)), ["x_600 = 600", "x_601 = 601"]);
-        let end = text_of(&a.lines(999, 5));
+        assert_eq!(
+            text_of(&a.lines(600, 2, Syntax::Dark)),
+            ["x_600 = 600", "x_601 = 601"]
+        );
+        let end = text_of(&a.lines(999, 5, Syntax::Dark));
         assert_eq!(end.len(), 2, "{end:?}");
         assert_eq!(end[0], "x_999 = 999");
         assert_eq!(

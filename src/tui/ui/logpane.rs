@@ -1,6 +1,5 @@
 //! The selected workflow's log, following its tail unless the user scrolled up.
 
-use super::theme;
 use crate::app::App;
 use crate::event::Health;
 use crate::keymap::{Action, Focus, Section};
@@ -34,9 +33,9 @@ pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     };
     let line = Line::from(vec![
         Span::raw(" "),
-        Span::styled(wf.label().to_owned(), theme::title()),
+        Span::styled(wf.label().to_owned(), app.theme.title()),
         Span::raw(format!(" ({}) · ", wf.id)),
-        Span::styled(wf.status.as_str(), theme::status(wf.status)),
+        Span::styled(wf.status.as_str(), app.theme.status(wf.status)),
         Span::raw(format!(" · {progress}{tail}")),
     ]);
     frame.render_widget(line, area);
@@ -44,7 +43,7 @@ pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let mut block = Block::bordered()
-        .border_style(theme::border(app.focus == Focus::Log))
+        .border_style(app.theme.border(app.focus == Focus::Log))
         .title(" Log ");
     if app.selected_workflow().is_none() {
         frame.render_widget(
@@ -62,7 +61,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             .first()
             .map(ToString::to_string);
         let hint = format!(" paused · {} to follow ", end.as_deref().unwrap_or("end"));
-        block = block.title_bottom(Line::styled(hint, theme::warn()).right_aligned());
+        block = block.title_bottom(Line::styled(hint, app.theme.warn()).right_aligned());
     }
     let height = area.height.saturating_sub(2) as usize;
     let lines: Vec<Line> = app
@@ -82,7 +81,7 @@ fn welcome(app: &App) -> Vec<Line<'static>> {
         Line::raw(""),
         Line::styled(
             "  Type a task description and press Enter to start a workflow.",
-            theme::title(),
+            app.theme.title(),
         ),
         Line::raw(
             "  alt-enter or ctrl-g (or /generate -b …) starts it in the background; /help lists everything.",
@@ -101,7 +100,7 @@ fn welcome(app: &App) -> Vec<Line<'static>> {
                 p.location(),
                 p.name
             ),
-            theme::bad(),
+            app.theme.bad(),
         ));
         lines.push(Line::raw(format!(
             "  Either {}, or set [providers] in {} (see the README), then check with `flotilla doctor`.",
@@ -111,7 +110,7 @@ fn welcome(app: &App) -> Vec<Line<'static>> {
     }
     lines.push(Line::styled(
         format!("  Configuration: {}", app.engine.config().source),
-        theme::dim(),
+        app.theme.dim(),
     ));
     lines
 }

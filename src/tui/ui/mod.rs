@@ -27,7 +27,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     render_notice(app, frame, areas.notice);
     // Styled here, for the current focus, on a copy: the state holds only the text.
     let mut input = app.input.clone();
-    style_input(&mut input, app.focus == Focus::Input);
+    style_input(&app.theme, &mut input, app.focus == Focus::Input);
     frame.render_widget(&input, areas.input);
     render_footer(app, frame, areas.footer);
     match app.overlay() {
@@ -41,14 +41,14 @@ pub fn render(app: &App, frame: &mut Frame) {
 }
 
 /// Gives the input box its border and placeholder for the current focus.
-fn style_input(input: &mut TextArea<'static>, focused: bool) {
+fn style_input(theme: &theme::Theme, input: &mut TextArea<'static>, focused: bool) {
     input.set_block(
         Block::bordered()
-            .border_style(theme::border(focused))
-            .title(Span::styled(" New task ", theme::title())),
+            .border_style(theme.border(focused))
+            .title(Span::styled(" New task ", theme.title())),
     );
     input.set_placeholder_text("describe a coding task, or /help");
-    input.set_placeholder_style(theme::dim());
+    input.set_placeholder_style(theme.dim());
     input.set_cursor_line_style(ratatui::style::Style::new());
     input.set_cursor_style(if focused {
         ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::REVERSED)
@@ -59,28 +59,31 @@ fn style_input(input: &mut TextArea<'static>, focused: bool) {
 
 fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     let counts = app.store.counts();
-    let mut spans = vec![Span::styled(" flotilla ", theme::title()), Span::raw(" ")];
+    let mut spans = vec![
+        Span::styled(" flotilla ", app.theme.title()),
+        Span::raw(" "),
+    ];
     for (i, status) in WorkflowStatus::ALL.iter().enumerate() {
         if i > 0 {
-            spans.push(Span::styled(" · ", theme::dim()));
+            spans.push(Span::styled(" · ", app.theme.dim()));
         }
         let style = if counts[i] > 0 {
-            theme::status(*status)
+            app.theme.status(*status)
         } else {
-            theme::dim()
+            app.theme.dim()
         };
         spans.push(Span::styled(format!("{} {}", counts[i], status), style));
     }
-    spans.push(Span::styled("  │ ", theme::dim()));
+    spans.push(Span::styled("  │ ", app.theme.dim()));
     for (i, (name, health)) in app.health.iter().enumerate() {
         if i > 0 {
             spans.push(Span::raw("  "));
         }
         let (mark, text, style) = match health {
-            Health::Unknown => ("○", "checking", theme::dim()),
-            Health::Reachable(_) => ("●", "up", theme::good()),
-            Health::Busy => ("●", "busy", theme::warn()),
-            Health::Unreachable(_) => ("✗", "unreachable", theme::bad()),
+            Health::Unknown => ("○", "checking", app.theme.dim()),
+            Health::Reachable(_) => ("●", "up", app.theme.good()),
+            Health::Busy => ("●", "busy", app.theme.warn()),
+            Health::Unreachable(_) => ("✗", "unreachable", app.theme.bad()),
         };
         spans.push(Span::raw(format!("{name} ")));
         spans.push(Span::styled(format!("{mark} {text}"), style));
@@ -91,8 +94,8 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
 fn render_notice(app: &App, frame: &mut Frame, area: Rect) {
     if let Some(notice) = &app.notice {
         let style = match notice.level {
-            Level::Info => theme::info(),
-            Level::Warn => theme::warn(),
+            Level::Info => app.theme.info(),
+            Level::Warn => app.theme.warn(),
         };
         frame.render_widget(
             Paragraph::new(Line::styled(format!(" {}", notice.text), style)),
@@ -153,7 +156,7 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
             continue;
         }
         let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
-        spans.push(Span::styled(keys.join("/"), theme::key()));
+        spans.push(Span::styled(keys.join("/"), app.theme.key()));
         spans.push(Span::raw(format!(" {}  ", action.short())));
     }
     frame.render_widget(Line::from(spans), area);

@@ -1,6 +1,5 @@
 //! Pop-ups: the help overlay, a workflow's details, and the quit confirmation.
 
-use super::theme;
 use crate::app::App;
 use crate::keymap::{Action, Section};
 use crate::tui::command::USAGE;
@@ -21,12 +20,13 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     rect
 }
 
-fn popup(frame: &mut Frame, title: &str, lines: Vec<Line<'static>>, width: u16) {
-    scrolled_popup(frame, title, lines, width, 0);
+fn popup(app: &App, frame: &mut Frame, title: &str, lines: Vec<Line<'static>>, width: u16) {
+    scrolled_popup(app, frame, title, lines, width, 0);
 }
 
 /// A pop-up showing `lines` from `scroll` on; it says when more lie below or above.
 fn scrolled_popup(
+    app: &App,
     frame: &mut Frame,
     title: &str,
     lines: Vec<Line<'static>>,
@@ -41,15 +41,15 @@ fn scrolled_popup(
     let lines: Vec<Line<'static>> = lines.into_iter().skip(scroll).collect();
     frame.render_widget(Clear, area);
     let mut block = Block::bordered()
-        .border_style(theme::border(true))
-        .title(Span::styled(format!(" {title} "), theme::title()));
+        .border_style(app.theme.border(true))
+        .title(Span::styled(format!(" {title} "), app.theme.title()));
     if more_below || scroll > 0 {
         let hint = match (scroll > 0, more_below) {
             (true, true) => " ↑↓ more ",
             (false, true) => " ↓ more ",
             _ => " ↑ more ",
         };
-        block = block.title_bottom(Line::styled(hint, theme::warn()).right_aligned());
+        block = block.title_bottom(Line::styled(hint, app.theme.warn()).right_aligned());
     }
     frame.render_widget(
         Paragraph::new(lines)
@@ -95,14 +95,14 @@ pub fn help(app: &App, frame: &mut Frame) {
             })
             .collect();
         lines.push(Line::from(vec![
-            Span::styled(format!("  {:<36} ", keys.join(", ")), theme::key()),
+            Span::styled(format!("  {:<36} ", keys.join(", ")), app.theme.key()),
             Span::raw(action.describe()),
         ]));
     }
-    lines.push(Line::styled("commands", theme::dim()));
+    lines.push(Line::styled("commands", app.theme.dim()));
     for (usage, what) in USAGE {
         lines.push(Line::from(vec![
-            Span::styled(format!("  {usage:<43}"), theme::key()),
+            Span::styled(format!("  {usage:<43}"), app.theme.key()),
             Span::raw(*what),
         ]));
     }
@@ -111,9 +111,9 @@ pub fn help(app: &App, frame: &mut Frame) {
             "(section): only there · keys come from keybindings.toml · {} closes",
             app.keymap.label(Section::Help, Action::Close)
         ),
-        theme::dim(),
+        app.theme.dim(),
     ));
-    scrolled_popup(frame, "Keys and commands", lines, 84, app.help_scroll);
+    scrolled_popup(app, frame, "Keys and commands", lines, 84, app.help_scroll);
 }
 
 pub fn details(app: &App, id: &WorkflowId, frame: &mut Frame) {
@@ -123,13 +123,13 @@ pub fn details(app: &App, id: &WorkflowId, frame: &mut Frame) {
         .into_iter()
         .map(|f| {
             let style = match f.kind {
-                FieldKind::Name => theme::title(),
-                FieldKind::Status => theme::status(wf.status),
-                FieldKind::Error => theme::bad(),
+                FieldKind::Name => app.theme.title(),
+                FieldKind::Status => app.theme.status(wf.status),
+                FieldKind::Error => app.theme.bad(),
                 FieldKind::Plain => ratatui::style::Style::new(),
             };
             Line::from(vec![
-                Span::styled(format!("{:<12}", f.label), theme::dim()),
+                Span::styled(format!("{:<12}", f.label), app.theme.dim()),
                 Span::styled(f.value, style),
             ])
         })
@@ -139,9 +139,9 @@ pub fn details(app: &App, id: &WorkflowId, frame: &mut Frame) {
             "{} closes",
             app.keymap.label(Section::Details, Action::Close)
         ),
-        theme::dim(),
+        app.theme.dim(),
     ));
-    popup(frame, "Workflow", lines, 90);
+    popup(app, frame, "Workflow", lines, 90);
 }
 
 pub fn confirm_quit(app: &App, frame: &mut Frame) {
@@ -163,7 +163,7 @@ pub fn confirm_quit(app: &App, frame: &mut Frame) {
         Line::raw(asked),
         answers(app, "quit", "stay"),
     ];
-    popup(frame, "Quit flotilla?", lines, 44);
+    popup(app, frame, "Quit flotilla?", lines, 44);
 }
 
 pub fn confirm_clear(app: &App, ids: &[WorkflowId], frame: &mut Frame) {
@@ -184,7 +184,7 @@ pub fn confirm_clear(app: &App, ids: &[WorkflowId], frame: &mut Frame) {
         )),
         answers(app, "delete", "keep"),
     ];
-    popup(frame, "Clear finished workflows?", lines, 90);
+    popup(app, frame, "Clear finished workflows?", lines, 90);
 }
 
 pub fn confirm_delete(app: &App, id: &WorkflowId, frame: &mut Frame) {
@@ -201,7 +201,7 @@ pub fn confirm_delete(app: &App, id: &WorkflowId, frame: &mut Frame) {
         )),
         answers(app, "delete", "keep"),
     ];
-    popup(frame, "Delete workflow?", lines, 90);
+    popup(app, frame, "Delete workflow?", lines, 90);
 }
 
 /// A question's answers with the keys `keybindings.toml` gives them: `y / enter quit   n / esc stay`.
@@ -209,12 +209,12 @@ fn answers(app: &App, yes: &str, no: &str) -> Line<'static> {
     Line::from(vec![
         Span::styled(
             app.keymap.label(Section::Confirm, Action::Confirm),
-            theme::key(),
+            app.theme.key(),
         ),
         Span::raw(format!(" {yes}   ")),
         Span::styled(
             app.keymap.label(Section::Confirm, Action::Close),
-            theme::key(),
+            app.theme.key(),
         ),
         Span::raw(format!(" {no}")),
     ])

@@ -1,6 +1,5 @@
 //! The selected workflow's result view: Plan, Code, Tests and Test output, one tab at a time.
 
-use super::theme;
 use crate::app::App;
 use crate::event::ArtifactKind;
 use crate::keymap::{Action, Focus, Section};
@@ -13,18 +12,18 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let mut tabs = vec![Span::raw(" ")];
     for (i, kind) in ArtifactKind::ALL.iter().enumerate() {
         if i > 0 {
-            tabs.push(Span::styled(" │ ", theme::dim()));
+            tabs.push(Span::styled(" │ ", app.theme.dim()));
         }
         let style = if *kind == app.results.tab {
-            theme::key()
+            app.theme.key()
         } else {
-            theme::dim()
+            app.theme.dim()
         };
         tabs.push(Span::styled(format!("{} {}", i + 1, kind.title()), style));
     }
     tabs.push(Span::raw(" "));
     let mut block = Block::bordered()
-        .border_style(theme::border(app.focus == Focus::Result))
+        .border_style(app.theme.border(app.focus == Focus::Result))
         .title(Line::from(tabs));
     let keys = |action| {
         app.keymap
@@ -34,8 +33,11 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     };
     if let Some(edit) = keys(Action::OpenEditor) {
         block = block.title_bottom(
-            Line::styled(format!(" {edit} opens the code in $EDITOR "), theme::dim())
-                .right_aligned(),
+            Line::styled(
+                format!(" {edit} opens the code in $EDITOR "),
+                app.theme.dim(),
+            )
+            .right_aligned(),
         );
     }
     let height = area.height.saturating_sub(2) as usize;
@@ -44,7 +46,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .as_ref()
         .and_then(|id| app.results.get(id, app.results.tab));
     let lines: Vec<Line> = match artifact {
-        Some(a) => a.lines(app.results.scroll, height),
+        Some(a) => a.lines(app.results.scroll, height, app.theme.syntax),
         None => {
             let what = match app.selected_workflow() {
                 None => {
@@ -52,7 +54,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                 }
                 Some(_) => format!("No {} yet.", app.results.tab.title().to_lowercase()),
             };
-            vec![Line::styled(what, theme::dim())]
+            vec![Line::styled(what, app.theme.dim())]
         }
     };
     frame.render_widget(Paragraph::new(lines).block(block), area);

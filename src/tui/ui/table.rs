@@ -12,8 +12,8 @@ use ratatui::widgets::{Block, Cell, Row, Table};
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let shown = app.visible();
     let mut block = Block::bordered()
-        .border_style(theme::border(app.focus == Focus::Table))
-        .title(Span::styled(" Background Workflows ", theme::title()));
+        .border_style(app.theme.border(app.focus == Focus::Table))
+        .title(Span::styled(" Background Workflows ", app.theme.title()));
     if app.mode == Mode::Filter || !app.filter.is_empty() {
         let cursor = if app.mode == Mode::Filter { "▏" } else { "" };
         block = block.title(Line::styled(
@@ -23,7 +23,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                 shown.len(),
                 app.store.len()
             ),
-            theme::warn(),
+            app.theme.warn(),
         ));
     }
     let visible = area.height.saturating_sub(3) as usize;
@@ -61,10 +61,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .take(visible)
         .filter_map(|&i| app.store.at(i))
         .map(|w| {
-            let style = theme::status(w.status);
+            let style = app.theme.status(w.status);
             let name = match &w.name {
                 Some(n) => Span::raw(n.clone()),
-                None => Span::styled("…", theme::dim()),
+                None => Span::styled("…", app.theme.dim()),
             };
             let row = Row::new([
                 Cell::from(Span::styled(theme::icon(w.status, app.tick), style)),
@@ -75,12 +75,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                 Cell::from(Line::from(format_elapsed(w.elapsed(app.now))).right_aligned()),
             ]);
             if app.selected.as_ref() == Some(&w.id) {
-                row.style(theme::selected_row())
+                row.style(app.theme.selected_row())
             } else {
                 row
             }
         });
-    let header = Row::new(["", "ID", "Name", "Status", "Progress", "Time"]).style(theme::title());
+    let header =
+        Row::new(["", "ID", "Name", "Status", "Progress", "Time"]).style(app.theme.title());
     let table = Table::new(
         rows,
         [
@@ -93,12 +94,18 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         ],
     )
     .header(header)
-    .block(with_fold_marks(block, offset, visible, shown.len()));
+    .block(with_fold_marks(app, block, offset, visible, shown.len()));
     frame.render_widget(table, area);
 }
 
 /// Says how many rows are scrolled out of view above and below, on the table's bottom edge.
-fn with_fold_marks<'a>(block: Block<'a>, offset: usize, visible: usize, total: usize) -> Block<'a> {
+fn with_fold_marks<'a>(
+    app: &App,
+    block: Block<'a>,
+    offset: usize,
+    visible: usize,
+    total: usize,
+) -> Block<'a> {
     let below = total.saturating_sub(offset + visible);
     let mut marks = Vec::new();
     if offset > 0 {
@@ -111,6 +118,6 @@ fn with_fold_marks<'a>(block: Block<'a>, offset: usize, visible: usize, total: u
         return block;
     }
     block.title_bottom(
-        Line::styled(format!(" {} ", marks.join(" · ")), theme::warn()).right_aligned(),
+        Line::styled(format!(" {} ", marks.join(" · ")), app.theme.warn()).right_aligned(),
     )
 }
