@@ -108,7 +108,11 @@ fn add(
 }
 
 fn draw(app: &App) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(W, H)).unwrap_or_else(|e| panic!("{e}"));
+    draw_sized(app, W, H)
+}
+
+fn draw_sized(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("{e}"));
     terminal
         .draw(|f| flotilla::ui::render(app, f))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -817,4 +821,32 @@ fn themes_no_color_and_recoloured_roles() {
         err.starts_with("line 8: \"ultraviolet\" is not a colour"),
         "{err}"
     );
+}
+
+/// At 80 × 24 a 32-column name gives way to the progress (cut with "…"), and the header keeps
+/// the server's label whole.
+#[test]
+fn at_80_columns_the_progress_and_the_server_label_stay_readable() {
+    let mut app = app();
+    app.size = (80, 24);
+    add(
+        &mut app,
+        1,
+        0,
+        Some("celsius-to-fahrenheit-converter-n"),
+        WorkflowStatus::Failed,
+        "tests failed after 3 attempts: 1 of 1 failing",
+    );
+    app.health
+        .insert("local".into(), Health::Reachable(vec!["smollm2".into()]));
+    let text = draw_sized(&app, 80, 24).backend().to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].contains("local ● up"), "{}", lines[0]);
+    let row = lines
+        .iter()
+        .find(|l| l.contains("wf_1_"))
+        .unwrap_or_else(|| panic!("no row:\n{text}"));
+    assert!(row.contains("Failed: tests failed after"), "{row}");
+    assert!(row.contains(" celsius-to-f… "), "{row}");
+    insta::assert_snapshot!("narrow_80x24", text);
 }

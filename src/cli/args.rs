@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 /// Run many LLM code-generation workflows in parallel, from a full-screen dashboard.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(name = "flotilla", version, about)]
 pub struct Cli {
     /// Keep config, workflows and logs under DIR (default: $FLOTILLA_HOME, else the XDG dirs).
     #[arg(long, global = true, value_name = "DIR")]

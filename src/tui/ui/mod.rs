@@ -57,24 +57,56 @@ fn style_input(theme: &theme::Theme, input: &mut TextArea<'static>, focused: boo
     });
 }
 
+/// The counts of each status on the left, the servers on the right. When both do not fit, the
+/// title goes first, then the statuses no workflow is in; the servers are never cut.
 fn render_header(app: &App, frame: &mut Frame, area: Rect) {
+    let servers = server_spans(app);
+    let room = (area.width as usize).saturating_sub(Line::from(servers.clone()).width());
     let counts = app.store.counts();
-    let mut spans = vec![
-        Span::styled(" flotilla ", app.theme.title()),
-        Span::raw(" "),
-    ];
-    for (i, status) in WorkflowStatus::ALL.iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::styled(" · ", app.theme.dim()));
+    let line = |title: bool, zeros: bool| {
+        let mut spans = Vec::new();
+        if title {
+            spans.push(Span::styled(" flotilla ", app.theme.title()));
         }
-        let style = if counts[i] > 0 {
-            app.theme.status(*status)
+        spans.push(Span::raw(" "));
+        let mut first = true;
+        for (i, status) in WorkflowStatus::ALL.iter().enumerate() {
+            if counts[i] == 0 && !zeros {
+                continue;
+            }
+            if !first {
+                spans.push(Span::styled(" · ", app.theme.dim()));
+            }
+            first = false;
+            let style = if counts[i] > 0 {
+                app.theme.status(*status)
+            } else {
+                app.theme.dim()
+            };
+            spans.push(Span::styled(format!("{} {}", counts[i], status), style));
+        }
+        spans.push(Span::styled("  │ ", app.theme.dim()));
+        Line::from(spans)
+    };
+    let fits = |l: &Line| l.width() <= room;
+    let full = line(true, true);
+    let counts_line = if fits(&full) {
+        full
+    } else {
+        let untitled = line(false, true);
+        if fits(&untitled) {
+            untitled
         } else {
-            app.theme.dim()
-        };
-        spans.push(Span::styled(format!("{} {}", counts[i], status), style));
-    }
-    spans.push(Span::styled("  │ ", app.theme.dim()));
+            line(false, false)
+        }
+    };
+    let mut spans = counts_line.spans;
+    spans.extend(servers);
+    frame.render_widget(Line::from(spans), area);
+}
+
+fn server_spans(app: &App) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
     for (i, (name, health)) in app.health.iter().enumerate() {
         if i > 0 {
             spans.push(Span::raw("  "));
@@ -88,7 +120,7 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
         spans.push(Span::raw(format!("{name} ")));
         spans.push(Span::styled(format!("{mark} {text}"), style));
     }
-    frame.render_widget(Line::from(spans), area);
+    spans
 }
 
 fn render_notice(app: &App, frame: &mut Frame, area: Rect) {

@@ -9,6 +9,22 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Row, Table};
 
+const STATUS_WIDTH: u16 = 9;
+const TIME_WIDTH: u16 = 7;
+/// Columns the progress keeps however long the names are ("Failed: tests failed after 3 a…").
+const PROGRESS_MIN: u16 = 28;
+/// Columns a name keeps however narrow the terminal is.
+const NAME_MIN: usize = 12;
+
+/// `text` in at most `width` columns, its end replaced by "…" when cut.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(width.saturating_sub(1)).collect();
+    format!("{kept}…")
+}
+
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let shown = app.visible();
     let mut block = Block::bordered()
@@ -41,20 +57,26 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         Some(i) if visible > 0 && i >= visible => i + 1 - visible,
         _ => 0,
     };
-    let name_width = app
-        .store
-        .iter()
-        .filter_map(|w| w.name.as_ref().map(String::len))
-        .max()
-        .unwrap_or(4)
-        .clamp(4, crate::naming::MAX_LEN) as u16;
+    // An id as wide as today's even before the first workflow, so the titles keep their place.
     let id_width = app
         .store
         .iter()
         .map(|w| w.id.as_str().len())
         .max()
-        .unwrap_or(2)
-        .max(2) as u16;
+        .unwrap_or(0)
+        .max("wf_1_1732123457".len()) as u16;
+    // Names get what the progress column can spare: it keeps PROGRESS_MIN columns, and a name
+    // cut short ends in "…".
+    let fixed = 1 + id_width + STATUS_WIDTH + TIME_WIDTH + 5 + 2;
+    let spare = area.width.saturating_sub(fixed + PROGRESS_MIN);
+    let name_width = (app
+        .store
+        .iter()
+        .filter_map(|w| w.name.as_ref().map(|n| n.chars().count()))
+        .max()
+        .unwrap_or(0)
+        .clamp("Name".len(), crate::naming::MAX_LEN) as u16)
+        .min(spare.max(NAME_MIN as u16));
     let rows = shown
         .iter()
         .skip(offset)
@@ -63,7 +85,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .map(|w| {
             let style = app.theme.status(w.status);
             let name = match &w.name {
-                Some(n) => Span::raw(n.clone()),
+                Some(n) => Span::raw(fit(n, name_width as usize)),
                 None => Span::styled("…", app.theme.dim()),
             };
             let row = Row::new([
@@ -88,9 +110,9 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             Constraint::Length(1),
             Constraint::Length(id_width),
             Constraint::Length(name_width),
-            Constraint::Length(9),
+            Constraint::Length(STATUS_WIDTH),
             Constraint::Fill(1),
-            Constraint::Length(7),
+            Constraint::Length(TIME_WIDTH),
         ],
     )
     .header(header)
