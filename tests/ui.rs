@@ -850,3 +850,22 @@ fn at_80_columns_the_progress_and_the_server_label_stay_readable() {
     assert!(row.contains(" celsius-to-f… "), "{row}");
     insta::assert_snapshot!("narrow_80x24", text);
 }
+
+/// The input box edits as a shell line does: ctrl-u clears to the start (undo moves to ctrl-z),
+/// ctrl-w takes a word back, and ctrl-m never starts a second line.
+#[test]
+fn ctrl_u_clears_the_input_line_as_in_a_shell() {
+    let mut app = app();
+    let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+    for c in "parse a csv file".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    app.handle_key(ctrl('w'));
+    assert_eq!(app.input_text(), "parse a csv ");
+    app.handle_key(ctrl('m'));
+    assert_eq!(app.input.lines().len(), 1);
+    app.handle_key(ctrl('u'));
+    assert_eq!(app.input_text(), "");
+    app.handle_key(ctrl('z'));
+    assert_eq!(app.input_text(), "parse a csv ");
+}

@@ -33,11 +33,29 @@ impl App {
             }
             Mode::Normal => match self.keymap.action(self.focus, &key) {
                 Some(action) => self.dispatch(action),
-                None if self.focus == Focus::Input => {
-                    self.input.input(key);
-                }
+                None if self.focus == Focus::Input => self.edit_input(key),
                 None => {}
             },
+        }
+    }
+
+    /// A key the keymap leaves to the input box: the textarea's emacs keys, with the shell's
+    /// ctrl-u (clear to the start; the textarea has it as undo, which moves to ctrl-z), and no
+    /// second line (ctrl-m).
+    fn edit_input(&mut self, key: KeyEvent) {
+        use crossterm::event::{KeyCode, KeyModifiers};
+        let ctrl = key.modifiers == KeyModifiers::CONTROL;
+        match key.code {
+            KeyCode::Char('u') if ctrl => {
+                self.input.delete_line_by_head();
+            }
+            KeyCode::Char('z') if ctrl => {
+                self.input.undo();
+            }
+            KeyCode::Char('m') if ctrl => {}
+            _ => {
+                self.input.input(key);
+            }
         }
     }
 
