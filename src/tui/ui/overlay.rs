@@ -59,7 +59,58 @@ fn scrolled_popup(
     );
 }
 
+/// Words of `text` in lines of at most `width` columns (a longer word has a line of its own).
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let line = lines.last_mut().expect("one line at least");
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > width {
+            lines.push(word.to_owned());
+        } else {
+            if len > 0 {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines
+}
+
+/// A help row: `label` in a column of `column` characters, `text` after it, wrapped under
+/// itself (a hanging indent) within `width`; a label too long for its column gets a line of
+/// its own.
+fn hanging(
+    label: Span<'static>,
+    column: usize,
+    text: &str,
+    width: usize,
+) -> Vec<Line<'static>> {
+    let pad = " ".repeat(column);
+    let mut out = Vec::new();
+    let mut first = Some(label.clone());
+    if label.width() > column {
+        out.push(Line::from(label));
+        first = None;
+    }
+    for chunk in wrap_words(text, width.saturating_sub(column).max(10)) {
+        let lead = match first.take() {
+            Some(label) => {
+                let fill = " ".repeat(column - label.width());
+                vec![label, Span::raw(fill)]
+            }
+            None => vec![Span::raw(pad.clone())],
+        };
+        let mut spans = lead;
+        spans.push(Span::raw(chunk));
+        out.push(Line::from(spans));
+    }
+    out
+}
+
 pub fn help(app: &App, frame: &mut Frame) {
+    const WIDTH: u16 = 84;
+    let inner = WIDTH.min(frame.area().width).saturating_sub(2) as usize;
     let mut lines = Vec::new();
     for action in Action::ALL {
         // Each key once, with the focuses it works in unless it works everywhere.
@@ -94,26 +145,30 @@ pub fn help(app: &App, frame: &mut Frame) {
                 }
             })
             .collect();
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {:<36} ", keys.join(", ")), app.theme.key()),
-            Span::raw(action.describe()),
-        ]));
+        lines.extend(hanging(
+            Span::styled(format!("  {} ", keys.join(", ")), app.theme.key()),
+            39,
+            action.describe(),
+            inner,
+        ));
     }
     lines.push(Line::styled("commands", app.theme.dim()));
     for (usage, what) in USAGE {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {usage:<43}"), app.theme.key()),
-            Span::raw(*what),
-        ]));
+        lines.extend(hanging(
+            Span::styled(format!("  {usage} "), app.theme.key()),
+            44,
+            what,
+            inner,
+        ));
     }
-    lines.push(Line::styled(
-        format!(
-            "(section): only there · keys come from keybindings.toml · {} closes",
-            app.keymap.label(Section::Help, Action::Close)
-        ),
-        app.theme.dim(),
-    ));
-    scrolled_popup(app, frame, "Keys and commands", lines, 84, app.help_scroll);
+    let note = format!(
+        "(section): only there · keys come from keybindings.toml · {} closes",
+        app.keymap.label(Section::Help, Action::Close)
+    );
+    for line in wrap_words(&note, inner) {
+        lines.push(Line::styled(line, app.theme.dim()));
+    }
+    scrolled_popup(app, frame, "Keys and commands", lines, WIDTH, app.help_scroll);
 }
 
 pub fn details(app: &App, id: &WorkflowId, frame: &mut Frame) {
@@ -218,4 +273,36 @@ fn answers(app: &App, yes: &str, no: &str) -> Line<'static> {
         ),
         Span::raw(format!(" {no}")),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(line: &Line) -> String {
+        line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn help_rows_wrap_under_their_description() {
+        let text_of = |lines: Vec<Line<'static>>| lines.iter().map(text).collect::<Vec<_>>();
+        let rows = text_of(hanging(
+            Span::raw("  q "),
+            8,
+            "quit flotilla, asking first when workflows are still running",
+            30,
+        ));
+        assert_eq!(
+            rows,
+            [
+                "  q     quit flotilla, asking",
+                "        first when workflows",
+                "        are still running",
+            ]
+        );
+        assert!(rows.iter().all(|r| r.chars().count() <= 30));
+        // A label wider than its column: on a line of its own, the text under the column.
+        let rows = text_of(hanging(Span::raw("  alt-enter, ctrl-g "), 8, "start it", 30));
+        assert_eq!(rows, ["  alt-enter, ctrl-g ", "        start it"]);
+    }
 }
