@@ -14,6 +14,8 @@ const HISTORY_WATCH: Duration = Duration::from_secs(1);
 
 /// How often each model server is checked for the header's reachability dot.
 pub const HEALTH_INTERVAL: Duration = Duration::from_secs(30);
+/// How soon a server that was too busy to answer is asked again, so "busy" goes once it is idle.
+const BUSY_RECHECK: Duration = Duration::from_secs(3);
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl Engine {
@@ -74,19 +76,19 @@ impl Engine {
         });
     }
 
-    /// Checks every model server now and then every [`HEALTH_INTERVAL`], until `stop`.
+    /// Checks every model server now and then every [`HEALTH_INTERVAL`] (a busy one every
+    /// [`BUSY_RECHECK`]), until `stop`.
     pub fn watch_health(&self, stop: CancellationToken) {
         for provider in self.inner.providers.values() {
             let provider = provider.clone();
             let events = self.inner.events.clone();
             let stop = stop.clone();
             tokio::spawn(async move {
-                let mut interval = tokio::time::interval(HEALTH_INTERVAL);
-                interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let mut wait = Duration::ZERO;
                 loop {
                     tokio::select! {
                         _ = stop.cancelled() => break,
-                        _ = interval.tick() => {}
+                        _ = tokio::time::sleep(wait) => {}
                     }
                     let health = match provider.models(HEALTH_TIMEOUT).await {
                         Ok(models) => Health::Reachable(models),
@@ -96,14 +98,36 @@ impl Engine {
                     if events
                         .send(Event::Health {
                             provider: provider.name.clone(),
-                            health,
+                            health: health.clone(),
                         })
                         .is_err()
                     {
                         break;
                     }
+                    wait = next_check(&health);
                 }
             });
         }
+    }
+}
+
+/// When to check a server again after it answered `health`.
+fn next_check(health: &Health) -> Duration {
+    match health {
+        Health::Busy => BUSY_RECHECK,
+        Health::Unknown | Health::Reachable(_) | Health::Unreachable(_) => HEALTH_INTERVAL,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_server_is_asked_again_soon() {
+        assert_eq!(next_check(&Health::Busy), BUSY_RECHECK);
+        assert!(BUSY_RECHECK < HEALTH_INTERVAL / 5);
+        assert_eq!(next_check(&Health::Reachable(Vec::new())), HEALTH_INTERVAL);
+        assert_eq!(next_check(&Health::Unreachable("refused".into())), HEALTH_INTERVAL);
     }
 }
