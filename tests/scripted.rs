@@ -763,6 +763,17 @@ async fn retry_command_links_the_new_workflow_to_the_old() {
         )
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(linked.as_deref(), Some(old.as_str()));
+    // The dashboard's details and `show` say so, read back from the history too.
+    assert_eq!(new.retry_of.as_ref(), Some(&old));
+    let home = flotilla::home::Home::at(t.home.path());
+    let mut shown = Vec::new();
+    flotilla::cli::history::show(&home, "2", false, &mut shown).unwrap_or_else(|e| panic!("{e}"));
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(shown.contains(&format!("Retry of: {old}")), "{shown}");
+    let mut json = Vec::new();
+    flotilla::cli::history::show(&home, "2", true, &mut json).unwrap_or_else(|e| panic!("{e}"));
+    let json: serde_json::Value = serde_json::from_slice(&json).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(json["retry_of"], old.as_str());
     t.submit("/retry nope");
     assert!(
         t.app

@@ -26,6 +26,7 @@ pub fn to_json(home: &Home, wf: &Workflow, started: Option<SystemTime>, now: Sys
         "elapsed_s": (wf.elapsed(now).as_secs_f64() * 10.0).round() / 10.0,
         "dir": home.workflow_dir(&wf.id),
         "result": wf.result,
+        "retry_of": wf.retry_of,
     })
 }
 

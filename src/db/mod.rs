@@ -179,11 +179,12 @@ impl Db {
                 [],
                 |r| r.get(0),
             )?;
-            let wf = Workflow::new(
+            let mut wf = Workflow::new(
                 WorkflowId::new(seq.max(1) as u64, now),
                 description.to_owned(),
                 now,
             );
+            wf.retry_of = retry_of.cloned();
             Self::insert_in(tx, &wf, retry_of, Some(&self.owner))?;
             Ok(wf)
         })

@@ -149,7 +149,7 @@ pub(super) fn rows(
     args: &[&dyn rusqlite::ToSql],
 ) -> rusqlite::Result<Vec<Workflow>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT id, description, name, status, progress, error, result, created_at, ended_at
+        "SELECT id, description, name, status, progress, error, result, created_at, ended_at, retry_of
          FROM workflows WHERE {filter} ORDER BY seq, created_at"
     ))?;
     let rows = stmt.query_map(args, |r| {
@@ -166,6 +166,9 @@ pub(super) fn rows(
             result: result.and_then(|j| serde_json::from_str::<WorkflowResult>(&j).ok()),
             start_time: time(r.get(7)?),
             end_time: ended.map(time),
+            retry_of: r
+                .get::<_, Option<String>>(9)?
+                .and_then(|id| WorkflowId::parse(&id)),
         })
     })?;
     rows.collect()

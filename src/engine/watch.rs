@@ -128,6 +128,9 @@ mod tests {
         assert_eq!(next_check(&Health::Busy), BUSY_RECHECK);
         assert!(BUSY_RECHECK < HEALTH_INTERVAL / 5);
         assert_eq!(next_check(&Health::Reachable(Vec::new())), HEALTH_INTERVAL);
-        assert_eq!(next_check(&Health::Unreachable("refused".into())), HEALTH_INTERVAL);
+        assert_eq!(
+            next_check(&Health::Unreachable("refused".into())),
+            HEALTH_INTERVAL
+        );
     }
 }

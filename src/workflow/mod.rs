@@ -144,6 +144,9 @@ pub struct Workflow {
     pub error: Option<String>,
     pub start_time: SystemTime,
     pub end_time: Option<SystemTime>,
+    /// The workflow this one runs the task of again (`r`, `flotilla retry`).
+    #[serde(default)]
+    pub retry_of: Option<WorkflowId>,
 }
 
 impl Workflow {
@@ -158,6 +161,7 @@ impl Workflow {
             error: None,
             start_time,
             end_time: None,
+            retry_of: None,
         }
     }
 

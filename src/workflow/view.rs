@@ -42,6 +42,9 @@ pub fn fields(wf: &Workflow, folder: &Path, now: SystemTime) -> Vec<Field> {
         field("Time:", format_elapsed(wf.elapsed(now)), FieldKind::Plain),
         field("Task:", wf.description.clone(), FieldKind::Plain),
     ];
+    if let Some(first) = &wf.retry_of {
+        out.push(field("Retry of:", first.to_string(), FieldKind::Plain));
+    }
     if let Some(error) = &wf.error {
         out.push(field("Error:", error.clone(), FieldKind::Error));
     }

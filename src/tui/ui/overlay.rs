@@ -80,12 +80,7 @@ fn wrap_words(text: &str, width: usize) -> Vec<String> {
 /// A help row: `label` in a column of `column` characters, `text` after it, wrapped under
 /// itself (a hanging indent) within `width`; a label too long for its column gets a line of
 /// its own.
-fn hanging(
-    label: Span<'static>,
-    column: usize,
-    text: &str,
-    width: usize,
-) -> Vec<Line<'static>> {
+fn hanging(label: Span<'static>, column: usize, text: &str, width: usize) -> Vec<Line<'static>> {
     let pad = " ".repeat(column);
     let mut out = Vec::new();
     let mut first = Some(label.clone());
@@ -168,7 +163,14 @@ pub fn help(app: &App, frame: &mut Frame) {
     for line in wrap_words(&note, inner) {
         lines.push(Line::styled(line, app.theme.dim()));
     }
-    scrolled_popup(app, frame, "Keys and commands", lines, WIDTH, app.help_scroll);
+    scrolled_popup(
+        app,
+        frame,
+        "Keys and commands",
+        lines,
+        WIDTH,
+        app.help_scroll,
+    );
 }
 
 pub fn details(app: &App, id: &WorkflowId, frame: &mut Frame) {
@@ -302,7 +304,12 @@ mod tests {
         );
         assert!(rows.iter().all(|r| r.chars().count() <= 30));
         // A label wider than its column: on a line of its own, the text under the column.
-        let rows = text_of(hanging(Span::raw("  alt-enter, ctrl-g "), 8, "start it", 30));
+        let rows = text_of(hanging(
+            Span::raw("  alt-enter, ctrl-g "),
+            8,
+            "start it",
+            30,
+        ));
         assert_eq!(rows, ["  alt-enter, ctrl-g ", "        start it"]);
     }
 }
