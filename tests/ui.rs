@@ -869,3 +869,38 @@ fn ctrl_u_clears_the_input_line_as_in_a_shell() {
     app.handle_key(ctrl('z'));
     assert_eq!(app.input_text(), "parse a csv ");
 }
+
+/// The demo (nothing configured, the small model served in process) tells a first-time user
+/// what to expect of so small a model; a configured dashboard does not.
+#[test]
+fn the_demo_says_what_to_expect_of_its_small_model() {
+    let env = |_: &str| Err(std::env::VarError::NotPresent);
+    let mut config = Config::from_env(&env);
+    config.serve_embedded(PathBuf::from(
+        "/flotilla-home/models/SmolLM2-135M-Instruct.Q4_1.gguf",
+    ));
+    let (tx, _rx) = event::channel();
+    let engine = Engine::new(config, home(), tx).unwrap_or_else(|e| panic!("{e}"));
+    let mut demo = App::new(engine, Keymap::defaults());
+    demo.size = (W, H);
+    let text = screen(&demo);
+    // The log pane's lines (beside the result view), and its words whatever their wrapping.
+    let pane: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("││"))
+        .filter_map(|l| l.split('│').nth(1))
+        .collect();
+    let words: Vec<&str> = pane.iter().flat_map(|l| l.split_whitespace()).collect();
+    let words = words.join(" ");
+    assert!(
+        words.contains("What to expect: SmolLM2-135M-Instruct.Q4_1 is a tiny model"),
+        "{text}"
+    );
+    // Wrapped lines keep the paragraph's indent.
+    assert!(
+        pane.iter()
+            .all(|line| line.trim().is_empty() || line.starts_with("  ")),
+        "{text}"
+    );
+    assert!(!screen(&app()).contains("What to expect"));
+}

@@ -1,13 +1,15 @@
 //! The selected workflow's log, following its tail unless the user scrolled up.
 
 use crate::app::App;
+use crate::config::ConfigSource;
 use crate::event::Health;
 use crate::keymap::{Action, Focus, Section};
 use crate::workflow::format_ago;
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 
 /// `name (id) · status · progress · started 45s ago`, over the log and the result view.
 pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
@@ -47,9 +49,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .title(" Log ");
     if app.selected_workflow().is_none() {
         frame.render_widget(
-            Paragraph::new(welcome(app))
-                .wrap(Wrap { trim: false })
-                .block(block),
+            Paragraph::new(welcome(app, area.width.saturating_sub(2) as usize)).block(block),
             area,
         );
         return;
@@ -75,42 +75,57 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-/// What the log pane says before there is any workflow.
-fn welcome(app: &App) -> Vec<Line<'static>> {
-    let mut lines = vec![
-        Line::raw(""),
-        Line::styled(
-            "  Type a task description and press Enter to start a workflow.",
+/// What the log pane says before there is any workflow: paragraphs wrapped to `width` with
+/// their indent kept.
+fn welcome(app: &App, width: usize) -> Vec<Line<'static>> {
+    let mut paragraphs: Vec<(String, Style)> = vec![
+        (
+            "Type a task description and press Enter to start a workflow.".into(),
             app.theme.title(),
         ),
-        Line::raw(
-            "  alt-enter or ctrl-g (or /generate -b …) starts it in the background; /help lists everything.",
+        (
+            "alt-enter or ctrl-g (or /generate -b …) starts it in the background; /help lists everything.".into(),
+            Style::new(),
         ),
-        Line::raw(""),
+        (String::new(), Style::new()),
     ];
-    let down: Vec<_> = app
+    // The demo (scripts/run): nothing configured, a small model served in process.
+    if let ConfigSource::EmbeddedDefault(model) = &app.engine.config().source {
+        paragraphs.push((
+            format!(
+                "What to expect: {} is a tiny model, run on your CPU. One-function tasks (\"write a python function is_even(n)\") work some of the time; bigger ones mostly fail. For code worth keeping, point flotilla at a bigger model (README: Configuration).",
+                crate::serve::model_id(model)
+            ),
+            app.theme.warn(),
+        ));
+    }
+    let down = app
         .engine
         .providers()
-        .filter(|p| matches!(app.health.get(&p.name), Some(Health::Unreachable(_))))
-        .collect();
+        .filter(|p| matches!(app.health.get(&p.name), Some(Health::Unreachable(_))));
     for p in down {
-        lines.push(Line::styled(
-            format!(
-                "  No model server answers at {} ({}).",
-                p.location(),
-                p.name
-            ),
+        paragraphs.push((
+            format!("No model server answers at {} ({}).", p.location(), p.name),
             app.theme.bad(),
         ));
-        lines.push(Line::raw(format!(
-            "  Either {}, or set [providers] in {} (see the README), then check with `flotilla doctor`.",
-            p.remedy(),
-            app.engine.home().config_file.display()
-        )));
+        paragraphs.push((
+            format!(
+                "Either {}, or set [providers] in {} (see the README), then check with `flotilla doctor`.",
+                p.remedy(),
+                app.engine.home().config_file.display()
+            ),
+            Style::new(),
+        ));
     }
-    lines.push(Line::styled(
-        format!("  Configuration: {}", app.engine.config().source),
+    paragraphs.push((
+        format!("Configuration: {}", app.engine.config().source),
         app.theme.dim(),
     ));
+    let mut lines = vec![Line::raw("")];
+    for (text, style) in paragraphs {
+        for line in super::wrap_words(&text, width.saturating_sub(2)) {
+            lines.push(Line::styled(format!("  {line}"), style));
+        }
+    }
     lines
 }

@@ -193,3 +193,21 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
     }
     frame.render_widget(Line::from(spans), area);
 }
+
+/// Words of `text` in lines of at most `width` columns (a longer word has a line of its own).
+pub(super) fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let line = lines.last_mut().expect("one line at least");
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > width {
+            lines.push(word.to_owned());
+        } else {
+            if len > 0 {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines
+}

@@ -59,24 +59,6 @@ fn scrolled_popup(
     );
 }
 
-/// Words of `text` in lines of at most `width` columns (a longer word has a line of its own).
-fn wrap_words(text: &str, width: usize) -> Vec<String> {
-    let mut lines = vec![String::new()];
-    for word in text.split_whitespace() {
-        let line = lines.last_mut().expect("one line at least");
-        let len = line.chars().count();
-        if len > 0 && len + 1 + word.chars().count() > width {
-            lines.push(word.to_owned());
-        } else {
-            if len > 0 {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-    }
-    lines
-}
-
 /// A help row: `label` in a column of `column` characters, `text` after it, wrapped under
 /// itself (a hanging indent) within `width`; a label too long for its column gets a line of
 /// its own.
@@ -88,7 +70,7 @@ fn hanging(label: Span<'static>, column: usize, text: &str, width: usize) -> Vec
         out.push(Line::from(label));
         first = None;
     }
-    for chunk in wrap_words(text, width.saturating_sub(column).max(10)) {
+    for chunk in super::wrap_words(text, width.saturating_sub(column).max(10)) {
         let lead = match first.take() {
             Some(label) => {
                 let fill = " ".repeat(column - label.width());
@@ -160,7 +142,7 @@ pub fn help(app: &App, frame: &mut Frame) {
         "(section): only there · keys come from keybindings.toml · {} closes",
         app.keymap.label(Section::Help, Action::Close)
     );
-    for line in wrap_words(&note, inner) {
+    for line in super::wrap_words(&note, inner) {
         lines.push(Line::styled(line, app.theme.dim()));
     }
     scrolled_popup(
