@@ -15,6 +15,7 @@ pub struct Defaults {
     pub naming_timeout: f64,
     pub bell: bool,
     pub theme: String,
+    pub mouse: bool,
     pub default_language: String,
     pub max_attempts: u32,
     pub run_tests: bool,

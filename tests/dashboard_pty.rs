@@ -187,3 +187,55 @@ async fn delete_and_copy_path_are_carried_out_off_the_loop() {
         .unwrap_or(0);
     assert_eq!(left, 0, "the folder is gone");
 }
+
+/// The mouse in a real terminal: a click selects a row, the wheel moves the selection and
+/// scrolls, a click on a result tab shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mouse_selects_rows_scrolls_and_picks_result_tabs() {
+    let server = MockServer::start(Wire::OpenAi, named_then(Reply::Stall)).await;
+    let home = home_for(&server);
+    let path = home.path().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut pty = dashboard(&path);
+        for task in ["first task", "second task", "third task"] {
+            pty.type_bytes(format!("{task}\x07").as_bytes());
+        }
+        pty.wait_for("three rows", Duration::from_secs(20), |s| {
+            s.contains("wf_3_")
+        });
+        // The line over the log names the selected workflow.
+        let selected = |s: &str, n: usize| {
+            s.lines()
+                .any(|l| l.contains(&format!("(wf_{n}_")) && l.contains(" · "))
+        };
+        pty.wait_for("the first to be selected", Duration::from_secs(10), |s| {
+            selected(s, 1)
+        });
+        let (x, y) = pty.find("wf_3_").expect("the third row");
+        pty.mouse(0, x, y);
+        pty.wait_for("the click to select wf_3", Duration::from_secs(10), |s| {
+            selected(s, 3)
+        });
+        let (x, y) = pty.find("wf_1_").expect("the first row");
+        pty.mouse(64, x, y);
+        pty.wait_for(
+            "the wheel to move up to wf_2",
+            Duration::from_secs(10),
+            |s| selected(s, 2),
+        );
+        let (x, y) = pty.find("3 Tests").expect("the result tabs");
+        pty.mouse(0, x + 2, y);
+        pty.wait_for("the tests tab", Duration::from_secs(10), |s| {
+            s.contains("No tests yet.")
+        });
+        let (x, y) = pty.find("1 Plan").expect("the result tabs");
+        pty.mouse(0, x, y);
+        pty.wait_for("the plan tab", Duration::from_secs(10), |s| {
+            s.contains("No plan yet.")
+        });
+        let status = pty.quit(true, Duration::from_secs(30));
+        assert!(status.success(), "{status:?}");
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+}

@@ -28,6 +28,7 @@ struct RawConfig {
     sandbox: Option<RawSandbox>,
     bell: Option<bool>,
     theme: Option<Spanned<String>>,
+    mouse: Option<bool>,
     colors: Option<BTreeMap<String, Spanned<String>>>,
 }
 
@@ -242,6 +243,7 @@ impl Config {
             config.pipeline = pipeline;
             config.bell = raw.bell.unwrap_or(defaults.bell);
             config.theme = theme;
+            config.mouse = raw.mouse.unwrap_or(defaults.mouse);
             config.colors = colors;
             config.source = ConfigSource::File(path.to_owned());
             return Ok(config);
@@ -313,6 +315,7 @@ impl Config {
             default_ollama: false,
             theme,
             colors,
+            mouse: raw.mouse.unwrap_or(defaults.mouse),
         })
     }
 }

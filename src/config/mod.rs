@@ -105,6 +105,8 @@ pub struct Config {
     pub default_ollama: bool,
     /// The dashboard's theme: `dark` or `light`.
     pub theme: String,
+    /// Whether the dashboard takes the mouse.
+    pub mouse: bool,
     /// `[colors]`: roles recoloured, checked by the dashboard, which knows colours.
     pub colors: Vec<ColorSetting>,
 }
@@ -232,6 +234,7 @@ impl Config {
             bell: d.bell,
             default_ollama,
             theme: d.theme.clone(),
+            mouse: d.mouse,
             colors: Vec::new(),
         }
     }

@@ -4,7 +4,10 @@
 use crate::app::App;
 use crate::event::EventReceiver;
 use crate::ui;
-use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, EventStream};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    EventStream,
+};
 use crossterm::execute;
 use futures_util::StreamExt;
 use ratatui::DefaultTerminal;
@@ -26,7 +29,14 @@ pub async fn run(app: &mut App, events: &mut EventReceiver) -> anyhow::Result<Op
     let mut terminal = ratatui::init();
     // Pasted text arrives whole instead of as keys (a newline would otherwise submit).
     let _ = execute!(std::io::stdout(), EnableBracketedPaste);
+    let mouse = app.engine.config().mouse;
+    if mouse {
+        let _ = execute!(std::io::stdout(), EnableMouseCapture);
+    }
     let result = event_loop(&mut terminal, app, events).await;
+    if mouse {
+        let _ = execute!(std::io::stdout(), DisableMouseCapture);
+    }
     let _ = execute!(std::io::stdout(), DisableBracketedPaste);
     ratatui::restore();
     result
@@ -99,7 +109,7 @@ async fn event_loop(
                     if let Some(path) = app.pending_editor.take() {
                         // The editor needs the terminal and stdin to itself.
                         drop(input);
-                        let outcome = edit(terminal, &path).await;
+                        let outcome = edit(terminal, &path, app.engine.config().mouse).await;
                         app.editor_finished(&path, outcome);
                         input = EventStream::new();
                     }
@@ -134,8 +144,13 @@ async fn event_loop(
 async fn edit(
     terminal: &mut DefaultTerminal,
     path: &std::path::Path,
+    mouse: bool,
 ) -> std::io::Result<std::process::ExitStatus> {
-    let _ = execute!(std::io::stdout(), DisableBracketedPaste);
+    let _ = execute!(
+        std::io::stdout(),
+        DisableBracketedPaste,
+        DisableMouseCapture
+    );
     ratatui::restore();
     let mut command = App::editor_command(path);
     let status = tokio::task::spawn_blocking(move || command.status())
@@ -150,6 +165,9 @@ async fn edit(
         EnableBracketedPaste,
         crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
     )?;
+    if mouse {
+        execute!(std::io::stdout(), EnableMouseCapture)?;
+    }
     status
 }
 

@@ -115,6 +115,25 @@ impl Pty {
         }
     }
 
+    /// A mouse event in xterm's SGR encoding, at the 0-based cell (`x`, `y`): `button` 0 is
+    /// the left button (pressed, then released), 64 and 65 the wheel up and down.
+    pub fn mouse(&mut self, button: u8, x: usize, y: usize) {
+        let (col, row) = (x + 1, y + 1);
+        let mut bytes = format!("\x1b[<{button};{col};{row}M");
+        if button < 64 {
+            bytes.push_str(&format!("\x1b[<{button};{col};{row}m"));
+        }
+        self.type_bytes(bytes.as_bytes());
+    }
+
+    /// The 0-based cell where `needle` first appears on the screen.
+    pub fn find(&self, needle: &str) -> Option<(usize, usize)> {
+        self.text().lines().enumerate().find_map(|(y, line)| {
+            line.find(needle)
+                .map(|byte| (line[..byte].chars().count(), y))
+        })
+    }
+
     pub fn type_bytes(&mut self, bytes: &[u8]) {
         self.keys.write_all(bytes).expect("type");
         self.keys.flush().expect("flush");

@@ -17,6 +17,7 @@ impl App {
                 self.input.insert_str(flat);
             }
             TermEvent::Resize(w, h) => self.size = (w, h),
+            TermEvent::Mouse(mouse) => self.handle_mouse(mouse),
             _ => {}
         }
     }

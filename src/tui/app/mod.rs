@@ -18,6 +18,7 @@ pub mod effect;
 mod events;
 mod keys;
 pub mod layout;
+pub mod mouse;
 mod panes;
 mod result;
 pub use result::{Artifact, Results};

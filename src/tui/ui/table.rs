@@ -43,20 +43,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         ));
     }
     let visible = area.height.saturating_sub(3) as usize;
-    let selected = app
-        .selected
-        .as_ref()
-        .and_then(|id| app.store.position(id))
-        .and_then(|i| shown.iter().position(|s| *s == i));
-    // Only the rows on screen are built, so thousands of workflows cost little. The selected
-    // row is always shown; when it is among the last rows, the table shows the end of the list,
-    // so it follows new rows as they come (the selection itself stays put).
-    let tail = shown.len().saturating_sub(visible);
-    let offset = match selected {
-        Some(i) if i >= tail => tail,
-        Some(i) if visible > 0 && i >= visible => i + 1 - visible,
-        _ => 0,
-    };
+    // Only the rows on screen are built, so thousands of workflows cost little.
+    let offset = app.table_offset(&shown, visible);
     // An id as wide as today's even before the first workflow, so the titles keep their place.
     let id_width = app
         .store
