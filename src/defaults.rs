@@ -14,6 +14,8 @@ pub struct Defaults {
     pub max_parallel: usize,
     pub naming_timeout: f64,
     pub bell: bool,
+    pub desktop_notifications: bool,
+    pub notify_command: String,
     pub theme: String,
     pub mouse: bool,
     pub default_language: String,

@@ -94,7 +94,15 @@ async fn a_workflow_run_by_another_process_shows_live_and_is_announced() {
     let home = home_for(&server);
     let config = home.path().join("config.toml");
     let text = std::fs::read_to_string(&config).unwrap_or_default();
-    std::fs::write(&config, format!("bell = true\n{text}")).unwrap_or_else(|e| panic!("{e}"));
+    let notified = home.path().join("notified.txt");
+    std::fs::write(
+        &config,
+        format!(
+            "bell = true\ndesktop_notifications = true\nnotify_command = 'printf \"%s %s %s\\n\" \"$FLOTILLA_NAME\" \"$FLOTILLA_STATUS\" \"$FLOTILLA_DIR\" >> {}'\n{text}",
+            notified.display()
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let path = home.path().to_owned();
     tokio::task::spawn_blocking(move || {
         let pty = dashboard(&path);
@@ -119,6 +127,22 @@ async fn a_workflow_run_by_another_process_shows_live_and_is_announced() {
         pty.wait_for("the bell", Duration::from_secs(10), |_| {
             bells.load(std::sync::atomic::Ordering::SeqCst) >= 1
         });
+        pty.wait_for("the desktop notification", Duration::from_secs(10), |_| {
+            !pty.osc("9;").is_empty()
+        });
+        let shown = pty.osc("9;");
+        assert!(
+            shown.len() == 1 && shown[0].starts_with("flotilla: email-validator Completed in "),
+            "{shown:?}"
+        );
+        pty.wait_for("notify_command", Duration::from_secs(10), |_| {
+            std::fs::read_to_string(&notified).is_ok_and(|t| t.ends_with('\n'))
+        });
+        let line = std::fs::read_to_string(&notified).unwrap_or_default();
+        assert!(
+            line.starts_with("email-validator completed ") && line.contains("/workflows/wf_1_"),
+            "{line}"
+        );
         let status = pty.quit(false, Duration::from_secs(20));
         assert!(status.success(), "{status:?}");
     })
@@ -155,9 +179,9 @@ async fn delete_and_copy_path_are_carried_out_off_the_loop() {
             s.contains("(through the terminal: OSC 52)")
         });
         pty.wait_for("the clipboard write", Duration::from_secs(20), |_| {
-            pty.clipboard.lock().is_ok_and(|c| !c.is_empty())
+            !pty.osc("52;c;").is_empty()
         });
-        let sent = pty.clipboard.lock().map(|c| c.clone()).unwrap_or_default();
+        let sent = pty.osc("52;c;");
         use base64::Engine as _;
         let copied = base64::engine::general_purpose::STANDARD
             .decode(&sent[0])

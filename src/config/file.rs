@@ -27,6 +27,8 @@ struct RawConfig {
     sample_temperature: Option<Spanned<f32>>,
     sandbox: Option<RawSandbox>,
     bell: Option<bool>,
+    desktop_notifications: Option<bool>,
+    notify_command: Option<String>,
     theme: Option<Spanned<String>>,
     mouse: Option<bool>,
     colors: Option<BTreeMap<String, Spanned<String>>>,
@@ -125,6 +127,15 @@ impl Config {
                 value: value.into_inner(),
             })
             .collect();
+
+        let desktop_notifications = raw
+            .desktop_notifications
+            .unwrap_or(defaults.desktop_notifications);
+        let notify_command = Some(
+            raw.notify_command
+                .unwrap_or(defaults.notify_command.clone()),
+        )
+        .filter(|c| !c.trim().is_empty());
 
         let mut pipeline = PipelineConfig::from_raw(
             raw.default_language,
@@ -242,6 +253,8 @@ impl Config {
             config.naming_timeout = naming_timeout;
             config.pipeline = pipeline;
             config.bell = raw.bell.unwrap_or(defaults.bell);
+            config.desktop_notifications = desktop_notifications;
+            config.notify_command = notify_command;
             config.theme = theme;
             config.mouse = raw.mouse.unwrap_or(defaults.mouse);
             config.colors = colors;
@@ -312,6 +325,8 @@ impl Config {
             tiers,
             source: ConfigSource::File(path.to_owned()),
             bell: raw.bell.unwrap_or(defaults.bell),
+            desktop_notifications,
+            notify_command,
             default_ollama: false,
             theme,
             colors,

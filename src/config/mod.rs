@@ -101,6 +101,10 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     /// Ring the terminal bell when a workflow ends (the notice line is always shown).
     pub bell: bool,
+    /// Ask the terminal for a desktop notification (OSC 9) when a workflow ends.
+    pub desktop_notifications: bool,
+    /// A shell command run when a workflow ends.
+    pub notify_command: Option<String>,
     /// The providers are the built-in default (a local Ollama), chosen for want of any other.
     pub default_ollama: bool,
     /// The dashboard's theme: `dark` or `light`.
@@ -232,6 +236,8 @@ impl Config {
             tiers,
             source,
             bell: d.bell,
+            desktop_notifications: d.desktop_notifications,
+            notify_command: Some(d.notify_command.clone()).filter(|c| !c.trim().is_empty()),
             default_ollama,
             theme: d.theme.clone(),
             mouse: d.mouse,

@@ -67,6 +67,17 @@ async fn event_loop(
             // Spinners follow the clock, not the number of frames drawn.
             app.tick = (started.elapsed().as_millis() / ANIMATION.as_millis()) as u64;
             draw(terminal, app)?;
+            for text in app.desktop.drain(..) {
+                // OSC 9: iTerm2, kitty, WezTerm, Windows Terminal, foot… show it as a desktop
+                // notification. The text is the workflow's, stripped of control characters.
+                use std::io::Write;
+                let clean: String = crate::sanitize::strip(&text)
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .collect();
+                let mut out = std::io::stdout();
+                let _ = write!(out, "\x1b]9;{clean}\x1b\\").and_then(|()| out.flush());
+            }
             if let Some(text) = app.osc52.take() {
                 let _ = execute!(
                     std::io::stdout(),
@@ -101,11 +112,6 @@ async fn event_loop(
                     app.handle_terminal_event(event);
                     dirty = true;
                     urgent = true;
-                    // Disk, database and clipboard work never runs on this thread.
-                    for effect in std::mem::take(&mut app.effects) {
-                        let engine = app.engine.clone();
-                        effects.spawn_blocking(move || crate::app::effect::perform(&engine, effect));
-                    }
                     if let Some(path) = app.pending_editor.take() {
                         // The editor needs the terminal and stdin to itself.
                         drop(input);
@@ -136,6 +142,12 @@ async fn event_loop(
                 dirty = true;
             },
             _ = tokio::time::sleep_until(wake) => dirty = true,
+        }
+        // Disk, database, clipboard and notify_command work asked for by keys or by events
+        // never runs on this thread.
+        for effect in std::mem::take(&mut app.effects) {
+            let engine = app.engine.clone();
+            effects.spawn_blocking(move || crate::app::effect::perform(&engine, effect));
         }
     }
 }

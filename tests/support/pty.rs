@@ -13,8 +13,9 @@ pub struct Pty {
     parser: Arc<Mutex<vt100::Parser>>,
     /// BEL bytes the program wrote (it sets no title, so none ends an OSC sequence).
     pub bells: Arc<std::sync::atomic::AtomicUsize>,
-    /// The payloads of the OSC 52 clipboard writes the program made, as sent (base64).
-    pub clipboard: Arc<Mutex<Vec<String>>>,
+    /// The OSC sequences the program wrote (ended by ST), without their ESC ] and ST:
+    /// `52;c;<base64>` for the clipboard, `9;<text>` for a desktop notification.
+    pub osc: Arc<Mutex<Vec<String>>>,
     updates: mpsc::Receiver<()>,
     pub keys: Box<dyn Write + Send>,
     pub child: Box<dyn Child + Send + Sync>,
@@ -47,31 +48,29 @@ impl Pty {
         let feed = Arc::clone(&parser);
         let bells = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let rung = Arc::clone(&bells);
-        let clipboard = Arc::new(Mutex::new(Vec::new()));
-        let copied = Arc::clone(&clipboard);
+        let osc = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&osc);
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
-            // An OSC 52 sequence may be split across reads: the unfinished one is kept.
+            // An OSC sequence may be split across reads: the unfinished one is kept.
             let mut pending: Vec<u8> = Vec::new();
             while let Ok(n) = reader.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
                 pending.extend_from_slice(&buf[..n]);
-                while let Some(start) = find(&pending, b"\x1b]52;") {
+                while let Some(start) = find(&pending, b"\x1b]") {
                     let Some(len) = find(&pending[start..], b"\x1b\\") else {
                         pending.drain(..start);
                         break;
                     };
-                    let sequence = String::from_utf8_lossy(&pending[start + 5..start + len]);
-                    if let (Some((_, payload)), Ok(mut all)) =
-                        (sequence.split_once(';'), copied.lock())
-                    {
-                        all.push(payload.to_owned());
+                    let sequence = String::from_utf8_lossy(&pending[start + 2..start + len]);
+                    if let Ok(mut all) = seen.lock() {
+                        all.push(sequence.into_owned());
                     }
                     pending.drain(..start + len + 2);
                 }
-                if find(&pending, b"\x1b]52;").is_none() {
+                if find(&pending, b"\x1b]").is_none() {
                     pending.clear();
                 }
                 let count = buf[..n].iter().filter(|b| **b == 0x07).count();
@@ -86,12 +85,24 @@ impl Pty {
         Self {
             parser,
             bells,
-            clipboard,
+            osc,
             updates,
             keys,
             child,
             _master: pair.master,
         }
+    }
+
+    /// The OSC sequences written so far that start with `prefix` (e.g. "52;c;"), without it.
+    pub fn osc(&self, prefix: &str) -> Vec<String> {
+        self.osc
+            .lock()
+            .map(|all| {
+                all.iter()
+                    .filter_map(|s| s.strip_prefix(prefix).map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     pub fn text(&self) -> String {

@@ -108,6 +108,8 @@ impl App {
                     }
                 }
             }
+            Done::Notified(Ok(())) => {}
+            Done::Notified(Err(why)) => self.warn(why),
             Done::Copied { text, tool } => match tool {
                 Some(tool) => self.info(format!("Copied {text} ({tool})")),
                 // No clipboard program (over SSH, in a container): the terminal itself is

@@ -12,6 +12,11 @@ pub enum Effect {
     Delete { ids: Vec<WorkflowId>, clear: bool },
     /// Put this text on the clipboard.
     Copy(String),
+    /// Run the user's `notify_command` (with `sh -c`), these variables set.
+    Notify {
+        command: String,
+        env: Vec<(&'static str, String)>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +30,8 @@ pub enum Done {
         text: String,
         tool: Option<&'static str>,
     },
+    /// How the `notify_command` went: `Err` says why it did not run or did not succeed.
+    Notified(Result<(), String>),
 }
 
 /// Carries out an effect; blocking, so the loop runs it on a blocking thread.
@@ -44,6 +51,28 @@ pub fn perform(engine: &Engine, effect: Effect) -> Done {
             let tool = copy_to_clipboard(&text);
             Done::Copied { text, tool }
         }
+        Effect::Notify { command, env } => Done::Notified(notify(&command, &env)),
+    }
+}
+
+/// Runs `notify_command`; its output is dropped (the dashboard owns the terminal), and it may
+/// take a few seconds (it runs on a blocking thread, and only once per ending).
+fn notify(command: &str, env: &[(&'static str, String)]) -> Result<(), String> {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("sh");
+    child
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (name, value) in env {
+        child.env(name, value);
+    }
+    match child.status() {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(format!("notify_command {status}")),
+        Err(e) => Err(format!("notify_command did not start: {e}")),
     }
 }
 

@@ -2,6 +2,7 @@
 //! servers' health, other processes' workflows, and the notice (and bell) for each ending.
 
 use super::App;
+use super::effect::Effect;
 use crate::event::Event;
 use crate::workflow::{Workflow, WorkflowId, WorkflowStatus};
 
@@ -84,7 +85,8 @@ impl App {
     }
 
     /// The one-line notice of a workflow's ending, in the design's words
-    /// ("✓ [rest-client] Completed in 34.5s"), and the bell when the config asks for it.
+    /// ("✓ [rest-client] Completed in 34.5s"), and what the config adds: the bell, a desktop
+    /// notification through the terminal (OSC 9), a command of the user's.
     fn announce(&mut self, id: &WorkflowId) {
         let Some(wf) = self.store.get(id) else {
             return;
@@ -96,13 +98,32 @@ impl App {
             wf.label(),
             wf.progress
         );
+        let config = self.engine.config();
+        if config.desktop_notifications {
+            self.desktop
+                .push(format!("flotilla: {} {}", wf.label(), wf.progress));
+        }
+        if let Some(command) = &config.notify_command {
+            let dir = self.engine.home().workflow_dir(&wf.id);
+            self.effects.push(Effect::Notify {
+                command: command.clone(),
+                env: vec![
+                    ("FLOTILLA_ID", wf.id.to_string()),
+                    ("FLOTILLA_NAME", wf.label().to_owned()),
+                    ("FLOTILLA_STATUS", wf.status.to_string()),
+                    ("FLOTILLA_PROGRESS", wf.progress.clone()),
+                    ("FLOTILLA_ERROR", wf.error.clone().unwrap_or_default()),
+                    ("FLOTILLA_DIR", dir.display().to_string()),
+                ],
+            });
+        }
+        if config.bell {
+            self.bells += 1;
+        }
         if completed {
             self.info(text);
         } else {
             self.warn(text);
-        }
-        if self.engine.config().bell {
-            self.bells += 1;
         }
     }
 }

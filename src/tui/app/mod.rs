@@ -109,6 +109,8 @@ pub struct App {
     /// Text for the terminal to put on its clipboard (OSC 52), when no clipboard program took
     /// it: the loop writes it with the next frame.
     pub osc52: Option<String>,
+    /// Desktop notifications for the terminal to show (OSC 9), written with the next frame.
+    pub desktop: Vec<String>,
     /// The colours, from `config.toml` (and `NO_COLOR`, which `main` applies).
     pub theme: crate::tui::ui::theme::Theme,
     /// Work asked for by keys, for the loop to carry out off its thread.
@@ -145,6 +147,7 @@ impl App {
             filter: String::new(),
             bells: 0,
             osc52: None,
+            desktop: Vec::new(),
             theme: crate::tui::ui::theme::Theme::from_config(engine_config, false)
                 .unwrap_or_else(|_| crate::tui::ui::theme::Theme::dark()),
             effects: Vec::new(),
