@@ -153,7 +153,15 @@ fn main() -> ExitCode {
     }
     flotilla::sandbox::protect_self();
     flotilla::sandbox::use_this_executable();
-    let home = Home::resolve(cli.home.as_deref());
+    let mut home = Home::resolve(cli.home.as_deref());
+    if let Some(file) = &cli.config {
+        // A file named on the command line must be there; config.toml in the home need not.
+        if let Err(e) = std::fs::metadata(file) {
+            eprintln!("flotilla: --config {}: {e}", file.display());
+            return ExitCode::from(2);
+        }
+        home.config_file = file.clone();
+    }
     // Reading the history needs neither the config nor the model servers.
     let reading = match &cli.command {
         Some(Cmd::List { status, json }) => {
@@ -183,6 +191,63 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(Cmd::Config { json }) = &cli.command {
+        use std::io::Write;
+        let text = std::fs::read_to_string(&home.config_file).ok();
+        let file = text.as_deref().map(|t| (home.config_file.as_path(), t));
+        let entries = flotilla::config::show::entries(&config, file);
+        let mut out = safe_stdout();
+        let written = if *json {
+            let all: Vec<serde_json::Value> = entries
+                .iter()
+                .map(|e| {
+                    let origin = match &e.origin {
+                        flotilla::config::show::Origin::File(line) => serde_json::json!({
+                            "file": home.config_file, "line": line
+                        }),
+                        other => serde_json::json!(other.to_string()),
+                    };
+                    serde_json::json!({
+                        "key": if e.table.is_empty() { e.key.clone() } else { format!("{}.{}", e.table, e.key) },
+                        "value": e.value,
+                        "origin": origin,
+                    })
+                })
+                .collect();
+            let report = serde_json::json!({
+                "file": home.config_file,
+                "file_exists": text.is_some(),
+                "servers": config.servers.to_string(),
+                "settings": all,
+            });
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            )
+        } else {
+            writeln!(
+                out,
+                "# {} ({})\n# servers: {}\n{}",
+                home.config_file.display(),
+                if text.is_some() {
+                    "read"
+                } else {
+                    "not there: defaults and environment"
+                },
+                config.servers,
+                flotilla::config::show::render(&entries)
+            )
+        };
+        return match written {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("flotilla: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let keymap = match &cli.command {
         None => match Keymap::load(&home.keybindings_file) {
             Ok(k) => Some(k),
@@ -376,7 +441,8 @@ fn main() -> ExitCode {
                 | Cmd::Logs { .. }
                 | Cmd::Serve { .. }
                 | Cmd::Completions { .. }
-                | Cmd::Man { .. },
+                | Cmd::Man { .. }
+                | Cmd::Config { .. },
             ) => 0,
             None => {
                 let stop = CancellationToken::new();

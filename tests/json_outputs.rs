@@ -140,6 +140,9 @@ async fn doctor_json_says_what_was_checked() {
     }
     assert!(checks.iter().any(|c| c["check"] == "sandbox"), "{json}");
     assert_eq!(json["tiers"]["fast"]["model"], "smollm2");
+    // Which source chose each tier's server.
+    assert_eq!(json["tiers"]["fast"]["chosen_by"], "config.toml, line 5");
+    assert_eq!(json["tiers"]["overseer"]["chosen_by"], "default");
     assert!(
         json["configuration"]
             .as_str()
@@ -203,4 +206,58 @@ async fn run_json_prints_the_workflow_and_keeps_progress_on_stderr() {
         .as_array()
         .expect("the files written");
     assert!(files.iter().any(|f| f == "solution.py"), "{json}");
+}
+
+#[test]
+fn config_prints_each_setting_with_its_origin_and_takes_another_file() {
+    let home = tempfile::tempdir().expect("home");
+    let elsewhere = home.path().join("team.toml");
+    std::fs::write(
+        &elsewhere,
+        "candidates = 2\n\n[providers.box]\nkind = \"ollama\"\nbase_url = \"http://127.0.0.1:9\"\n[tiers.fast]\nprovider = \"box\"\nmodel = \"coder\"\n",
+    )
+    .expect("config");
+    let path = elsewhere.to_str().expect("path");
+    let out = flotilla(home.path(), &["--config", path, "config"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let line = |start: &str| {
+        text.lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no {start}:\n{text}"))
+            .to_owned()
+    };
+    assert!(
+        line("candidates = 2").ends_with("# config.toml, line 1"),
+        "{text}"
+    );
+    assert!(line("test_suites = 2").ends_with("# default"), "{text}");
+    assert!(
+        line("base_url = \"http://127.0.0.1:9\"").ends_with("line 5"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("# {path} (read)")), "{text}");
+
+    let out = flotilla(home.path(), &["--config", path, "config", "--json"]);
+    let json = json_of(&out);
+    let settings = json["settings"].as_array().expect("settings");
+    let model = settings
+        .iter()
+        .find(|s| s["key"] == "tiers.fast.model")
+        .expect("tiers.fast.model");
+    assert_eq!(model["value"], "\"coder\"");
+    assert_eq!(model["origin"]["line"], 8);
+    let suites = settings
+        .iter()
+        .find(|s| s["key"] == "test_suites")
+        .expect("test_suites");
+    assert_eq!(suites["origin"], "default");
+
+    // A file named with --config must exist.
+    let out = flotilla(
+        home.path(),
+        &["--config", "/nonexistent/flotilla.toml", "config"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--config /nonexistent/flotilla.toml"));
 }

@@ -12,6 +12,9 @@ pub struct Cli {
     /// Keep config, workflows and logs under DIR (default: $FLOTILLA_HOME, else the XDG dirs).
     #[arg(long, global = true, value_name = "DIR")]
     pub home: Option<PathBuf>,
+    /// Read this configuration file instead of config.toml in the home.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
@@ -37,6 +40,13 @@ pub enum Cmd {
     /// Check each tier's model server and model, and say what is wrong.
     Doctor {
         /// Print what was checked as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the configuration in effect: every setting, and where its value came from (a line
+    /// of config.toml, the environment, or the built-in default).
+    Config {
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },

@@ -71,8 +71,33 @@ impl Report<'_> {
 pub async fn doctor(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
     let config = engine.config();
     let home = engine.home();
+    // Which source chose each tier's server: a line of the file, the environment, a default.
+    let text = std::fs::read_to_string(&home.config_file).ok();
+    let settings = crate::config::show::entries(
+        config,
+        text.as_deref().map(|t| (home.config_file.as_path(), t)),
+    );
+    let chosen_by = |tier: Tier| {
+        settings
+            .iter()
+            .find(|e| e.table == format!("tiers.{}", tier.as_str()) && e.key == "provider")
+            .map(|e| e.origin.to_string())
+            .unwrap_or_default()
+    };
     if !json {
         let _ = writeln!(out, "configuration: {}", config.source);
+        let _ = writeln!(out, "servers:       {}", config.servers);
+        for tier in Tier::ALL {
+            let tc = config.tier(tier);
+            let _ = writeln!(
+                out,
+                "  {:<9} → {} ({}), chosen by {}",
+                tier.as_str(),
+                tc.provider,
+                tc.model,
+                chosen_by(tier)
+            );
+        }
         let _ = writeln!(out, "workflows:     {}", home.workflows_dir.display());
         let _ = writeln!(out, "logs:          {}", home.logs_dir.display());
     }
@@ -173,13 +198,18 @@ pub async fn doctor(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
                 let tc = config.tier(t);
                 (
                     t.as_str().to_owned(),
-                    serde_json::json!({ "provider": tc.provider, "model": tc.model }),
+                    serde_json::json!({
+                        "provider": tc.provider,
+                        "model": tc.model,
+                        "chosen_by": chosen_by(t),
+                    }),
                 )
             })
             .collect();
         let value = serde_json::json!({
             "ok": ok,
             "configuration": config.source.to_string(),
+            "servers": config.servers.to_string(),
             "workflows": home.workflows_dir,
             "logs": home.logs_dir,
             "tiers": tiers,

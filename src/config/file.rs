@@ -324,6 +324,7 @@ impl Config {
             providers,
             tiers,
             source: ConfigSource::File(path.to_owned()),
+            servers: ConfigSource::File(path.to_owned()),
             bell: raw.bell.unwrap_or(defaults.bell),
             desktop_notifications,
             notify_command,

@@ -10,6 +10,7 @@ use std::time::Duration;
 mod embedded;
 mod file;
 mod pipeline;
+pub mod show;
 pub use embedded::default_model;
 use embedded::ollama_listens;
 pub use pipeline::PipelineConfig;
@@ -71,13 +72,22 @@ pub enum ConfigSource {
     Default,
     /// No file, no server variables, no Ollama: a GGUF file flotilla serves itself.
     EmbeddedDefault(PathBuf),
+    /// `OPENAI_API_KEY` is set (and no `OPENAI_BASE_URL`), but a local Ollama answers: the
+    /// local server is used, and this says so.
+    OllamaOverKey,
 }
 
 impl fmt::Display for ConfigSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::File(p) => write!(f, "{}", p.display()),
+            Self::Environment("OPENAI_API_KEY") => f.write_str(
+                "the OPENAI_API_KEY environment variable: tasks go to api.openai.com (no local Ollama answered)",
+            ),
             Self::Environment(var) => write!(f, "the {var} environment variable"),
+            Self::OllamaOverKey => f.write_str(
+                "the defaults: the local Ollama, which answers; OPENAI_API_KEY is set but not used while it does (set OPENAI_BASE_URL, or name a provider in config.toml, to use the key)",
+            ),
             Self::Default => f.write_str("the defaults (a local Ollama)"),
             Self::EmbeddedDefault(model) => write!(
                 f,
@@ -97,6 +107,9 @@ pub struct Config {
     pub providers: BTreeMap<String, ProviderSettings>,
     pub tiers: BTreeMap<&'static str, TierConfig>,
     pub source: ConfigSource,
+    /// Where the providers and tiers came from: the file when it names providers, else the
+    /// environment or the defaults.
+    pub servers: ConfigSource,
     /// How workflows plan, test and fix their code.
     pub pipeline: PipelineConfig,
     /// Ring the terminal bell when a workflow ends (the notice line is always shown).
@@ -164,6 +177,11 @@ impl Config {
                 });
             }
         };
+        // A key in the environment never sends tasks to a hosted API while a local server
+        // answers: the local one wins, and the configuration's source says so.
+        if config.servers == ConfigSource::Environment("OPENAI_API_KEY") && ollama_listens() {
+            config.prefer_local_ollama();
+        }
         if config.default_ollama && !ollama_listens() {
             let models = path
                 .parent()
@@ -174,6 +192,18 @@ impl Config {
             }
         }
         Ok(config)
+    }
+
+    /// The local Ollama instead of the hosted API a lone `OPENAI_API_KEY` would choose.
+    pub fn prefer_local_ollama(&mut self) {
+        let key_free = |_: &str| Err(std::env::VarError::NotPresent);
+        let local = Self::from_env(&key_free);
+        self.providers = local.providers;
+        self.tiers = local.tiers;
+        self.servers = ConfigSource::OllamaOverKey;
+        if self.source == ConfigSource::Environment("OPENAI_API_KEY") {
+            self.source = ConfigSource::OllamaOverKey;
+        }
     }
 
     /// Every tier on one embedded provider serving `model`.
@@ -187,8 +217,9 @@ impl Config {
             tier.model.clone_from(&id);
         }
         if self.source == ConfigSource::Default {
-            self.source = ConfigSource::EmbeddedDefault(model);
+            self.source = ConfigSource::EmbeddedDefault(model.clone());
         }
+        self.servers = ConfigSource::EmbeddedDefault(model);
         self.default_ollama = false;
     }
 
@@ -234,6 +265,7 @@ impl Config {
             pipeline: PipelineConfig::default(),
             providers: BTreeMap::from([(name.to_owned(), settings)]),
             tiers,
+            servers: source.clone(),
             source,
             bell: d.bell,
             desktop_notifications: d.desktop_notifications,

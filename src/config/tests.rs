@@ -315,3 +315,42 @@ fn a_file_without_a_key_gets_the_built_in_default_of_it() {
     assert_eq!(one.pipeline.test_suites, d.test_suites);
     assert_eq!(one.pipeline.limits, spelled.pipeline.limits);
 }
+
+#[test]
+fn a_key_in_the_environment_gives_way_to_a_local_ollama_and_says_so() {
+    let key_only = |v: &str| match v {
+        "OPENAI_API_KEY" => Ok("sk-test".to_owned()),
+        _ => Err(VarError::NotPresent),
+    };
+    let mut c = Config::from_env(&key_only);
+    assert_eq!(c.servers, ConfigSource::Environment("OPENAI_API_KEY"));
+    assert_eq!(c.providers["openai"].base_url, "https://api.openai.com/v1");
+    assert!(c.source.to_string().contains("tasks go to api.openai.com"));
+    // What `load` does when Ollama answers on its port.
+    c.prefer_local_ollama();
+    assert_eq!(c.servers, ConfigSource::OllamaOverKey);
+    assert_eq!(c.providers.len(), 1);
+    assert_eq!(c.providers["ollama"].base_url, "http://127.0.0.1:11434");
+    assert!(
+        c.providers["ollama"].api_key.is_none(),
+        "the key goes nowhere"
+    );
+    assert_eq!(c.tier(Tier::Fast).provider, "ollama");
+    assert!(
+        c.source
+            .to_string()
+            .contains("OPENAI_API_KEY is set but not used"),
+        "{}",
+        c.source
+    );
+    // OPENAI_BASE_URL names a server on purpose: it is kept.
+    let named = |v: &str| match v {
+        "OPENAI_BASE_URL" => Ok("http://127.0.0.1:8080/v1".to_owned()),
+        "OPENAI_API_KEY" => Ok("sk-test".to_owned()),
+        _ => Err(VarError::NotPresent),
+    };
+    assert_eq!(
+        Config::from_env(&named).servers,
+        ConfigSource::Environment("OPENAI_BASE_URL")
+    );
+}
