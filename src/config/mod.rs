@@ -223,7 +223,9 @@ impl Config {
         self.default_ollama = false;
     }
 
-    /// No config file: `OPENAI_BASE_URL`/`OPENAI_API_KEY`, else `OLLAMA_HOST`, else local Ollama.
+    /// No config file: `OPENAI_BASE_URL` (with `OPENAI_API_KEY`), else `OLLAMA_HOST`, else a
+    /// lone `OPENAI_API_KEY` (api.openai.com; `load` prefers a local Ollama that answers), else
+    /// the local Ollama. A variable that names a server wins over a key that names none.
     pub fn from_env(env: &dyn Fn(&str) -> Result<String, std::env::VarError>) -> Self {
         let var = |name: &str| env(name).ok().filter(|v| !v.trim().is_empty());
         let mut default_ollama = false;
@@ -232,13 +234,13 @@ impl Config {
                 ProviderSettings::new(ProviderKind::Openai, base.trim().trim_end_matches('/'));
             s.api_key = var("OPENAI_API_KEY");
             ("openai", s, ConfigSource::Environment("OPENAI_BASE_URL"))
+        } else if let Some(host) = var("OLLAMA_HOST") {
+            let s = ProviderSettings::new(ProviderKind::Ollama, ollama_url(&host));
+            ("ollama", s, ConfigSource::Environment("OLLAMA_HOST"))
         } else if let Some(key) = var("OPENAI_API_KEY") {
             let mut s = ProviderSettings::new(ProviderKind::Openai, "https://api.openai.com/v1");
             s.api_key = Some(key);
             ("openai", s, ConfigSource::Environment("OPENAI_API_KEY"))
-        } else if let Some(host) = var("OLLAMA_HOST") {
-            let s = ProviderSettings::new(ProviderKind::Ollama, ollama_url(&host));
-            ("ollama", s, ConfigSource::Environment("OLLAMA_HOST"))
         } else {
             let s = ProviderSettings::new(ProviderKind::Ollama, OLLAMA_DEFAULT);
             default_ollama = true;

@@ -343,6 +343,16 @@ fn a_key_in_the_environment_gives_way_to_a_local_ollama_and_says_so() {
         "{}",
         c.source
     );
+    // OLLAMA_HOST names a server: it wins over a key that names none.
+    let both = |v: &str| match v {
+        "OLLAMA_HOST" => Ok("box:11434".to_owned()),
+        "OPENAI_API_KEY" => Ok("sk-test".to_owned()),
+        _ => Err(VarError::NotPresent),
+    };
+    assert_eq!(
+        Config::from_env(&both).servers,
+        ConfigSource::Environment("OLLAMA_HOST")
+    );
     // OPENAI_BASE_URL names a server on purpose: it is kept.
     let named = |v: &str| match v {
         "OPENAI_BASE_URL" => Ok("http://127.0.0.1:8080/v1".to_owned()),
