@@ -69,6 +69,7 @@ fn serve(options: flotilla::serve::ServeOptions) -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+    #[cfg(feature = "embedded")]
     llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

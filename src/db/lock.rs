@@ -2,9 +2,8 @@
 //! `flotilla.lock`; one that can take it exclusively at start knows it is alone, so workflows
 //! left live in the history belong to no one and were interrupted.
 
-use std::fs::File;
+use std::fs::{File, TryLockError};
 use std::io;
-use std::os::fd::AsRawFd;
 use std::path::Path;
 
 /// Held while this process runs workflows on the home.
@@ -24,14 +23,20 @@ impl HomeLock {
             .truncate(false)
             .write(true)
             .open(path)?;
-        let fd = file.as_raw_fd();
-        // SAFETY: flock on a descriptor this function owns.
-        let alone = unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } == 0;
-        // SAFETY: as above; converts (or takes) the lock as shared, waiting only for a peer that
-        // is itself just starting.
-        if unsafe { libc::flock(fd, libc::LOCK_SH) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
+        // The standard library's locks: flock on Unix, LockFileEx on Windows.
+        let alone = match file.try_lock() {
+            Ok(()) => {
+                // Not every platform turns an exclusive lock into a shared one, so it is let
+                // go first. A peer starting in between may also find itself alone: both then
+                // mark the same orphans interrupted, and this process has no workflow yet.
+                file.unlock()?;
+                true
+            }
+            Err(TryLockError::WouldBlock) => false,
+            Err(TryLockError::Error(e)) => return Err(e),
+        };
+        // Waits only for a peer that is itself just starting.
+        file.lock_shared()?;
         Ok((Self { _file: file }, alone))
     }
 }
@@ -43,8 +48,8 @@ impl HomeLock {
             // No lock file: no flotilla ever ran workflows here.
             return true;
         };
-        // SAFETY: flock on a descriptor this function owns; closing it releases the lock.
-        unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+        // Closing the file releases the lock taken here.
+        file.try_lock().is_ok()
     }
 }
 

@@ -170,7 +170,7 @@ impl Embedded {
             reason,
         };
         // Name a missing or foreign file before starting anything.
-        crate::serve::engine::check_model_file(&self.settings.model).map_err(fail)?;
+        crate::serve::check_model_file(&self.settings.model).map_err(fail)?;
         // The executable that is running (in cargo's tests, the flotilla binary beside them).
         let exe = crate::sandbox::helper()
             .map_err(|e| fail(format!("cannot find flotilla's own executable: {e}")))?;

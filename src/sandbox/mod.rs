@@ -10,6 +10,7 @@ mod linux;
 
 use serde::{Deserialize, Serialize};
 use std::io;
+#[cfg(unix)]
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -129,18 +130,28 @@ impl Finished {
         } else if self.timed_out {
             format!("timed out after {}s", limits.timeout.as_secs_f64())
         } else if let Some(sig) = self.signal {
-            let why = match sig {
-                libc::SIGXCPU => " (CPU time limit)",
-                libc::SIGXFSZ => " (file size limit)",
-                libc::SIGKILL => " (killed)",
-                libc::SIGSEGV => " (crashed)",
-                _ => "",
-            };
-            format!("killed by signal {sig}{why}")
+            format!("killed by signal {sig}{}", signal_meaning(sig))
         } else {
             format!("exit code {}", self.exit_code.unwrap_or(-1))
         }
     }
+}
+
+/// What a signal that ended a run usually means there.
+#[cfg(unix)]
+fn signal_meaning(sig: i32) -> &'static str {
+    match sig {
+        libc::SIGXCPU => " (CPU time limit)",
+        libc::SIGXFSZ => " (file size limit)",
+        libc::SIGKILL => " (killed)",
+        libc::SIGSEGV => " (crashed)",
+        _ => "",
+    }
+}
+
+#[cfg(not(unix))]
+fn signal_meaning(_sig: i32) -> &'static str {
+    ""
 }
 
 /// The entry point of `flotilla sandbox-exec SPEC`: runs the spec confined and never returns.
@@ -228,11 +239,12 @@ pub async fn run(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
+    #[cfg(unix)]
     command.process_group(0);
     let mut child = command.spawn()?;
     let pid = child.id();
     // Dropping this future (a cancelled workflow) kills the whole group too.
-    let group = ProcessGroup(pid.map(|id| id as libc::pid_t));
+    let group = ProcessGroup(pid);
     let kill_group = || group.kill();
 
     let (tx, mut rx) = mpsc::channel::<Chunk>(64);
@@ -306,7 +318,10 @@ pub async fn run(
         on_output(&text);
     }
     finished.exit_code = status.code();
-    finished.signal = status.signal();
+    #[cfg(unix)]
+    {
+        finished.signal = status.signal();
+    }
     finished.truncated = output.truncated;
     finished.output = output.text;
     Ok(finished)
@@ -401,12 +416,15 @@ async fn read_stderr(mut err: tokio::process::ChildStderr, tx: mpsc::Sender<Chun
     }
 }
 
-/// A child's process group, killed when dropped.
-struct ProcessGroup(Option<libc::pid_t>);
+/// A child's process group, killed when dropped (on Unix; elsewhere `kill_on_drop` ends the
+/// child alone).
+#[cfg_attr(not(unix), allow(dead_code))]
+struct ProcessGroup(Option<u32>);
 
 impl ProcessGroup {
     fn kill(&self) {
-        if let Some(pgid) = self.0 {
+        #[cfg(unix)]
+        if let Some(pgid) = self.0.and_then(|p| libc::pid_t::try_from(p).ok()) {
             // SAFETY: signals our own child's process group.
             unsafe { libc::killpg(pgid, libc::SIGKILL) };
         }

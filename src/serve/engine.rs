@@ -13,7 +13,7 @@ use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use std::num::NonZeroU32;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
 use tokio::sync::mpsc;
 
@@ -84,31 +84,11 @@ impl EngineHandle {
     }
 }
 
-/// Checks the model file before llama.cpp sees it, so a missing or foreign file is named with
-/// the reason rather than llama.cpp's "null result".
-pub fn check_model_file(path: &Path) -> Result<(), String> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)
-        .map_err(|e| format!("cannot open the model {}: {e}", path.display()))?;
-    let mut magic = [0u8; 4];
-    match file.read_exact(&mut magic) {
-        Ok(()) if &magic == b"GGUF" => Ok(()),
-        Ok(()) => Err(format!(
-            "{} is not a GGUF model file (it starts with {:?}, not \"GGUF\")",
-            path.display(),
-            String::from_utf8_lossy(&magic)
-        )),
-        Err(e) => Err(format!(
-            "{} is not a GGUF model file (too short: {e})",
-            path.display()
-        )),
-    }
-}
 
 /// Loads the model and starts the decode thread; returns once the model is loaded, or with
 /// the reason it could not be.
 pub fn spawn(options: EngineOptions) -> Result<EngineHandle, String> {
-    check_model_file(&options.model)?;
+    super::check_model_file(&options.model)?;
     let model = options.model.clone();
     let (jobs, incoming) = std_mpsc::channel();
     let (ready_tx, ready_rx) = std_mpsc::sync_channel(1);

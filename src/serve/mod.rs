@@ -2,14 +2,13 @@
 //! llama.cpp (the `llama-cpp-2` binding), decoding every active request in one batch per step.
 
 pub mod batch;
+#[cfg(feature = "embedded")]
 pub mod engine;
+#[cfg(feature = "embedded")]
 pub mod http;
 pub mod text;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 
 /// How long llama.cpp's OpenMP threads spin before they sleep (`GOMP_SPINCOUNT`, in
 /// iterations: a few milliseconds).
@@ -43,7 +42,29 @@ pub fn model_id(path: &std::path::Path) -> String {
     name.strip_suffix(".gguf").unwrap_or(&name).to_owned()
 }
 
+/// Checks the model file before llama.cpp sees it, so a missing or foreign file is named with
+/// the reason rather than llama.cpp's "null result".
+pub fn check_model_file(path: &std::path::Path) -> Result<(), String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| format!("cannot open the model {}: {e}", path.display()))?;
+    let mut magic = [0u8; 4];
+    match file.read_exact(&mut magic) {
+        Ok(()) if &magic == b"GGUF" => Ok(()),
+        Ok(()) => Err(format!(
+            "{} is not a GGUF model file (it starts with {:?}, not \"GGUF\")",
+            path.display(),
+            String::from_utf8_lossy(&magic)
+        )),
+        Err(e) => Err(format!(
+            "{} is not a GGUF model file (too short: {e})",
+            path.display()
+        )),
+    }
+}
+
 /// Loads the model, binds the address and serves until the process is stopped.
+#[cfg(feature = "embedded")]
 pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
     if options.exit_with_stdin {
         std::thread::spawn(|| {
@@ -67,12 +88,12 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
     let engine = tokio::task::spawn_blocking(move || engine::spawn(engine_options))
         .await?
         .map_err(anyhow::Error::msg)?;
-    let served = Arc::new(http::Served {
+    let served = std::sync::Arc::new(http::Served {
         engine,
         model_id: model_id(&options.model),
-        next_id: AtomicU64::new(1),
+        next_id: std::sync::atomic::AtomicU64::new(1),
     });
-    let addr: SocketAddr = format!("{}:{}", options.host, options.port)
+    let addr: std::net::SocketAddr = format!("{}:{}", options.host, options.port)
         .parse()
         .map_err(|e| anyhow::anyhow!("--host {} is not an IP address: {e}", options.host))?;
     let listener = tokio::net::TcpListener::bind(addr)
@@ -87,4 +108,12 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
     );
     axum::serve(listener, http::router(served)).await?;
     Ok(())
+}
+
+/// Built without llama.cpp (`--no-default-features`): `flotilla serve` says so.
+#[cfg(not(feature = "embedded"))]
+pub async fn run(_options: ServeOptions) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "this flotilla was built without its embedded engine (the cargo feature `embedded`): use a model server, or build it with default features"
+    )
 }
