@@ -193,54 +193,7 @@ fn main() -> ExitCode {
         }
     };
     if let Some(Cmd::Config { json }) = &cli.command {
-        use std::io::Write;
-        let text = std::fs::read_to_string(&home.config_file).ok();
-        let file = text.as_deref().map(|t| (home.config_file.as_path(), t));
-        let entries = flotilla::config::show::entries(&config, file);
-        let mut out = safe_stdout();
-        let written = if *json {
-            let all: Vec<serde_json::Value> = entries
-                .iter()
-                .map(|e| {
-                    let origin = match &e.origin {
-                        flotilla::config::show::Origin::File(line) => serde_json::json!({
-                            "file": home.config_file, "line": line
-                        }),
-                        other => serde_json::json!(other.to_string()),
-                    };
-                    serde_json::json!({
-                        "key": if e.table.is_empty() { e.key.clone() } else { format!("{}.{}", e.table, e.key) },
-                        "value": e.value,
-                        "origin": origin,
-                    })
-                })
-                .collect();
-            let report = serde_json::json!({
-                "file": home.config_file,
-                "file_exists": text.is_some(),
-                "servers": config.servers.to_string(),
-                "settings": all,
-            });
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&report).unwrap_or_default()
-            )
-        } else {
-            writeln!(
-                out,
-                "# {} ({})\n# servers: {}\n{}",
-                home.config_file.display(),
-                if text.is_some() {
-                    "read"
-                } else {
-                    "not there: defaults and environment"
-                },
-                config.servers,
-                flotilla::config::show::render(&entries)
-            )
-        };
-        return match written {
+        return match flotilla::cli::config::print(&home, &config, *json, &mut safe_stdout()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
             Err(e) => {

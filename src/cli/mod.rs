@@ -1,8 +1,9 @@
-//! Everything besides the dashboard: the command line itself (`args.rs`), `run`, `retry`,
+//! Everything besides the dashboard: the command line itself (`args.rs`), `config`, `run`, `retry`,
 //! `delete` and `name` (`run.rs`), `doctor`, and the history's `list`, `show` and `logs`
 //! (`history.rs`), which read the database without an engine.
 
 pub mod args;
+pub mod config;
 pub mod doctor;
 pub mod history;
 pub mod models;

@@ -84,7 +84,6 @@ impl EngineHandle {
     }
 }
 
-
 /// Loads the model and starts the decode thread; returns once the model is loaded, or with
 /// the reason it could not be.
 pub fn spawn(options: EngineOptions) -> Result<EngineHandle, String> {
