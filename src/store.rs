@@ -65,14 +65,14 @@ impl Store {
         for w in &self.workflows {
             counts[WorkflowStatus::ALL
                 .iter()
-                .position(|s| *s == w.status)
+                .position(|s| *s == w.status())
                 .unwrap_or(0)] += 1;
         }
         counts
     }
 
     pub fn live(&self) -> impl Iterator<Item = &Workflow> {
-        self.workflows.iter().filter(|w| w.status.is_live())
+        self.workflows.iter().filter(|w| w.status().is_live())
     }
 
     /// Applies a workflow event; returns the workflow it changed, if any.

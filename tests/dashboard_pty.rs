@@ -79,7 +79,7 @@ async fn sigterm_ends_the_dashboard_and_records_the_cancels() {
     let all = db.load().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(all.len(), 1);
     assert_eq!(
-        all[0].error.as_deref(),
+        all[0].error().as_deref(),
         Some("cancelled at exit"),
         "{:?}",
         all[0]

@@ -322,8 +322,8 @@ async fn several_workflows_run_at_once_on_the_embedded_engine() {
             "{log}"
         );
         // Whatever the small model's code is worth, no workflow lost its server.
-        if wf.status == WorkflowStatus::Failed {
-            let why = wf.error.clone().unwrap_or_default();
+        if wf.status() == WorkflowStatus::Failed {
+            let why = wf.error().unwrap_or_default();
             assert!(
                 !why.contains("cannot connect") && !why.contains("HTTP 5"),
                 "workflow {i}: {why}"

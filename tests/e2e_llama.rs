@@ -81,11 +81,10 @@ async fn several_parallel_workflows_are_named_by_the_model_and_finish_with_artif
             "workflow {i} was not named by the model:\n{log}"
         );
         names.push(name);
-        match wf.status {
+        match wf.status() {
             WorkflowStatus::Completed => {
                 let result = wf
-                    .result
-                    .as_ref()
+                    .result()
                     .unwrap_or_else(|| panic!("completed without a result"));
                 assert!(
                     result.files.iter().any(|f| f.starts_with("solution.")),
@@ -100,7 +99,7 @@ async fn several_parallel_workflows_are_named_by_the_model_and_finish_with_artif
             }
             WorkflowStatus::Failed => {
                 assert!(
-                    wf.error.as_ref().is_some_and(|e| !e.is_empty()),
+                    wf.error().as_ref().is_some_and(|e| !e.is_empty()),
                     "failed without a reason: {wf:?}"
                 );
             }
@@ -194,7 +193,7 @@ async fn one_workflow_goes_through_every_stage_and_leaves_result_json() {
     let mut t = TestApp::new(&real_config(&server.base_url(), 3, 4));
     t.submit("write a python function is_even(n) that returns True for even numbers");
     t.wait_until("the workflow to end", DEADLINE, |app| {
-        app.store.at(0).is_some_and(|w| !w.status.is_live())
+        app.store.at(0).is_some_and(|w| !w.status().is_live())
     })
     .await;
     let wf = t.workflow(0);
@@ -231,11 +230,11 @@ async fn one_workflow_goes_through_every_stage_and_leaves_result_json() {
             assert!(dir.join(file).exists(), "{file} missing");
         }
     }
-    match wf.status {
+    match wf.status() {
         WorkflowStatus::Completed => assert_eq!(json["status"], "completed"),
         WorkflowStatus::Failed => {
             assert_eq!(json["status"], "failed");
-            let error = wf.error.clone().unwrap_or_default();
+            let error = wf.error().unwrap_or_default();
             assert!(
                 !error.is_empty() && json["error"] == error.as_str(),
                 "{error}"

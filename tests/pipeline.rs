@@ -115,7 +115,7 @@ async fn passes_first_time_and_leaves_its_results() {
     .await;
     t.wait_all_finished(DEADLINE).await;
     let wf = t.workflow(0);
-    assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
+    assert_eq!(wf.status(), WorkflowStatus::Completed, "{wf:?}");
     assert_eq!(
         roles(&server),
         [Role::Naming, Role::Plan, Role::Code, Role::Tests]
@@ -199,7 +199,7 @@ async fn fails_once_and_is_fixed() {
     )
     .await;
     let wf = t.workflow(0);
-    assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
+    assert_eq!(wf.status(), WorkflowStatus::Completed, "{wf:?}");
     assert_eq!(
         roles(&server),
         [Role::Naming, Role::Plan, Role::Code, Role::Tests, Role::Fix]
@@ -238,9 +238,9 @@ async fn exhausts_its_attempts_and_keeps_the_best() {
     )
     .await;
     let wf = t.workflow(0);
-    assert_eq!(wf.status, WorkflowStatus::Failed);
+    assert_eq!(wf.status(), WorkflowStatus::Failed);
     assert_eq!(
-        wf.error.as_deref(),
+        wf.error().as_deref(),
         Some("tests failed after 3 attempts: 2 of 3 failing")
     );
     assert_eq!(
@@ -286,7 +286,7 @@ async fn the_overseer_can_blame_the_tests_and_they_are_rewritten() {
     )
     .await;
     let wf = t.workflow(0);
-    assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
+    assert_eq!(wf.status(), WorkflowStatus::Completed, "{wf:?}");
     assert_eq!(
         roles(&server),
         [
@@ -366,7 +366,7 @@ async fn a_right_candidate_wins_over_wrong_ones_and_a_wrong_test() {
     assert!(read(&t, "solution.py").contains("a + b"));
     // Honest: the wrong case still fails, so the workflow is not called completed.
     assert_eq!(
-        t.workflow(0).error.as_deref(),
+        t.workflow(0).error().as_deref(),
         Some("tests failed after 1 attempt: 1 of 5 failing")
     );
     assert!(read(&t, "output.txt").contains("→ 2. candidate 2"));
@@ -385,7 +385,7 @@ async fn a_test_writer_that_answers_with_code_gives_a_candidate_and_is_asked_aga
     )
     .await;
     let wf = t.workflow(0);
-    assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
+    assert_eq!(wf.status(), WorkflowStatus::Completed, "{wf:?}");
     assert_eq!(count(&server, Role::Tests), 2, "the suite is asked again");
     let json = result_json(&t);
     assert_eq!(json["candidates"][1]["origin"], "from test suite 1");
@@ -410,7 +410,7 @@ async fn trailing_junk_after_a_right_function_is_left_out() {
     )
     .await;
     let wf = t.workflow(0);
-    assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
+    assert_eq!(wf.status(), WorkflowStatus::Completed, "{wf:?}");
     assert_eq!(
         read(&t, "solution.py"),
         "def add(a, b):\n    return a + b\n"
@@ -432,7 +432,7 @@ async fn a_reply_with_no_code_is_asked_again_and_never_run() {
     )
     .await;
     let wf = t.workflow(0);
-    assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
+    assert_eq!(wf.status(), WorkflowStatus::Completed, "{wf:?}");
     assert_eq!(count(&server, Role::Code), 2);
     assert!(read(&t, "log.txt").contains("no usable code in the reply (not run)"));
     // One candidate only: the prose was never written or run.
@@ -453,7 +453,7 @@ async fn replies_with_no_code_at_all_fail_with_the_reason() {
     )
     .await;
     assert_eq!(
-        t.workflow(0).error.as_deref(),
+        t.workflow(0).error().as_deref(),
         Some("the fast model wrote no usable code in 3 replies")
     );
     assert_eq!(count(&server, Role::Code), 3, "asked again twice, no more");
@@ -472,7 +472,7 @@ async fn no_usable_tests_is_said_and_the_code_is_still_kept() {
     )
     .await;
     assert_eq!(
-        t.workflow(0).error.as_deref(),
+        t.workflow(0).error().as_deref(),
         Some("no usable tests after 3 tries")
     );
     assert_eq!(count(&server, Role::Tests), 3);
@@ -493,7 +493,7 @@ async fn tests_that_cannot_load_are_rewritten_and_never_blamed_on_the_code() {
         ONE_BY_ONE,
     )
     .await;
-    let error = t.workflow(0).error.unwrap_or_default();
+    let error = t.workflow(0).error().unwrap_or_default();
     assert!(
         error.starts_with("tests could not load: ") && error.contains("no_such_function"),
         "{error}"
@@ -557,7 +557,7 @@ async fn cancelling_while_tests_run_kills_them_at_once() {
     t.key(KeyCode::Char('c'), KeyModifiers::NONE);
     t.wait_all_finished(Duration::from_secs(5)).await;
     assert_eq!(
-        t.app.store.at(0).and_then(|w| w.error.clone()).as_deref(),
+        t.app.store.at(0).and_then(|w| w.error().clone()).as_deref(),
         Some("cancelled")
     );
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
@@ -584,7 +584,7 @@ async fn run_tests_false_stops_after_the_code() {
     )
     .await;
     assert_eq!(
-        t.app.store.at(0).map(|w| w.status),
+        t.app.store.at(0).map(|w| w.status()),
         Some(WorkflowStatus::Completed)
     );
     assert_eq!(roles(&server), [Role::Naming, Role::Plan, Role::Code]);
@@ -615,7 +615,7 @@ async fn the_language_follows_the_description() {
     t.wait_all_finished(DEADLINE).await;
     let wf = t.workflow(0);
     assert_eq!(
-        wf.status,
+        wf.status(),
         WorkflowStatus::Completed,
         "{wf:?} {}",
         t.log_text(0)
@@ -668,7 +668,7 @@ async fn when_no_test_decides_the_candidates_that_behave_alike_win() {
     assert_eq!(candidates[2]["chosen"], true, "{candidates:?}");
     assert!(read(&t, "solution.py").contains("a + b"));
     assert_eq!(
-        t.workflow(0).error.as_deref(),
+        t.workflow(0).error().as_deref(),
         Some("tests failed after 1 attempt: 2 of 2 failing")
     );
 }
@@ -697,9 +697,9 @@ async fn examples_in_the_task_become_a_suite() {
     );
     t.wait_all_finished(DEADLINE).await;
     let wf = t.workflow(0);
-    assert_eq!(wf.status, WorkflowStatus::Failed, "{wf:?}");
+    assert_eq!(wf.status(), WorkflowStatus::Failed, "{wf:?}");
     assert!(
-        wf.error
+        wf.error()
             .as_deref()
             .is_some_and(|e| e.contains("no usable tests")),
         "{wf:?}"
@@ -752,9 +752,9 @@ async fn passing_tests_alone_do_not_complete_a_workflow_no_other_candidate_confi
     )
     .await;
     let wf = t.workflow(0);
-    assert_eq!(wf.status, WorkflowStatus::Failed);
+    assert_eq!(wf.status(), WorkflowStatus::Failed);
     assert_eq!(
-        wf.error.as_deref(),
+        wf.error().as_deref(),
         Some(
             "unconfirmed: the code passes all 1 tests, but no other candidate behaves the same on the task's inputs"
         )
@@ -775,7 +775,7 @@ async fn passing_tests_alone_do_not_complete_a_workflow_no_other_candidate_confi
         "candidates = 2\ntest_suites = 1\nmax_attempts = 1",
     )
     .await;
-    assert_eq!(t.workflow(0).status, WorkflowStatus::Completed);
+    assert_eq!(t.workflow(0).status(), WorkflowStatus::Completed);
 }
 
 #[tokio::test]

@@ -36,8 +36,8 @@ async fn a_killed_process_leaves_its_history_and_its_live_workflows_are_interrup
         Some("email-validator"),
         "its name was recorded before the kill"
     );
-    assert_eq!(wf.status, WorkflowStatus::Failed);
-    assert_eq!(wf.error.as_deref(), Some("interrupted"));
+    assert_eq!(wf.status(), WorkflowStatus::Failed);
+    assert_eq!(wf.error().as_deref(), Some("interrupted"));
     assert!(wf.id.as_str().starts_with("wf_1_"));
     let log =
         std::fs::read_to_string(paths.workflow_dir(&wf.id).join("log.txt")).unwrap_or_default();

@@ -20,7 +20,7 @@ fn status(t: &TestApp, i: usize) -> WorkflowStatus {
     t.app
         .store
         .at(i)
-        .map(|w| w.status)
+        .map(|w| w.status())
         .unwrap_or_else(|| panic!("no workflow at row {i}"))
 }
 
@@ -67,10 +67,10 @@ async fn foreground_and_background_workflows_run_in_parallel_and_complete() {
             .store
             .at(i)
             .unwrap_or_else(|| panic!("missing workflow {i}"));
-        assert_eq!(wf.status, WorkflowStatus::Completed, "{wf:?}");
+        assert_eq!(wf.status(), WorkflowStatus::Completed, "{wf:?}");
         assert!(wf.progress.starts_with("Completed in "), "{}", wf.progress);
         assert!(wf.end_time.is_some());
-        let result = wf.result.as_ref().unwrap_or_else(|| panic!("no result"));
+        let result = wf.result().unwrap_or_else(|| panic!("no result"));
         let code = std::fs::read_to_string(result.dir.join("solution.py")).unwrap_or_default();
         assert_eq!(code, "def add(a, b):\n    return a + b\n");
         assert_eq!(
@@ -221,9 +221,9 @@ async fn dead_server_fails_the_workflow_with_a_reason_and_the_app_goes_on() {
     t.submit("write a function to validate email addresses");
     t.wait_all_finished(DEADLINE).await;
     let wf = t.workflow(0);
-    assert_eq!(wf.status, WorkflowStatus::Failed);
+    assert_eq!(wf.status(), WorkflowStatus::Failed);
     assert_eq!(wf.name.as_deref(), Some("validate-email-addresses"));
-    let error = wf.error.unwrap_or_default();
+    let error = wf.error().unwrap_or_default();
     assert!(
         error.contains("cannot connect") && error.contains(&port.to_string()),
         "{error}"
@@ -295,7 +295,7 @@ async fn retries_are_bounded() {
         .app
         .store
         .at(0)
-        .and_then(|w| w.error.clone())
+        .and_then(|w| w.error().clone())
         .unwrap_or_default();
     assert!(
         error.contains("HTTP 500") && error.contains("model crashed"),
@@ -335,7 +335,7 @@ async fn error_mid_stream_fails_with_the_servers_message() {
             .app
             .store
             .at(0)
-            .and_then(|w| w.error.clone())
+            .and_then(|w| w.error().clone())
             .unwrap_or_default();
         assert!(
             error.contains("context window exceeded"),
@@ -358,7 +358,7 @@ async fn garbage_stream_fails_one_workflow() {
         .app
         .store
         .at(0)
-        .and_then(|w| w.error.clone())
+        .and_then(|w| w.error().clone())
         .unwrap_or_default();
     assert!(error.contains("unexpected"), "{error}");
 }
@@ -414,7 +414,7 @@ async fn run_slots_queue_named_workflows() {
         |app| {
             app.store
                 .at(1)
-                .is_some_and(|w| w.status == WorkflowStatus::Queued && w.name.is_some())
+                .is_some_and(|w| w.status() == WorkflowStatus::Queued && w.name.is_some())
         },
     )
     .await;
@@ -431,7 +431,7 @@ async fn cancel_key_fails_the_selected_workflow_with_reason_cancelled() {
     t.wait_until("the workflow to run", DEADLINE, |app| {
         app.store
             .at(0)
-            .is_some_and(|w| w.status == WorkflowStatus::Running)
+            .is_some_and(|w| w.status() == WorkflowStatus::Running)
     })
     .await;
     t.key(KeyCode::Tab, KeyModifiers::NONE);
@@ -439,8 +439,8 @@ async fn cancel_key_fails_the_selected_workflow_with_reason_cancelled() {
     t.key(KeyCode::Char('c'), KeyModifiers::NONE);
     t.wait_all_finished(DEADLINE).await;
     let wf = t.workflow(0);
-    assert_eq!(wf.status, WorkflowStatus::Failed);
-    assert_eq!(wf.error.as_deref(), Some("cancelled"));
+    assert_eq!(wf.status(), WorkflowStatus::Failed);
+    assert_eq!(wf.error().as_deref(), Some("cancelled"));
 }
 
 #[tokio::test]
@@ -474,7 +474,7 @@ async fn workflow_and_cancel_commands_resolve_ids_and_names() {
         t.app
             .store
             .iter()
-            .all(|w| w.error.as_deref() == Some("cancelled"))
+            .all(|w| w.error().as_deref() == Some("cancelled"))
     );
 
     t.submit("/wf nope");
@@ -532,10 +532,10 @@ async fn quit_asks_first_while_workflows_are_live() {
     let db = flotilla::db::Db::open(&t.home.path().join("flotilla.db"))
         .unwrap_or_else(|e| panic!("{e}"));
     let recorded = db.load().unwrap_or_default();
-    assert_eq!(recorded[0].error.as_deref(), Some("cancelled at exit"));
+    assert_eq!(recorded[0].error().as_deref(), Some("cancelled at exit"));
     t.wait_all_finished(DEADLINE).await;
     assert_eq!(
-        t.app.store.at(0).and_then(|w| w.error.clone()).as_deref(),
+        t.app.store.at(0).and_then(|w| w.error().clone()).as_deref(),
         Some("cancelled at exit")
     );
 }
@@ -657,7 +657,7 @@ async fn a_stalled_stream_times_out_with_a_reason() {
         .app
         .store
         .at(0)
-        .and_then(|w| w.error.clone())
+        .and_then(|w| w.error().clone())
         .unwrap_or_default();
     assert!(error.contains("stalled"), "{error}");
 }
@@ -683,7 +683,7 @@ async fn naming_goes_before_waiting_code_on_a_one_slot_server() {
     t.wait_until("both to be running", DEADLINE, |app| {
         app.store
             .iter()
-            .all(|w| w.status == WorkflowStatus::Running)
+            .all(|w| w.status() == WorkflowStatus::Running)
     })
     .await;
     // One code stream holds the only slot; the other waits for it.
@@ -752,7 +752,7 @@ async fn retry_command_links_the_new_workflow_to_the_old() {
         .unwrap_or_else(|| panic!("no workflow"));
     let new = t.workflow(1);
     assert_eq!(new.description, "create a REST API client for GitHub");
-    assert_eq!(new.status, WorkflowStatus::Completed);
+    assert_eq!(new.status(), WorkflowStatus::Completed);
     let conn = rusqlite::Connection::open(t.home.path().join("flotilla.db"))
         .unwrap_or_else(|e| panic!("{e}"));
     let linked: Option<String> = conn
@@ -800,8 +800,8 @@ async fn a_stream_closed_without_its_end_marker_is_an_error() {
         t.submit("write a function that adds two numbers");
         t.wait_all_finished(DEADLINE).await;
         let wf = t.workflow(0);
-        assert_eq!(wf.status, WorkflowStatus::Failed, "{wire:?}");
-        let error = wf.error.unwrap_or_default();
+        assert_eq!(wf.status(), WorkflowStatus::Failed, "{wire:?}");
+        let error = wf.error().unwrap_or_default();
         assert!(
             error.contains("the server closed the stream early"),
             "{wire:?}: {error}"
@@ -825,7 +825,7 @@ async fn a_trickling_stream_meets_the_request_deadline() {
     let mut t = TestApp::new(&config);
     t.submit("write a function to validate email addresses");
     t.wait_all_finished(DEADLINE).await;
-    let error = t.workflow(0).error.unwrap_or_default();
+    let error = t.workflow(0).error().unwrap_or_default();
     assert!(error.contains("request_timeout"), "{error}");
 }
 
@@ -839,7 +839,7 @@ async fn lowering_parallel_holds_back_queued_workflows_until_fewer_run() {
     let running = |app: &flotilla::app::App| {
         app.store
             .iter()
-            .filter(|w| w.status == WorkflowStatus::Running)
+            .filter(|w| w.status() == WorkflowStatus::Running)
             .count()
     };
     t.wait_until("four running, one queued", DEADLINE, |app| {
@@ -847,7 +847,7 @@ async fn lowering_parallel_holds_back_queued_workflows_until_fewer_run() {
             && app
                 .store
                 .at(4)
-                .is_some_and(|w| w.status == WorkflowStatus::Queued)
+                .is_some_and(|w| w.status() == WorkflowStatus::Queued)
     })
     .await;
     t.submit("/parallel 2");
@@ -858,7 +858,7 @@ async fn lowering_parallel_holds_back_queued_workflows_until_fewer_run() {
     t.wait_until("two cancelled", DEADLINE, |app| {
         app.store
             .iter()
-            .filter(|w| w.status == WorkflowStatus::Failed)
+            .filter(|w| w.status() == WorkflowStatus::Failed)
             .count()
             == 2
     })
@@ -869,7 +869,7 @@ async fn lowering_parallel_holds_back_queued_workflows_until_fewer_run() {
     t.wait_until("the new workflow to be queued", DEADLINE, |app| {
         app.store
             .at(5)
-            .is_some_and(|w| w.status == WorkflowStatus::Queued)
+            .is_some_and(|w| w.status() == WorkflowStatus::Queued)
     })
     .await;
     assert_eq!(running(&t.app), 2);
@@ -879,7 +879,7 @@ async fn lowering_parallel_holds_back_queued_workflows_until_fewer_run() {
     t.wait_until("the queued workflow to start", DEADLINE, |app| {
         app.store
             .at(4)
-            .is_some_and(|w| w.status == WorkflowStatus::Running)
+            .is_some_and(|w| w.status() == WorkflowStatus::Running)
     })
     .await;
     assert_eq!(running(&t.app), 2);

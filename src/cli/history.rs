@@ -17,15 +17,15 @@ pub fn to_json(home: &Home, wf: &Workflow, started: Option<SystemTime>, now: Sys
         "id": wf.id,
         "name": wf.name,
         "description": wf.description,
-        "status": wf.status,
+        "status": wf.status(),
         "progress": wf.progress,
-        "error": wf.error,
+        "error": wf.error(),
         "created_at": unix_secs(wf.start_time),
         "started_at": started.map(unix_secs),
         "ended_at": wf.end_time.map(unix_secs),
         "elapsed_s": (wf.elapsed(now).as_secs_f64() * 10.0).round() / 10.0,
         "dir": home.workflow_dir(&wf.id),
-        "result": wf.result,
+        "result": wf.result(),
         "retry_of": wf.retry_of,
     })
 }
@@ -63,7 +63,7 @@ pub fn list(
     let now = SystemTime::now();
     let all: Vec<Workflow> = all
         .into_iter()
-        .filter(|w| status.is_none_or(|s| w.status == s))
+        .filter(|w| status.is_none_or(|s| w.status() == s))
         .collect();
     if as_json {
         let started = db.started_times()?;
@@ -111,7 +111,7 @@ pub fn list(
             "{:<id_w$}  {:<name_w$}  {:<9}  {:<progress_w$}  {:>7}",
             w.id.as_str(),
             w.label(),
-            w.status.as_str(),
+            w.status().as_str(),
             clip(&w.progress),
             format_elapsed(w.elapsed(now))
         )?;
@@ -170,7 +170,7 @@ pub fn logs(home: &Home, query: &str, follow: bool, out: &mut dyn Write) -> anyh
                 .load()?
                 .into_iter()
                 .find(|w| w.id == wf.id)
-                .is_some_and(|w| w.status.is_live());
+                .is_some_and(|w| w.status().is_live());
         if !live {
             // One last read: the end of the log was written before the status changed.
             let text = std::fs::read(&path).unwrap_or_default();

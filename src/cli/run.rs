@@ -61,7 +61,7 @@ pub fn delete(engine: &Engine, query: &str, out: &mut dyn Write) -> i32 {
             return 2;
         }
     };
-    if history.iter().any(|w| w.id == id && w.status.is_live()) {
+    if history.iter().any(|w| w.id == id && w.status().is_live()) {
         let _ = writeln!(
             out,
             "{id} is still live in another flotilla: cancel it there first"

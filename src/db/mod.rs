@@ -209,7 +209,7 @@ impl Db {
                 wf.id.seq() as i64,
                 wf.description,
                 wf.name,
-                wf.status.as_str(),
+                wf.status().as_str(),
                 wf.progress,
                 unix_secs(wf.start_time),
                 retry_of.map(WorkflowId::as_str),
@@ -221,7 +221,7 @@ impl Db {
             params![
                 wf.id.as_str(),
                 unix_secs(wf.start_time),
-                wf.status.as_str(),
+                wf.status().as_str(),
                 wf.progress
             ],
         )?;
@@ -335,19 +335,16 @@ fn write_transition(
     if !transition.apply(&mut w) {
         return Ok(false);
     }
-    let result = w
-        .result
-        .as_ref()
-        .and_then(|r| serde_json::to_string(r).ok());
+    let result = w.result().and_then(|r| serde_json::to_string(r).ok());
     tx.execute(
         "UPDATE workflows SET name = ?2, status = ?3, progress = ?4, error = ?5, result = ?6,
              ended_at = ?7 WHERE id = ?1",
         params![
             id.as_str(),
             w.name,
-            w.status.as_str(),
+            w.status().as_str(),
             w.progress,
-            w.error,
+            w.error(),
             result,
             w.end_time.map(unix_secs)
         ],

@@ -3,7 +3,7 @@
 
 use super::{Db, DbError, status_from, time};
 use crate::record::Record;
-use crate::workflow::{Workflow, WorkflowId, WorkflowResult, WorkflowStatus};
+use crate::workflow::{Failure, State, Workflow, WorkflowId, WorkflowResult, WorkflowStatus};
 use rusqlite::{Connection, params};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -156,14 +156,26 @@ pub(super) fn rows(
         let id: String = r.get(0)?;
         let result: Option<String> = r.get(6)?;
         let ended: Option<f64> = r.get(8)?;
+        let id = WorkflowId::parse(&id).unwrap_or_else(|| WorkflowId::new(0, UNIX_EPOCH));
+        let error: Option<String> = r.get(5)?;
+        let state = match status_from(&r.get::<_, String>(3)?) {
+            WorkflowStatus::Completed => State::Completed(
+                result
+                    .and_then(|j| serde_json::from_str::<WorkflowResult>(&j).ok())
+                    // A row whose result could not be read: completed, nothing more known.
+                    .unwrap_or_else(WorkflowResult::unknown),
+            ),
+            WorkflowStatus::Failed => {
+                State::Failed(Failure::from_reason(error.as_deref().unwrap_or_default()))
+            }
+            live => State::live(live).unwrap_or(State::Queued),
+        };
         Ok(Workflow {
-            id: WorkflowId::parse(&id).unwrap_or_else(|| WorkflowId::new(0, UNIX_EPOCH)),
+            id,
             description: r.get(1)?,
             name: r.get(2)?,
-            status: status_from(&r.get::<_, String>(3)?),
+            state,
             progress: r.get(4)?,
-            error: r.get(5)?,
-            result: result.and_then(|j| serde_json::from_str::<WorkflowResult>(&j).ok()),
             start_time: time(r.get(7)?),
             end_time: ended.map(time),
             retry_of: r

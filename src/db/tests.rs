@@ -86,10 +86,10 @@ fn every_field_round_trips() {
     assert_eq!(w.id, id);
     assert_eq!(w.description, "write a csv parser");
     assert_eq!(w.name.as_deref(), Some("csv-parser"));
-    assert_eq!(w.status, WorkflowStatus::Completed);
+    assert_eq!(w.status(), WorkflowStatus::Completed);
     assert_eq!(w.progress, "Completed in 45.0s");
-    assert_eq!(w.error, None);
-    assert_eq!(w.result.as_ref(), Some(&result));
+    assert_eq!(w.error(), None);
+    assert_eq!(w.result(), Some(&result));
     assert_eq!(w.start_time, at(0));
     assert_eq!(w.end_time, Some(at(45)));
     let back = ok(db.record_of(&id));
@@ -137,7 +137,7 @@ fn a_failure_keeps_its_reason_and_an_ended_workflow_keeps_its_ending() {
     }));
     let w = &ok(db.load())[0];
     assert_eq!(
-        (w.status, w.error.as_deref()),
+        (w.status(), w.error().as_deref()),
         (WorkflowStatus::Failed, Some("cancelled"))
     );
     assert_eq!(w.end_time, Some(at(3)));
@@ -178,13 +178,13 @@ fn live_workflows_are_interrupted_on_recovery() {
     let all = ok(db.load());
     for w in &all[..3] {
         assert_eq!(
-            (w.status, w.error.as_deref()),
+            (w.status(), w.error().as_deref()),
             (WorkflowStatus::Failed, Some(INTERRUPTED)),
             "{w:?}"
         );
         assert!(w.end_time.is_some());
     }
-    assert_eq!(all[3].error.as_deref(), Some("boom"));
+    assert_eq!(all[3].error().as_deref(), Some("boom"));
     assert_eq!(ok(db.recover_orphans(true)), 0);
 }
 
@@ -209,7 +209,7 @@ fn a_workflow_whose_process_died_is_an_orphan_and_a_live_ones_is_not() {
     assert_eq!(ok(db.orphans(false)), std::slice::from_ref(&theirs.id));
     assert_eq!(ok(db.recover_orphans(false)), 1);
     let all = ok(db.load());
-    let status = |id: &WorkflowId| all.iter().find(|w| &w.id == id).map(|w| w.status);
+    let status = |id: &WorkflowId| all.iter().find(|w| &w.id == id).map(|w| w.status());
     assert_eq!(status(&mine.id), Some(WorkflowStatus::Queued));
     assert_eq!(status(&theirs.id), Some(WorkflowStatus::Failed));
 }
@@ -352,11 +352,11 @@ fn the_history_and_the_live_store_follow_one_rule() {
     let live = store.get(&id).unwrap_or_else(|| panic!("not in the store"));
     let history = &loaded[0];
     for (what, w) in [("store", live), ("history", history)] {
-        assert_eq!(w.status, WorkflowStatus::Failed, "{what}");
+        assert_eq!(w.status(), WorkflowStatus::Failed, "{what}");
         assert_eq!(w.name, None, "{what}");
-        assert_eq!(w.error.as_deref(), Some("cancelled"), "{what}");
+        assert_eq!(w.error().as_deref(), Some("cancelled"), "{what}");
         assert_eq!(w.end_time, Some(at(9)), "{what}");
-        assert_eq!(w.result, None, "{what}");
+        assert_eq!(w.result(), None, "{what}");
     }
     assert_eq!(live.progress, history.progress);
     // Three changes made it: queued (the insert), running, then the one ending.

@@ -132,20 +132,67 @@ pub struct WorkflowResult {
     pub tests_failed: u32,
 }
 
-/// The seed's `BackgroundWorkflow`: one task description on its way to code.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Where a workflow stands: a live status, or how it ended. The ending travels with it, so a
+/// completed workflow has a result and no error, and a failed one a reason and no result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum State {
+    Queued,
+    Naming,
+    Running,
+    Completed(WorkflowResult),
+    Failed(Failure),
+}
+
+impl State {
+    pub fn status(&self) -> WorkflowStatus {
+        match self {
+            Self::Queued => WorkflowStatus::Queued,
+            Self::Naming => WorkflowStatus::Naming,
+            Self::Running => WorkflowStatus::Running,
+            Self::Completed(_) => WorkflowStatus::Completed,
+            Self::Failed(_) => WorkflowStatus::Failed,
+        }
+    }
+
+    /// The state of a live status; `None` for an ending, which needs its result or reason.
+    pub fn live(status: WorkflowStatus) -> Option<Self> {
+        match status {
+            WorkflowStatus::Queued => Some(Self::Queued),
+            WorkflowStatus::Naming => Some(Self::Naming),
+            WorkflowStatus::Running => Some(Self::Running),
+            WorkflowStatus::Completed | WorkflowStatus::Failed => None,
+        }
+    }
+}
+
+impl WorkflowResult {
+    /// A result nothing is known of (a history row whose result could not be read).
+    pub fn unknown() -> Self {
+        Self {
+            dir: PathBuf::new(),
+            files: Vec::new(),
+            main_file: None,
+            language: None,
+            attempts: 0,
+            tests_passed: 0,
+            tests_failed: 0,
+        }
+    }
+}
+
+/// The seed's `BackgroundWorkflow`: one task description on its way to code. The seed's
+/// `status`, `result` and `error` are [`State`] here, read through [`Workflow::status`],
+/// [`Workflow::result`] and [`Workflow::error`].
+#[derive(Debug, Clone, PartialEq)]
 pub struct Workflow {
     pub id: WorkflowId,
     pub description: String,
     pub name: Option<String>,
-    pub status: WorkflowStatus,
+    pub state: State,
     pub progress: String,
-    pub result: Option<WorkflowResult>,
-    pub error: Option<String>,
     pub start_time: SystemTime,
     pub end_time: Option<SystemTime>,
     /// The workflow this one runs the task of again (`r`, `flotilla retry`).
-    #[serde(default)]
     pub retry_of: Option<WorkflowId>,
 }
 
@@ -155,14 +202,37 @@ impl Workflow {
             id,
             description,
             name: None,
-            status: WorkflowStatus::Queued,
+            state: State::Queued,
             progress: String::new(),
-            result: None,
-            error: None,
             start_time,
             end_time: None,
             retry_of: None,
         }
+    }
+
+    pub fn status(&self) -> WorkflowStatus {
+        self.state.status()
+    }
+
+    /// What it produced, once completed.
+    pub fn result(&self) -> Option<&WorkflowResult> {
+        match &self.state {
+            State::Completed(result) => Some(result),
+            _ => None,
+        }
+    }
+
+    /// Why it failed, once failed.
+    pub fn failure(&self) -> Option<&Failure> {
+        match &self.state {
+            State::Failed(failure) => Some(failure),
+            _ => None,
+        }
+    }
+
+    /// The seed's `error`: the failure in words.
+    pub fn error(&self) -> Option<String> {
+        self.failure().map(ToString::to_string)
     }
 
     /// The name if it has one yet, else `naming`.

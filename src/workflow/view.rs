@@ -32,7 +32,7 @@ pub fn fields(wf: &Workflow, folder: &Path, now: SystemTime) -> Vec<Field> {
             format!("{} ({})", wf.label(), wf.id),
             FieldKind::Name,
         ),
-        field("Status:", wf.status.to_string(), FieldKind::Status),
+        field("Status:", wf.status().to_string(), FieldKind::Status),
         field("Progress:", wf.progress.clone(), FieldKind::Plain),
         field(
             "Started:",
@@ -45,7 +45,7 @@ pub fn fields(wf: &Workflow, folder: &Path, now: SystemTime) -> Vec<Field> {
     if let Some(first) = &wf.retry_of {
         out.push(field("Retry of:", first.to_string(), FieldKind::Plain));
     }
-    if let Some(error) = &wf.error {
+    if let Some(error) = &wf.error() {
         out.push(field("Error:", error.clone(), FieldKind::Error));
     }
     out.push(field(
@@ -53,7 +53,7 @@ pub fn fields(wf: &Workflow, folder: &Path, now: SystemTime) -> Vec<Field> {
         folder.display().to_string(),
         FieldKind::Plain,
     ));
-    if let Some(result) = &wf.result {
+    if let Some(result) = &wf.result() {
         if let Some(language) = result.language {
             out.push(field("Language:", language.to_string(), FieldKind::Plain));
         }
@@ -75,15 +75,14 @@ pub fn fields(wf: &Workflow, folder: &Path, now: SystemTime) -> Vec<Field> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workflow::{WorkflowId, WorkflowResult, WorkflowStatus};
+    use crate::workflow::{Failure, State, WorkflowId, WorkflowResult};
     use std::time::{Duration, UNIX_EPOCH};
 
     #[test]
     fn the_fields_follow_what_the_workflow_has() {
         let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let mut wf = Workflow::new(WorkflowId::new(3, t), "sum a list".into(), t);
-        wf.status = WorkflowStatus::Failed;
-        wf.error = Some("cancelled".into());
+        wf.state = State::Failed(Failure::Cancelled { at_exit: false });
         let labels = |wf: &Workflow| -> Vec<&'static str> {
             fields(wf, Path::new("/h/wf_3"), t + Duration::from_secs(5))
                 .iter()
@@ -103,10 +102,8 @@ mod tests {
                 "Folder:"
             ]
         );
-        wf.status = WorkflowStatus::Completed;
-        wf.error = None;
         wf.name = Some("sum-list".into());
-        wf.result = Some(WorkflowResult {
+        wf.state = State::Completed(WorkflowResult {
             dir: "/h/wf_3".into(),
             files: vec!["solution.py".into()],
             main_file: Some("solution.py".into()),

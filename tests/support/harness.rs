@@ -134,7 +134,11 @@ impl TestApp {
                 .map(|w| {
                     format!(
                         "{} {:?} {} {:?} {:?}",
-                        w.id, w.name, w.status, w.progress, w.error
+                        w.id,
+                        w.name,
+                        w.status(),
+                        w.progress,
+                        w.error()
                     )
                 })
                 .collect();

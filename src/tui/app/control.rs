@@ -27,7 +27,7 @@ impl App {
     /// Asks before deleting a finished workflow.
     pub(super) fn ask_delete(&mut self, id: &WorkflowId) {
         match self.store.get(id) {
-            Some(w) if w.status.is_live() => {
+            Some(w) if w.status().is_live() => {
                 self.warn(format!("{id} is still live: cancel it first"))
             }
             Some(_) => self.open(Overlay::ConfirmDelete(id.clone())),
@@ -60,7 +60,7 @@ impl App {
         let finished: Vec<WorkflowId> = self
             .store
             .iter()
-            .filter(|w| !w.status.is_live())
+            .filter(|w| !w.status().is_live())
             .map(|w| w.id.clone())
             .collect();
         if finished.is_empty() {
@@ -186,7 +186,7 @@ impl App {
             .iter()
             .enumerate()
             .filter(|(_, w)| match status {
-                Some(s) => w.status == s,
+                Some(s) => w.status() == s,
                 None => [
                     w.id.as_str(),
                     w.name.as_deref().unwrap_or(""),

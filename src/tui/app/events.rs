@@ -37,7 +37,7 @@ impl App {
                 }
             }
             Event::Finished { id, .. } => {
-                let was_live = self.store.get(id).is_some_and(|w| w.status.is_live());
+                let was_live = self.store.get(id).is_some_and(|w| w.status().is_live());
                 self.store.apply(&event);
                 if was_live {
                     self.announce(id);
@@ -56,14 +56,14 @@ impl App {
         let id = workflow.id.clone();
         match self.store.get_mut(&id) {
             Some(known) => {
-                let ended = known.status.is_live() && !workflow.status.is_live();
+                let ended = known.status().is_live() && !workflow.status().is_live();
                 *known = workflow;
                 if ended {
                     self.announce(&id);
                 }
             }
             None => {
-                let ended = !workflow.status.is_live();
+                let ended = !workflow.status().is_live();
                 self.store.insert(workflow);
                 self.logs.entry(id.clone()).or_default();
                 if ended {
@@ -77,7 +77,7 @@ impl App {
     /// are on disk and are read again if it is selected.
     fn release_if_hidden(&mut self, id: &WorkflowId) {
         if self.selected.as_ref() != Some(id)
-            && self.store.get(id).is_some_and(|w| !w.status.is_live())
+            && self.store.get(id).is_some_and(|w| !w.status().is_live())
         {
             self.logs.remove(id);
             self.results.forget(id);
@@ -91,7 +91,7 @@ impl App {
         let Some(wf) = self.store.get(id) else {
             return;
         };
-        let completed = wf.status == WorkflowStatus::Completed;
+        let completed = wf.status() == WorkflowStatus::Completed;
         let text = format!(
             "{} [{}] {}",
             if completed { "✓" } else { "✗" },
@@ -110,9 +110,9 @@ impl App {
                 env: vec![
                     ("FLOTILLA_ID", wf.id.to_string()),
                     ("FLOTILLA_NAME", wf.label().to_owned()),
-                    ("FLOTILLA_STATUS", wf.status.to_string()),
+                    ("FLOTILLA_STATUS", wf.status().to_string()),
                     ("FLOTILLA_PROGRESS", wf.progress.clone()),
-                    ("FLOTILLA_ERROR", wf.error.clone().unwrap_or_default()),
+                    ("FLOTILLA_ERROR", wf.error().unwrap_or_default()),
                     ("FLOTILLA_DIR", dir.display().to_string()),
                 ],
             });

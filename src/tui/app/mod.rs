@@ -333,7 +333,7 @@ impl App {
             // A finished workflow's log and results are on disk: memory holds only the live
             // ones' and the selected one's, however long the history.
             if let Some(old) = self.selected.take()
-                && self.store.get(&old).is_some_and(|w| !w.status.is_live())
+                && self.store.get(&old).is_some_and(|w| !w.status().is_live())
             {
                 self.logs.remove(&old);
                 self.results.forget(&old);

@@ -20,8 +20,9 @@ pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     let head = format!(" {} ({}) · ", wf.label(), wf.id);
     let tail = format!(" · started {ago}");
     // A long progress (a failure's reason) gives way so the age stays on screen.
-    let room = (area.width as usize)
-        .saturating_sub(head.chars().count() + wf.status.as_str().len() + 3 + tail.chars().count());
+    let room = (area.width as usize).saturating_sub(
+        head.chars().count() + wf.status().as_str().len() + 3 + tail.chars().count(),
+    );
     let progress = if wf.progress.chars().count() > room {
         format!(
             "{}…",
@@ -37,7 +38,7 @@ pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
         Span::raw(" "),
         Span::styled(wf.label().to_owned(), app.theme.title()),
         Span::raw(format!(" ({}) · ", wf.id)),
-        Span::styled(wf.status.as_str(), app.theme.status(wf.status)),
+        Span::styled(wf.status().as_str(), app.theme.status(wf.status())),
         Span::raw(format!(" · {progress}{tail}")),
     ]);
     frame.render_widget(line, area);

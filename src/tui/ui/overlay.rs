@@ -163,7 +163,7 @@ pub fn details(app: &App, id: &WorkflowId, frame: &mut Frame) {
         .map(|f| {
             let style = match f.kind {
                 FieldKind::Name => app.theme.title(),
-                FieldKind::Status => app.theme.status(wf.status),
+                FieldKind::Status => app.theme.status(wf.status()),
                 FieldKind::Error => app.theme.bad(),
                 FieldKind::Plain => ratatui::style::Style::new(),
             };

@@ -71,16 +71,16 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .take(visible)
         .filter_map(|&i| app.store.at(i))
         .map(|w| {
-            let style = app.theme.status(w.status);
+            let style = app.theme.status(w.status());
             let name = match &w.name {
                 Some(n) => Span::raw(fit(n, name_width as usize)),
                 None => Span::styled("…", app.theme.dim()),
             };
             let row = Row::new([
-                Cell::from(Span::styled(theme::icon(w.status, app.tick), style)),
+                Cell::from(Span::styled(theme::icon(w.status(), app.tick), style)),
                 Cell::from(w.id.as_str().to_owned()),
                 Cell::from(name),
-                Cell::from(Span::styled(w.status.as_str(), style)),
+                Cell::from(Span::styled(w.status().as_str(), style)),
                 Cell::from(w.progress.clone()),
                 Cell::from(Line::from(format_elapsed(w.elapsed(app.now))).right_aligned()),
             ]);
