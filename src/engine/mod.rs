@@ -253,7 +253,7 @@ impl Engine {
                 // A reason may quote a server or a test: it is kept and shown without control
                 // sequences, everywhere.
                 result = run(&inner, &id, &description, &log, &record, &token) => {
-                    result.map_err(|reason| Failure::Pipeline(crate::sanitize::strip(&reason)))
+                    result.map_err(Failure::sanitized)
                 }
             };
             let ended = SystemTime::now();

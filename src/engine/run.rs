@@ -20,9 +20,9 @@ pub(super) async fn run(
     log: &WorkLog,
     record: &SharedRecord,
     cancel: &CancellationToken,
-) -> Result<WorkflowResult, String> {
+) -> Result<WorkflowResult, Failure> {
     if description.trim().is_empty() {
-        return Err("the description is empty".into());
+        return Err(Failure::Pipeline("the description is empty".into()));
     }
     inner.emit(Event::Status {
         id: id.clone(),

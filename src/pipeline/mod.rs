@@ -12,7 +12,7 @@ use crate::extract;
 use crate::provider::Provider;
 use crate::record::SharedRecord;
 use crate::runner::Toolchain;
-use crate::workflow::{WorkflowId, WorkflowResult};
+use crate::workflow::{Failure, WorkflowId, WorkflowResult};
 use crate::worklog::WorkLog;
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
@@ -194,7 +194,7 @@ pub const MAX_PROBES: usize = 32;
 
 /// Runs every stage; on success the result names the folder and the files written. On failure
 /// the best code found is still kept in the folder.
-pub async fn run(cx: &StageContext<'_>) -> Result<WorkflowResult, String> {
+pub async fn run(cx: &StageContext<'_>) -> Result<WorkflowResult, Failure> {
     let settings = &cx.host.config().pipeline;
     let plan = cx.plan(settings).await?;
     cx.record.lock().language = Some(plan.language);
@@ -249,23 +249,17 @@ pub async fn run(cx: &StageContext<'_>) -> Result<WorkflowResult, String> {
             if confirmed {
                 return Ok(cx.result(&plan, round, &standing));
             }
-            return Err(format!(
-                "unconfirmed: the code passes all {} tests, but no other candidate behaves the same on the task's inputs",
-                standing.passed
-            ));
+            return Err(Failure::Unconfirmed {
+                passed: standing.passed,
+            });
         }
         if round >= max {
             cx.keep(&plan, &pool, best, &board)?;
-            let attempts = if max == 1 {
-                "1 attempt".to_owned()
-            } else {
-                format!("{max} attempts")
-            };
-            return Err(format!(
-                "tests failed after {attempts}: {} of {} failing",
-                standing.failed,
-                standing.failed + standing.passed
-            ));
+            return Err(Failure::TestsFailed {
+                attempts: max,
+                failing: standing.failed,
+                total: standing.failed + standing.passed,
+            });
         }
         round += 1;
         let attempt = (round, max);

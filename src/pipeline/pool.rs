@@ -3,6 +3,7 @@
 use super::select::Board;
 use crate::extract;
 use crate::runner::TestReport;
+use crate::workflow::Failure;
 
 /// One implementation: where it came from and its code.
 #[derive(Debug, Clone)]
@@ -112,12 +113,12 @@ impl Pool {
     }
 
     /// Why a workflow ends with no usable test: the suites that could not load, or none usable.
-    pub fn why_no_tests(&self, tries: u32) -> String {
+    pub fn why_no_tests(&self, tries: u32) -> Failure {
         match self.suites.iter().find_map(|s| s.problem.as_deref()) {
             Some(problem) if problem.starts_with("could not load") => {
-                format!("tests {problem}")
+                Failure::TestsDidNotLoad(problem.to_owned())
             }
-            _ => format!("no usable tests after {tries} tries"),
+            _ => Failure::NoUsableTests { tries },
         }
     }
 }
