@@ -238,7 +238,8 @@ impl Config {
             providers.insert(name, settings);
         }
 
-        if providers.is_empty() {
+        // Servers: the file's providers and tiers, else those of the environment.
+        let (providers, tiers, servers, default_ollama) = if providers.is_empty() {
             if raw.tiers.veryfast.is_some()
                 || raw.tiers.fast.is_some()
                 || raw.tiers.overseer.is_some()
@@ -248,75 +249,17 @@ impl Config {
                     "[tiers] name providers, but no [providers.NAME] table is defined".into(),
                 ));
             }
-            let mut config = Self::from_env(env);
-            config.max_parallel = max_parallel;
-            config.naming_timeout = naming_timeout;
-            config.pipeline = pipeline;
-            config.bell = raw.bell.unwrap_or(defaults.bell);
-            config.desktop_notifications = desktop_notifications;
-            config.notify_command = notify_command;
-            config.theme = theme;
-            config.mouse = raw.mouse.unwrap_or(defaults.mouse);
-            config.colors = colors;
-            config.source = ConfigSource::File(path.to_owned());
-            return Ok(config);
-        }
-
-        let declared = [
-            (Tier::Veryfast, raw.tiers.veryfast),
-            (Tier::Fast, raw.tiers.fast),
-            (Tier::Overseer, raw.tiers.overseer),
-        ];
-        let mut tiers = BTreeMap::new();
-        for (tier, raw_tier) in &declared {
-            let Some(t) = raw_tier else { continue };
-            let provider = t.provider.get_ref();
-            let Some(settings) = providers.get(provider) else {
-                let known: Vec<&str> = providers.keys().map(String::as_str).collect();
-                return Err(err(
-                    Some(t.provider.span()),
-                    format!(
-                        "tier {} names provider {provider:?}, but only {} defined",
-                        tier.as_str(),
-                        known.join(", ")
-                    ),
-                ));
-            };
-            tiers.insert(
-                tier.as_str(),
-                TierConfig {
-                    provider: provider.clone(),
-                    model: t
-                        .model
-                        .clone()
-                        .unwrap_or_else(|| tier.default_model(settings.kind).to_owned()),
-                    temperature: t.temperature,
-                    max_tokens: t.max_tokens,
-                },
-            );
-        }
-        // A tier left out borrows another's, else the first provider's default model.
-        let first = tiers.values().next().cloned();
-        for tier in Tier::ALL {
-            if !tiers.contains_key(tier.as_str()) {
-                let config = match &first {
-                    Some(other) => other.clone(),
-                    None => {
-                        let (name, settings) = providers
-                            .iter()
-                            .next()
-                            .ok_or_else(|| err(None, "no providers".into()))?;
-                        TierConfig {
-                            provider: name.clone(),
-                            model: tier.default_model(settings.kind).to_owned(),
-                            temperature: None,
-                            max_tokens: None,
-                        }
-                    }
-                };
-                tiers.insert(tier.as_str(), config);
-            }
-        }
+            let found = Self::from_env(env);
+            (
+                found.providers,
+                found.tiers,
+                found.servers,
+                found.default_ollama,
+            )
+        } else {
+            let tiers = resolve_tiers(raw.tiers, &providers, &err)?;
+            (providers, tiers, ConfigSource::File(path.to_owned()), false)
+        };
         Ok(Self {
             max_parallel,
             naming_timeout,
@@ -324,14 +267,79 @@ impl Config {
             providers,
             tiers,
             source: ConfigSource::File(path.to_owned()),
-            servers: ConfigSource::File(path.to_owned()),
+            servers,
             bell: raw.bell.unwrap_or(defaults.bell),
             desktop_notifications,
             notify_command,
-            default_ollama: false,
+            default_ollama,
             theme,
             colors,
             mouse: raw.mouse.unwrap_or(defaults.mouse),
         })
     }
+}
+
+/// Each tier's provider and model: those `[tiers]` names, a tier left out borrowing another's,
+/// else the first provider's default model.
+fn resolve_tiers(
+    raw: RawTiers,
+    providers: &BTreeMap<String, ProviderSettings>,
+    err: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
+) -> Result<BTreeMap<&'static str, TierConfig>, ConfigError> {
+    let declared = [
+        (Tier::Veryfast, raw.veryfast),
+        (Tier::Fast, raw.fast),
+        (Tier::Overseer, raw.overseer),
+    ];
+    let mut tiers = BTreeMap::new();
+    for (tier, raw_tier) in &declared {
+        let Some(t) = raw_tier else { continue };
+        let provider = t.provider.get_ref();
+        let Some(settings) = providers.get(provider) else {
+            let known: Vec<&str> = providers.keys().map(String::as_str).collect();
+            return Err(err(
+                Some(t.provider.span()),
+                format!(
+                    "tier {} names provider {provider:?}, but only {} defined",
+                    tier.as_str(),
+                    known.join(", ")
+                ),
+            ));
+        };
+        tiers.insert(
+            tier.as_str(),
+            TierConfig {
+                provider: provider.clone(),
+                model: t
+                    .model
+                    .clone()
+                    .unwrap_or_else(|| tier.default_model(settings.kind).to_owned()),
+                temperature: t.temperature,
+                max_tokens: t.max_tokens,
+            },
+        );
+    }
+    // A tier left out borrows another's, else the first provider's default model.
+    let first = tiers.values().next().cloned();
+    for tier in Tier::ALL {
+        if !tiers.contains_key(tier.as_str()) {
+            let config = match &first {
+                Some(other) => other.clone(),
+                None => {
+                    let (name, settings) = providers
+                        .iter()
+                        .next()
+                        .ok_or_else(|| err(None, "no providers".into()))?;
+                    TierConfig {
+                        provider: name.clone(),
+                        model: tier.default_model(settings.kind).to_owned(),
+                        temperature: None,
+                        max_tokens: None,
+                    }
+                }
+            };
+            tiers.insert(tier.as_str(), config);
+        }
+    }
+    Ok(tiers)
 }
