@@ -19,11 +19,16 @@ fn safe_stdout() -> SafeWriter<std::io::Stdout> {
     SafeWriter::new(std::io::stdout())
 }
 
-/// Writes generated text to standard output; a closed pipe is not an error.
+/// Writes generated text to standard output.
 fn print_out(bytes: &[u8]) -> ExitCode {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
+    written(out.write_all(bytes).and_then(|()| out.flush()))
+}
+
+/// The exit code after writing a command's output: a closed pipe (`| head`) is not an error.
+fn written(result: std::io::Result<()>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
@@ -193,14 +198,12 @@ fn main() -> ExitCode {
         }
     };
     if let Some(Cmd::Config { json }) = &cli.command {
-        return match flotilla::cli::config::print(&home, &config, *json, &mut safe_stdout()) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("flotilla: {e}");
-                ExitCode::FAILURE
-            }
-        };
+        return written(flotilla::cli::config::print(
+            &home,
+            &config,
+            *json,
+            &mut safe_stdout(),
+        ));
     }
     let keymap = match &cli.command {
         None => match Keymap::load(&home.keybindings_file) {
