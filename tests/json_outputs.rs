@@ -4,18 +4,11 @@
 mod support;
 
 use serde_json::Value;
-use std::process::{Command, Output};
+use std::process::Output;
 use support::mock::{MockServer, Reply, Wire};
 
 fn flotilla(home: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flotilla"))
-        .args(args)
-        .env("FLOTILLA_HOME", home)
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("OPENAI_BASE_URL")
-        .env_remove("OLLAMA_HOST")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run flotilla: {e}"))
+    support::harness::run_flotilla(home, args)
 }
 
 /// Runs flotilla off the runtime, so the scripted servers keep answering.
@@ -38,12 +31,6 @@ fn json_of(out: &Output) -> Value {
             String::from_utf8_lossy(&out.stderr)
         )
     })
-}
-
-/// A port nothing listens on.
-fn dead_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -93,7 +80,7 @@ async fn models_lists_each_servers_models_and_the_tiers_on_them() {
     // A server that is down: said, in both forms, and the exit code is 1.
     let dead = config.replace(
         &format!("127.0.0.1:{}\"", ollama.port),
-        &format!("127.0.0.1:{}\"", dead_port()),
+        &format!("127.0.0.1:{}\"", support::cache::free_port()),
     );
     std::fs::write(home.path().join("config.toml"), dead).expect("config");
     let out = flotilla_async(home.path(), &["models"]).await;

@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::process::Command;
 use support::mock::{MockServer, Reply, Wire};
 
 /// A title change, a screen clear, a clipboard write (OSC 52), a charset switch, an 8-bit CSI.
@@ -12,14 +11,7 @@ const HOSTILE: &str =
     "\u{1b}]0;pwned-title\u{7}\u{1b}[2J\u{1b}]52;c;cHduZWQ=\u{7}\u{1b}(B\u{9b}31m";
 
 fn flotilla(home: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_flotilla"))
-        .args(args)
-        .env("FLOTILLA_HOME", home)
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("OPENAI_BASE_URL")
-        .env_remove("OLLAMA_HOST")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run flotilla: {e}"))
+    support::harness::run_flotilla(home, args)
 }
 
 /// Fails if `bytes` hold ESC, BEL, CSI in either form, or a title payload.

@@ -225,3 +225,16 @@ pub async fn start_headless_run(home: &std::path::Path, description: &str) -> st
     }
     child
 }
+
+/// The `flotilla` binary with `args` on `home`, none of the server variables of the test's own
+/// environment passed on.
+pub fn run_flotilla(home: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_flotilla"))
+        .args(args)
+        .env("FLOTILLA_HOME", home)
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("OLLAMA_HOST")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run flotilla: {e}"))
+}
