@@ -157,6 +157,12 @@ impl ArtifactKind {
             Self::TestOutput => "Test output",
         }
     }
+
+    /// Its tab in the result view: the key that shows it, and its title ("3 Tests").
+    pub fn tab_label(self) -> String {
+        let key = Self::ALL.iter().position(|k| *k == self).unwrap_or(0) + 1;
+        format!("{key} {}", self.title())
+    }
 }
 
 /// Whether a model server answers.

@@ -175,6 +175,23 @@ impl App {
         }
     }
 
+    /// The first of the `shown` rows the table draws when it has room for `rows`: the selected
+    /// row is always on screen, and when it is among the last rows the table shows the end of
+    /// the list, so it follows new rows as they come.
+    pub fn table_offset(&self, shown: &[usize], rows: usize) -> usize {
+        let selected = self
+            .selected
+            .as_ref()
+            .and_then(|id| self.store.position(id))
+            .and_then(|i| shown.iter().position(|s| *s == i));
+        let tail = shown.len().saturating_sub(rows);
+        match selected {
+            Some(i) if i >= tail => tail,
+            Some(i) if rows > 0 && i >= rows => i + 1 - rows,
+            _ => 0,
+        }
+    }
+
     /// Indexes of the workflows the filter lets through, in table order.
     pub fn visible(&self) -> Vec<usize> {
         let filter = self.filter.trim().to_lowercase();

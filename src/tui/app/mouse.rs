@@ -83,40 +83,18 @@ impl App {
             self.select(Some(id));
         }
     }
-
-    /// The first of the `shown` rows the table draws when it has room for `rows`: the selected
-    /// row is always on screen, and when it is among the last rows the table shows the end of
-    /// the list, so it follows new rows as they come.
-    pub fn table_offset(&self, shown: &[usize], rows: usize) -> usize {
-        let selected = self
-            .selected
-            .as_ref()
-            .and_then(|id| self.store.position(id))
-            .and_then(|i| shown.iter().position(|s| *s == i));
-        let tail = shown.len().saturating_sub(rows);
-        match selected {
-            Some(i) if i >= tail => tail,
-            Some(i) if rows > 0 && i >= rows => i + 1 - rows,
-            _ => 0,
-        }
-    }
 }
 
 /// The result tab whose title is at column `x` of the result view's top border.
 fn tab_at(area: Rect, x: u16) -> Option<ArtifactKind> {
     // The title starts after the corner and a space: "1 Plan │ 2 Code │ …".
     let mut start = area.x + 2;
-    for (i, kind) in ArtifactKind::ALL.iter().enumerate() {
-        let width = tab_title(i, *kind).chars().count() as u16;
+    for kind in ArtifactKind::ALL {
+        let width = kind.tab_label().chars().count() as u16;
         if (start..start + width).contains(&x) {
-            return Some(*kind);
+            return Some(kind);
         }
         start += width + 3;
     }
     None
-}
-
-/// A result tab's title: its key and its name.
-pub fn tab_title(i: usize, kind: ArtifactKind) -> String {
-    format!("{} {}", i + 1, kind.title())
 }

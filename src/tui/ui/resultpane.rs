@@ -19,7 +19,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         } else {
             app.theme.dim()
         };
-        tabs.push(Span::styled(crate::app::mouse::tab_title(i, *kind), style));
+        tabs.push(Span::styled(kind.tab_label(), style));
     }
     tabs.push(Span::raw(" "));
     let mut block = Block::bordered()
