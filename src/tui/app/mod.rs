@@ -124,7 +124,9 @@ impl App {
             .map(|p| (p.name.clone(), Health::Unknown))
             .collect();
         let history = engine.take_history();
-        let engine_config = &engine.config().clone();
+        // config.toml's theme; `main` puts NO_COLOR over it, and a bad [colors] stops it there.
+        let theme = crate::tui::ui::theme::Theme::from_config(engine.config(), false)
+            .unwrap_or_else(|_| crate::tui::ui::theme::Theme::dark());
         let mut app = Self {
             engine,
             keymap,
@@ -148,8 +150,7 @@ impl App {
             bells: 0,
             osc52: None,
             desktop: Vec::new(),
-            theme: crate::tui::ui::theme::Theme::from_config(engine_config, false)
-                .unwrap_or_else(|_| crate::tui::ui::theme::Theme::dark()),
+            theme,
             effects: Vec::new(),
         };
         for workflow in history {
