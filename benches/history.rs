@@ -40,9 +40,11 @@ fn main() {
                 .create(&format!("task number {n}: write a function"), at, None)
                 .unwrap_or_else(|e| panic!("{e}"));
             let outcome = if n % 3 == 0 {
-                Outcome::Failed(Failure::Pipeline(
-                    "tests failed after 3 attempts: 1 of 4 failing".into(),
-                ))
+                Outcome::Failed(Failure::TestsFailed {
+                    attempts: 3,
+                    failing: 1,
+                    total: 4,
+                })
             } else {
                 Outcome::Completed(flotilla::workflow::WorkflowResult {
                     dir: home.workflow_dir(&wf.id),

@@ -5,7 +5,7 @@ mod support;
 
 use crossterm::event::{KeyCode, KeyModifiers};
 use flotilla::event::ArtifactKind;
-use flotilla::workflow::WorkflowStatus;
+use flotilla::workflow::{Failure, Request as Asked, WorkflowStatus};
 use std::time::Duration;
 use support::harness::{TestApp, config};
 use support::mock::{
@@ -456,7 +456,47 @@ async fn replies_with_no_code_at_all_fail_with_the_reason() {
         t.workflow(0).error().as_deref(),
         Some("the fast model wrote no usable code in 3 replies")
     );
+    assert_eq!(
+        t.workflow(0).failure(),
+        Some(&Failure::NoCode { replies: 3 })
+    );
     assert_eq!(count(&server, Role::Code), 3, "asked again twice, no more");
+}
+
+#[tokio::test]
+async fn a_server_error_fails_the_workflow_naming_the_request() {
+    let code = script(Script {
+        code: &[GOOD_CODE],
+        fixes: &[GOOD_CODE],
+        review: "CODE",
+        tests: &[TESTS],
+    });
+    let server = MockServer::start(Wire::OpenAi, move |req: &Request, n| match req.role() {
+        Role::Tests => Reply::Status {
+            code: 500,
+            headers: Vec::new(),
+            body: r#"{"error":{"message":"out of memory"}}"#.into(),
+        },
+        _ => code(req, n),
+    })
+    .await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
+    t.submit("write a function that adds two numbers");
+    t.wait_all_finished(DEADLINE).await;
+    let wf = t.workflow(0);
+    let Some(Failure::Model { request, problem }) = wf.failure() else {
+        panic!("not a model's failure: {wf:?}");
+    };
+    assert_eq!(*request, Asked::Tests);
+    assert!(
+        problem.contains("HTTP 500") && problem.contains("out of memory"),
+        "{problem}"
+    );
+    assert!(
+        wf.error()
+            .is_some_and(|e| e.starts_with("test generation failed: HTTP 500")),
+        "{wf:?}"
+    );
 }
 
 #[tokio::test]

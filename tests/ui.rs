@@ -95,7 +95,7 @@ fn add(
         }),
         WorkflowStatus::Failed => app.apply(Event::Finished {
             id: id.clone(),
-            outcome: Outcome::Failed(Failure::Pipeline(progress.into())),
+            outcome: Outcome::Failed(Failure::Other(progress.into())),
             at: at(started + 12),
         }),
         _ => app.apply(Event::Status {

@@ -132,7 +132,7 @@ fn a_failure_keeps_its_reason_and_an_ended_workflow_keeps_its_ending() {
     }));
     ok(db.apply(&Event::Finished {
         id: id.clone(),
-        outcome: Outcome::Failed(Failure::Pipeline("late".into())),
+        outcome: Outcome::Failed(Failure::Other("late".into())),
         at: at(9),
     }));
     let w = &ok(db.load())[0];
@@ -169,7 +169,7 @@ fn live_workflows_are_interrupted_on_recovery() {
     ok(db.insert(&Workflow::new(done.clone(), "y".into(), at(4)), None));
     ok(db.apply(&Event::Finished {
         id: done.clone(),
-        outcome: Outcome::Failed(Failure::Pipeline("boom".into())),
+        outcome: Outcome::Failed(Failure::Other("boom".into())),
         at: at(5),
     }));
     // Rows that name no owner: only when no other flotilla holds the home.

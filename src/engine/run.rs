@@ -22,7 +22,7 @@ pub(super) async fn run(
     cancel: &CancellationToken,
 ) -> Result<WorkflowResult, Failure> {
     if description.trim().is_empty() {
-        return Err(Failure::Pipeline("the description is empty".into()));
+        return Err(Failure::EmptyDescription);
     }
     inner.emit(Event::Status {
         id: id.clone(),

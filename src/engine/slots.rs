@@ -1,6 +1,7 @@
 //! Run slots: how many workflows generate at once, changed by `/parallel N` while they run.
 
 use super::{Engine, Inner};
+use crate::workflow::Failure;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A run slot, held while a workflow runs; freed (or retired, see `slot_debt`) when dropped,
@@ -32,12 +33,13 @@ impl Inner {
     }
 
     /// The next run slot that comes free (queued workflows get them in turn).
-    pub(super) async fn slot(&self) -> Result<Slot<'_>, String> {
+    pub(super) async fn slot(&self) -> Result<Slot<'_>, Failure> {
+        // The semaphore is closed only when flotilla quits.
         let permit = self
             .slots
             .acquire()
             .await
-            .map_err(|_| "flotilla is shutting down".to_owned())?;
+            .map_err(|_| Failure::Cancelled { at_exit: true })?;
         Ok(self.slot_of(permit))
     }
 

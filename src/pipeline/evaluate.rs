@@ -8,8 +8,8 @@ use crate::extract;
 use crate::plan::Plan;
 use crate::record::{CandidateRecord, SuiteRecord};
 use crate::runner::{self, TestReport};
-use crate::workflow::WorkflowResult;
 use crate::workflow::folder;
+use crate::workflow::{Failure, WorkflowResult};
 use futures_util::StreamExt as _;
 use std::time::Instant;
 
@@ -24,7 +24,7 @@ impl StageContext<'_> {
         wanted: &[String],
         pool: &Pool,
         board: &mut Board,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         if board.probes.is_empty() {
             let public = pool.public_names(wanted);
             let texts = pool
@@ -87,7 +87,7 @@ impl StageContext<'_> {
         .collect::<Vec<_>>()
         .await;
         for (c, probed) in results {
-            let probed = probed.map_err(|e| format!("cannot probe the code: {e}"))?;
+            let probed = probed.map_err(|e| Failure::Sandbox(format!("probing the code: {e}")))?;
             if board.behaviour.is_empty() && !probed.protections.is_empty() {
                 self.log.line(&probed.protections);
             }
@@ -112,7 +112,7 @@ impl StageContext<'_> {
         board: &mut Board,
         pairs: Vec<(usize, usize)>,
         attempt: (u32, u32),
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         if pairs.is_empty() {
             return Ok(());
         }
@@ -154,7 +154,7 @@ impl StageContext<'_> {
         let mut runs = runs;
         runs.sort_by_key(|(pair, _)| *pair);
         for ((c, s), report) in runs {
-            let report = report.map_err(|e| format!("cannot run the tests: {e}"))?;
+            let report = report.map_err(|e| Failure::Sandbox(format!("running the tests: {e}")))?;
             if (c, s) == first && !report.finished.protections.is_empty() {
                 self.log.line(&report.finished.protections);
             }
@@ -183,7 +183,7 @@ impl StageContext<'_> {
         pool: &mut Pool,
         board: &mut Board,
         attempt: (u32, u32),
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let mut queue: Vec<(usize, u32)> = pool
             .active_suites()
             .into_iter()
@@ -323,7 +323,7 @@ impl StageContext<'_> {
             }
         }
         if let Err(e) = self.write_file(folder::OUTPUT, &output) {
-            self.log.line(&e);
+            self.log.line(&e.to_string());
         }
         self.artifact(ArtifactKind::TestOutput, &output, None);
         let mut record = self.record.lock();
@@ -342,7 +342,7 @@ impl StageContext<'_> {
         pool: &Pool,
         best: usize,
         board: &Board,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let Some(candidate) = pool.candidates.get(best) else {
             return Ok(());
         };

@@ -9,7 +9,7 @@ use crate::event::ArtifactKind;
 use crate::extract;
 use crate::plan::Plan;
 use crate::prompts::{self, fill};
-use crate::workflow::folder;
+use crate::workflow::{Failure, Request, folder};
 use std::time::Instant;
 
 /// Which prompt a code candidate is written from.
@@ -140,7 +140,7 @@ impl StageContext<'_> {
                 ));
                 let file = folder::candidate_file(k, &plan.code_file);
                 if let Err(e) = self.write_file(&file, &code.text) {
-                    self.log.line(&e);
+                    self.log.line(&e.to_string());
                 }
                 if pool.candidates.is_empty() {
                     // The result view shows the first candidate until one is chosen.
@@ -168,7 +168,7 @@ impl StageContext<'_> {
         wanted: &[String],
         pool: &mut Pool,
         n: usize,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let started = Instant::now();
         self.progress(Stage::Code, None);
         if n > 1 && !self.plan_adds_knowledge() {
@@ -182,7 +182,7 @@ impl StageContext<'_> {
         let replies = futures_util::future::join_all(
             requests
                 .iter()
-                .map(|(p, s, _)| self.ask(Tier::Fast, "code generation", p.clone(), 2048, *s)),
+                .map(|(p, s, _)| self.ask(Tier::Fast, Request::Code, p.clone(), 2048, *s)),
         )
         .await;
         for ((_, _, origin), reply) in requests.into_iter().zip(replies) {
@@ -201,14 +201,13 @@ impl StageContext<'_> {
         wanted: &[String],
         pool: &mut Pool,
         asked: usize,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let mut tries = 0;
         while pool.candidates.is_empty() {
             if tries == MAX_REASKS {
-                return Err(format!(
-                    "the fast model wrote no usable code in {} replies",
-                    asked as u32 + MAX_REASKS
-                ));
+                return Err(Failure::NoCode {
+                    replies: asked as u32 + MAX_REASKS,
+                });
             }
             tries += 1;
             let k = asked + tries as usize;
@@ -216,7 +215,7 @@ impl StageContext<'_> {
             sampling.seed = Some(1000 + k as u64);
             let origin = format!("{origin}, asked again");
             let reply = self
-                .ask(Tier::Fast, "code generation", prompt, 2048, sampling)
+                .ask(Tier::Fast, Request::Code, prompt, 2048, sampling)
                 .await?;
             self.take_code(plan, wanted, pool, origin, &reply);
         }
@@ -244,7 +243,7 @@ impl StageContext<'_> {
             let k = pool.candidates.len() + 1;
             let file = folder::candidate_file(k, &plan.code_file);
             if let Err(e) = self.write_file(&file, &code.text) {
-                self.log.line(&e);
+                self.log.line(&e.to_string());
             }
             pool.candidates.push(Candidate {
                 origin: format!("from {origin}"),
@@ -273,7 +272,7 @@ impl StageContext<'_> {
                 ));
                 let file = folder::suite_file(j, &plan.test_file);
                 if let Err(e) = self.write_file(&file, &suite.text) {
-                    self.log.line(&e);
+                    self.log.line(&e.to_string());
                 }
                 if pool.suites.is_empty() {
                     self.artifact(ArtifactKind::Tests, &suite.text, Some(plan.language));
@@ -302,7 +301,7 @@ impl StageContext<'_> {
         plan: &Plan,
         wanted: &[String],
         pool: &mut Pool,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let settings = &self.host.config().pipeline;
         let started = Instant::now();
         self.progress(Stage::Code, None);
@@ -316,17 +315,13 @@ impl StageContext<'_> {
         let code = futures_util::future::join_all(
             code_requests
                 .iter()
-                .map(|(p, s, _)| self.ask(Tier::Fast, "code generation", p.clone(), 2048, *s)),
+                .map(|(p, s, _)| self.ask(Tier::Fast, Request::Code, p.clone(), 2048, *s)),
         );
-        let tests = futures_util::future::join_all(suite_samplings.iter().map(|s| {
-            self.ask(
-                Tier::Fast,
-                "test generation",
-                tests_prompt.clone(),
-                2048,
-                *s,
-            )
-        }));
+        let tests = futures_util::future::join_all(
+            suite_samplings
+                .iter()
+                .map(|s| self.ask(Tier::Fast, Request::Tests, tests_prompt.clone(), 2048, *s)),
+        );
         let (code, tests) = tokio::join!(code, tests);
         for ((_, _, origin), reply) in code_requests.into_iter().zip(code) {
             self.take_code(plan, wanted, pool, origin, &reply?);
@@ -356,7 +351,7 @@ impl StageContext<'_> {
                 let reply = self
                     .ask(
                         Tier::Fast,
-                        "test generation",
+                        Request::Tests,
                         tests_prompt.clone(),
                         2048,
                         sampling,

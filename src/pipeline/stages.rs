@@ -13,7 +13,7 @@ use crate::prompts::{self, fill};
 use crate::provider::{ChatRequest, Message, Queue};
 use crate::runner::TestReport;
 use crate::sanitize;
-use crate::workflow::folder;
+use crate::workflow::{Failure, Request, folder};
 use std::time::Instant;
 
 /// How one request samples.
@@ -83,14 +83,14 @@ impl StageContext<'_> {
             .send(Event::artifact(self.id.clone(), kind, text, language));
     }
 
-    pub(super) fn write_file(&self, name: &str, contents: &str) -> Result<(), String> {
+    pub(super) fn write_file(&self, name: &str, contents: &str) -> Result<(), Failure> {
         let path = self.dir.join(name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+                .map_err(|e| Failure::Files(format!("cannot create {}: {e}", parent.display())))?;
         }
         std::fs::write(&path, contents)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            .map_err(|e| Failure::Files(format!("cannot write {}: {e}", path.display())))?;
         self.record.add_file(name);
         Ok(())
     }
@@ -100,11 +100,11 @@ impl StageContext<'_> {
     pub(super) async fn ask(
         &self,
         tier: Tier,
-        what: &str,
+        what: Request,
         (system, user): (String, String),
         max_tokens: u32,
         sampling: Sampling,
-    ) -> Result<String, String> {
+    ) -> Result<String, Failure> {
         let (provider, config) = self.host.tier(tier);
         let request = ChatRequest {
             model: config.model.clone(),
@@ -118,8 +118,9 @@ impl StageContext<'_> {
         let log = self.log;
         let reply = if sampling.stream {
             log.line(&format!(
-                "asking the {} tier for {what} ({} on {})",
+                "asking the {} tier for {} ({} on {})",
                 tier.as_str(),
+                what.as_str(),
                 config.model,
                 provider.describe()
             ));
@@ -138,7 +139,8 @@ impl StageContext<'_> {
                 .await;
             if let Ok(r) = &reply {
                 log.line(&format!(
-                    "── {what}: the {} tier answered ──",
+                    "── {}: the {} tier answered ──",
+                    what.as_str(),
                     tier.as_str()
                 ));
                 log.stream(&r.text);
@@ -148,7 +150,10 @@ impl StageContext<'_> {
         };
         // Every request is served (it holds a slot) before it can end.
         self.waits.done();
-        let reply = reply.map_err(|e| format!("{what} failed: {e}"))?;
+        let reply = reply.map_err(|e| Failure::Model {
+            request: what,
+            problem: e.to_string(),
+        })?;
         if reply.cut {
             self.log.end_stream();
             self.log.line(&format!(
@@ -175,7 +180,7 @@ impl StageContext<'_> {
         ]
     }
 
-    pub(super) async fn plan(&self, settings: &PipelineConfig) -> Result<Plan, String> {
+    pub(super) async fn plan(&self, settings: &PipelineConfig) -> Result<Plan, Failure> {
         let started = Instant::now();
         self.progress(Stage::Plan, None);
         let vars = [("description", self.description)];
@@ -186,7 +191,7 @@ impl StageContext<'_> {
         let reply = self
             .ask(
                 Tier::Overseer,
-                "planning",
+                Request::Planning,
                 prompt,
                 400,
                 Sampling::streamed(),
@@ -219,7 +224,7 @@ impl StageContext<'_> {
         report: Option<&TestReport>,
         why: &str,
         attempt: (u32, u32),
-    ) -> Result<Option<usize>, String> {
+    ) -> Result<Option<usize>, Failure> {
         let started = Instant::now();
         self.progress(Stage::RewriteTests, Some(attempt));
         let plan_text = plan.to_markdown();
@@ -244,7 +249,7 @@ impl StageContext<'_> {
         let reply = self
             .ask(
                 Tier::Fast,
-                "rewriting the tests",
+                Request::RewriteTests,
                 prompt,
                 2048,
                 Sampling::code(),
@@ -266,7 +271,7 @@ impl StageContext<'_> {
         suite: usize,
         report: &TestReport,
         attempt: (u32, u32),
-    ) -> Result<(Verdict, String), String> {
+    ) -> Result<(Verdict, String), Failure> {
         let started = Instant::now();
         self.progress(Stage::Review, Some(attempt));
         let plan_text = plan.to_markdown();
@@ -284,7 +289,7 @@ impl StageContext<'_> {
         let reply = self
             .ask(
                 Tier::Overseer,
-                "reviewing the failures",
+                Request::Review,
                 prompt,
                 200,
                 Sampling::streamed(),
@@ -319,7 +324,7 @@ impl StageContext<'_> {
         suite: usize,
         report: &TestReport,
         attempt: (u32, u32),
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let started = Instant::now();
         self.progress(Stage::Fix, Some(attempt));
         let plan_text = plan.to_markdown();
@@ -336,13 +341,7 @@ impl StageContext<'_> {
             fill(prompts::FIX_USER, &vars),
         );
         let reply = self
-            .ask(
-                Tier::Fast,
-                "fixing the code",
-                prompt,
-                2048,
-                Sampling::code(),
-            )
+            .ask(Tier::Fast, Request::Fix, prompt, 2048, Sampling::code())
             .await?;
         self.record
             .add_seconds(Stage::Fix.key(), started.elapsed().as_secs_f64());
@@ -384,7 +383,7 @@ impl StageContext<'_> {
         report: &TestReport,
         why: &str,
         attempt: (u32, u32),
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let Some(new) = self
             .ask_rewrite(plan, pool, s, Some(report), why, attempt)
             .await?

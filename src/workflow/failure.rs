@@ -5,6 +5,43 @@ use std::fmt;
 
 /// The reason recorded for a workflow that was live when flotilla stopped without ending it.
 pub const INTERRUPTED: &str = "interrupted";
+const EMPTY: &str = "the description is empty";
+const NO_CODE: &str = "the fast model wrote no usable code in ";
+const SANDBOX: &str = "the sandbox failed: ";
+
+/// What a tier was asked when its server failed to answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    Planning,
+    Code,
+    Tests,
+    Fix,
+    Review,
+    RewriteTests,
+}
+
+impl Request {
+    pub const ALL: [Self; 6] = [
+        Self::Planning,
+        Self::Code,
+        Self::Tests,
+        Self::Fix,
+        Self::Review,
+        Self::RewriteTests,
+    ];
+
+    /// How the log and a failure's reason name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Planning => "planning",
+            Self::Code => "code generation",
+            Self::Tests => "test generation",
+            Self::Fix => "fixing the code",
+            Self::Review => "reviewing the failures",
+            Self::RewriteTests => "rewriting the tests",
+        }
+    }
+}
 
 /// Why a workflow failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,14 +62,18 @@ pub enum Failure {
     },
     /// Every test passed, but no second candidate behaved the same on the task's inputs.
     Unconfirmed { passed: u32 },
-    /// Anything else that ended it: a server, the model's replies, the disk, in its words.
-    Pipeline(String),
-}
-
-impl From<String> for Failure {
-    fn from(reason: String) -> Self {
-        Self::Pipeline(reason)
-    }
+    /// A tier's server did not answer a request: unreachable, an HTTP error, a garbled reply.
+    Model { request: Request, problem: String },
+    /// None of the fast tier's replies held usable code, after this many.
+    NoCode { replies: u32 },
+    /// The sandbox could not run the code or its tests at all (not a failing test).
+    Sandbox(String),
+    /// A file of the workflow's folder could not be written; the path and the error.
+    Files(String),
+    /// The task had nothing to do.
+    EmptyDescription,
+    /// A reason in the history that none of the above reads back (written by another version).
+    Other(String),
 }
 
 impl Failure {
@@ -43,6 +84,7 @@ impl Failure {
             "cancelled" => Some(Self::Cancelled { at_exit: false }),
             "cancelled at exit" => Some(Self::Cancelled { at_exit: true }),
             INTERRUPTED => Some(Self::Interrupted),
+            EMPTY => Some(Self::EmptyDescription),
             _ => None,
         };
         parsed
@@ -80,17 +122,42 @@ impl Failure {
                     passed: number(passed)?,
                 })
             })
-            .unwrap_or_else(|| Self::Pipeline(reason.to_owned()))
+            .or_else(|| {
+                let (asked, problem) = reason.split_once(" failed: ")?;
+                let request = Request::ALL.into_iter().find(|r| r.as_str() == asked)?;
+                Some(Self::Model {
+                    request,
+                    problem: problem.to_owned(),
+                })
+            })
+            .or_else(|| {
+                let replies = reason.strip_prefix(NO_CODE)?.strip_suffix(" replies")?;
+                Some(Self::NoCode {
+                    replies: number(replies)?,
+                })
+            })
+            .or_else(|| Some(Self::Sandbox(reason.strip_prefix(SANDBOX)?.to_owned())))
+            .or_else(|| {
+                let written =
+                    reason.starts_with("cannot write ") || reason.starts_with("cannot create ");
+                written.then(|| Self::Files(reason.to_owned()))
+            })
+            .unwrap_or_else(|| Self::Other(reason.to_owned()))
     }
 
     /// The same failure with any text it quotes (a server's, a test run's) stripped of
     /// control sequences.
     pub fn sanitized(self) -> Self {
+        let strip = |text: String| crate::sanitize::strip(&text);
         match self {
-            Self::Pipeline(reason) => Self::Pipeline(crate::sanitize::strip(&reason)),
-            Self::TestsDidNotLoad(problem) => {
-                Self::TestsDidNotLoad(crate::sanitize::strip(&problem))
-            }
+            Self::TestsDidNotLoad(problem) => Self::TestsDidNotLoad(strip(problem)),
+            Self::Model { request, problem } => Self::Model {
+                request,
+                problem: strip(problem),
+            },
+            Self::Sandbox(problem) => Self::Sandbox(strip(problem)),
+            Self::Files(problem) => Self::Files(strip(problem)),
+            Self::Other(reason) => Self::Other(strip(reason)),
             other => other,
         }
     }
@@ -123,7 +190,12 @@ impl fmt::Display for Failure {
                 f,
                 "unconfirmed: the code passes all {passed} tests, but no other candidate behaves the same on the task's inputs"
             ),
-            Self::Pipeline(reason) => f.write_str(reason),
+            Self::Model { request, problem } => write!(f, "{} failed: {problem}", request.as_str()),
+            Self::NoCode { replies } => write!(f, "{NO_CODE}{replies} replies"),
+            Self::Sandbox(problem) => write!(f, "{SANDBOX}{problem}"),
+            Self::Files(problem) => f.write_str(problem),
+            Self::EmptyDescription => f.write_str(EMPTY),
+            Self::Other(reason) => f.write_str(reason),
         }
     }
 }
@@ -153,7 +225,19 @@ mod tests {
                 "could not load: NameError: name 'max_of_list' is not defined".into(),
             ),
             Failure::Unconfirmed { passed: 4 },
-            Failure::Pipeline("cannot connect to http://127.0.0.1:8080/v1: refused".into()),
+            Failure::Model {
+                request: Request::Planning,
+                problem: "cannot connect to http://127.0.0.1:8080/v1: refused".into(),
+            },
+            Failure::Model {
+                request: Request::Tests,
+                problem: "HTTP 500 from http://h/v1: boom".into(),
+            },
+            Failure::NoCode { replies: 6 },
+            Failure::Sandbox("bwrap: setting up uid map: Permission denied".into()),
+            Failure::Files("cannot write /h/wf_1/solution.py: No space left on device".into()),
+            Failure::EmptyDescription,
+            Failure::Other("the disk caught fire".into()),
         ] {
             assert_eq!(Failure::from_reason(&failure.to_string()), failure);
         }
@@ -184,6 +268,11 @@ mod tests {
             Failure::TestsDidNotLoad("could not load: SyntaxError: bad".into())
         );
         assert!(Failure::Cancelled { at_exit: true }.is_cancelled());
-        assert!(!Failure::Pipeline("cancelled the plan".into()).is_cancelled());
+        assert!(!Failure::Other("cancelled the plan".into()).is_cancelled());
+        // A request the pipeline never names is not read as a model's failure.
+        assert_eq!(
+            Failure::from_reason("upload failed: no"),
+            Failure::Other("upload failed: no".into())
+        );
     }
 }

@@ -6,7 +6,7 @@ mod query;
 mod transition;
 pub mod view;
 
-pub use failure::{Failure, INTERRUPTED};
+pub use failure::{Failure, INTERRUPTED, Request};
 pub use query::{NoMatch, find};
 pub use transition::{Outcome, Transition};
 
