@@ -1,8 +1,7 @@
 //! Keys in, state changes out: the terminal's events, the input mode that decides which
-//! section of `keybindings.toml` reads a key, pop-ups' answers, and each action.
+//! section of `keybindings.toml` reads a key, pop-ups' answers, and the actions no pane takes.
 
 use super::{App, Mode, Overlay};
-use crate::event::ArtifactKind;
 use crate::keymap::{Action, Focus, Section};
 use crossterm::event::{Event as TermEvent, KeyEvent, KeyEventKind};
 
@@ -123,6 +122,9 @@ impl App {
     }
 
     pub fn dispatch(&mut self, action: Action) {
+        if self.pane_action(action) {
+            return;
+        }
         match action {
             Action::Quit => self.request_quit(),
             Action::Submit => self.submit(false),
@@ -142,28 +144,19 @@ impl App {
                 Focus::Result => Focus::Log,
             }),
             Action::FocusInput => self.set_focus(Focus::Input),
+            // The panes' own (`pane_action`).
             Action::ScrollUp
             | Action::ScrollDown
             | Action::PageUp
             | Action::PageDown
             | Action::ScrollTop
             | Action::ScrollBottom
-                if self.focus == Focus::Result =>
-            {
-                self.scroll_result(action)
-            }
-            Action::ScrollUp => self.scroll_by(-1),
-            Action::ScrollDown => self.scroll_by(1),
-            Action::PageUp => self.scroll_by(-(self.page() as isize)),
-            Action::PageDown => self.scroll_by(self.page() as isize),
-            Action::ScrollTop => self.log_scroll = Some(0),
-            Action::ScrollBottom => self.log_scroll = None,
-            Action::ShowPlan => self.results.show(ArtifactKind::Plan),
-            Action::ShowCode => self.results.show(ArtifactKind::Code),
-            Action::ShowTests => self.results.show(ArtifactKind::Tests),
-            Action::ShowOutput => self.results.show(ArtifactKind::TestOutput),
-            Action::ResultNext => self.results.cycle(1),
-            Action::ResultPrev => self.results.cycle(-1),
+            | Action::ShowPlan
+            | Action::ShowCode
+            | Action::ShowTests
+            | Action::ShowOutput
+            | Action::ResultNext
+            | Action::ResultPrev => {}
             Action::OpenEditor => self.open_editor(),
             Action::Retry => match self.selected.clone() {
                 Some(id) => self.retry(&id),

@@ -18,9 +18,11 @@ pub mod effect;
 mod events;
 mod keys;
 pub mod layout;
+mod logview;
 pub mod mouse;
 mod panes;
 mod result;
+pub use logview::LogView;
 pub use result::{Artifact, Results};
 
 /// How much of a past workflow's log is read when it is selected.
@@ -87,8 +89,8 @@ pub struct App {
     pub mode: Mode,
     pub notice: Option<Notice>,
     pub input: TextArea<'static>,
-    /// The log's first shown line, or `None` while it follows the tail.
-    pub log_scroll: Option<usize>,
+    /// Where the log pane is scrolled to.
+    pub log_view: LogView,
     /// Terminal size, for page sizes.
     pub size: (u16, u16),
     /// The clock the screen shows times against.
@@ -138,7 +140,7 @@ impl App {
             mode: Mode::Normal,
             notice: None,
             input: TextArea::default(),
-            log_scroll: None,
+            log_view: LogView::default(),
             size: (80, 24),
             now: SystemTime::now(),
             tick: 0,
@@ -340,7 +342,7 @@ impl App {
                 self.results.forget(&old);
             }
             self.selected = id;
-            self.log_scroll = None;
+            self.log_view.follow();
             self.results.scroll = 0;
             self.load_from_disk();
         }
@@ -370,25 +372,9 @@ impl App {
         layout::log_body_height(self.size).max(1)
     }
 
-    fn page(&self) -> usize {
-        self.log_height().saturating_sub(1).max(1)
-    }
-
     /// The first line the log pane shows.
     pub fn log_top(&self) -> usize {
         let len = self.selected_log().map_or(0, LogBuffer::len);
-        let tail = len.saturating_sub(self.log_height());
-        self.log_scroll.map_or(tail, |top| top.min(tail))
-    }
-
-    fn scroll_by(&mut self, delta: isize) {
-        let len = self.selected_log().map_or(0, LogBuffer::len);
-        let tail = len.saturating_sub(self.log_height());
-        if self.log_scroll.is_none() && delta > 0 {
-            return;
-        }
-        // Scrolling stops following the tail; only ScrollBottom (End) follows it again.
-        let top = self.log_top().saturating_add_signed(delta);
-        self.log_scroll = Some(top.min(tail));
+        self.log_view.top(len, self.log_height())
     }
 }

@@ -1,8 +1,8 @@
-//! The log and result panes' side of the app: past workflows read from disk, the result view's
-//! scrolling, and handing the code to $EDITOR.
+//! The log and result panes' side of the app: which pane takes an action, past workflows read
+//! from disk, and handing the code to $EDITOR.
 
 use super::{App, LOG_TAIL_BYTES};
-use crate::keymap::Action;
+use crate::keymap::{Action, Focus};
 use crate::logbuf::LogBuffer;
 
 impl App {
@@ -19,17 +19,27 @@ impl App {
         self.engine.load_past(&id, LOG_TAIL_BYTES);
     }
 
-    pub(super) fn scroll_result(&mut self, action: Action) {
+    /// The panes' own keys. The focused pane is offered the action first; the result view
+    /// takes its tabs from any pane (`1`-`4` in the table show a tab), and the log takes the
+    /// scrolling keys the focused pane leaves (the table's page keys scroll the log). False
+    /// when no pane took it.
+    pub(super) fn pane_action(&mut self, action: Action) -> bool {
+        let id = self.selected.as_ref();
         let page = super::layout::result_body_height(self.size).max(1);
-        let id = self.selected.clone();
-        match action {
-            Action::ScrollUp => self.results.scroll_by(id.as_ref(), -1, page),
-            Action::ScrollDown => self.results.scroll_by(id.as_ref(), 1, page),
-            Action::PageUp => self.results.scroll_by(id.as_ref(), -(page as isize), page),
-            Action::PageDown => self.results.scroll_by(id.as_ref(), page as isize, page),
-            Action::ScrollTop => self.results.scroll = 0,
-            _ => self.results.scroll_to_end(id.as_ref(), page),
+        let scrolls = matches!(
+            action,
+            Action::ScrollUp
+                | Action::ScrollDown
+                | Action::PageUp
+                | Action::PageDown
+                | Action::ScrollTop
+                | Action::ScrollBottom
+        );
+        if self.focus == Focus::Result || !scrolls {
+            return self.results.act(action, id, page);
         }
+        let len = self.selected_log().map_or(0, LogBuffer::len);
+        self.log_view.act(action, len, self.log_height())
     }
 
     /// Asks the terminal loop to open the selected workflow's code in $EDITOR.

@@ -2,6 +2,7 @@
 //! highlighted when first shown, and which tab shows.
 
 use crate::event::ArtifactKind;
+use crate::keymap::Action;
 use crate::language::Language;
 use crate::tui::highlight;
 use crate::tui::ui::theme::Syntax;
@@ -146,6 +147,27 @@ impl Results {
 
     pub fn scroll_to_end(&mut self, id: Option<&WorkflowId>, page: usize) {
         self.scroll_by(id, isize::MAX / 2, page);
+    }
+
+    /// The result pane's keys for workflow `id`'s view, `page` lines high: its tabs and its
+    /// scrolling. False for any other action.
+    pub fn act(&mut self, action: Action, id: Option<&WorkflowId>, page: usize) -> bool {
+        match action {
+            Action::ScrollUp => self.scroll_by(id, -1, page),
+            Action::ScrollDown => self.scroll_by(id, 1, page),
+            Action::PageUp => self.scroll_by(id, -(page as isize), page),
+            Action::PageDown => self.scroll_by(id, page as isize, page),
+            Action::ScrollTop => self.scroll = 0,
+            Action::ScrollBottom => self.scroll_to_end(id, page),
+            Action::ShowPlan => self.show(ArtifactKind::Plan),
+            Action::ShowCode => self.show(ArtifactKind::Code),
+            Action::ShowTests => self.show(ArtifactKind::Tests),
+            Action::ShowOutput => self.show(ArtifactKind::TestOutput),
+            Action::ResultNext => self.cycle(1),
+            Action::ResultPrev => self.cycle(-1),
+            _ => return false,
+        }
+        true
     }
 }
 

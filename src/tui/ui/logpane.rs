@@ -55,7 +55,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         );
         return;
     }
-    if app.log_scroll.is_some() {
+    if !app.log_view.follows() {
         let end = app
             .keymap
             .keys(Section::Log, Action::ScrollBottom)
