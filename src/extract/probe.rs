@@ -254,3 +254,100 @@ pub fn fit_probes(signature: &str, calls: Vec<String>, plain: Vec<String>) -> Ve
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probes_are_calls_with_literal_arguments() {
+        let suite = "from solution import *\n\ndef test_a():\n    assert is_even(4) == True\n    x = 3\n    assert is_even(x)\n    assert is_even(n=6)\n    assert is_even(len('ab'))\n    assert is_even(4)\n";
+        assert_eq!(
+            probes(Language::Python, suite, &["is_even".to_owned()]),
+            ["is_even(4)", "is_even(n=6)"]
+        );
+        assert!(
+            probes(
+                Language::Rust,
+                "assert!(is_even(4));",
+                &["is_even".to_owned()]
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn probes_come_from_every_block_and_plain_values_fill_in() {
+        let reply =
+            "```python\ndef is_even(n):\n    return n % 2 == 0\n```\nprint(is_even(5678))\n";
+        assert_eq!(
+            probes(Language::Python, reply, &["is_even".to_owned()]),
+            ["is_even(5678)"]
+        );
+        let plain = plain_probes(Language::Python, "is_leap_year(year: int) -> bool");
+        assert!(
+            plain.contains(&"is_leap_year(2024)".to_owned()),
+            "{plain:?}"
+        );
+        assert!(plain_probes(Language::Python, "gcd(a, b)").contains(&"gcd(12, 18)".to_owned()));
+        assert_eq!(
+            plain_probes(Language::Python, "f(a, b, c, d)"),
+            Vec::<String>::new()
+        );
+        assert!(plain_probes(Language::Rust, "f(a: i32)").is_empty());
+        let js = "```js\nfunction isEven(n) { return n % 2 === 0; }\nconsole.log(isEven(4), isEven(x), isEven([1, 'a']));\n```";
+        assert_eq!(
+            probes(Language::Javascript, js, &["isEven".to_owned()]),
+            ["isEven(4)", "isEven([1, 'a'])"]
+        );
+    }
+
+    #[test]
+    fn probes_fit_the_task_function() {
+        let strings = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>();
+        // Calls the function cannot take are dropped; plain values keep the shapes the replies
+        // pass (lists here), and calls of other functions stay.
+        let calls = strings(&[
+            "count_evens([1, 2, 3])",
+            "count_evens()",
+            "count_evens([2], None)",
+            "helper('x')",
+        ]);
+        let plain = plain_probes(Language::Python, "count_evens(numbers: list[int]) -> int");
+        let fitted = fit_probes("count_evens(numbers: list[int]) -> int", calls, plain);
+        assert_eq!(
+            fitted,
+            strings(&[
+                "count_evens([1, 2, 3])",
+                "helper('x')",
+                "count_evens([])",
+                "count_evens([5])",
+                "count_evens([3, 1, 2])",
+                "count_evens([-4, 0, 4, 4])",
+            ])
+        );
+        // Keyword arguments, strings holding commas, defaults and negative numbers.
+        let calls = strings(&["power(base=2, exp=-3)", "power('a, b')", "power(2, 3, 4)"]);
+        let plain = plain_probes(Language::Python, "power(base, exp=2)");
+        let fitted = fit_probes("power(base, exp=2)", calls, plain);
+        assert!(
+            fitted.contains(&"power(base=2, exp=-3)".to_owned()),
+            "{fitted:?}"
+        );
+        assert!(fitted.contains(&"power('a, b')".to_owned()), "{fitted:?}");
+        assert!(!fitted.contains(&"power(2, 3, 4)".to_owned()), "{fitted:?}");
+        assert!(fitted.contains(&"power(7)".to_owned()), "{fitted:?}");
+        assert!(fitted.contains(&"power('abc')".to_owned()), "{fitted:?}");
+        assert!(!fitted.contains(&"power([5])".to_owned()), "{fitted:?}");
+        // With no call of the function in the replies, every plain value stays.
+        let plain = plain_probes(Language::Javascript, "isEven(n)");
+        assert_eq!(fit_probes("isEven(n)", Vec::new(), plain.clone()), plain);
+        // Rest parameters take any number.
+        let fitted = fit_probes(
+            "sum(...xs)",
+            strings(&["sum(1, 2, 3)", "sum()"]),
+            Vec::new(),
+        );
+        assert_eq!(fitted, strings(&["sum(1, 2, 3)", "sum()"]));
+    }
+}
