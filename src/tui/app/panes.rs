@@ -26,17 +26,11 @@ impl App {
     pub(super) fn pane_action(&mut self, action: Action) -> bool {
         let id = self.selected.as_ref();
         let page = super::layout::result_body_height(self.size).max(1);
-        let scrolls = matches!(
-            action,
-            Action::ScrollUp
-                | Action::ScrollDown
-                | Action::PageUp
-                | Action::PageDown
-                | Action::ScrollTop
-                | Action::ScrollBottom
-        );
-        if self.focus == Focus::Result || !scrolls {
-            return self.results.act(action, id, page);
+        if self.results.tab_action(action) {
+            return true;
+        }
+        if self.focus == Focus::Result {
+            return self.results.scroll_action(action, id, page);
         }
         let len = self.selected_log().map_or(0, LogBuffer::len);
         self.log_view.act(action, len, self.log_height())

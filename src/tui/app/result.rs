@@ -149,9 +149,9 @@ impl Results {
         self.scroll_by(id, isize::MAX / 2, page);
     }
 
-    /// The result pane's keys for workflow `id`'s view, `page` lines high: its tabs and its
-    /// scrolling. False for any other action.
-    pub fn act(&mut self, action: Action, id: Option<&WorkflowId>, page: usize) -> bool {
+    /// The result pane's scrolling keys for workflow `id`'s view, `page` lines high. False for
+    /// any other action.
+    pub fn scroll_action(&mut self, action: Action, id: Option<&WorkflowId>, page: usize) -> bool {
         match action {
             Action::ScrollUp => self.scroll_by(id, -1, page),
             Action::ScrollDown => self.scroll_by(id, 1, page),
@@ -159,6 +159,15 @@ impl Results {
             Action::PageDown => self.scroll_by(id, page as isize, page),
             Action::ScrollTop => self.scroll = 0,
             Action::ScrollBottom => self.scroll_to_end(id, page),
+            _ => return false,
+        }
+        true
+    }
+
+    /// The result pane's tab keys (they work from the table and the log too). False for any
+    /// other action.
+    pub fn tab_action(&mut self, action: Action) -> bool {
+        match action {
             Action::ShowPlan => self.show(ArtifactKind::Plan),
             Action::ShowCode => self.show(ArtifactKind::Code),
             Action::ShowTests => self.show(ArtifactKind::Tests),
