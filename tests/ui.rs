@@ -852,7 +852,8 @@ fn at_80_columns_the_progress_and_the_server_label_stay_readable() {
 }
 
 /// The input box edits as a shell line does: ctrl-u clears to the start (undo moves to ctrl-z),
-/// ctrl-w takes a word back, and ctrl-m never starts a second line.
+/// ctrl-w takes a word back, and ctrl-m never starts a second line; the first two are
+/// keybindings.toml's `clear_input` and `undo_input`.
 #[test]
 fn ctrl_u_clears_the_input_line_as_in_a_shell() {
     let mut app = app();
@@ -867,6 +868,19 @@ fn ctrl_u_clears_the_input_line_as_in_a_shell() {
     app.handle_key(ctrl('u'));
     assert_eq!(app.input_text(), "");
     app.handle_key(ctrl('z'));
+    assert_eq!(app.input_text(), "parse a csv ");
+
+    // Both are the keymap's: rebound, the new keys do it (and ctrl-u no longer undoes).
+    app.keymap = Keymap::with_user(
+        Path::new("keybindings.toml"),
+        "[input]\nclear_input = \"ctrl-x\"\nundo_input = \"ctrl-y\"\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    app.handle_key(ctrl('u'));
+    assert_eq!(app.input_text(), "parse a csv ");
+    app.handle_key(ctrl('x'));
+    assert_eq!(app.input_text(), "");
+    app.handle_key(ctrl('y'));
     assert_eq!(app.input_text(), "parse a csv ");
 }
 

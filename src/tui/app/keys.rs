@@ -39,20 +39,14 @@ impl App {
         }
     }
 
-    /// A key the keymap leaves to the input box: the textarea's emacs keys, with the shell's
-    /// ctrl-u (clear to the start; the textarea has it as undo, which moves to ctrl-z), and no
-    /// second line (ctrl-m).
+    /// A key the keymap leaves to the input box: the textarea's emacs keys, but never its own
+    /// meaning of a key the keymap's [input] section could give (ctrl-u is undo to the
+    /// textarea: the keymap has `clear_input` and `undo_input`), and no second line (ctrl-m).
     fn edit_input(&mut self, key: KeyEvent) {
         use crossterm::event::{KeyCode, KeyModifiers};
         let ctrl = key.modifiers == KeyModifiers::CONTROL;
         match key.code {
-            KeyCode::Char('u') if ctrl => {
-                self.input.delete_line_by_head();
-            }
-            KeyCode::Char('z') if ctrl => {
-                self.input.undo();
-            }
-            KeyCode::Char('m') if ctrl => {}
+            KeyCode::Char('u' | 'z' | 'm') if ctrl => {}
             _ => {
                 self.input.input(key);
             }
@@ -182,6 +176,13 @@ impl App {
             }
             // Only a question asks for it (see `overlay_action`).
             Action::Confirm => {}
+            Action::ClearInput if self.focus == Focus::Input => {
+                self.input.delete_line_by_head();
+            }
+            Action::UndoInput if self.focus == Focus::Input => {
+                self.input.undo();
+            }
+            Action::ClearInput | Action::UndoInput => {}
             Action::Close => {
                 if !self.filter.is_empty() {
                     self.filter.clear();

@@ -93,13 +93,19 @@ pub enum Action {
     Filter,
     /// Say yes to a question (delete, clear, quit).
     Confirm,
+    /// Clear the input box up to the cursor (the shell's ctrl-u).
+    ClearInput,
+    /// Undo the last change to the input box.
+    UndoInput,
 }
 
 impl Action {
     /// Every action, in the order the help overlay lists them.
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 32] = [
         Action::Submit,
         Action::SubmitBackground,
+        Action::ClearInput,
+        Action::UndoInput,
         Action::SelectNext,
         Action::SelectPrev,
         Action::FocusNext,
@@ -187,6 +193,8 @@ impl Action {
             Self::CopyPath => "copy folder path",
             Self::Filter => "filter the table",
             Self::Confirm => "yes",
+            Self::ClearInput => "clear to the line's start",
+            Self::UndoInput => "undo typing",
         }
     }
 }
