@@ -99,13 +99,13 @@ fn main() {
     flotilla::tui::highlight::lines(
         "x = 1\n",
         Some(flotilla::language::Language::Python),
-        flotilla::tui::ui::theme::Syntax::Dark,
+        flotilla::tui::theme::Syntax::Dark,
     );
     let start = Instant::now();
     let lines = flotilla::tui::highlight::lines(
         &code,
         Some(flotilla::language::Language::Python),
-        flotilla::tui::ui::theme::Syntax::Dark,
+        flotilla::tui::theme::Syntax::Dark,
     );
     println!(
         "highlight: a {}-line Python file in {:.2} ms (once per artifact, when first shown)",

@@ -3,11 +3,11 @@
 
 use flotilla::app::App;
 use flotilla::config::Config;
-use flotilla::db::Db;
 use flotilla::engine::Engine;
 use flotilla::event::{self, Event, Outcome};
 use flotilla::home::Home;
 use flotilla::keymap::Keymap;
+use flotilla::store::db::Db;
 use flotilla::workflow::Failure;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

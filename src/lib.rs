@@ -2,9 +2,7 @@
 //! parallel, each named by a small model.
 
 pub mod cli;
-pub mod codeblock;
 pub mod config;
-pub mod db;
 pub mod defaults;
 pub mod engine;
 pub mod eval;
@@ -16,11 +14,7 @@ pub mod logbuf;
 pub mod logging;
 pub mod naming;
 pub mod pipeline;
-pub mod plan;
-pub mod prompts;
 pub mod provider;
-pub mod record;
-pub mod runner;
 pub mod sandbox;
 pub mod sanitize;
 pub mod serve;
@@ -28,7 +22,6 @@ pub mod signals;
 pub mod store;
 pub mod tui;
 pub mod workflow;
-pub mod worklog;
 
 // The dashboard's parts, by their short names.
 pub use tui::{app, keymap, ui};

@@ -7,7 +7,7 @@ use flotilla::engine::Engine;
 use flotilla::home::Home;
 use flotilla::keymap::Keymap;
 use flotilla::sanitize::{SafeWriter, strip};
-use flotilla::ui::theme::Theme;
+use flotilla::tui::theme::Theme;
 use flotilla::{eval, event, logging, tui};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -3,8 +3,8 @@
 
 mod support;
 
-use flotilla::db::Db;
 use flotilla::home::Home;
+use flotilla::store::db::Db;
 use std::time::Duration;
 use support::harness::home_for;
 use support::mock::{MockServer, Reply, Wire, named_then};

@@ -5,8 +5,8 @@
 mod support;
 
 use flotilla::eval::TaskSet;
-use flotilla::runner::{self, Toolchain};
 use flotilla::sandbox::Limits;
+use flotilla::sandbox::runner::{self, Toolchain};
 use support::harness::home_for;
 use support::mock::{GOOD_CODE, MockServer, PLAN, Reply, Role, TESTS, Wire, name_for};
 use tokio_util::sync::CancellationToken;

@@ -278,7 +278,7 @@ async fn sigterm_during_run_records_the_cancel_and_exits_143() {
 #[test]
 fn a_listing_into_a_closed_pipe_ends_quietly() {
     let home = tempfile::tempdir().expect("temp home");
-    let db = flotilla::db::Db::open(&home.path().join("flotilla.db")).expect("db");
+    let db = flotilla::store::db::Db::open(&home.path().join("flotilla.db")).expect("db");
     for n in 0..2000 {
         db.create(&format!("task {n}"), std::time::SystemTime::now(), None)
             .expect("create");

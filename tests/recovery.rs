@@ -60,7 +60,7 @@ async fn a_killed_process_leaves_its_history_and_its_live_workflows_are_interrup
 }
 
 fn engine_transitions(home: &Home, wf: &flotilla::workflow::Workflow) -> Vec<String> {
-    let db = flotilla::db::Db::open(&home.db_file).unwrap_or_else(|e| panic!("{e}"));
+    let db = flotilla::store::db::Db::open(&home.db_file).unwrap_or_else(|e| panic!("{e}"));
     db.transitions(&wf.id)
         .unwrap_or_else(|e| panic!("{e}"))
         .into_iter()

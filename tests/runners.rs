@@ -1,8 +1,8 @@
 //! Each language's test runner on a known-good and a known-bad program, in the real sandbox.
 
 use flotilla::language::Language;
-use flotilla::runner::{self, TestReport, Toolchain};
 use flotilla::sandbox::Limits;
+use flotilla::sandbox::runner::{self, TestReport, Toolchain};
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 

@@ -3,7 +3,7 @@
 //! `flotilla sandbox-exec` and asserts what got through (nothing) and how the run ended.
 
 use flotilla::language::Language;
-use flotilla::runner::Toolchain;
+use flotilla::sandbox::runner::Toolchain;
 use flotilla::sandbox::{Finished, Job, Limits, run};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -529,7 +529,7 @@ async fn quit_asks_first_while_workflows_are_live() {
     // What main does next: live workflows end as "cancelled at exit", recorded before it returns.
     let engine = t.app.engine.clone();
     engine.shutdown(DEADLINE).await;
-    let db = flotilla::db::Db::open(&t.home.path().join("flotilla.db"))
+    let db = flotilla::store::db::Db::open(&t.home.path().join("flotilla.db"))
         .unwrap_or_else(|e| panic!("{e}"));
     let recorded = db.load().unwrap_or_default();
     assert_eq!(recorded[0].error().as_deref(), Some("cancelled at exit"));
@@ -606,7 +606,7 @@ async fn retry_delete_clear_parallel_and_filter() {
     t.key(KeyCode::Char('y'), KeyModifiers::NONE);
     assert!(!dir.exists());
     assert!(t.app.store.get(&first).is_none());
-    let db = flotilla::db::Db::open(&t.home.path().join("flotilla.db"))
+    let db = flotilla::store::db::Db::open(&t.home.path().join("flotilla.db"))
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(db.load().map(|w| w.len()).unwrap_or(0), 2);
 

@@ -741,7 +741,7 @@ fn questions_and_pop_ups_take_their_keys_from_keybindings_toml() {
 /// `[colors]`: the status colours of each are a snapshot; with `NO_COLOR` no cell has a colour.
 #[test]
 fn themes_no_color_and_recoloured_roles() {
-    use flotilla::ui::theme::Theme;
+    use flotilla::tui::theme::Theme;
     use ratatui::style::{Color, Modifier};
     let names = |colors: &[Color]| -> String {
         WorkflowStatus::ALL

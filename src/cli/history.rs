@@ -1,8 +1,8 @@
 //! `flotilla list`, `show` and `logs`: the history, read from the database while a dashboard
 //! may be running on the same home (WAL lets readers and the writer work at once).
 
-use crate::db::{Db, HomeLock};
 use crate::home::Home;
+use crate::store::db::{Db, HomeLock};
 use crate::workflow::{
     Failure, Outcome, Transition, Workflow, WorkflowStatus, format_elapsed, unix_secs,
 };

@@ -2,17 +2,17 @@
 //! through typed events; the engine never touches the dashboard's state.
 
 use crate::config::{Config, Tier, TierConfig};
-use crate::db::{Db, HomeLock};
 use crate::event::{ArtifactKind, Event, EventSender, Outcome, Recorded};
 use crate::home::Home;
 use crate::naming::{NameRegistry, NameSource};
 use crate::pipeline::Host;
+use crate::pipeline::worklog::WorkLog;
 use crate::provider::{Provider, ProviderError};
-use crate::record::SharedRecord;
-use crate::runner::Toolchain;
+use crate::sandbox::runner::Toolchain;
+use crate::store::db::{Db, HomeLock};
 use crate::workflow::folder;
+use crate::workflow::record::SharedRecord;
 use crate::workflow::{Failure, Workflow, WorkflowId};
-use crate::worklog::WorkLog;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

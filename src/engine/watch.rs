@@ -2,9 +2,9 @@
 //! header, and the history for workflows of other flotilla processes on the same home.
 
 use super::Engine;
-use crate::db::Db;
 use crate::event::{Event, Health};
 use crate::provider::ProviderError;
+use crate::store::db::Db;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio_util::sync::CancellationToken;

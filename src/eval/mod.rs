@@ -3,15 +3,15 @@
 //! reference tests (which the pipeline never sees) on what each mode produced and prints
 //! pass@1 side by side.
 
-use crate::codeblock;
 use crate::config::Tier;
 use crate::engine::Engine;
 use crate::event::{Event, EventReceiver, Outcome};
 use crate::extract;
+use crate::extract::codeblock;
 use crate::language::Language;
-use crate::prompts::{self, fill};
+use crate::pipeline::prompts::{self, fill};
 use crate::provider::{ChatRequest, Message};
-use crate::runner::{self, TestReport};
+use crate::sandbox::runner::{self, TestReport};
 use crate::workflow::WorkflowId;
 use crate::workflow::folder;
 use serde::Serialize;

@@ -9,6 +9,7 @@
 use crate::language::Language;
 use std::collections::HashSet;
 
+pub mod codeblock;
 mod examples;
 mod javascript;
 mod names;
@@ -127,7 +128,7 @@ pub fn sources(reply: &str) -> Vec<String> {
     for line in readable(reply).lines() {
         let trimmed = line.trim_start();
         match &mut open {
-            None => match crate::codeblock::fence_of(trimmed) {
+            None => match crate::extract::codeblock::fence_of(trimmed) {
                 Some(fence) => open = Some((fence, String::new())),
                 None => {
                     outside.push_str(line);

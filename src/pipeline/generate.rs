@@ -7,8 +7,8 @@ use super::{MAX_REASKS, Stage, StageContext};
 use crate::config::Tier;
 use crate::event::ArtifactKind;
 use crate::extract;
-use crate::plan::Plan;
-use crate::prompts::{self, fill};
+use crate::pipeline::plan::Plan;
+use crate::pipeline::prompts::{self, fill};
 use crate::workflow::{Failure, Request, folder};
 use std::time::Instant;
 

@@ -9,11 +9,11 @@
 use crate::config::{Config, Tier, TierConfig};
 use crate::event::Event;
 use crate::extract;
+use crate::pipeline::worklog::WorkLog;
 use crate::provider::Provider;
-use crate::record::SharedRecord;
-use crate::runner::Toolchain;
+use crate::sandbox::runner::Toolchain;
+use crate::workflow::record::SharedRecord;
 use crate::workflow::{Failure, WorkflowId, WorkflowResult};
-use crate::worklog::WorkLog;
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 
@@ -33,9 +33,12 @@ pub trait Host: Send + Sync {
 
 mod evaluate;
 mod generate;
+pub mod plan;
 mod pool;
+pub mod prompts;
 pub mod select;
 mod stages;
+pub mod worklog;
 
 pub use pool::{Candidate, Pool, TestSuite};
 

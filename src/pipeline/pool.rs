@@ -2,7 +2,7 @@
 
 use super::select::Board;
 use crate::extract;
-use crate::runner::TestReport;
+use crate::sandbox::runner::TestReport;
 use crate::workflow::Failure;
 
 /// One implementation: where it came from and its code.

@@ -15,7 +15,7 @@
 //! the task's inputs where wrong ones raise), then code that loads, then the earlier candidate
 //! (the temperature-0 one comes first).
 
-use crate::runner::TestReport;
+use crate::sandbox::runner::TestReport;
 use std::collections::{BTreeSet, HashMap};
 
 /// Test runs: `(candidate, suite)` → report.

@@ -8,6 +8,7 @@ mod cgroup;
 #[cfg(target_os = "linux")]
 mod linux;
 mod output;
+pub mod runner;
 use output::CappedOutput;
 
 use serde::{Deserialize, Serialize};

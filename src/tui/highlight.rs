@@ -2,7 +2,7 @@
 //! theme following the dashboard's), turned into ratatui lines as far as they are shown.
 
 use crate::language::Language;
-use crate::tui::ui::theme::Syntax;
+use crate::tui::theme::Syntax;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use std::sync::OnceLock;

@@ -7,6 +7,7 @@ pub mod command;
 pub mod highlight;
 pub mod keymap;
 mod terminal;
+pub mod theme;
 pub mod ui;
 
 pub use terminal::run;

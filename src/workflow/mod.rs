@@ -3,6 +3,7 @@
 mod failure;
 pub mod folder;
 mod query;
+pub mod record;
 mod transition;
 pub mod view;
 

@@ -114,7 +114,7 @@ pub struct App {
     /// Desktop notifications for the terminal to show (OSC 9), written with the next frame.
     pub desktop: Vec<String>,
     /// The colours, from `config.toml` (and `NO_COLOR`, which `main` applies).
-    pub theme: crate::tui::ui::theme::Theme,
+    pub theme: crate::tui::theme::Theme,
     /// Work asked for by keys, for the loop to carry out off its thread.
     pub effects: Vec<effect::Effect>,
 }
@@ -127,8 +127,8 @@ impl App {
             .collect();
         let history = engine.take_history();
         // config.toml's theme; `main` puts NO_COLOR over it, and a bad [colors] stops it there.
-        let theme = crate::tui::ui::theme::Theme::from_config(engine.config(), false)
-            .unwrap_or_else(|_| crate::tui::ui::theme::Theme::dark());
+        let theme = crate::tui::theme::Theme::from_config(engine.config(), false)
+            .unwrap_or_else(|_| crate::tui::theme::Theme::dark());
         let mut app = Self {
             engine,
             keymap,

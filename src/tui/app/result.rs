@@ -5,7 +5,7 @@ use crate::event::ArtifactKind;
 use crate::keymap::Action;
 use crate::language::Language;
 use crate::tui::highlight;
-use crate::tui::ui::theme::Syntax;
+use crate::tui::theme::Syntax;
 use crate::workflow::WorkflowId;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;

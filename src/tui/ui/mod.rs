@@ -4,12 +4,12 @@ mod logpane;
 mod overlay;
 mod resultpane;
 mod table;
-pub mod theme;
 
 use crate::app::layout::layout;
 use crate::app::{App, Level, Overlay};
 use crate::event::Health;
 use crate::keymap::{Action, Focus};
+use crate::tui::theme;
 use crate::workflow::WorkflowStatus;
 use ratatui::Frame;
 use ratatui::layout::Rect;

@@ -1,8 +1,8 @@
 //! The workflow table: ID, Name, Status, Progress, Time.
 
-use super::theme;
 use crate::app::{App, Mode};
 use crate::keymap::Focus;
+use crate::tui::theme;
 use crate::workflow::format_elapsed;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};

@@ -2,7 +2,7 @@
 //! stage times and tokens.
 
 use super::{Db, DbError, status_from, time};
-use crate::record::Record;
+use crate::workflow::record::Record;
 use crate::workflow::{Failure, State, Workflow, WorkflowId, WorkflowResult, WorkflowStatus};
 use rusqlite::{Connection, params};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -132,7 +132,7 @@ impl Db {
             let (tier, tokens_in, tokens_out) = row.map_err(|e| self.wrap(e))?;
             record.tokens.insert(
                 tier,
-                crate::record::Tokens {
+                crate::workflow::record::Tokens {
                     tokens_in: tokens_in.max(0) as u64,
                     tokens_out: tokens_out.max(0) as u64,
                 },

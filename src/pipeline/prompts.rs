@@ -1,17 +1,17 @@
 //! The prompt templates shipped in `assets/prompts/`, embedded at build time, and their filling.
 
-pub const PLAN_SYSTEM: &str = include_str!("../assets/prompts/plan_system.md");
-pub const PLAN_USER: &str = include_str!("../assets/prompts/plan_user.md");
-pub const CODE_SYSTEM: &str = include_str!("../assets/prompts/code_system.md");
-pub const CODE_USER: &str = include_str!("../assets/prompts/code_user.md");
-pub const CODE_PLAIN_SYSTEM: &str = include_str!("../assets/prompts/code_plain_system.md");
-pub const CODE_PLAIN_USER: &str = include_str!("../assets/prompts/code_plain_user.md");
-pub const TESTS_SYSTEM: &str = include_str!("../assets/prompts/tests_system.md");
-pub const TESTS_USER: &str = include_str!("../assets/prompts/tests_user.md");
-pub const FIX_SYSTEM: &str = include_str!("../assets/prompts/fix_system.md");
-pub const FIX_USER: &str = include_str!("../assets/prompts/fix_user.md");
-pub const REVIEW_SYSTEM: &str = include_str!("../assets/prompts/review_system.md");
-pub const REWRITE_TESTS_USER: &str = include_str!("../assets/prompts/rewrite_tests_user.md");
+pub const PLAN_SYSTEM: &str = include_str!("../../assets/prompts/plan_system.md");
+pub const PLAN_USER: &str = include_str!("../../assets/prompts/plan_user.md");
+pub const CODE_SYSTEM: &str = include_str!("../../assets/prompts/code_system.md");
+pub const CODE_USER: &str = include_str!("../../assets/prompts/code_user.md");
+pub const CODE_PLAIN_SYSTEM: &str = include_str!("../../assets/prompts/code_plain_system.md");
+pub const CODE_PLAIN_USER: &str = include_str!("../../assets/prompts/code_plain_user.md");
+pub const TESTS_SYSTEM: &str = include_str!("../../assets/prompts/tests_system.md");
+pub const TESTS_USER: &str = include_str!("../../assets/prompts/tests_user.md");
+pub const FIX_SYSTEM: &str = include_str!("../../assets/prompts/fix_system.md");
+pub const FIX_USER: &str = include_str!("../../assets/prompts/fix_user.md");
+pub const REVIEW_SYSTEM: &str = include_str!("../../assets/prompts/review_system.md");
+pub const REWRITE_TESTS_USER: &str = include_str!("../../assets/prompts/rewrite_tests_user.md");
 
 /// Replaces each `{{key}}` with its value, in one pass, so a value that itself contains
 /// `{{…}}` (model output) is never expanded.

@@ -13,10 +13,10 @@ use std::path::Path;
 use tokio_util::sync::CancellationToken;
 
 /// The fallback Python runner, embedded at build time.
-pub const PYTHON_RUNNER: &str = include_str!("../assets/python_test_runner.py");
+pub const PYTHON_RUNNER: &str = include_str!("../../assets/python_test_runner.py");
 /// The behaviour probes: the values a candidate returns for given calls.
-pub const PYTHON_PROBE: &str = include_str!("../assets/python_probe.py");
-pub const NODE_PROBE: &str = include_str!("../assets/node_probe.js");
+pub const PYTHON_PROBE: &str = include_str!("../../assets/python_probe.py");
+pub const NODE_PROBE: &str = include_str!("../../assets/node_probe.js");
 
 /// One test run: what the runner counted and how the process ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,7 @@
-//! Every workflow the dashboard (or a headless run) knows, updated by applying events.
+//! Where workflows are kept: `Store`, every workflow the dashboard (or a headless run) knows,
+//! updated by applying events, and `db`, the history on disk that outlives them.
+
+pub mod db;
 
 use crate::event::Event;
 use crate::workflow::{Workflow, WorkflowId, WorkflowStatus};

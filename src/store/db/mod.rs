@@ -3,7 +3,7 @@
 //! Every state change is written here before the dashboard hears of it.
 
 use crate::event::Event;
-use crate::record::Record;
+use crate::workflow::record::Record;
 use crate::workflow::{
     Failure, Outcome, Transition, Workflow, WorkflowId, WorkflowStatus, unix_secs,
 };

@@ -2,7 +2,7 @@ use super::*;
 use crate::event::ArtifactKind;
 use crate::language::Language;
 use crate::naming::NameSource;
-use crate::record::Tokens;
+use crate::workflow::record::Tokens;
 use crate::workflow::{Failure, Outcome, WorkflowResult};
 
 fn at(secs: u64) -> SystemTime {
