@@ -104,6 +104,10 @@ async fn run(case: &str) {
     for n in 0..WORKFLOWS {
         app.start(format!("write a parser for format number {n}"), true);
     }
+    for effect in std::mem::take(&mut app.effects) {
+        let done = flotilla::app::effect::perform(&app.engine, effect);
+        app.done(done);
+    }
     let mut batch = Vec::new();
     while app.store.live().next().is_some() {
         if rx.recv_many(&mut batch, 4096).await == 0 {

@@ -918,3 +918,39 @@ fn the_demo_says_what_to_expect_of_its_small_model() {
     );
     assert!(!screen(&app()).contains("What to expect"));
 }
+
+/// Enter never writes the history on the dashboard's thread: the start is an effect the loop
+/// carries out. A start the history refused gives the task back to the empty input box.
+#[test]
+fn a_start_is_an_effect_and_a_refused_one_gives_the_task_back() {
+    use flotilla::app::effect::{Done, Effect};
+    let mut app = app();
+    for c in "parse a csv file".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    assert!(app.store.is_empty(), "nothing recorded on the key's thread");
+    assert_eq!(app.input_text(), "");
+    let effects = std::mem::take(&mut app.effects);
+    assert_eq!(
+        effects,
+        [Effect::Start {
+            description: "parse a csv file".into(),
+            background: false,
+            retry_of: None,
+        }]
+    );
+    app.done(Done::Started {
+        description: "parse a csv file".into(),
+        background: false,
+        retry_of: None,
+        result: Err("cannot record the new workflow: database or disk is full".into()),
+    });
+    assert!(app.store.is_empty());
+    assert_eq!(app.input_text(), "parse a csv file");
+    let notice = app.notice.as_ref().map(|n| n.text.as_str());
+    assert!(
+        notice.is_some_and(|n| n.contains("disk is full")),
+        "{notice:?}"
+    );
+}

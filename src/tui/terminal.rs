@@ -58,6 +58,10 @@ async fn event_loop(
     let mut events_open = true;
     let started = Instant::now();
     let mut effects = tokio::task::JoinSet::new();
+    // Starts run one batch at a time, each in the order asked, so ids follow typing order.
+    let mut starts = std::collections::VecDeque::new();
+    let mut starting: tokio::task::JoinSet<Vec<crate::app::effect::Done>> =
+        tokio::task::JoinSet::new();
     loop {
         if app.should_quit {
             return Ok(None);
@@ -131,6 +135,14 @@ async fn event_loop(
                 dirty = true;
                 urgent = true;
             },
+            Some(done) = starting.join_next(), if !starting.is_empty() => {
+                match done {
+                    Ok(batch) => batch.into_iter().for_each(|done| app.done(done)),
+                    Err(e) => app.warn(format!("starting workflows failed: {e}")),
+                }
+                dirty = true;
+                urgent = true;
+            },
             n = signals.recv() => return Ok(Some(n)),
             n = events.recv_many(&mut batch, EVENT_BATCH), if events_open => {
                 if n == 0 {
@@ -146,8 +158,19 @@ async fn event_loop(
         // Disk, database, clipboard and notify_command work asked for by keys or by events
         // never runs on this thread.
         for effect in std::mem::take(&mut app.effects) {
+            if effect.is_ordered() {
+                starts.push_back(effect);
+                continue;
+            }
             let engine = app.engine.clone();
             effects.spawn_blocking(move || crate::app::effect::perform(&engine, effect));
+        }
+        if starting.is_empty() && !starts.is_empty() {
+            let (engine, batch) = (app.engine.clone(), std::mem::take(&mut starts));
+            starting.spawn_blocking(move || {
+                let perform = |effect| crate::app::effect::perform(&engine, effect);
+                batch.into_iter().map(perform).collect::<Vec<_>>()
+            });
         }
     }
 }

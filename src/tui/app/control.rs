@@ -8,20 +8,17 @@ use crate::workflow::{WorkflowId, WorkflowStatus};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 impl App {
-    /// Starts the workflow's task again as a new workflow linked to it; the new one is selected.
+    /// Starts the workflow's task again as a new workflow linked to it; the new one is selected
+    /// once the history has recorded it.
     pub(super) fn retry(&mut self, id: &WorkflowId) {
         let Some(description) = self.store.get(id).map(|w| w.description.clone()) else {
             return;
         };
-        let workflow = match self.engine.start_retry(description, Some(id)) {
-            Ok(w) => w,
-            Err(e) => return self.warn(e),
-        };
-        let new_id = workflow.id.clone();
-        self.store.insert(workflow);
-        self.logs.entry(new_id.clone()).or_default();
-        self.select(Some(new_id.clone()));
-        self.info(format!("Started workflow {new_id}, retrying {id}"));
+        self.effects.push(Effect::Start {
+            description,
+            background: false,
+            retry_of: Some(id.clone()),
+        });
     }
 
     /// Asks before deleting a finished workflow.
@@ -80,6 +77,12 @@ impl App {
     /// What an effect came to.
     pub fn done(&mut self, done: Done) {
         match done {
+            Done::Started {
+                description,
+                background,
+                retry_of,
+                result,
+            } => self.started(description, background, retry_of, result),
             Done::Deleted { results, clear } => {
                 let mut failed = Vec::new();
                 for (id, result) in &results {

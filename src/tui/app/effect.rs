@@ -3,10 +3,18 @@
 //! off its thread ([`perform`]) and hands the [`Done`] back to [`App::done`](super::App::done).
 
 use crate::engine::Engine;
-use crate::workflow::WorkflowId;
+use crate::workflow::{Workflow, WorkflowId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
+    /// Record a new workflow in the history and start it (a retry of `retry_of`, if any). The
+    /// loop carries these out one after another, in the order they were asked for, so ids
+    /// follow the order tasks were typed in.
+    Start {
+        description: String,
+        background: bool,
+        retry_of: Option<WorkflowId>,
+    },
     /// Delete these finished workflows from the history and their folders from the disk;
     /// `clear` when `/clear` asked (the notice then counts them).
     Delete { ids: Vec<WorkflowId>, clear: bool },
@@ -19,8 +27,22 @@ pub enum Effect {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl Effect {
+    /// Whether it must wait for the effects of its kind asked for before it (a start).
+    pub fn is_ordered(&self) -> bool {
+        matches!(self, Self::Start { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub enum Done {
+    /// The workflow started, or why the history could not record it (nothing started).
+    Started {
+        description: String,
+        background: bool,
+        retry_of: Option<WorkflowId>,
+        result: Result<Box<Workflow>, String>,
+    },
     Deleted {
         results: Vec<(WorkflowId, Result<(), String>)>,
         clear: bool,
@@ -37,6 +59,18 @@ pub enum Done {
 /// Carries out an effect; blocking, so the loop runs it on a blocking thread.
 pub fn perform(engine: &Engine, effect: Effect) -> Done {
     match effect {
+        Effect::Start {
+            description,
+            background,
+            retry_of,
+        } => Done::Started {
+            result: engine
+                .start_retry(description.clone(), retry_of.as_ref())
+                .map(Box::new),
+            description,
+            background,
+            retry_of,
+        },
         Effect::Delete { ids, clear } => Done::Deleted {
             results: ids
                 .into_iter()

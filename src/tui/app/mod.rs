@@ -214,9 +214,7 @@ impl App {
             Command::Generate {
                 description,
                 background,
-            } => self
-                .start(description, background || background_key)
-                .is_some(),
+            } => self.start(description, background || background_key),
             Command::ListWorkflows => {
                 self.set_focus(Focus::Table);
                 if self.selected.is_none() {
@@ -283,14 +281,35 @@ impl App {
         }
     }
 
-    /// Starts a workflow; a foreground one takes the selection and the log follows it. When the
-    /// history cannot record it, nothing starts and the notice says why (the input is kept).
-    pub fn start(&mut self, description: String, background: bool) -> Option<WorkflowId> {
-        let workflow = match self.engine.start(description) {
-            Ok(w) => w,
+    /// Asks for a workflow to be started: the history records it off this thread (it may wait
+    /// on another process's write), then [`App::started`] shows it.
+    pub fn start(&mut self, description: String, background: bool) -> bool {
+        self.effects.push(effect::Effect::Start {
+            description,
+            background,
+            retry_of: None,
+        });
+        true
+    }
+
+    /// A workflow the history recorded and the engine started: a foreground one (or a retry)
+    /// takes the selection and the log follows it. When the history could not record it,
+    /// nothing started: the notice says why, and the task comes back to an empty input box.
+    fn started(
+        &mut self,
+        description: String,
+        background: bool,
+        retry_of: Option<WorkflowId>,
+        result: Result<Box<Workflow>, String>,
+    ) {
+        let workflow = match result {
+            Ok(w) => *w,
             Err(e) => {
                 self.warn(e);
-                return None;
+                if self.input_text().is_empty() {
+                    self.input.insert_str(description);
+                }
+                return;
             }
         };
         let id = workflow.id.clone();
@@ -299,8 +318,10 @@ impl App {
         if !background || self.selected.is_none() {
             self.select(Some(id.clone()));
         }
-        self.info(format!("Started workflow {id}"));
-        Some(id)
+        match retry_of {
+            Some(old) => self.info(format!("Started workflow {id}, retrying {old}")),
+            None => self.info(format!("Started workflow {id}")),
+        }
     }
 
     fn cancel(&mut self, id: &WorkflowId) {
