@@ -44,7 +44,7 @@ fn main() {
         app.apply(Event::Named {
             id: id.clone(),
             name: format!("task-number-{n}"),
-            source: flotilla::naming::NameSource::Model,
+            source: flotilla::workflow::NameSource::Model,
         });
         app.apply(Event::Status {
             id: id.clone(),

@@ -63,7 +63,7 @@ fn main() {
             db.apply(&Event::Named {
                 id: wf.id.clone(),
                 name: format!("task-{n}"),
-                source: flotilla::naming::NameSource::Model,
+                source: flotilla::workflow::NameSource::Model,
             })
             .unwrap_or_else(|e| panic!("{e}"));
             db.apply(&Event::Finished {

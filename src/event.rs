@@ -1,7 +1,7 @@
 //! What background tasks tell the dashboard: small typed events over one channel. Tasks never
 //! touch UI state; the render loop applies these between frames.
 
-use crate::naming::NameSource;
+use crate::workflow::NameSource;
 pub use crate::workflow::Outcome;
 use crate::workflow::{Transition, WorkflowId, WorkflowStatus};
 use std::time::SystemTime;

@@ -12,7 +12,6 @@ pub mod home;
 pub mod language;
 pub mod logbuf;
 pub mod logging;
-pub mod naming;
 pub mod pipeline;
 pub mod provider;
 pub mod sandbox;

@@ -3,8 +3,8 @@
 
 mod support;
 
-use flotilla::naming;
 use flotilla::workflow::WorkflowStatus;
+use flotilla::workflow::name as naming;
 use std::process::Command;
 use std::time::Duration;
 use support::harness::TestApp;

@@ -385,7 +385,7 @@ async fn control_sequences_in_model_output_never_reach_the_log() {
         .at(0)
         .and_then(|w| w.name.clone())
         .unwrap_or_default();
-    assert!(flotilla::naming::is_valid(&name), "{name:?}");
+    assert!(flotilla::workflow::name::is_valid(&name), "{name:?}");
 }
 
 #[tokio::test]

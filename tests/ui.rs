@@ -9,7 +9,7 @@ use flotilla::event::{self, ArtifactKind, Event, Health, Outcome};
 use flotilla::home::Home;
 use flotilla::keymap::{Action, Focus, Keymap};
 use flotilla::language::Language;
-use flotilla::naming::NameSource;
+use flotilla::workflow::NameSource;
 use flotilla::workflow::{Failure, Workflow, WorkflowId, WorkflowResult, WorkflowStatus};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

@@ -4,15 +4,16 @@
 use crate::config::{Config, Tier, TierConfig};
 use crate::event::{ArtifactKind, Event, EventSender, Outcome, Recorded};
 use crate::home::Home;
-use crate::naming::{NameRegistry, NameSource};
 use crate::pipeline::Host;
 use crate::pipeline::worklog::WorkLog;
 use crate::provider::{Provider, ProviderError};
 use crate::sandbox::runner::Toolchain;
 use crate::store::db::{Db, HomeLock};
+use crate::workflow::NameSource;
 use crate::workflow::folder;
 use crate::workflow::record::SharedRecord;
 use crate::workflow::{Failure, Workflow, WorkflowId};
+use naming::NameRegistry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,6 +21,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+pub mod naming;
 mod run;
 use run::{run, suggest_name, write_result_json};
 mod slots;

@@ -1,12 +1,13 @@
 //! A workflow's task once started: its name, its run slot, the pipeline, and `result.json`.
 
+use super::naming;
 use super::{Inner, lock};
 use crate::config::Tier;
 use crate::event::Event;
-use crate::naming::{self, NameSource};
 use crate::pipeline::worklog::WorkLog;
 use crate::pipeline::{self, StageContext};
 use crate::provider::ChatRequest;
+use crate::workflow::NameSource;
 use crate::workflow::record::SharedRecord;
 use crate::workflow::{Failure, Workflow, WorkflowId, WorkflowResult, WorkflowStatus, folder};
 use std::sync::Arc;

@@ -2,12 +2,14 @@
 
 mod failure;
 pub mod folder;
+pub mod name;
 mod query;
 pub mod record;
 mod transition;
 pub mod view;
 
 pub use failure::{Failure, INTERRUPTED, Request};
+pub use name::NameSource;
 pub use query::{NoMatch, find};
 pub use transition::{Outcome, Transition};
 

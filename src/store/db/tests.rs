@@ -1,7 +1,7 @@
 use super::*;
 use crate::event::ArtifactKind;
 use crate::language::Language;
-use crate::naming::NameSource;
+use crate::workflow::NameSource;
 use crate::workflow::record::Tokens;
 use crate::workflow::{Failure, Outcome, WorkflowResult};
 

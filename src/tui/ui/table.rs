@@ -63,7 +63,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .filter_map(|w| w.name.as_ref().map(|n| n.chars().count()))
         .max()
         .unwrap_or(0)
-        .clamp("Name".len(), crate::naming::MAX_LEN) as u16)
+        .clamp("Name".len(), crate::workflow::name::MAX_LEN) as u16)
         .min(spare.max(NAME_MIN as u16));
     let rows = shown
         .iter()

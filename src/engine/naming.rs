@@ -1,35 +1,15 @@
-//! Workflow names: asked of the `veryfast` tier with a few-shot prompt, cleaned into a safe slug,
-//! made unique, and made from the description's keywords when the model can't help.
+//! Naming a workflow: the `veryfast` tier is asked with a few-shot prompt, its reply cleaned into
+//! a safe slug (`workflow::name` says what one is), made unique, and made from the
+//! description's keywords when the model can't help.
 
 use crate::provider::Message;
+#[cfg(test)]
+use crate::workflow::name::is_valid;
+use crate::workflow::name::{MAX_LEN, MAX_WORDS, MIN_WORDS};
 use std::collections::HashSet;
-use std::fmt;
 
-/// Longest name, in characters.
-pub const MAX_LEN: usize = 40;
-/// Fewest and most words in a name.
-pub const MIN_WORDS: usize = 2;
-pub const MAX_WORDS: usize = 5;
 /// Enough tokens for five words and a little chatter.
 pub const MAX_TOKENS: u32 = 24;
-
-/// How a workflow got its name; the log says which.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NameSource {
-    /// The model answered with a usable name.
-    Model,
-    /// Made from the description's keywords, because of the reason given.
-    Fallback(String),
-}
-
-impl fmt::Display for NameSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Model => f.write_str("named by the veryfast model"),
-            Self::Fallback(why) => write!(f, "named from the description's keywords ({why})"),
-        }
-    }
-}
 
 const EXAMPLES: [(&str, &str); 4] = [
     (
@@ -259,18 +239,6 @@ impl NameRegistry {
     pub fn insert(&mut self, name: &str) {
         self.taken.insert(name.to_owned());
     }
-}
-
-/// True for a string that is a valid workflow name.
-pub fn is_valid(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= MAX_LEN
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-        && !name.contains("--")
 }
 
 #[cfg(test)]
