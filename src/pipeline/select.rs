@@ -102,6 +102,7 @@ impl Board {
             .map(|c| self.passed_by(*c, &written))
             .collect();
         let scores = dual_agreement(&passed);
+        let fits = self.fitting_probes(candidates);
         passed
             .iter()
             .zip(scores)
@@ -118,34 +119,64 @@ impl Board {
                         .iter()
                         .filter(|s| self.runs.get(&(*c, **s)).is_some_and(|r| r.loaded))
                         .count() as u32,
-                    agreeing: self.agreeing(*c, candidates),
-                    agreement: self.agreement(*c, candidates),
-                    returned: self
-                        .behaviour
-                        .get(c)
-                        .map_or(0, |v| v.iter().filter(|v| !is_error(v)).count() as u32),
+                    agreeing: self.agreeing(*c, candidates, &fits),
+                    agreement: self.agreement(*c, candidates, &fits),
+                    returned: self.behaviour.get(c).map_or(0, |v| {
+                        v.iter()
+                            .zip(&fits)
+                            .filter(|(v, fits)| **fits && !is_error(v))
+                            .count() as u32
+                    }),
                 }
             })
             .collect()
     }
 
-    /// How many of `candidates` returned what `c` returned on the probes.
-    fn agreeing(&self, c: usize, candidates: &[usize]) -> u32 {
+    /// Probe by probe, whether it is an input of the task's kind. One that most of the probed
+    /// candidates reject with a `TypeError` is not (`count_char("ab", 3)` from a garbled reply):
+    /// code that happens to accept it (`len(s) * c`) shows nothing by returning a value there.
+    fn fitting_probes(&self, candidates: &[usize]) -> Vec<bool> {
+        let probed: Vec<&Vec<String>> = candidates
+            .iter()
+            .filter_map(|c| self.behaviour.get(c))
+            .collect();
+        let probes = probed.iter().map(|b| b.len()).max().unwrap_or(0);
+        (0..probes)
+            .map(|i| {
+                let rejected = probed
+                    .iter()
+                    .filter(|b| b.get(i).is_some_and(|v| v == TYPE_ERROR))
+                    .count();
+                rejected * 2 <= probed.len()
+            })
+            .collect()
+    }
+
+    /// How many of `candidates` returned what `c` returned on the fitting probes.
+    fn agreeing(&self, c: usize, candidates: &[usize], fits: &[bool]) -> u32 {
         let Some(mine) = self.behaviour.get(&c) else {
             return 0;
         };
+        let counted = |b: &Vec<String>| -> Vec<String> {
+            b.iter()
+                .zip(fits)
+                .filter(|(_, fits)| **fits)
+                .map(|(v, _)| v.clone())
+                .collect()
+        };
+        let mine = counted(mine);
         if mine.iter().all(|v| is_error(v)) {
             return 0;
         }
         candidates
             .iter()
-            .filter(|o| self.behaviour.get(o) == Some(mine))
+            .filter(|o| self.behaviour.get(o).map(counted).as_ref() == Some(&mine))
             .count() as u32
     }
 
-    /// For each probe on which `c` returned a value, how many of the other `candidates`
-    /// returned the same value, summed.
-    fn agreement(&self, c: usize, candidates: &[usize]) -> u32 {
+    /// For each fitting probe on which `c` returned a value, how many of the other
+    /// `candidates` returned the same value, summed.
+    fn agreement(&self, c: usize, candidates: &[usize], fits: &[bool]) -> u32 {
         let Some(mine) = self.behaviour.get(&c) else {
             return 0;
         };
@@ -155,12 +186,16 @@ impl Board {
             .filter_map(|o| self.behaviour.get(o))
             .collect();
         mine.iter()
+            .zip(fits)
             .enumerate()
-            .filter(|(_, v)| !is_error(v))
-            .map(|(i, v)| others.iter().filter(|o| o.get(i) == Some(v)).count() as u32)
+            .filter(|(_, (v, fits))| **fits && !is_error(v))
+            .map(|(i, (v, _))| others.iter().filter(|o| o.get(i) == Some(v)).count() as u32)
             .sum()
     }
 }
+
+/// What the probe runners record for a call whose arguments the code rejects by type.
+const TYPE_ERROR: &str = "!TypeError";
 
 /// Whether a probed value is an error (`!Name`) rather than a value.
 fn is_error(value: &str) -> bool {
@@ -357,6 +392,34 @@ mod tests {
         let agreement: Vec<u32> = s.iter().map(|s| s.agreement).collect();
         assert_eq!(agreement, [0, 2, 2]);
         assert_eq!(best(&s), Some(1));
+    }
+
+    #[test]
+    fn a_call_most_candidates_reject_by_type_is_no_evidence() {
+        // `count_char("ab", 3)`: right code (`s.count(c)`) raises TypeError, as most do; wrong
+        // code (`len(s) * c`) returns 6, which must not make it win.
+        let mut board = Board {
+            probes: vec![
+                "count_char(\"ab\", 3)".into(),
+                "count_char(\"aba\", \"a\")".into(),
+            ],
+            ..Board::default()
+        };
+        let values = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        board.behaviour.insert(0, values(&["!TypeError", "2"]));
+        board.behaviour.insert(1, values(&["!TypeError", "2"]));
+        board.behaviour.insert(2, values(&["6", "!TypeError"]));
+        board.behaviour.insert(3, values(&["!TypeError", "3"]));
+        let s = board.standings(&[0, 1, 2, 3], &[]);
+        assert_eq!(s[2].returned, 0, "{s:?}");
+        assert_eq!(s[0].agreeing, 2);
+        assert_eq!(best(&s), Some(0));
+        // Where most candidates accept the call, a TypeError is that candidate's own failing.
+        board.behaviour.insert(0, values(&["6", "2"]));
+        board.behaviour.insert(3, values(&["6", "3"]));
+        let s = board.standings(&[0, 1, 2, 3], &[]);
+        assert_eq!(s[1].returned, 1);
+        assert_eq!(s[0].agreement, 1 + 2);
     }
 
     #[test]
