@@ -6,7 +6,9 @@
 //! - on the task's inputs, minimum Bayes risk over execution (MBR-exec): input by input, how many
 //!   other candidates returned the value it returned, since right programs agree and wrong ones
 //!   are wrong in different ways. Errors agree with nothing, and a candidate's own values are no
-//!   evidence for it (else code returning anything for any input would win).
+//!   evidence for it (else code returning anything for any input would win). An input most
+//!   candidates reject with a TypeError is not the task's kind of input and counts for no one
+//!   (replayed on the saved candidates of four runs: 4 more right choices, 1 fewer).
 //!
 //! A test written by the same small model is one more voice about the value at its input, no
 //! more: one wrong test passed by one candidate must not outweigh four candidates that agree
