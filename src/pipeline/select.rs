@@ -124,10 +124,7 @@ impl Board {
                     agreeing: self.agreeing(*c, candidates, &fits),
                     agreement: self.agreement(*c, candidates, &fits),
                     returned: self.behaviour.get(c).map_or(0, |v| {
-                        v.iter()
-                            .zip(&fits)
-                            .filter(|(v, fits)| **fits && !is_error(v))
-                            .count() as u32
+                        fitting(v, &fits).filter(|(_, v)| !is_error(v)).count() as u32
                     }),
                 }
             })
@@ -159,20 +156,13 @@ impl Board {
         let Some(mine) = self.behaviour.get(&c) else {
             return 0;
         };
-        let counted = |b: &Vec<String>| -> Vec<String> {
-            b.iter()
-                .zip(fits)
-                .filter(|(_, fits)| **fits)
-                .map(|(v, _)| v.clone())
-                .collect()
-        };
-        let mine = counted(mine);
-        if mine.iter().all(|v| is_error(v)) {
+        if fitting(mine, fits).all(|(_, v)| is_error(v)) {
             return 0;
         }
         candidates
             .iter()
-            .filter(|o| self.behaviour.get(o).map(counted).as_ref() == Some(&mine))
+            .filter_map(|o| self.behaviour.get(o))
+            .filter(|other| fitting(other, fits).eq(fitting(mine, fits)))
             .count() as u32
     }
 
@@ -187,13 +177,24 @@ impl Board {
             .filter(|o| **o != c)
             .filter_map(|o| self.behaviour.get(o))
             .collect();
-        mine.iter()
-            .zip(fits)
-            .enumerate()
-            .filter(|(_, (v, fits))| **fits && !is_error(v))
-            .map(|(i, (v, _))| others.iter().filter(|o| o.get(i) == Some(v)).count() as u32)
+        fitting(mine, fits)
+            .filter(|(_, v)| !is_error(v))
+            .map(|(i, v)| others.iter().filter(|o| o.get(i) == Some(v)).count() as u32)
             .sum()
     }
+}
+
+/// A candidate's values on the fitting probes, with each probe's index.
+fn fitting<'a>(
+    behaviour: &'a [String],
+    fits: &'a [bool],
+) -> impl Iterator<Item = (usize, &'a String)> + 'a {
+    behaviour
+        .iter()
+        .zip(fits)
+        .enumerate()
+        .filter(|(_, (_, fits))| **fits)
+        .map(|(i, (v, _))| (i, v))
 }
 
 /// What the probe runners record for a call whose arguments the code rejects by type.

@@ -59,7 +59,7 @@ async fn event_loop(
     let started = Instant::now();
     let mut effects = tokio::task::JoinSet::new();
     // Starts run one batch at a time, each in the order asked, so ids follow typing order.
-    let mut starts = std::collections::VecDeque::new();
+    let mut starts = Vec::new();
     let mut starting: tokio::task::JoinSet<Vec<crate::app::effect::Done>> =
         tokio::task::JoinSet::new();
     loop {
@@ -159,7 +159,7 @@ async fn event_loop(
         // never runs on this thread.
         for effect in std::mem::take(&mut app.effects) {
             if effect.is_ordered() {
-                starts.push_back(effect);
+                starts.push(effect);
                 continue;
             }
             let engine = app.engine.clone();

@@ -214,7 +214,10 @@ impl App {
             Command::Generate {
                 description,
                 background,
-            } => self.start(description, background || background_key),
+            } => {
+                self.start(description, background || background_key);
+                true
+            }
             Command::ListWorkflows => {
                 self.set_focus(Focus::Table);
                 if self.selected.is_none() {
@@ -283,13 +286,12 @@ impl App {
 
     /// Asks for a workflow to be started: the history records it off this thread (it may wait
     /// on another process's write), then [`App::started`] shows it.
-    pub fn start(&mut self, description: String, background: bool) -> bool {
+    pub fn start(&mut self, description: String, background: bool) {
         self.effects.push(effect::Effect::Start {
             description,
             background,
             retry_of: None,
         });
-        true
     }
 
     /// A workflow the history recorded and the engine started: a foreground one (or a retry)
