@@ -3,6 +3,18 @@
 
 use std::process::Command;
 
+/// Commands the completions and the manual must both name.
+const COMMANDS: [&str; 8] = [
+    "run",
+    "list",
+    "show",
+    "logs",
+    "doctor",
+    "eval",
+    "completions",
+    "man",
+];
+
 fn flotilla(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_flotilla"))
         .args(args)
@@ -63,16 +75,7 @@ fn bash_reads_the_completions_and_completes_commands_and_options() {
 
     assert_eq!(bash_completes(&script, &["flotilla", "sh"]), ["show"]);
     let all = bash_completes(&script, &["flotilla", ""]);
-    for command in [
-        "run",
-        "list",
-        "show",
-        "logs",
-        "doctor",
-        "eval",
-        "completions",
-        "man",
-    ] {
+    for command in COMMANDS {
         assert!(all.iter().any(|w| w == command), "{command} not in {all:?}");
     }
     assert_eq!(
@@ -96,15 +99,7 @@ fn bash_reads_the_completions_and_completes_commands_and_options() {
 fn the_manual_page_is_valid_roff_naming_every_command() {
     let page = flotilla(&["man"]);
     assert!(page.contains(".TH flotilla 1"), "{page}");
-    for command in [
-        "run",
-        "list",
-        "show",
-        "logs",
-        "doctor",
-        "eval",
-        "completions",
-    ] {
+    for command in COMMANDS {
         assert!(
             page.contains(&format!("flotilla\\-{command}(1)")),
             "{command}:\n{page}"
