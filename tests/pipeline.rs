@@ -819,6 +819,47 @@ async fn passing_tests_alone_do_not_complete_a_workflow_no_other_candidate_confi
 }
 
 #[tokio::test]
+async fn a_test_every_candidate_passes_does_not_complete_a_workflow_most_candidates_dispute() {
+    // `add(2, 2) == 4` is met by a + b, a * b and a ** b alike: it tells none of them apart,
+    // and the two that agree (a + b) are not most of the four.
+    const WEAK: &str = "```python\nfrom solution import add\n\nassert add(2, 2) == 4\n```";
+    const PRODUCT: &str = "```python\ndef add(a, b):\n    return a * b\n```";
+    const POWER: &str = "```python\ndef add(a, b):\n    return a ** b\n```";
+    let (_server, t) = finished(
+        Script {
+            code: &[GOOD_CODE, PRODUCT, GOOD_CODE, POWER],
+            fixes: &[BAD_CODE],
+            review: "CODE",
+            tests: &[WEAK],
+        },
+        "candidates = 4\ntest_suites = 1\nmax_attempts = 1",
+    )
+    .await;
+    let wf = t.workflow(0);
+    assert_eq!(wf.status(), WorkflowStatus::Failed);
+    assert_eq!(
+        wf.error().as_deref(),
+        Some(
+            "unconfirmed: the 1 test it passes is passed by candidates that behave otherwise too, and most candidates do not behave like it"
+        )
+    );
+    assert!(read(&t, "solution.py").contains("a + b"));
+
+    // A third a + b makes them most: the same weak test then completes it.
+    let (_server, t) = finished(
+        Script {
+            code: &[GOOD_CODE, PRODUCT, GOOD_CODE, GOOD_CODE],
+            fixes: &[BAD_CODE],
+            review: "CODE",
+            tests: &[WEAK],
+        },
+        "candidates = 4\ntest_suites = 1\nmax_attempts = 1",
+    )
+    .await;
+    assert_eq!(t.workflow(0).status(), WorkflowStatus::Completed);
+}
+
+#[tokio::test]
 async fn hostile_tests_from_the_model_reach_nothing_outside_their_sandbox() {
     // A planted secret in the home, and a marker the tests try to create there.
     let home = std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()));

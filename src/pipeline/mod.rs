@@ -31,6 +31,7 @@ pub trait Host: Send + Sync {
     fn send(&self, event: Event);
 }
 
+mod confirm;
 mod evaluate;
 mod generate;
 pub mod plan;
@@ -242,19 +243,22 @@ pub async fn run(cx: &StageContext<'_>) -> Result<WorkflowResult, Failure> {
         if standing.failed == 0 && standing.passed > 0 {
             cx.keep(&plan, &pool, best, &board)?;
             // A small model's tests can be wrong and still be passed. When several candidates
-            // were asked for, one more that behaves the same on the task's inputs confirms the
-            // code, and so do the task's own examples when there are two or more (one can be
-            // met by chance: `factorial(0) is 1` by code that returns 1).
-            let confirmed = settings.candidates < 2
-                || board.probes.is_empty()
-                || standing.agreeing >= 2
-                || board.example_tests() >= 2;
-            if confirmed {
-                return Ok(cx.result(&plan, round, &standing));
-            }
-            return Err(Failure::Unconfirmed {
-                passed: standing.passed,
-            });
+            // were asked for, the task's own examples confirm the code when there are two or
+            // more (one can be met by chance: `factorial(0) is 1` by code that returns 1), else
+            // the other candidates must back it (see `confirm`).
+            let doubt =
+                if settings.candidates < 2 || board.probes.is_empty() || board.example_tests() >= 2
+                {
+                    None
+                } else {
+                    board.doubt(best, &pool.active_candidates(), &usable)
+                };
+            let passed = standing.passed;
+            return match doubt {
+                None => Ok(cx.result(&plan, round, &standing)),
+                Some(confirm::Doubt::Alone) => Err(Failure::Unconfirmed { passed }),
+                Some(confirm::Doubt::Indistinct) => Err(Failure::Indistinct { passed }),
+            };
         }
         if round >= max {
             cx.keep(&plan, &pool, best, &board)?;

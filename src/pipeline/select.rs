@@ -134,7 +134,7 @@ impl Board {
     /// Probe by probe, whether it is an input of the task's kind. One that most of the probed
     /// candidates reject with a `TypeError` is not (`count_char("ab", 3)` from a garbled reply):
     /// code that happens to accept it (`len(s) * c`) shows nothing by returning a value there.
-    fn fitting_probes(&self, candidates: &[usize]) -> Vec<bool> {
+    pub(super) fn fitting_probes(&self, candidates: &[usize]) -> Vec<bool> {
         let probed: Vec<&Vec<String>> = candidates
             .iter()
             .filter_map(|c| self.behaviour.get(c))
@@ -152,7 +152,7 @@ impl Board {
     }
 
     /// How many of `candidates` returned what `c` returned on the fitting probes.
-    fn agreeing(&self, c: usize, candidates: &[usize], fits: &[bool]) -> u32 {
+    pub(super) fn agreeing(&self, c: usize, candidates: &[usize], fits: &[bool]) -> u32 {
         let Some(mine) = self.behaviour.get(&c) else {
             return 0;
         };

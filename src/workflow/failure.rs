@@ -8,6 +8,8 @@ pub const INTERRUPTED: &str = "interrupted";
 const EMPTY: &str = "the description is empty";
 const NO_CODE: &str = "the fast model wrote no usable code in ";
 const SANDBOX: &str = "the sandbox failed: ";
+const INDISTINCT: &str =
+    " passed by candidates that behave otherwise too, and most candidates do not behave like it";
 
 /// What a tier was asked when its server failed to answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +64,8 @@ pub enum Failure {
     },
     /// Every test passed, but no second candidate behaved the same on the task's inputs.
     Unconfirmed { passed: u32 },
+    /// Every test passed, but so did candidates that behave otherwise, and most candidates do.
+    Indistinct { passed: u32 },
     /// A tier's server did not answer a request: unreachable, an HTTP error, a garbled reply.
     Model { request: Request, problem: String },
     /// None of the fast tier's replies held usable code, after this many.
@@ -119,6 +123,17 @@ impl Failure {
                     .split_once(" tests")?
                     .0;
                 Some(Self::Unconfirmed {
+                    passed: number(passed)?,
+                })
+            })
+            .or_else(|| {
+                let passed = reason
+                    .strip_prefix("unconfirmed: ")?
+                    .strip_suffix(INDISTINCT)?
+                    .split_once(" test")?
+                    .0
+                    .strip_prefix("the ")?;
+                Some(Self::Indistinct {
                     passed: number(passed)?,
                 })
             })
@@ -190,6 +205,14 @@ impl fmt::Display for Failure {
                 f,
                 "unconfirmed: the code passes all {passed} tests, but no other candidate behaves the same on the task's inputs"
             ),
+            Self::Indistinct { passed } => {
+                let tests = if *passed == 1 {
+                    "test it passes is"
+                } else {
+                    "tests it passes are"
+                };
+                write!(f, "unconfirmed: the {passed} {tests}{INDISTINCT}")
+            }
             Self::Model { request, problem } => write!(f, "{} failed: {problem}", request.as_str()),
             Self::NoCode { replies } => write!(f, "{NO_CODE}{replies} replies"),
             Self::Sandbox(problem) => write!(f, "{SANDBOX}{problem}"),
@@ -225,6 +248,8 @@ mod tests {
                 "could not load: NameError: name 'max_of_list' is not defined".into(),
             ),
             Failure::Unconfirmed { passed: 4 },
+            Failure::Indistinct { passed: 1 },
+            Failure::Indistinct { passed: 3 },
             Failure::Model {
                 request: Request::Planning,
                 problem: "cannot connect to http://127.0.0.1:8080/v1: refused".into(),

@@ -1,0 +1,148 @@
+//! Whether code that passes every usable test may be called complete. A small model's tests
+//! can be wrong and still be passed, and they can say nothing at all: measured on SmolLM2,
+//! `capitalize_words("") == ""` was the only test, every candidate that loaded passed it, and
+//! the chosen one was wrong. So when several candidates were asked for, passing the tests is
+//! not enough; the code is confirmed when
+//! - another candidate behaves the same on the task's inputs, and
+//! - either the tests it passes tell it apart from a candidate (some other candidate that loads
+//!   a suite fails one of them), or most of the candidates that return values behave like it.
+
+use super::select::Board;
+
+/// Why code that passes every usable test is not confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Doubt {
+    /// No other candidate behaves the same on the task's inputs.
+    Alone,
+    /// Candidates that behave otherwise pass the same tests, and they are the most.
+    Indistinct,
+}
+
+impl Board {
+    /// What speaks against calling `c` complete, among `candidates`, on the usable `suites`;
+    /// `None` when nothing does.
+    pub fn doubt(&self, c: usize, candidates: &[usize], suites: &[usize]) -> Option<Doubt> {
+        let fits = self.fitting_probes(candidates);
+        let agreeing = self.agreeing(c, candidates, &fits);
+        if agreeing < 2 {
+            return Some(Doubt::Alone);
+        }
+        let valued = candidates
+            .iter()
+            .filter(|o| self.agreeing(**o, candidates, &fits) > 0)
+            .count() as u32;
+        if agreeing * 2 > valued || self.tests_tell_apart(c, candidates, suites) {
+            return None;
+        }
+        Some(Doubt::Indistinct)
+    }
+
+    /// Whether another candidate fails a test of `suites` that `c` passes (a suite that does not
+    /// load with it runs no test, so its failing to load tells nothing about these tests).
+    fn tests_tell_apart(&self, c: usize, candidates: &[usize], suites: &[usize]) -> bool {
+        let mine = self.passed_by(c, suites);
+        candidates.iter().filter(|o| **o != c).any(|o| {
+            suites.iter().any(|s| {
+                self.runs.get(&(*o, *s)).is_some_and(|r| {
+                    r.cases
+                        .iter()
+                        .any(|(name, ok)| !ok && mine.contains(&format!("{s}:{name}")))
+                })
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::Finished;
+    use crate::sandbox::runner::TestReport;
+
+    fn report(cases: &[(&str, bool)]) -> TestReport {
+        TestReport {
+            passed: cases.iter().filter(|c| c.1).count() as u32,
+            failed: cases.iter().filter(|c| !c.1).count() as u32,
+            cases: cases.iter().map(|(n, ok)| ((*n).to_owned(), *ok)).collect(),
+            loaded: true,
+            runner: "pytest",
+            finished: Finished::default(),
+        }
+    }
+
+    fn values(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    /// The `capitalize_words` workflow: one test, `capitalize_words("") == ""`, passed by all
+    /// six candidates that load; the chosen one and one more agree, four others each differ.
+    fn capitalize_words() -> Board {
+        let mut board = Board {
+            probes: values(&["f('')", "f('a b')", "f('hello world')"]),
+            ..Board::default()
+        };
+        let behaviours: [&[&str]; 6] = [
+            &["''", "'A BA B'", "'HELLO WORLDHello World'"],
+            &["''", "'A B'", "'HELLO WORLD'"],
+            &["''", "''", "''"],
+            &["''", "'A B'", "'Hello worlHELLO WORLD'"],
+            &["''", "'A B'", "'HELLO WORLD'"],
+            &["''", "'a b'", "'hello world'"],
+        ];
+        for (c, b) in behaviours.iter().enumerate() {
+            board.behaviour.insert(c, values(b));
+            board.runs.insert((c, 0), report(&[("test_case_1", true)]));
+        }
+        // Two more that never load return nothing and fail the suite by not loading.
+        for c in 6..8 {
+            board.behaviour.insert(c, values(&["!SyntaxError"; 3]));
+            let mut broken = report(&[]);
+            broken.loaded = false;
+            board.runs.insert((c, 0), broken);
+        }
+        board
+    }
+
+    #[test]
+    fn a_test_every_candidate_passes_confirms_nothing() {
+        let board = capitalize_words();
+        let all: Vec<usize> = (0..8).collect();
+        assert_eq!(board.doubt(1, &all, &[0]), Some(Doubt::Indistinct));
+        // A candidate that loads and fails the test makes it tell something.
+        let mut told = board.clone();
+        told.runs.insert((3, 0), report(&[("test_case_1", false)]));
+        assert_eq!(told.doubt(1, &all, &[0]), None);
+    }
+
+    #[test]
+    fn most_candidates_agreeing_confirm_even_a_test_everyone_passes() {
+        // `js/add`: one test, passed by all; seven of eight return the same sums.
+        let mut board = capitalize_words();
+        let all: Vec<usize> = (0..8).collect();
+        for c in [0, 2, 3, 5, 6] {
+            board
+                .behaviour
+                .insert(c, values(&["''", "'A B'", "'HELLO WORLD'"]));
+        }
+        assert_eq!(board.doubt(1, &all, &[0]), None);
+        // Half is not most.
+        board.behaviour.insert(7, values(&["''", "'w'", "'w'"]));
+        board
+            .behaviour
+            .insert(6, values(&["''", "'x'", "'HELLO WORLD'"]));
+        board
+            .behaviour
+            .insert(5, values(&["''", "'y'", "'HELLO WORLD'"]));
+        board
+            .behaviour
+            .insert(0, values(&["''", "'z'", "'HELLO WORLD'"]));
+        assert_eq!(board.doubt(1, &all, &[0]), Some(Doubt::Indistinct));
+    }
+
+    #[test]
+    fn code_no_other_candidate_backs_is_alone() {
+        let board = capitalize_words();
+        let all: Vec<usize> = (0..8).collect();
+        assert_eq!(board.doubt(0, &all, &[0]), Some(Doubt::Alone));
+    }
+}
