@@ -499,6 +499,92 @@ async fn a_server_error_fails_the_workflow_naming_the_request() {
     );
 }
 
+/// The user message of a chat request.
+fn user_text(req: &Request) -> String {
+    req.body["messages"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["role"] == "user"))
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// llama.cpp's server refusing a prompt longer than its context, byte for byte.
+fn context_exceeded() -> Reply {
+    Reply::Status {
+        code: 400,
+        headers: Vec::new(),
+        body: r#"{"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error","n_prompt_tokens":2146,"n_ctx":2048}}"#.into(),
+    }
+}
+
+#[tokio::test]
+async fn a_fix_prompt_too_long_for_the_context_is_asked_again_with_less_output() {
+    let code = script(Script {
+        code: &[BAD_CODE],
+        fixes: &[GOOD_CODE],
+        review: "CODE",
+        tests: &[TESTS],
+    });
+    let server = MockServer::start(Wire::OpenAi, move |req: &Request, n| match req.role() {
+        // The first fix request overflows; a shorter one fits.
+        Role::Fix if user_text(req).len() > FITS => context_exceeded(),
+        _ => code(req, n),
+    })
+    .await;
+    const FITS: usize = 1200;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
+    t.submit("write a function that adds two numbers");
+    t.wait_all_finished(DEADLINE).await;
+    let fixes: Vec<usize> = server
+        .chat_requests()
+        .iter()
+        .filter(|r| r.role() == Role::Fix)
+        .map(|r| user_text(r).len())
+        .collect();
+    assert!(
+        fixes.len() >= 2 && fixes[0] > FITS && fixes[1] <= FITS,
+        "{fixes:?}"
+    );
+    assert_eq!(
+        t.workflow(0).status(),
+        WorkflowStatus::Completed,
+        "{:?}",
+        t.workflow(0)
+    );
+    assert!(read(&t, "solution.py").contains("a + b"));
+}
+
+#[tokio::test]
+async fn a_server_failing_a_fix_keeps_the_code_already_tested() {
+    let code = script(Script {
+        code: &[BAD_CODE],
+        fixes: &[GOOD_CODE],
+        review: "CODE",
+        tests: &[TESTS],
+    });
+    let server = MockServer::start(Wire::OpenAi, move |req: &Request, n| match req.role() {
+        Role::Fix => context_exceeded(),
+        _ => code(req, n),
+    })
+    .await;
+    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
+    t.submit("write a function that adds two numbers");
+    t.wait_all_finished(DEADLINE).await;
+    let wf = t.workflow(0);
+    assert!(
+        wf.error().is_some_and(|e| e
+            .starts_with("fixing the code failed: HTTP 400 from http://127.0.0.1:")
+            && e.contains("exceeds the available context size")),
+        "{wf:?}"
+    );
+    assert_eq!(count(&server, Role::Fix), 2, "asked once more, no more");
+    assert!(
+        read(&t, "solution.py").contains("a - b"),
+        "the tested code is kept"
+    );
+}
+
 #[tokio::test]
 async fn no_usable_tests_is_said_and_the_code_is_still_kept() {
     let (server, t) = finished(

@@ -271,22 +271,29 @@ pub async fn run(cx: &StageContext<'_>) -> Result<WorkflowResult, Failure> {
         round += 1;
         let attempt = (round, max);
         let (suite, report) = pool.worst_suite_for(best, &board);
-        // The task's own examples are never the ones to blame.
-        let verdict = if round >= 3 && !board.trusted.contains(&suite) {
-            cx.review(&plan, &pool, best, suite, &report, attempt)
-                .await?
-        } else {
-            (Verdict::Code, String::new())
+        let step = async {
+            // The task's own examples are never the ones to blame.
+            let verdict = if round >= 3 && !board.trusted.contains(&suite) {
+                cx.review(&plan, &pool, best, suite, &report, attempt)
+                    .await?
+            } else {
+                (Verdict::Code, String::new())
+            };
+            match verdict {
+                (Verdict::Code, _) => {
+                    cx.fix(&plan, &mut pool, &mut board, best, suite, &report, attempt)
+                        .await
+                }
+                (Verdict::Tests, why) => {
+                    cx.rewrite_suite(&plan, &mut pool, &mut board, suite, &report, &why, attempt)
+                        .await
+                }
+            }
         };
-        match verdict {
-            (Verdict::Code, _) => {
-                cx.fix(&plan, &mut pool, &mut board, best, suite, &report, attempt)
-                    .await?
-            }
-            (Verdict::Tests, why) => {
-                cx.rewrite_suite(&plan, &mut pool, &mut board, suite, &report, &why, attempt)
-                    .await?
-            }
+        if let Err(failure) = step.await {
+            // A server failing a later request takes nothing already tested away.
+            cx.keep(&plan, &pool, best, &board)?;
+            return Err(failure);
         }
     }
 }

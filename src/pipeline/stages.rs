@@ -10,7 +10,7 @@ use crate::extract;
 use crate::language::Language;
 use crate::pipeline::plan::Plan;
 use crate::pipeline::prompts::{self, fill};
-use crate::provider::{ChatRequest, Message, Queue};
+use crate::provider::{ChatRequest, Message, ProviderError, Queue};
 use crate::sandbox::runner::TestReport;
 use crate::sanitize;
 use crate::workflow::{Failure, Request, folder};
@@ -101,10 +101,62 @@ impl StageContext<'_> {
         &self,
         tier: Tier,
         what: Request,
-        (system, user): (String, String),
+        prompt: (String, String),
         max_tokens: u32,
         sampling: Sampling,
     ) -> Result<String, Failure> {
+        self.chat(tier, what, prompt, max_tokens, sampling)
+            .await
+            .map_err(|e| Failure::Model {
+                request: what,
+                problem: e.to_string(),
+            })
+    }
+
+    /// As `ask`, for a prompt that quotes test output, made by `prompt` from the most characters
+    /// of output it may quote. A server whose context the prompt overflows is asked once more
+    /// with a fifth of the output: long pytest output for a suite of 25 tests made a 2146-token
+    /// prompt that a 2048-token context refused, which ended the workflow.
+    pub(super) async fn ask_quoting(
+        &self,
+        tier: Tier,
+        what: Request,
+        prompt: impl Fn(usize) -> (String, String),
+        max_tokens: u32,
+        sampling: Sampling,
+    ) -> Result<String, Failure> {
+        let first = self
+            .chat(tier, what, prompt(OUTPUT_FOR_PROMPTS), max_tokens, sampling)
+            .await;
+        let reply = match first {
+            Err(e) if e.is_context_overflow() => {
+                self.log
+                    .line(&format!("{e}: asking again with less of the test output"));
+                self.chat(
+                    tier,
+                    what,
+                    prompt(OUTPUT_FOR_PROMPTS / 5),
+                    max_tokens,
+                    sampling,
+                )
+                .await
+            }
+            other => other,
+        };
+        reply.map_err(|e| Failure::Model {
+            request: what,
+            problem: e.to_string(),
+        })
+    }
+
+    async fn chat(
+        &self,
+        tier: Tier,
+        what: Request,
+        (system, user): (String, String),
+        max_tokens: u32,
+        sampling: Sampling,
+    ) -> Result<String, ProviderError> {
         let (provider, config) = self.host.tier(tier);
         let request = ChatRequest {
             model: config.model.clone(),
@@ -150,10 +202,7 @@ impl StageContext<'_> {
         };
         // Every request is served (it holds a slot) before it can end.
         self.waits.done();
-        let reply = reply.map_err(|e| Failure::Model {
-            request: what,
-            problem: e.to_string(),
-        })?;
+        let reply = reply?;
         if reply.cut {
             self.log.end_stream();
             self.log.line(&format!(
@@ -228,26 +277,28 @@ impl StageContext<'_> {
         let started = Instant::now();
         self.progress(Stage::RewriteTests, Some(attempt));
         let plan_text = plan.to_markdown();
-        let output = report
-            .map(|r| trim_output(&r.finished.output, OUTPUT_FOR_PROMPTS))
-            .unwrap_or_default();
         let old = pool.suites[s].suite.text.clone();
         let functions = functions_of(plan);
-        let mut vars = self.vars(plan, &plan_text);
-        vars.extend([
-            ("functions", functions.as_str()),
-            ("conventions", plan.language.test_conventions()),
-            ("example", plan.language.test_example()),
-            ("tests", old.as_str()),
-            ("output", output.as_str()),
-            ("verdict", why),
-        ]);
-        let prompt = (
-            fill(prompts::TESTS_SYSTEM, &vars),
-            fill(prompts::REWRITE_TESTS_USER, &vars),
-        );
+        let prompt = |quoted: usize| {
+            let output = report
+                .map(|r| trim_output(&r.finished.output, quoted))
+                .unwrap_or_default();
+            let mut vars = self.vars(plan, &plan_text);
+            vars.extend([
+                ("functions", functions.as_str()),
+                ("conventions", plan.language.test_conventions()),
+                ("example", plan.language.test_example()),
+                ("tests", old.as_str()),
+                ("output", output.as_str()),
+                ("verdict", why),
+            ]);
+            (
+                fill(prompts::TESTS_SYSTEM, &vars),
+                fill(prompts::REWRITE_TESTS_USER, &vars),
+            )
+        };
         let reply = self
-            .ask(
+            .ask_quoting(
                 Tier::Fast,
                 Request::RewriteTests,
                 prompt,
@@ -275,19 +326,21 @@ impl StageContext<'_> {
         let started = Instant::now();
         self.progress(Stage::Review, Some(attempt));
         let plan_text = plan.to_markdown();
-        let output = trim_output(&report.finished.output, OUTPUT_FOR_PROMPTS);
-        let mut vars = self.vars(plan, &plan_text);
-        vars.extend([
-            ("code", pool.candidates[best].code.text.as_str()),
-            ("tests", pool.suites[suite].suite.text.as_str()),
-            ("output", output.as_str()),
-        ]);
-        let prompt = (
-            fill(prompts::REVIEW_SYSTEM, &vars),
-            fill(prompts::FIX_USER, &vars),
-        );
+        let prompt = |quoted: usize| {
+            let output = trim_output(&report.finished.output, quoted);
+            let mut vars = self.vars(plan, &plan_text);
+            vars.extend([
+                ("code", pool.candidates[best].code.text.as_str()),
+                ("tests", pool.suites[suite].suite.text.as_str()),
+                ("output", output.as_str()),
+            ]);
+            (
+                fill(prompts::REVIEW_SYSTEM, &vars),
+                fill(prompts::FIX_USER, &vars),
+            )
+        };
         let reply = self
-            .ask(
+            .ask_quoting(
                 Tier::Overseer,
                 Request::Review,
                 prompt,
@@ -328,20 +381,22 @@ impl StageContext<'_> {
         let started = Instant::now();
         self.progress(Stage::Fix, Some(attempt));
         let plan_text = plan.to_markdown();
-        let output = trim_output(&report.finished.output, OUTPUT_FOR_PROMPTS);
-        let mut vars = self.vars(plan, &plan_text);
-        vars.extend([
-            ("conventions", plan.language.code_conventions()),
-            ("code", pool.candidates[best].code.text.as_str()),
-            ("tests", pool.suites[suite].suite.text.as_str()),
-            ("output", output.as_str()),
-        ]);
-        let prompt = (
-            fill(prompts::FIX_SYSTEM, &vars),
-            fill(prompts::FIX_USER, &vars),
-        );
+        let prompt = |quoted: usize| {
+            let output = trim_output(&report.finished.output, quoted);
+            let mut vars = self.vars(plan, &plan_text);
+            vars.extend([
+                ("conventions", plan.language.code_conventions()),
+                ("code", pool.candidates[best].code.text.as_str()),
+                ("tests", pool.suites[suite].suite.text.as_str()),
+                ("output", output.as_str()),
+            ]);
+            (
+                fill(prompts::FIX_SYSTEM, &vars),
+                fill(prompts::FIX_USER, &vars),
+            )
+        };
         let reply = self
-            .ask(Tier::Fast, Request::Fix, prompt, 2048, Sampling::code())
+            .ask_quoting(Tier::Fast, Request::Fix, prompt, 2048, Sampling::code())
             .await?;
         self.record
             .add_seconds(Stage::Fix.key(), started.elapsed().as_secs_f64());

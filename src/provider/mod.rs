@@ -70,6 +70,23 @@ pub enum ProviderError {
     Request { url: String, reason: String },
 }
 
+impl ProviderError {
+    /// Whether the server refused the request because the prompt does not fit its context:
+    /// llama.cpp's "exceeds the available context size", vLLM's "maximum context length",
+    /// OpenAI's `context_length_exceeded`, flotilla serve's "more than the context".
+    pub fn is_context_overflow(&self) -> bool {
+        match self {
+            Self::Http {
+                status, message, ..
+            } => {
+                matches!(status, 400 | 413 | 422)
+                    && message.to_ascii_lowercase().contains("context")
+            }
+            _ => false,
+        }
+    }
+}
+
 /// How to reach one server, and how patient to be with it.
 #[derive(Debug, Clone)]
 pub struct ProviderSettings {
@@ -417,4 +434,31 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
         source = next;
     }
     source.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProviderError;
+
+    fn http(status: u16, message: &str) -> ProviderError {
+        ProviderError::Http {
+            status,
+            url: "http://127.0.0.1:8080/v1/chat/completions".into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn a_prompt_too_long_for_the_context_is_told_from_other_refusals() {
+        for message in [
+            "the request exceeds the available context size, try increasing it",
+            "This model's maximum context length is 2048 tokens. However, you requested 2300 tokens",
+            "the prompt is 2146 tokens, more than the context of 2048 tokens (flotilla serve --ctx)",
+        ] {
+            assert!(http(400, message).is_context_overflow(), "{message}");
+        }
+        assert!(!http(400, "model 'smollm' not found").is_context_overflow());
+        assert!(!http(500, "context of the crash: out of memory").is_context_overflow());
+        assert!(!ProviderError::Timeout("no answer in 60 s".into()).is_context_overflow());
+    }
 }
