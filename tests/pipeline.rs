@@ -52,6 +52,28 @@ fn script(s: Script) -> impl Fn(&Request, usize) -> Reply + Send + Sync + 'stati
 const ONE_BY_ONE: &str = "candidates = 1\ntest_suites = 1";
 
 /// Runs "write a function that adds two numbers" to its end on a scripted server.
+/// `add` multiplying, and raising to a power: both meet `add(2, 2) == 4`.
+const PRODUCT: &str = "```python\ndef add(a, b):\n    return a * b\n```";
+const POWER: &str = "```python\ndef add(a, b):\n    return a ** b\n```";
+/// One weak test: a + b, a * b and a ** b all pass it, yet behave differently elsewhere.
+const WEAK: &str = "```python\nfrom solution import add\n\nassert add(2, 2) == 4\n```";
+
+/// A workflow with these code candidates (one asked for each) and the weak test alone, in one
+/// round.
+async fn against_the_weak_test(code: &'static [&'static str]) -> TestApp {
+    let extra = format!(
+        "candidates = {}\ntest_suites = 1\nmax_attempts = 1",
+        code.len()
+    );
+    let script = Script {
+        code,
+        fixes: &[BAD_CODE],
+        review: "CODE",
+        tests: &[WEAK],
+    };
+    finished(script, &extra).await.1
+}
+
 async fn finished(s: Script, extra: &str) -> (MockServer, TestApp) {
     let server = MockServer::start(Wire::OpenAi, script(s)).await;
     let mut t = TestApp::new(&config("openai", &server.base_url(), extra));
@@ -331,7 +353,6 @@ async fn the_overseer_can_blame_the_tests_and_they_are_rewritten() {
 
 #[tokio::test]
 async fn a_right_candidate_wins_over_wrong_ones_and_a_wrong_test() {
-    const PRODUCT: &str = "```python\ndef add(a, b):\n    return a * b\n```";
     // A second suite with one wrong case: no candidate passes it, and it decides nothing.
     const HALF_WRONG: &str =
         "```python\nfrom solution import add\n\nassert add(1, 1) == 2\nassert add(2, 2) == 5\n```";
@@ -765,7 +786,6 @@ async fn the_language_follows_the_description() {
 
 #[tokio::test]
 async fn when_no_test_decides_the_candidates_that_behave_alike_win() {
-    const PRODUCT: &str = "```python\ndef add(a, b):\n    return a * b\n```";
     // Every expected value is wrong: no candidate passes anything, so tests decide nothing.
     const ALL_WRONG: &str =
         "```python\nfrom solution import add\n\nassert add(2, 3) == 7\nassert add(1, 1) == 3\n```";
@@ -864,19 +884,7 @@ async fn code_and_test_requests_end_after_their_block() {
 
 #[tokio::test]
 async fn passing_tests_alone_do_not_complete_a_workflow_no_other_candidate_confirms() {
-    const PRODUCT: &str = "```python\ndef add(a, b):\n    return a * b\n```";
-    // One weak test: a + b and a * b both pass it, yet they behave differently elsewhere.
-    const WEAK: &str = "```python\nfrom solution import add\n\nassert add(2, 2) == 4\n```";
-    let (_server, t) = finished(
-        Script {
-            code: &[GOOD_CODE, PRODUCT],
-            fixes: &[BAD_CODE],
-            review: "CODE",
-            tests: &[WEAK],
-        },
-        "candidates = 2\ntest_suites = 1\nmax_attempts = 1",
-    )
-    .await;
+    let t = against_the_weak_test(&[GOOD_CODE, PRODUCT]).await;
     let wf = t.workflow(0);
     assert_eq!(wf.status(), WorkflowStatus::Failed);
     assert_eq!(
@@ -889,38 +897,16 @@ async fn passing_tests_alone_do_not_complete_a_workflow_no_other_candidate_confi
         read(&t, "solution.py").contains("a + b"),
         "the earlier is kept"
     );
-
     // Two candidates that agree complete it.
-    let (_server, t) = finished(
-        Script {
-            code: &[GOOD_CODE, GOOD_CODE],
-            fixes: &[BAD_CODE],
-            review: "CODE",
-            tests: &[WEAK],
-        },
-        "candidates = 2\ntest_suites = 1\nmax_attempts = 1",
-    )
-    .await;
+    let t = against_the_weak_test(&[GOOD_CODE, GOOD_CODE]).await;
     assert_eq!(t.workflow(0).status(), WorkflowStatus::Completed);
 }
 
 #[tokio::test]
 async fn a_test_every_candidate_passes_does_not_complete_a_workflow_most_candidates_dispute() {
-    // `add(2, 2) == 4` is met by a + b, a * b and a ** b alike: it tells none of them apart,
-    // and the two that agree (a + b) are not most of the four.
-    const WEAK: &str = "```python\nfrom solution import add\n\nassert add(2, 2) == 4\n```";
-    const PRODUCT: &str = "```python\ndef add(a, b):\n    return a * b\n```";
-    const POWER: &str = "```python\ndef add(a, b):\n    return a ** b\n```";
-    let (_server, t) = finished(
-        Script {
-            code: &[GOOD_CODE, PRODUCT, GOOD_CODE, POWER],
-            fixes: &[BAD_CODE],
-            review: "CODE",
-            tests: &[WEAK],
-        },
-        "candidates = 4\ntest_suites = 1\nmax_attempts = 1",
-    )
-    .await;
+    // The weak test tells a + b, a * b and a ** b apart from none of them, and the two that
+    // agree (a + b) are not most of the four.
+    let t = against_the_weak_test(&[GOOD_CODE, PRODUCT, GOOD_CODE, POWER]).await;
     let wf = t.workflow(0);
     assert_eq!(wf.status(), WorkflowStatus::Failed);
     assert_eq!(
@@ -930,18 +916,8 @@ async fn a_test_every_candidate_passes_does_not_complete_a_workflow_most_candida
         )
     );
     assert!(read(&t, "solution.py").contains("a + b"));
-
     // A third a + b makes them most: the same weak test then completes it.
-    let (_server, t) = finished(
-        Script {
-            code: &[GOOD_CODE, PRODUCT, GOOD_CODE, GOOD_CODE],
-            fixes: &[BAD_CODE],
-            review: "CODE",
-            tests: &[WEAK],
-        },
-        "candidates = 4\ntest_suites = 1\nmax_attempts = 1",
-    )
-    .await;
+    let t = against_the_weak_test(&[GOOD_CODE, PRODUCT, GOOD_CODE, GOOD_CODE]).await;
     assert_eq!(t.workflow(0).status(), WorkflowStatus::Completed);
 }
 
