@@ -9,6 +9,7 @@
 use crate::config::{Config, Tier, TierConfig};
 use crate::event::Event;
 use crate::extract;
+use crate::pipeline::plan::Plan;
 use crate::pipeline::worklog::WorkLog;
 use crate::provider::Provider;
 use crate::sandbox::runner::Toolchain;
@@ -211,7 +212,6 @@ pub async fn run(cx: &StageContext<'_>) -> Result<WorkflowResult, Failure> {
         return Ok(cx.result(&plan, 0, &select::Standing::default()));
     }
     cx.write_all(&plan, &wanted, &mut pool).await?;
-    let max = settings.max_attempts;
     let mut board = select::Board {
         trusted: pool
             .suites
@@ -222,26 +222,44 @@ pub async fn run(cx: &StageContext<'_>) -> Result<WorkflowResult, Failure> {
             .collect(),
         ..select::Board::default()
     };
+    let outcome = rounds(cx, &plan, &wanted, &mut pool, &mut board).await;
+    // However the rounds ended — a verdict, or a server or the sandbox failing a later step —
+    // the best code tested so far is kept; not when the user cancelled.
+    if !outcome.as_ref().is_err_and(Failure::is_cancelled) {
+        let (best, _) = cx.standings(&pool, &board);
+        cx.keep(&plan, &pool, best, &board)?;
+    }
+    let (round, standing) = outcome?;
+    Ok(cx.result(&plan, round, &standing))
+}
+
+/// Runs every candidate against every suite, then round after round scores them and either
+/// ends (the round and the winner's standing when it completes) or fixes the code or a suite.
+async fn rounds(
+    cx: &StageContext<'_>,
+    plan: &Plan,
+    wanted: &[String],
+    pool: &mut Pool,
+    board: &mut select::Board,
+) -> Result<(u32, select::Standing), Failure> {
+    let settings = &cx.host.config().pipeline;
+    let max = settings.max_attempts;
     let pairs = pool.pairs(&pool.active_candidates(), &pool.active_suites());
-    cx.evaluate(&plan, &pool, &mut board, pairs, (1, max))
-        .await?;
-    cx.rewrite_unloadable(&plan, &mut pool, &mut board, (1, max))
-        .await?;
-    cx.probe(&plan, &wanted, &pool, &mut board).await?;
+    cx.evaluate(plan, pool, board, pairs, (1, max)).await?;
+    cx.rewrite_unloadable(plan, pool, board, (1, max)).await?;
+    cx.probe(plan, wanted, pool, board).await?;
     let mut round = 1;
     loop {
         cx.record.lock().attempts = round;
-        let (best, standing) = cx.standings(&pool, &board);
-        cx.note_standings(&pool, &board, best);
-        let usable = pool.usable_suites(&board);
+        let (best, standing) = cx.standings(pool, board);
+        cx.note_standings(pool, board, best);
+        let usable = pool.usable_suites(board);
         // The task's examples rank candidates, but are too few to stand for a test suite
         // alone: `fibonacci(0) == 0 and fibonacci(1) == 1` is met by `return n`.
         if usable.iter().all(|s| board.trusted.contains(s)) {
-            cx.keep(&plan, &pool, best, &board)?;
             return Err(pool.why_no_tests(MAX_REASKS + 1));
         }
         if standing.failed == 0 && standing.passed > 0 {
-            cx.keep(&plan, &pool, best, &board)?;
             // A small model's tests can be wrong and still be passed. When several candidates
             // were asked for, the task's own examples confirm the code when there are two or
             // more (one can be met by chance: `factorial(0) is 1` by code that returns 1), else
@@ -255,13 +273,12 @@ pub async fn run(cx: &StageContext<'_>) -> Result<WorkflowResult, Failure> {
                 };
             let passed = standing.passed;
             return match doubt {
-                None => Ok(cx.result(&plan, round, &standing)),
+                None => Ok((round, standing)),
                 Some(confirm::Doubt::Alone) => Err(Failure::Unconfirmed { passed }),
                 Some(confirm::Doubt::Indistinct) => Err(Failure::Indistinct { passed }),
             };
         }
         if round >= max {
-            cx.keep(&plan, &pool, best, &board)?;
             return Err(Failure::TestsFailed {
                 attempts: max,
                 failing: standing.failed,
@@ -270,30 +287,22 @@ pub async fn run(cx: &StageContext<'_>) -> Result<WorkflowResult, Failure> {
         }
         round += 1;
         let attempt = (round, max);
-        let (suite, report) = pool.worst_suite_for(best, &board);
-        let step = async {
-            // The task's own examples are never the ones to blame.
-            let verdict = if round >= 3 && !board.trusted.contains(&suite) {
-                cx.review(&plan, &pool, best, suite, &report, attempt)
-                    .await?
-            } else {
-                (Verdict::Code, String::new())
-            };
-            match verdict {
-                (Verdict::Code, _) => {
-                    cx.fix(&plan, &mut pool, &mut board, best, suite, &report, attempt)
-                        .await
-                }
-                (Verdict::Tests, why) => {
-                    cx.rewrite_suite(&plan, &mut pool, &mut board, suite, &report, &why, attempt)
-                        .await
-                }
-            }
+        let (suite, report) = pool.worst_suite_for(best, board);
+        // The task's own examples are never the ones to blame.
+        let verdict = if round >= 3 && !board.trusted.contains(&suite) {
+            cx.review(plan, pool, best, suite, &report, attempt).await?
+        } else {
+            (Verdict::Code, String::new())
         };
-        if let Err(failure) = step.await {
-            // A server failing a later request takes nothing already tested away.
-            cx.keep(&plan, &pool, best, &board)?;
-            return Err(failure);
+        match verdict {
+            (Verdict::Code, _) => {
+                cx.fix(plan, pool, board, best, suite, &report, attempt)
+                    .await?
+            }
+            (Verdict::Tests, why) => {
+                cx.rewrite_suite(plan, pool, board, suite, &report, &why, attempt)
+                    .await?
+            }
         }
     }
 }
