@@ -149,6 +149,7 @@ impl StageContext<'_> {
         })
     }
 
+    /// One request, as the server answered it (see `ask`).
     async fn chat(
         &self,
         tier: Tier,
