@@ -903,16 +903,16 @@ async fn passing_tests_alone_do_not_complete_a_workflow_no_other_candidate_confi
 }
 
 #[tokio::test]
-async fn a_test_every_candidate_passes_does_not_complete_a_workflow_most_candidates_dispute() {
-    // The weak test tells a + b, a * b and a ** b apart from none of them, and the two that
-    // agree (a + b) are not most of the four.
+async fn passing_code_most_candidates_dispute_does_not_complete_a_workflow() {
+    // a + b, a * b and a ** b all pass the weak test; the two that agree (a + b) are not most
+    // of the four.
     let t = against_the_weak_test(&[GOOD_CODE, PRODUCT, GOOD_CODE, POWER]).await;
     let wf = t.workflow(0);
     assert_eq!(wf.status(), WorkflowStatus::Failed);
     assert_eq!(
         wf.error().as_deref(),
         Some(
-            "unconfirmed: the 1 test it passes is passed by candidates that behave otherwise too, and most candidates do not behave like it"
+            "unconfirmed: the code passes all 1 tests, but only 2 of the 4 candidates that return values behave like it"
         )
     );
     assert!(read(&t, "solution.py").contains("a + b"));

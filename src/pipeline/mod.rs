@@ -269,13 +269,17 @@ async fn rounds(
                 {
                     None
                 } else {
-                    board.doubt(best, &pool.active_candidates(), &usable)
+                    board.doubt(best, &pool.active_candidates())
                 };
             let passed = standing.passed;
             return match doubt {
                 None => Ok((round, standing)),
                 Some(confirm::Doubt::Alone) => Err(Failure::Unconfirmed { passed }),
-                Some(confirm::Doubt::Indistinct) => Err(Failure::Indistinct { passed }),
+                Some(confirm::Doubt::Minority { agreeing, valued }) => Err(Failure::Minority {
+                    passed,
+                    agreeing,
+                    valued,
+                }),
             };
         }
         if round >= max {

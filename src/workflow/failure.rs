@@ -8,8 +8,9 @@ pub const INTERRUPTED: &str = "interrupted";
 const EMPTY: &str = "the description is empty";
 const NO_CODE: &str = "the fast model wrote no usable code in ";
 const SANDBOX: &str = "the sandbox failed: ";
-const INDISTINCT: &str =
-    " passed by candidates that behave otherwise too, and most candidates do not behave like it";
+const UNCONFIRMED: &str = "unconfirmed: the code passes all ";
+const ALONE: &str = " tests, but no other candidate behaves the same on the task's inputs";
+const MINORITY: &str = " candidates that return values behave like it";
 
 /// What a tier was asked when its server failed to answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,8 +65,13 @@ pub enum Failure {
     },
     /// Every test passed, but no second candidate behaved the same on the task's inputs.
     Unconfirmed { passed: u32 },
-    /// Every test passed, but so did candidates that behave otherwise, and most candidates do.
-    Indistinct { passed: u32 },
+    /// Every test passed, but only `agreeing` of the `valued` candidates that return values
+    /// behave like the code.
+    Minority {
+        passed: u32,
+        agreeing: u32,
+        valued: u32,
+    },
     /// A tier's server did not answer a request: unreachable, an HTTP error, a garbled reply.
     Model { request: Request, problem: String },
     /// None of the fast tier's replies held usable code, after this many.
@@ -118,23 +124,19 @@ impl Failure {
                 })
             })
             .or_else(|| {
-                let passed = reason
-                    .strip_prefix("unconfirmed: the code passes all ")?
-                    .split_once(" tests")?
-                    .0;
+                let passed = reason.strip_prefix(UNCONFIRMED)?.strip_suffix(ALONE)?;
                 Some(Self::Unconfirmed {
                     passed: number(passed)?,
                 })
             })
             .or_else(|| {
-                let passed = reason
-                    .strip_prefix("unconfirmed: ")?
-                    .strip_suffix(INDISTINCT)?
-                    .split_once(" test")?
-                    .0
-                    .strip_prefix("the ")?;
-                Some(Self::Indistinct {
+                let rest = reason.strip_prefix(UNCONFIRMED)?.strip_suffix(MINORITY)?;
+                let (passed, counts) = rest.split_once(" tests, but only ")?;
+                let (agreeing, valued) = counts.split_once(" of the ")?;
+                Some(Self::Minority {
                     passed: number(passed)?,
+                    agreeing: number(agreeing)?,
+                    valued: number(valued)?,
                 })
             })
             .or_else(|| {
@@ -201,18 +203,15 @@ impl fmt::Display for Failure {
                     "tests failed after {attempts} attempt{s}: {failing} of {total} failing"
                 )
             }
-            Self::Unconfirmed { passed } => write!(
+            Self::Unconfirmed { passed } => write!(f, "{UNCONFIRMED}{passed}{ALONE}"),
+            Self::Minority {
+                passed,
+                agreeing,
+                valued,
+            } => write!(
                 f,
-                "unconfirmed: the code passes all {passed} tests, but no other candidate behaves the same on the task's inputs"
+                "{UNCONFIRMED}{passed} tests, but only {agreeing} of the {valued}{MINORITY}"
             ),
-            Self::Indistinct { passed } => {
-                let tests = if *passed == 1 {
-                    "test it passes is"
-                } else {
-                    "tests it passes are"
-                };
-                write!(f, "unconfirmed: the {passed} {tests}{INDISTINCT}")
-            }
             Self::Model { request, problem } => write!(f, "{} failed: {problem}", request.as_str()),
             Self::NoCode { replies } => write!(f, "{NO_CODE}{replies} replies"),
             Self::Sandbox(problem) => write!(f, "{SANDBOX}{problem}"),
@@ -248,8 +247,11 @@ mod tests {
                 "could not load: NameError: name 'max_of_list' is not defined".into(),
             ),
             Failure::Unconfirmed { passed: 4 },
-            Failure::Indistinct { passed: 1 },
-            Failure::Indistinct { passed: 3 },
+            Failure::Minority {
+                passed: 1,
+                agreeing: 3,
+                valued: 6,
+            },
             Failure::Model {
                 request: Request::Planning,
                 problem: "cannot connect to http://127.0.0.1:8080/v1: refused".into(),
