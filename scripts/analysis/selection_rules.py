@@ -21,7 +21,36 @@ def mbr(c, cs, self_=True):
 
 
 def ok(c): return sum(1 for v in c['beh'] if not err(v))
+
+
+def fitting(cs):
+    """Probe by probe: not rejected with a TypeError by most candidates."""
+    n = max(len(c['beh']) for c in cs)
+    return [sum(1 for c in cs if i < len(c['beh']) and c['beh'][i] == '!TypeError') * 2 <= len(cs)
+            for i in range(n)]
+
+
+def shown(c, fit):
+    """Its values on the fitting probes, unless it returned one value for three or more."""
+    v = [x for i, x in enumerate(c['beh']) if i < len(fit) and fit[i] and not err(x)]
+    return not (len(v) >= 3 and len(set(v)) == 1)
+
+
+def now(c, cs, constant_out=True):
+    """flotilla's rule: test score plus agreement on fitting probes, then values returned."""
+    fit = fitting(cs)
+    keep = (lambda o: shown(o, fit)) if constant_out else (lambda o: True)
+    if not keep(c):
+        return (c['score'], 0)
+    agr = sum(sum(1 for o in cs if o is not c and keep(o) and i < len(o['beh']) and o['beh'][i] == v)
+              for i, v in enumerate(c['beh']) if i < len(fit) and fit[i] and not err(v))
+    ret = sum(1 for i, v in enumerate(c['beh']) if i < len(fit) and fit[i] and not err(v))
+    return (c['score'] + agr, ret)
+
+
 R = {
+ 'now': lambda c,cs: now(c, cs),
+ 'now,constant counts': lambda c,cs: now(c, cs, False),
  'score,mbr': lambda c,cs:(c['score'],mbr(c,cs)),
  'score,noself,ok': lambda c,cs:(c['score'],mbr(c,cs,False),ok(c)),
  'score,noself': lambda c,cs:(c['score'],mbr(c,cs,False)),
