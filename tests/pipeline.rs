@@ -51,7 +51,6 @@ fn script(s: Script) -> impl Fn(&Request, usize) -> Reply + Send + Sync + 'stati
 /// One candidate and one suite: the loop's steps come in a fixed order.
 const ONE_BY_ONE: &str = "candidates = 1\ntest_suites = 1";
 
-/// Runs "write a function that adds two numbers" to its end on a scripted server.
 /// `add` multiplying, and raising to a power: both meet `add(2, 2) == 4`.
 const PRODUCT: &str = "```python\ndef add(a, b):\n    return a * b\n```";
 const POWER: &str = "```python\ndef add(a, b):\n    return a ** b\n```";
@@ -74,8 +73,22 @@ async fn against_the_weak_test(code: &'static [&'static str]) -> TestApp {
     finished(script, &extra).await.1
 }
 
+/// Runs "write a function that adds two numbers" to its end on a scripted server.
 async fn finished(s: Script, extra: &str) -> (MockServer, TestApp) {
-    let server = MockServer::start(Wire::OpenAi, script(s)).await;
+    finished_answering(s, extra, |_| None).await
+}
+
+/// As `finished`, with `answer` replying instead of the script to the requests it takes.
+async fn finished_answering(
+    s: Script,
+    extra: &str,
+    answer: impl Fn(&Request) -> Option<Reply> + Send + Sync + 'static,
+) -> (MockServer, TestApp) {
+    let scripted = script(s);
+    let server = MockServer::start(Wire::OpenAi, move |req: &Request, n| {
+        answer(req).unwrap_or_else(|| scripted(req, n))
+    })
+    .await;
     let mut t = TestApp::new(&config("openai", &server.base_url(), extra));
     t.submit("write a function that adds two numbers");
     t.wait_all_finished(DEADLINE).await;
@@ -486,24 +499,20 @@ async fn replies_with_no_code_at_all_fail_with_the_reason() {
 
 #[tokio::test]
 async fn a_server_error_fails_the_workflow_naming_the_request() {
-    let code = script(Script {
+    let script = Script {
         code: &[GOOD_CODE],
         fixes: &[GOOD_CODE],
         review: "CODE",
         tests: &[TESTS],
-    });
-    let server = MockServer::start(Wire::OpenAi, move |req: &Request, n| match req.role() {
-        Role::Tests => Reply::Status {
+    };
+    let (_server, t) = finished_answering(script, ONE_BY_ONE, |req| {
+        (req.role() == Role::Tests).then(|| Reply::Status {
             code: 500,
             headers: Vec::new(),
             body: r#"{"error":{"message":"out of memory"}}"#.into(),
-        },
-        _ => code(req, n),
+        })
     })
     .await;
-    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
-    t.submit("write a function that adds two numbers");
-    t.wait_all_finished(DEADLINE).await;
     let wf = t.workflow(0);
     let Some(Failure::Model { request, problem }) = wf.failure() else {
         panic!("not a model's failure: {wf:?}");
@@ -520,15 +529,13 @@ async fn a_server_error_fails_the_workflow_naming_the_request() {
     );
 }
 
-/// The user message of a chat request.
-fn user_text(req: &Request) -> String {
-    req.body["messages"]
-        .as_array()
-        .and_then(|m| m.iter().find(|m| m["role"] == "user"))
-        .and_then(|m| m["content"].as_str())
-        .unwrap_or_default()
-        .to_owned()
-}
+/// Wrong code first, a right fix when asked.
+const BAD_THEN_FIXED: Script = Script {
+    code: &[BAD_CODE],
+    fixes: &[GOOD_CODE],
+    review: "CODE",
+    tests: &[TESTS],
+};
 
 /// llama.cpp's server refusing a prompt longer than its context, byte for byte.
 fn context_exceeded() -> Reply {
@@ -541,27 +548,17 @@ fn context_exceeded() -> Reply {
 
 #[tokio::test]
 async fn a_fix_prompt_too_long_for_the_context_is_asked_again_with_less_output() {
-    let code = script(Script {
-        code: &[BAD_CODE],
-        fixes: &[GOOD_CODE],
-        review: "CODE",
-        tests: &[TESTS],
-    });
-    let server = MockServer::start(Wire::OpenAi, move |req: &Request, n| match req.role() {
-        // The first fix request overflows; a shorter one fits.
-        Role::Fix if user_text(req).len() > FITS => context_exceeded(),
-        _ => code(req, n),
+    const FITS: usize = 1200;
+    // The first fix request overflows; a shorter one fits.
+    let (server, t) = finished_answering(BAD_THEN_FIXED, ONE_BY_ONE, |req| {
+        (req.role() == Role::Fix && req.last_user().len() > FITS).then(context_exceeded)
     })
     .await;
-    const FITS: usize = 1200;
-    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
-    t.submit("write a function that adds two numbers");
-    t.wait_all_finished(DEADLINE).await;
     let fixes: Vec<usize> = server
         .chat_requests()
         .iter()
         .filter(|r| r.role() == Role::Fix)
-        .map(|r| user_text(r).len())
+        .map(|r| r.last_user().len())
         .collect();
     assert!(
         fixes.len() >= 2 && fixes[0] > FITS && fixes[1] <= FITS,
@@ -578,20 +575,10 @@ async fn a_fix_prompt_too_long_for_the_context_is_asked_again_with_less_output()
 
 #[tokio::test]
 async fn a_server_failing_a_fix_keeps_the_code_already_tested() {
-    let code = script(Script {
-        code: &[BAD_CODE],
-        fixes: &[GOOD_CODE],
-        review: "CODE",
-        tests: &[TESTS],
-    });
-    let server = MockServer::start(Wire::OpenAi, move |req: &Request, n| match req.role() {
-        Role::Fix => context_exceeded(),
-        _ => code(req, n),
+    let (server, t) = finished_answering(BAD_THEN_FIXED, ONE_BY_ONE, |req| {
+        (req.role() == Role::Fix).then(context_exceeded)
     })
     .await;
-    let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
-    t.submit("write a function that adds two numbers");
-    t.wait_all_finished(DEADLINE).await;
     let wf = t.workflow(0);
     assert!(
         wf.error().is_some_and(|e| e

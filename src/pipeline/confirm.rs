@@ -28,7 +28,7 @@ impl Board {
         }
         let valued = candidates
             .iter()
-            .filter(|o| self.agreeing(**o, candidates, &fits) > 0)
+            .filter(|o| self.shown(**o, &fits).is_some())
             .count() as u32;
         (agreeing * 2 <= valued).then_some(Doubt::Minority { agreeing, valued })
     }

@@ -158,7 +158,7 @@ impl Board {
     /// every list, `False` for every year). Such code agrees with any other that does the
     /// same, and that is how wrong candidates outvoted right ones (replayed on the saved
     /// candidates of five runs: 6 more right choices, 2 fewer).
-    fn shown<'a>(&'a self, c: usize, fits: &[bool]) -> Option<&'a Vec<String>> {
+    pub(super) fn shown<'a>(&'a self, c: usize, fits: &[bool]) -> Option<&'a Vec<String>> {
         let mine = self.behaviour.get(&c)?;
         let mut values = fitting(mine, fits).filter(|(_, v)| !is_error(v));
         let (_, first) = values.next()?;
