@@ -13,7 +13,7 @@ pub struct Home {
     pub workflows_dir: PathBuf,
     /// `logs/`: flotilla's own rolling logs.
     pub logs_dir: PathBuf,
-    /// `cache/`: scratch copies for test runs and the shared Rust target directory.
+    /// `cache/`: scratch copies for test runs (a Rust one builds into its own target).
     pub cache_dir: PathBuf,
     /// `flotilla.db`: the history.
     pub db_file: PathBuf,

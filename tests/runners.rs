@@ -100,7 +100,26 @@ async fn javascript_node_test_runner() {
 }
 
 #[tokio::test]
-async fn rust_cargo_test_runner_shares_a_target_dir() {
+async fn rust_candidates_built_at_once_each_run_their_own_code() {
+    // Two crates of the same name, written before either is built: cargo must not take the
+    // second for built because the first's artifacts are newer than its source.
+    let cache = tempfile::tempdir().expect("cache");
+    let tools = tools(cache.path());
+    let tests = "use solution::*;\n\n#[test]\nfn adds() {\n    assert_eq!(add(2, 3), 5);\n}\n";
+    let sum = "pub fn add(a: i64, b: i64) -> i64 {\n    a + b\n}\n";
+    let product = "pub fn add(a: i64, b: i64) -> i64 {\n    a * b\n}\n";
+    for _ in 0..3 {
+        let (s, p) = tokio::join!(
+            run(&tools, Language::Rust, sum, tests),
+            run(&tools, Language::Rust, product, tests)
+        );
+        assert_eq!((s.passed, s.failed), (1, 0), "{}", s.finished.output);
+        assert_eq!((p.passed, p.failed), (0, 1), "{}", p.finished.output);
+    }
+}
+
+#[tokio::test]
+async fn rust_cargo_test_runner() {
     let cache = tempfile::tempdir().expect("cache");
     let tools = tools(cache.path());
     let code = "pub fn add(a: i64, b: i64) -> i64 {\n    a + b\n}\n";
@@ -111,10 +130,6 @@ async fn rust_cargo_test_runner_shares_a_target_dir() {
     assert!(r.all_passed());
     let r = run(&tools, Language::Rust, code, &bad).await;
     assert_eq!((r.passed, r.failed), (1, 1), "{}", r.finished.output);
-    assert!(
-        tools.rust_target_dir.join("debug").exists(),
-        "builds land in the shared target dir"
-    );
     let r = run(
         &tools,
         Language::Rust,
@@ -195,12 +210,55 @@ async fn probes_return_what_each_call_gives_in_python_and_javascript() {
         .unwrap_or_else(|e| panic!("{e}"))
         .values;
     assert_eq!(none, None);
+}
+
+#[tokio::test]
+async fn rust_probes_answer_call_by_call_through_type_errors_panics_and_loops() {
+    let cache = tempfile::tempdir().expect("cache");
+    let tools = tools(cache.path());
+    let (limits, cancel) = (Limits::default(), CancellationToken::new());
+    let probe = |code: &'static str, calls: &'static [&'static str]| {
+        let (tools, cancel) = (&tools, &cancel);
+        async move {
+            let calls: Vec<String> = calls.iter().map(|c| (*c).to_owned()).collect();
+            runner::probe(Language::Rust, code, &calls, tools, &limits, cancel)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .values
+        }
+    };
+    let code = "pub fn add(a: i32, b: i32) -> i32 { a + b }\n\
+                pub fn spin(n: u32) -> u32 { let mut i = n; while i >= n { i = i.wrapping_add(2); } i }\n\
+                pub fn words(s: &str) -> Vec<String> { s.split(' ').map(String::from).collect() }\n";
+    // A call of the wrong type is left out of the build, an overflow panics (a debug build),
+    // an endless loop times out: each answers for itself, and the rest still answer.
+    let values = probe(
+        code,
+        &[
+            "add(1, 2)",
+            "add(\"a\", 2)",
+            "add(i32::MAX, 1)",
+            "spin(1)",
+            "words(\"a \\\"b\\\"\")",
+            "add(-3, 3)",
+        ],
+    )
+    .await;
     assert_eq!(
-        runner::probe(Language::Rust, "", &calls, &tools, &limits, &cancel)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-            .values,
-        None
+        values,
+        Some(vec![
+            "3".into(),
+            "!TypeError".into(),
+            "!panic".into(),
+            "!Timeout".into(),
+            r#"["a", "\"b\""]"#.into(),
+            "0".into(),
+        ])
+    );
+    // Code that does not compile answers so for every call.
+    assert_eq!(
+        probe("pub fn add(a: i32) -> i32 { b }\n", &["add(1)", "add(2)"]).await,
+        Some(vec!["!CompileError".to_owned(); 2])
     );
 }
 

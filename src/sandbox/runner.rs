@@ -1,6 +1,6 @@
 //! Runs a workflow's tests in the sandbox, per language: Python with pytest when it can be
 //! imported and otherwise the runner shipped in `assets/`; JavaScript with `node --test`; Rust as
-//! a scratch crate under `cargo test`, sharing one target directory between workflows.
+//! a scratch crate under `cargo test`.
 
 use crate::language::Language;
 mod toolchain;
@@ -17,6 +17,7 @@ pub const PYTHON_RUNNER: &str = include_str!("../../assets/python_test_runner.py
 /// The behaviour probes: the values a candidate returns for given calls.
 pub const PYTHON_PROBE: &str = include_str!("../../assets/python_probe.py");
 pub const NODE_PROBE: &str = include_str!("../../assets/node_probe.js");
+pub const RUST_PROBE: &str = include_str!("../../assets/rust_probe.rs");
 
 /// One test run: what the runner counted and how the process ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,24 +115,10 @@ pub async fn run(
             ),
             "node --test",
         ),
-        Language::Rust => {
-            write(dir, "Cargo.toml", RUST_MANIFEST)?;
-            std::fs::create_dir_all(&tools.rust_target_dir)?;
-            let mut job = toolchain_job(
-                tools,
-                language,
-                dir,
-                &["test", "--offline", "--color", "never"],
-            );
-            job.writable.push(tools.rust_target_dir.clone());
-            job.env.push((
-                "CARGO_TARGET_DIR".into(),
-                tools.rust_target_dir.display().to_string(),
-            ));
-            job.env
-                .push(("CARGO_TERM_PROGRESS_WHEN".into(), "never".into()));
-            (job, "cargo test")
-        }
+        Language::Rust => (
+            cargo_job(tools, dir, &["test", "--offline", "--color", "never"])?,
+            "cargo test",
+        ),
     };
     let finished = sandbox::run(&job, limits, cancel, on_output).await?;
     let (passed, failed) = match language {
@@ -163,12 +150,27 @@ pub async fn run(
     })
 }
 
+/// A `cargo` job in the scratch crate at `dir` (its manifest written), building into a target
+/// directory of its own there. A shared one ran the wrong code: every candidate is a crate
+/// named `solution`, and one written while another was building looked built already (its
+/// source older than the other's artifacts). With no dependencies, nothing is lost.
+fn cargo_job(tools: &Toolchain, dir: &Path, args: &[&str]) -> std::io::Result<Job> {
+    write(dir, "Cargo.toml", RUST_MANIFEST)?;
+    let mut job = toolchain_job(tools, Language::Rust, dir, args);
+    job.env.push((
+        "CARGO_TARGET_DIR".into(),
+        dir.join("target").display().to_string(),
+    ));
+    job.env
+        .push(("CARGO_TERM_PROGRESS_WHEN".into(), "never".into()));
+    Ok(job)
+}
+
 /// What a probe found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Probed {
-    /// What `code` returned for each call (a repr, or `!Exception`); `None` for Rust (a probe
-    /// there would be a build per candidate) or when the run gave no answer (a timeout, a
-    /// crash).
+    /// What `code` returned for each call (a repr, or `!Exception`; Rust's `{:?}`, `!panic`,
+    /// `!Timeout`); `None` when the run gave no answer (a timeout, a crash).
     pub values: Option<Vec<String>>,
     /// The sandbox's protections line for the run (empty when nothing ran).
     pub protections: String,
@@ -195,7 +197,7 @@ pub async fn probe(
     let (script, text) = match language {
         Language::Python => ("_flotilla_probe.py", PYTHON_PROBE),
         Language::Javascript => ("_flotilla_probe.js", NODE_PROBE),
-        Language::Rust => return Ok(Probed::nothing()),
+        Language::Rust => return probe_rust(code, exprs, tools, limits, cancel).await,
     };
     if exprs.is_empty() {
         return Ok(Probed::nothing());
@@ -210,17 +212,135 @@ pub async fn probe(
     limits.timeout = limits.timeout.min(std::time::Duration::from_secs(30));
     let job = toolchain_job(tools, language, dir, &[script]);
     let finished = sandbox::run(&job, &limits, cancel, &mut |_| {}).await?;
-    let values = finished
-        .output
-        .lines()
-        .rev()
-        .find_map(|l| l.strip_prefix("FLOTILLA_PROBE "))
-        .and_then(|json| serde_json::from_str::<Vec<String>>(json).ok())
-        .filter(|v| v.len() == exprs.len());
+    let values = probe_values(&finished.output).filter(|v| v.len() == exprs.len());
     Ok(Probed {
         values,
         protections: finished.protections,
     })
+}
+
+/// The file of the Rust probe, an integration test of the candidate's crate.
+const RUST_PROBE_FILE: &str = "tests/_flotilla_probe.rs";
+/// What a call that does not compile answers: the code does not take arguments of that type.
+const RUST_TYPE_ERROR: &str = "!TypeError";
+
+/// Rust's probe: the calls are compiled into one test (`assets/rust_probe.rs`). A call the
+/// compiler rejects is answered `!TypeError` and the test built again without it (at most
+/// twice more); code that does not compile answers `!CompileError` for every call.
+async fn probe_rust(
+    code: &str,
+    exprs: &[String],
+    tools: &Toolchain,
+    limits: &Limits,
+    cancel: &CancellationToken,
+) -> std::io::Result<Probed> {
+    if exprs.is_empty() {
+        return Ok(Probed::nothing());
+    }
+    let scratch = scratch(tools, "probe-")?;
+    let dir = scratch.path();
+    write(dir, Language::Rust.code_file(), code)?;
+    let job = cargo_job(
+        tools,
+        dir,
+        &[
+            "test",
+            "--offline",
+            "--color",
+            "never",
+            "--message-format",
+            "short",
+            "--test",
+            "_flotilla_probe",
+            "--",
+            "--nocapture",
+        ],
+    )?;
+    let mut rejected = vec![false; exprs.len()];
+    let mut protections = String::new();
+    for _build in 0..3 {
+        let (test, first_line) = rust_probe_test(exprs, &rejected);
+        write(dir, RUST_PROBE_FILE, &test)?;
+        let finished = sandbox::run(&job, limits, cancel, &mut |_| {}).await?;
+        protections = finished.protections.clone();
+        if let Some(values) = probe_values(&finished.output).filter(|v| v.len() == exprs.len()) {
+            return Ok(Probed {
+                values: Some(values),
+                protections,
+            });
+        }
+        let errors = compile_errors(&finished.output);
+        if errors
+            .iter()
+            .any(|(file, _)| file == Language::Rust.code_file())
+        {
+            return Ok(Probed {
+                values: Some(vec!["!CompileError".to_owned(); exprs.len()]),
+                protections,
+            });
+        }
+        let mut more = false;
+        for (file, line) in errors {
+            let Some(i) = line.checked_sub(first_line) else {
+                continue;
+            };
+            if file == RUST_PROBE_FILE && i < exprs.len() && !rejected[i] {
+                rejected[i] = true;
+                more = true;
+            }
+        }
+        if !more {
+            break;
+        }
+    }
+    Ok(Probed {
+        values: None,
+        protections,
+    })
+}
+
+/// The probe test with one line per call from `first_line` on (1-based), the rejected ones
+/// answered `!TypeError` without being compiled.
+fn rust_probe_test(exprs: &[String], rejected: &[bool]) -> (String, usize) {
+    let marker = "    // FLOTILLA_PROBES\n";
+    let (head, tail) = RUST_PROBE.split_once(marker).unwrap_or((RUST_PROBE, ""));
+    let first_line = head.lines().count() + 1;
+    let mut test = head.to_owned();
+    for (expr, rejected) in exprs.iter().zip(rejected) {
+        if *rejected {
+            test.push_str(&format!("    out.push({RUST_TYPE_ERROR:?}.to_owned());\n"));
+        } else {
+            let expr = expr.replace(['\n', '\r'], " ");
+            test.push_str(&format!("    out.push(flotilla_show(move || ({expr})));\n"));
+        }
+    }
+    test.push_str(tail);
+    (test, first_line)
+}
+
+/// The values a probe printed after its marker (the last such line).
+fn probe_values(output: &str) -> Option<Vec<String>> {
+    output
+        .lines()
+        .rev()
+        .find_map(|l| l.split_once("FLOTILLA_PROBE ").map(|(_, json)| json))
+        .and_then(|json| serde_json::from_str::<Vec<String>>(json).ok())
+}
+
+/// Where `cargo --message-format short` reported errors: `src/lib.rs:3:5: error[E0308]: …`
+/// → (`src/lib.rs`, 3).
+fn compile_errors(output: &str) -> Vec<(String, usize)> {
+    output
+        .lines()
+        .filter_map(|l| {
+            let (place, _) = l.split_once(": error")?;
+            let mut parts = place.rsplitn(3, ':');
+            let _column = parts.next()?;
+            let line = parts.next()?.parse().ok()?;
+            let file = parts.next()?.trim().to_owned();
+            Some((file, line))
+        })
+        .collect()
 }
 
 const RUST_MANIFEST: &str =

@@ -17,8 +17,6 @@ pub struct Toolchain {
     pub prefer_pytest: bool,
     /// Where scratch copies are made.
     pub scratch_dir: PathBuf,
-    /// The `CARGO_TARGET_DIR` every Rust workflow shares.
-    pub rust_target_dir: PathBuf,
 }
 
 impl Toolchain {
@@ -29,7 +27,6 @@ impl Toolchain {
             cargo: "cargo".into(),
             prefer_pytest: true,
             scratch_dir: cache_dir.join("scratch"),
-            rust_target_dir: cache_dir.join("rust-target"),
         }
     }
 
