@@ -2,7 +2,7 @@
 //! task's own examples.
 
 use super::examples::Strings;
-use super::{examples, javascript, python, signature_name, sources};
+use super::{examples, javascript, python, rust, signature_name, sources};
 use crate::language::Language;
 
 /// The calls of the code's functions a suite makes with literal arguments: each candidate is
@@ -14,7 +14,7 @@ pub fn probes(language: Language, text: &str, public: &[String]) -> Vec<String> 
         let calls = match language {
             Language::Python => python::probe_calls(&source, &public),
             Language::Javascript => javascript::probe_calls(&source, &public),
-            Language::Rust => Vec::new(),
+            Language::Rust => rust::probe_calls(&source, &public),
         };
         for call in calls {
             if !out.contains(&call) {
@@ -28,10 +28,10 @@ pub fn probes(language: Language, text: &str, public: &[String]) -> Vec<String> 
 /// Calls of the task's function on plain values of several types, by its number of
 /// parameters (`is_even(n)` → `is_even(0)`, `is_even('abc')`, `is_even([3, 1, 2])`…): inputs
 /// to probe candidates with when the replies hold few. The values are written alike in Python
-/// and JavaScript; Rust has no probe.
+/// and JavaScript; Rust's are of the types its signature names (see `typed_probes`).
 pub fn plain_probes(language: Language, signature: &str) -> Vec<String> {
     if language == Language::Rust {
-        return Vec::new();
+        return typed_probes(signature);
     }
     let Some(name) = signature_name(signature) else {
         return Vec::new();
@@ -85,6 +85,161 @@ pub fn plain_probes(language: Language, signature: &str) -> Vec<String> {
         _ => &[],
     };
     args.iter().map(|a| format!("{name}({a})")).collect()
+}
+
+/// Calls of a Rust function on values of its parameters' types (`max_of_slice(numbers:
+/// &[i32])` → `max_of_slice(&[])`, `max_of_slice(&[3, 1, 2])`…), the parameters' values taken
+/// in step at different strides so that pairs vary. Empty when a parameter's type is not one
+/// of the plain ones (numbers, `bool`, `char`, strings, and slices and vectors of those).
+fn typed_probes(signature: &str) -> Vec<String> {
+    let Some(name) = signature_name(signature) else {
+        return Vec::new();
+    };
+    let Some(params) = rust_params(signature) else {
+        return Vec::new();
+    };
+    let Some(values) = params
+        .iter()
+        .map(|p| rust_values(p))
+        .collect::<Option<Vec<Vec<String>>>>()
+    else {
+        return Vec::new();
+    };
+    let count = values.iter().map(Vec::len).max().unwrap_or(1).max(6);
+    let mut out: Vec<String> = Vec::new();
+    for i in 0..count {
+        let args: Vec<&str> = values
+            .iter()
+            .enumerate()
+            .map(|(p, v)| v[(i * (p + 1)) % v.len()].as_str())
+            .collect();
+        let call = format!("{name}({})", args.join(", "));
+        if !out.contains(&call) {
+            out.push(call);
+        }
+    }
+    out
+}
+
+/// The parameter types of a Rust signature (`add(a: i32, b: i32) -> i32` → `i32`, `i32`),
+/// split at the commas outside `<…>`, `[…]` and `(…)`; `None` when a parameter has no type
+/// (`self`).
+fn rust_params(signature: &str) -> Option<Vec<String>> {
+    let (_, rest) = signature.split_once('(')?;
+    let mut depth = 0usize;
+    let mut inside = String::new();
+    for c in rest.chars() {
+        match c {
+            '(' | '[' | '<' => depth += 1,
+            ')' if depth == 0 => break,
+            ')' | ']' | '>' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        inside.push(if c == ',' && depth == 0 { '\n' } else { c });
+    }
+    inside
+        .lines()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once(':').map(|(_, t)| t.trim().to_owned()))
+        .collect()
+}
+
+/// Literal values of a Rust parameter type; `None` for a type without plain values.
+fn rust_values(ty: &str) -> Option<Vec<String>> {
+    let ty: String = ty.split_whitespace().collect::<Vec<_>>().join(" ");
+    let ty = ty.replace("'static ", "").replace("'a ", "");
+    let quoted = |v: &[&str]| v.iter().map(|s| format!("{s:?}")).collect::<Vec<String>>();
+    let texts = ["", "a", "abc", "Hello World", "racecar"];
+    let scalar = |t: &str| -> Option<Vec<String>> {
+        let v: &[&str] = match t {
+            "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => {
+                &["0", "1", "2", "7", "-3", "10", "100"]
+            }
+            "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => &["0", "1", "2", "7", "10", "100"],
+            "f32" | "f64" => &["0.0", "1.5", "-2.5", "10.0"],
+            "bool" => &["true", "false"],
+            "char" => &["'a'", "'Z'", "'5'", "' '"],
+            "&str" => return Some(quoted(&texts)),
+            "String" => {
+                return Some(
+                    texts
+                        .iter()
+                        .map(|s| format!("String::from({s:?})"))
+                        .collect(),
+                );
+            }
+            "&String" => {
+                return Some(
+                    texts
+                        .iter()
+                        .map(|s| format!("&String::from({s:?})"))
+                        .collect(),
+                );
+            }
+            _ => return None,
+        };
+        Some(v.iter().map(|s| (*s).to_owned()).collect())
+    };
+    if let Some(v) = scalar(&ty) {
+        return Some(v);
+    }
+    let (open, element) = if let Some(e) = ty.strip_prefix("&[").and_then(|t| t.strip_suffix(']')) {
+        ("&[", e)
+    } else if let Some(e) = ty.strip_prefix("&Vec<").and_then(|t| t.strip_suffix('>')) {
+        ("&vec![", e)
+    } else if let Some(e) = ty.strip_prefix("Vec<").and_then(|t| t.strip_suffix('>')) {
+        ("vec![", e)
+    } else {
+        return None;
+    };
+    let elements: &[&[&str]] = match element.trim() {
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => &[
+            &[],
+            &["5"],
+            &["3", "1", "2"],
+            &["-4", "0", "4", "4"],
+            &["1", "2", "3", "4", "5"],
+        ],
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => &[
+            &[],
+            &["5"],
+            &["3", "1", "2"],
+            &["4", "0", "4", "4"],
+            &["1", "2", "3", "4", "5"],
+        ],
+        "f32" | "f64" => &[&[], &["1.5"], &["3.0", "1.0", "2.5"]],
+        "bool" => &[&[], &["true"], &["true", "false", "true"]],
+        "&str" | "String" => {
+            let lists: &[&[&str]] = &[&[], &["a"], &["abc", "a", "b"], &["hello", "world"]];
+            let own = element.trim() == "String";
+            return Some(
+                lists
+                    .iter()
+                    .map(|l| {
+                        let items: Vec<String> = l
+                            .iter()
+                            .map(|s| {
+                                if own {
+                                    format!("String::from({s:?})")
+                                } else {
+                                    format!("{s:?}")
+                                }
+                            })
+                            .collect();
+                        format!("{open}{}]", items.join(", "))
+                    })
+                    .collect(),
+            );
+        }
+        _ => return None,
+    };
+    Some(
+        elements
+            .iter()
+            .map(|l| format!("{open}{}]", l.join(", ")))
+            .collect(),
+    )
 }
 
 /// The examples a task states (doctests, and `f(x) == y`, `f(x) ➞ y`, `f(x) returns y`…) as a
@@ -266,14 +421,69 @@ mod tests {
             probes(Language::Python, suite, &["is_even".to_owned()]),
             ["is_even(4)", "is_even(n=6)"]
         );
-        assert!(
-            probes(
-                Language::Rust,
-                "assert!(is_even(4));",
-                &["is_even".to_owned()]
-            )
-            .is_empty()
+    }
+
+    #[test]
+    fn rust_probes_are_calls_with_literal_arguments_inside_macros_too() {
+        let suite = "use solution::*;\n\n#[test]\nfn t() {\n    assert_eq!(max_of_slice(&[3, 1, 2]), 3);\n    assert!(max_of_slice(&vec![-1]) == -1);\n    let v = vec![1, 2];\n    assert_eq!(max_of_slice(&v), 2);\n    let x = max_of_slice(&[i32::MAX]);\n    assert_eq!(v.max_of_slice(&[1]), 1);\n    assert_eq!(max_of_slice(&[len(\"ab\")]), 2);\n}\n\npub fn max_of_slice(numbers: &[i32]) -> i32 {\n    0\n}\n";
+        let mut found = probes(Language::Rust, suite, &["max_of_slice".to_owned()]);
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                "max_of_slice(&[3, 1, 2])",
+                "max_of_slice(&[i32::MAX])",
+                "max_of_slice(&vec![-1])"
+            ]
         );
+        let owned = "fn main() { println!(\"{}\", shout(String::from(\"hi\"))); }";
+        assert_eq!(
+            probes(Language::Rust, owned, &["shout".to_owned()]),
+            ["shout(String::from(\"hi\"))"]
+        );
+    }
+
+    #[test]
+    fn rust_plain_probes_are_of_the_signatures_types() {
+        let rust = |signature| plain_probes(Language::Rust, signature);
+        assert_eq!(
+            rust("is_even(n: i64) -> bool"),
+            [
+                "is_even(0)",
+                "is_even(1)",
+                "is_even(2)",
+                "is_even(7)",
+                "is_even(-3)",
+                "is_even(10)",
+                "is_even(100)"
+            ]
+        );
+        assert!(
+            !rust("factorial(n: u64) -> u64")
+                .iter()
+                .any(|c| c.contains('-'))
+        );
+        assert_eq!(
+            rust("max_of_slice(numbers: &[i32]) -> i32")[..3],
+            [
+                "max_of_slice(&[])",
+                "max_of_slice(&[5])",
+                "max_of_slice(&[3, 1, 2])"
+            ]
+        );
+        // Two parameters take their values at different strides, so the pairs vary.
+        assert_eq!(
+            rust("repeat(s: &str, times: usize) -> String")[..3],
+            ["repeat(\"\", 0)", "repeat(\"a\", 2)", "repeat(\"abc\", 10)"]
+        );
+        assert_eq!(
+            rust("join(words: Vec<String>) -> String")[2],
+            "join(vec![String::from(\"abc\"), String::from(\"a\"), String::from(\"b\")])"
+        );
+        // No plain values for a map, a generic type or a method.
+        assert!(rust("total(m: &HashMap<String, i32>) -> i32").is_empty());
+        assert!(rust("largest<T: PartialOrd>(xs: &[T]) -> T").is_empty());
+        assert!(rust("len(&self) -> usize").is_empty());
     }
 
     #[test]
@@ -294,7 +504,6 @@ mod tests {
             plain_probes(Language::Python, "f(a, b, c, d)"),
             Vec::<String>::new()
         );
-        assert!(plain_probes(Language::Rust, "f(a: i32)").is_empty());
         let js = "```js\nfunction isEven(n) { return n % 2 === 0; }\nconsole.log(isEven(4), isEven(x), isEven([1, 'a']));\n```";
         assert_eq!(
             probes(Language::Javascript, js, &["isEven".to_owned()]),

@@ -191,3 +191,117 @@ pub fn render_suite(imports: &[Item], helpers: &[Item], tests: &[Item]) -> (Stri
     }
     (super::render(&all, helpers, tests, |_| "\n"), !imports_code)
 }
+
+/// The calls of `public` functions with literal arguments in `source`, as expressions a probe
+/// can evaluate: `add(2, 3)`, `max_of_slice(&[3, 1, 2])`, `shout(String::from("hi"))`. Most sit
+/// inside `assert_eq!`, whose arguments the grammar leaves as tokens, so a name followed by a
+/// parenthesised token tree counts as a call there too; each is then parsed on its own and kept
+/// when nothing in it names anything but literals.
+pub fn probe_calls(source: &str, public: &[&str]) -> Vec<String> {
+    let Some(parsed) = tree::parse(&tree::rust(), source) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    for node in tree::descendants(parsed.root_node(), &["call_expression", "identifier"]) {
+        let call = match node.kind() {
+            "call_expression" => {
+                let called = node.child_by_field_name("function");
+                if called.is_none_or(|f| f.kind() != "identifier") {
+                    continue;
+                }
+                text(node, source)
+            }
+            // `add` then `(2, 3)` inside a macro's tokens; not `x.add(…)` nor `fn add(…)`.
+            _ => {
+                if node.parent().is_none_or(|p| p.kind() != "token_tree") {
+                    continue;
+                }
+                let Some(args) = node.next_sibling() else {
+                    continue;
+                };
+                let before = node.prev_sibling().map_or("", |p| text(p, source));
+                if args.kind() != "token_tree"
+                    || !text(args, source).starts_with('(')
+                    || matches!(before, "." | "fn" | "::")
+                {
+                    continue;
+                }
+                source.get(node.start_byte()..args.end_byte()).unwrap_or("")
+            }
+        };
+        if let Some(call) = literal_call(call, public)
+            && !out.contains(&call)
+        {
+            out.push(call);
+        }
+    }
+    out
+}
+
+/// Names a literal argument may use: constructors of owned strings and vectors, and the
+/// bounds of number types.
+const LITERAL_NAMES: &[&str] = &[
+    "vec",
+    "Vec",
+    "String",
+    "from",
+    "new",
+    "to_string",
+    "to_owned",
+    "into",
+    "Some",
+    "None",
+    "true",
+    "false",
+    "MAX",
+    "MIN",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "i128",
+    "isize",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "usize",
+    "f32",
+    "f64",
+];
+
+/// `call` when it parses alone as a call of one of `public` whose arguments name nothing but
+/// [`LITERAL_NAMES`].
+fn literal_call(call: &str, public: &[&str]) -> Option<String> {
+    if call.len() > 300 {
+        return None;
+    }
+    let wrapped = format!("fn _probe() {{ let _ = {call}; }}");
+    let parsed = tree::parse(&tree::rust(), &wrapped)?;
+    let root = parsed.root_node();
+    if root.has_error() {
+        return None;
+    }
+    let expr = tree::descendants(root, &["call_expression"])
+        .into_iter()
+        .find(|c| text(*c, &wrapped) == call)?;
+    let called = expr.child_by_field_name("function")?;
+    if called.kind() != "identifier" || !public.contains(&text(called, &wrapped)) {
+        return None;
+    }
+    let arguments = expr.child_by_field_name("arguments")?;
+    let names = tree::descendants(
+        arguments,
+        &[
+            "identifier",
+            "type_identifier",
+            "field_identifier",
+            "primitive_type",
+        ],
+    );
+    names
+        .iter()
+        .all(|n| LITERAL_NAMES.contains(&text(*n, &wrapped)))
+        .then(|| call.to_owned())
+}
