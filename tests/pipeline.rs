@@ -84,13 +84,23 @@ async fn finished_answering(
     extra: &str,
     answer: impl Fn(&Request) -> Option<Reply> + Send + Sync + 'static,
 ) -> (MockServer, TestApp) {
+    finished_task("write a function that adds two numbers", s, extra, answer).await
+}
+
+/// Runs `task` to its end on a scripted server, `answer` replying first.
+async fn finished_task(
+    task: &str,
+    s: Script,
+    extra: &str,
+    answer: impl Fn(&Request) -> Option<Reply> + Send + Sync + 'static,
+) -> (MockServer, TestApp) {
     let scripted = script(s);
     let server = MockServer::start(Wire::OpenAi, move |req: &Request, n| {
         answer(req).unwrap_or_else(|| scripted(req, n))
     })
     .await;
     let mut t = TestApp::new(&config("openai", &server.base_url(), extra));
-    t.submit("write a function that adds two numbers");
+    t.submit(task);
     t.wait_all_finished(DEADLINE).await;
     (server, t)
 }
@@ -906,6 +916,54 @@ async fn passing_code_most_candidates_dispute_does_not_complete_a_workflow() {
     // A third a + b makes them most: the same weak test then completes it.
     let t = against_the_weak_test(&[GOOD_CODE, PRODUCT, GOOD_CODE, GOOD_CODE]).await;
     assert_eq!(t.workflow(0).status(), WorkflowStatus::Completed);
+}
+
+/// Rust's `add`: the sum, and a product, difference, quotient and maximum; only the sum and the product
+/// meet the weak test `add(2, 2) == 4`.
+const RS_SUM: &str = "```rust\npub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n```";
+const RS_PRODUCT: &str = "```rust\npub fn add(a: i32, b: i32) -> i32 {\n    a * b\n}\n```";
+const RS_DIFFERENCE: &str = "```rust\npub fn add(a: i32, b: i32) -> i32 {\n    a - b\n}\n```";
+const RS_QUOTIENT: &str =
+    "```rust\npub fn add(a: i32, b: i32) -> i32 {\n    a.checked_div(b).unwrap_or(0)\n}\n```";
+const RS_LARGER: &str = "```rust\npub fn add(a: i32, b: i32) -> i32 {\n    a.max(b)\n}\n```";
+const RS_WEAK: &str =
+    "```rust\nuse solution::*;\n\n#[test]\nfn adds() {\n    assert_eq!(add(2, 2), 4);\n}\n```";
+
+/// A Rust workflow with these candidates against the weak test alone, in one round.
+async fn rust_against_the_weak_test(code: &'static [&'static str]) -> TestApp {
+    let extra = format!(
+        "candidates = {}\ntest_suites = 1\nmax_attempts = 1",
+        code.len()
+    );
+    let script = Script {
+        code,
+        fixes: &[RS_DIFFERENCE],
+        review: "CODE",
+        tests: &[RS_WEAK],
+    };
+    let task = "write a Rust function `add(a: i32, b: i32) -> i32` that adds two numbers";
+    finished_task(task, script, &extra, |_| None).await.1
+}
+
+#[tokio::test]
+async fn rust_candidates_are_probed_before_passing_code_completes() {
+    // The product alone passes the one test, which the others fail: nothing backs it (the
+    // `rs/is_even` workflow that completed wrongly when Rust was not probed).
+    let t = rust_against_the_weak_test(&[RS_DIFFERENCE, RS_PRODUCT, RS_QUOTIENT, RS_LARGER]).await;
+    let wf = t.workflow(0);
+    assert_eq!(wf.status(), WorkflowStatus::Failed, "{:?}", wf.error());
+    assert_eq!(
+        wf.error().as_deref(),
+        Some(
+            "unconfirmed: the code passes all 1 tests, but no other candidate behaves the same on the task's inputs"
+        )
+    );
+    assert!(read(&t, "src/lib.rs").contains("a * b"));
+    // Three sums of four: most candidates back it, and it completes.
+    let t = rust_against_the_weak_test(&[RS_SUM, RS_PRODUCT, RS_SUM, RS_SUM]).await;
+    let wf = t.workflow(0);
+    assert_eq!(wf.status(), WorkflowStatus::Completed, "{:?}", wf.error());
+    assert!(read(&t, "src/lib.rs").contains("a + b"));
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ use super::select::{self, Board, Standing};
 use super::{MAX_PROBES, MAX_REASKS, Stage, StageContext};
 use crate::event::ArtifactKind;
 use crate::extract;
+use crate::language::Language;
 use crate::pipeline::plan::Plan;
 use crate::sandbox::runner::{self, TestReport};
 use crate::workflow::folder;
@@ -42,7 +43,14 @@ impl StageContext<'_> {
             }
             let signature = plan.functions.first().map(String::as_str).unwrap_or("");
             let plain = extract::plain_probes(plan.language, signature);
-            for call in extract::fit_probes(signature, calls, plain) {
+            // Rust's plain values are of the signature's types already: all of them fit.
+            let fitted = if plan.language == Language::Rust {
+                let calls = extract::fit_probes(signature, calls, Vec::new());
+                calls.into_iter().chain(plain).collect()
+            } else {
+                extract::fit_probes(signature, calls, plain)
+            };
+            for call in fitted {
                 if board.probes.len() >= MAX_PROBES {
                     break;
                 }

@@ -264,13 +264,11 @@ async fn rounds(
             // were asked for, the task's own examples confirm the code when there are two or
             // more (one can be met by chance: `factorial(0) is 1` by code that returns 1), else
             // the other candidates must back it (see `confirm`).
-            let doubt =
-                if settings.candidates < 2 || board.probes.is_empty() || board.example_tests() >= 2
-                {
-                    None
-                } else {
-                    board.doubt(best, &pool.active_candidates())
-                };
+            let doubt = if settings.candidates < 2 || board.example_tests() >= 2 {
+                None
+            } else {
+                board.doubt(best, &pool.active_candidates(), &pool.active_suites())
+            };
             let passed = standing.passed;
             return match doubt {
                 None => Ok((round, standing)),
