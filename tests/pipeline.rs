@@ -60,15 +60,21 @@ const WEAK: &str = "```python\nfrom solution import add\n\nassert add(2, 2) == 4
 /// A workflow with these code candidates (one asked for each) and the weak test alone, in one
 /// round.
 async fn against_the_weak_test(code: &'static [&'static str]) -> TestApp {
+    against(code, WEAK).await
+}
+
+/// A workflow with these code candidates (one asked for each) and this one suite, in one round.
+async fn against(code: &'static [&'static str], suite: &'static str) -> TestApp {
     let extra = format!(
         "candidates = {}\ntest_suites = 1\nmax_attempts = 1",
         code.len()
     );
+    let tests: &'static [&'static str] = Box::leak(vec![suite].into_boxed_slice());
     let script = Script {
         code,
         fixes: &[BAD_CODE],
         review: "CODE",
-        tests: &[WEAK],
+        tests,
     };
     finished(script, &extra).await.1
 }
@@ -916,6 +922,19 @@ async fn passing_code_most_candidates_dispute_does_not_complete_a_workflow() {
     // A third a + b makes them most: the same weak test then completes it.
     let t = against_the_weak_test(&[GOOD_CODE, PRODUCT, GOOD_CODE, GOOD_CODE]).await;
     assert_eq!(t.workflow(0).status(), WorkflowStatus::Completed);
+}
+
+#[tokio::test]
+async fn candidates_are_probed_again_when_the_replies_call_with_the_wrong_type() {
+    // The only call in the replies, `add(None, 2)`, raises a TypeError in every candidate, and
+    // all pass the one test: with nothing to tell them apart the first, a product, was kept.
+    // Plain numbers show three sums agreeing.
+    const RAISES: &str = "```python\nfrom solution import add\n\ndef test_none():\n    try:\n        add(None, 2)\n    except TypeError:\n        return\n    assert False\n```";
+    let t = against(&[PRODUCT, GOOD_CODE, GOOD_CODE, GOOD_CODE], RAISES).await;
+    let wf = t.workflow(0);
+    assert_eq!(wf.status(), WorkflowStatus::Completed, "{:?}", wf.error());
+    assert!(read(&t, "solution.py").contains("a + b"));
+    assert!(read(&t, "log.txt").contains("probing again with"));
 }
 
 /// Rust's `add`: the sum, and a product, difference, quotient and maximum; only the sum and the product

@@ -18,7 +18,10 @@ impl StageContext<'_> {
     /// Runs every active candidate not probed yet on the task's inputs. The first time, those
     /// are gathered: the calls of the code's functions with literal arguments in the suites and
     /// in every reply (usage examples, asserts, prints), then, when they are few, plain values
-    /// for each parameter, of the types those calls pass (see `extract::fit_probes`).
+    /// for each parameter, of the types those calls pass (see `extract::fit_probes`). When the
+    /// replies called it with arguments of the wrong type, every call is one most candidates
+    /// reject (`multiply_list(10)`: a TypeError in seven of eight, and with nothing to compare,
+    /// the right one was not chosen): they are probed again with plain values of every type.
     pub(super) async fn probe(
         &self,
         plan: &Plan,
@@ -26,6 +29,34 @@ impl StageContext<'_> {
         pool: &Pool,
         board: &mut Board,
     ) -> Result<(), Failure> {
+        let first = board.probes.is_empty();
+        self.gather_probes(plan, wanted, pool, board);
+        self.probe_pending(plan, pool, board).await?;
+        let active = pool.active_candidates();
+        let fits = board.fitting_probes(&active);
+        if !first || fits.is_empty() || fits.iter().any(|f| *f) {
+            return Ok(());
+        }
+        let signature = plan.functions.first().map(String::as_str).unwrap_or("");
+        let wider: Vec<String> = extract::plain_probes(plan.language, signature)
+            .into_iter()
+            .filter(|p| !board.probes.contains(p))
+            .collect();
+        if wider.is_empty() {
+            return Ok(());
+        }
+        board.probes = wider.into_iter().take(MAX_PROBES).collect();
+        board.behaviour.clear();
+        self.log.line(&format!(
+            "most candidates reject every one of those calls: probing again with {} plain ones ({}…)",
+            board.probes.len(),
+            board.probes[0].chars().take(40).collect::<String>()
+        ));
+        self.probe_pending(plan, pool, board).await
+    }
+
+    /// The first time, the calls to probe with (see `probe`).
+    fn gather_probes(&self, plan: &Plan, wanted: &[String], pool: &Pool, board: &mut Board) {
         if board.probes.is_empty() {
             let public = pool.public_names(wanted);
             let texts = pool
@@ -66,6 +97,15 @@ impl StageContext<'_> {
                 ));
             }
         }
+    }
+
+    /// Probes every active candidate that has no behaviour yet.
+    async fn probe_pending(
+        &self,
+        plan: &Plan,
+        pool: &Pool,
+        board: &mut Board,
+    ) -> Result<(), Failure> {
         if board.probes.is_empty() {
             return Ok(());
         }
