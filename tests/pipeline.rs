@@ -65,6 +65,11 @@ async fn against_the_weak_test(code: &'static [&'static str]) -> TestApp {
 
 /// A workflow with these code candidates (one asked for each) and this one suite, in one round.
 async fn against(code: &'static [&'static str], suite: &'static str) -> TestApp {
+    against_on("write a function that adds two numbers", code, suite).await
+}
+
+/// `against`, for `task`.
+async fn against_on(task: &str, code: &'static [&'static str], suite: &'static str) -> TestApp {
     let extra = format!(
         "candidates = {}\ntest_suites = 1\nmax_attempts = 1",
         code.len()
@@ -76,7 +81,7 @@ async fn against(code: &'static [&'static str], suite: &'static str) -> TestApp 
         review: "CODE",
         tests,
     };
-    finished(script, &extra).await.1
+    finished_task(task, script, &extra, |_| None).await.1
 }
 
 /// Runs "write a function that adds two numbers" to its end on a scripted server.
@@ -950,18 +955,8 @@ const RS_WEAK: &str =
 
 /// A Rust workflow with these candidates against the weak test alone, in one round.
 async fn rust_against_the_weak_test(code: &'static [&'static str]) -> TestApp {
-    let extra = format!(
-        "candidates = {}\ntest_suites = 1\nmax_attempts = 1",
-        code.len()
-    );
-    let script = Script {
-        code,
-        fixes: &[RS_DIFFERENCE],
-        review: "CODE",
-        tests: &[RS_WEAK],
-    };
     let task = "write a Rust function `add(a: i32, b: i32) -> i32` that adds two numbers";
-    finished_task(task, script, &extra, |_| None).await.1
+    against_on(task, code, RS_WEAK).await
 }
 
 #[tokio::test]

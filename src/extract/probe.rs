@@ -161,19 +161,12 @@ fn rust_values(ty: &str) -> Option<Vec<String>> {
             "bool" => &["true", "false"],
             "char" => &["'a'", "'Z'", "'5'", "' '"],
             "&str" => return Some(quoted(&texts)),
-            "String" => {
+            "String" | "&String" => {
+                let borrow = if t.starts_with('&') { "&" } else { "" };
                 return Some(
                     texts
                         .iter()
-                        .map(|s| format!("String::from({s:?})"))
-                        .collect(),
-                );
-            }
-            "&String" => {
-                return Some(
-                    texts
-                        .iter()
-                        .map(|s| format!("&String::from({s:?})"))
+                        .map(|s| format!("{borrow}String::from({s:?})"))
                         .collect(),
                 );
             }
