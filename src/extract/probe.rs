@@ -6,7 +6,7 @@ use super::{examples, javascript, python, rust, signature_name, sources};
 use crate::language::Language;
 
 /// The calls of the code's functions a suite makes with literal arguments: each candidate is
-/// run on them, and candidates that return the same values agree (Python and JavaScript).
+/// run on them, and candidates that return the same values agree.
 pub fn probes(language: Language, text: &str, public: &[String]) -> Vec<String> {
     let public: Vec<&str> = public.iter().map(String::as_str).collect();
     let mut out: Vec<String> = Vec::new();
