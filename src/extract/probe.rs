@@ -149,33 +149,8 @@ fn rust_params(signature: &str) -> Option<Vec<String>> {
 fn rust_values(ty: &str) -> Option<Vec<String>> {
     let ty: String = ty.split_whitespace().collect::<Vec<_>>().join(" ");
     let ty = ty.replace("'static ", "").replace("'a ", "");
-    let quoted = |v: &[&str]| v.iter().map(|s| format!("{s:?}")).collect::<Vec<String>>();
-    let texts = ["", "a", "abc", "Hello World", "racecar"];
-    let scalar = |t: &str| -> Option<Vec<String>> {
-        let v: &[&str] = match t {
-            "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => {
-                &["0", "1", "2", "7", "-3", "10", "100"]
-            }
-            "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => &["0", "1", "2", "7", "10", "100"],
-            "f32" | "f64" => &["0.0", "1.5", "-2.5", "10.0"],
-            "bool" => &["true", "false"],
-            "char" => &["'a'", "'Z'", "'5'", "' '"],
-            "&str" => return Some(quoted(&texts)),
-            "String" | "&String" => {
-                let borrow = if t.starts_with('&') { "&" } else { "" };
-                return Some(
-                    texts
-                        .iter()
-                        .map(|s| format!("{borrow}String::from({s:?})"))
-                        .collect(),
-                );
-            }
-            _ => return None,
-        };
-        Some(v.iter().map(|s| (*s).to_owned()).collect())
-    };
-    if let Some(v) = scalar(&ty) {
-        return Some(v);
+    if let Some(values) = scalar_values(&ty) {
+        return Some(values.iter().map(|v| literal(v, &ty)).collect());
     }
     let (open, element) = if let Some(e) = ty.strip_prefix("&[").and_then(|t| t.strip_suffix(']')) {
         ("&[", e)
@@ -186,7 +161,8 @@ fn rust_values(ty: &str) -> Option<Vec<String>> {
     } else {
         return None;
     };
-    let elements: &[&[&str]] = match element.trim() {
+    let element = element.trim();
+    let lists: &[&[&str]] = match element {
         "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => &[
             &[],
             &["5"],
@@ -203,36 +179,42 @@ fn rust_values(ty: &str) -> Option<Vec<String>> {
         ],
         "f32" | "f64" => &[&[], &["1.5"], &["3.0", "1.0", "2.5"]],
         "bool" => &[&[], &["true"], &["true", "false", "true"]],
-        "&str" | "String" => {
-            let lists: &[&[&str]] = &[&[], &["a"], &["abc", "a", "b"], &["hello", "world"]];
-            let own = element.trim() == "String";
-            return Some(
-                lists
-                    .iter()
-                    .map(|l| {
-                        let items: Vec<String> = l
-                            .iter()
-                            .map(|s| {
-                                if own {
-                                    format!("String::from({s:?})")
-                                } else {
-                                    format!("{s:?}")
-                                }
-                            })
-                            .collect();
-                        format!("{open}{}]", items.join(", "))
-                    })
-                    .collect(),
-            );
-        }
+        "&str" | "String" => &[&[], &["a"], &["abc", "a", "b"], &["hello", "world"]],
         _ => return None,
     };
     Some(
-        elements
+        lists
             .iter()
-            .map(|l| format!("{open}{}]", l.join(", ")))
+            .map(|l| {
+                let items: Vec<String> = l.iter().map(|v| literal(v, element)).collect();
+                format!("{open}{}]", items.join(", "))
+            })
             .collect(),
     )
+}
+
+/// The plain values of a scalar Rust type (strings unquoted); `None` for another type.
+fn scalar_values(ty: &str) -> Option<&'static [&'static str]> {
+    Some(match ty {
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => &["0", "1", "2", "7", "-3", "10", "100"],
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => &["0", "1", "2", "7", "10", "100"],
+        "f32" | "f64" => &["0.0", "1.5", "-2.5", "10.0"],
+        "bool" => &["true", "false"],
+        "char" => &["'a'", "'Z'", "'5'", "' '"],
+        "&str" | "String" | "&String" => &["", "a", "abc", "Hello World", "racecar"],
+        _ => return None,
+    })
+}
+
+/// `value` written as a literal of type `ty`: strings quoted (`"a"`, `String::from("a")`,
+/// `&String::from("a")`), anything else as it is.
+fn literal(value: &str, ty: &str) -> String {
+    match ty {
+        "&str" => format!("{value:?}"),
+        "String" => format!("String::from({value:?})"),
+        "&String" => format!("&String::from({value:?})"),
+        _ => value.to_owned(),
+    }
 }
 
 /// The examples a task states (doctests, and `f(x) == y`, `f(x) ➞ y`, `f(x) returns y`…) as a

@@ -267,7 +267,7 @@ async fn rounds(
             let doubt = if settings.candidates < 2 || board.example_tests() >= 2 {
                 None
             } else {
-                board.doubt(best, &pool.active_candidates(), &pool.active_suites())
+                board.doubt(best, &pool.active_candidates(), &usable)
             };
             let passed = standing.passed;
             return match doubt {

@@ -19,7 +19,7 @@
 //! the task's inputs where wrong ones raise), then code that loads, then the earlier candidate
 //! (the temperature-0 one comes first).
 
-use crate::sandbox::runner::TestReport;
+use crate::sandbox::runner::{TYPE_ERROR, TestReport};
 use std::collections::{BTreeSet, HashMap};
 
 /// Test runs: `(candidate, suite)` → report.
@@ -214,9 +214,6 @@ fn fitting<'a>(
         .filter(|(_, (_, fits))| **fits)
         .map(|(i, (v, _))| (i, v))
 }
-
-/// What the probe runners record for a call whose arguments the code rejects by type.
-const TYPE_ERROR: &str = "!TypeError";
 
 /// Whether a probed value is an error (`!Name`) rather than a value.
 fn is_error(value: &str) -> bool {

@@ -194,14 +194,14 @@ pub async fn probe(
     limits: &Limits,
     cancel: &CancellationToken,
 ) -> std::io::Result<Probed> {
+    if exprs.is_empty() {
+        return Ok(Probed::nothing());
+    }
     let (script, text) = match language {
         Language::Python => ("_flotilla_probe.py", PYTHON_PROBE),
         Language::Javascript => ("_flotilla_probe.js", NODE_PROBE),
         Language::Rust => return probe_rust(code, exprs, tools, limits, cancel).await,
     };
-    if exprs.is_empty() {
-        return Ok(Probed::nothing());
-    }
     let scratch = scratch(tools, "probe-")?;
     let dir = scratch.path();
     write(dir, language.code_file(), code)?;
@@ -221,8 +221,9 @@ pub async fn probe(
 
 /// The file of the Rust probe, an integration test of the candidate's crate.
 const RUST_PROBE_FILE: &str = "tests/_flotilla_probe.rs";
-/// What a call that does not compile answers: the code does not take arguments of that type.
-const RUST_TYPE_ERROR: &str = "!TypeError";
+/// What every probe records for a call whose arguments the code rejects by type: Python's and
+/// JavaScript's exception, and a Rust call that does not compile.
+pub const TYPE_ERROR: &str = "!TypeError";
 
 /// Rust's probe: the calls are compiled into one test (`assets/rust_probe.rs`). A call the
 /// compiler rejects is answered `!TypeError` and the test built again without it (at most
@@ -234,9 +235,6 @@ async fn probe_rust(
     limits: &Limits,
     cancel: &CancellationToken,
 ) -> std::io::Result<Probed> {
-    if exprs.is_empty() {
-        return Ok(Probed::nothing());
-    }
     let scratch = scratch(tools, "probe-")?;
     let dir = scratch.path();
     write(dir, Language::Rust.code_file(), code)?;
@@ -308,7 +306,7 @@ fn rust_probe_test(exprs: &[String], rejected: &[bool]) -> (String, usize) {
     let mut test = head.to_owned();
     for (expr, rejected) in exprs.iter().zip(rejected) {
         if *rejected {
-            test.push_str(&format!("    out.push({RUST_TYPE_ERROR:?}.to_owned());\n"));
+            test.push_str(&format!("    out.push({TYPE_ERROR:?}.to_owned());\n"));
         } else {
             let expr = expr.replace(['\n', '\r'], " ");
             test.push_str(&format!("    out.push(flotilla_show(move || ({expr})));\n"));
