@@ -452,6 +452,31 @@ async fn a_test_writer_that_answers_with_code_gives_a_candidate_and_is_asked_aga
 }
 
 #[tokio::test]
+async fn code_in_a_late_rewrite_of_the_tests_is_run_and_probed_like_any_candidate() {
+    // Both candidates fail the right suite; the fix fails too; in the last round the overseer
+    // blames the tests and their rewrite holds an implementation and no test.
+    let (server, t) = finished(
+        Script {
+            code: &[PRODUCT, POWER],
+            fixes: &[BAD_CODE],
+            review: "TESTS",
+            tests: &[TESTS, GOOD_CODE],
+        },
+        "candidates = 2\ntest_suites = 1\nmax_attempts = 3",
+    )
+    .await;
+    assert_eq!(count(&server, Role::Review), 1);
+    let json = result_json(&t);
+    let late = &json["candidates"][3];
+    assert_eq!(late["origin"], "from rewrite of suite 1", "{json}");
+    assert!(late["passed"].as_u64().is_some_and(|p| p > 0), "{late}");
+    assert_eq!(late["failed"], 0, "{late}");
+    assert!(late["returned"].as_u64().is_some_and(|r| r > 0), "{late}");
+    assert_eq!(late["chosen"], true, "{}", json["candidates"]);
+    assert!(read(&t, "solution.py").contains("a + b"));
+}
+
+#[tokio::test]
 async fn trailing_junk_after_a_right_function_is_left_out() {
     const JUNK: &str = "```python\ndef add(a, b):\n    return a + b\n\nprint(add(1, 2))\nassert add(1, 1) ==:\n```\n```";
     let (server, t) = finished(

@@ -264,19 +264,32 @@ impl StageContext<'_> {
                 continue;
             }
             let report = board.runs.get(&(0, s)).cloned();
-            let Some(new) = self
+            let new = self
                 .ask_rewrite(plan, pool, s, report.as_ref(), &why, attempt)
-                .await?
-            else {
-                continue;
-            };
-            let pairs = pool.pairs(&pool.active_candidates(), &[new]);
-            self.evaluate(plan, pool, board, pairs, attempt).await?;
-            if !board.usable(new) {
+                .await?;
+            self.catch_up(plan, pool, board, attempt).await?;
+            if let Some(new) = new.filter(|n| !board.usable(*n)) {
                 queue.push((new, tries + 1));
             }
         }
         Ok(())
+    }
+
+    /// Runs the pairs not run yet and probes the candidates not probed yet, so that what a
+    /// rewrite brought — a suite, or an implementation found in its reply — is judged as the
+    /// first ones were: a new suite by every candidate, a new candidate against every suite and
+    /// with the same calls. (A candidate that ran one suite only counted every other suite's
+    /// tests as failed, and one never probed agreed with no one.)
+    pub(super) async fn catch_up(
+        &self,
+        plan: &Plan,
+        pool: &Pool,
+        board: &mut Board,
+        attempt: (u32, u32),
+    ) -> Result<(), Failure> {
+        let pairs = pool.unrun(board);
+        self.evaluate(plan, pool, board, pairs, attempt).await?;
+        self.probe_pending(plan, pool, board).await
     }
 
     /// The best active candidate and its standing.

@@ -61,6 +61,14 @@ impl Pool {
             .collect()
     }
 
+    /// Every active candidate against every active suite, but for the runs the board has.
+    pub fn unrun(&self, board: &Board) -> Vec<(usize, usize)> {
+        self.pairs(&self.active_candidates(), &self.active_suites())
+            .into_iter()
+            .filter(|pair| !board.runs.contains_key(pair))
+            .collect()
+    }
+
     pub fn pairs(&self, candidates: &[usize], suites: &[usize]) -> Vec<(usize, usize)> {
         candidates
             .iter()

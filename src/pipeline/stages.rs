@@ -440,16 +440,14 @@ impl StageContext<'_> {
         why: &str,
         attempt: (u32, u32),
     ) -> Result<(), Failure> {
-        let Some(new) = self
+        let new = self
             .ask_rewrite(plan, pool, s, Some(report), why, attempt)
-            .await?
-        else {
-            return Ok(());
-        };
-        pool.suites[s].active = false;
-        pool.suites[s].problem = Some(format!("judged wrong by the overseer: {why}"));
-        let pairs = pool.pairs(&pool.active_candidates(), &[new]);
-        self.evaluate(plan, pool, board, pairs, attempt).await
+            .await?;
+        if new.is_some() {
+            pool.suites[s].active = false;
+            pool.suites[s].problem = Some(format!("judged wrong by the overseer: {why}"));
+        }
+        self.catch_up(plan, pool, board, attempt).await
     }
 }
 
