@@ -3,13 +3,16 @@ JavaScript workflow (as the pipeline does, with the repo's probe scripts), check
 the task's reference tests, and writes what selection rules need to JSON. Then
 scripts/analysis/selection_rules.py compares rules on it.
 
-    python3 scripts/analysis/replay_candidates.py <home>/evals/eval-<unix> out.json
+    python3 scripts/analysis/replay_candidates.py <home>/evals/eval-<unix> out.json [tasks.jsonl]
+
+The task file defaults to the project's own set; pass the one the eval ran for another set.
 """
 import json, os, re, subprocess, tempfile, shutil, sys, glob, ast
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ev = sys.argv[1]
 r = json.load(open(f'{ev}/report.json'))
-tasks = {json.loads(l)['id']: json.loads(l) for l in open(os.path.join(REPO, 'assets/eval/tasks.jsonl'))}
+TASKS = sys.argv[3] if len(sys.argv) > 3 else os.path.join(REPO, 'assets/eval/tasks.jsonl')
+tasks = {json.loads(l)['id']: json.loads(l) for l in open(TASKS)}
 RUN='import test_ref\nfor n in dir(test_ref):\n    if n.startswith("test"): getattr(test_ref,n)()'
 def passes(task, code):
     d = tempfile.mkdtemp()
@@ -81,7 +84,7 @@ for t in r['tasks']:
         f = glob.glob(f"{wf}/{c['file']}/solution.*")
         if not f: continue
         code=open(f[0]).read()
-        cands.append(dict(idx=int(c['file'].split('/')[-1]), origin=c['origin'], score=c['score'], passed=c['passed'], chosen=c['chosen'], ref=passes(task, code), beh=probe(task['language'], code, exprs)))
+        cands.append(dict(idx=int(c['file'].split('/')[-1]), origin=c['origin'], score=c['score'], passed=c['passed'], chosen=c['chosen'], code=code, ref=passes(task, code), beh=probe(task['language'], code, exprs)))
     data[t['id']]=dict(exprs=exprs, cands=cands, pipe=t['pipeline']['passed'])
     print(t['id'], len(exprs), ''.join('P' if c['ref'] else '-' for c in cands), file=sys.stderr)
 json.dump(data, open(sys.argv[2],'w'))

@@ -36,13 +36,19 @@ def shown(c, fit):
     return not (len(v) >= 3 and len(set(v)) == 1)
 
 
-def now(c, cs, constant_out=True):
-    """flotilla's rule: test score plus agreement on fitting probes, then values returned."""
+def greedy(c):
+    """The temperature-0 candidate written from the task: the one-shot request's twin."""
+    return 'temperature 0)' in c['origin'] and c['origin'].startswith('candidate 1 ')
+
+
+def now(c, cs, constant_out=True, weight=lambda o: 1):
+    """flotilla's rule: test score plus agreement on fitting probes, then values returned.
+    `weight` is how much each other candidate's vote counts."""
     fit = fitting(cs)
     keep = (lambda o: shown(o, fit)) if constant_out else (lambda o: True)
     if not keep(c):
         return (c['score'], 0)
-    agr = sum(sum(1 for o in cs if o is not c and keep(o) and i < len(o['beh']) and o['beh'][i] == v)
+    agr = sum(sum(weight(o) for o in cs if o is not c and keep(o) and i < len(o['beh']) and o['beh'][i] == v)
               for i, v in enumerate(c['beh']) if i < len(fit) and fit[i] and not err(v))
     ret = sum(1 for i, v in enumerate(c['beh']) if i < len(fit) and fit[i] and not err(v))
     return (c['score'] + agr, ret)
@@ -51,6 +57,9 @@ def now(c, cs, constant_out=True):
 R = {
  'now': lambda c,cs: now(c, cs),
  'now,constant counts': lambda c,cs: now(c, cs, False),
+ 'identical code votes once': lambda c,cs: now(c, cs, weight=lambda o: 1 / sum(1 for q in cs if q.get('code') == o.get('code'))),
+ 'shown before values': lambda c,cs: (now(c, cs)[0], shown(c, fitting(cs)), now(c, cs)[1]),
+ 'greedy votes x2': lambda c,cs: now(c, cs, weight=lambda o: 2 if greedy(o) else 1),
  'score,mbr': lambda c,cs:(c['score'],mbr(c,cs)),
  'score,noself,ok': lambda c,cs:(c['score'],mbr(c,cs,False),ok(c)),
  'score,noself': lambda c,cs:(c['score'],mbr(c,cs,False)),
