@@ -26,8 +26,13 @@ def passes(task, code):
         return p.returncode == 0
     except subprocess.TimeoutExpired: return False
     finally: shutil.rmtree(d)
-ONES=["0","1","2","7","10","-3","100","2024","''","'a'","'abc'","'Hello World'","'racecar'","[]","[5]","[3, 1, 2]","[-4, 0, 4, 4]","2.5"]
-PAIRS=["0, 0","2, 3","10, 4","-3, 7","12, 18","'abc', 'a'","'hello world', 'o'","[1, 2], [3]","[3, 1, 2], 2","[], 1"]
+# The plain values of extract::plain_probes, in its order.
+ONES=["0","''","[]","1","'a'","[5]","2","'abc'","[3, 1, 2]","7","'Hello World'","[-4, 0, 4, 4]",
+      "10","'racecar'","[1, 2, 3, 4, 5]","-3","'hello world'","[10, -10]","100","'AbC dE'","[2, 2, 2]",
+      "2024","'  two  words '","[7, 3, 9, 1]","13","'aeiou'","[0]","2.5","'Python 3'","[1.5, -2.5]","36","['apple', 'banana', 'apple']"]
+PAIRS=["0, 0","'abc', 'a'","[1, 2], [3]","2, 3","'hello world', 'o'","[3, 1, 2], 2","10, 4","'banana', 'an'","[], 1",
+       "-3, 7","'Hello', 'l'","[5, 5, 1], 5","12, 18","'', 'x'","[1, 2, 3], [2, 3, 4]","7, 1","'abc', 'abc'","[4, -1, 0], 0",
+       "100, 25","'Mississippi', 's'","[-2, 8, 3], 3","3, 3"]
 def calls(text, name):
     out=[]
     for m in re.finditer(r'(?<![\w.])'+re.escape(name)+r'\(', text):

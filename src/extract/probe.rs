@@ -37,37 +37,68 @@ pub fn plain_probes(language: Language, signature: &str) -> Vec<String> {
         return Vec::new();
     };
     let params = arity(signature).map_or(1, |a| a.required);
+    // Several values of each kind, taken in turn (a number, a string, a list, …), so a cap
+    // on the probes keeps every kind; the shapes the replies call with then keep the task's
+    // kind (see `fit_probes`). Four lists had been too few to tell list functions apart:
+    // replayed on the saved candidates of two runs, these values gave one more right choice
+    // (`product([2, 2, 2])` told `r *= x` from `r += x`) and no fewer.
     let ones = [
         "0",
-        "1",
-        "2",
-        "7",
-        "10",
-        "-3",
-        "100",
-        "2024",
         "''",
-        "'a'",
-        "'abc'",
-        "'Hello World'",
-        "'racecar'",
         "[]",
+        "1",
+        "'a'",
         "[5]",
+        "2",
+        "'abc'",
         "[3, 1, 2]",
+        "7",
+        "'Hello World'",
         "[-4, 0, 4, 4]",
+        "10",
+        "'racecar'",
+        "[1, 2, 3, 4, 5]",
+        "-3",
+        "'hello world'",
+        "[10, -10]",
+        "100",
+        "'AbC dE'",
+        "[2, 2, 2]",
+        "2024",
+        "'  two  words '",
+        "[7, 3, 9, 1]",
+        "13",
+        "'aeiou'",
+        "[0]",
         "2.5",
+        "'Python 3'",
+        "[1.5, -2.5]",
+        "36",
+        "['apple', 'banana', 'apple']",
     ];
     let pairs = [
         "0, 0",
-        "2, 3",
-        "10, 4",
-        "-3, 7",
-        "12, 18",
         "'abc', 'a'",
-        "'hello world', 'o'",
         "[1, 2], [3]",
+        "2, 3",
+        "'hello world', 'o'",
         "[3, 1, 2], 2",
+        "10, 4",
+        "'banana', 'an'",
         "[], 1",
+        "-3, 7",
+        "'Hello', 'l'",
+        "[5, 5, 1], 5",
+        "12, 18",
+        "'', 'x'",
+        "[1, 2, 3], [2, 3, 4]",
+        "7, 1",
+        "'abc', 'abc'",
+        "[4, -1, 0], 0",
+        "100, 25",
+        "'Mississippi', 's'",
+        "[-2, 8, 3], 3",
+        "3, 3",
     ];
     let triples = [
         "0, 0, 0",
@@ -475,6 +506,11 @@ mod tests {
             "{plain:?}"
         );
         assert!(plain_probes(Language::Python, "gcd(a, b)").contains(&"gcd(12, 18)".to_owned()));
+        // The kinds come in turn, so the first few probes hold every one.
+        assert_eq!(
+            plain_probes(Language::Python, "f(x)")[..3],
+            ["f(0)", "f('')", "f([])"]
+        );
         assert_eq!(
             plain_probes(Language::Python, "f(a, b, c, d)"),
             Vec::<String>::new()
@@ -508,6 +544,13 @@ mod tests {
                 "count_evens([5])",
                 "count_evens([3, 1, 2])",
                 "count_evens([-4, 0, 4, 4])",
+                "count_evens([1, 2, 3, 4, 5])",
+                "count_evens([10, -10])",
+                "count_evens([2, 2, 2])",
+                "count_evens([7, 3, 9, 1])",
+                "count_evens([0])",
+                "count_evens([1.5, -2.5])",
+                "count_evens(['apple', 'banana', 'apple'])",
             ])
         );
         // Keyword arguments, strings holding commas, defaults and negative numbers.
