@@ -37,7 +37,9 @@ pub fn plain_probes(language: Language, signature: &str) -> Vec<String> {
         return Vec::new();
     };
     let params = arity(signature).map_or(1, |a| a.required);
-    // Several values of each kind, taken in turn (a number, a string, a list, …), so a cap
+    // Several values of each kind, taken in turn (a number, a string, a list, …; for two
+    // parameters, the pairs of kinds tasks take: numbers, strings, lists and list and element,
+    // a string and a count, a list of words and a letter), so a cap
     // on the probes keeps every kind; the shapes the replies call with then keep the task's
     // kind (see `fit_probes`). Four lists had been too few to tell list functions apart:
     // replayed on the saved candidates of two runs, these values gave one more right choice
@@ -80,24 +82,30 @@ pub fn plain_probes(language: Language, signature: &str) -> Vec<String> {
         "0, 0",
         "'abc', 'a'",
         "[1, 2], [3]",
+        "[3, 1, 2], 2",
+        "'ab', 3",
+        "['apple', 'avocado', 'banana'], 'a'",
         "2, 3",
         "'hello world', 'o'",
-        "[3, 1, 2], 2",
+        "[1, 2, 3], [2, 3, 4]",
+        "[], 1",
+        "'hello', 0",
+        "['x', 'y', 'x'], 'x'",
         "10, 4",
         "'banana', 'an'",
-        "[], 1",
+        "[5, 5, 1], 5",
+        "'Zebra', 2",
+        "['Hi', 'ho', 'hey'], 'h'",
         "-3, 7",
         "'Hello', 'l'",
-        "[5, 5, 1], 5",
+        "[4, -1, 0], 0",
         "12, 18",
         "'', 'x'",
-        "[1, 2, 3], [2, 3, 4]",
+        "[-2, 8, 3], 3",
         "7, 1",
         "'abc', 'abc'",
-        "[4, -1, 0], 0",
         "100, 25",
         "'Mississippi', 's'",
-        "[-2, 8, 3], 3",
         "3, 3",
     ];
     let triples = [
@@ -566,6 +574,22 @@ mod tests {
         assert!(fitted.contains(&"power(7)".to_owned()), "{fitted:?}");
         assert!(fitted.contains(&"power('abc')".to_owned()), "{fitted:?}");
         assert!(!fitted.contains(&"power([5])".to_owned()), "{fitted:?}");
+        // A list of words and a letter: the plain pairs of that shape stay.
+        let signature = "count_starting_with(words, letter)";
+        let fitted = fit_probes(
+            signature,
+            strings(&["count_starting_with(['ab'], 'a')"]),
+            plain_probes(Language::Python, signature),
+        );
+        assert_eq!(
+            fitted,
+            strings(&[
+                "count_starting_with(['ab'], 'a')",
+                "count_starting_with(['apple', 'avocado', 'banana'], 'a')",
+                "count_starting_with(['x', 'y', 'x'], 'x')",
+                "count_starting_with(['Hi', 'ho', 'hey'], 'h')",
+            ])
+        );
         // With no call of the function in the replies, every plain value stays.
         let plain = plain_probes(Language::Javascript, "isEven(n)");
         assert_eq!(fit_probes("isEven(n)", Vec::new(), plain.clone()), plain);
