@@ -5,6 +5,9 @@ use super::examples::Strings;
 use super::{examples, javascript, python, rust, signature_name, sources};
 use crate::language::Language;
 
+mod typed;
+use typed::typed_probes;
+
 /// The calls of the code's functions a suite makes with literal arguments: each candidate is
 /// run on them, and candidates that return the same values agree.
 pub fn probes(language: Language, text: &str, public: &[String]) -> Vec<String> {
@@ -38,10 +41,10 @@ pub fn plain_probes(language: Language, signature: &str) -> Vec<String> {
     };
     let params = arity(signature).map_or(1, |a| a.required);
     // Several values of each kind, taken in turn (a number, a string, a list, …; for two
-    // parameters, the pairs of kinds tasks take: numbers, strings, lists and list and element,
-    // a string and a count, a list of words and a letter), so a cap
-    // on the probes keeps every kind; the shapes the replies call with then keep the task's
-    // kind (see `fit_probes`). Four lists had been too few to tell list functions apart:
+    // parameters, the pairs of kinds tasks take: numbers, strings, two lists, a list and an
+    // element, a string and a count, a list of words and a letter), so a cap on the probes
+    // keeps every kind; the shapes the replies call with then keep the task's kind (see
+    // `fit_probes`). Four lists had been too few to tell list functions apart:
     // replayed on the saved candidates of two runs, these values gave one more right choice
     // (`product([2, 2, 2])` told `r *= x` from `r += x`) and no fewer.
     let ones = [
@@ -124,136 +127,6 @@ pub fn plain_probes(language: Language, signature: &str) -> Vec<String> {
         _ => &[],
     };
     args.iter().map(|a| format!("{name}({a})")).collect()
-}
-
-/// Calls of a Rust function on values of its parameters' types (`max_of_slice(numbers:
-/// &[i32])` → `max_of_slice(&[])`, `max_of_slice(&[3, 1, 2])`…), the parameters' values taken
-/// in step at different strides so that pairs vary. Empty when a parameter's type is not one
-/// of the plain ones (numbers, `bool`, `char`, strings, and slices and vectors of those).
-fn typed_probes(signature: &str) -> Vec<String> {
-    let Some(name) = signature_name(signature) else {
-        return Vec::new();
-    };
-    let Some(params) = rust_params(signature) else {
-        return Vec::new();
-    };
-    let Some(values) = params
-        .iter()
-        .map(|p| rust_values(p))
-        .collect::<Option<Vec<Vec<String>>>>()
-    else {
-        return Vec::new();
-    };
-    let count = values.iter().map(Vec::len).max().unwrap_or(1).max(6);
-    let mut out: Vec<String> = Vec::new();
-    for i in 0..count {
-        let args: Vec<&str> = values
-            .iter()
-            .enumerate()
-            .map(|(p, v)| v[(i * (p + 1)) % v.len()].as_str())
-            .collect();
-        let call = format!("{name}({})", args.join(", "));
-        if !out.contains(&call) {
-            out.push(call);
-        }
-    }
-    out
-}
-
-/// The parameter types of a Rust signature (`add(a: i32, b: i32) -> i32` → `i32`, `i32`),
-/// split at the commas outside `<…>`, `[…]` and `(…)`; `None` when a parameter has no type
-/// (`self`).
-fn rust_params(signature: &str) -> Option<Vec<String>> {
-    let (_, rest) = signature.split_once('(')?;
-    let mut depth = 0usize;
-    let mut inside = String::new();
-    for c in rest.chars() {
-        match c {
-            '(' | '[' | '<' => depth += 1,
-            ')' if depth == 0 => break,
-            ')' | ']' | '>' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        inside.push(if c == ',' && depth == 0 { '\n' } else { c });
-    }
-    inside
-        .lines()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| p.split_once(':').map(|(_, t)| t.trim().to_owned()))
-        .collect()
-}
-
-/// Literal values of a Rust parameter type; `None` for a type without plain values.
-fn rust_values(ty: &str) -> Option<Vec<String>> {
-    let ty: String = ty.split_whitespace().collect::<Vec<_>>().join(" ");
-    let ty = ty.replace("'static ", "").replace("'a ", "");
-    if let Some(values) = scalar_values(&ty) {
-        return Some(values.iter().map(|v| literal(v, &ty)).collect());
-    }
-    let (open, element) = if let Some(e) = ty.strip_prefix("&[").and_then(|t| t.strip_suffix(']')) {
-        ("&[", e)
-    } else if let Some(e) = ty.strip_prefix("&Vec<").and_then(|t| t.strip_suffix('>')) {
-        ("&vec![", e)
-    } else if let Some(e) = ty.strip_prefix("Vec<").and_then(|t| t.strip_suffix('>')) {
-        ("vec![", e)
-    } else {
-        return None;
-    };
-    let element = element.trim();
-    let lists: &[&[&str]] = match element {
-        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => &[
-            &[],
-            &["5"],
-            &["3", "1", "2"],
-            &["-4", "0", "4", "4"],
-            &["1", "2", "3", "4", "5"],
-        ],
-        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => &[
-            &[],
-            &["5"],
-            &["3", "1", "2"],
-            &["4", "0", "4", "4"],
-            &["1", "2", "3", "4", "5"],
-        ],
-        "f32" | "f64" => &[&[], &["1.5"], &["3.0", "1.0", "2.5"]],
-        "bool" => &[&[], &["true"], &["true", "false", "true"]],
-        "&str" | "String" => &[&[], &["a"], &["abc", "a", "b"], &["hello", "world"]],
-        _ => return None,
-    };
-    Some(
-        lists
-            .iter()
-            .map(|l| {
-                let items: Vec<String> = l.iter().map(|v| literal(v, element)).collect();
-                format!("{open}{}]", items.join(", "))
-            })
-            .collect(),
-    )
-}
-
-/// The plain values of a scalar Rust type (strings unquoted); `None` for another type.
-fn scalar_values(ty: &str) -> Option<&'static [&'static str]> {
-    Some(match ty {
-        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => &["0", "1", "2", "7", "-3", "10", "100"],
-        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => &["0", "1", "2", "7", "10", "100"],
-        "f32" | "f64" => &["0.0", "1.5", "-2.5", "10.0"],
-        "bool" => &["true", "false"],
-        "char" => &["'a'", "'Z'", "'5'", "' '"],
-        "&str" | "String" | "&String" => &["", "a", "abc", "Hello World", "racecar"],
-        _ => return None,
-    })
-}
-
-/// `value` written as a literal of type `ty`: strings quoted (`"a"`, `String::from("a")`,
-/// `&String::from("a")`), anything else as it is.
-fn literal(value: &str, ty: &str) -> String {
-    match ty {
-        "&str" => format!("{value:?}"),
-        "String" => format!("String::from({value:?})"),
-        "&String" => format!("&String::from({value:?})"),
-        _ => value.to_owned(),
-    }
 }
 
 /// The examples a task states (doctests, and `f(x) == y`, `f(x) ➞ y`, `f(x) returns y`…) as a
@@ -455,49 +328,6 @@ mod tests {
             probes(Language::Rust, owned, &["shout".to_owned()]),
             ["shout(String::from(\"hi\"))"]
         );
-    }
-
-    #[test]
-    fn rust_plain_probes_are_of_the_signatures_types() {
-        let rust = |signature| plain_probes(Language::Rust, signature);
-        assert_eq!(
-            rust("is_even(n: i64) -> bool"),
-            [
-                "is_even(0)",
-                "is_even(1)",
-                "is_even(2)",
-                "is_even(7)",
-                "is_even(-3)",
-                "is_even(10)",
-                "is_even(100)"
-            ]
-        );
-        assert!(
-            !rust("factorial(n: u64) -> u64")
-                .iter()
-                .any(|c| c.contains('-'))
-        );
-        assert_eq!(
-            rust("max_of_slice(numbers: &[i32]) -> i32")[..3],
-            [
-                "max_of_slice(&[])",
-                "max_of_slice(&[5])",
-                "max_of_slice(&[3, 1, 2])"
-            ]
-        );
-        // Two parameters take their values at different strides, so the pairs vary.
-        assert_eq!(
-            rust("repeat(s: &str, times: usize) -> String")[..3],
-            ["repeat(\"\", 0)", "repeat(\"a\", 2)", "repeat(\"abc\", 10)"]
-        );
-        assert_eq!(
-            rust("join(words: Vec<String>) -> String")[2],
-            "join(vec![String::from(\"abc\"), String::from(\"a\"), String::from(\"b\")])"
-        );
-        // No plain values for a map, a generic type or a method.
-        assert!(rust("total(m: &HashMap<String, i32>) -> i32").is_empty());
-        assert!(rust("largest<T: PartialOrd>(xs: &[T]) -> T").is_empty());
-        assert!(rust("len(&self) -> usize").is_empty());
     }
 
     #[test]
