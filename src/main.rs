@@ -252,6 +252,11 @@ fn main() -> ExitCode {
                 None => {}
             }
         }
+        // The one-shot request and the pipeline's temperature-0 candidate are the same
+        // request: answered once, so the pipeline is compared with the one-shot reply itself.
+        for settings in config.providers.values_mut() {
+            settings.remember_greedy = true;
+        }
         let cache = std::env::var_os("FLOTILLA_CACHE")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/flotilla")))

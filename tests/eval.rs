@@ -118,6 +118,15 @@ async fn eval_puts_one_shot_and_the_pipeline_side_by_side() {
     assert_eq!(report["tasks"][1]["any_candidate"], false);
     assert_eq!(report["any_candidate"], 1);
     assert_eq!(report["candidates"], 2);
+    // The pipeline's temperature-0 candidate is the one-shot request itself, so the server
+    // answers it once per task and the pipeline gets the one-shot reply.
+    let greedy_code = server
+        .chat_requests()
+        .iter()
+        .filter(|r| r.role() == Role::Code && r.body["temperature"].as_f64() == Some(0.0))
+        .count();
+    assert_eq!(greedy_code, 2, "one greedy code request per task");
+    assert_eq!(report["greedy_reused"], 2, "{report}");
     // The pipeline never saw the reference tests.
     for r in server.chat_requests() {
         assert!(!r.body.to_string().contains("test_reference"), "{}", r.body);

@@ -9,6 +9,7 @@ use crate::event::{Event, EventReceiver, Outcome};
 use crate::extract;
 use crate::extract::codeblock;
 use crate::language::Language;
+use crate::pipeline::AFTER_THE_BLOCK;
 use crate::pipeline::prompts::{self, fill};
 use crate::provider::{ChatRequest, Message};
 use crate::sandbox::runner::{self, TestReport};
@@ -86,6 +87,9 @@ pub struct Report {
     pub candidates: usize,
     pub test_suites: usize,
     pub model: String,
+    /// Pipeline requests answered with the reply the same greedy request got before: the
+    /// one-shot reply, when the pipeline's temperature-0 candidate asked what it asked.
+    pub greedy_reused: usize,
 }
 
 /// What to evaluate.
@@ -139,6 +143,7 @@ pub async fn run(
         candidates: pipeline_settings.candidates,
         test_suites: pipeline_settings.test_suites,
         model: format!("{} on {}", tier.model, provider.describe()),
+        greedy_reused: 0,
     };
     let _ = writeln!(
         progress,
@@ -153,7 +158,9 @@ pub async fn run(
         report.oneshot_parsed = Some(parsed);
     }
     if modes.pipeline {
+        let before = provider.remembered_replies();
         report.pipeline = Some(pipeline(engine, events, &tasks, &mut results, progress).await);
+        report.greedy_reused = provider.remembered_replies() - before;
         report.completed = results.iter().filter(|r| r.completed == Some(true)).count();
         report.completed_passing = results
             .iter()
@@ -204,7 +211,8 @@ async fn oneshot(
             max_tokens: Some(tier.max_tokens.unwrap_or(2048)),
             temperature: Some(0.0),
             seed: None,
-            stop: Vec::new(),
+            // As the pipeline's temperature-0 candidate asks it, so the two are one request.
+            stop: AFTER_THE_BLOCK.iter().map(|s| (*s).to_owned()).collect(),
             urgent: false,
         };
         async move {

@@ -77,6 +77,13 @@ pub(super) fn print_table(report: &Report, out: &mut dyn Write) {
             report.any_candidate,
             report.tasks.len()
         );
+        if report.oneshot.is_some() {
+            let _ = writeln!(
+                out,
+                "pipeline requests answered with the one-shot reply (the same greedy request): {}",
+                report.greedy_reused
+            );
+        }
     }
     let _ = writeln!(out, "model: {}", report.model);
 }

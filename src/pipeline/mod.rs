@@ -43,6 +43,7 @@ mod stages;
 pub mod worklog;
 
 pub use pool::{Candidate, Pool, TestSuite};
+pub use stages::AFTER_THE_BLOCK;
 
 /// One step of the pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -30,7 +30,7 @@ pub(super) struct Sampling {
 
 /// A code or test reply is done once its block is closed and a blank line follows: what comes
 /// after is prose about the code, which costs time and is never used.
-pub(super) const AFTER_THE_BLOCK: &[&str] = &["```\n\n"];
+pub const AFTER_THE_BLOCK: &[&str] = &["```\n\n"];
 
 impl Sampling {
     fn streamed() -> Self {
@@ -192,9 +192,14 @@ impl StageContext<'_> {
                 .await;
             if let Ok(r) = &reply {
                 log.line(&format!(
-                    "── {}: the {} tier answered ──",
+                    "── {}: the {} tier answered{} ──",
                     what.as_str(),
-                    tier.as_str()
+                    tier.as_str(),
+                    if r.remembered {
+                        " (this greedy request was asked before in this run: the same reply)"
+                    } else {
+                        ""
+                    }
                 ));
                 log.stream(&r.text);
                 log.end_stream();

@@ -3,6 +3,7 @@
 
 pub mod embedded;
 pub mod lines;
+pub mod memo;
 pub mod ollama;
 pub mod openai;
 mod request;
@@ -104,6 +105,9 @@ pub struct ProviderSettings {
     pub retry_backoff: Duration,
     /// What an `embedded` provider serves.
     pub embedded: Option<embedded::EmbeddedSettings>,
+    /// Answer a greedy request (temperature 0) asked before with the reply it got then
+    /// ([`memo`]); `flotilla eval` turns it on.
+    pub remember_greedy: bool,
 }
 
 impl ProviderSettings {
@@ -121,6 +125,7 @@ impl ProviderSettings {
             max_retries: d.max_retries,
             retry_backoff: Duration::from_millis(250),
             embedded: None,
+            remember_greedy: false,
         }
     }
 
@@ -161,6 +166,8 @@ pub struct Provider {
     slots: Arc<slots::Slots>,
     /// The child server of an `embedded` provider.
     embedded: Option<Arc<embedded::Embedded>>,
+    /// Greedy replies kept, when `remember_greedy` is on.
+    memo: Option<Arc<memo::GreedyMemo>>,
 }
 
 impl Provider {
@@ -178,12 +185,16 @@ impl Provider {
             .embedded
             .clone()
             .map(|e| Arc::new(embedded::Embedded::new(e)));
+        let memo = settings
+            .remember_greedy
+            .then(|| Arc::new(memo::GreedyMemo::default()));
         Ok(Self {
             name: name.into(),
             settings,
             http,
             slots,
             embedded,
+            memo,
         })
     }
 
@@ -273,6 +284,38 @@ impl Provider {
         on_queue: &mut (dyn FnMut(Queue) + Send),
     ) -> Result<ChatReply, ProviderError> {
         let body = self.settings.kind.wire().request_body(req);
+        let remembered = self
+            .memo
+            .as_ref()
+            .and_then(|m| memo::GreedyMemo::key(&body).map(|key| (m, key)));
+        if let Some((memo, key)) = &remembered
+            && let Some(mut reply) = memo.get(key)
+        {
+            on_queue(Queue::Served);
+            on_text(&reply.text);
+            reply.remembered = true;
+            return Ok(reply);
+        }
+        let reply = self.ask(req, &body, on_text, on_queue).await;
+        if let (Some((memo, key)), Ok(reply)) = (remembered, &reply) {
+            memo.put(key, reply);
+        }
+        reply
+    }
+
+    /// How many requests were answered with a greedy reply kept from before.
+    pub fn remembered_replies(&self) -> usize {
+        self.memo.as_ref().map_or(0, |m| m.hits())
+    }
+
+    /// One request to the server, through one of the provider's slots.
+    async fn ask(
+        &self,
+        req: &ChatRequest,
+        body: &serde_json::Value,
+        on_text: &mut (dyn FnMut(&str) + Send),
+        on_queue: &mut (dyn FnMut(Queue) + Send),
+    ) -> Result<ChatReply, ProviderError> {
         let _slot = self
             .slots
             .acquire_watched(req.urgent, &mut |ahead| on_queue(Queue::Waiting(ahead)))
@@ -284,7 +327,7 @@ impl Provider {
         loop {
             let url = self.chat_url().await?;
             let whole = async {
-                let response = self.send_with_retries(&url, &body).await?;
+                let response = self.send_with_retries(&url, body).await?;
                 self.read_stream(&url, response, limit, on_text).await
             };
             let result = timeout(deadline, whole).await.map_err(|_| {

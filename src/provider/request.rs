@@ -90,6 +90,9 @@ pub struct ChatReply {
     /// The server sent far more than `max_tokens` allows ([`reply_limit`]); the rest was not
     /// read.
     pub cut: bool,
+    /// The reply given before to the very same greedy request ([`super::memo`]), not asked
+    /// again.
+    pub remembered: bool,
 }
 
 /// The most text read of one reply: 64 bytes for each token asked for (real tokens are a
