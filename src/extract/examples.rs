@@ -1,10 +1,13 @@
 //! The examples a task states itself, read as tests: `>>> f(x)` with the result on the next
 //! line (doctests), and the inline forms tasks and docstrings use, `f(x) == y`, `f(x) => y`,
-//! `f(x) ➞ y`, `f(x) returns y`, `f(x) should return y`, `(f(0) is 1)`. Only calls whose
-//! arguments are all literals and whose result is one literal count: `f(n) = 1 + n / 2` or
-//! `f(x) -> 3 - 0 - 1 = 2` are explanations, not examples, and are left alone.
+//! `f(x) ➞ y`, `f(x) returns y`, `f(x) should return y`, `(f(0) is 1)`, and the answer stated in
+//! words for an empty input (`empty`). Only calls whose arguments are all literals and whose
+//! result is one literal count: `f(n) = 1 + n / 2` or `f(x) -> 3 - 0 - 1 = 2` are explanations,
+//! not examples, and are left alone.
 
 use crate::language::Language;
+
+mod empty;
 
 /// One stated example: a call and the value it should give, as the task wrote them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +75,9 @@ pub fn stated(description: &str, public: &[&str]) -> Vec<Example> {
                 expected,
             });
         }
+    }
+    for example in empty::stated(description, public) {
+        push(example);
     }
     out
 }
