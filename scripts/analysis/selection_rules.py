@@ -60,6 +60,7 @@ R = {
  'identical code votes once': lambda c,cs: now(c, cs, weight=lambda o: 1 / sum(1 for q in cs if q.get('code') == o.get('code'))),
  'shown before values': lambda c,cs: (now(c, cs)[0], shown(c, fitting(cs)), now(c, cs)[1]),
  'greedy votes x2': lambda c,cs: now(c, cs, weight=lambda o: 2 if greedy(o) else 1),
+ 'fixes do not vote': lambda c,cs: now(c, cs, weight=lambda o: 0 if o['origin'].startswith('fix of') else 1),
  'score,mbr': lambda c,cs:(c['score'],mbr(c,cs)),
  'score,noself,ok': lambda c,cs:(c['score'],mbr(c,cs,False),ok(c)),
  'score,noself': lambda c,cs:(c['score'],mbr(c,cs,False)),
