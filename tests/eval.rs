@@ -171,12 +171,7 @@ fn a_bad_task_file_is_named_with_its_line() {
 /// wrong candidates first.
 #[test]
 fn the_examples_read_from_a_task_hold_for_its_canonical_solution() {
-    let cache = std::env::var_os("FLOTILLA_CACHE")
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache/flotilla"))
-        })
-        .expect("HOME");
+    let cache = support::cache::cache();
     let mut tasks = TaskSet::Own.load().unwrap_or_else(|e| panic!("{e}"));
     tasks.extend(
         TaskSet::from_arg("humaneval", &cache)

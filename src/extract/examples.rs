@@ -45,7 +45,7 @@ pub fn stated(description: &str, public: &[&str]) -> Vec<Example> {
     let chars: Vec<(usize, char)> = description.char_indices().collect();
     for (k, &(at, _)) in chars.iter().enumerate() {
         let before = k.checked_sub(1).map(|p| chars[p].1);
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+        if before.is_some_and(in_a_name) {
             continue;
         }
         let rest = &description[at..];
@@ -222,10 +222,19 @@ fn inline_result(after: &str) -> Option<String> {
             && (!j.chars().all(char::is_alphabetic)
                 || rest[j.len()..].starts_with(char::is_whitespace))
     })?;
-    let value = rest[joiner.len()..].trim_start();
-    let len = literal(value)?;
-    let tail = &value[len..];
-    // `== 1 + 9` or `-> 3 - 0 - 1 = 2` compute; `""aaa"` runs on into more text.
+    lone_literal(rest[joiner.len()..].trim_start())
+}
+
+/// Whether `c` belongs to a name (or a dotted path), so a call cannot start right after it.
+fn in_a_name(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '.'
+}
+
+/// The literal that starts `text`, when nothing computes on it: `1 + 9` or `3 - 0 - 1 = 2`
+/// compute, and `""aaa"` runs on into more text.
+fn lone_literal(text: &str) -> Option<String> {
+    let len = literal(text)?;
+    let tail = &text[len..];
     if tail.starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '"' || c == '\'') {
         return None;
     }
@@ -233,7 +242,7 @@ fn inline_result(after: &str) -> Option<String> {
     if next.is_some_and(|c| "+-*/%=<>&|^@[(".contains(c)) {
         return None;
     }
-    Some(value[..len].trim().to_owned())
+    Some(text[..len].trim().to_owned())
 }
 
 /// The length of the balanced `( … )` at the start of `text`, quotes respected.

@@ -284,11 +284,12 @@ impl Provider {
         on_queue: &mut (dyn FnMut(Queue) + Send),
     ) -> Result<ChatReply, ProviderError> {
         let body = self.settings.kind.wire().request_body(req);
-        let remembered = self
+        // A greedy request, when the memo is on: the memo and the request's key in it.
+        let greedy = self
             .memo
             .as_ref()
             .and_then(|m| memo::GreedyMemo::key(&body).map(|key| (m, key)));
-        if let Some((memo, key)) = &remembered
+        if let Some((memo, key)) = &greedy
             && let Some(mut reply) = memo.get(key)
         {
             on_queue(Queue::Served);
@@ -297,7 +298,7 @@ impl Provider {
             return Ok(reply);
         }
         let reply = self.ask(req, &body, on_text, on_queue).await;
-        if let (Some((memo, key)), Ok(reply)) = (remembered, &reply) {
+        if let (Some((memo, key)), Ok(reply)) = (greedy, &reply) {
             memo.put(key, reply);
         }
         reply

@@ -5,7 +5,7 @@
 //! last element that raises. Read only for a task with one function of one parameter (which
 //! input is empty is then plain), and only when the answer is one literal.
 
-use super::{Example, balanced, literal};
+use super::{Example, balanced, in_a_name, literal, lone_literal};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -46,8 +46,11 @@ pub fn stated(description: &str, public: &[&str]) -> Vec<Example> {
     let lower = description.to_ascii_lowercase();
     let mut out: Vec<Example> = Vec::new();
     let mut push = |noun: &str, value: Option<String>| {
-        let Some(expected) = value else { return };
-        let call = format!("{name}({})", empty_of(noun));
+        // "it is empty" names no input, so no kind of empty value either.
+        let (Some(expected), Some(empty)) = (value, empty_of(noun)) else {
+            return;
+        };
+        let call = format!("{name}({empty})");
         if !out.iter().any(|e| e.call == call) {
             out.push(Example { call, expected });
         }
@@ -64,18 +67,15 @@ pub fn stated(description: &str, public: &[&str]) -> Vec<Example> {
             push(noun.unwrap_or(""), value_before(&description[..start]));
         }
     }
-    // "it is empty" names no input: it is the function's one parameter, so its kind must be
-    // known from elsewhere in the task.
-    out.retain(|e| !e.call.ends_with("(?)"));
     out
 }
 
-/// The empty value of a noun; `?` when the noun was not said.
-fn empty_of(noun: &str) -> &'static str {
+/// The empty value of a noun; `None` when the noun was not said.
+fn empty_of(noun: &str) -> Option<&'static str> {
     match noun {
-        "list" | "array" => "[]",
-        "string" => "''",
-        _ => "?",
+        "list" | "array" => Some("[]"),
+        "string" => Some("''"),
+        _ => None,
     }
 }
 
@@ -87,7 +87,7 @@ fn single_parameter_function<'a>(description: &str, public: &[&'a str]) -> Optio
             .match_indices(&format!("{name}("))
             .find_map(|(at, _)| {
                 let before = description[..at].chars().next_back();
-                if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+                if before.is_some_and(in_a_name) {
                     return None;
                 }
                 let rest = &description[at + name.len()..];
@@ -163,16 +163,7 @@ fn value_after(text: &str) -> Option<String> {
             return Some(value.to_owned());
         }
     }
-    let len = literal(text)?;
-    let tail = &text[len..];
-    if tail.starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '"' || c == '\'') {
-        return None;
-    }
-    let next = tail.trim_start().chars().next();
-    if next.is_some_and(|c| "+-*/%=<>&|^@[(".contains(c)) {
-        return None;
-    }
-    Some(text[..len].trim().to_owned())
+    lone_literal(text)
 }
 
 #[cfg(test)]
