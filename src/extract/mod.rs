@@ -244,6 +244,9 @@ pub fn code(language: Language, reply: &str) -> Option<Code> {
             }
         }
     }
+    if language == Language::Python {
+        dropped.extend(python::drop_example_data(&mut defs));
+    }
     build_code(language, imports, defs, dropped)
 }
 

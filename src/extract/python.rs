@@ -395,3 +395,60 @@ pub fn render_suite(imports: &[Item], helpers: &[Item], tests: &[Item]) -> (Stri
         !imports_code,
     )
 }
+
+/// Example data a reply leaves beside its functions (`my_list = [1, 2, 3]` before a call it
+/// printed): a name in lower case bound to a plain literal that no other kept item uses. Names
+/// written as constants (`VOWELS = "aeiou"`), dunder names, values built from other names
+/// (`find = find_max`) and anything a definition reads stay. Returns what was left out.
+pub fn drop_example_data(defs: &mut Vec<Item>) -> Vec<String> {
+    let identifiers: Vec<Vec<String>> = defs.iter().map(|d| identifiers_in(&d.text)).collect();
+    let mut dropped = Vec::new();
+    let mut keep = Vec::with_capacity(defs.len());
+    for (i, item) in defs.iter().enumerate() {
+        let unused = |name: &str| {
+            identifiers
+                .iter()
+                .enumerate()
+                .all(|(j, ids)| j == i || !ids.iter().any(|id| id == name))
+        };
+        let example = item.kind == Kind::Constant
+            && item.name.as_deref().is_some_and(|name| {
+                name.chars().any(|c| c.is_ascii_lowercase())
+                    && !name.starts_with("__")
+                    && plain_literal_value(&item.text)
+                    && unused(name)
+            });
+        if example {
+            dropped.push(item.describe());
+        }
+        keep.push(!example);
+    }
+    let mut flags = keep.into_iter();
+    defs.retain(|_| flags.next().unwrap_or(true));
+    dropped
+}
+
+fn identifiers_in(source: &str) -> Vec<String> {
+    let Some(parsed) = tree::parse(&tree::python(), source) else {
+        return Vec::new();
+    };
+    tree::descendants(parsed.root_node(), &["identifier"])
+        .into_iter()
+        .map(|n| text(n, source).to_owned())
+        .collect()
+}
+
+/// Whether `NAME = value` binds a value that names nothing: numbers, strings, and lists,
+/// tuples, sets and dicts of them.
+fn plain_literal_value(source: &str) -> bool {
+    let Some(parsed) = tree::parse(&tree::python(), source) else {
+        return false;
+    };
+    let root = parsed.root_node();
+    let Some(assignment) = tree::descendants(root, &["assignment"]).into_iter().next() else {
+        return false;
+    };
+    assignment
+        .child_by_field_name("right")
+        .is_some_and(|right| tree::descendants(right, &["identifier", "call"]).is_empty())
+}

@@ -69,6 +69,29 @@ fn constants_that_run_code_are_dropped() {
 }
 
 #[test]
+fn example_data_beside_the_functions_is_dropped() {
+    // Seen in kept code: the data of an example the reply went on to print.
+    let reply = "```python\ndef last_element(items):\n    return items[-1] if items else None\n\n\
+                 my_list = [1, 2, 3, 4, 5, 6]\ntext = 'hello'\nprint(last_element(my_list))\n```";
+    let c = py_code(reply);
+    assert_eq!(
+        c.text,
+        "def last_element(items):\n    return items[-1] if items else None\n"
+    );
+    assert_eq!(c.dropped.len(), 3, "{:?}", c.dropped);
+    // What a definition reads, names written as constants, values built from other names and
+    // dunder names stay.
+    let reply = "VOWELS = 'aeiou'\nvowel_set = {'a', 'e'}\nlimit = 10\n__all__ = ['count']\n\
+                 def count(s):\n    return sum(c in VOWELS or c in vowel_set for c in s)\n\n\
+                 tally = count\n";
+    let c = py_code(reply);
+    for kept in ["VOWELS =", "vowel_set =", "__all__ =", "tally = count"] {
+        assert!(c.text.contains(kept), "{kept} dropped:\n{}", c.text);
+    }
+    assert!(!c.text.contains("limit"), "{}", c.text);
+}
+
+#[test]
 fn the_first_clean_definition_of_a_name_wins() {
     let reply =
         "```python\ndef f(x):\n    return x + 1\n```\n```python\ndef f(x):\n    return x + 2\n```";
