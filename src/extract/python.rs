@@ -401,54 +401,61 @@ pub fn render_suite(imports: &[Item], helpers: &[Item], tests: &[Item]) -> (Stri
 /// written as constants (`VOWELS = "aeiou"`), dunder names, values built from other names
 /// (`find = find_max`) and anything a definition reads stay. Returns what was left out.
 pub fn drop_example_data(defs: &mut Vec<Item>) -> Vec<String> {
-    let identifiers: Vec<Vec<String>> = defs.iter().map(|d| identifiers_in(&d.text)).collect();
-    let mut dropped = Vec::new();
-    let mut keep = Vec::with_capacity(defs.len());
-    for (i, item) in defs.iter().enumerate() {
-        let unused = |name: &str| {
-            identifiers
-                .iter()
-                .enumerate()
-                .all(|(j, ids)| j == i || !ids.iter().any(|id| id == name))
-        };
-        let example = item.kind == Kind::Constant
-            && item.name.as_deref().is_some_and(|name| {
-                name.chars().any(|c| c.is_ascii_lowercase())
-                    && !name.starts_with("__")
-                    && plain_literal_value(&item.text)
-                    && unused(name)
-            });
-        if example {
-            dropped.push(item.describe());
-        }
-        keep.push(!example);
-    }
-    let mut flags = keep.into_iter();
-    defs.retain(|_| flags.next().unwrap_or(true));
+    let readings: Vec<Reading> = defs.iter().map(|d| Reading::of(&d.text)).collect();
+    let example: Vec<bool> = defs
+        .iter()
+        .zip(&readings)
+        .enumerate()
+        .map(|(i, (item, reading))| {
+            let used = |name: &str| {
+                (readings.iter().enumerate())
+                    .any(|(j, other)| j != i && other.identifiers.iter().any(|id| id == name))
+            };
+            item.kind == Kind::Constant
+                && reading.plain_value
+                && item.name.as_deref().is_some_and(|name| {
+                    name.chars().any(|c| c.is_ascii_lowercase())
+                        && !name.starts_with("__")
+                        && !used(name)
+                })
+        })
+        .collect();
+    let dropped = (defs.iter().zip(&example))
+        .filter(|(_, e)| **e)
+        .map(|(item, _)| item.describe())
+        .collect();
+    let mut flags = example.into_iter();
+    defs.retain(|_| !flags.next().unwrap_or(false));
     dropped
 }
 
-fn identifiers_in(source: &str) -> Vec<String> {
-    let Some(parsed) = tree::parse(&tree::python(), source) else {
-        return Vec::new();
-    };
-    tree::descendants(parsed.root_node(), &["identifier"])
-        .into_iter()
-        .map(|n| text(n, source).to_owned())
-        .collect()
+/// One kept item, parsed once: the identifiers it reads, and whether it is `NAME = value` with
+/// a value that names nothing (numbers, strings, and lists, tuples, sets and dicts of them).
+struct Reading {
+    identifiers: Vec<String>,
+    plain_value: bool,
 }
 
-/// Whether `NAME = value` binds a value that names nothing: numbers, strings, and lists,
-/// tuples, sets and dicts of them.
-fn plain_literal_value(source: &str) -> bool {
-    let Some(parsed) = tree::parse(&tree::python(), source) else {
-        return false;
-    };
-    let root = parsed.root_node();
-    let Some(assignment) = tree::descendants(root, &["assignment"]).into_iter().next() else {
-        return false;
-    };
-    assignment
-        .child_by_field_name("right")
-        .is_some_and(|right| tree::descendants(right, &["identifier", "call"]).is_empty())
+impl Reading {
+    fn of(source: &str) -> Self {
+        let Some(parsed) = tree::parse(&tree::python(), source) else {
+            return Self {
+                identifiers: Vec::new(),
+                plain_value: false,
+            };
+        };
+        let root = parsed.root_node();
+        let plain_value = tree::descendants(root, &["assignment"])
+            .first()
+            .and_then(|a| a.child_by_field_name("right"))
+            .is_some_and(|right| tree::descendants(right, &["identifier", "call"]).is_empty());
+        let identifiers = tree::descendants(root, &["identifier"])
+            .into_iter()
+            .map(|n| text(n, source).to_owned())
+            .collect();
+        Self {
+            identifiers,
+            plain_value,
+        }
+    }
 }
