@@ -449,13 +449,81 @@ impl Reading {
             .first()
             .and_then(|a| a.child_by_field_name("right"))
             .is_some_and(|right| tree::descendants(right, &["identifier", "call"]).is_empty());
-        let identifiers = tree::descendants(root, &["identifier"])
-            .into_iter()
-            .map(|n| text(n, source).to_owned())
-            .collect();
+        let mut identifiers = Vec::new();
+        global_reads(root, source, &mut Vec::new(), &mut identifiers);
         Self {
             identifiers,
             plain_value,
+        }
+    }
+}
+
+/// The identifiers under `node` that can read a module-level name: inside a function or a
+/// lambda its parameters are its own (`numbers` in `def count(numbers): …` is not the example
+/// list `numbers = [1, -2]` beside it), and a parameter's own name is no read; its default
+/// value and annotation are read where the function is defined. `shadowed` holds the
+/// parameters of the functions around `node`.
+fn global_reads(node: Node<'_>, source: &str, shadowed: &mut Vec<String>, out: &mut Vec<String>) {
+    match node.kind() {
+        "identifier" => {
+            let name = text(node, source);
+            if !shadowed.iter().any(|s| s == name) {
+                out.push(name.to_owned());
+            }
+        }
+        "function_definition" | "lambda" => {
+            let params = node.child_by_field_name("parameters");
+            let mut own = Vec::new();
+            let mut cursor = node.walk();
+            for child in node.named_children(&mut cursor) {
+                if Some(child) == params {
+                    parameter_reads(child, source, shadowed, out, &mut own);
+                } else if Some(child) != node.child_by_field_name("body")
+                    && Some(child) != node.child_by_field_name("name")
+                {
+                    global_reads(child, source, shadowed, out);
+                }
+            }
+            if let Some(body) = node.child_by_field_name("body") {
+                let before = shadowed.len();
+                shadowed.extend(own);
+                global_reads(body, source, shadowed, out);
+                shadowed.truncate(before);
+            }
+        }
+        _ => {
+            let mut cursor = node.walk();
+            for child in node.named_children(&mut cursor) {
+                global_reads(child, source, shadowed, out);
+            }
+        }
+    }
+}
+
+/// A parameter list: the names it declares go to `own`; defaults and annotations are reads.
+fn parameter_reads(
+    params: Node<'_>,
+    source: &str,
+    shadowed: &mut Vec<String>,
+    out: &mut Vec<String>,
+    own: &mut Vec<String>,
+) {
+    let mut cursor = params.walk();
+    for p in params.named_children(&mut cursor) {
+        let name = match p.kind() {
+            "identifier" => Some(p),
+            "default_parameter" | "typed_default_parameter" => p.child_by_field_name("name"),
+            // `x: int`, `*args`, `**kwargs`: the name is the first identifier.
+            _ => p.named_child(0).filter(|n| n.kind() == "identifier"),
+        };
+        if let Some(name) = name {
+            own.push(text(name, source).to_owned());
+        }
+        let mut inner = p.walk();
+        for child in p.named_children(&mut inner) {
+            if Some(child) != name {
+                global_reads(child, source, shadowed, out);
+            }
         }
     }
 }

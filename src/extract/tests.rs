@@ -89,6 +89,14 @@ fn example_data_beside_the_functions_is_dropped() {
         assert!(c.text.contains(kept), "{kept} dropped:\n{}", c.text);
     }
     assert!(!c.text.contains("limit"), "{}", c.text);
+    // Seen in tmux: the example list named like the parameter, which is no read of it; a
+    // default value is.
+    let reply = "def count_negatives(numbers):\n    return sum(1 for n in numbers if n < 0)\n\n\
+                 numbers = [1, -2, 0]\nscale = 2\ndef times(x, k=scale, *rest, y: int = 0):\n    \
+                 return x * k\n";
+    let c = py_code(reply);
+    assert!(!c.text.contains("numbers = ["), "{}", c.text);
+    assert!(c.text.contains("scale = 2"), "{}", c.text);
 }
 
 #[test]
