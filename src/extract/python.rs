@@ -473,18 +473,18 @@ fn global_reads(node: Node<'_>, source: &str, shadowed: &mut Vec<String>, out: &
         }
         "function_definition" | "lambda" => {
             let params = node.child_by_field_name("parameters");
+            let body = node.child_by_field_name("body");
+            let name = node.child_by_field_name("name");
             let mut own = Vec::new();
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
                 if Some(child) == params {
                     parameter_reads(child, source, shadowed, out, &mut own);
-                } else if Some(child) != node.child_by_field_name("body")
-                    && Some(child) != node.child_by_field_name("name")
-                {
+                } else if Some(child) != body && Some(child) != name {
                     global_reads(child, source, shadowed, out);
                 }
             }
-            if let Some(body) = node.child_by_field_name("body") {
+            if let Some(body) = body {
                 let before = shadowed.len();
                 shadowed.extend(own);
                 global_reads(body, source, shadowed, out);
