@@ -376,7 +376,13 @@ pub fn suite(language: Language, reply: &str, public: &[String]) -> SuiteReading
             }
         }
     }
-    let implementation = build_code(language, imports.clone(), implementation, Vec::new());
+    // The suite's own import of the code (`use solution::*;`) cannot stand in the code itself.
+    let code_imports: Vec<Item> = imports
+        .iter()
+        .filter(|i| !is_self_import(language, &i.text))
+        .cloned()
+        .collect();
+    let implementation = build_code(language, code_imports, implementation, Vec::new());
     // A test that calls none of the code's functions (directly or through a helper) tests nothing.
     let reaches = |item: &Item| {
         item.calls.iter().any(|c| {

@@ -124,6 +124,47 @@ fn a_test_reply_holding_an_implementation_becomes_a_candidate() {
 }
 
 #[test]
+fn an_implementation_from_a_test_reply_leaves_the_suites_import_of_the_code_behind() {
+    // Seen in an eval: a right `factorial` taken from a test reply could not compile because it
+    // kept the reply's `use solution::*;`, which names the crate it now sits in.
+    let cases = [
+        (
+            Language::Rust,
+            "```rust\nuse solution::*;\n\npub fn factorial(n: u64) -> u64 {\n    if n == 0 { 1 } else { n * factorial(n - 1) }\n}\n\n#[test]\nfn zero() {\n    assert_eq!(factorial(0), 1);\n}\n```",
+            "factorial",
+        ),
+        (
+            Language::Python,
+            "```python\nfrom solution import is_even\nimport math\n\ndef is_even(n):\n    return n % 2 == 0\n\ndef test_even():\n    assert is_even(2)\n```",
+            "is_even",
+        ),
+        (
+            Language::Javascript,
+            "```javascript\nconst { add } = require('./solution.js');\nfunction add(a, b) { return a + b; }\ntest('adds', () => { expect(add(1, 2)).toBe(3); });\n```",
+            "add",
+        ),
+    ];
+    for (language, reply, name) in cases {
+        let reading = suite(language, reply, &[name.to_owned()]);
+        let code = reading
+            .implementation
+            .unwrap_or_else(|| panic!("{language:?}: no implementation"));
+        assert!(
+            !code.text.contains("solution"),
+            "{language:?}:\n{}",
+            code.text
+        );
+        assert_eq!(code.names, [name]);
+    }
+    let python = suite(Language::Python, cases[1].1, &["is_even".to_owned()]);
+    let kept = python.implementation.map(|c| c.text).unwrap_or_default();
+    assert!(
+        kept.starts_with("import math\n"),
+        "other imports stay:\n{kept}"
+    );
+}
+
+#[test]
 fn a_suite_gets_the_import_it_forgot() {
     let reading = suite(
         Language::Python,
