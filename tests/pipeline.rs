@@ -499,6 +499,68 @@ async fn trailing_junk_after_a_right_function_is_left_out() {
 }
 
 #[tokio::test]
+async fn imports_that_fail_in_the_sandbox_and_that_nothing_needs_are_left_out() {
+    // Seen in eval runs: right functions under an import the sandbox's Python lacks, a name
+    // `itertools` does not have, and a builtin imported from `math`.
+    const IMPORTS: &str = "```python\nimport flotilla_no_such_module as np\nfrom itertools import intersperse\nfrom math import max\n\ndef add(a, b):\n    return max(a, b) + min(a, b)\n```";
+    let (server, t) = finished(
+        Script {
+            code: &[IMPORTS],
+            fixes: &[BAD_CODE],
+            review: "CODE",
+            tests: &[TESTS],
+        },
+        ONE_BY_ONE,
+    )
+    .await;
+    let wf = t.workflow(0);
+    assert_eq!(wf.status(), WorkflowStatus::Completed, "{wf:?}");
+    assert_eq!(
+        read(&t, "solution.py"),
+        "def add(a, b):\n    return max(a, b) + min(a, b)\n"
+    );
+    assert_eq!(count(&server, Role::Fix), 0);
+    assert!(
+        read(&t, "log.txt").contains(
+            "candidate 1: `import flotilla_no_such_module as np`, `from itertools import intersperse`, `from math import max` cannot be imported here and nothing needs it: left out"
+        ),
+        "{}",
+        read(&t, "log.txt")
+    );
+}
+
+#[tokio::test]
+async fn a_test_writers_implementation_that_imports_the_code_runs_without_that_import() {
+    // The reply imports the code, then defines it: as a candidate, the import would be the code
+    // importing itself (an ImportError in Python), so it is left behind.
+    const SELF_IMPORT: &str =
+        "```python\nfrom solution import add\n\ndef add(a, b):\n    return a + b\n```";
+    let (_server, t) = finished(
+        Script {
+            code: &[BAD_CODE],
+            fixes: &[BAD_CODE],
+            review: "CODE",
+            tests: &[SELF_IMPORT, TESTS],
+        },
+        ONE_BY_ONE,
+    )
+    .await;
+    let wf = t.workflow(0);
+    assert_eq!(wf.status(), WorkflowStatus::Completed, "{wf:?}");
+    let json = result_json(&t);
+    assert_eq!(json["candidates"][1]["origin"], "from test suite 1");
+    assert_eq!(
+        json["candidates"][1]["chosen"], true,
+        "{}",
+        json["candidates"]
+    );
+    assert_eq!(
+        read(&t, "solution.py"),
+        "def add(a, b):\n    return a + b\n"
+    );
+}
+
+#[tokio::test]
 async fn a_reply_with_no_code_is_asked_again_and_never_run() {
     const PROSE: &str = "To add two numbers, use the plus operator on them and return it.";
     let (server, t) = finished(

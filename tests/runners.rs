@@ -277,3 +277,35 @@ fn scratch_folders_of_dead_processes_are_swept_and_live_ones_kept() {
     assert_eq!(tools.sweep_scratch(), 1);
     assert!(!dead.exists() && mine.exists() && init.exists());
 }
+
+#[tokio::test]
+async fn python_imports_that_fail_and_that_nothing_needs_are_found_in_the_sandbox() {
+    let cache = tempfile::tempdir().expect("cache");
+    let tools = tools(cache.path());
+    let (limits, cancel) = (Limits::default(), CancellationToken::new());
+    // Seen in eval runs: a module the sandbox lacks, names a module does not have, a builtin
+    // imported from `math`. The first three lines and the multi-line one can go; `pandas` is
+    // read by the code, `os` and `math.floor` import fine.
+    let code = "import no_such_module_here as np\n\
+                from itertools import intersperse\n\
+                from math import max, no_such_name\n\
+                import os\n\
+                from math import floor as fl\n\
+                import no_such_pandas as pd\n\
+                from functools import (\n    reduce_coroutine,\n)\n\n\
+                def f(x):\n    return max(x) + pd.thing + fl(2)\n";
+    let lines = runner::failing_imports(Language::Python, code, &tools, &limits, &cancel)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(lines, [(1, 1), (2, 2), (3, 3), (7, 9)]);
+    let fine = "import os\nfrom math import sqrt\n\ndef f(x):\n    return sqrt(x)\n";
+    let none = runner::failing_imports(Language::Python, fine, &tools, &limits, &cancel)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(none.is_empty());
+    let js = "const x = require('no-such-module');\n";
+    let other = runner::failing_imports(Language::Javascript, js, &tools, &limits, &cancel)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(other.is_empty());
+}

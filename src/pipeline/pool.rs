@@ -38,6 +38,8 @@ pub struct Pool {
     /// Every code and test reply as it came: the calls they make (usage examples, asserts,
     /// prints) are the inputs candidates are probed with.
     pub replies: Vec<String>,
+    /// How many candidates (the first ones: they are only ever added) had their imports checked.
+    pub imports_checked: usize,
 }
 
 impl Pool {

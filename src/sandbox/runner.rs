@@ -18,6 +18,8 @@ pub const PYTHON_RUNNER: &str = include_str!("../../assets/python_test_runner.py
 pub const PYTHON_PROBE: &str = include_str!("../../assets/python_probe.py");
 pub const NODE_PROBE: &str = include_str!("../../assets/node_probe.js");
 pub const RUST_PROBE: &str = include_str!("../../assets/rust_probe.rs");
+/// Which top-level imports of Python code fail in the sandbox and can go.
+pub const PYTHON_IMPORTS: &str = include_str!("../../assets/python_imports.py");
 
 /// One test run: what the runner counted and how the process ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,6 +219,45 @@ pub async fn probe(
         values,
         protections: finished.protections,
     })
+}
+
+/// The top-level imports of Python `code` that fail in the sandbox's Python (`import numpy`,
+/// `from itertools import intersperse`) and bind no name the code reads but a builtin's (see
+/// `assets/python_imports.py`): 1-based, inclusive line ranges. Such a line stops the code from
+/// loading at all, and without it nothing else changes. Other languages: none.
+pub async fn failing_imports(
+    language: Language,
+    code: &str,
+    tools: &Toolchain,
+    limits: &Limits,
+    cancel: &CancellationToken,
+) -> std::io::Result<Vec<(usize, usize)>> {
+    if language != Language::Python {
+        return Ok(Vec::new());
+    }
+    let scratch = scratch(tools, "imports-")?;
+    let dir = scratch.path();
+    write(dir, language.code_file(), code)?;
+    let script = "_flotilla_imports.py";
+    write(dir, script, PYTHON_IMPORTS)?;
+    let mut limits = *limits;
+    limits.timeout = limits.timeout.min(std::time::Duration::from_secs(30));
+    let job = toolchain_job(tools, language, dir, &[script]);
+    let finished = sandbox::run(&job, &limits, cancel, &mut |_| {}).await?;
+    Ok(import_lines(&finished.output))
+}
+
+/// The ranges after the import check's marker: `FLOTILLA_IMPORTS [[1, 1], [3, 4]]`.
+fn import_lines(output: &str) -> Vec<(usize, usize)> {
+    output
+        .lines()
+        .rev()
+        .find_map(|l| l.split_once("FLOTILLA_IMPORTS ").map(|(_, json)| json))
+        .and_then(|json| serde_json::from_str::<Vec<(usize, usize)>>(json).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(start, end)| *start >= 1 && start <= end)
+        .collect()
 }
 
 /// The file of the Rust probe, an integration test of the candidate's crate.
