@@ -131,6 +131,11 @@ fn classify(node: Node<'_>, source: &str) -> Item {
             } else {
                 node
             };
+            // `def f():` with nothing under it (a reply cut off at its token limit) parses
+            // here, yet Python refuses the whole file.
+            if !has_body(def) {
+                return item;
+            }
             let name = field(def, "name", source).unwrap_or("").to_owned();
             item.kind = if is_test(def, &name, source) {
                 Kind::Test
@@ -150,6 +155,15 @@ fn classify(node: Node<'_>, source: &str) -> Item {
         _ => {}
     }
     item
+}
+
+/// Whether a function or class has a statement in its body (a comment is none).
+fn has_body(def: Node<'_>) -> bool {
+    def.child_by_field_name("body").is_some_and(|body| {
+        let mut cursor = body.walk();
+        body.named_children(&mut cursor)
+            .any(|n| n.kind() != "comment")
+    })
 }
 
 fn is_test(def: Node<'_>, name: &str, source: &str) -> bool {

@@ -47,6 +47,18 @@ fn trailing_junk_after_a_function_is_dropped() {
 }
 
 #[test]
+fn a_definition_cut_off_before_its_body_is_dropped() {
+    // A reply cut off at its token limit right after a signature: Python refuses the whole file
+    // ("expected an indented block"), though tree-sitter reads the signature as a definition.
+    let reply = "```python\ndef f(x):\n    return x\n\n\ndef g() -> int:\n";
+    let c = py_code(reply);
+    assert_eq!(c.text, "def f(x):\n    return x\n");
+    assert_eq!(c.dropped.len(), 1, "{:?}", c.dropped);
+    let commented = "def f(x):\n    return x\n\nclass K:\n    # to do\n";
+    assert_eq!(py_code(commented).text, "def f(x):\n    return x\n");
+}
+
+#[test]
 fn definitions_come_from_any_block_or_unfenced_text() {
     let reply = "Here you go.\n\nimport math\n\ndef area(r):\n    return math.pi * r * r\n\n\
                  ```python\nPI2 = 2 * 3.14159\ndef circumference(r):\n    return PI2 * r\n\
