@@ -376,6 +376,22 @@ pub fn suite(language: Language, reply: &str, public: &[String]) -> SuiteReading
             }
         }
     }
+    let mut uncallable = 0;
+    if language == Language::Python {
+        let fixtures: Vec<&str> = helpers.iter().filter_map(|h| h.name.as_deref()).collect();
+        let mut runnable = Vec::with_capacity(tests.len());
+        for test in tests {
+            let described = test.describe();
+            match python::runnable_test(test, &fixtures) {
+                Ok(test) => runnable.push(test),
+                Err(why) => {
+                    dropped.push(format!("{described} ({why})"));
+                    uncallable += 1;
+                }
+            }
+        }
+        tests = runnable;
+    }
     // The suite's own import of the code (`use solution::*;`) cannot stand in the code itself.
     let code_imports: Vec<Item> = imports
         .iter()
@@ -399,7 +415,9 @@ pub fn suite(language: Language, reply: &str, public: &[String]) -> SuiteReading
             .map(|t| format!("{} (calls none of the code's functions)", t.describe())),
     );
     let suite = if real.is_empty() {
-        let why = if idle.is_empty() {
+        let why = if idle.is_empty() && uncallable > 0 {
+            "its tests take arguments no runner passes".to_owned()
+        } else if idle.is_empty() {
             "no test in the reply".to_owned()
         } else {
             "no test calls the code's functions".to_owned()

@@ -157,6 +157,80 @@ fn classify(node: Node<'_>, source: &str) -> Item {
     item
 }
 
+/// pytest's own fixtures: a test may take them by name.
+const PYTEST_FIXTURES: &[&str] = &[
+    "capsys",
+    "capfd",
+    "caplog",
+    "monkeypatch",
+    "recwarn",
+    "request",
+    "tmp_path",
+    "tmp_path_factory",
+    "tmpdir",
+];
+
+/// A test function as a runner can call it. `def test_f(n):` is called with no argument, so a
+/// parameter nothing gives is taken out when the body never reads it (`def test_f(solution):`
+/// → `def test_f():`); when the body reads it, the test cannot run as written and the reason is
+/// returned. Decorated tests (`@pytest.mark.parametrize`), classes, parameters with a default,
+/// `*args`, pytest's fixtures and the suite's own functions (`fixtures`) are left as they are.
+pub fn runnable_test(item: Item, fixtures: &[&str]) -> Result<Item, String> {
+    let Some(parsed) = tree::parse(&tree::python(), &item.text) else {
+        return Ok(item);
+    };
+    let root = parsed.root_node();
+    let Some(def) = root
+        .named_child(0)
+        .filter(|d| d.kind() == "function_definition")
+    else {
+        return Ok(item);
+    };
+    let (Some(params), Some(body)) = (
+        def.child_by_field_name("parameters"),
+        def.child_by_field_name("body"),
+    ) else {
+        return Ok(item);
+    };
+    let source = item.text.as_str();
+    let read: Vec<&str> = tree::descendants(body, &["identifier"])
+        .into_iter()
+        .map(|n| text(n, source))
+        .collect();
+    let mut kept: Vec<&str> = Vec::new();
+    let mut unread = false;
+    let mut cursor = params.walk();
+    for p in params.named_children(&mut cursor) {
+        let name = match p.kind() {
+            "identifier" => Some(p),
+            "typed_parameter" => p.named_child(0).filter(|n| n.kind() == "identifier"),
+            _ => None,
+        };
+        let Some(name) = name.map(|n| text(n, source)) else {
+            kept.push(text(p, source));
+            continue;
+        };
+        if PYTEST_FIXTURES.contains(&name) || fixtures.contains(&name) {
+            kept.push(text(p, source));
+        } else if read.contains(&name) {
+            return Err(format!("takes `{name}`, which no runner passes"));
+        } else {
+            unread = true;
+        }
+    }
+    if !unread {
+        return Ok(item);
+    }
+    let (Some(head), Some(tail)) = (
+        source.get(..params.start_byte()),
+        source.get(params.end_byte()..),
+    ) else {
+        return Ok(item);
+    };
+    let text = format!("{head}({}){tail}", kept.join(", "));
+    Ok(Item { text, ..item })
+}
+
 /// Whether a function or class has a statement in its body (a comment is none).
 fn has_body(def: Node<'_>) -> bool {
     def.child_by_field_name("body").is_some_and(|body| {

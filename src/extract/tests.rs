@@ -177,6 +177,48 @@ fn an_implementation_from_a_test_reply_leaves_the_suites_import_of_the_code_behi
 }
 
 #[test]
+fn tests_taking_arguments_no_runner_passes_are_mended_or_dropped() {
+    // Seen in a third of the suites of the eval runs: `def test_f(n):`, which pytest and the
+    // fallback runner both call with nothing, so every candidate failed it.
+    let public = ["fizzbuzz".to_owned()];
+    let reply = "```python\nimport pytest\n\n@pytest.fixture\ndef numbers():\n    return [3]\n\n\
+                 def test_unread(test_solution):\n    assert fizzbuzz(3) == 'Fizz'\n\n\
+                 def test_typed(n: int, m=2, *rest):\n    assert fizzbuzz(5) == 'Buzz'\n\n\
+                 def test_read(n):\n    assert fizzbuzz(n) == 'Fizz'\n\n\
+                 def test_fixtures(numbers, capsys):\n    assert fizzbuzz(numbers[0]) == 'Fizz'\n\n\
+                 @pytest.mark.parametrize('n', [3, 6])\ndef test_param(n):\n    assert fizzbuzz(n) == 'Fizz'\n```";
+    let s = suite(Language::Python, reply, &public)
+        .suite
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.text.contains("def test_unread():\n"), "{}", s.text);
+    assert!(
+        s.text.contains("def test_typed(m=2, *rest):\n"),
+        "{}",
+        s.text
+    );
+    assert!(!s.text.contains("test_read"), "{}", s.text);
+    assert!(s.text.contains("def test_fixtures(numbers, capsys):\n"));
+    assert!(s.text.contains("def test_param(n):\n"));
+    assert_eq!(
+        s.tests,
+        ["test_unread", "test_typed", "test_fixtures", "test_param"]
+    );
+    assert!(
+        s.dropped
+            .iter()
+            .any(|d| d.contains("test_read(n)") && d.contains("takes `n`")),
+        "{:?}",
+        s.dropped
+    );
+    let only_read = "```python\ndef test_f(n):\n    assert fizzbuzz(n) == str(n)\n```";
+    let refused = suite(Language::Python, only_read, &public).suite;
+    assert_eq!(
+        refused.map(|s| s.text),
+        Err("its tests take arguments no runner passes".to_owned())
+    );
+}
+
+#[test]
 fn a_suite_gets_the_import_it_forgot() {
     let reading = suite(
         Language::Python,
