@@ -131,9 +131,10 @@ fn classify(node: Node<'_>, source: &str) -> Item {
             } else {
                 node
             };
-            // `def f():` with nothing under it (a reply cut off at its token limit) parses
-            // here, yet Python refuses the whole file.
-            if !has_body(def) {
+            // `def f():` with nothing under it (a reply cut off at its token limit), or an
+            // `if x:` whose statement sits at the `if`'s own level, parses here, yet Python
+            // refuses the whole file ("expected an indented block").
+            if has_empty_block(def) {
                 return item;
             }
             let name = field(def, "name", source).unwrap_or("").to_owned();
@@ -231,13 +232,17 @@ pub fn runnable_test(item: Item, fixtures: &[&str]) -> Result<Item, String> {
     Ok(Item { text, ..item })
 }
 
-/// Whether a function or class has a statement in its body (a comment is none).
-fn has_body(def: Node<'_>) -> bool {
-    def.child_by_field_name("body").is_some_and(|body| {
-        let mut cursor = body.walk();
-        body.named_children(&mut cursor)
+/// Whether a function or class, or a block anywhere in it, has no statement (a comment is
+/// none).
+fn has_empty_block(def: Node<'_>) -> bool {
+    let empty = |block: Node<'_>| {
+        let mut cursor = block.walk();
+        !block
+            .named_children(&mut cursor)
             .any(|n| n.kind() != "comment")
-    })
+    };
+    def.child_by_field_name("body").is_none_or(empty)
+        || tree::descendants(def, &["block"]).into_iter().any(empty)
 }
 
 fn is_test(def: Node<'_>, name: &str, source: &str) -> bool {

@@ -56,6 +56,9 @@ fn a_definition_cut_off_before_its_body_is_dropped() {
     assert_eq!(c.dropped.len(), 1, "{:?}", c.dropped);
     let commented = "def f(x):\n    return x\n\nclass K:\n    # to do\n";
     assert_eq!(py_code(commented).text, "def f(x):\n    return x\n");
+    // The same inside a body: an `if` whose statement sits at its own level.
+    let flat = "def f(x):\n    return x\n\ndef g(a, b):\n    if len(a) != len(b):\n    return False\n    return True\n";
+    assert_eq!(py_code(flat).text, "def f(x):\n    return x\n");
 }
 
 #[test]
