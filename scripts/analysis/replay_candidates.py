@@ -6,6 +6,8 @@ scripts/analysis/selection_rules.py compares rules on it.
     python3 scripts/analysis/replay_candidates.py <home>/evals/eval-<unix> out.json [tasks.jsonl]
 
 The task file defaults to the project's own set; pass the one the eval ran for another set.
+Candidates are model output: each one runs under bubblewrap (`apt install bubblewrap`), with
+the file system read-only but for its scratch folder, and no network.
 """
 import json, os, re, subprocess, tempfile, shutil, sys, glob, ast
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -13,16 +15,22 @@ ev = sys.argv[1]
 r = json.load(open(f'{ev}/report.json'))
 TASKS = sys.argv[3] if len(sys.argv) > 3 else os.path.join(REPO, 'assets/eval/tasks.jsonl')
 tasks = {json.loads(l)['id']: json.loads(l) for l in open(TASKS)}
+if not shutil.which('bwrap'):
+    sys.exit('replay_candidates: bubblewrap (bwrap) is needed to run model-written code confined')
+def confined(cmd, d):
+    """`cmd` in scratch folder `d`, under bubblewrap: read-only root, `d` writable, no network."""
+    return ['bwrap', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp',
+            '--bind', d, d, '--chdir', d, '--unshare-all', '--die-with-parent', *cmd]
 RUN='import test_ref\nfor n in dir(test_ref):\n    if n.startswith("test"): getattr(test_ref,n)()'
 def passes(task, code):
     d = tempfile.mkdtemp()
     try:
         if task['language'] == 'python':
             open(f'{d}/solution.py','w').write(code); open(f'{d}/test_ref.py','w').write(task['tests'])
-            p = subprocess.run(['python3','-c',RUN],cwd=d,capture_output=True,timeout=30)
+            p = subprocess.run(confined(['python3','-c',RUN],d),cwd=d,capture_output=True,timeout=30)
         else:
             open(f'{d}/solution.js','w').write(code); open(f'{d}/ref.test.js','w').write(task['tests'])
-            p = subprocess.run(['node','--test','ref.test.js'],cwd=d,capture_output=True,timeout=30)
+            p = subprocess.run(confined(['node','--test','ref.test.js'],d),cwd=d,capture_output=True,timeout=30)
         return p.returncode == 0
     except subprocess.TimeoutExpired: return False
     finally: shutil.rmtree(d)
@@ -56,10 +64,10 @@ def probe(lang, code, exprs):
         json.dump(exprs, open(f'{d}/_flotilla_probe.json','w'))
         if lang=='python':
             open(f'{d}/solution.py','w').write(code)
-            shutil.copy(os.path.join(REPO, 'assets/python_probe.py'),d+'/_p.py'); p=subprocess.run(['python3','_p.py'],cwd=d,capture_output=True,timeout=60,text=True,stdin=subprocess.DEVNULL)
+            shutil.copy(os.path.join(REPO, 'assets/python_probe.py'),d+'/_p.py'); p=subprocess.run(confined(['python3','_p.py'],d),cwd=d,capture_output=True,timeout=60,text=True,stdin=subprocess.DEVNULL)
         else:
             open(f'{d}/solution.js','w').write(code)
-            shutil.copy(os.path.join(REPO, 'assets/node_probe.js'),d+'/_p.js'); p=subprocess.run(['node','_p.js'],cwd=d,capture_output=True,timeout=60,text=True,stdin=subprocess.DEVNULL)
+            shutil.copy(os.path.join(REPO, 'assets/node_probe.js'),d+'/_p.js'); p=subprocess.run(confined(['node','_p.js'],d),cwd=d,capture_output=True,timeout=60,text=True,stdin=subprocess.DEVNULL)
         for l in p.stdout.splitlines():
             if l.startswith('FLOTILLA_PROBE '): return json.loads(l[15:])
         return ['!Crash']*len(exprs)
