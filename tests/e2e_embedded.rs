@@ -173,7 +173,8 @@ async fn serve_speaks_openai_with_usage_limits_and_clear_errors() {
     assert_eq!(refused.headers()["retry-after"], "1");
 
     // The client leaves: its sequence is free for the next request within seconds, long
-    // before the 3000 tokens it asked for could have been written.
+    // before the 3000 tokens it asked for could have been written (about 25 s at this
+    // machine's 119 tok/s alone; 5 s was too tight with an eval sharing both cores).
     drop(holding);
     let left = Instant::now();
     loop {
@@ -188,7 +189,7 @@ async fn serve_speaks_openai_with_usage_limits_and_clear_errors() {
         }
         assert_eq!(resp.status().as_u16(), 503);
         assert!(
-            left.elapsed() < Duration::from_secs(5),
+            left.elapsed() < Duration::from_secs(15),
             "the sequence of a client that left was not freed"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
