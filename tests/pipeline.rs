@@ -476,12 +476,12 @@ async fn code_in_a_late_rewrite_of_the_tests_is_run_and_probed_like_any_candidat
     assert!(read(&t, "solution.py").contains("a + b"));
 }
 
-#[tokio::test]
-async fn trailing_junk_after_a_right_function_is_left_out() {
-    const JUNK: &str = "```python\ndef add(a, b):\n    return a + b\n\nprint(add(1, 2))\nassert add(1, 1) ==:\n```\n```";
+/// One code reply against the right suite: the workflow completes, with no fix, keeping `kept`.
+async fn completes_keeping(reply: &'static str, kept: &str) -> TestApp {
+    let code: &'static [&'static str] = Box::leak(vec![reply].into_boxed_slice());
     let (server, t) = finished(
         Script {
-            code: &[JUNK],
+            code,
             fixes: &[BAD_CODE],
             review: "CODE",
             tests: &[TESTS],
@@ -491,11 +491,15 @@ async fn trailing_junk_after_a_right_function_is_left_out() {
     .await;
     let wf = t.workflow(0);
     assert_eq!(wf.status(), WorkflowStatus::Completed, "{wf:?}");
-    assert_eq!(
-        read(&t, "solution.py"),
-        "def add(a, b):\n    return a + b\n"
-    );
+    assert_eq!(read(&t, "solution.py"), kept);
     assert_eq!(count(&server, Role::Fix), 0);
+    t
+}
+
+#[tokio::test]
+async fn trailing_junk_after_a_right_function_is_left_out() {
+    const JUNK: &str = "```python\ndef add(a, b):\n    return a + b\n\nprint(add(1, 2))\nassert add(1, 1) ==:\n```\n```";
+    completes_keeping(JUNK, "def add(a, b):\n    return a + b\n").await;
 }
 
 #[tokio::test]
@@ -503,23 +507,11 @@ async fn imports_that_fail_in_the_sandbox_and_that_nothing_needs_are_left_out() 
     // Seen in eval runs: right functions under an import the sandbox's Python lacks, a name
     // `itertools` does not have, and a builtin imported from `math`.
     const IMPORTS: &str = "```python\nimport flotilla_no_such_module as np\nfrom itertools import intersperse\nfrom math import max\n\ndef add(a, b):\n    return max(a, b) + min(a, b)\n```";
-    let (server, t) = finished(
-        Script {
-            code: &[IMPORTS],
-            fixes: &[BAD_CODE],
-            review: "CODE",
-            tests: &[TESTS],
-        },
-        ONE_BY_ONE,
+    let t = completes_keeping(
+        IMPORTS,
+        "def add(a, b):\n    return max(a, b) + min(a, b)\n",
     )
     .await;
-    let wf = t.workflow(0);
-    assert_eq!(wf.status(), WorkflowStatus::Completed, "{wf:?}");
-    assert_eq!(
-        read(&t, "solution.py"),
-        "def add(a, b):\n    return max(a, b) + min(a, b)\n"
-    );
-    assert_eq!(count(&server, Role::Fix), 0);
     assert!(
         read(&t, "log.txt").contains(
             "candidate 1: `import flotilla_no_such_module as np`, `from itertools import intersperse`, `from math import max` cannot be imported here and nothing needs it: left out"
