@@ -376,7 +376,7 @@ pub fn suite(language: Language, reply: &str, public: &[String]) -> SuiteReading
             }
         }
     }
-    let mut uncallable = 0;
+    let mut unrunnable = 0;
     if language == Language::Python {
         let fixtures: Vec<&str> = helpers.iter().filter_map(|h| h.name.as_deref()).collect();
         let mut runnable = Vec::with_capacity(tests.len());
@@ -386,11 +386,37 @@ pub fn suite(language: Language, reply: &str, public: &[String]) -> SuiteReading
                 Ok(test) => runnable.push(test),
                 Err(why) => {
                     dropped.push(format!("{described} ({why})"));
-                    uncallable += 1;
+                    unrunnable += 1;
                 }
             }
         }
         tests = runnable;
+        // A star import of another module could bind anything: then no name is called unbound.
+        let star = imports
+            .iter()
+            .any(|i| i.text.contains('*') && !is_self_import(language, &i.text));
+        if !star {
+            let imported: Vec<String> = imports
+                .iter()
+                .flat_map(|i| python::names_in(&i.text))
+                .collect();
+            let bound: Vec<&str> = (public.iter().copied())
+                .chain(fixtures.iter().copied())
+                .chain(imported.iter().map(String::as_str))
+                .collect();
+            tests.retain(|test| {
+                let unbound = python::unbound_names(test, &bound);
+                if !unbound.is_empty() {
+                    dropped.push(format!(
+                        "{} (reads `{}`, which nothing defines)",
+                        test.describe(),
+                        unbound.join("`, `")
+                    ));
+                    unrunnable += 1;
+                }
+                unbound.is_empty()
+            });
+        }
     }
     // The suite's own import of the code (`use solution::*;`) cannot stand in the code itself.
     let code_imports: Vec<Item> = imports
@@ -415,8 +441,8 @@ pub fn suite(language: Language, reply: &str, public: &[String]) -> SuiteReading
             .map(|t| format!("{} (calls none of the code's functions)", t.describe())),
     );
     let suite = if real.is_empty() {
-        let why = if idle.is_empty() && uncallable > 0 {
-            "its tests take arguments no runner passes".to_owned()
+        let why = if idle.is_empty() && unrunnable > 0 {
+            "its tests cannot run (they take arguments no runner passes, or read names nothing defines)".to_owned()
         } else if idle.is_empty() {
             "no test in the reply".to_owned()
         } else {

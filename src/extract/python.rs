@@ -232,6 +232,268 @@ pub fn runnable_test(item: Item, fixtures: &[&str]) -> Result<Item, String> {
     Ok(Item { text, ..item })
 }
 
+/// Python's builtins (3.8 to 3.13) and a module's own dunder names: a test may read them
+/// without defining them.
+const BUILTINS: &[&str] = &[
+    "ArithmeticError",
+    "AssertionError",
+    "AttributeError",
+    "BaseException",
+    "BaseExceptionGroup",
+    "BlockingIOError",
+    "BrokenPipeError",
+    "BufferError",
+    "BytesWarning",
+    "ChildProcessError",
+    "ConnectionAbortedError",
+    "ConnectionError",
+    "ConnectionRefusedError",
+    "ConnectionResetError",
+    "DeprecationWarning",
+    "EOFError",
+    "Ellipsis",
+    "EncodingWarning",
+    "EnvironmentError",
+    "Exception",
+    "ExceptionGroup",
+    "False",
+    "FileExistsError",
+    "FileNotFoundError",
+    "FloatingPointError",
+    "FutureWarning",
+    "GeneratorExit",
+    "IOError",
+    "ImportError",
+    "ImportWarning",
+    "IndentationError",
+    "IndexError",
+    "InterruptedError",
+    "IsADirectoryError",
+    "KeyError",
+    "KeyboardInterrupt",
+    "LookupError",
+    "MemoryError",
+    "ModuleNotFoundError",
+    "NameError",
+    "None",
+    "NotADirectoryError",
+    "NotImplemented",
+    "NotImplementedError",
+    "OSError",
+    "OverflowError",
+    "PendingDeprecationWarning",
+    "PermissionError",
+    "ProcessLookupError",
+    "PythonFinalizationError",
+    "RecursionError",
+    "ReferenceError",
+    "ResourceWarning",
+    "RuntimeError",
+    "RuntimeWarning",
+    "StopAsyncIteration",
+    "StopIteration",
+    "SyntaxError",
+    "SyntaxWarning",
+    "SystemError",
+    "SystemExit",
+    "TabError",
+    "TimeoutError",
+    "True",
+    "TypeError",
+    "UnboundLocalError",
+    "UnicodeDecodeError",
+    "UnicodeEncodeError",
+    "UnicodeError",
+    "UnicodeTranslateError",
+    "UnicodeWarning",
+    "UserWarning",
+    "ValueError",
+    "Warning",
+    "ZeroDivisionError",
+    "abs",
+    "aiter",
+    "all",
+    "anext",
+    "any",
+    "ascii",
+    "bin",
+    "bool",
+    "breakpoint",
+    "bytearray",
+    "bytes",
+    "callable",
+    "chr",
+    "classmethod",
+    "compile",
+    "complex",
+    "copyright",
+    "credits",
+    "delattr",
+    "dict",
+    "dir",
+    "divmod",
+    "enumerate",
+    "eval",
+    "exec",
+    "exit",
+    "filter",
+    "float",
+    "format",
+    "frozenset",
+    "getattr",
+    "globals",
+    "hasattr",
+    "hash",
+    "help",
+    "hex",
+    "id",
+    "input",
+    "int",
+    "isinstance",
+    "issubclass",
+    "iter",
+    "len",
+    "license",
+    "list",
+    "locals",
+    "map",
+    "max",
+    "memoryview",
+    "min",
+    "next",
+    "object",
+    "oct",
+    "open",
+    "ord",
+    "pow",
+    "print",
+    "property",
+    "quit",
+    "range",
+    "repr",
+    "reversed",
+    "round",
+    "set",
+    "setattr",
+    "slice",
+    "sorted",
+    "staticmethod",
+    "str",
+    "sum",
+    "super",
+    "tuple",
+    "type",
+    "vars",
+    "zip",
+    "__name__",
+    "__file__",
+    "__doc__",
+    "__builtins__",
+    "__spec__",
+    "__loader__",
+    "__package__",
+    "__import__",
+    "__build_class__",
+    "__debug__",
+];
+
+/// Where a Python function binds a name: its parameters, assignment and loop targets, `with`
+/// and `except` names, imports, `global` and `nonlocal`, nested definitions, match patterns.
+/// Taken broadly: a name counted bound here is never called unbound.
+const BINDING_KINDS: &[&str] = &[
+    "assignment",
+    "augmented_assignment",
+    "for_statement",
+    "for_in_clause",
+    "named_expression",
+    "as_pattern",
+    "except_clause",
+    "parameters",
+    "lambda_parameters",
+    "import_statement",
+    "import_from_statement",
+    "global_statement",
+    "nonlocal_statement",
+    "case_clause",
+    "function_definition",
+    "class_definition",
+];
+
+/// The names a test reads that nothing binds — not the test itself, not the suite's imports
+/// and module-level names or the code's (`bound`), not a builtin — so that it raises a
+/// NameError whatever the code does (`assert solution_function == count_char(s, c)`).
+/// Attribute names, keyword argument names and annotations are no reads.
+pub fn unbound_names(item: &Item, bound: &[&str]) -> Vec<String> {
+    let Some(parsed) = tree::parse(&tree::python(), &item.text) else {
+        return Vec::new();
+    };
+    let source = item.text.as_str();
+    let root = parsed.root_node();
+    let mut local: Vec<&str> = Vec::new();
+    for node in tree::descendants(root, BINDING_KINDS) {
+        let targets: Vec<Node<'_>> = match node.kind() {
+            "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause" => {
+                node.child_by_field_name("left").into_iter().collect()
+            }
+            "named_expression" | "function_definition" | "class_definition" => {
+                node.child_by_field_name("name").into_iter().collect()
+            }
+            "as_pattern" => node.child_by_field_name("alias").into_iter().collect(),
+            // The rest bind every name in them (`except E as e`, `case Point(x=a)`, imports).
+            _ => vec![node],
+        };
+        for target in targets {
+            local.extend(
+                tree::descendants(target, &["identifier"])
+                    .into_iter()
+                    .map(|n| text(n, source)),
+            );
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    for id in tree::descendants(root, &["identifier"]) {
+        let name = text(id, source);
+        let parent = id.parent();
+        let field_of = |kind: &str, field: &str| {
+            parent.is_some_and(|p| p.kind() == kind && p.child_by_field_name(field) == Some(id))
+        };
+        if field_of("attribute", "attribute")
+            || field_of("keyword_argument", "name")
+            || has_ancestor(id, "type")
+            || local.contains(&name)
+            || bound.contains(&name)
+            || BUILTINS.contains(&name)
+            || out.iter().any(|o| o == name)
+        {
+            continue;
+        }
+        out.push(name.to_owned());
+    }
+    out
+}
+
+fn has_ancestor(node: Node<'_>, kind: &str) -> bool {
+    let mut at = node.parent();
+    while let Some(n) = at {
+        if n.kind() == kind {
+            return true;
+        }
+        at = n.parent();
+    }
+    false
+}
+
+/// Every name in `text` (an import statement: the names it binds, and a few it does not).
+pub fn names_in(text: &str) -> Vec<String> {
+    let Some(parsed) = tree::parse(&tree::python(), text) else {
+        return Vec::new();
+    };
+    tree::descendants(parsed.root_node(), &["identifier"])
+        .into_iter()
+        .map(|n| super::tree::text(n, text).to_owned())
+        .collect()
+}
+
 /// Whether a function or class, or a block anywhere in it, has no statement (a comment is
 /// none).
 fn has_empty_block(def: Node<'_>) -> bool {

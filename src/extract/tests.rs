@@ -217,8 +217,33 @@ fn tests_taking_arguments_no_runner_passes_are_mended_or_dropped() {
     let refused = suite(Language::Python, only_read, &public).suite;
     assert_eq!(
         refused.map(|s| s.text),
-        Err("its tests take arguments no runner passes".to_owned())
+        Err("its tests cannot run (they take arguments no runner passes, or read names nothing defines)".to_owned())
     );
+}
+
+#[test]
+fn tests_reading_names_nothing_defines_are_dropped() {
+    // Seen in a sixth of the suites: a NameError whatever the code does, which was counted
+    // as the code failing.
+    let public = ["count_char".to_owned()];
+    let reply = "```python\nimport math as m\nfrom collections import Counter\nfrom solution import *\n\n\
+                 LIMIT = 3\n\ndef helper(x):\n    return x\n\n\
+                 def test_unbound():\n    solution = solution_function()\n    assert solution_function == count_char(s, c)\n\n\
+                 def test_bound(tmp_path):\n    text = 'abca'\n    for ch in text:\n        n: Unknown = count_char(text, ch)\n        assert n >= 1, f'{ch}'\n    with open(tmp_path / 'f', 'w') as fh:\n        fh.write(str(len(text)))\n    try:\n        pass\n    except ValueError as e:\n        raise e\n    assert [y for y in range(LIMIT) if (z := y)] == [1, 2]\n    assert helper(m.floor(2.5)) == Counter('aab')['a'] == sorted(key=len, iterable=[1]) or True\n    assert count_char('aa', 'a') == 2\n```";
+    let s = suite(Language::Python, reply, &public)
+        .suite
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.tests, ["test_bound"], "{}", s.text);
+    assert!(
+        s.dropped.iter().any(|d| d.contains("test_unbound")
+            && d.contains("reads `solution_function`, `s`, `c`, which nothing defines")),
+        "{:?}",
+        s.dropped
+    );
+    // A star import of another module could define anything: the test stays.
+    let star = "```python\nfrom math import *\n\ndef test_f():\n    assert count_char('a', 'a') == floor(1.2)\n```";
+    let kept = suite(Language::Python, star, &public).suite;
+    assert_eq!(kept.map(|s| s.tests), Ok(vec!["test_f".to_owned()]));
 }
 
 #[test]
