@@ -379,10 +379,23 @@ pub fn suite(language: Language, reply: &str, public: &[String]) -> SuiteReading
     let mut unrunnable = 0;
     if language == Language::Python {
         let fixtures: Vec<&str> = helpers.iter().filter_map(|h| h.name.as_deref()).collect();
+        // A star import of another module could bind anything: then no name is called unbound.
+        let star = imports
+            .iter()
+            .any(|i| i.text.contains('*') && !is_self_import(language, &i.text));
+        let imported: Vec<String> = imports
+            .iter()
+            .flat_map(|i| python::names_in(&i.text))
+            .collect();
+        let bound: Vec<&str> = (public.iter().copied())
+            .chain(fixtures.iter().copied())
+            .chain(imported.iter().map(String::as_str))
+            .collect();
+        let bound = (!star).then_some(bound.as_slice());
         let mut runnable = Vec::with_capacity(tests.len());
         for test in tests {
             let described = test.describe();
-            match python::runnable_test(test, &fixtures) {
+            match python::runnable_test(test, &fixtures, bound) {
                 Ok(test) => runnable.push(test),
                 Err(why) => {
                     dropped.push(format!("{described} ({why})"));
@@ -391,32 +404,6 @@ pub fn suite(language: Language, reply: &str, public: &[String]) -> SuiteReading
             }
         }
         tests = runnable;
-        // A star import of another module could bind anything: then no name is called unbound.
-        let star = imports
-            .iter()
-            .any(|i| i.text.contains('*') && !is_self_import(language, &i.text));
-        if !star {
-            let imported: Vec<String> = imports
-                .iter()
-                .flat_map(|i| python::names_in(&i.text))
-                .collect();
-            let bound: Vec<&str> = (public.iter().copied())
-                .chain(fixtures.iter().copied())
-                .chain(imported.iter().map(String::as_str))
-                .collect();
-            tests.retain(|test| {
-                let unbound = python::unbound_names(test, &bound);
-                if !unbound.is_empty() {
-                    dropped.push(format!(
-                        "{} (reads `{}`, which nothing defines)",
-                        test.describe(),
-                        unbound.join("`, `")
-                    ));
-                    unrunnable += 1;
-                }
-                unbound.is_empty()
-            });
-        }
     }
     // The suite's own import of the code (`use solution::*;`) cannot stand in the code itself.
     let code_imports: Vec<Item> = imports
