@@ -35,6 +35,7 @@ pub trait Host: Send + Sync {
 mod confirm;
 mod evaluate;
 mod generate;
+mod imports;
 pub mod plan;
 mod pool;
 pub mod prompts;
