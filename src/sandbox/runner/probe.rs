@@ -94,11 +94,7 @@ pub async fn failing_imports(
 
 /// The ranges after the import check's marker: `FLOTILLA_IMPORTS [[1, 1], [3, 4]]`.
 fn import_lines(output: &str) -> Vec<(usize, usize)> {
-    output
-        .lines()
-        .rev()
-        .find_map(|l| l.split_once("FLOTILLA_IMPORTS ").map(|(_, json)| json))
-        .and_then(|json| serde_json::from_str::<Vec<(usize, usize)>>(json).ok())
+    marked::<Vec<(usize, usize)>>(output, "FLOTILLA_IMPORTS ")
         .unwrap_or_default()
         .into_iter()
         .filter(|(start, end)| *start >= 1 && start <= end)
@@ -204,11 +200,16 @@ fn rust_probe_test(exprs: &[String], rejected: &[bool]) -> (String, usize) {
 
 /// The values a probe printed after its marker (the last such line).
 fn probe_values(output: &str) -> Option<Vec<String>> {
+    marked(output, "FLOTILLA_PROBE ")
+}
+
+/// The JSON a script printed after `marker`, on the last line that has it.
+fn marked<T: serde::de::DeserializeOwned>(output: &str, marker: &str) -> Option<T> {
     output
         .lines()
         .rev()
-        .find_map(|l| l.split_once("FLOTILLA_PROBE ").map(|(_, json)| json))
-        .and_then(|json| serde_json::from_str::<Vec<String>>(json).ok())
+        .find_map(|l| l.split_once(marker).map(|(_, json)| json))
+        .and_then(|json| serde_json::from_str(json).ok())
 }
 
 /// Where `cargo --message-format short` reported errors: `src/lib.rs:3:5: error[E0308]: …`
