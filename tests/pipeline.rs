@@ -744,7 +744,7 @@ async fn cancelling_while_tests_run_kills_them_at_once() {
     let marker = format!("4{}.5", std::process::id());
     let hang: &'static str = Box::leak(
         format!(
-            "```python\nimport subprocess, time\nfrom solution import *\n\ndef test_hang():\n    add(1, 2)\n    subprocess.Popen(['sleep', '{marker}'])\n    print('hanging', 'now', flush=True)\n    time.sleep(1000)\n```"
+            "```python\nimport subprocess, time\nfrom solution import *\n\ndef test_hang():\n    add(1, 2)\n    subprocess.Popen(['sleep', '{marker}'])\n    print('hanging', 'now', flush=True)\n    time.sleep(1000)\n    assert add(1, 2) == 3\n```"
         )
         .into_boxed_str(),
     );
@@ -1115,5 +1115,46 @@ async fn hostile_tests_from_the_model_reach_nothing_outside_their_sandbox() {
     assert!(
         read(&t, "log.txt").contains("sandbox: fs=ns+landlock"),
         "the log names the protections"
+    );
+}
+
+/// A plan naming `signature` in Python, for tasks other than `add`.
+fn plan_for(signature: &'static str) -> impl Fn(&Request) -> Option<Reply> + Send + Sync + 'static {
+    move |req: &Request| {
+        (req.role() == Role::Plan).then(|| {
+            Reply::text(&format!(
+                "Language: python\nFunctions:\n- {signature}\nEdge cases:\n- empty input\n"
+            ))
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_suite_whose_only_test_asserts_nothing_is_no_test() {
+    // Measured on a task the project had never seen: this suite's one test calls without
+    // asserting, and two agreeing wrong candidates completed on it.
+    const SORTED_SET: &str =
+        "```python\ndef dedupe_keep_order(items):\n    return sorted(set(items))\n```";
+    const CALLS_ONLY: &str = "```python\nfrom solution import dedupe_keep_order\n\ndef test_dedupe_keep_order():\n    dedupe_keep_order([1, 2, 3, 2, 4, 5])\n```";
+    let (server, t) = finished_task(
+        "Write a Python function `dedupe_keep_order(items)` that removes duplicates from a list, keeping the first occurrence of each in its original order.",
+        Script {
+            code: &[SORTED_SET, SORTED_SET],
+            fixes: &[SORTED_SET],
+            review: "CODE",
+            tests: &[CALLS_ONLY],
+        },
+        "candidates = 2\ntest_suites = 1\nmax_attempts = 1",
+        plan_for("dedupe_keep_order(items) -> list"),
+    )
+    .await;
+    let wf = t.workflow(0);
+    assert_eq!(wf.status(), WorkflowStatus::Failed, "{wf:?}");
+    assert_eq!(wf.error().as_deref(), Some("no usable tests after 3 tries"));
+    assert_eq!(count(&server, Role::Tests), 3, "asked again twice");
+    let log = read(&t, "log.txt");
+    assert!(
+        log.contains("no test asserts anything about what the code returns"),
+        "{log}"
     );
 }

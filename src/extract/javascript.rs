@@ -281,3 +281,126 @@ pub fn render_suite(
     all.extend(imports.iter().cloned());
     (super::render(&all, helpers, tests, |_| "\n"), !imports_code)
 }
+
+/// What a JavaScript test asserts on (see `extract::checks`): calls of `assert`, `assert.*`,
+/// `console.assert`, `t.assert.*`, `expect(…)`, and of functions named `assert…` or taken from
+/// `node:assert` by name (`strictEqual(…)`).
+pub(crate) fn checks(source: &str) -> super::checks::Checks {
+    use super::checks::{Checks, Flow, traced};
+    const BY_NAME: &[&str] = &[
+        "expect",
+        "ok",
+        "equal",
+        "strictEqual",
+        "deepEqual",
+        "deepStrictEqual",
+        "notEqual",
+        "notStrictEqual",
+        "notDeepStrictEqual",
+        "throws",
+        "rejects",
+        "doesNotThrow",
+        "match",
+    ];
+    let Some(parsed) = tree::parse(&tree::javascript(), source) else {
+        return Checks::default();
+    };
+    let root = parsed.root_node();
+    let mut sites = Vec::new();
+    let mut flow: Flow = Vec::new();
+    for call in tree::descendants(root, &["call_expression"]) {
+        let (Some(function), Some(args)) = (
+            call.child_by_field_name("function"),
+            call.child_by_field_name("arguments"),
+        ) else {
+            continue;
+        };
+        let callee = text(function, source);
+        let asserting = match function.kind() {
+            "identifier" => callee.starts_with("assert") || BY_NAME.contains(&callee),
+            "member_expression" => callee.split('.').any(|part| part == "assert"),
+            _ => false,
+        };
+        if asserting {
+            sites.push(reads(args, source));
+        }
+        // A call may change what it is given: `sortInPlace(items)` binds `items`.
+        let mut cursor = args.walk();
+        let given: Vec<String> = args
+            .named_children(&mut cursor)
+            .filter(|a| a.kind() == "identifier")
+            .map(|a| text(a, source).to_owned())
+            .collect();
+        if !given.is_empty() {
+            flow.push((given, reads(function, source)));
+        }
+    }
+    for node in tree::descendants(
+        root,
+        &[
+            "variable_declarator",
+            "assignment_expression",
+            "for_in_statement",
+        ],
+    ) {
+        let (target, value) = match node.kind() {
+            "variable_declarator" => ("name", "value"),
+            _ => ("left", "right"),
+        };
+        if let (Some(t), Some(v)) = (
+            node.child_by_field_name(target),
+            node.child_by_field_name(value),
+        ) {
+            let targets =
+                tree::descendants(t, &["identifier", "shorthand_property_identifier_pattern"])
+                    .into_iter()
+                    .map(|n| text(n, source).to_owned())
+                    .collect();
+            flow.push((targets, reads(v, source)));
+        }
+    }
+    let params = tree::descendants(root, &["formal_parameters"])
+        .first()
+        .map(|p| {
+            tree::descendants(*p, &["identifier"])
+                .into_iter()
+                .map(|n| text(n, source).to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    Checks {
+        sites: traced(sites, &flow),
+        params,
+        calls: tree::calls(root, source, &["call_expression"], "function"),
+    }
+}
+
+/// The names an expression reads; a property (`x.length`) only off a plain name that is not
+/// `this` (`solution.add` is the code's `add`).
+fn reads(node: Node<'_>, source: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for id in tree::descendants(
+        node,
+        &[
+            "identifier",
+            "shorthand_property_identifier",
+            "property_identifier",
+        ],
+    ) {
+        if id.kind() == "property_identifier" {
+            let plain = id.parent().is_some_and(|p| {
+                p.kind() == "member_expression"
+                    && p.child_by_field_name("object")
+                        .is_some_and(|o| o.kind() == "identifier")
+            });
+            if !plain {
+                continue;
+            }
+        }
+        let name = text(id, source).to_owned();
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}

@@ -9,6 +9,7 @@
 use crate::language::Language;
 use std::collections::HashSet;
 
+mod checks;
 pub mod codeblock;
 mod examples;
 mod javascript;
@@ -422,13 +423,32 @@ pub fn suite(language: Language, reply: &str, public: &[String]) -> SuiteReading
                 })
         })
     };
-    let (real, idle): (Vec<Item>, Vec<Item>) = tests.into_iter().partition(reaches);
+    let (reaching, idle): (Vec<Item>, Vec<Item>) = tests.into_iter().partition(reaches);
     dropped.extend(
         idle.iter()
             .map(|t| format!("{} (calls none of the code's functions)", t.describe())),
     );
+    // A test that only calls the code, prints or returns passes whatever the code does.
+    let judge = checks::Judge::new(language, &public, &helpers);
+    let mut real = Vec::with_capacity(reaching.len());
+    let mut unchecked = 0;
+    for test in reaching {
+        let described = test.describe();
+        match judge.test(test) {
+            Ok((test, methods)) => {
+                dropped.extend(methods.into_iter().map(|m| format!("{described}: {m}")));
+                real.push(test);
+            }
+            Err(why) => {
+                dropped.push(format!("{described} ({why})"));
+                unchecked += 1;
+            }
+        }
+    }
     let suite = if real.is_empty() {
-        let why = if idle.is_empty() && unrunnable > 0 {
+        let why = if unchecked > 0 {
+            "no test asserts anything about what the code returns (they only call it, print or return)".to_owned()
+        } else if idle.is_empty() && unrunnable > 0 {
             "its tests cannot run (they take arguments no runner passes, or read names nothing defines)".to_owned()
         } else if idle.is_empty() {
             "no test in the reply".to_owned()

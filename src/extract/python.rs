@@ -4,8 +4,10 @@ use super::tree::{self, calls, field, text};
 use super::{Item, Kind, dedent};
 use tree_sitter::Node;
 
+mod checks;
 mod scope;
 mod suite;
+pub(crate) use checks::{checks, test_methods};
 use scope::global_reads;
 pub use scope::names_in;
 pub use suite::{

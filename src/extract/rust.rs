@@ -305,3 +305,87 @@ fn literal_call(call: &str, public: &[&str]) -> Option<String> {
         .all(|n| LITERAL_NAMES.contains(&text(*n, &wrapped)))
         .then(|| call.to_owned())
 }
+
+/// What a Rust test asserts on (see `extract::checks`): `assert!`, `assert_eq!`, `assert_ne!`,
+/// `debug_assert…!` and `assert_matches!`, and the whole body of a `#[should_panic]` test.
+pub(crate) fn checks(source: &str) -> super::checks::Checks {
+    use super::checks::{Checks, Flow, traced};
+    let Some(parsed) = tree::parse(&tree::rust(), source) else {
+        return Checks::default();
+    };
+    let root = parsed.root_node();
+    let mut sites = Vec::new();
+    if source.contains("#[should_panic") {
+        for body in tree::descendants(root, &["function_item"])
+            .into_iter()
+            .filter_map(|f| f.child_by_field_name("body"))
+        {
+            sites.push(reads(body, source));
+        }
+    }
+    for m in tree::descendants(root, &["macro_invocation"]) {
+        let name = tree::field(m, "macro", source).unwrap_or("");
+        let name = name.rsplit("::").next().unwrap_or(name);
+        if name.starts_with("assert") || name.starts_with("debug_assert") {
+            sites.push(reads(m, source));
+        }
+    }
+    let mut flow: Flow = Vec::new();
+    for node in tree::descendants(
+        root,
+        &[
+            "let_declaration",
+            "let_condition",
+            "assignment_expression",
+            "compound_assignment_expr",
+            "for_expression",
+            "call_expression",
+        ],
+    ) {
+        let (target, value) = match node.kind() {
+            "let_declaration" | "let_condition" | "for_expression" => ("pattern", "value"),
+            "call_expression" => {
+                // A call may change what it is given: `sort_in_place(&mut v)` binds `v`.
+                let (Some(function), Some(args)) = (
+                    node.child_by_field_name("function"),
+                    node.child_by_field_name("arguments"),
+                ) else {
+                    continue;
+                };
+                let given = reads(args, source);
+                if !given.is_empty() {
+                    flow.push((given, reads(function, source)));
+                }
+                continue;
+            }
+            _ => ("left", "right"),
+        };
+        if let (Some(t), Some(v)) = (
+            node.child_by_field_name(target),
+            node.child_by_field_name(value),
+        ) {
+            flow.push((reads(t, source), reads(v, source)));
+        }
+    }
+    let params = tree::descendants(root, &["parameters"])
+        .first()
+        .map(|p| reads(*p, source))
+        .unwrap_or_default();
+    Checks {
+        sites: traced(sites, &flow),
+        params,
+        calls: text_calls(source),
+    }
+}
+
+/// The identifiers under a node, inside macro token trees too.
+fn reads(node: Node<'_>, source: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for id in tree::descendants(node, &["identifier"]) {
+        let name = text(id, source).to_owned();
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
