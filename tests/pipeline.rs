@@ -1158,3 +1158,34 @@ async fn a_suite_whose_only_test_asserts_nothing_is_no_test() {
         "{log}"
     );
 }
+
+#[tokio::test]
+async fn an_example_stated_by_its_arguments_alone_catches_wrong_code() {
+    // The task's "for example [1, 2, 3] gives 123" had gone unread, and two agreeing
+    // `int(digits[0])` completed on a test they pass.
+    const FIRST_DIGIT: &str =
+        "```python\ndef digits_to_int(digits):\n    return int(digits[0])\n```";
+    const JOINED: &str = "```python\ndef digits_to_int(digits):\n    return int(''.join(str(d) for d in digits))\n```";
+    const ONE_DIGIT: &str = "```python\nfrom solution import digits_to_int\n\ndef test_one_digit():\n    assert digits_to_int([7]) == 7\n```";
+    let (_server, t) = finished_task(
+        "Write a Python function `digits_to_int(digits)` that turns a list of decimal digits into the integer they spell, for example [1, 2, 3] gives 123.",
+        Script {
+            code: &[FIRST_DIGIT, FIRST_DIGIT, JOINED],
+            fixes: &[FIRST_DIGIT],
+            review: "CODE",
+            tests: &[ONE_DIGIT],
+        },
+        "candidates = 3\ntest_suites = 1\nmax_attempts = 1",
+        plan_for("digits_to_int(digits) -> int"),
+    )
+    .await;
+    let wf = t.workflow(0);
+    assert_ne!(wf.status(), WorkflowStatus::Completed, "{wf:?}");
+    assert!(
+        read(&t, "solution.py").contains("join"),
+        "the example chose the right candidate: {}",
+        read(&t, "solution.py")
+    );
+    let suites = result_json(&t)["suites"].to_string();
+    assert!(suites.contains("examples in the task"), "{suites}");
+}

@@ -7,6 +7,7 @@
 
 use crate::language::Language;
 
+mod bare;
 mod empty;
 
 /// One stated example: a call and the value it should give, as the task wrote them.
@@ -16,12 +17,21 @@ pub struct Example {
     pub expected: String,
 }
 
-/// Words and arrows that join a call to its result, longest first so `==>` is not read as `==`.
-const JOINERS: [&str; 13] = [
+/// Words and arrows that join a call to its result, longest first so `==>` is not read as `==`
+/// and `is equal to` not as `is`.
+const JOINERS: [&str; 22] = [
     "should return",
     "will return",
+    "must return",
+    "should give",
+    "should equal",
     "should be",
+    "is equal to",
+    "evaluates to",
     "returns",
+    "becomes",
+    "equals",
+    "yields",
     "gives",
     "==>",
     "==",
@@ -29,6 +39,7 @@ const JOINERS: [&str; 13] = [
     "->",
     "➞",
     "→",
+    "⇒",
     "is",
     "=",
 ];
@@ -76,10 +87,65 @@ pub fn stated(description: &str, public: &[&str]) -> Vec<Example> {
             });
         }
     }
+    for example in bare::stated(description, public) {
+        push(example);
+    }
     for example in empty::stated(description, public) {
         push(example);
     }
     out
+}
+
+/// The task's one function and its parameters' names, when exactly one of `public` is shown
+/// with a parameter list in the task (`digits_to_int(digits)`) and each parameter is a plain
+/// name (`s`, `strings: List[str]`), none with a default or a `*`; `None` otherwise.
+pub(super) fn shown_parameters<'a>(
+    description: &str,
+    public: &[&'a str],
+) -> Option<(&'a str, Vec<String>)> {
+    let mut shown = public.iter().filter_map(|name| {
+        let params = description
+            .match_indices(&format!("{name}("))
+            .find_map(|(at, _)| {
+                let before = description[..at].chars().next_back();
+                if before.is_some_and(in_a_name) {
+                    return None;
+                }
+                let rest = &description[at + name.len()..];
+                let len = balanced(rest)?;
+                Some(rest[1..len - 1].to_owned())
+            })?;
+        Some((*name, params))
+    });
+    let (name, params) = shown.next()?;
+    if shown.next().is_some() {
+        return None;
+    }
+    let mut names = Vec::new();
+    let mut depth = 0usize;
+    let mut part = String::new();
+    for c in params.chars().chain([',']) {
+        match c {
+            '[' | '(' | '{' => depth += 1,
+            ']' | ')' | '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                let p = part.trim();
+                let plain = p.starts_with(|c: char| c.is_alphabetic() || c == '_')
+                    && !p.contains('=')
+                    && literal(p).is_none();
+                if !plain {
+                    return None;
+                }
+                let head = p.split(':').next().unwrap_or(p).trim();
+                names.push(head.to_owned());
+                part.clear();
+                continue;
+            }
+            _ => {}
+        }
+        part.push(c);
+    }
+    Some((name, names))
 }
 
 /// The examples as assertions a suite can be read from, one per line, in the task's
@@ -211,18 +277,38 @@ fn doctest_result(after: &str) -> Option<String> {
 /// The result after an inline call: a joiner, then one literal that nothing computes on.
 fn inline_result(after: &str) -> Option<String> {
     let line = after.lines().next()?;
+    // A call written as code in prose: `` `f(x)` is `y` ``.
+    let line = line.strip_prefix('`').unwrap_or(line);
     let mut rest = line.trim_start();
     // `f(x)   # => 'Yes'` and `f(x)   # returns "db1111db"`.
     if let Some(r) = rest.strip_prefix('#') {
         rest = r.trim_start();
     }
-    let joiner = JOINERS.iter().find(|j| {
-        rest.get(..j.len())
+    let joiner = joiner_at(rest, &JOINERS)?;
+    result_after(&rest[joiner.len()..])
+}
+
+/// The joiner of `joiners` that `text` starts with; a word must be followed by a space.
+fn joiner_at<'j>(text: &str, joiners: &[&'j str]) -> Option<&'j str> {
+    joiners.iter().copied().find(|j| {
+        text.get(..j.len())
             .is_some_and(|head| head.eq_ignore_ascii_case(j))
-            && (!j.chars().all(char::is_alphabetic)
-                || rest[j.len()..].starts_with(char::is_whitespace))
-    })?;
-    lone_literal(rest[joiner.len()..].trim_start())
+            && (!j.chars().all(|c| c.is_alphabetic() || c == ' ')
+                || text[j.len()..].starts_with(char::is_whitespace))
+    })
+}
+
+/// The one literal after a joiner, alone, or in backticks alone (`` `123` ``).
+fn result_after(text: &str) -> Option<String> {
+    let text = text.trim_start();
+    match text.strip_prefix('`') {
+        Some(inner) => {
+            let close = inner.find('`')?;
+            let value = inner[..close].trim();
+            (literal(value) == Some(value.len())).then(|| value.to_owned())
+        }
+        None => lone_literal(text),
+    }
 }
 
 /// Whether `c` belongs to a name (or a dotted path), so a call cannot start right after it.
@@ -440,6 +526,40 @@ mod tests {
             ("anti_shuffle", pair("anti_shuffle('Hi')", "'Hi'")),
         ] {
             assert_eq!(calls(humaneval, name), [want], "{name}");
+        }
+    }
+
+    #[test]
+    fn the_phrasings_people_write() {
+        for (text, want) in [
+            ("`f(3)` is `9`.", pair("f(3)", "9")),
+            ("`f('ab')` is 'ba'", pair("f('ab')", "'ba'")),
+            ("f([1, 2]) gives 3", pair("f([1, 2])", "3")),
+            ("f('aab') becomes 'a2b1'", pair("f('aab')", "'a2b1'")),
+            ("f(2, 3) equals 5", pair("f(2, 3)", "5")),
+            ("f(0) should be True", pair("f(0)", "True")),
+            ("f([]) → []", pair("f([])", "[]")),
+            ("f(4) is equal to 2.", pair("f(4)", "2")),
+            ("f(1) evaluates to -1", pair("f(1)", "-1")),
+            ("f(\"x\") yields \"X\"", pair("f(\"x\")", "\"X\"")),
+            ("f(2) must return 4", pair("f(2)", "4")),
+            ("f(2) should give `4`", pair("f(2)", "4")),
+        ] {
+            assert_eq!(calls(text, "f"), [want], "{text}");
+        }
+    }
+
+    #[test]
+    fn the_new_phrasings_refuse_explanations_too() {
+        for text in [
+            "`f(3)` is `3 * 3`",
+            "f(3) gives 3 + 6",
+            "f(x) becomes 9",
+            "f(3) equals the square",
+            "f(3) should be 9 * 1",
+            "`f(3)` is `9",
+        ] {
+            assert_eq!(calls(text, "f"), [], "{text}");
         }
     }
 

@@ -5,7 +5,7 @@
 //! last element that raises. Read only for a task with one function of one parameter (which
 //! input is empty is then plain), and only when the answer is one literal.
 
-use super::{Example, balanced, in_a_name, literal, lone_literal};
+use super::{Example, literal, lone_literal, shown_parameters};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -82,31 +82,8 @@ fn empty_of(noun: &str) -> Option<&'static str> {
 /// The task's one function, when its signature in the task has exactly one parameter; `None`
 /// when no public function, or more than one, is shown with parameters.
 fn single_parameter_function<'a>(description: &str, public: &[&'a str]) -> Option<&'a str> {
-    let mut shown = public.iter().filter_map(|name| {
-        let params = description
-            .match_indices(&format!("{name}("))
-            .find_map(|(at, _)| {
-                let before = description[..at].chars().next_back();
-                if before.is_some_and(in_a_name) {
-                    return None;
-                }
-                let rest = &description[at + name.len()..];
-                let len = balanced(rest)?;
-                Some(rest[1..len - 1].to_owned())
-            })?;
-        Some((*name, params))
-    });
-    let (name, params) = shown.next()?;
-    if shown.next().is_some() {
-        return None;
-    }
-    // One parameter, a name (`numbers`, `strings: List[str]`), not a literal in a call.
-    let params = params.trim();
-    let one = !params.is_empty()
-        && !params.contains(',')
-        && params.starts_with(|c: char| c.is_alphabetic() || c == '_')
-        && literal(params).is_none();
-    one.then_some(name)
+    let (name, params) = shown_parameters(description, public)?;
+    (params.len() == 1).then_some(name)
 }
 
 /// The literal that ends `text` (before "for an empty list"), or the words for an empty value.
