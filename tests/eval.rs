@@ -12,8 +12,9 @@ use support::mock::{GOOD_CODE, MockServer, PLAN, Reply, Role, TESTS, Wire, name_
 use tokio_util::sync::CancellationToken;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_task_of_the_own_set_is_solvable_and_its_tests_check_something() {
-    let tasks = TaskSet::Own.load().unwrap_or_else(|e| panic!("{e}"));
+async fn every_task_of_both_own_sets_is_solvable_and_its_tests_check_something() {
+    let mut tasks = TaskSet::Own.load().unwrap_or_else(|e| panic!("{e}"));
+    tasks.extend(TaskSet::HeldBack.load().unwrap_or_else(|e| panic!("{e}")));
     let cache = tempfile::tempdir().expect("cache");
     let tools = Toolchain::new(cache.path());
     let limits = Limits::default();
@@ -166,13 +167,14 @@ fn a_bad_task_file_is_named_with_its_line() {
 }
 
 /// Every example read from a task (its calls, doctests and the answer it states for an empty
-/// input) holds for the task's canonical solution: on the own set and on HumanEval's 164
+/// input) holds for the task's canonical solution: on both own sets and on HumanEval's 164
 /// problems (the setup script fetches them into the cache). A wrong reading would rank the
 /// wrong candidates first.
 #[test]
 fn the_examples_read_from_a_task_hold_for_its_canonical_solution() {
     let cache = support::cache::cache();
     let mut tasks = TaskSet::Own.load().unwrap_or_else(|e| panic!("{e}"));
+    tasks.extend(TaskSet::HeldBack.load().unwrap_or_else(|e| panic!("{e}")));
     tasks.extend(
         TaskSet::from_arg("humaneval", &cache)
             .load()

@@ -88,8 +88,9 @@ pub enum Cmd {
     SandboxExec { spec: String },
     /// Measure the pipeline against one plain request per task: pass@1 on reference tests.
     Eval {
-        /// `flotilla` (the built-in set), `humaneval` (fetched by scripts/setup-model-server),
-        /// or a JSONL file of tasks.
+        /// `flotilla` (the built-in set the pipeline is tuned on), `held-back` (a second
+        /// built-in set it is never tuned on), `humaneval` (fetched by
+        /// scripts/setup-model-server), or a JSONL file of tasks.
         #[arg(long, default_value = "flotilla")]
         set: String,
         /// Only tasks whose id contains this text, e.g. "py/".

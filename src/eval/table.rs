@@ -34,41 +34,51 @@ pub(super) fn print_table(report: &Report, out: &mut dyn Write) {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "{:<22} {:>8} {:>8} {:>10} {:>12}",
-        "mode", "passed", "pass@1", "time", "tokens out"
+        "{:<22} {:>8} {:>8} {:>10} {:>12} {:>10} {:>10}",
+        "mode", "passed", "pass@1", "time", "tokens out", "completed", "precision"
     );
-    let row = |name: &str, s: &Option<ModeSummary>, out: &mut dyn Write| {
-        if let Some(s) = s {
-            let _ = writeln!(
-                out,
-                "{:<22} {:>8} {:>7.1}% {:>10} {:>12}",
-                name,
-                format!("{}/{}", s.passed, s.tasks),
-                s.pass_at_1 * 100.0,
-                crate::workflow::format_elapsed(Duration::from_secs_f64(s.seconds)),
-                s.tokens_out
-            );
-        }
+    // Completed precision: of the workflows called completed, the share that pass their
+    // reference tests. One-shot has no notion of completing.
+    let precision = if report.completed == 0 {
+        "-".to_owned()
+    } else {
+        format!(
+            "{:.0}%",
+            ratio(report.completed_passing, report.completed) * 100.0
+        )
     };
-    row("one-shot", &report.oneshot, out);
-    row("one-shot, parsed", &report.oneshot_parsed, out);
+    let row =
+        |name: &str, s: &Option<ModeSummary>, ends: Option<(usize, &str)>, out: &mut dyn Write| {
+            if let Some(s) = s {
+                let (completed, precision) = match ends {
+                    Some((n, p)) => (n.to_string(), p.to_owned()),
+                    None => ("-".to_owned(), "-".to_owned()),
+                };
+                let _ = writeln!(
+                    out,
+                    "{:<22} {:>8} {:>7.1}% {:>10} {:>12} {:>10} {:>10}",
+                    name,
+                    format!("{}/{}", s.passed, s.tasks),
+                    s.pass_at_1 * 100.0,
+                    crate::workflow::format_elapsed(Duration::from_secs_f64(s.seconds)),
+                    s.tokens_out,
+                    completed,
+                    precision
+                );
+            }
+        };
+    row("one-shot", &report.oneshot, None, out);
+    row("one-shot, parsed", &report.oneshot_parsed, None, out);
     row(
         &format!("pipeline ({}×{})", report.candidates, report.test_suites),
         &report.pipeline,
+        Some((report.completed, precision.as_str())),
         out,
     );
     if report.pipeline.is_some() {
-        let share = if report.completed == 0 {
-            "-".to_owned()
-        } else {
-            format!(
-                "{:.0}%",
-                ratio(report.completed_passing, report.completed) * 100.0
-            )
-        };
         let _ = writeln!(
             out,
-            "completed workflows: {}, of which {} pass their reference tests ({share})",
+            "completed workflows: {}, of which {} pass their reference tests ({precision})",
             report.completed, report.completed_passing
         );
         let _ = writeln!(
