@@ -5,6 +5,8 @@ use std::process::Command;
 
 fn flotilla(home: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_flotilla"))
+        // Outside any repository: flotilla would work on the one it starts in.
+        .current_dir(std::env::temp_dir())
         .arg("--home")
         .arg(home)
         .args(args)

@@ -107,6 +107,8 @@ async fn a_workflow_run_by_another_process_shows_live_and_is_announced() {
     tokio::task::spawn_blocking(move || {
         let pty = dashboard(&path);
         let run = std::process::Command::new(env!("CARGO_BIN_EXE_flotilla"))
+            // Outside any repository: flotilla would work on the one it starts in.
+            .current_dir(std::env::temp_dir())
             .arg("--home")
             .arg(&path)
             .args(["run", "write a function to validate email addresses"])

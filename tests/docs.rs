@@ -17,6 +17,8 @@ const COMMANDS: [&str; 8] = [
 
 fn flotilla(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_flotilla"))
+        // Outside any repository: flotilla would work on the one it starts in.
+        .current_dir(std::env::temp_dir())
         .args(args)
         .output()
         .expect("run flotilla");

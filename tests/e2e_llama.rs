@@ -129,6 +129,8 @@ fn headless_run_and_name_print_the_seed_lines() {
     let flotilla = env!("CARGO_BIN_EXE_flotilla");
 
     let out = Command::new(flotilla)
+        // Outside any repository: flotilla would work on the one it starts in.
+        .current_dir(std::env::temp_dir())
         .args(["--home"])
         .arg(home.path())
         .args(["name", "write a function to validate email addresses"])
@@ -140,6 +142,7 @@ fn headless_run_and_name_print_the_seed_lines() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("named by the veryfast model"));
 
     let out = Command::new(flotilla)
+        .current_dir(std::env::temp_dir())
         .args(["--home"])
         .arg(home.path())
         .args(["run", "write a python function that adds two numbers"])
@@ -176,6 +179,7 @@ fn headless_run_and_name_print_the_seed_lines() {
     }
 
     let out = Command::new(flotilla)
+        .current_dir(std::env::temp_dir())
         .args(["--home"])
         .arg(home.path())
         .arg("doctor")

@@ -10,6 +10,8 @@ use support::mock::{MockServer, Reply, Wire, named_then};
 
 fn flotilla(home: &std::path::Path, args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_flotilla"))
+        // Outside any repository: flotilla would work on the one it starts in.
+        .current_dir(std::env::temp_dir())
         .arg("--home")
         .arg(home)
         .args(args)
@@ -150,6 +152,7 @@ async fn runs_at_once(home: &std::path::Path, n: usize, wave: &str) -> Vec<std::
                 ])
                 .arg(&gate)
                 .arg(env!("CARGO_BIN_EXE_flotilla"))
+                .current_dir(std::env::temp_dir())
                 .arg(home)
                 .arg(format!("{wave} task {i}"))
                 .stdout(std::process::Stdio::piped())
@@ -285,6 +288,8 @@ fn a_listing_into_a_closed_pipe_ends_quietly() {
     }
     drop(db);
     let mut child = Command::new(env!("CARGO_BIN_EXE_flotilla"))
+        // Outside any repository: flotilla would work on the one it starts in.
+        .current_dir(std::env::temp_dir())
         .arg("--home")
         .arg(home.path())
         .arg("list")
@@ -357,6 +362,7 @@ echo "list-exit=$?"
                     "sh",
                 ])
                 .arg(env!("CARGO_BIN_EXE_flotilla"))
+                .current_dir(std::env::temp_dir())
                 .arg(&home)
                 .arg(&outside)
                 .output()
