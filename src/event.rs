@@ -43,6 +43,7 @@ pub enum Recorded {
     Ending,
     Stages,
     Log,
+    Change,
 }
 
 impl std::fmt::Display for Recorded {
@@ -54,6 +55,7 @@ impl std::fmt::Display for Recorded {
             Self::Ending => "its ending",
             Self::Stages => "its stage times and tokens",
             Self::Log => "its log",
+            Self::Change => "its change to the repository",
         })
     }
 }
@@ -62,6 +64,9 @@ impl Event {
     /// What the history records of this event; `None` for the events that are not history
     /// (logs, artifacts, health, notices).
     pub fn recorded_as(&self) -> Option<Recorded> {
+        if let Self::Change { .. } = self {
+            return Some(Recorded::Change);
+        }
         self.transition().map(|(_, t)| match t {
             Transition::Status { .. } => Recorded::Status,
             Transition::Named(_) => Recorded::Name,
@@ -93,6 +98,7 @@ impl Event {
             | Self::Artifact { .. }
             | Self::Health { .. }
             | Self::Others(_)
+            | Self::Change { .. }
             | Self::Unrecorded { .. } => None,
         }
     }
@@ -106,6 +112,7 @@ impl Event {
             | Self::Log { id, .. }
             | Self::Finished { id, .. }
             | Self::Artifact { id, .. }
+            | Self::Change { id, .. }
             | Self::Unrecorded { id, .. } => Some(id),
             Self::Health { .. } | Self::Others(_) => None,
         }
@@ -144,10 +151,18 @@ pub enum ArtifactKind {
     Code,
     Tests,
     TestOutput,
+    /// On a repository: the workflow's branch against its base.
+    Diff,
 }
 
 impl ArtifactKind {
-    pub const ALL: [ArtifactKind; 4] = [Self::Plan, Self::Code, Self::Tests, Self::TestOutput];
+    pub const ALL: [ArtifactKind; 5] = [
+        Self::Plan,
+        Self::Code,
+        Self::Tests,
+        Self::TestOutput,
+        Self::Diff,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -155,6 +170,7 @@ impl ArtifactKind {
             Self::Code => "Code",
             Self::Tests => "Tests",
             Self::TestOutput => "Test output",
+            Self::Diff => "Diff",
         }
     }
 
@@ -220,6 +236,12 @@ pub enum Event {
     /// Workflows another flotilla process on the same home created or changed, as the history
     /// has them now.
     Others(Vec<crate::workflow::Workflow>),
+    /// The workflow's change to the repository: its branch and worktree made, its commit, or
+    /// what the user did with it. Unlike a transition it may come after the ending.
+    Change {
+        id: WorkflowId,
+        change: crate::workflow::change::Change,
+    },
     /// A write about the workflow did not reach the history or its folder; sent before the
     /// event it concerns.
     Unrecorded {

@@ -17,6 +17,8 @@ pub struct Home {
     pub cache_dir: PathBuf,
     /// `flotilla.db`: the history.
     pub db_file: PathBuf,
+    /// `worktrees/<id>/`: each workflow's worktree of the repository it works on.
+    pub worktrees_dir: PathBuf,
 }
 
 impl Home {
@@ -29,6 +31,7 @@ impl Home {
             logs_dir: root.join("logs"),
             cache_dir: root.join("cache"),
             db_file: root.join("flotilla.db"),
+            worktrees_dir: root.join("worktrees"),
         }
     }
 
@@ -50,6 +53,7 @@ impl Home {
                     logs_dir: state.join("logs"),
                     cache_dir: dirs.cache_dir().to_owned(),
                     db_file: dirs.data_dir().join("flotilla.db"),
+                    worktrees_dir: dirs.data_dir().join("worktrees"),
                 }
             }
             // No home directory at all: keep everything beside the current directory.
@@ -60,6 +64,11 @@ impl Home {
     /// `flotilla.lock`, beside the history: held (shared) by each flotilla running workflows.
     pub fn lock_file(&self) -> PathBuf {
         self.db_file.with_extension("lock")
+    }
+
+    /// Where an apply keeps its journal until it is done (see `project::land`).
+    pub fn journals_dir(&self) -> PathBuf {
+        self.worktrees_dir.join(".applying")
     }
 
     pub fn workflow_dir(&self, id: &crate::workflow::WorkflowId) -> PathBuf {

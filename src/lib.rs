@@ -13,6 +13,7 @@ pub mod language;
 pub mod logbuf;
 pub mod logging;
 pub mod pipeline;
+pub mod project;
 pub mod provider;
 pub mod sandbox;
 pub mod sanitize;

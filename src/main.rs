@@ -177,6 +177,26 @@ fn main() -> ExitCode {
         Some(Cmd::Logs { id, follow }) => {
             Some(history::logs(&home, id, *follow, &mut safe_stdout()))
         }
+        Some(Cmd::Diff { id, json }) => Some(flotilla::cli::land::diff(
+            &home,
+            id,
+            *json,
+            &mut safe_stdout(),
+        )),
+        Some(Cmd::Apply { id, staged, json }) => Some(flotilla::cli::land::apply(
+            &home,
+            id,
+            *staged,
+            *json,
+            &mut safe_stdout(),
+            &mut SafeWriter::new(std::io::stderr()),
+        )),
+        Some(Cmd::Discard { id, json }) => Some(flotilla::cli::land::discard(
+            &home,
+            id,
+            *json,
+            &mut safe_stdout(),
+        )),
         _ => None,
     };
     if let Some(result) = reading {
@@ -197,6 +217,25 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Inside a git repository (or the one --project or config.toml names), workflows work on it.
+    let on_project = matches!(
+        cli.command,
+        None | Some(Cmd::Run { .. } | Cmd::Retry { .. } | Cmd::Doctor { .. } | Cmd::Config { .. })
+    );
+    if on_project && !cli.no_project {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        match flotilla::project::Project::find(
+            cli.project.as_deref(),
+            &config.project_settings,
+            &cwd,
+        ) {
+            Ok(project) => config.project = project,
+            Err(e) => {
+                eprintln!("flotilla: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     if let Some(Cmd::Config { json }) = &cli.command {
         return written(flotilla::cli::config::print(
             &home,
@@ -359,7 +398,8 @@ fn main() -> ExitCode {
             Some(Cmd::Retry { id }) => run::retry(&engine, &mut rx, &id, &mut stdout).await,
             Some(Cmd::Delete { id }) => run::delete(&engine, &id, &mut stdout),
             // Handled first thing in `main`.
-            Some(Cmd::SandboxExec { .. }) => 2,
+            // Handled before the engine starts.
+            Some(Cmd::SandboxExec { .. } | Cmd::Diff { .. } | Cmd::Apply { .. } | Cmd::Discard { .. }) => 2,
             Some(Cmd::Eval { .. }) => {
                 let Some((label, tasks, modes, json, root)) = eval_job else {
                     return 2;

@@ -15,6 +15,13 @@ pub struct Cli {
     /// Read this configuration file instead of config.toml in the home.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Work on the git repository DIR is in: a worktree and branch per workflow (default: the
+    /// repository the current folder is in, if any, or `project` in config.toml).
+    #[arg(long, global = true, value_name = "DIR", conflicts_with = "no_project")]
+    pub project: Option<PathBuf>,
+    /// Work outside any repository, as if started outside one: standalone files per workflow.
+    #[arg(long, global = true)]
+    pub no_project: bool,
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
@@ -78,7 +85,35 @@ pub enum Cmd {
         /// The workflow: its id, wf_N, N, or its name.
         id: String,
     },
-    /// Delete a finished workflow and its folder.
+    /// Show the change a workflow made to the repository (its branch against its base).
+    Diff {
+        /// The workflow: its id, wf_N, N, or its name.
+        id: String,
+        /// Print JSON: files, lines added and removed, and the patch.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Land a workflow's change on your current branch as one commit; refused, with nothing
+    /// changed, when a file it touches has uncommitted changes or it does not apply cleanly.
+    Apply {
+        /// The workflow: its id, wf_N, N, or its name.
+        id: String,
+        /// Leave the change staged and uncommitted instead.
+        #[arg(long)]
+        staged: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a workflow's worktree and branch.
+    Discard {
+        /// The workflow: its id, wf_N, N, or its name.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a finished workflow and its folder (and its worktree and branch).
     Delete {
         /// The workflow: its id, wf_N, N, or its name.
         id: String,

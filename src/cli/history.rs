@@ -27,6 +27,7 @@ pub fn to_json(home: &Home, wf: &Workflow, started: Option<SystemTime>, now: Sys
         "dir": home.workflow_dir(&wf.id),
         "result": wf.result(),
         "retry_of": wf.retry_of,
+        "project": wf.change,
     })
 }
 

@@ -6,5 +6,6 @@ pub mod args;
 pub mod config;
 pub mod doctor;
 pub mod history;
+pub mod land;
 pub mod models;
 pub mod run;

@@ -134,6 +134,16 @@ async fn follow(
             Event::Status { progress, .. } => format!("→ [{label}] {progress}"),
             Event::Named { source, .. } => format!("→ [{label}] {source}"),
             Event::Progress { progress, .. } => format!("[{label}] {progress}"),
+            Event::Change { change, .. }
+                if change.commit.is_none() && change.worktree.is_some() =>
+            {
+                format!(
+                    "→ [{label}] on branch {} (base {})",
+                    change.branch,
+                    short(&change.base)
+                )
+            }
+            Event::Change { .. } => continue,
             Event::Finished {
                 outcome: Outcome::Completed(_),
                 ..
@@ -151,18 +161,29 @@ async fn follow(
                     "✓ [{label}] Completed in {}",
                     format_elapsed(wf.elapsed(*at))
                 );
-                for file in &result.files {
-                    text.push_str(&format!("\n  {}", result.dir.join(file).display()));
+                match &wf.change {
+                    Some(change) => text.push_str(&branch_summary(change, &id)),
+                    None => {
+                        for file in &result.files {
+                            text.push_str(&format!("\n  {}", result.dir.join(file).display()));
+                        }
+                    }
                 }
                 text
             }
             Event::Finished {
                 outcome: Outcome::Failed(reason),
                 ..
-            } => format!(
-                "✗ [{label}] failed: {reason}\n  {} (what it made is kept here)",
-                engine.home().workflow_dir(&id).display()
-            ),
+            } => match &wf.change {
+                Some(change) => format!(
+                    "✗ [{label}] failed: {reason}{}",
+                    branch_summary(change, &id)
+                ),
+                None => format!(
+                    "✗ [{label}] failed: {reason}\n  {} (what it made is kept here)",
+                    engine.home().workflow_dir(&id).display()
+                ),
+            },
             Event::Log { .. }
             | Event::Health { .. }
             | Event::Artifact { .. }
@@ -192,4 +213,28 @@ pub async fn name(
     let _ = writeln!(out, "{name}");
     let _ = writeln!(err, "({source})");
     0
+}
+
+/// The first characters of a commit id.
+fn short(commit: &str) -> &str {
+    commit.get(..10).unwrap_or(commit)
+}
+
+/// What `run` prints of a workflow's change at its end: the branch, the diffstat and what to
+/// do next.
+fn branch_summary(
+    change: &crate::workflow::change::Change,
+    id: &crate::workflow::WorkflowId,
+) -> String {
+    if change.commit.is_none() {
+        return "\n  no change to the repository (its branch and worktree were removed)".to_owned();
+    }
+    let mut text = format!("\n  branch {}: {}", change.branch, change.stat());
+    for file in &change.files {
+        text.push_str(&format!("\n    {file}"));
+    }
+    text.push_str(&format!(
+        "\n  flotilla diff {id} · flotilla apply {id} [--staged] · flotilla discard {id}"
+    ));
+    text
 }

@@ -32,6 +32,9 @@ struct RawConfig {
     theme: Option<Spanned<String>>,
     mouse: Option<bool>,
     colors: Option<BTreeMap<String, Spanned<String>>>,
+    project: Option<Spanned<String>>,
+    base: Option<Spanned<String>>,
+    test_command: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -275,7 +278,36 @@ impl Config {
             theme,
             colors,
             mouse: raw.mouse.unwrap_or(defaults.mouse),
+            project_settings: project_settings(path, raw.project, raw.base, raw.test_command),
+            project: None,
         })
+    }
+}
+
+/// `project`, `base` and `test_command` (an empty string is none); a relative `project` is
+/// read from the config file's folder.
+fn project_settings(
+    path: &Path,
+    project: Option<Spanned<String>>,
+    base: Option<Spanned<String>>,
+    test_command: Option<Spanned<String>>,
+) -> crate::project::ProjectSettings {
+    let d = crate::defaults::get();
+    let given = |v: Option<Spanned<String>>, default: &str| {
+        Some(v.map_or(default.to_owned(), Spanned::into_inner))
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    };
+    crate::project::ProjectSettings {
+        project: given(project, &d.project).map(|p| {
+            let p = std::path::PathBuf::from(p);
+            match (p.is_relative(), path.parent()) {
+                (true, Some(dir)) => dir.join(p),
+                _ => p,
+            }
+        }),
+        base: given(base, &d.base),
+        test_command: given(test_command, &d.test_command),
     }
 }
 

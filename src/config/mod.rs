@@ -126,6 +126,10 @@ pub struct Config {
     pub mouse: bool,
     /// `[colors]`: roles recoloured, checked by the dashboard, which knows colours.
     pub colors: Vec<ColorSetting>,
+    /// `project`, `base`, `test_command` as the file says them.
+    pub project_settings: crate::project::ProjectSettings,
+    /// The repository workflows work on, once found (`Project::find`); `None` outside one.
+    pub project: Option<crate::project::Project>,
 }
 
 /// One `[colors]` entry, with its line for a message about it.
@@ -275,6 +279,8 @@ impl Config {
             default_ollama,
             theme: d.theme.clone(),
             mouse: d.mouse,
+            project_settings: crate::project::ProjectSettings::default(),
+            project: None,
             colors: Vec::new(),
         }
     }

@@ -100,6 +100,23 @@ pub fn entries(config: &Config, file: Option<(&Path, &str)>) -> Vec<Entry> {
     );
     add("", "theme", text(&config.theme));
     add("", "mouse", config.mouse.to_string());
+    let ps = &config.project_settings;
+    add(
+        "",
+        "project",
+        text(
+            &ps.project
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        ),
+    );
+    add("", "base", text(ps.base.as_deref().unwrap_or("")));
+    add(
+        "",
+        "test_command",
+        text(ps.test_command.as_deref().unwrap_or("")),
+    );
     let p = &config.pipeline;
     add(
         "",

@@ -21,6 +21,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+pub mod land;
 pub mod naming;
 mod run;
 use run::{run, suggest_name, write_result_json};
@@ -143,7 +144,12 @@ impl Engine {
         if n > 0 {
             tracing::warn!("{n} workflows were live in a flotilla that died: marked interrupted");
         }
+        let said = crate::project::land::recover(&home.journals_dir());
+        for line in &said {
+            tracing::warn!("{line}");
+        }
         let history = db.load()?;
+        let history = prune_worktrees(&db, &home, history);
         let mut names = NameRegistry::default();
         for name in history.iter().filter_map(|w| w.name.as_deref()) {
             names.insert(name);
@@ -258,6 +264,29 @@ impl Engine {
                     result.map_err(Failure::sanitized)
                 }
             };
+            // A change on a repository with nothing committed leaves nothing behind.
+            let unused = record
+                .lock()
+                .change
+                .clone()
+                .filter(|c| c.commit.is_none() && c.worktree.is_some());
+            if let Some(mut change) = unused {
+                match crate::project::land::discard(&change) {
+                    Ok(()) => {
+                        log.line(&format!(
+                            "nothing was committed: worktree and branch {} removed",
+                            change.branch
+                        ));
+                        change.worktree = None;
+                        record.lock().change = Some(change.clone());
+                        inner.emit(Event::Change {
+                            id: id.clone(),
+                            change,
+                        });
+                    }
+                    Err(e) => log.line(&format!("cannot remove the worktree: {e}")),
+                }
+            }
             let ended = SystemTime::now();
             if let Err(e) = write_result_json(&dir, &workflow_copy, ended, &outcome, &record) {
                 log.line(&format!("cannot write result.json: {e}"));
@@ -289,7 +318,12 @@ impl Engine {
     /// Reads a past workflow's log tail (at most `log_bytes`), plan, code, tests and last test
     /// output from its folder, and sends them as a log event and artifacts, off the caller's
     /// thread, so the dashboard's loop never waits on the disk.
-    pub fn load_past(&self, id: &WorkflowId, log_bytes: u64) {
+    pub fn load_past(
+        &self,
+        id: &WorkflowId,
+        log_bytes: u64,
+        change: Option<crate::workflow::change::Change>,
+    ) {
         let (events, id, dir) = (
             self.inner.events.clone(),
             id.clone(),
@@ -329,6 +363,13 @@ impl Engine {
             if let Some(output) = read(folder::OUTPUT) {
                 send(ArtifactKind::TestOutput, &output, None);
             }
+            if let Some(diff) = change
+                .as_ref()
+                .and_then(|c| crate::project::land::diff_text(c).ok())
+                .filter(|d| !d.is_empty())
+            {
+                send(ArtifactKind::Diff, &diff, None);
+            }
         };
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => drop(runtime.spawn_blocking(load)),
@@ -367,6 +408,18 @@ impl Engine {
         if lock(&self.inner.cancels).contains_key(id) {
             anyhow::bail!("{id} is still live: cancel it first");
         }
+        // Its worktree and branch go with it.
+        let change = self
+            .inner
+            .db
+            .load()?
+            .into_iter()
+            .find(|w| &w.id == id)
+            .and_then(|w| w.change);
+        if let Some(change) = change {
+            crate::project::land::discard(&change)
+                .map_err(|e| anyhow::anyhow!("cannot remove its branch {}: {e}", change.branch))?;
+        }
         self.inner.db.delete(id)?;
         let dir = self.inner.home.workflow_dir(id);
         match std::fs::remove_dir_all(&dir) {
@@ -374,6 +427,32 @@ impl Engine {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(anyhow::anyhow!("cannot remove {}: {e}", dir.display())),
         }
+    }
+
+    /// Applies (or stages) a finished workflow's change to its repository and records it.
+    pub fn apply(
+        &self,
+        id: &WorkflowId,
+        staged: bool,
+    ) -> Result<crate::workflow::change::Change, String> {
+        let wf = self.in_history(id)?;
+        land::apply(&self.inner.home, &self.inner.db, &wf, staged).map_err(|r| r.to_string())
+    }
+
+    /// Removes a finished workflow's worktree and branch and records it.
+    pub fn discard(&self, id: &WorkflowId) -> Result<crate::workflow::change::Change, String> {
+        let wf = self.in_history(id)?;
+        land::discard(&self.inner.db, &wf)
+    }
+
+    fn in_history(&self, id: &WorkflowId) -> Result<Workflow, String> {
+        self.inner
+            .db
+            .load()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .find(|w| &w.id == id)
+            .ok_or_else(|| format!("{id} is not in the history"))
     }
 
     /// Cancels a live workflow; false if it already ended.
@@ -392,6 +471,63 @@ impl Engine {
         let naming = suggest_name(&self.inner, description).await;
         (naming.name, naming.source)
     }
+}
+
+/// The worktrees of workflows that ended with nothing committed (killed mid-run, then marked
+/// interrupted) are removed with their branches, and folders under the worktrees folder that
+/// no workflow of the history holds go too; a committed change keeps its worktree and branch
+/// until it is applied or discarded. Returns the history as it is now.
+fn prune_worktrees(db: &Db, home: &Home, mut history: Vec<Workflow>) -> Vec<Workflow> {
+    let mut roots: Vec<std::path::PathBuf> = Vec::new();
+    for w in history.iter_mut().filter(|w| !w.status().is_live()) {
+        let Some(change) = w.change.as_mut() else {
+            continue;
+        };
+        if !roots.contains(&change.project) {
+            roots.push(change.project.clone());
+        }
+        if change.commit.is_some() || change.worktree.is_none() {
+            continue;
+        }
+        match crate::project::land::discard(change) {
+            Ok(()) => {
+                tracing::info!(
+                    "removed the worktree of {}, which ended with nothing committed",
+                    w.id
+                );
+                change.worktree = None;
+                if let Err(e) = db.set_change(&w.id, change) {
+                    tracing::error!("cannot record the removed worktree of {}: {e}", w.id);
+                }
+            }
+            Err(e) => tracing::warn!("cannot remove the worktree of {}: {e}", w.id),
+        }
+    }
+    let held: Vec<&std::path::Path> = history
+        .iter()
+        .filter_map(|w| w.change.as_ref()?.worktree.as_deref())
+        .collect();
+    if let Ok(entries) = std::fs::read_dir(&home.worktrees_dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || held.contains(&path.as_path()) {
+                continue;
+            }
+            // A worktree of a workflow deleted, or made just before its workflow recorded it
+            // (left alone while that workflow is live).
+            let live = history
+                .iter()
+                .any(|w| w.id.as_str() == name && w.status().is_live());
+            if WorkflowId::parse(&name).is_some() && !live {
+                let _ = std::fs::remove_dir_all(&path);
+            }
+        }
+    }
+    for root in roots {
+        let _ = crate::project::git::Git::at(&root).run(&["worktree", "prune"]);
+    }
+    history
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -48,6 +48,10 @@ pub(super) async fn run(
         name: name.clone(),
         source,
     });
+    let repo = match &inner.config.project {
+        Some(project) => Some(on_repo(inner, id, &name, project, log, record)?),
+        None => None,
+    };
 
     let permit = match inner.try_slot() {
         Some(slot) => slot,
@@ -76,10 +80,59 @@ pub(super) async fn run(
         record,
         cancel,
         waits: Default::default(),
+        repo: repo.as_ref(),
+        placed: Default::default(),
     };
     let result = pipeline::run(&cx).await;
     drop(permit);
     result
+}
+
+/// The workflow's worktree and branch on the repository, from its base: the commit of `HEAD`
+/// (or `base`) now. Recorded before anything runs.
+fn on_repo(
+    inner: &Inner,
+    id: &WorkflowId,
+    name: &str,
+    project: &crate::project::Project,
+    log: &WorkLog,
+    record: &SharedRecord,
+) -> Result<pipeline::OnRepo, Failure> {
+    let base = project.base_commit().map_err(Failure::Project)?;
+    let path = inner.home.worktrees_dir.join(id.as_str());
+    let made = crate::project::worktree::create(&project.root, &path, id.seq(), name, &base)
+        .map_err(Failure::Project)?;
+    let files = crate::project::git::Git::at(&made.path)
+        .tracked_files()
+        .map_err(|e| Failure::Project(e.to_string()))?;
+    let change = crate::workflow::change::Change {
+        project: project.root.clone(),
+        base: base.clone(),
+        branch: made.branch.clone(),
+        worktree: Some(made.path.clone()),
+        commit: None,
+        files: Vec::new(),
+        lines: (0, 0),
+        landed: None,
+    };
+    log.line(&format!(
+        "on {} ({}): branch {} from {}, worktree {}",
+        project.root.display(),
+        project.kind.as_str(),
+        made.branch,
+        base.get(..10).unwrap_or(&base),
+        made.path.display()
+    ));
+    record.lock().change = Some(change.clone());
+    inner.emit(Event::Change {
+        id: id.clone(),
+        change: change.clone(),
+    });
+    Ok(pipeline::OnRepo {
+        project: project.clone(),
+        change,
+        files,
+    })
 }
 
 /// A name and how it was made.
@@ -156,6 +209,7 @@ pub(super) fn write_result_json(
         "ended_at": secs(ended),
         "elapsed_s": ((secs(ended) - secs(workflow.start_time)) * 1000.0).round() / 1000.0,
         "dir": dir,
+        "project": record.change,
     });
     std::fs::create_dir_all(dir)?;
     // Written whole, then renamed, so a reader never sees half a file.

@@ -201,6 +201,7 @@ async fn oneshot(
             ("conventions", task.language.code_conventions()),
             ("description", task.prompt.as_str()),
             ("names", ""),
+            ("context", ""),
         ];
         let request = ChatRequest {
             model: tier.model.clone(),

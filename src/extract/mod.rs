@@ -17,7 +17,7 @@ mod names;
 mod probe;
 mod python;
 mod rust;
-mod tree;
+pub(crate) mod tree;
 
 pub use names::{named_in, signature_name, signatures_in, wanted_names};
 pub use probe::{fit_probes, plain_probes, probes, task_examples};

@@ -123,7 +123,7 @@ impl StageContext<'_> {
                     plan.language,
                     &code,
                     probes,
-                    self.host.tools(),
+                    self.tools(),
                     &settings.limits,
                     self.cancel,
                 )
@@ -162,6 +162,7 @@ impl StageContext<'_> {
         attempt: (u32, u32),
     ) -> Result<(), Failure> {
         self.leave_out_failing_imports(plan, pool).await?;
+        self.check_project(pool, board).await?;
         if pairs.is_empty() {
             return Ok(());
         }
@@ -169,7 +170,7 @@ impl StageContext<'_> {
         let started = Instant::now();
         self.progress(Stage::Run, Some(attempt));
         let settings = &self.host.config().pipeline;
-        let tools = self.host.tools();
+        let tools = self.tools();
         let log = self.log;
         let first = pairs[0];
         let runs = futures_util::stream::iter(pairs.into_iter().map(|(c, s)| {
@@ -332,6 +333,10 @@ impl StageContext<'_> {
                 st.agreement,
                 st.returned
             ));
+            if !board.project_runs.is_empty() {
+                table.truncate(table.trim_end().len());
+                table.push_str(&format!("  breaks {}\n", st.breaks));
+            }
             records.push(CandidateRecord {
                 origin: c.origin.clone(),
                 file: folder::candidate(i + 1),
@@ -342,6 +347,7 @@ impl StageContext<'_> {
                 agreeing: st.agreeing,
                 agreement: st.agreement,
                 returned: st.returned,
+                breaks: st.breaks,
                 chosen: i == best,
                 kept: c.active,
             });
@@ -385,6 +391,12 @@ impl StageContext<'_> {
                 ));
             }
         }
+        if let Some(r) = board.project_runs.get(&best) {
+            output.push_str(&format!(
+                "\n── the project's tests ({}) ──\n{}",
+                r.runner, r.finished.output
+            ));
+        }
         if let Err(e) = self.write_file(folder::OUTPUT, &output) {
             self.log.line(&e.to_string());
         }
@@ -415,11 +427,14 @@ impl StageContext<'_> {
             &candidate.code.text,
             Some(plan.language),
         );
+        let place = self
+            .placed
+            .get()
+            .map_or(plan.code_file.as_str(), |p| p.layout.code_path.as_str());
         self.log.line(&format!(
-            "keeping {} ({}) as {}",
+            "keeping {} ({}) as {place}",
             best + 1,
             candidate.origin,
-            plan.code_file
         ));
         let mut shown = false;
         for (n, s) in pool.usable_suites(board).into_iter().enumerate() {

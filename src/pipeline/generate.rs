@@ -132,6 +132,7 @@ impl StageContext<'_> {
                 if let Some(note) = extract::alias(plan.language, &mut code, wanted) {
                     self.log.line(&format!("{origin}: {note}"));
                 }
+                self.splice_into_project(plan, &mut code);
                 let k = pool.candidates.len() + 1;
                 self.log.line(&format!(
                     "{origin}: defines {}{}",
@@ -235,7 +236,8 @@ impl StageContext<'_> {
         pool.replies.push(extract::readable(reply).to_owned());
         let public = pool.public_names(wanted);
         let reading = extract::suite(plan.language, reply, &public);
-        if let Some(code) = reading.implementation {
+        if let Some(mut code) = reading.implementation {
+            self.splice_into_project(plan, &mut code);
             self.log.line(&format!(
                 "{origin} held an implementation of {}: it becomes a candidate",
                 code.names.join(", ")

@@ -28,7 +28,7 @@ impl StageContext<'_> {
             let lines = runner::failing_imports(
                 plan.language,
                 code,
-                self.host.tools(),
+                self.tools(),
                 &settings.limits,
                 self.cancel,
             )

@@ -39,6 +39,8 @@ mod imports;
 pub mod plan;
 mod pool;
 pub mod prompts;
+mod repo;
+pub use repo::OnRepo;
 pub mod select;
 mod stages;
 pub mod worklog;
@@ -99,6 +101,10 @@ pub struct StageContext<'a> {
     pub cancel: &'a CancellationToken,
     /// What the progress line shows while the workflow's requests wait for a server.
     pub waits: Waits,
+    /// On a repository: its worktree and branch, made by the engine.
+    pub repo: Option<&'a OnRepo>,
+    /// On a repository: where the code goes, once the plan has said.
+    pub placed: std::sync::OnceLock<repo::Placed>,
 }
 
 /// A workflow's requests and the provider queues they wait in: the progress line says
@@ -206,11 +212,19 @@ pub async fn run(cx: &StageContext<'_>) -> Result<WorkflowResult, Failure> {
     let plan = cx.plan(settings).await?;
     cx.record.lock().language = Some(plan.language);
     let wanted = extract::wanted_names(cx.description, &plan.functions);
+    cx.place(&plan, &wanted)?;
     let mut pool = Pool::default();
     if !settings.run_tests {
         cx.log.line("tests are switched off (run_tests = false)");
         cx.write_candidates(&plan, &wanted, &mut pool, 1).await?;
-        cx.keep(&plan, &pool, 0, &select::Board::default())?;
+        let board = select::Board::default();
+        cx.keep(&plan, &pool, 0, &board)?;
+        cx.commit(
+            &pool,
+            0,
+            &board,
+            "Completed: tests are switched off (run_tests = false).",
+        )?;
         return Ok(cx.result(&plan, 0, &select::Standing::default()));
     }
     cx.write_all(&plan, &wanted, &mut pool).await?;
@@ -230,6 +244,18 @@ pub async fn run(cx: &StageContext<'_>) -> Result<WorkflowResult, Failure> {
     if !outcome.as_ref().is_err_and(Failure::is_cancelled) {
         let (best, _) = cx.standings(&pool, &board);
         cx.keep(&plan, &pool, best, &board)?;
+        let ending = match &outcome {
+            Ok((_, standing)) => format!(
+                "Completed: it passes all {} tests it was given.",
+                standing.passed
+            ),
+            Err(failure) => format!("Failed: {failure}. This is the best code it tested."),
+        };
+        match cx.commit(&pool, best, &board, &ending) {
+            Err(e) if outcome.is_ok() => return Err(e),
+            Err(e) => cx.log.line(&e.to_string()),
+            Ok(()) => {}
+        }
     }
     let (round, standing) = outcome?;
     Ok(cx.result(&plan, round, &standing))
@@ -260,6 +286,27 @@ async fn rounds(
         // alone: `fibonacci(0) == 0 and fibonacci(1) == 1` is met by `return n`.
         if usable.iter().all(|s| board.trusted.contains(s)) {
             return Err(pool.why_no_tests(MAX_REASKS + 1));
+        }
+        if standing.breaks > 0 {
+            // Whatever its own tests say, code that breaks the project's is not done.
+            let broken = board.breaks.get(&best).cloned().unwrap_or_default();
+            if round >= max {
+                return Err(Failure::BreaksTests {
+                    broken: standing.breaks,
+                    first: broken.first().cloned().unwrap_or_default(),
+                });
+            }
+            round += 1;
+            let Some(report) = board.project_runs.get(&best).cloned() else {
+                continue;
+            };
+            let tests = format!(
+                "(the project's own tests; these passed before and fail now: {})",
+                broken.join(", ")
+            );
+            cx.fix(plan, pool, board, best, &tests, &report, (round, max))
+                .await?;
+            continue;
         }
         if standing.failed == 0 && standing.passed > 0 {
             // A small model's tests can be wrong and still be passed. When several candidates
@@ -300,7 +347,8 @@ async fn rounds(
         };
         match verdict {
             (Verdict::Code, _) => {
-                cx.fix(plan, pool, board, best, suite, &report, attempt)
+                let tests = pool.suites[suite].suite.text.clone();
+                cx.fix(plan, pool, board, best, &tests, &report, attempt)
                     .await?
             }
             (Verdict::Tests, why) => {

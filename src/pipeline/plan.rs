@@ -13,6 +13,9 @@ pub struct Plan {
     pub functions: Vec<String>,
     /// Edge cases the tests should cover.
     pub edge_cases: Vec<String>,
+    /// On a repository: the file the overseer says the code goes in (`File: pkg/slug.py`).
+    #[serde(default)]
+    pub file: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -30,6 +33,7 @@ impl Plan {
         let mut reply_language = None;
         let mut functions = Vec::new();
         let mut edge_cases = Vec::new();
+        let mut file = None;
         let mut section = Section::None;
         for raw in reply.lines() {
             let line = raw.trim().trim_start_matches(['#', '*']).trim();
@@ -54,6 +58,15 @@ impl Plan {
                 }
                 _ => (String::new(), line),
             };
+            if matches!(head.as_str(), "file" | "files" | "path") {
+                let path = rest.split_whitespace().next().unwrap_or("");
+                let path = path.trim_matches(['`', '"', '\'', ',']);
+                if file.is_none() && !path.is_empty() {
+                    file = Some(path.to_owned());
+                }
+                section = Section::Other;
+                continue;
+            }
             if head.contains("language") {
                 reply_language = reply_language.or_else(|| Language::mentioned_in(rest));
                 section = Section::Other;
@@ -112,6 +125,7 @@ impl Plan {
             test_file: language.test_file().to_owned(),
             functions,
             edge_cases,
+            file,
         }
     }
 

@@ -90,14 +90,14 @@ mod tests {
         // callers that leave a key out fail in the tests that fill it (`fill` asserts).
         for (template, expected) in [
             (PLAN_SYSTEM, vec![]),
-            (PLAN_USER, vec!["description"]),
+            (PLAN_USER, vec!["description", "context"]),
             (
                 CODE_SYSTEM,
                 vec!["language", "conventions", "fence", "code_file"],
             ),
-            (CODE_USER, vec!["description", "plan"]),
+            (CODE_USER, vec!["description", "plan", "context"]),
             (CODE_PLAIN_SYSTEM, vec!["language", "conventions", "fence"]),
-            (CODE_PLAIN_USER, vec!["description", "names"]),
+            (CODE_PLAIN_USER, vec!["description", "names", "context"]),
             (
                 TESTS_SYSTEM,
                 vec!["language", "code_file", "fence", "example"],
@@ -111,6 +111,7 @@ mod tests {
                 FIX_USER,
                 vec![
                     "description",
+                    "context",
                     "plan",
                     "code_file",
                     "fence",

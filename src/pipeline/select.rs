@@ -32,6 +32,10 @@ pub struct Board {
     pub behaviour: HashMap<usize, Vec<String>>,
     /// The suites made of the task's own examples: the user's word, not a model's guess.
     pub trusted: BTreeSet<usize>,
+    /// On a repository: the project's tests each candidate makes fail that passed at the base.
+    pub breaks: HashMap<usize, Vec<String>>,
+    /// On a repository: each candidate's run of the project's tests.
+    pub project_runs: HashMap<usize, TestReport>,
 }
 
 /// How one candidate stands.
@@ -54,6 +58,9 @@ pub struct Standing {
     pub agreement: u32,
     /// The probes on which it returned a value rather than raising.
     pub returned: u32,
+    /// The project's tests it makes fail that passed at the base: any ranks it below every
+    /// candidate that breaks none, whatever the generated tests say.
+    pub breaks: u32,
 }
 
 impl Board {
@@ -128,6 +135,7 @@ impl Board {
                     returned: self.behaviour.get(c).map_or(0, |v| {
                         fitting(v, &fits).filter(|(_, v)| !is_error(v)).count() as u32
                     }),
+                    breaks: self.breaks.get(c).map_or(0, |b| b.len() as u32),
                 }
             })
             .collect()
@@ -232,12 +240,14 @@ pub fn dual_agreement(passed: &[BTreeSet<String>]) -> Vec<u64> {
         .collect()
 }
 
-/// The index of the best: the one passing most of the task's own examples, then the one with
+/// The index of the best: on a repository, one that breaks none of the project's tests; then
+/// the one passing most of the task's own examples, then the one with
 /// the most agreement (its test score plus how often others share its values), then the one
 /// returning values on more inputs, then the one that loads more suites, then the earliest.
 pub fn best(standings: &[Standing]) -> Option<usize> {
     let key = |s: &Standing| {
         (
+            s.breaks == 0,
             s.examples,
             s.score + u64::from(s.agreement),
             s.returned,

@@ -232,13 +232,18 @@ impl StageContext<'_> {
             ("fence", plan.language.fence()),
             ("code_file", &plan.code_file),
             ("test_file", &plan.test_file),
+            ("context", self.project_context()),
         ]
     }
 
     pub(super) async fn plan(&self, settings: &PipelineConfig) -> Result<Plan, Failure> {
         let started = Instant::now();
         self.progress(Stage::Plan, None);
-        let vars = [("description", self.description)];
+        let context = self.plan_context();
+        let vars = [
+            ("description", self.description),
+            ("context", context.as_str()),
+        ];
         let prompt = (
             fill(prompts::PLAN_SYSTEM, &vars),
             fill(prompts::PLAN_USER, &vars),
@@ -252,7 +257,12 @@ impl StageContext<'_> {
                 Sampling::streamed(),
             )
             .await?;
-        let plan = Plan::parse(&reply, self.description, settings.default_language);
+        // On a repository, its kind says the language when the task does not.
+        let default = self
+            .repo
+            .and_then(|r| r.project.kind.language())
+            .unwrap_or(settings.default_language);
+        let plan = Plan::parse(&reply, self.description, default);
         let text = plan.to_markdown();
         self.write_file(
             folder::PLAN,
@@ -380,7 +390,7 @@ impl StageContext<'_> {
         pool: &mut Pool,
         board: &mut Board,
         best: usize,
-        suite: usize,
+        tests: &str,
         report: &TestReport,
         attempt: (u32, u32),
     ) -> Result<(), Failure> {
@@ -393,7 +403,7 @@ impl StageContext<'_> {
             vars.extend([
                 ("conventions", plan.language.code_conventions()),
                 ("code", pool.candidates[best].code.text.as_str()),
-                ("tests", pool.suites[suite].suite.text.as_str()),
+                ("tests", tests),
                 ("output", output.as_str()),
             ]);
             (

@@ -8,7 +8,9 @@ mod toolchain;
 
 pub use crate::sandbox::find_program;
 pub use probe::{Probed, TYPE_ERROR, failing_imports, probe};
-pub use toolchain::Toolchain;
+pub use toolchain::{ProjectSpace, Toolchain};
+mod project;
+pub use project::{project_tests, regressions};
 
 use crate::sandbox::{self, Finished, Job, Limits};
 use std::path::Path;
@@ -71,8 +73,8 @@ pub async fn run(
 ) -> std::io::Result<TestReport> {
     let scratch = scratch(tools, "run-")?;
     let dir = scratch.path();
-    write(dir, language.code_file(), code)?;
-    write(dir, language.test_file(), tests)?;
+    place_code(tools, language, dir, code)?;
+    write(dir, language.test_file(), &tests_for_run(tools, tests))?;
     let (job, runner) = match language {
         Language::Python if tools.prefer_pytest && tools.has_pytest() => (
             toolchain_job(
@@ -152,7 +154,10 @@ pub async fn run(
 /// named `solution`, and one written while another was building looked built already (its
 /// source older than the other's artifacts). With no dependencies, nothing is lost.
 fn cargo_job(tools: &Toolchain, dir: &Path, args: &[&str]) -> std::io::Result<Job> {
-    write(dir, "Cargo.toml", RUST_MANIFEST)?;
+    // A project's crate has its own manifest.
+    if tools.project.is_none() {
+        write(dir, "Cargo.toml", RUST_MANIFEST)?;
+    }
     let mut job = toolchain_job(tools, Language::Rust, dir, args);
     job.env.push((
         "CARGO_TARGET_DIR".into(),
@@ -185,16 +190,58 @@ fn toolchain_job(tools: &Toolchain, language: Language, dir: &Path, args: &[&str
     let (program, read_only) = tools.confinement(language);
     let mut job = job(dir, &program, args);
     job.read_only = read_only;
+    if let Some(space) = &tools.project {
+        job.read_only.extend(space.read_only.iter().cloned());
+        for (key, value) in &space.env {
+            job.env
+                .push((key.clone(), dir.join(value).display().to_string()));
+        }
+    }
     job
 }
 
-/// A fresh scratch folder under the toolchain's, removed when dropped.
+/// A fresh scratch folder under the toolchain's, removed when dropped; on a project, holding a
+/// copy of the project's files.
 fn scratch(tools: &Toolchain, prefix: &str) -> std::io::Result<tempfile::TempDir> {
     std::fs::create_dir_all(&tools.scratch_dir)?;
     // The pid in the name tells a later flotilla whether the folder's owner is still alive.
-    tempfile::Builder::new()
+    let scratch = tempfile::Builder::new()
         .prefix(&format!("{prefix}{}-", std::process::id()))
-        .tempdir_in(&tools.scratch_dir)
+        .tempdir_in(&tools.scratch_dir)?;
+    if let Some(space) = &tools.project {
+        space.copy_into(scratch.path())?;
+    }
+    Ok(scratch)
+}
+
+/// Writes a candidate where the runs load it: the language's file of its own, or on a project
+/// its place in the project, the changes every candidate brings, and the shim that makes it
+/// `solution` to the tests and probes.
+fn place_code(
+    tools: &Toolchain,
+    language: Language,
+    dir: &Path,
+    code: &str,
+) -> std::io::Result<()> {
+    let Some(space) = &tools.project else {
+        return write(dir, language.code_file(), code);
+    };
+    write(dir, &space.layout.code_path, code)?;
+    for (path, text) in &space.layout.extra {
+        write(dir, path, text)?;
+    }
+    if let Some((name, text)) = space.layout.shim() {
+        write(dir, name, &text)?;
+    }
+    Ok(())
+}
+
+/// A suite as it runs: on a project, pointing at the code where it is (Rust has no shim).
+fn tests_for_run<'t>(tools: &Toolchain, tests: &'t str) -> std::borrow::Cow<'t, str> {
+    match &tools.project {
+        Some(space) => std::borrow::Cow::Owned(space.layout.tests_for_run(tests)),
+        None => std::borrow::Cow::Borrowed(tests),
+    }
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> std::io::Result<()> {

@@ -80,6 +80,11 @@ impl Store {
 
     /// Applies a workflow event; returns the workflow it changed, if any.
     pub fn apply(&mut self, event: &Event) -> Option<&Workflow> {
+        if let Event::Change { id, change } = event {
+            let i = *self.index.get(id)?;
+            self.workflows[i].change = Some(change.clone());
+            return Some(&self.workflows[i]);
+        }
         let (id, transition) = event.transition()?;
         let i = *self.index.get(id)?;
         transition

@@ -18,6 +18,10 @@ pub enum Command {
     Retry(String),
     /// `/delete <id>`: delete a finished workflow and its folder (asks first).
     Delete(String),
+    /// `/apply <id> [--staged]`: land a workflow's change on the current branch.
+    Apply { query: String, staged: bool },
+    /// `/discard <id>`: remove a workflow's worktree and branch (asks first).
+    Discard(String),
     /// `/clear`: delete every finished workflow.
     Clear,
     /// `/parallel N`: change the number of run slots.
@@ -46,6 +50,11 @@ pub const USAGE: &[(&str, &str)] = &[
     ("/cancel <id>", "cancel a workflow"),
     ("/retry <id>", "run a workflow's task again"),
     ("/delete <id>", "delete a finished workflow"),
+    (
+        "/apply <id> [--staged]",
+        "apply a workflow's change to your branch",
+    ),
+    ("/discard <id>", "remove a workflow's worktree and branch"),
     ("/clear", "delete every finished workflow"),
     ("/parallel N", "change the number of run slots"),
     ("/help", "show keys and commands"),
@@ -76,6 +85,21 @@ pub fn parse(line: &str) -> Result<Command, Hint> {
         "cancel" => one_arg(verb, args).map(Command::Cancel),
         "retry" => one_arg(verb, args).map(Command::Retry),
         "delete" => one_arg(verb, args).map(Command::Delete),
+        "discard" => one_arg(verb, args).map(Command::Discard),
+        "apply" => {
+            let staged = args.split_whitespace().any(|w| w == "--staged");
+            let rest: Vec<&str> = args
+                .split_whitespace()
+                .filter(|w| *w != "--staged")
+                .collect();
+            match rest.as_slice() {
+                [query] if !query.starts_with('-') => Ok(Command::Apply {
+                    query: (*query).to_owned(),
+                    staged,
+                }),
+                _ => Err(Hint("usage /apply <id> [--staged]".into())),
+            }
+        }
         "clear" => no_args(verb, args, Command::Clear),
         "parallel" => match args.parse::<usize>() {
             Ok(n) if n >= 1 => Ok(Command::Parallel(n)),

@@ -56,6 +56,27 @@ pub fn lines(text: &str, language: Option<Language>, colors: Syntax) -> Vec<Line
         .collect()
 }
 
+/// A diff's lines: additions green, removals red, hunk heads cyan, file heads bold; plain when
+/// colour is off.
+pub fn diff_lines(text: &str, colors: Syntax) -> Vec<Line<'static>> {
+    text.lines()
+        .map(|line| {
+            let style = match colors {
+                Syntax::None => Style::default(),
+                _ if line.starts_with("+++") || line.starts_with("---") => {
+                    Style::default().add_modifier(Modifier::BOLD)
+                }
+                _ if line.starts_with('+') => Style::default().fg(Color::Green),
+                _ if line.starts_with('-') => Style::default().fg(Color::Red),
+                _ if line.starts_with("@@") => Style::default().fg(Color::Cyan),
+                _ if line.starts_with("diff ") => Style::default().add_modifier(Modifier::BOLD),
+                _ => Style::default(),
+            };
+            Line::styled(line.to_owned(), style)
+        })
+        .collect()
+}
+
 fn convert(style: syntect::highlighting::Style) -> Style {
     let fg = style.foreground;
     let mut out = Style::new().fg(Color::Rgb(fg.r, fg.g, fg.b));

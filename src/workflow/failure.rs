@@ -11,6 +11,8 @@ const SANDBOX: &str = "the sandbox failed: ";
 const UNCONFIRMED: &str = "unconfirmed: the code passes all ";
 const ALONE: &str = " tests, but no other candidate behaves the same on the task's inputs";
 const MINORITY: &str = " candidates that return values behave like it";
+const PROJECT: &str = "the repository: ";
+const BREAKS: &str = " of the project's tests that passed at the base (";
 
 /// What a tier was asked when its server failed to answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +82,11 @@ pub enum Failure {
     Sandbox(String),
     /// A file of the workflow's folder could not be written; the path and the error.
     Files(String),
+    /// The chosen code makes tests of the project fail that passed at the base: how many, and
+    /// the first.
+    BreaksTests { broken: u32, first: String },
+    /// The repository could not be worked on (its worktree, branch or commit).
+    Project(String),
     /// The task had nothing to do.
     EmptyDescription,
     /// A reason in the history that none of the above reads back (written by another version).
@@ -154,6 +161,15 @@ impl Failure {
                 })
             })
             .or_else(|| Some(Self::Sandbox(reason.strip_prefix(SANDBOX)?.to_owned())))
+            .or_else(|| Some(Self::Project(reason.strip_prefix(PROJECT)?.to_owned())))
+            .or_else(|| {
+                let rest = reason.strip_prefix("breaks ")?;
+                let (broken, first) = rest.split_once(BREAKS)?;
+                Some(Self::BreaksTests {
+                    broken: number(broken)?,
+                    first: first.strip_suffix(')')?.to_owned(),
+                })
+            })
             .or_else(|| {
                 let written =
                     reason.starts_with("cannot write ") || reason.starts_with("cannot create ");
@@ -174,6 +190,11 @@ impl Failure {
             },
             Self::Sandbox(problem) => Self::Sandbox(strip(problem)),
             Self::Files(problem) => Self::Files(strip(problem)),
+            Self::Project(problem) => Self::Project(strip(problem)),
+            Self::BreaksTests { broken, first } => Self::BreaksTests {
+                broken,
+                first: strip(first),
+            },
             Self::Other(reason) => Self::Other(strip(reason)),
             other => other,
         }
@@ -216,6 +237,8 @@ impl fmt::Display for Failure {
             Self::NoCode { replies } => write!(f, "{NO_CODE}{replies} replies"),
             Self::Sandbox(problem) => write!(f, "{SANDBOX}{problem}"),
             Self::Files(problem) => f.write_str(problem),
+            Self::BreaksTests { broken, first } => write!(f, "breaks {broken}{BREAKS}{first})"),
+            Self::Project(problem) => write!(f, "{PROJECT}{problem}"),
             Self::EmptyDescription => f.write_str(EMPTY),
             Self::Other(reason) => f.write_str(reason),
         }
@@ -264,6 +287,11 @@ mod tests {
             Failure::Sandbox("bwrap: setting up uid map: Permission denied".into()),
             Failure::Files("cannot write /h/wf_1/solution.py: No space left on device".into()),
             Failure::EmptyDescription,
+            Failure::BreaksTests {
+                broken: 2,
+                first: "tests/test_core.py::test_words".into(),
+            },
+            Failure::Project("cannot make the workflow's worktree: git worktree add: fatal".into()),
             Failure::Other("the disk caught fire".into()),
         ] {
             assert_eq!(Failure::from_reason(&failure.to_string()), failure);

@@ -1,5 +1,6 @@
 //! A workflow's identity, states and fields, as the seed design names them.
 
+pub mod change;
 mod failure;
 pub mod folder;
 pub mod name;
@@ -197,6 +198,8 @@ pub struct Workflow {
     pub end_time: Option<SystemTime>,
     /// The workflow this one runs the task of again (`r`, `flotilla retry`).
     pub retry_of: Option<WorkflowId>,
+    /// On a repository: its branch, commit and files, and what became of them.
+    pub change: Option<change::Change>,
 }
 
 impl Workflow {
@@ -210,6 +213,7 @@ impl Workflow {
             start_time,
             end_time: None,
             retry_of: None,
+            change: None,
         }
     }
 

@@ -34,6 +34,9 @@ pub struct Record {
     pub candidates: Vec<CandidateRecord>,
     /// Every test suite, usable or not.
     pub suites: Vec<SuiteRecord>,
+    /// On a repository: the workflow's branch and what it changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<crate::workflow::change::Change>,
 }
 
 /// One code candidate in `result.json`.
@@ -57,10 +60,17 @@ pub struct CandidateRecord {
     pub agreement: u32,
     /// The probes on which it returned a value rather than raising (what decides next).
     pub returned: u32,
+    /// On a repository: the project's tests it makes fail that passed at the base.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub breaks: u32,
     /// The one kept as the workflow's code.
     pub chosen: bool,
     /// False for a fix set aside because it did not score higher.
     pub kept: bool,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// One test suite in `result.json`.

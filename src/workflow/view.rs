@@ -67,7 +67,37 @@ pub fn fields(wf: &Workflow, folder: &Path, now: SystemTime) -> Vec<Field> {
                 FieldKind::Plain,
             ));
         }
-        out.push(field("Files:", result.files.join(", "), FieldKind::Plain));
+        if wf.change.is_none() {
+            out.push(field("Files:", result.files.join(", "), FieldKind::Plain));
+        }
+    }
+    if let Some(change) = &wf.change {
+        out.push(field(
+            "Repository:",
+            change.project.display().to_string(),
+            FieldKind::Plain,
+        ));
+        let base = change.base.get(..10).unwrap_or(&change.base);
+        out.push(field(
+            "Branch:",
+            format!("{} (from {base}, {})", change.branch, change.state_word()),
+            FieldKind::Plain,
+        ));
+        if change.commit.is_some() {
+            out.push(field(
+                "Changes:",
+                format!("{}: {}", change.stat(), change.files.join(", ")),
+                FieldKind::Plain,
+            ));
+        }
+        if let Some(crate::workflow::change::Landed::Applied { commit, onto }) = &change.landed {
+            let short = commit.get(..10).unwrap_or(commit);
+            out.push(field(
+                "Applied:",
+                format!("as {short} on {onto}"),
+                FieldKind::Plain,
+            ));
+        }
     }
     out
 }

@@ -66,10 +66,26 @@ impl TestApp {
         Self::open(home)
     }
 
+    /// A dashboard working on the git repository at `repo`, as when started inside it.
+    pub fn on_repo(config_text: &str, repo: &std::path::Path) -> Self {
+        let home = tempfile::tempdir().expect("temp home");
+        std::fs::write(home.path().join("config.toml"), config_text).expect("write config");
+        Self::open_on(home, Some(repo))
+    }
+
     /// A dashboard on `home`, with whatever history it holds.
     fn open(home: TempDir) -> Self {
+        Self::open_on(home, None)
+    }
+
+    fn open_on(home: TempDir, repo: Option<&std::path::Path>) -> Self {
         let paths = Home::at(home.path());
-        let config = Config::load(&paths.config_file).unwrap_or_else(|e| panic!("{e}"));
+        let mut config = Config::load(&paths.config_file).unwrap_or_else(|e| panic!("{e}"));
+        if let Some(repo) = repo {
+            config.project =
+                flotilla::project::Project::find(Some(repo), &config.project_settings, repo)
+                    .unwrap_or_else(|e| panic!("{e}"));
+        }
         let (tx, rx) = event::channel();
         let engine = Engine::new(config, paths, tx).unwrap_or_else(|e| panic!("{e}"));
         let mut app = App::new(engine, Keymap::defaults());
@@ -81,9 +97,10 @@ impl TestApp {
     /// engine and home lock with it), and the new one has the workflows in its history.
     pub fn reopen(self) -> Self {
         let Self { app, rx, home } = self;
+        let repo = app.engine.config().project.as_ref().map(|p| p.root.clone());
         drop(app);
         drop(rx);
-        Self::open(home)
+        Self::open_on(home, repo.as_deref())
     }
 
     /// Presses a key, then carries out what it asked for as the terminal loop would (here on
@@ -194,6 +211,8 @@ impl TestApp {
 pub async fn start_headless_run(home: &std::path::Path, description: &str) -> std::process::Child {
     use std::io::{BufRead, BufReader};
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_flotilla"))
+        // Outside any repository: flotilla would work on the one it starts in.
+        .current_dir(std::env::temp_dir())
         .arg("--home")
         .arg(home)
         .args(["run", description])
@@ -230,6 +249,8 @@ pub async fn start_headless_run(home: &std::path::Path, description: &str) -> st
 /// environment passed on.
 pub fn run_flotilla(home: &std::path::Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_flotilla"))
+        // Outside any repository: flotilla would work on the one it starts in.
+        .current_dir(std::env::temp_dir())
         .args(args)
         .env("FLOTILLA_HOME", home)
         .env_remove("OPENAI_API_KEY")

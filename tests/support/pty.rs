@@ -23,8 +23,13 @@ pub struct Pty {
 }
 
 impl Pty {
-    /// Starts `flotilla --home HOME` in a terminal of `rows` × `cols`.
+    /// Starts `flotilla --home HOME` in a terminal of `rows` × `cols`, outside any repository.
     pub fn flotilla(home: &Path, rows: u16, cols: u16) -> Self {
+        Self::flotilla_in(home, &std::env::temp_dir(), rows, cols)
+    }
+
+    /// Starts `flotilla --home HOME` in the folder `cwd` (a repository: it works on it).
+    pub fn flotilla_in(home: &Path, cwd: &Path, rows: u16, cols: u16) -> Self {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -34,6 +39,7 @@ impl Pty {
             })
             .expect("openpty");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_flotilla"));
+        cmd.cwd(cwd);
         cmd.arg("--home");
         cmd.arg(home);
         cmd.env("TERM", "xterm-256color");

@@ -1,7 +1,7 @@
 //! Running a candidate on calls instead of tests: the behaviour probes (the values it returns
 //! for given calls) and the check of its imports.
 
-use super::{Toolchain, cargo_job, scratch, toolchain_job, write};
+use super::{Toolchain, cargo_job, place_code, scratch, tests_for_run, toolchain_job, write};
 use crate::language::Language;
 use crate::sandbox::{self, Limits};
 use tokio_util::sync::CancellationToken;
@@ -51,7 +51,7 @@ pub async fn probe(
     };
     let scratch = scratch(tools, "probe-")?;
     let dir = scratch.path();
-    write(dir, language.code_file(), code)?;
+    place_code(tools, language, dir, code)?;
     write(dir, script, text)?;
     let list = serde_json::to_string(exprs).map_err(std::io::Error::other)?;
     write(dir, "_flotilla_probe.json", &list)?;
@@ -119,7 +119,11 @@ async fn probe_rust(
 ) -> std::io::Result<Probed> {
     let scratch = scratch(tools, "probe-")?;
     let dir = scratch.path();
-    write(dir, Language::Rust.code_file(), code)?;
+    place_code(tools, Language::Rust, dir, code)?;
+    let code_file = tools
+        .project
+        .as_ref()
+        .map_or(Language::Rust.code_file(), |p| p.layout.code_path.as_str());
     let job = cargo_job(
         tools,
         dir,
@@ -140,7 +144,7 @@ async fn probe_rust(
     let mut protections = String::new();
     for _build in 0..3 {
         let (test, first_line) = rust_probe_test(exprs, &rejected);
-        write(dir, RUST_PROBE_FILE, &test)?;
+        write(dir, RUST_PROBE_FILE, &tests_for_run(tools, &test))?;
         let finished = sandbox::run(&job, limits, cancel, &mut |_| {}).await?;
         protections = finished.protections.clone();
         if let Some(values) = probe_values(&finished.output).filter(|v| v.len() == exprs.len()) {
@@ -150,10 +154,7 @@ async fn probe_rust(
             });
         }
         let errors = compile_errors(&finished.output);
-        if errors
-            .iter()
-            .any(|(file, _)| file == Language::Rust.code_file())
-        {
+        if errors.iter().any(|(file, _)| file == code_file) {
             return Ok(Probed {
                 values: Some(vec!["!CompileError".to_owned(); exprs.len()]),
                 protections,

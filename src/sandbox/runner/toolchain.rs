@@ -17,6 +17,47 @@ pub struct Toolchain {
     pub prefer_pytest: bool,
     /// Where scratch copies are made.
     pub scratch_dir: PathBuf,
+    /// The project the runs happen in, for a workflow on a repository.
+    pub project: Option<std::sync::Arc<ProjectSpace>>,
+}
+
+/// A project the runs happen in: its files are copied into each scratch folder, the code goes
+/// at its place in it, the project's own environment is readable, and its tests can be run.
+#[derive(Debug, Clone)]
+pub struct ProjectSpace {
+    /// The workflow's worktree, the files are copied from.
+    pub root: PathBuf,
+    /// The files copied: those tracked at the base.
+    pub files: Vec<String>,
+    pub layout: crate::project::Layout,
+    /// Read-only: the project's virtual environment or node packages.
+    pub read_only: Vec<PathBuf>,
+    /// Variables naming a folder of the scratch copy (`PYTHONPATH` → `src`).
+    pub env: Vec<(String, String)>,
+    /// The project's own tests.
+    pub command: Option<crate::project::TestCommand>,
+}
+
+impl ProjectSpace {
+    /// Copies the project's files into `dir`.
+    pub fn copy_into(&self, dir: &Path) -> std::io::Result<()> {
+        for file in &self.files {
+            let from = self.root.join(file);
+            // A link or a file the checkout lacks is left out (the sandbox copies no links).
+            let Ok(meta) = std::fs::symlink_metadata(&from) else {
+                continue;
+            };
+            if !meta.is_file() {
+                continue;
+            }
+            let to = dir.join(file);
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::copy(&from, &to)?;
+        }
+        Ok(())
+    }
 }
 
 impl Toolchain {
@@ -27,6 +68,7 @@ impl Toolchain {
             cargo: "cargo".into(),
             prefer_pytest: true,
             scratch_dir: cache_dir.join("scratch"),
+            project: None,
         }
     }
 

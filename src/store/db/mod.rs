@@ -231,11 +231,31 @@ impl Db {
     /// Writes a state change; other events are not history. A workflow that ended keeps its
     /// ending: nothing after it is written.
     pub fn apply(&self, event: &Event) -> Result<(), DbError> {
+        if let Event::Change { id, change } = event {
+            return self.set_change(id, change);
+        }
         let Some((id, transition)) = event.transition() else {
             return Ok(());
         };
         let now = unix_secs(SystemTime::now());
         self.write(|tx| write_transition(tx, id, transition, now).map(drop))
+    }
+
+    /// Stores a workflow's change to its repository (whatever its state: an apply comes after
+    /// the ending).
+    pub fn set_change(
+        &self,
+        id: &WorkflowId,
+        change: &crate::workflow::change::Change,
+    ) -> Result<(), DbError> {
+        let json = serde_json::to_string(change).unwrap_or_default();
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE workflows SET change = ?2 WHERE id = ?1",
+                params![id.as_str(), json],
+            )
+        })?;
+        Ok(())
     }
 
     /// Stores a workflow's stage times and token counts.

@@ -149,7 +149,7 @@ pub(super) fn rows(
     args: &[&dyn rusqlite::ToSql],
 ) -> rusqlite::Result<Vec<Workflow>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT id, description, name, status, progress, error, result, created_at, ended_at, retry_of
+        "SELECT id, description, name, status, progress, error, result, created_at, ended_at, retry_of, change
          FROM workflows WHERE {filter} ORDER BY seq, created_at"
     ))?;
     let rows = stmt.query_map(args, |r| {
@@ -181,6 +181,9 @@ pub(super) fn rows(
             retry_of: r
                 .get::<_, Option<String>>(9)?
                 .and_then(|id| WorkflowId::parse(&id)),
+            change: r
+                .get::<_, Option<String>>(10)?
+                .and_then(|j| serde_json::from_str(&j).ok()),
         })
     })?;
     rows.collect()

@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// The schema this build writes.
-pub const VERSION: i64 = 4;
+pub const VERSION: i64 = 5;
 
 pub enum MigrateError {
     Sqlite(rusqlite::Error),
@@ -17,7 +17,7 @@ impl From<rusqlite::Error> for MigrateError {
 }
 
 /// Each step takes the schema from its index to the next version.
-pub const STEPS: [&str; 4] = [
+pub const STEPS: [&str; 5] = [
     // 0 → 1
     "CREATE TABLE workflows (
         id TEXT PRIMARY KEY,
@@ -60,6 +60,9 @@ pub const STEPS: [&str; 4] = [
     // 3 → 4: a live workflow names the process running it (`pid:start`), so readers can tell
     // one whose process died.
     "ALTER TABLE workflows ADD COLUMN owner TEXT;",
+    // 4 → 5: a workflow on a repository keeps its change there: project, base commit, branch,
+    // worktree, commit, files changed and what became of it (JSON).
+    "ALTER TABLE workflows ADD COLUMN change TEXT;",
 ];
 
 /// Brings the database to [`VERSION`] in one exclusive transaction: the version is read

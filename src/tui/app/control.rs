@@ -52,6 +52,54 @@ impl App {
         }
     }
 
+    /// Applies a finished workflow's change, asking first when the workflow failed.
+    pub(super) fn ask_apply(&mut self, id: &WorkflowId, staged: bool) {
+        let Some(w) = self.store.get(id) else {
+            return;
+        };
+        let Some(change) = &w.change else {
+            return self.warn(format!(
+                "{id} did not work on a repository: nothing to apply"
+            ));
+        };
+        if w.status().is_live() {
+            return self.warn(format!("{id} is still running: wait for it to end"));
+        }
+        if !change.pending() {
+            return self.warn(format!("{id}: nothing to apply ({})", change.state_word()));
+        }
+        if w.failure().is_some() {
+            self.open(Overlay::ConfirmApply {
+                id: id.clone(),
+                staged,
+            });
+        } else {
+            self.effects.push(Effect::Apply {
+                id: id.clone(),
+                staged,
+            });
+        }
+    }
+
+    /// Asks before removing a finished workflow's worktree and branch.
+    pub(super) fn ask_discard(&mut self, id: &WorkflowId) {
+        let Some(w) = self.store.get(id) else {
+            return;
+        };
+        match &w.change {
+            None => self.warn(format!(
+                "{id} did not work on a repository: nothing to discard"
+            )),
+            Some(_) if w.status().is_live() => {
+                self.warn(format!("{id} is still running: cancel it first"))
+            }
+            Some(c) if c.worktree.is_none() && c.commit.is_none() => {
+                self.warn(format!("{id}: nothing to discard ({})", c.state_word()))
+            }
+            Some(_) => self.open(Overlay::ConfirmDiscard(id.clone())),
+        }
+    }
+
     /// Asks before deleting every finished workflow (`/clear`), saying how many.
     pub(super) fn ask_clear(&mut self) {
         let finished: Vec<WorkflowId> = self
@@ -111,6 +159,40 @@ impl App {
                     }
                 }
             }
+            Done::Landed {
+                id,
+                applied,
+                result,
+            } => match result {
+                Ok(change) => {
+                    let text = match (&change.landed, applied) {
+                        (Some(crate::workflow::change::Landed::Applied { commit, onto }), _) => {
+                            format!(
+                                "Applied {id} to {onto} as {} ({})",
+                                commit.get(..10).unwrap_or(commit),
+                                change.stat()
+                            )
+                        }
+                        (Some(crate::workflow::change::Landed::Staged), _) => {
+                            format!(
+                                "Staged {id}'s change ({}): git diff --cached shows it",
+                                change.stat()
+                            )
+                        }
+                        _ => format!(
+                            "Discarded {id}: worktree and branch {} removed",
+                            change.branch
+                        ),
+                    };
+                    self.store.apply(&crate::event::Event::Change {
+                        id: id.clone(),
+                        change,
+                    });
+                    self.info(text);
+                }
+                Err(why) if applied => self.warn(format!("Not applied: {why}")),
+                Err(why) => self.warn(format!("Not discarded: {why}")),
+            },
             Done::Notified(Ok(())) => {}
             Done::Notified(Err(why)) => self.warn(why),
             Done::Copied { text, tool } => match tool {

@@ -18,6 +18,10 @@ pub enum Effect {
     /// Delete these finished workflows from the history and their folders from the disk;
     /// `clear` when `/clear` asked (the notice then counts them).
     Delete { ids: Vec<WorkflowId>, clear: bool },
+    /// Apply (or stage) a workflow's change to its repository's checkout.
+    Apply { id: WorkflowId, staged: bool },
+    /// Remove a workflow's worktree and branch.
+    Discard(WorkflowId),
     /// Put this text on the clipboard.
     Copy(String),
     /// Run the user's `notify_command` (with `sh -c`), these variables set.
@@ -54,6 +58,13 @@ pub enum Done {
     },
     /// How the `notify_command` went: `Err` says why it did not run or did not succeed.
     Notified(Result<(), String>),
+    /// A workflow's change after an apply (`applied`) or a discard, or why it was refused
+    /// (nothing changed).
+    Landed {
+        id: WorkflowId,
+        applied: bool,
+        result: Result<crate::workflow::change::Change, String>,
+    },
 }
 
 /// Carries out an effect; blocking, so the loop runs it on a blocking thread.
@@ -80,6 +91,16 @@ pub fn perform(engine: &Engine, effect: Effect) -> Done {
                 })
                 .collect(),
             clear,
+        },
+        Effect::Apply { id, staged } => Done::Landed {
+            result: engine.apply(&id, staged),
+            id,
+            applied: true,
+        },
+        Effect::Discard(id) => Done::Landed {
+            result: engine.discard(&id),
+            id,
+            applied: false,
         },
         Effect::Copy(text) => {
             let tool = copy_to_clipboard(&text);

@@ -80,8 +80,23 @@ impl App {
                 self.close();
                 self.clear_now(&ids);
             }
-            // Any other key keeps what was to be deleted.
-            (Overlay::ConfirmDelete(_) | Overlay::ConfirmClear(_), _) => self.close(),
+            (Overlay::ConfirmApply { id, staged }, Some(Action::Confirm)) => {
+                self.close();
+                self.effects
+                    .push(super::effect::Effect::Apply { id, staged });
+            }
+            (Overlay::ConfirmDiscard(id), Some(Action::Confirm)) => {
+                self.close();
+                self.effects.push(super::effect::Effect::Discard(id));
+            }
+            // Any other key keeps what was to be deleted, applied or discarded.
+            (
+                Overlay::ConfirmDelete(_)
+                | Overlay::ConfirmClear(_)
+                | Overlay::ConfirmApply { .. }
+                | Overlay::ConfirmDiscard(_),
+                _,
+            ) => self.close(),
             (Overlay::ConfirmQuit, Some(Action::Confirm | Action::Quit)) => self.quit_now(),
             (Overlay::ConfirmQuit, Some(Action::Close)) => self.close(),
             (Overlay::ConfirmQuit, _) => {}
@@ -149,6 +164,7 @@ impl App {
             | Action::ShowCode
             | Action::ShowTests
             | Action::ShowOutput
+            | Action::ShowDiff
             | Action::ResultNext
             | Action::ResultPrev => {}
             Action::OpenEditor => self.open_editor(),
@@ -158,6 +174,14 @@ impl App {
             },
             Action::Delete => match self.selected.clone() {
                 Some(id) => self.ask_delete(&id),
+                None => self.warn("no workflow selected"),
+            },
+            Action::Apply => match self.selected.clone() {
+                Some(id) => self.ask_apply(&id, false),
+                None => self.warn("no workflow selected"),
+            },
+            Action::Discard => match self.selected.clone() {
+                Some(id) => self.ask_discard(&id),
                 None => self.warn("no workflow selected"),
             },
             Action::CopyPath => self.copy_path(),

@@ -41,6 +41,10 @@ pub enum Overlay {
     ConfirmDelete(WorkflowId),
     /// "Delete these N finished workflows and their folders?" (`/clear`)
     ConfirmClear(Vec<WorkflowId>),
+    /// "This workflow failed: apply its change anyway?"
+    ConfirmApply { id: WorkflowId, staged: bool },
+    /// "Remove this workflow's worktree and branch?"
+    ConfirmDiscard(WorkflowId),
 }
 
 impl Overlay {
@@ -49,7 +53,11 @@ impl Overlay {
         match self {
             Self::Help => Section::Help,
             Self::Details(_) => Section::Details,
-            Self::ConfirmQuit | Self::ConfirmDelete(_) | Self::ConfirmClear(_) => Section::Confirm,
+            Self::ConfirmQuit
+            | Self::ConfirmDelete(_)
+            | Self::ConfirmClear(_)
+            | Self::ConfirmApply { .. }
+            | Self::ConfirmDiscard(_) => Section::Confirm,
         }
     }
 }
@@ -250,6 +258,20 @@ impl App {
             Command::Delete(query) => match self.resolve(&query) {
                 Some(id) => {
                     self.ask_delete(&id);
+                    true
+                }
+                None => false,
+            },
+            Command::Apply { query, staged } => match self.resolve(&query) {
+                Some(id) => {
+                    self.ask_apply(&id, staged);
+                    true
+                }
+                None => false,
+            },
+            Command::Discard(query) => match self.resolve(&query) {
+                Some(id) => {
+                    self.ask_discard(&id);
                     true
                 }
                 None => false,

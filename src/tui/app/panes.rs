@@ -16,7 +16,8 @@ impl App {
         }
         // Filled by the log event the engine sends once it has read the file.
         self.logs.insert(id.clone(), LogBuffer::default());
-        self.engine.load_past(&id, LOG_TAIL_BYTES);
+        let change = self.store.get(&id).and_then(|w| w.change.clone());
+        self.engine.load_past(&id, LOG_TAIL_BYTES, change);
     }
 
     /// The panes' own keys. The focused pane is offered the action first; the result view
@@ -26,7 +27,8 @@ impl App {
     pub(super) fn pane_action(&mut self, action: Action) -> bool {
         let id = self.selected.as_ref();
         let page = super::layout::result_body_height(self.size).max(1);
-        if self.results.tab_action(action) {
+        let on_repo = self.selected_workflow().is_some_and(|w| w.change.is_some());
+        if self.results.tab_action(action, on_repo) {
             return true;
         }
         if self.focus == Focus::Result {

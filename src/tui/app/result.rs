@@ -22,6 +22,8 @@ pub struct Artifact {
     language: Option<Language>,
     /// How many lines the view has: the text's, and a note when bytes were left out.
     count: usize,
+    /// A diff: its lines coloured by what they add and remove.
+    diff: bool,
     /// The first lines, highlighted (highlighting carries state from line to line, so it
     /// always runs from the top; each extension at least doubles what is there).
     highlighted: RefCell<Vec<Line<'static>>>,
@@ -36,6 +38,15 @@ impl Artifact {
             language,
             count: text.lines().count() + usize::from(omitted > 0),
             highlighted: RefCell::new(Vec::new()),
+            diff: false,
+        }
+    }
+
+    /// A diff, its lines coloured by their first character.
+    pub fn diff(seq: u64, text: &str, omitted: usize) -> Self {
+        Self {
+            diff: true,
+            ..Self::new(seq, text, omitted, None)
         }
     }
 
@@ -59,7 +70,11 @@ impl Artifact {
                 .match_indices('\n')
                 .nth(upto.saturating_sub(1))
                 .map_or(self.text.len(), |(i, _)| i + 1);
-            *done = highlight::lines(&self.text[..end], self.language, colors);
+            *done = if self.diff {
+                highlight::diff_lines(&self.text[..end], colors)
+            } else {
+                highlight::lines(&self.text[..end], self.language, colors)
+            };
             if end == self.text.len() && self.omitted > 0 {
                 done.push(Line::styled(
                     format!(
@@ -102,10 +117,12 @@ impl Results {
             return;
         }
         let code = matches!(kind, ArtifactKind::Code | ArtifactKind::Tests);
-        slot.insert(
-            kind,
-            Artifact::new(seq, text, omitted, language.filter(|_| code)),
-        );
+        let artifact = if kind == ArtifactKind::Diff {
+            Artifact::diff(seq, text, omitted)
+        } else {
+            Artifact::new(seq, text, omitted, language.filter(|_| code))
+        };
+        slot.insert(kind, artifact);
     }
 
     /// Drops a workflow's artifacts (they are read again from disk when needed).
@@ -128,9 +145,12 @@ impl Results {
         }
     }
 
-    /// Moves `by` tabs along, wrapping.
-    pub fn cycle(&mut self, by: isize) {
-        let all = ArtifactKind::ALL;
+    /// Moves `by` tabs along, wrapping; the diff is a tab only `on_repo`.
+    pub fn cycle(&mut self, by: isize, on_repo: bool) {
+        let all: Vec<ArtifactKind> = ArtifactKind::ALL
+            .into_iter()
+            .filter(|k| on_repo || *k != ArtifactKind::Diff)
+            .collect();
         let i = all.iter().position(|k| *k == self.tab).unwrap_or(0) as isize;
         let next = (i + by).rem_euclid(all.len() as isize) as usize;
         self.show(all[next]);
@@ -166,14 +186,15 @@ impl Results {
 
     /// The result pane's tab keys (they work from the table and the log too). False for any
     /// other action.
-    pub fn tab_action(&mut self, action: Action) -> bool {
+    pub fn tab_action(&mut self, action: Action, on_repo: bool) -> bool {
         match action {
             Action::ShowPlan => self.show(ArtifactKind::Plan),
             Action::ShowCode => self.show(ArtifactKind::Code),
             Action::ShowTests => self.show(ArtifactKind::Tests),
             Action::ShowOutput => self.show(ArtifactKind::TestOutput),
-            Action::ResultNext => self.cycle(1),
-            Action::ResultPrev => self.cycle(-1),
+            Action::ShowDiff => self.show(ArtifactKind::Diff),
+            Action::ResultNext => self.cycle(1, on_repo),
+            Action::ResultPrev => self.cycle(-1, on_repo),
             _ => return false,
         }
         true

@@ -77,6 +77,12 @@ pub enum Action {
     ShowTests,
     /// Show the last test output in the result view.
     ShowOutput,
+    /// Show the change to the repository in the result view.
+    ShowDiff,
+    /// Apply the selected workflow's change to your current branch (asks first for a failed one).
+    Apply,
+    /// Remove the selected workflow's worktree and branch (asks first).
+    Discard,
     /// Show the result view's next tab.
     ResultNext,
     /// Show the result view's previous tab.
@@ -101,7 +107,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the help overlay lists them.
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 35] = [
         Action::Submit,
         Action::SubmitBackground,
         Action::ClearInput,
@@ -123,11 +129,14 @@ impl Action {
         Action::ShowCode,
         Action::ShowTests,
         Action::ShowOutput,
+        Action::ShowDiff,
         Action::ResultNext,
         Action::ResultPrev,
         Action::OpenEditor,
         Action::Retry,
         Action::Delete,
+        Action::Apply,
+        Action::Discard,
         Action::CopyPath,
         Action::Filter,
         Action::Confirm,
@@ -154,6 +163,9 @@ impl Action {
             Self::OpenEditor => "edit",
             Self::Retry => "retry",
             Self::Delete => "delete",
+            Self::ShowDiff => "diff",
+            Self::Apply => "apply",
+            Self::Discard => "discard",
             Self::Filter => "filter",
             Self::CopyPath => "copy path",
             other => other.describe(),
@@ -185,6 +197,9 @@ impl Action {
             Self::ShowCode => "result: code",
             Self::ShowTests => "result: tests",
             Self::ShowOutput => "result: test output",
+            Self::ShowDiff => "result: diff",
+            Self::Apply => "apply the change to your branch",
+            Self::Discard => "discard worktree and branch",
             Self::ResultNext => "result: next tab",
             Self::ResultPrev => "result: previous tab",
             Self::OpenEditor => "open code in $EDITOR",

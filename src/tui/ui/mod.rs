@@ -36,6 +36,10 @@ pub fn render(app: &App, frame: &mut Frame) {
         Some(Overlay::ConfirmQuit) => overlay::confirm_quit(app, frame),
         Some(Overlay::ConfirmDelete(id)) => overlay::confirm_delete(app, id, frame),
         Some(Overlay::ConfirmClear(ids)) => overlay::confirm_clear(app, ids, frame),
+        Some(Overlay::ConfirmApply { id, staged }) => {
+            overlay::confirm_apply(app, id, *staged, frame)
+        }
+        Some(Overlay::ConfirmDiscard(id)) => overlay::confirm_discard(app, id, frame),
         None => {}
     }
 }
@@ -60,7 +64,17 @@ fn style_input(theme: &theme::Theme, input: &mut TextArea<'static>, focused: boo
 /// The counts of each status on the left, the servers on the right. When both do not fit, the
 /// title goes first, then the statuses no workflow is in; the servers are never cut.
 fn render_header(app: &App, frame: &mut Frame, area: Rect) {
-    let servers = server_spans(app);
+    let mut servers = server_spans(app);
+    // The repository workflows work on, by its folder's name.
+    if let Some(project) = &app.engine.config().project {
+        let name = project
+            .root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        servers.push(Span::styled("  │ ", app.theme.dim()));
+        servers.push(Span::styled(format!("⎇ {name}"), app.theme.info()));
+    }
     let room = (area.width as usize).saturating_sub(Line::from(servers.clone()).width());
     let counts = app.store.counts();
     let line = |title: bool, zeros: bool| {
@@ -182,7 +196,17 @@ fn footer_actions(focus: Focus) -> &'static [Action] {
 
 fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
     let mut spans = vec![Span::raw(" ")];
-    for action in footer_actions(app.focus) {
+    // A change to apply or discard: its keys lead.
+    let pending = app
+        .selected_workflow()
+        .and_then(|w| w.change.as_ref())
+        .is_some_and(|c| c.pending());
+    let landing: &[Action] = if pending && app.focus != Focus::Input {
+        &[Action::ShowDiff, Action::Apply, Action::Discard]
+    } else {
+        &[]
+    };
+    for action in landing.iter().chain(footer_actions(app.focus)) {
         let keys = app.keymap.keys_in(app.focus, *action);
         if keys.is_empty() {
             continue;

@@ -243,6 +243,38 @@ pub fn confirm_delete(app: &App, id: &WorkflowId, frame: &mut Frame) {
     popup(app, frame, "Delete workflow?", lines, 90);
 }
 
+/// "Apply the change of a failed workflow?"
+pub fn confirm_apply(app: &App, id: &WorkflowId, staged: bool, frame: &mut Frame) {
+    let w = app.store.get(id);
+    let label = w.map(|w| w.label().to_owned()).unwrap_or_default();
+    let why = w.and_then(|w| w.error()).unwrap_or_default();
+    let how = if staged { "stage" } else { "commit" };
+    let lines = vec![
+        Line::raw(format!("{label} ({id}) failed: {why}")),
+        Line::raw(format!(
+            "Apply the best code it tested anyway ({how} it on your current branch)?"
+        )),
+        answers(app, "apply", "keep it on its branch"),
+    ];
+    popup(app, frame, "Apply a failed workflow?", lines, 90);
+}
+
+/// "Remove the workflow's worktree and branch?"
+pub fn confirm_discard(app: &App, id: &WorkflowId, frame: &mut Frame) {
+    let w = app.store.get(id);
+    let label = w.map(|w| w.label().to_owned()).unwrap_or_default();
+    let branch = w
+        .and_then(|w| w.change.as_ref())
+        .map(|c| c.branch.clone())
+        .unwrap_or_default();
+    let lines = vec![
+        Line::raw(format!("Discard {label} ({id})?")),
+        Line::raw(format!("Its worktree and its branch {branch} are removed.")),
+        answers(app, "discard", "keep"),
+    ];
+    popup(app, frame, "Discard the change?", lines, 90);
+}
+
 /// A question's answers with the keys `keybindings.toml` gives them: `y / enter quit   n / esc stay`.
 fn answers(app: &App, yes: &str, no: &str) -> Line<'static> {
     Line::from(vec![

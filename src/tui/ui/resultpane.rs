@@ -10,7 +10,12 @@ use ratatui::widgets::{Block, Paragraph};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let mut tabs = vec![Span::raw(" ")];
-    for (i, kind) in ArtifactKind::ALL.iter().enumerate() {
+    // The diff is a tab only for a workflow on a repository.
+    let on_repo = app.selected_workflow().is_some_and(|w| w.change.is_some());
+    let kinds = ArtifactKind::ALL
+        .iter()
+        .filter(|k| on_repo || **k != ArtifactKind::Diff);
+    for (i, kind) in kinds.enumerate() {
         if i > 0 {
             tabs.push(Span::styled(" │ ", app.theme.dim()));
         }
@@ -51,6 +56,9 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             let what = match app.selected_workflow() {
                 None => {
                     "Select a workflow to see its plan, code, tests and test output.".to_owned()
+                }
+                Some(w) if w.change.is_none() && app.results.tab == ArtifactKind::Diff => {
+                    "No diff: this workflow did not work on a repository.".to_owned()
                 }
                 Some(_) => format!("No {} yet.", app.results.tab.title().to_lowercase()),
             };

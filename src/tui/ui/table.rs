@@ -81,7 +81,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                 Cell::from(w.id.as_str().to_owned()),
                 Cell::from(name),
                 Cell::from(Span::styled(w.status().as_str(), style)),
-                Cell::from(w.progress.clone()),
+                Cell::from(progress_line(app, w)),
                 Cell::from(Line::from(format_elapsed(w.elapsed(app.now))).right_aligned()),
             ]);
             if app.selected.as_ref() == Some(&w.id) {
@@ -106,6 +106,48 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     .header(header)
     .block(with_fold_marks(app, block, offset, visible, shown.len()));
     frame.render_widget(table, area);
+}
+
+/// The progress, after the state of the workflow's change to the repository when it has one
+/// (`⎇ +12 −3`, `⎇ applied`), and the other pending changes that touch its files
+/// (`overlaps wf_3`: the second apply may conflict).
+fn progress_line<'a>(app: &App, w: &'a crate::workflow::Workflow) -> Line<'a> {
+    let Some(change) = &w.change else {
+        return Line::raw(w.progress.as_str());
+    };
+    let mut spans = Vec::new();
+    let state = match (&change.landed, &change.commit) {
+        (None, Some(_)) => format!("⎇ +{} −{}", change.lines.0, change.lines.1),
+        (None, None) => "⎇".to_owned(),
+        (Some(_), _) => format!("⎇ {}", change.state_word()),
+    };
+    spans.push(Span::styled(state, app.theme.info()));
+    // Before the progress, which may be long: the second apply of overlapping changes may
+    // conflict.
+    if change.pending() {
+        let overlapping: Vec<&str> = app
+            .store
+            .iter()
+            .filter(|o| o.id != w.id)
+            .filter_map(|o| Some((o, o.change.as_ref()?)))
+            .filter(|(_, c)| c.pending() && c.project == change.project)
+            .filter(|(_, c)| c.files.iter().any(|f| change.files.contains(f)))
+            .map(|(o, _)| o.id.as_str())
+            .collect();
+        if !overlapping.is_empty() {
+            let short: Vec<String> = overlapping
+                .iter()
+                .map(|id| id.rsplit_once('_').map_or(*id, |(a, _)| a).to_owned())
+                .collect();
+            spans.push(Span::styled(
+                format!(" overlaps {}", short.join(", ")),
+                app.theme.warn(),
+            ));
+        }
+    }
+    spans.push(Span::raw(" "));
+    spans.push(Span::raw(w.progress.as_str()));
+    Line::from(spans)
 }
 
 /// Says how many rows are scrolled out of view above and below, on the table's bottom edge.
