@@ -90,6 +90,18 @@ fn welcome(app: &App, width: usize) -> Vec<Line<'static>> {
         ),
         (String::new(), Style::new()),
     ];
+    // On a repository: what happens to it.
+    if let Some(project) = &app.engine.config().project {
+        paragraphs.push((
+            format!(
+                "Working on {} ({}): each workflow gets a worktree and a branch flotilla/<n>-<name> of its own, and the project's tests judge its code. Your checkout is not touched until you apply: 5 shows a workflow's diff, a applies it as one commit, x discards it.",
+                project.root.display(),
+                project.kind.as_str()
+            ),
+            app.theme.info(),
+        ));
+        paragraphs.push((String::new(), Style::new()));
+    }
     // The demo (scripts/run): nothing configured, a small model served in process.
     if let ConfigSource::EmbeddedDefault(model) = &app.engine.config().source {
         paragraphs.push((
