@@ -591,3 +591,128 @@ async fn in_the_dashboard_the_diff_tab_shows_a_applies_and_x_discards() {
     );
     assert_eq!(git(repo.path(), &["status", "--porcelain"]), "");
 }
+
+/// A repository of another kind, with one commit of `files`.
+fn project_of(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = dir.path();
+    for (path, text) in files {
+        let p = root.join(path);
+        std::fs::create_dir_all(p.parent().unwrap_or(root)).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(p, text).unwrap_or_else(|e| panic!("{e}"));
+    }
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["config", "user.name", "Dev"]);
+    git(root, &["config", "user.email", "dev@example.com"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "start"]);
+    dir
+}
+
+const JS_DOUBLE: Task = Task {
+    key: "double(n)",
+    plan: "Language: javascript\nFunctions:\n- double(n)\nEdge cases:\n- zero\n",
+    code: &[
+        "```javascript\nfunction double(n) {\n  return n * 2;\n}\nmodule.exports = { double };\n```",
+    ],
+    tests: "```javascript\nconst test = require('node:test');\nconst assert = require('node:assert');\nconst { double } = require('./solution.js');\n\ntest('doubles', () => {\n  assert.strictEqual(double(4), 8);\n});\n```",
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_javascript_package_gets_its_module_in_src_and_node_tests_in_test() {
+    let repo = project_of(&[
+        (
+            "package.json",
+            "{\"name\": \"nums\", \"version\": \"1.0.0\"}\n",
+        ),
+        (
+            "src/half.js",
+            "function half(n) { return n / 2; }\nmodule.exports = { half };\n",
+        ),
+        (
+            "test/half.test.js",
+            "const test = require('node:test');\nconst assert = require('node:assert');\nconst { half } = require('../src/half.js');\ntest('halves', () => { assert.strictEqual(half(4), 2); });\n",
+        ),
+    ]);
+    let (_server, mut t) = dashboard(&[JS_DOUBLE], repo.path()).await;
+    t.submit("write a javascript function double(n) that returns twice n");
+    t.wait_all_finished(DEADLINE).await;
+    let wf = t.workflow(0);
+    assert_eq!(wf.status(), WorkflowStatus::Completed, "{:?}", wf.error());
+    let change = change_of(&t, 0);
+    assert_eq!(change.files, ["src/double.js", "test/double.test.js"]);
+    let commit = change.commit.clone().unwrap_or_default();
+    let tests = git(
+        repo.path(),
+        &["show", &format!("{commit}:test/double.test.js")],
+    );
+    assert!(tests.contains("require(\"../src/double.js\")"), "{tests}");
+    let log = std::fs::read_to_string(
+        t.home
+            .path()
+            .join("workflows")
+            .join(wf.id.as_str())
+            .join("log.txt"),
+    )
+    .unwrap_or_default();
+    assert!(
+        log.contains("the project's tests at the base (node --test): 1 of 1 pass"),
+        "{log}"
+    );
+}
+
+const RS_DOUBLE: Task = Task {
+    key: "double(n: i64)",
+    plan: "Language: rust\nFunctions:\n- pub fn double(n: i64) -> i64\nEdge cases:\n- zero\n",
+    code: &["```rust\npub fn double(n: i64) -> i64 {\n    n * 2\n}\n```"],
+    tests: "```rust\nuse solution::*;\n\n#[test]\nfn doubles() {\n    assert_eq!(double(4), 8);\n}\n```",
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rust_crate_gets_a_module_declared_in_its_library_and_an_integration_test() {
+    let repo = project_of(&[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"num-kit\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        (
+            "src/lib.rs",
+            "pub fn half(n: i64) -> i64 {\n    n / 2\n}\n\n#[test]\nfn halves() {\n    assert_eq!(half(4), 2);\n}\n",
+        ),
+        (".gitignore", "target/\n"),
+    ]);
+    let (_server, mut t) = dashboard(&[RS_DOUBLE], repo.path()).await;
+    t.submit("write a rust function `double(n: i64) -> i64` that returns twice n");
+    t.wait_all_finished(Duration::from_secs(300)).await;
+    let wf = t.workflow(0);
+    assert_eq!(wf.status(), WorkflowStatus::Completed, "{:?}", wf.error());
+    let change = change_of(&t, 0);
+    assert_eq!(
+        change.files,
+        ["src/double.rs", "src/lib.rs", "tests/double_flotilla.rs"]
+    );
+    let commit = change.commit.clone().unwrap_or_default();
+    let lib = git(repo.path(), &["show", &format!("{commit}:src/lib.rs")]);
+    assert!(lib.ends_with("pub mod double;\n"), "{lib}");
+    let tests = git(
+        repo.path(),
+        &["show", &format!("{commit}:tests/double_flotilla.rs")],
+    );
+    assert!(tests.contains("use num_kit::double::*;"), "{tests}");
+    let log = std::fs::read_to_string(
+        t.home
+            .path()
+            .join("workflows")
+            .join(wf.id.as_str())
+            .join("log.txt"),
+    )
+    .unwrap_or_default();
+    assert!(
+        log.contains("the project's tests at the base (cargo test): 1 of 1 pass"),
+        "{log}"
+    );
+    assert!(
+        log.contains("candidate 1 × suite 1: all 1 passed"),
+        "the suite alone, not the crate's own tests: {log}"
+    );
+}

@@ -56,6 +56,10 @@ pub fn apply(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<i32> {
+    // An apply a crash cut off is finished (or found never to have happened) first.
+    for said in crate::project::land::recover(&home.journals_dir()) {
+        writeln!(err, "{said}")?;
+    }
     let (db, wf, _) = find(home, query)?;
     if let Some(reason) = wf.error().filter(|_| !wf.status().is_live()) {
         writeln!(

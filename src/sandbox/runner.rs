@@ -115,7 +115,23 @@ pub async fn run(
             "node --test",
         ),
         Language::Rust => (
-            cargo_job(tools, dir, &["test", "--offline", "--color", "never"])?,
+            // On a project, the suite's own tests only, not the crate's.
+            if tools.project.is_some() {
+                cargo_job(
+                    tools,
+                    dir,
+                    &[
+                        "test",
+                        "--offline",
+                        "--color",
+                        "never",
+                        "--test",
+                        "solution",
+                    ],
+                )?
+            } else {
+                cargo_job(tools, dir, &["test", "--offline", "--color", "never"])?
+            },
             "cargo test",
         ),
     };
