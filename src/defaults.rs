@@ -57,6 +57,22 @@ pub struct Provider {
     pub request_timeout: f64,
     pub max_retries: u32,
     pub embedded: Embedded,
+    pub ollama: Ollama,
+    pub pool: Pool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ollama {
+    pub ctx: u32,
+    pub keep_alive: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pool {
+    pub probe_interval: f64,
+    pub probe_max: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -97,6 +97,7 @@ impl Event {
             Self::Log { .. }
             | Self::Artifact { .. }
             | Self::Health { .. }
+            | Self::Load { .. }
             | Self::Others(_)
             | Self::Change { .. }
             | Self::Unrecorded { .. } => None,
@@ -114,7 +115,7 @@ impl Event {
             | Self::Artifact { id, .. }
             | Self::Change { id, .. }
             | Self::Unrecorded { id, .. } => Some(id),
-            Self::Health { .. } | Self::Others(_) => None,
+            Self::Health { .. } | Self::Load { .. } | Self::Others(_) => None,
         }
     }
 
@@ -182,17 +183,7 @@ impl ArtifactKind {
 }
 
 /// Whether a model server answers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Health {
-    Unknown,
-    /// It answered, listing these models.
-    Reachable(Vec<String>),
-    /// It took the connection but was too busy to answer in time (a one-request server
-    /// generating for a workflow).
-    Busy,
-    /// It did not answer, for this reason.
-    Unreachable(String),
-}
+pub use crate::provider::pool::Health;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -231,8 +222,15 @@ pub enum Event {
         /// The workflow's language, if known (code and tests are highlighted in it).
         language: Option<crate::language::Language>,
     },
-    /// A model server's reachability changed or was checked.
+    /// A model server's reachability changed or was checked (`provider` is the server's
+    /// name: its provider's, or `host:port` in a pool of several).
     Health { provider: String, health: Health },
+    /// A server's requests in flight (sent, or waiting for one of its slots) and its slots.
+    Load {
+        server: String,
+        in_flight: usize,
+        slots: usize,
+    },
     /// Workflows another flotilla process on the same home created or changed, as the history
     /// has them now.
     Others(Vec<crate::workflow::Workflow>),

@@ -359,6 +359,12 @@ fn main() -> ExitCode {
             }
         };
         let mut stdout = safe_stdout();
+        // Headless, servers are watched only where a tier has several (to probe them back).
+        let watching = CancellationToken::new();
+        if !matches!(cli.command, None | Some(Cmd::Doctor { .. } | Cmd::Models { .. })) {
+            engine.watch_pools(watching.clone());
+        }
+        let _stop_watching = watching.drop_guard();
         match cli.command {
             Some(Cmd::Run {
                 description,

@@ -89,11 +89,22 @@ pub async fn doctor(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
         let _ = writeln!(out, "servers:       {}", config.servers);
         for tier in Tier::ALL {
             let tc = config.tier(tier);
+            let (pool, _) = engine.tier(tier);
+            let servers = match pool.servers() {
+                [_] => tc.provider.clone(),
+                many => format!(
+                    "{} (a pool: {})",
+                    tc.pool.join(" + "),
+                    many.iter()
+                        .map(|s| s.label.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
             let _ = writeln!(
                 out,
-                "  {:<9} → {} ({}), chosen by {}",
+                "  {:<9} → {servers} ({}), chosen by {}",
                 tier.as_str(),
-                tc.provider,
                 tc.model,
                 chosen_by(tier)
             );
@@ -107,9 +118,14 @@ pub async fn doctor(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
         checks: Vec::new(),
     };
     let mut listed = std::collections::BTreeMap::new();
-    for provider in engine.providers() {
+    for each in engine.servers() {
+        let provider = &each.provider;
         let result = provider.models(Duration::from_secs(5)).await;
-        let check = format!("provider {}", provider.name);
+        let check = if each.label == provider.name {
+            format!("provider {}", provider.name)
+        } else {
+            format!("provider {} ({})", provider.name, each.label)
+        };
         let server = provider.describe();
         match &result {
             Ok(models) => report.add(
@@ -136,59 +152,31 @@ pub async fn doctor(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
             ),
         }
         let busy = matches!(result, Err(ProviderError::Timeout(_)));
-        listed.insert(provider.name.clone(), (busy, result.ok()));
+        listed.insert(each.label.clone(), (busy, result.ok()));
     }
     for tier in Tier::ALL {
         let tc = config.tier(tier);
-        let Some(provider) = engine.providers().find(|p| p.name == tc.provider) else {
-            continue;
-        };
-        let Some((busy, models)) = listed.get(&tc.provider) else {
-            continue;
-        };
-        let check = format!("tier {}", tier.as_str());
-        let Some(models) = models else {
-            if *busy {
-                // A busy server: its model list is unknown, so only the chat can tell.
-                check_chat(provider, tier, tc, &mut report).await;
+        let (pool, _) = engine.tier(tier);
+        let several = pool.servers().len() > 1;
+        for each in pool.servers() {
+            let name = if several {
+                format!("tier {} on {}", tier.as_str(), each.label)
             } else {
-                report.add(
-                    check,
-                    Verdict::Failed,
-                    format!("model {} on {} — server unreachable", tc.model, tc.provider),
-                    None,
-                );
-            }
-            continue;
-        };
-        let known = models.iter().any(|m| provider.serves(m, &tc.model));
-        if !known {
-            match provider.settings.kind {
-                ProviderKind::Ollama => {
-                    report.add(
-                        check,
-                        Verdict::Failed,
-                        format!("model {} is not pulled on {}", tc.model, tc.provider),
-                        Some(format!("run `ollama pull {}`", tc.model)),
-                    );
-                    continue;
-                }
-                ProviderKind::Embedded => {}
-                ProviderKind::Openai => report.add(
-                    check,
-                    Verdict::Warning,
-                    format!(
-                        "model {} is not in {}'s list ({}); single-model servers such as llama.cpp ignore the name",
-                        tc.model,
-                        tc.provider,
-                        models.join(", ")
-                    ),
-                    None,
-                ),
-            }
+                format!("tier {}", tier.as_str())
+            };
+            check_tier_on(
+                &each.provider,
+                &each.label,
+                name,
+                tier,
+                tc,
+                &listed,
+                &mut report,
+            )
+            .await;
         }
-        check_chat(provider, tier, tc, &mut report).await;
     }
+    check_sandbox(engine, &mut report).await;
     check_sandbox(engine, &mut report).await;
     let project = check_project(engine, &mut report).await;
     let ok = report.ok();
@@ -221,6 +209,62 @@ pub async fn doctor(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
         let _ = writeln!(report.out, "{text}");
     }
     if ok { 0 } else { 1 }
+}
+
+/// Checks one server of a tier: that it lists the tier's model, and that a short chat works.
+async fn check_tier_on(
+    provider: &crate::provider::Provider,
+    label: &str,
+    check: String,
+    tier: Tier,
+    tc: &crate::config::TierConfig,
+    listed: &std::collections::BTreeMap<String, (bool, Option<Vec<String>>)>,
+    report: &mut Report<'_>,
+) {
+    let Some((busy, models)) = listed.get(label) else {
+        return;
+    };
+    let Some(models) = models else {
+        if *busy {
+            // A busy server: its model list is unknown, so only the chat can tell.
+            check_chat(provider, tier, tc, report).await;
+        } else {
+            report.add(
+                check,
+                Verdict::Failed,
+                format!("model {} on {} — server unreachable", tc.model, label),
+                None,
+            );
+        }
+        return;
+    };
+    let known = models.iter().any(|m| provider.serves(m, &tc.model));
+    if !known {
+        match provider.settings.kind {
+                ProviderKind::Ollama => {
+                    report.add(
+                        check,
+                        Verdict::Failed,
+                        format!("model {} is not pulled on {}", tc.model, label),
+                        Some(format!("run `ollama pull {}`", tc.model)),
+                    );
+                    return;
+                }
+                ProviderKind::Embedded => {}
+                ProviderKind::Openai => report.add(
+                    check,
+                    Verdict::Warning,
+                    format!(
+                        "model {} is not in {}'s list ({}); single-model servers such as llama.cpp ignore the name",
+                        tc.model,
+                        label,
+                        models.join(", ")
+                    ),
+                    None,
+                ),
+            }
+    }
+    check_chat(provider, tier, tc, report).await;
 }
 
 /// Runs a trivial program in the sandbox and says which protections hold on this machine.

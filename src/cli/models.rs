@@ -13,13 +13,14 @@ pub async fn models(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
     let config = engine.config();
     let mut all_answered = true;
     let mut servers = Vec::new();
-    for provider in engine.providers() {
+    for server in engine.servers() {
+        let provider = &server.provider;
         let tiers_on = |model: &str| -> Vec<&'static str> {
             Tier::ALL
                 .into_iter()
                 .filter(|t| {
                     let tc = config.tier(*t);
-                    tc.provider == provider.name && provider.serves(model, &tc.model)
+                    tc.pool.contains(&provider.name) && provider.serves(model, &tc.model)
                 })
                 .map(Tier::as_str)
                 .collect()
@@ -39,6 +40,8 @@ pub async fn models(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
             };
             servers.push(serde_json::json!({
                 "provider": provider.name,
+                "name": server.label,
+                "slots": server.slots(),
                 "kind": provider.settings.kind.as_str(),
                 "server": provider.describe(),
                 "models": models,
@@ -46,12 +49,17 @@ pub async fn models(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
             }));
             continue;
         }
+        let name = if server.label == provider.name {
+            provider.name.clone()
+        } else {
+            format!("{} {}", provider.name, server.label)
+        };
         let _ = writeln!(
             out,
-            "{} ({}): {}",
-            provider.name,
+            "{name} ({}): {}, {} slots",
             provider.settings.kind.as_str(),
-            provider.describe()
+            provider.describe(),
+            server.slots()
         );
         match &listed {
             Ok(models) if models.is_empty() => {
@@ -75,7 +83,7 @@ pub async fn models(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
         if let Ok(models) = &listed {
             for tier in Tier::ALL {
                 let tc = config.tier(tier);
-                if tc.provider == provider.name
+                if tc.pool.contains(&provider.name)
                     && !models.iter().any(|m| provider.serves(m, &tc.model))
                 {
                     let _ = writeln!(

@@ -186,6 +186,7 @@ async fn follow(
             },
             Event::Log { .. }
             | Event::Health { .. }
+            | Event::Load { .. }
             | Event::Artifact { .. }
             | Event::Unrecorded { .. }
             | Event::Others(_) => continue,

@@ -23,6 +23,19 @@ pub(super) fn embedded_settings(
             ),
         ));
     }
+    for (field, span) in [
+        ("base_urls", p.base_urls.as_ref().map(toml::Spanned::span)),
+        ("keep_alive", p.keep_alive.as_ref().map(toml::Spanned::span)),
+    ] {
+        if let Some(span) = span {
+            return Err(err(
+                Some(span),
+                format!(
+                    "provider {name:?} is embedded: flotilla serves its model itself, so {field} does not apply"
+                ),
+            ));
+        }
+    }
     let Some(model) = &p.model else {
         return Err(err(
             Some(p.kind.span()),

@@ -42,12 +42,17 @@ struct RawConfig {
 pub(super) struct RawProvider {
     pub(super) kind: Spanned<ProviderKind>,
     pub(super) base_url: Option<Spanned<String>>,
+    /// Several servers of the same kind, each one a member of the pool of the tiers naming
+    /// this provider.
+    pub(super) base_urls: Option<Spanned<Vec<String>>>,
     /// `embedded`: the GGUF file.
     pub(super) model: Option<Spanned<String>>,
     /// `embedded`: requests decoded together.
     pub(super) parallel: Option<Spanned<usize>>,
-    /// `embedded`: context of one request, in tokens.
+    /// `embedded`: context of one request, in tokens; `ollama`: its `num_ctx`.
     pub(super) ctx: Option<Spanned<u32>>,
+    /// `ollama`: how long it keeps the model loaded after a request (`keep_alive`).
+    pub(super) keep_alive: Option<Spanned<String>>,
     pub(super) api_key_env: Option<String>,
     pub(super) max_concurrent: Option<Spanned<usize>>,
     pub(super) connect_timeout: Option<f64>,
@@ -67,10 +72,27 @@ struct RawTiers {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTier {
-    provider: Spanned<String>,
+    provider: Spanned<OneOrMany>,
     model: Option<String>,
     temperature: Option<f32>,
     max_tokens: Option<u32>,
+}
+
+/// A tier's `provider`: one name, or a list of them (the tier's pool is all their servers).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn names(&self) -> Vec<String> {
+        match self {
+            Self::One(name) => vec![name.clone()],
+            Self::Many(names) => names.clone(),
+        }
+    }
 }
 
 impl Config {
@@ -162,39 +184,7 @@ impl Config {
             let mut settings = if kind == ProviderKind::Embedded {
                 embedded_settings(&name, &p, path, &err)?
             } else {
-                for (field, span) in [
-                    ("model", p.model.as_ref().map(Spanned::span)),
-                    ("parallel", p.parallel.as_ref().map(Spanned::span)),
-                    ("ctx", p.ctx.as_ref().map(Spanned::span)),
-                ] {
-                    if let Some(span) = span {
-                        return Err(err(
-                            Some(span),
-                            format!(
-                                "{field} is for kind = \"embedded\"; provider {name:?} is {}: name its model in [tiers]",
-                                kind.as_str()
-                            ),
-                        ));
-                    }
-                }
-                let Some(base_url) = &p.base_url else {
-                    return Err(err(
-                        Some(p.kind.span()),
-                        format!("provider {name:?} needs base_url (the server's address)"),
-                    ));
-                };
-                let url = base_url.get_ref().trim().to_owned();
-                if !(url.starts_with("http://") || url.starts_with("https://"))
-                    || reqwest::Url::parse(&url).is_err()
-                {
-                    return Err(err(
-                        Some(base_url.span()),
-                        format!(
-                            "base_url {url:?} of provider {name:?} is not an http:// or https:// URL"
-                        ),
-                    ));
-                }
-                ProviderSettings::new(kind, url)
+                remote_settings(&name, kind, &p, &err)?
             };
             if let Some(var) = &p.api_key_env {
                 settings.api_key = env(var).ok().filter(|k| !k.is_empty());
@@ -207,6 +197,7 @@ impl Config {
                     ));
                 }
                 settings.max_concurrent = n.into_inner();
+                settings.slots_configured = true;
             }
             for (value, slot, field) in [
                 (
@@ -326,26 +317,44 @@ fn resolve_tiers(
     let mut tiers = BTreeMap::new();
     for (tier, raw_tier) in &declared {
         let Some(t) = raw_tier else { continue };
-        let provider = t.provider.get_ref();
-        let Some(settings) = providers.get(provider) else {
-            let known: Vec<&str> = providers.keys().map(String::as_str).collect();
+        let names = t.provider.get_ref().names();
+        if names.is_empty() {
             return Err(err(
                 Some(t.provider.span()),
-                format!(
-                    "tier {} names provider {provider:?}, but only {} defined",
-                    tier.as_str(),
-                    known.join(", ")
-                ),
+                format!("tier {} names no provider", tier.as_str()),
             ));
-        };
+        }
+        let mut kind = None;
+        for provider in &names {
+            let Some(settings) = providers.get(provider) else {
+                let known: Vec<&str> = providers.keys().map(String::as_str).collect();
+                return Err(err(
+                    Some(t.provider.span()),
+                    format!(
+                        "tier {} names provider {provider:?}, but only {} defined",
+                        tier.as_str(),
+                        known.join(", ")
+                    ),
+                ));
+            };
+            if names.iter().filter(|n| *n == provider).count() > 1 {
+                return Err(err(
+                    Some(t.provider.span()),
+                    format!("tier {} names provider {provider:?} twice", tier.as_str()),
+                ));
+            }
+            kind.get_or_insert(settings.kind);
+        }
+        let kind = kind.unwrap_or(ProviderKind::Openai);
         tiers.insert(
             tier.as_str(),
             TierConfig {
-                provider: provider.clone(),
+                provider: names[0].clone(),
+                pool: names.clone(),
                 model: t
                     .model
                     .clone()
-                    .unwrap_or_else(|| tier.default_model(settings.kind).to_owned()),
+                    .unwrap_or_else(|| tier.default_model(kind).to_owned()),
                 temperature: t.temperature,
                 max_tokens: t.max_tokens,
             },
@@ -364,6 +373,7 @@ fn resolve_tiers(
                         .ok_or_else(|| err(None, "no providers".into()))?;
                     TierConfig {
                         provider: name.clone(),
+                        pool: vec![name.clone()],
                         model: tier.default_model(settings.kind).to_owned(),
                         temperature: None,
                         max_tokens: None,
@@ -374,4 +384,124 @@ fn resolve_tiers(
         }
     }
     Ok(tiers)
+}
+
+/// The settings of a provider that is a server somewhere (`openai`, `ollama`): `base_url`, or
+/// `base_urls` for several of the same kind.
+fn remote_settings(
+    name: &str,
+    kind: ProviderKind,
+    p: &RawProvider,
+    err: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
+) -> Result<ProviderSettings, ConfigError> {
+    for (field, span) in [
+        ("model", p.model.as_ref().map(Spanned::span)),
+        ("parallel", p.parallel.as_ref().map(Spanned::span)),
+    ] {
+        if let Some(span) = span {
+            return Err(err(
+                Some(span),
+                format!(
+                    "{field} is for kind = \"embedded\"; provider {name:?} is {}: name its model in [tiers]",
+                    kind.as_str()
+                ),
+            ));
+        }
+    }
+    if kind != ProviderKind::Ollama {
+        for (field, span) in [
+            ("ctx", p.ctx.as_ref().map(Spanned::span)),
+            ("keep_alive", p.keep_alive.as_ref().map(Spanned::span)),
+        ] {
+            if let Some(span) = span {
+                return Err(err(
+                    Some(span),
+                    format!(
+                        "{field} is for kind = \"ollama\" or \"embedded\"; provider {name:?} is {}: the server itself sets its context",
+                        kind.as_str()
+                    ),
+                ));
+            }
+        }
+    }
+    let check = |url: &str, span: std::ops::Range<usize>| {
+        let url = url.trim().trim_end_matches('/').to_owned();
+        if !(url.starts_with("http://") || url.starts_with("https://"))
+            || reqwest::Url::parse(&url).is_err()
+        {
+            return Err(err(
+                Some(span),
+                format!("base_url {url:?} of provider {name:?} is not an http:// or https:// URL"),
+            ));
+        }
+        Ok(url)
+    };
+    let urls = match (&p.base_url, &p.base_urls) {
+        (Some(_), Some(list)) => {
+            return Err(err(
+                Some(list.span()),
+                format!(
+                    "provider {name:?} has both base_url and base_urls: keep one (base_urls for several servers)"
+                ),
+            ));
+        }
+        (Some(url), None) => vec![check(url.get_ref(), url.span())?],
+        (None, Some(list)) if list.get_ref().is_empty() => {
+            return Err(err(
+                Some(list.span()),
+                format!("base_urls of provider {name:?} is empty: list one server or more"),
+            ));
+        }
+        (None, Some(list)) => {
+            let mut urls: Vec<String> = Vec::new();
+            for url in list.get_ref() {
+                let url = check(url, list.span())?;
+                if urls.contains(&url) {
+                    return Err(err(
+                        Some(list.span()),
+                        format!("base_urls of provider {name:?} lists {url} twice"),
+                    ));
+                }
+                urls.push(url);
+            }
+            urls
+        }
+        (None, None) => {
+            return Err(err(
+                Some(p.kind.span()),
+                format!(
+                    "provider {name:?} needs base_url (the server's address), or base_urls for several"
+                ),
+            ));
+        }
+    };
+    let mut settings = ProviderSettings::new(kind, urls[0].clone());
+    settings.more_urls = urls[1..].to_vec();
+    if let Some(ctx) = &p.ctx {
+        if !(256..=1_048_576).contains(ctx.get_ref()) {
+            return Err(err(
+                Some(ctx.span()),
+                "ctx must be 256 to 1048576 tokens".into(),
+            ));
+        }
+        settings.num_ctx = *ctx.get_ref();
+    }
+    if let Some(keep) = &p.keep_alive {
+        let text = keep.get_ref().trim();
+        let valid = !text.is_empty()
+            && (text.parse::<i64>().is_ok()
+                || text
+                    .strip_suffix(['s', 'm', 'h'])
+                    .is_some_and(|n| n.parse::<f64>().is_ok_and(f64::is_finite)));
+        if !valid {
+            return Err(err(
+                Some(keep.span()),
+                format!(
+                    "keep_alive {text:?} is not a duration Ollama reads: seconds (300, -1 for ever) or \"30s\", \"10m\", \"1h\""
+                ),
+            ));
+        }
+        settings.keep_alive = text.to_owned();
+    }
+    Ok(settings)
 }

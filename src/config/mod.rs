@@ -57,7 +57,10 @@ impl Tier {
 /// Which provider and model serve a tier.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TierConfig {
+    /// The first provider the tier names (the only one, mostly).
     pub provider: String,
+    /// Every provider the tier names, in order: the servers of all of them are its pool.
+    pub pool: Vec<String>,
     pub model: String,
     pub temperature: Option<f32>,
     /// Most tokens one reply may have (the code tier's default is 2048).
@@ -218,6 +221,7 @@ impl Config {
             BTreeMap::from([(name.to_owned(), ProviderSettings::embedded(model.clone()))]);
         for tier in self.tiers.values_mut() {
             tier.provider = name.to_owned();
+            tier.pool = vec![name.to_owned()];
             tier.model.clone_from(&id);
         }
         if self.source == ConfigSource::Default {
@@ -257,6 +261,7 @@ impl Config {
                     t.as_str(),
                     TierConfig {
                         provider: name.to_owned(),
+                        pool: vec![name.to_owned()],
                         model: t.default_model(settings.kind).to_owned(),
                         temperature: None,
                         max_tokens: None,

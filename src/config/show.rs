@@ -160,7 +160,16 @@ pub fn entries(config: &Config, file: Option<(&Path, &str)>) -> Vec<Entry> {
                 add(&table, "parallel", e.parallel.to_string());
                 add(&table, "ctx", e.ctx.to_string());
             }
-            _ => add(&table, "base_url", text(&s.base_url)),
+            _ if s.more_urls.is_empty() => add(&table, "base_url", text(&s.base_url)),
+            _ => add(
+                &table,
+                "base_urls",
+                format!("[{}]", s.urls().map(text).collect::<Vec<_>>().join(", ")),
+            ),
+        }
+        if s.kind == ProviderKind::Ollama {
+            add(&table, "ctx", s.num_ctx.to_string());
+            add(&table, "keep_alive", text(&s.keep_alive));
         }
         if s.api_key.is_some() {
             // The key itself is never printed.
@@ -175,7 +184,17 @@ pub fn entries(config: &Config, file: Option<(&Path, &str)>) -> Vec<Entry> {
     for tier in Tier::ALL {
         let t = config.tier(tier);
         let table = format!("tiers.{}", tier.as_str());
-        add(&table, "provider", text(&t.provider));
+        match t.pool.as_slice() {
+            [_] | [] => add(&table, "provider", text(&t.provider)),
+            many => add(
+                &table,
+                "provider",
+                format!(
+                    "[{}]",
+                    many.iter().map(|p| text(p)).collect::<Vec<_>>().join(", ")
+                ),
+            ),
+        }
         add(&table, "model", text(&t.model));
         if let Some(temperature) = t.temperature {
             add(&table, "temperature", temperature.to_string());

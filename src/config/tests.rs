@@ -47,6 +47,7 @@ fn the_documented_example_parses() {
             c.tier(tier),
             &TierConfig {
                 provider: "local".into(),
+                pool: vec!["local".into()],
                 model: "smollm2".into(),
                 temperature: None,
                 max_tokens: None,
@@ -363,4 +364,84 @@ fn a_key_in_the_environment_gives_way_to_a_local_ollama_and_says_so() {
         Config::from_env(&named).servers,
         ConfigSource::Environment("OPENAI_BASE_URL")
     );
+}
+
+#[test]
+fn a_tier_pools_the_servers_of_base_urls_and_of_every_provider_it_names() {
+    let text = "[providers.gpu]\nkind = \"openai\"\nbase_urls = [\"http://a:8080/v1\", \"http://b:8080/v1/\"]\n\n[providers.home]\nkind = \"ollama\"\nbase_url = \"http://c:11434\"\nctx = 16384\nkeep_alive = \"1h\"\n\n[tiers.fast]\nprovider = [\"gpu\", \"home\"]\nmodel = \"qwen\"\n";
+    let c = Config::parse(Path::new("c.toml"), text, &no_env).unwrap_or_else(|e| panic!("{e}"));
+    let gpu = &c.providers["gpu"];
+    assert_eq!(
+        gpu.urls().collect::<Vec<_>>(),
+        ["http://a:8080/v1", "http://b:8080/v1"]
+    );
+    assert!(!gpu.slots_configured, "slots are read from each server");
+    let home = &c.providers["home"];
+    assert_eq!((home.num_ctx, home.keep_alive.as_str()), (16384, "1h"));
+    assert_eq!(c.tier(Tier::Fast).pool, ["gpu", "home"]);
+    assert_eq!(c.tier(Tier::Fast).provider, "gpu");
+    // A tier left out borrows the pool too.
+    assert_eq!(c.tier(Tier::Overseer).pool, ["gpu", "home"]);
+    // Ollama's defaults, the same for every request.
+    let d = crate::defaults::get();
+    let plain = "[providers.o]\nkind = \"ollama\"\nbase_url = \"http://c:11434\"\n";
+    let c = Config::parse(Path::new("c.toml"), plain, &no_env).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.providers["o"].num_ctx, d.provider.ollama.ctx);
+    assert_eq!(c.providers["o"].keep_alive, d.provider.ollama.keep_alive);
+}
+
+#[test]
+fn pool_mistakes_name_the_line() {
+    let cases: &[(&str, usize, &str)] = &[
+        (
+            "[providers.g]\nkind = \"openai\"\nbase_url = \"http://a/v1\"\nbase_urls = [\"http://b/v1\"]\n",
+            4,
+            "both base_url and base_urls",
+        ),
+        (
+            "[providers.g]\nkind = \"openai\"\nbase_urls = []\n",
+            3,
+            "empty",
+        ),
+        (
+            "[providers.g]\nkind = \"openai\"\nbase_urls = [\"http://a/v1\", \"ftp://b\"]\n",
+            3,
+            "\"ftp://b\"",
+        ),
+        (
+            "[providers.g]\nkind = \"openai\"\nbase_urls = [\"http://a/v1\", \"http://a/v1/\"]\n",
+            3,
+            "twice",
+        ),
+        (
+            "[providers.g]\nkind = \"openai\"\nbase_url = \"http://a/v1\"\n[tiers.fast]\nprovider = [\"g\", \"h\"]\n",
+            5,
+            "\"h\"",
+        ),
+        (
+            "[providers.g]\nkind = \"openai\"\nbase_url = \"http://a/v1\"\n[tiers.fast]\nprovider = [\"g\", \"g\"]\n",
+            5,
+            "twice",
+        ),
+        (
+            "[providers.g]\nkind = \"openai\"\nbase_url = \"http://a/v1\"\nctx = 4096\n",
+            4,
+            "ctx is for",
+        ),
+        (
+            "[providers.o]\nkind = \"ollama\"\nbase_url = \"http://a:11434\"\nkeep_alive = \"soon\"\n",
+            4,
+            "keep_alive",
+        ),
+    ];
+    for (text, line, says) in cases {
+        let e = Config::parse(Path::new("c.toml"), text, &no_env).err();
+        assert_eq!(
+            e.as_ref().and_then(|e| e.line),
+            Some(*line),
+            "{text}: {e:?}"
+        );
+        let message = e.map(|e| e.message).unwrap_or_default();
+        assert!(message.contains(says), "{text}: {message}");
+    }
 }

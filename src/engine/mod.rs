@@ -6,6 +6,7 @@ use crate::event::{ArtifactKind, Event, EventSender, Outcome, Recorded};
 use crate::home::Home;
 use crate::pipeline::Host;
 use crate::pipeline::worklog::WorkLog;
+use crate::provider::pool::{Pool, Server};
 use crate::provider::{Provider, ProviderError};
 use crate::sandbox::runner::Toolchain;
 use crate::store::db::{Db, HomeLock};
@@ -38,7 +39,10 @@ pub struct Engine {
 pub struct Inner {
     pub config: Config,
     pub home: Home,
-    pub providers: BTreeMap<String, Provider>,
+    /// Every server of every provider, once each.
+    pub servers: Vec<Arc<Server>>,
+    /// The pools, by the providers they are made of (tiers naming the same share one).
+    pools: BTreeMap<Vec<String>, Arc<Pool>>,
     pub events: EventSender,
     /// The programs and folders test runs use.
     pub tools: Toolchain,
@@ -71,7 +75,7 @@ impl Host for Inner {
         &self.tools
     }
 
-    fn tier(&self, tier: Tier) -> (&Provider, &TierConfig) {
+    fn tier(&self, tier: Tier) -> (&Pool, &TierConfig) {
         Inner::tier(self, tier)
     }
 
@@ -82,6 +86,87 @@ impl Host for Inner {
     fn send(&self, event: Event) {
         // The receiver is gone only when flotilla is shutting down.
         let _ = self.events.send(event);
+    }
+}
+
+/// One server for each address of each provider, each telling the dashboard of its health
+/// and load, and one pool for each set of providers a tier names.
+type Pools = (Vec<Arc<Server>>, BTreeMap<Vec<String>, Arc<Pool>>);
+
+fn pools(config: &Config, events: &EventSender) -> Result<Pools, ProviderError> {
+    let mut servers: Vec<Arc<Server>> = Vec::new();
+    let mut by_provider: BTreeMap<&str, Vec<Arc<Server>>> = BTreeMap::new();
+    for (name, settings) in &config.providers {
+        let urls: Vec<&str> = settings.urls().collect();
+        for url in &urls {
+            let mut one = settings.clone();
+            one.base_url = (*url).to_owned();
+            one.more_urls.clear();
+            let label = if urls.len() == 1 {
+                name.clone()
+            } else {
+                short_address(url)
+            };
+            let server = Server::new(Provider::new(name.clone(), one)?, label);
+            let events = events.clone();
+            server.watch(move |label, news| {
+                let event = match news {
+                    crate::provider::pool::News::Health(health) => Event::Health {
+                        provider: label.to_owned(),
+                        health,
+                    },
+                    crate::provider::pool::News::Load { in_flight, slots } => Event::Load {
+                        server: label.to_owned(),
+                        in_flight,
+                        slots,
+                    },
+                };
+                let _ = events.send(event);
+            });
+            by_provider
+                .entry(name)
+                .or_default()
+                .push(Arc::clone(&server));
+            servers.push(server);
+        }
+    }
+    let mut pools = BTreeMap::new();
+    for tier in Tier::ALL {
+        let names = &config.tier(tier).pool;
+        if pools.contains_key(names) {
+            continue;
+        }
+        let members: Vec<Arc<Server>> = names
+            .iter()
+            .filter_map(|n| by_provider.get(n.as_str()))
+            .flatten()
+            .cloned()
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        pools.insert(names.clone(), Pool::new(names.join(" + "), members));
+    }
+    if pools.is_empty()
+        && let Some(first) = servers.first()
+    {
+        pools.insert(
+            vec![first.provider.name.clone()],
+            Pool::new(first.provider.name.clone(), vec![Arc::clone(first)]),
+        );
+    }
+    Ok((servers, pools))
+}
+
+/// `host:port` of a URL, for a server's name in the header.
+fn short_address(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => match (u.host_str(), u.port_or_known_default()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            _ => url.to_owned(),
+        },
+        Err(_) => url.to_owned(),
     }
 }
 
@@ -96,15 +181,15 @@ fn give_memory_back() {
 }
 
 impl Inner {
-    /// The provider and model serving a tier (both exist: the config was checked).
-    pub fn tier(&self, tier: Tier) -> (&Provider, &TierConfig) {
+    /// The pool and model serving a tier (both exist: the config was checked).
+    pub fn tier(&self, tier: Tier) -> (&Pool, &TierConfig) {
         let config = self.config.tier(tier);
-        let provider = self
-            .providers
-            .get(&config.provider)
-            .or_else(|| self.providers.values().next())
+        let pool = self
+            .pools
+            .get(&config.pool)
+            .or_else(|| self.pools.values().next())
             .expect("a config always has a provider");
-        (provider, config)
+        (pool, config)
     }
 
     /// Writes a state change to the history, then tells the dashboard. A write that fails
@@ -154,13 +239,7 @@ impl Engine {
         for name in history.iter().filter_map(|w| w.name.as_deref()) {
             names.insert(name);
         }
-        let providers = config
-            .providers
-            .iter()
-            .map(|(name, settings)| {
-                Ok((name.clone(), Provider::new(name.clone(), settings.clone())?))
-            })
-            .collect::<Result<BTreeMap<_, _>, ProviderError>>()?;
+        let (servers, pools) = pools(&config, &events)?;
         let mut tools = Toolchain::new(&home.cache_dir);
         tools.python.clone_from(&config.pipeline.python);
         tools.node.clone_from(&config.pipeline.node);
@@ -175,7 +254,8 @@ impl Engine {
             inner: Arc::new(Inner {
                 config,
                 home,
-                providers,
+                servers,
+                pools,
                 events,
                 tools,
                 slots,
@@ -192,8 +272,8 @@ impl Engine {
         })
     }
 
-    /// The provider and model serving a tier.
-    pub fn tier(&self, tier: Tier) -> (&Provider, &TierConfig) {
+    /// The pool and model serving a tier.
+    pub fn tier(&self, tier: Tier) -> (&Pool, &TierConfig) {
         self.inner.tier(tier)
     }
 
@@ -210,8 +290,24 @@ impl Engine {
         &self.inner.home
     }
 
-    pub fn providers(&self) -> impl Iterator<Item = &Provider> {
-        self.inner.providers.values()
+    /// Every server of every provider.
+    pub fn servers(&self) -> impl Iterator<Item = &Arc<Server>> {
+        self.inner.servers.iter()
+    }
+
+    /// The pools of the tiers, each with the tiers it serves.
+    pub fn pools(&self) -> Vec<(Vec<Tier>, &Arc<Pool>)> {
+        self.inner
+            .pools
+            .iter()
+            .map(|(names, pool)| {
+                let tiers = Tier::ALL
+                    .into_iter()
+                    .filter(|t| &self.inner.config.tier(*t).pool == names)
+                    .collect();
+                (tiers, pool)
+            })
+            .collect()
     }
 
     /// The history as it was when the engine started (taken once, by the dashboard).

@@ -76,12 +76,19 @@ impl Engine {
         });
     }
 
+    /// [`Self::watch_health`] when a tier has a pool of several servers (headless runs, which
+    /// need no header, still need their servers' model lists, slots and probes).
+    pub fn watch_pools(&self, stop: CancellationToken) {
+        if self.inner.servers.len() > 1 {
+            self.watch_health(stop);
+        }
+    }
+
     /// Checks every model server now and then every [`HEALTH_INTERVAL`] (a busy one every
     /// [`BUSY_RECHECK`]), until `stop`.
     pub fn watch_health(&self, stop: CancellationToken) {
-        for provider in self.inner.providers.values() {
-            let provider = provider.clone();
-            let events = self.inner.events.clone();
+        for server in &self.inner.servers {
+            let server = Arc::clone(server);
             let stop = stop.clone();
             tokio::spawn(async move {
                 let mut wait = Duration::ZERO;
@@ -90,20 +97,14 @@ impl Engine {
                         _ = stop.cancelled() => break,
                         _ = tokio::time::sleep(wait) => {}
                     }
-                    let health = match provider.models(HEALTH_TIMEOUT).await {
+                    let result = server.provider.models(HEALTH_TIMEOUT).await;
+                    // The server tells the dashboard what changed (`Server::watch`).
+                    server.observe(&result);
+                    let health = match result {
                         Ok(models) => Health::Reachable(models),
                         Err(ProviderError::Timeout(_)) => Health::Busy,
                         Err(e) => Health::Unreachable(e.to_string()),
                     };
-                    if events
-                        .send(Event::Health {
-                            provider: provider.name.clone(),
-                            health: health.clone(),
-                        })
-                        .is_err()
-                    {
-                        break;
-                    }
                     wait = next_check(&health);
                 }
             });

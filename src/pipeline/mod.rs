@@ -11,7 +11,7 @@ use crate::event::Event;
 use crate::extract;
 use crate::pipeline::plan::Plan;
 use crate::pipeline::worklog::WorkLog;
-use crate::provider::Provider;
+use crate::provider::pool::Pool as ServerPool;
 use crate::sandbox::runner::Toolchain;
 use crate::workflow::record::SharedRecord;
 use crate::workflow::{Failure, WorkflowId, WorkflowResult};
@@ -25,7 +25,7 @@ pub trait Host: Send + Sync {
     fn config(&self) -> &Config;
     fn tools(&self) -> &Toolchain;
     /// The provider and settings of a tier.
-    fn tier(&self, tier: Tier) -> (&Provider, &TierConfig);
+    fn tier(&self, tier: Tier) -> (&ServerPool, &TierConfig);
     /// Records an event in the history, then sends it to the dashboard.
     fn emit(&self, event: Event);
     /// Sends an event that is not history (an artifact).

@@ -72,6 +72,13 @@ impl StageContext<'_> {
         let line = match queue {
             Queue::Waiting(ahead) => self.waits.waiting(provider, ahead),
             Queue::Served => self.waits.served(),
+            Queue::Moved { from, to, why } => {
+                self.log.end_stream();
+                self.log.line(&format!(
+                    "moved from {from} to {to} ({why}); the answer starts over"
+                ));
+                None
+            }
         };
         if let Some(line) = line {
             self.show(line);

@@ -6,6 +6,7 @@ pub mod lines;
 pub mod memo;
 pub mod ollama;
 pub mod openai;
+pub mod pool;
 mod request;
 pub mod slots;
 pub mod sse;
@@ -69,6 +70,16 @@ pub enum ProviderError {
     Protocol(String),
     #[error("request to {url} failed: {reason}")]
     Request { url: String, reason: String },
+    /// The whole request took longer than `request_timeout` (its length, not the server's
+    /// trouble).
+    #[error("{0}")]
+    Deadline(String),
+    /// The server cut the prompt to fit its context (Ollama does, without an error).
+    #[error("{0}")]
+    Truncated(String),
+    /// No server of a pool could answer; each one's trouble.
+    #[error("{0}")]
+    NoServer(String),
 }
 
 impl ProviderError {
@@ -108,6 +119,16 @@ pub struct ProviderSettings {
     /// Answer a greedy request (temperature 0) asked before with the reply it got then
     /// ([`memo`]); `flotilla eval` turns it on.
     pub remember_greedy: bool,
+    /// More servers of the same kind (`base_urls`), besides `base_url`: each one a member of
+    /// the pool of the tiers that name this provider.
+    pub more_urls: Vec<String>,
+    /// `max_concurrent` was set in the file; otherwise each server's own number of slots is
+    /// used when it says one (llama.cpp's and flotilla serve's `/props` `total_slots`).
+    pub slots_configured: bool,
+    /// Ollama's `num_ctx`, sent with every request.
+    pub num_ctx: u32,
+    /// Ollama's `keep_alive`, sent with every request.
+    pub keep_alive: String,
 }
 
 impl ProviderSettings {
@@ -126,7 +147,16 @@ impl ProviderSettings {
             retry_backoff: Duration::from_millis(250),
             embedded: None,
             remember_greedy: false,
+            more_urls: Vec::new(),
+            slots_configured: false,
+            num_ctx: d.ollama.ctx,
+            keep_alive: d.ollama.keep_alive.clone(),
         }
+    }
+
+    /// Every server's base URL: `base_url`, then `base_urls`' others.
+    pub fn urls(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.base_url.as_str()).chain(self.more_urls.iter().map(String::as_str))
     }
 
     /// An `embedded` provider for a GGUF file, with `[provider.embedded]` of the built-in
@@ -221,6 +251,37 @@ impl Provider {
         }
     }
 
+    /// Slots held, and slots there are.
+    pub fn slots_load(&self) -> (usize, usize) {
+        self.slots.load()
+    }
+
+    /// Sets the number of requests sent at once (a server said how many slots it has).
+    pub fn set_slots(&self, n: usize) {
+        self.slots.resize(n);
+    }
+
+    /// The number of slots the server says it has: `total_slots` in `/props` (llama.cpp's
+    /// server and flotilla serve), read beside the base URL's `/v1`.
+    pub async fn server_slots(&self, wait: Duration) -> Option<usize> {
+        let base = self.base_url().await.ok()?;
+        let root = base.trim_end_matches('/');
+        let root = root.strip_suffix("/v1").unwrap_or(root);
+        let mut request = self.http.get(format!("{root}/props"));
+        if let Some(key) = &self.settings.api_key {
+            request = request.bearer_auth(key);
+        }
+        let resp = timeout(wait, request.send()).await.ok()?.ok()?;
+        if !resp.status().is_success() {
+            return None;
+        }
+        let body: serde_json::Value = timeout(wait, resp.json()).await.ok()?.ok()?;
+        body.get("total_slots")
+            .and_then(serde_json::Value::as_u64)
+            .filter(|n| (1..=1024).contains(n))
+            .map(|n| n as usize)
+    }
+
     /// The embedded provider's running server process.
     pub fn embedded_pid(&self) -> Option<u32> {
         self.embedded.as_ref().and_then(|e| e.pid())
@@ -283,7 +344,11 @@ impl Provider {
         on_text: &mut (dyn FnMut(&str) + Send),
         on_queue: &mut (dyn FnMut(Queue) + Send),
     ) -> Result<ChatReply, ProviderError> {
-        let body = self.settings.kind.wire().request_body(req);
+        let mut body = self.settings.kind.wire().request_body(req);
+        if self.settings.kind == ProviderKind::Ollama {
+            ollama::set_context(&mut body, self.settings.num_ctx, &self.settings.keep_alive);
+            ollama::check_fits(req, self.settings.num_ctx)?;
+        }
         // A greedy request, when the memo is on: the memo and the request's key in it.
         let greedy = self
             .memo
@@ -297,7 +362,13 @@ impl Provider {
             reply.remembered = true;
             return Ok(reply);
         }
-        let reply = self.ask(req, &body, on_text, on_queue).await;
+        let mut reply = self.ask(req, &body, on_text, on_queue).await;
+        if self.settings.kind == ProviderKind::Ollama
+            && let Ok(r) = &reply
+            && let Err(e) = ollama::check_not_cut(r, self.settings.num_ctx)
+        {
+            reply = Err(e);
+        }
         if let (Some((memo, key)), Ok(reply)) = (greedy, &reply) {
             memo.put(key, reply);
         }
@@ -332,7 +403,7 @@ impl Provider {
                 self.read_stream(&url, response, limit, on_text).await
             };
             let result = timeout(deadline, whole).await.map_err(|_| {
-                ProviderError::Timeout(format!(
+                ProviderError::Deadline(format!(
                     "{url} did not finish its answer within {}s (request_timeout)",
                     deadline.as_secs_f64()
                 ))

@@ -26,6 +26,43 @@ pub fn request_body(req: &ChatRequest) -> Value {
     })
 }
 
+/// Adds the context every request carries: `options.num_ctx` (the same each time, or Ollama
+/// loads the model again) and `keep_alive`.
+pub fn set_context(body: &mut Value, num_ctx: u32, keep_alive: &str) {
+    if let Some(options) = body.get_mut("options").and_then(Value::as_object_mut) {
+        options.insert("num_ctx".into(), json!(num_ctx));
+    }
+    let keep: Value = keep_alive
+        .parse::<i64>()
+        .map_or_else(|_| json!(keep_alive), |n| json!(n));
+    body["keep_alive"] = keep;
+}
+
+/// A prompt that cannot fit: even at four characters a token (code has more tokens than
+/// that) it is longer than the context, and Ollama would cut it without a word.
+pub fn check_fits(req: &ChatRequest, num_ctx: u32) -> Result<(), ProviderError> {
+    let chars: usize = req.messages.iter().map(|m| m.content.chars().count()).sum();
+    let at_least = chars / 4;
+    if at_least >= num_ctx as usize {
+        return Err(ProviderError::Truncated(format!(
+            "the prompt is at least {at_least} tokens ({chars} characters), more than Ollama's num_ctx of {num_ctx}: it would be cut; raise ctx of the provider"
+        )));
+    }
+    Ok(())
+}
+
+/// A reply whose prompt filled the whole context: Ollama cut the prompt to `num_ctx` tokens
+/// ("truncating input prompt" in its log) and answered a different question.
+pub fn check_not_cut(reply: &super::ChatReply, num_ctx: u32) -> Result<(), ProviderError> {
+    if reply.tokens_in >= u64::from(num_ctx) {
+        return Err(ProviderError::Truncated(format!(
+            "Ollama read {} prompt tokens, its whole num_ctx of {num_ctx}: the prompt was cut to fit, so the answer is to a different prompt; raise ctx of the provider",
+            reply.tokens_in
+        )));
+    }
+    Ok(())
+}
+
 /// Interprets one NDJSON line.
 pub fn parse_line(line: &str) -> Result<Chunk, ProviderError> {
     let value: Value = serde_json::from_str(line.trim()).map_err(|e| {

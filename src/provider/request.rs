@@ -69,12 +69,18 @@ pub enum Chunk {
 }
 
 /// Where a request is in its provider's queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Queue {
     /// Waiting for a slot, with this many requests to be served first.
     Waiting(usize),
     /// Holding a slot: sent, or about to be.
     Served,
+    /// Sent again to another server of the pool, because of `why`: the answer starts over.
+    Moved {
+        from: String,
+        to: String,
+        why: String,
+    },
 }
 
 /// A whole streamed reply.

@@ -14,7 +14,7 @@ pub struct Slots {
 
 #[derive(Debug)]
 struct State {
-    free: usize,
+    used: usize,
     total: usize,
     next_ticket: u64,
     urgent: VecDeque<u64>,
@@ -35,13 +35,12 @@ impl State {
     fn ahead(&self, ticket: u64, urgent: bool) -> usize {
         let queue = if urgent { &self.urgent } else { &self.ordinary };
         let place = queue.iter().take_while(|t| **t != ticket).count();
-        let serving = self.total.saturating_sub(self.free);
-        serving + place + if urgent { 0 } else { self.urgent.len() }
+        self.used + place + if urgent { 0 } else { self.urgent.len() }
     }
 
     /// Whether the holder of `ticket` may take a free slot now.
     fn may_take(&self, ticket: u64, urgent: bool) -> bool {
-        self.free > 0
+        self.used < self.total
             && if urgent {
                 self.urgent.front() == Some(&ticket)
             } else {
@@ -58,7 +57,9 @@ pub struct Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.slots.lock().free += 1;
+        let mut state = self.slots.lock();
+        state.used = state.used.saturating_sub(1);
+        drop(state);
         self.slots.freed.notify_waiters();
     }
 }
@@ -88,7 +89,7 @@ impl Slots {
     pub fn new(n: usize) -> Arc<Self> {
         Arc::new(Self {
             state: Mutex::new(State {
-                free: n.max(1),
+                used: 0,
                 total: n.max(1),
                 next_ticket: 0,
                 urgent: VecDeque::new(),
@@ -102,6 +103,19 @@ impl Slots {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Changes the number of slots (a server said how many it has, or a pool lost or regained
+    /// a server). Slots held past a lowered number stay held until they are dropped.
+    pub fn resize(&self, n: usize) {
+        self.lock().total = n.max(1);
+        self.freed.notify_waiters();
+    }
+
+    /// How many slots there are, and how many are held.
+    pub fn load(&self) -> (usize, usize) {
+        let state = self.lock();
+        (state.used, state.total)
     }
 
     /// Waits for a free slot; urgent callers are served before ordinary ones, each in order.
@@ -137,7 +151,7 @@ impl Slots {
             {
                 let mut state = self.lock();
                 if state.may_take(ticket, urgent) {
-                    state.free -= 1;
+                    state.used += 1;
                     state.queue(urgent).pop_front();
                     waiting.served = true;
                     drop(state);
@@ -292,6 +306,37 @@ mod tests {
         for t in tasks {
             let _ = t.await;
         }
+    }
+
+    #[tokio::test]
+    async fn more_slots_let_a_waiting_request_go_and_fewer_hold_the_next() {
+        let slots = Slots::new(1);
+        let a = slots.acquire(false).await;
+        let waiting = {
+            let slots = Arc::clone(&slots);
+            tokio::spawn(async move { slots.acquire(false).await })
+        };
+        tokio::task::yield_now().await;
+        slots.resize(2);
+        let b = tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("a second slot lets the waiting request go")
+            .expect("joined");
+        assert_eq!(slots.load(), (2, 2));
+        slots.resize(1);
+        drop(a);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), slots.acquire(false))
+                .await
+                .is_err(),
+            "one slot, still held"
+        );
+        drop(b);
+        assert!(
+            tokio::time::timeout(Duration::from_secs(5), slots.acquire(false))
+                .await
+                .is_ok()
+        );
     }
 
     #[tokio::test]

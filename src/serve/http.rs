@@ -20,6 +20,9 @@ pub struct Served {
     pub engine: EngineHandle,
     /// The model's name in `/v1/models` and in replies (the file's stem).
     pub model_id: String,
+    /// Requests decoded together, and tokens of context for each (`/props`).
+    pub slots: usize,
+    pub ctx: u32,
     pub next_id: AtomicU64,
 }
 
@@ -28,6 +31,7 @@ pub fn router(served: Arc<Served>) -> Router {
         .route("/v1/models", get(models))
         .route("/v1/chat/completions", post(chat))
         .route("/health", get(|| async { "ok" }))
+        .route("/props", get(props))
         .with_state(served)
 }
 
@@ -52,6 +56,17 @@ async fn models(State(served): State<Arc<Served>>) -> Response {
     axum::Json(json!({
         "object": "list",
         "data": [{"id": served.model_id, "object": "model", "created": now(), "owned_by": "flotilla"}],
+    }))
+    .into_response()
+}
+
+/// What llama.cpp's server says at `/props`, in its names: how many requests it decodes at
+/// once (a pool sends it that many), and each one's context.
+async fn props(State(served): State<Arc<Served>>) -> Response {
+    axum::Json(json!({
+        "total_slots": served.slots,
+        "default_generation_settings": {"n_ctx": served.ctx},
+        "model_path": served.model_id,
     }))
     .into_response()
 }

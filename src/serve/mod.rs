@@ -91,6 +91,8 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
     let served = std::sync::Arc::new(http::Served {
         engine,
         model_id: model_id(&options.model),
+        slots: options.parallel.max(1),
+        ctx: options.ctx,
         next_id: std::sync::atomic::AtomicU64::new(1),
     });
     let addr: std::net::SocketAddr = format!("{}:{}", options.host, options.port)

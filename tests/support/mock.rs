@@ -123,7 +123,41 @@ pub struct MockServer {
     pub port: u16,
     pub wire: Wire,
     pub requests: Arc<Mutex<Vec<Request>>>,
+    /// What it says of itself, and how busy it is.
+    pub about: Arc<About>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// What a scripted server lists and how busy it has been.
+#[derive(Debug, Default)]
+pub struct About {
+    /// The models its list names (`smollm2` when empty).
+    pub models: Mutex<Vec<String>>,
+    /// `total_slots` in its `/props` (llama.cpp's server); no `/props` when unset.
+    pub total_slots: Mutex<Option<usize>>,
+    /// Chat requests being answered now, and the most there were at once.
+    pub active: std::sync::atomic::AtomicUsize,
+    pub peak: std::sync::atomic::AtomicUsize,
+}
+
+/// Counts a chat request as being answered while it lives.
+struct Active(Arc<About>);
+
+impl Active {
+    fn new(about: &Arc<About>) -> Self {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = about.active.fetch_add(1, SeqCst) + 1;
+        about.peak.fetch_max(now, SeqCst);
+        Self(Arc::clone(about))
+    }
+}
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        self.0
+            .active
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl Drop for MockServer {
@@ -145,15 +179,20 @@ impl MockServer {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let script: Arc<Script> = Arc::new(script);
         let seen = Arc::clone(&requests);
+        let about = Arc::new(About::default());
+        let told = Arc::clone(&about);
         let task = tokio::spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     break;
                 };
                 let script = Arc::clone(&script);
                 let seen = Arc::clone(&seen);
-                tokio::spawn(async move {
-                    let _ = serve(stream, wire, script, seen).await;
+                let about = Arc::clone(&told);
+                // Dropping the server (its task aborted) ends every connection it has open.
+                connections.spawn(async move {
+                    let _ = serve(stream, wire, script, seen, about).await;
                 });
             }
         });
@@ -161,6 +200,7 @@ impl MockServer {
             port,
             wire,
             requests,
+            about,
             task,
         }
     }
@@ -228,6 +268,7 @@ async fn serve(
     wire: Wire,
     script: Arc<Script>,
     seen: Arc<Mutex<Vec<Request>>>,
+    about: Arc<About>,
 ) -> std::io::Result<()> {
     loop {
         let Some(request) = read_request(&mut stream).await? else {
@@ -243,8 +284,22 @@ async fn serve(
         };
         match (request.method.as_str(), request.path.as_str()) {
             ("GET", "/v1/models") => {
-                let body = r#"{"object":"list","data":[{"id":"smollm2","object":"model","owned_by":"me","permissions":[]}]}"#;
-                plain(&mut stream, 200, &[], "application/json", body).await?;
+                let listed = about.models.lock().map(|m| m.clone()).unwrap_or_default();
+                let body = if listed.is_empty() {
+                    r#"{"object":"list","data":[{"id":"smollm2","object":"model","owned_by":"me","permissions":[]}]}"#.to_owned()
+                } else {
+                    let data: Vec<serde_json::Value> = listed
+                        .iter()
+                        .map(|m| serde_json::json!({"id": m, "object": "model", "owned_by": "me"}))
+                        .collect();
+                    serde_json::json!({"object": "list", "data": data}).to_string()
+                };
+                plain(&mut stream, 200, &[], "application/json", &body).await?;
+            }
+            ("GET", "/props") if about.total_slots.lock().is_ok_and(|s| s.is_some()) => {
+                let slots = about.total_slots.lock().ok().and_then(|s| *s).unwrap_or(1);
+                let body = serde_json::json!({"total_slots": slots, "default_generation_settings": {"n_ctx": 4096}});
+                plain(&mut stream, 200, &[], "application/json", &body.to_string()).await?;
             }
             ("GET", "/api/tags") => {
                 let body =
@@ -263,6 +318,7 @@ async fn serve(
                 if matches!(reply, Reply::Hangup) {
                     return Ok(());
                 }
+                let _active = Active::new(&about);
                 answer(&mut stream, wire, reply).await?;
                 // The connection stays open for the next request, as uvicorn keeps it.
             }

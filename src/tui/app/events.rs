@@ -16,6 +16,13 @@ impl App {
             Event::Health { provider, health } => {
                 self.health.insert(provider.clone(), health.clone());
             }
+            Event::Load {
+                server,
+                in_flight,
+                slots,
+            } => {
+                self.load.insert(server.clone(), (*in_flight, *slots));
+            }
             Event::Unrecorded { id, what, error } => {
                 let line = format!("! cannot record {what}: {error}\n");
                 self.logs.entry(id.clone()).or_default().push(&line);

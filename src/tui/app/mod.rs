@@ -91,6 +91,8 @@ pub struct App {
     pub store: Store,
     pub logs: HashMap<WorkflowId, LogBuffer>,
     pub health: BTreeMap<String, Health>,
+    /// Each server's requests in flight and slots, once it has had a request.
+    pub load: BTreeMap<String, (usize, usize)>,
     pub selected: Option<WorkflowId>,
     /// The pane with focus, while the mode is normal.
     pub focus: Focus,
@@ -130,8 +132,8 @@ pub struct App {
 impl App {
     pub fn new(engine: Engine, keymap: Keymap) -> Self {
         let health = engine
-            .providers()
-            .map(|p| (p.name.clone(), Health::Unknown))
+            .servers()
+            .map(|s| (s.label.clone(), Health::Unknown))
             .collect();
         let history = engine.take_history();
         // config.toml's theme; `main` puts NO_COLOR over it, and a bad [colors] stops it there.
@@ -143,6 +145,7 @@ impl App {
             store: Store::default(),
             logs: HashMap::new(),
             health,
+            load: BTreeMap::new(),
             selected: None,
             focus: Focus::Input,
             mode: Mode::Normal,

@@ -114,11 +114,12 @@ fn welcome(app: &App, width: usize) -> Vec<Line<'static>> {
     }
     let down = app
         .engine
-        .providers()
-        .filter(|p| matches!(app.health.get(&p.name), Some(Health::Unreachable(_))));
-    for p in down {
+        .servers()
+        .filter(|s| matches!(app.health.get(&s.label), Some(Health::Unreachable(_))));
+    for s in down {
+        let p = &s.provider;
         paragraphs.push((
-            format!("No model server answers at {} ({}).", p.location(), p.name),
+            format!("No model server answers at {} ({}).", p.location(), s.label),
             app.theme.bad(),
         ));
         paragraphs.push((

@@ -123,13 +123,22 @@ fn server_spans(app: &App) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
     for (i, (name, health)) in app.health.iter().enumerate() {
         if i > 0 {
-            spans.push(Span::raw("  "));
+            spans.push(Span::styled(" · ", app.theme.dim()));
         }
+        // Requests in flight for its slots, once it has had one.
+        let load = app
+            .load
+            .get(name)
+            .map(|(in_flight, slots)| format!("{in_flight}/{slots}"));
         let (mark, text, style) = match health {
-            Health::Unknown => ("○", "checking", app.theme.dim()),
-            Health::Reachable(_) => ("●", "up", app.theme.good()),
-            Health::Busy => ("●", "busy", app.theme.warn()),
-            Health::Unreachable(_) => ("✗", "unreachable", app.theme.bad()),
+            Health::Unknown => ("○", "checking".to_owned(), app.theme.dim()),
+            Health::Reachable(_) => ("●", load.unwrap_or_else(|| "up".into()), app.theme.good()),
+            Health::Busy => (
+                "●",
+                load.map_or_else(|| "busy".into(), |l| format!("{l} busy")),
+                app.theme.warn(),
+            ),
+            Health::Unreachable(_) => ("✗", "unreachable".to_owned(), app.theme.bad()),
         };
         spans.push(Span::raw(format!("{name} ")));
         spans.push(Span::styled(format!("{mark} {text}"), style));
