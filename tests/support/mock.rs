@@ -138,6 +138,9 @@ pub struct About {
     /// Chat requests being answered now, and the most there were at once.
     pub active: std::sync::atomic::AtomicUsize,
     pub peak: std::sync::atomic::AtomicUsize,
+    /// `prompt_eval_count` in Ollama's last line (20 when unset): what Ollama says of a
+    /// prompt it cut to its `num_ctx`.
+    pub prompt_eval_count: Mutex<Option<u64>>,
 }
 
 /// Counts a chat request as being answered while it lives.
@@ -319,7 +322,7 @@ async fn serve(
                     return Ok(());
                 }
                 let _active = Active::new(&about);
-                answer(&mut stream, wire, reply).await?;
+                answer(&mut stream, wire, reply, &about).await?;
                 // The connection stays open for the next request, as uvicorn keeps it.
             }
             _ => {
@@ -409,7 +412,12 @@ async fn chunk(stream: &mut TcpStream, data: &str) -> std::io::Result<()> {
     stream.flush().await
 }
 
-async fn answer(stream: &mut TcpStream, wire: Wire, reply: Reply) -> std::io::Result<()> {
+async fn answer(
+    stream: &mut TcpStream,
+    wire: Wire,
+    reply: Reply,
+    about: &About,
+) -> std::io::Result<()> {
     let pieces_and_error = match reply {
         Reply::Status {
             code,
@@ -476,7 +484,8 @@ async fn answer(stream: &mut TcpStream, wire: Wire, reply: Reply) -> std::io::Re
                 let last = serde_json::json!({
                     "model": "smollm2", "created_at": "2026-11-25T12:00:01.000000Z",
                     "message": {"role": "assistant", "content": ""}, "done_reason": "stop", "done": true,
-                    "total_duration": 1000, "load_duration": 10, "prompt_eval_count": 20,
+                    "total_duration": 1000, "load_duration": 10,
+                    "prompt_eval_count": about.prompt_eval_count.lock().ok().and_then(|n| *n).unwrap_or(20),
                     "prompt_eval_duration": 100, "eval_count": pieces.len(), "eval_duration": 500
                 });
                 chunk(stream, &format!("{last}\n")).await?;
