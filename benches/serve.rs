@@ -40,7 +40,17 @@ impl Drop for Server {
 }
 
 fn start_flotilla(model: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_flotilla"))
+    start_flotilla_spinning(model, None)
+}
+
+/// `flotilla serve` with `GOMP_SPINCOUNT` set to `spin` (unset: libgomp's own default).
+fn start_flotilla_spinning(model: &Path, spin: Option<&str>) -> Server {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_flotilla"));
+    match spin {
+        Some(spin) => command.env("GOMP_SPINCOUNT", spin),
+        None => command.env_remove("GOMP_SPINCOUNT"),
+    };
+    let mut child = command
         .args([
             "serve",
             "--port",
@@ -167,6 +177,76 @@ async fn round(client: &reqwest::Client, base: &str, n: usize, tokens: u32) -> (
     (total as f64 / start.elapsed().as_secs_f64(), total)
 }
 
+/// A CPU-bound neighbour, as a workflow's test run is: counts as fast as it can and prints
+/// `seconds count` every 200,000 counts.
+const NEIGHBOUR: &str = "import time\nt0 = time.monotonic()\nn = 0\nwhile True:\n    n += 1\n    if n % 200000 == 0:\n        print(time.monotonic() - t0, n, flush=True)\n";
+
+/// Counts per second of the neighbour while `work` runs (it is started first, killed after).
+async fn neighbour_during<T>(work: impl std::future::Future<Output = T>) -> (f64, T) {
+    let mut child = Command::new("python3")
+        .args(["-c", NEIGHBOUR])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let stdout = child.stdout.take().expect("stdout");
+    let lines = std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .last()
+            .unwrap_or_default()
+    });
+    // Let it get going.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let out = work.await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let last = lines.join().unwrap_or_default();
+    let mut parts = last.split_whitespace();
+    let seconds: f64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(1.0);
+    let count: f64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0.0);
+    (count / seconds.max(0.001), out)
+}
+
+/// The engine beside a busy neighbour, with llama.cpp's threads spinning long, briefly and not
+/// at all before they sleep: its aggregate speed with 4 requests, alone and beside the
+/// neighbour, and the neighbour's speed beside it (against alone).
+async fn beside_a_neighbour(client: &reqwest::Client, model: &Path, tokens: u32) {
+    let (alone, ()) = neighbour_during(tokio::time::sleep(Duration::from_secs(6))).await;
+    println!(
+        "\nbeside a CPU-bound process (python counting; alone {:.2} M counts/s), 4 requests at once",
+        alone / 1e6
+    );
+    println!(
+        "{:>16} {:>13} {:>17} {:>20}",
+        "GOMP_SPINCOUNT", "engine alone", "engine beside it", "neighbour beside it"
+    );
+    for (label, spin) in [
+        (
+            flotilla::serve::GOMP_SPINCOUNT,
+            Some(flotilla::serve::GOMP_SPINCOUNT),
+        ),
+        ("unset (300000)", None),
+        ("0", Some("0")),
+    ] {
+        let server = start_flotilla_spinning(model, spin);
+        wait_up(client, &server).await;
+        ask(client, &server.base, PROMPTS[0], 16).await;
+        let (engine_alone, _) = measure(client, &server.base, 4, tokens).await;
+        let mut beside = Vec::new();
+        for _ in 0..ROUNDS {
+            let (n, (tps, _)) = neighbour_during(round(client, &server.base, 4, tokens)).await;
+            beside.push((tps, n));
+        }
+        beside.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (engine_beside, neighbour) = beside[ROUNDS / 2];
+        println!(
+            "{label:>16} {engine_alone:>9.1} t/s {engine_beside:>13.1} t/s {:>19.0}%",
+            100.0 * neighbour / alone
+        );
+    }
+}
+
 fn main() {
     let model = model();
     let tokens: u32 = std::env::var("FLOTILLA_BENCH_TOKENS")
@@ -176,6 +256,10 @@ fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {
         let client = reqwest::Client::new();
+        if std::env::var("FLOTILLA_BENCH_ONLY").as_deref() == Ok("neighbour") {
+            beside_a_neighbour(&client, &model, tokens).await;
+            return;
+        }
         let levels = [1usize, 2, 4, 8];
         let mut results = Vec::new();
         // One server at a time, so they never share the CPU.
@@ -213,5 +297,6 @@ fn main() {
             ours[2].0 / ours[0].0,
             ours[2].0 / theirs[2].0
         );
+        beside_a_neighbour(&client, &model, tokens).await;
     });
 }

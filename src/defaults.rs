@@ -81,6 +81,7 @@ pub struct Embedded {
     pub parallel: usize,
     pub ctx: u32,
     pub stall_timeout: f64,
+    pub linger: f64,
 }
 
 /// A tier's model when none is named, by the kind of server.

@@ -19,6 +19,9 @@ pub struct Home {
     pub db_file: PathBuf,
     /// `worktrees/<id>/`: each workflow's worktree of the repository it works on.
     pub worktrees_dir: PathBuf,
+    /// `engine/`: the embedded engine every flotilla on this home shares (its address, its
+    /// users' lock, its log).
+    pub engine_dir: PathBuf,
 }
 
 impl Home {
@@ -32,6 +35,7 @@ impl Home {
             cache_dir: root.join("cache"),
             db_file: root.join("flotilla.db"),
             worktrees_dir: root.join("worktrees"),
+            engine_dir: root.join("engine"),
         }
     }
 
@@ -54,6 +58,7 @@ impl Home {
                     cache_dir: dirs.cache_dir().to_owned(),
                     db_file: dirs.data_dir().join("flotilla.db"),
                     worktrees_dir: dirs.data_dir().join("worktrees"),
+                    engine_dir: state.join("engine"),
                 }
             }
             // No home directory at all: keep everything beside the current directory.

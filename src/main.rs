@@ -111,6 +111,9 @@ fn main() -> ExitCode {
         batch,
         threads,
         exit_with_stdin,
+        address_file,
+        users_lock,
+        linger,
     }) = &cli.command
     {
         return serve(flotilla::serve::ServeOptions {
@@ -123,6 +126,9 @@ fn main() -> ExitCode {
             batch: *batch,
             threads: *threads,
             exit_with_stdin: *exit_with_stdin,
+            address_file: address_file.clone(),
+            users_lock: users_lock.clone(),
+            linger: std::time::Duration::from_secs_f64(linger.max(0.0)),
         });
     }
     // Documentation needs nothing set up.

@@ -375,3 +375,282 @@ fn with_nothing_set_up_flotilla_serves_a_gguf_from_its_home() {
     );
     assert!(out.status.success(), "{stdout}");
 }
+
+/// Three `flotilla serve` processes on loopback ports stand in for three hosts of one tier's
+/// pool: twelve workflows spread over all three, one is killed mid-run, and every workflow
+/// still ends without failing for the server; the header and the logs say where requests went.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_of_three_servers_loses_one_mid_run_and_every_workflow_ends() {
+    let _decoding = DECODING.lock().await;
+    // Two cores for three engines: one thread and two sequences each.
+    let mut hosts: Vec<Option<Serve>> = (0..3)
+        .map(|_| {
+            Some(serve(&[
+                "--parallel",
+                "2",
+                "--ctx",
+                "2048",
+                "--threads",
+                "1",
+            ]))
+        })
+        .collect();
+    let urls: Vec<String> = hosts
+        .iter()
+        .flatten()
+        .map(|s| format!("\"{}\"", s.base))
+        .collect();
+    let labels: Vec<String> = hosts
+        .iter()
+        .flatten()
+        .map(|s| {
+            s.base
+                .trim_start_matches("http://")
+                .trim_end_matches("/v1")
+                .to_owned()
+        })
+        .collect();
+    let id = flotilla::serve::model_id(&model());
+    let text = format!(
+        r#"max_parallel = 12
+naming_timeout = 60
+max_attempts = 1
+candidates = 1
+test_suites = 1
+
+[providers.hosts]
+kind = "openai"
+base_urls = [{}]
+stall_timeout = 300
+
+[tiers.veryfast]
+provider = "hosts"
+model = "{id}"
+[tiers.fast]
+provider = "hosts"
+model = "{id}"
+max_tokens = 120
+[tiers.overseer]
+provider = "hosts"
+model = "{id}"
+max_tokens = 120
+"#,
+        urls.join(", ")
+    );
+    let mut t = TestApp::new(&text);
+    let tasks = [
+        "is_even(n)",
+        "add(a, b)",
+        "square(x)",
+        "negate(x)",
+        "double(x)",
+        "is_odd(n)",
+        "halve(x)",
+        "cube(x)",
+        "increment(x)",
+        "decrement(x)",
+        "absolute(x)",
+        "max_of(a, b)",
+    ];
+    for task in tasks {
+        t.submit(&format!("write a python function {task}"));
+    }
+    assert_eq!(t.app.store.len(), 12);
+    // Every server takes requests; then the second dies while it has some of named
+    // workflows (planning, coding) in flight.
+    let doomed = labels[1].clone();
+    t.wait_until("requests on every server", DEADLINE, |app| {
+        labels
+            .iter()
+            .all(|l| app.load.get(l).is_some_and(|(n, _)| *n > 0))
+    })
+    .await;
+    t.wait_until(
+        "every workflow named, and work on the second server",
+        DEADLINE,
+        |app| {
+            app.store
+                .iter()
+                .all(|w| w.status() == WorkflowStatus::Running)
+                && app.load.get(&doomed).is_some_and(|(n, _)| *n > 0)
+        },
+    )
+    .await;
+    // The header shows each one's requests in flight for its slots.
+    let screen = t.screen();
+    for l in &labels {
+        let after = screen.split(&format!("{l} ")).nth(1).unwrap_or_default();
+        let load: String = after
+            .chars()
+            .skip(2)
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        assert!(
+            load.split_once('/').is_some_and(
+                |(n, m)| n.parse::<usize>().is_ok_and(|n| n > 0) && m.parse::<usize>().is_ok()
+            ),
+            "{l}'s load in the header ({load:?}):\n{screen}"
+        );
+    }
+    if let Some(mut host) = hosts[1].take() {
+        let _ = host.child.kill();
+        let _ = host.child.wait();
+    }
+    t.wait_all_finished(DEADLINE).await;
+    let screen = t.screen();
+    assert!(
+        screen.contains(&format!("{doomed} ✗ unreachable")),
+        "the header says the dead one is out:\n{screen}"
+    );
+    let mut moved = 0;
+    let mut answered_by = std::collections::BTreeSet::new();
+    for (i, wf) in t.app.store.iter().enumerate() {
+        let log = t.log_text(i);
+        moved += log.matches(&format!("moved from {doomed} to ")).count();
+        for l in &labels {
+            if log.contains(&format!("(answered by {l})")) {
+                answered_by.insert(l.clone());
+            }
+        }
+        assert!(!wf.status().is_live(), "workflow {i} ended");
+        if let Some(flotilla::workflow::Failure::Model { problem, .. }) = wf.failure() {
+            panic!("workflow {i} failed for the server: {problem}\n{log}");
+        }
+    }
+    assert!(moved >= 1, "a request on the dead server moved elsewhere");
+    // All three had requests (above); the two left answered the workflows' requests.
+    for l in [&labels[0], &labels[2]] {
+        assert!(answered_by.contains(l), "{l} answered: {answered_by:?}");
+    }
+}
+
+/// The `flotilla serve` processes working for `home` (their command line names its `engine/`).
+fn engines_of(home: &std::path::Path) -> Vec<u32> {
+    let marker = home.join("engine");
+    let marker = marker.to_string_lossy();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        // A zombie has an empty command line: it is gone.
+        if args.iter().any(|a| a == "serve") && args.iter().any(|a| a.contains(&*marker)) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// Processes holding a shared lock on `file` (`/proc/locks` lists each by the file's inode).
+fn users_of(file: &std::path::Path) -> usize {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(file) else {
+        return 0;
+    };
+    let inode = format!(":{}", meta.ino());
+    std::fs::read_to_string("/proc/locks")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("FLOCK") && l.contains("READ"))
+        .filter(|l| {
+            l.split_whitespace()
+                .nth(5)
+                .is_some_and(|dev_inode| dev_inode.ends_with(&inode))
+        })
+        .count()
+}
+
+/// Polls `what` until it holds, within `deadline`: the state of other processes, which send
+/// no events.
+fn poll_until(what: &str, deadline: Duration, done: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dashboard_and_two_headless_runs_on_one_home_share_one_engine_that_ends_after_them() {
+    let _decoding = DECODING.lock().await;
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("config.toml"),
+        format!(
+            r#"max_attempts = 1
+candidates = 1
+test_suites = 1
+
+[providers.local]
+kind = "embedded"
+model = "{}"
+parallel = 4
+ctx = 2048
+
+[tiers.fast]
+provider = "local"
+max_tokens = 80
+"#,
+            model().display()
+        ),
+    )
+    .unwrap();
+    let mut dashboard = support::pty::Pty::flotilla(home.path(), 30, 120);
+    dashboard.wait_for("the dashboard", Duration::from_secs(30), |s| {
+        s.contains("New task")
+    });
+    dashboard.type_bytes(b"write a python function is_even(n)\r");
+    let first =
+        support::harness::start_headless_run(home.path(), "write a python function add(a, b)")
+            .await;
+    let second =
+        support::harness::start_headless_run(home.path(), "write a python function square(x)")
+            .await;
+    let files =
+        flotilla::provider::shared::Files::new(&home.path().join("engine"), &model(), 4, 2048);
+    // All three use the engine: each holds its users' lock.
+    poll_until("three users of the engine", DEADLINE, || {
+        users_of(&files.users) == 3
+    });
+    assert_eq!(
+        engines_of(home.path()).len(),
+        1,
+        "one engine for the dashboard and both runs"
+    );
+    let address = flotilla::provider::shared::read_address(&files.address).expect("its address");
+    assert_eq!(engines_of(home.path()), [address.pid]);
+    for mut run in [first, second] {
+        let status = run.wait().unwrap();
+        assert!(
+            status.code().is_some(),
+            "the run ended by itself: {status:?}"
+        );
+    }
+    // The dashboard still uses it after the runs are gone.
+    assert_eq!(users_of(&files.users), 1);
+    assert_eq!(engines_of(home.path()), [address.pid]);
+    // Its own workflow and the two runs' (shown from the history) all end.
+    dashboard.wait_for("every workflow to end", DEADLINE, |s| {
+        s.contains("0 queued · 0 naming · 0 running")
+    });
+    dashboard.quit(false, Duration::from_secs(30));
+    // The last user gone, the engine ends after its linger (15 s).
+    poll_until("the engine to end", Duration::from_secs(60), || {
+        engines_of(home.path()).is_empty()
+    });
+    assert!(
+        !files.address.exists(),
+        "the engine took its address file with it"
+    );
+}

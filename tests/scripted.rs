@@ -165,7 +165,12 @@ async fn every_ollama_request_carries_its_context_and_a_cut_prompt_is_an_error()
     let requests = server.chat_requests();
     assert!(requests.len() >= 3);
     for r in &requests {
-        assert_eq!(r.body["options"]["num_ctx"].as_u64(), Some(2048), "{}", r.body);
+        assert_eq!(
+            r.body["options"]["num_ctx"].as_u64(),
+            Some(2048),
+            "{}",
+            r.body
+        );
         assert_eq!(r.body["keep_alive"].as_str(), Some("10m"), "{}", r.body);
     }
 
@@ -174,18 +179,32 @@ async fn every_ollama_request_carries_its_context_and_a_cut_prompt_is_an_error()
     t.submit("write a function to validate email addresses");
     t.wait_all_finished(DEADLINE).await;
     assert_eq!(status(&t, 1), WorkflowStatus::Failed);
-    let reason = t.workflow(1).failure().map(|f| f.to_string()).unwrap_or_default();
+    let reason = t
+        .workflow(1)
+        .failure()
+        .map(|f| f.to_string())
+        .unwrap_or_default();
     assert!(reason.contains("num_ctx of 2048"), "{reason}");
     assert!(reason.contains("cut"), "{reason}");
 
     // A prompt far longer than the context is refused before it is sent.
     *server.about.prompt_eval_count.lock().expect("count") = None;
     let before = server.chat_requests().len();
-    t.submit(&format!("write a function that {}", "handles many words ".repeat(600)));
+    t.submit(&format!(
+        "write a function that {}",
+        "handles many words ".repeat(600)
+    ));
     t.wait_all_finished(DEADLINE).await;
     assert_eq!(status(&t, 2), WorkflowStatus::Failed);
-    let reason = t.workflow(2).failure().map(|f| f.to_string()).unwrap_or_default();
-    assert!(reason.contains("more than Ollama's num_ctx of 2048"), "{reason}");
+    let reason = t
+        .workflow(2)
+        .failure()
+        .map(|f| f.to_string())
+        .unwrap_or_default();
+    assert!(
+        reason.contains("more than Ollama's num_ctx of 2048"),
+        "{reason}"
+    );
     let sent = &server.chat_requests()[before..];
     assert!(
         sent.iter().all(|r| r.is_naming()),

@@ -176,6 +176,15 @@ pub enum Cmd {
         /// Exit when standard input closes (how flotilla ties the server it starts to itself).
         #[arg(long, hide = true)]
         exit_with_stdin: bool,
+        /// Write the address and process id here once listening (a home's shared engine).
+        #[arg(long, hide = true, value_name = "FILE")]
+        address_file: Option<PathBuf>,
+        /// Exit once no process has held a shared lock on this file for --linger seconds (the
+        /// flotilla processes of a home that use this engine hold one each).
+        #[arg(long, hide = true, value_name = "FILE")]
+        users_lock: Option<PathBuf>,
+        #[arg(long, hide = true, default_value_t = 15.0)]
+        linger: f64,
     },
     /// Print a workflow's log.
     Logs {

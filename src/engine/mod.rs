@@ -239,6 +239,13 @@ impl Engine {
         for name in history.iter().filter_map(|w| w.name.as_deref()) {
             names.insert(name);
         }
+        let mut config = config;
+        // Every flotilla on this home shares one embedded engine.
+        for settings in config.providers.values_mut() {
+            if let Some(e) = settings.embedded.as_mut() {
+                e.shared = Some(home.engine_dir.clone());
+            }
+        }
         let (servers, pools) = pools(&config, &events)?;
         let mut tools = Toolchain::new(&home.cache_dir);
         tools.python.clone_from(&config.pipeline.python);

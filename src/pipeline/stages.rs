@@ -216,6 +216,10 @@ impl StageContext<'_> {
         // Every request is served (it holds a slot) before it can end.
         self.waits.done();
         let reply = reply?;
+        if let Some(server) = &reply.server {
+            self.log.end_stream();
+            self.log.line(&format!("(answered by {server})"));
+        }
         if reply.cut {
             self.log.end_stream();
             self.log.line(&format!(

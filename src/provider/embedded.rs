@@ -20,6 +20,9 @@ pub struct EmbeddedSettings {
     pub parallel: usize,
     /// Context of one request, in tokens.
     pub ctx: u32,
+    /// The home's `engine/` folder: one engine there serves every flotilla process on the
+    /// home ([`super::shared`]). `None`: a child of this process alone.
+    pub shared: Option<PathBuf>,
 }
 
 /// Longest wait for the child to load its model and listen.
@@ -47,13 +50,15 @@ struct State {
 }
 
 #[derive(Debug)]
-struct Running {
+pub(super) struct Running {
     base_url: String,
     pid: Option<u32>,
     /// Set by the watcher task when the child exits.
     exited: Arc<Mutex<Option<String>>>,
-    /// Dropping it ends the watcher task, which kills the child.
+    /// Dropping it ends the watcher task, which kills the child (not a shared engine).
     _stop: tokio::sync::oneshot::Sender<()>,
+    /// A shared engine's users' lock, held (shared) while this process may use it.
+    _user: Option<std::fs::File>,
 }
 
 impl Running {
@@ -164,17 +169,57 @@ impl Embedded {
             .unwrap_or_default()
     }
 
-    async fn start(&self) -> Result<Running, ProviderError> {
-        let fail = |reason: String| ProviderError::Connect {
+    pub(super) fn fail(&self, reason: String) -> ProviderError {
+        ProviderError::Connect {
             url: format!("flotilla serve --model {}", self.settings.model.display()),
             reason,
-        };
+        }
+    }
+
+    async fn start(&self) -> Result<Running, ProviderError> {
+        match self.settings.shared.clone() {
+            Some(dir) => self.start_shared(&dir).await,
+            None => self.start_own().await,
+        }
+    }
+
+    /// A shared engine's running state: its address, and a watch on its process.
+    pub(super) fn running_shared(url: String, pid: u32, user: std::fs::File) -> Running {
+        let exited = Arc::new(Mutex::new(None));
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let watch = Arc::clone(&exited);
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => return,
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                }
+                if !super::shared::alive(pid) {
+                    if let Ok(mut e) = watch.lock() {
+                        *e = Some(format!("(process {pid}) is gone"));
+                    }
+                    return;
+                }
+            }
+        });
+        Running {
+            base_url: url,
+            pid: Some(pid),
+            exited,
+            _stop: stop,
+            _user: Some(user),
+        }
+    }
+
+    /// The command that runs `flotilla serve` on this model.
+    pub(super) fn serve_command(&self) -> Result<Command, ProviderError> {
         // Name a missing or foreign file before starting anything.
-        crate::serve::check_model_file(&self.settings.model).map_err(fail)?;
+        crate::serve::check_model_file(&self.settings.model).map_err(|e| self.fail(e))?;
         // The executable that is running (in cargo's tests, the flotilla binary beside them).
         let exe = crate::sandbox::helper()
-            .map_err(|e| fail(format!("cannot find flotilla's own executable: {e}")))?;
-        let mut child: Child = Command::new(exe)
+            .map_err(|e| self.fail(format!("cannot find flotilla's own executable: {e}")))?;
+        let mut command = Command::new(exe);
+        command
             .arg("serve")
             .arg("--model")
             .arg(&self.settings.model)
@@ -183,8 +228,57 @@ impl Embedded {
             .arg(self.settings.parallel.to_string())
             .arg("--ctx")
             .arg(self.settings.ctx.to_string())
+            .env("GOMP_SPINCOUNT", crate::serve::GOMP_SPINCOUNT);
+        Ok(command)
+    }
+
+    /// Reads the address from the `LISTENING` line of a child's standard output.
+    pub(super) async fn listening(
+        &self,
+        child: &mut Child,
+        tail: &(dyn Fn() -> String + Sync),
+    ) -> Result<String, ProviderError> {
+        let Some(stdout) = child.stdout.take() else {
+            return Err(self.fail("no standard output to read the address from".into()));
+        };
+        let mut lines = BufReader::new(stdout).lines();
+        let listening = async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(rest) = line.strip_prefix(crate::serve::LISTENING) {
+                    let addr = rest.split_whitespace().next().unwrap_or_default();
+                    return Some(format!("http://{addr}"));
+                }
+            }
+            None
+        };
+        match tokio::time::timeout(START_TIMEOUT, listening).await {
+            Ok(Some(url)) => Ok(url),
+            Ok(None) => {
+                let status = child
+                    .wait()
+                    .await
+                    .map(|s| s.to_string())
+                    .unwrap_or_default();
+                // The stderr reader may still be taking the last lines.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                Err(self.fail(format!(
+                    "flotilla serve stopped before listening ({status}): {}",
+                    tail()
+                )))
+            }
+            Err(_) => Err(self.fail(format!(
+                "flotilla serve did not listen within {}s: {}",
+                START_TIMEOUT.as_secs(),
+                tail()
+            ))),
+        }
+    }
+
+    async fn start_own(&self) -> Result<Running, ProviderError> {
+        let fail = |reason: String| self.fail(reason);
+        let mut child: Child = self
+            .serve_command()?
             .arg("--exit-with-stdin")
-            .env("GOMP_SPINCOUNT", crate::serve::GOMP_SPINCOUNT)
             // The child ends when flotilla does, however it ends: its standard input closes.
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -193,7 +287,6 @@ impl Embedded {
             .spawn()
             .map_err(|e| fail(format!("cannot start flotilla serve: {e}")))?;
         let stdin = child.stdin.take();
-        let stdout = child.stdout.take();
         if let Some(stderr) = child.stderr.take() {
             let tail = Arc::clone(&self.stderr);
             tokio::spawn(async move {
@@ -210,42 +303,7 @@ impl Embedded {
                 }
             });
         }
-        let Some(stdout) = stdout else {
-            return Err(fail("no standard output to read the address from".into()));
-        };
-        let mut lines = BufReader::new(stdout).lines();
-        let listening = async {
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(rest) = line.strip_prefix(crate::serve::LISTENING) {
-                    let addr = rest.split_whitespace().next().unwrap_or_default();
-                    return Some(format!("http://{addr}"));
-                }
-            }
-            None
-        };
-        let url = match tokio::time::timeout(START_TIMEOUT, listening).await {
-            Ok(Some(url)) => url,
-            Ok(None) => {
-                let status = child
-                    .wait()
-                    .await
-                    .map(|s| s.to_string())
-                    .unwrap_or_default();
-                // The stderr reader may still be taking the last lines.
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                return Err(fail(format!(
-                    "flotilla serve stopped before listening ({status}): {}",
-                    self.stderr_tail()
-                )));
-            }
-            Err(_) => {
-                return Err(fail(format!(
-                    "flotilla serve did not listen within {}s: {}",
-                    START_TIMEOUT.as_secs(),
-                    self.stderr_tail()
-                )));
-            }
-        };
+        let url = self.listening(&mut child, &|| self.stderr_tail()).await?;
         let pid = child.id();
         let exited = Arc::new(Mutex::new(None));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -275,6 +333,7 @@ impl Embedded {
             pid,
             exited,
             _stop: stop,
+            _user: None,
         })
     }
 }

@@ -8,6 +8,7 @@ pub mod ollama;
 pub mod openai;
 pub mod pool;
 mod request;
+pub mod shared;
 pub mod slots;
 pub mod sse;
 mod stream;
@@ -169,6 +170,7 @@ impl ProviderSettings {
             model,
             parallel: 1,
             ctx: d.ctx,
+            shared: None,
         });
         settings.set_parallel(d.parallel);
         settings

@@ -53,8 +53,8 @@ pub struct Server {
 
 struct State {
     health: Health,
-    /// Models the server said it does not have (a 404 for them).
-    lacks: Vec<String>,
+    /// Models the server said it does not have (a 404 for them), with what it said.
+    lacks: Vec<(String, String)>,
     /// Cancelled when the server is taken out: its requests move elsewhere.
     out: CancellationToken,
     probing: bool,
@@ -163,7 +163,7 @@ impl Server {
     /// Whether it may serve `model`: not known to lack it, and listing it when it listed any.
     fn may_serve(&self, model: &str) -> bool {
         let state = self.lock();
-        if state.lacks.iter().any(|m| m == model) {
+        if state.lacks.iter().any(|(m, _)| m == model) {
             return false;
         }
         match &state.health {
@@ -178,6 +178,16 @@ impl Server {
         self.in_flight.fetch_add(1, Ordering::SeqCst);
         self.tell_load();
         InFlight(self)
+    }
+
+    /// A request was answered: a server not checked yet is known to be up.
+    fn answered(&self) {
+        let mut state = self.lock();
+        if state.health == Health::Unknown {
+            state.health = Health::Reachable(Vec::new());
+            drop(state);
+            self.tell(News::Health(Health::Reachable(Vec::new())));
+        }
     }
 
     fn out_token(&self) -> CancellationToken {
@@ -473,7 +483,13 @@ impl Pool {
                 }
             };
             let error = match result {
-                Some(Ok(reply)) => return Ok(reply),
+                Some(Ok(mut reply)) => {
+                    server.answered();
+                    if self.servers.len() > 1 {
+                        reply.server = Some(server.label.clone());
+                    }
+                    return Ok(reply);
+                }
                 Some(Err(e)) => e,
                 None => {
                     let why = match server.health() {
@@ -491,8 +507,8 @@ impl Pool {
                 Blame::Request => return Err(error),
                 Blame::Model => {
                     let mut state = server.lock();
-                    if !state.lacks.contains(&req.model) {
-                        state.lacks.push(req.model.clone());
+                    if !state.lacks.iter().any(|(m, _)| m == &req.model) {
+                        state.lacks.push((req.model.clone(), error.to_string()));
                     }
                 }
                 Blame::Server => server.take_out(&error.to_string(), Some(&req.model)),
@@ -508,7 +524,27 @@ impl Pool {
             "no server of {} could answer ({})",
             self.name,
             if troubles.is_empty() {
-                format!("none of them serves the model {:?}", req.model)
+                let said: Vec<String> = self
+                    .servers
+                    .iter()
+                    .filter_map(|s| {
+                        let state = s.lock();
+                        state
+                            .lacks
+                            .iter()
+                            .find(|(m, _)| m == &req.model)
+                            .map(|(_, why)| format!("{}: {why}", s.label))
+                    })
+                    .collect();
+                format!(
+                    "none of them serves the model {:?}{}",
+                    req.model,
+                    if said.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", said.join("; "))
+                    }
+                )
             } else {
                 troubles.join("; ")
             }

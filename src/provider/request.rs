@@ -99,6 +99,8 @@ pub struct ChatReply {
     /// The reply given before to the very same greedy request ([`super::memo`]), not asked
     /// again.
     pub remembered: bool,
+    /// The server of a pool of several that gave it.
+    pub server: Option<String>,
 }
 
 /// The most text read of one reply: 64 bytes for each token asked for (real tokens are a

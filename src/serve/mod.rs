@@ -31,6 +31,72 @@ pub struct ServeOptions {
     pub threads: Option<usize>,
     /// Exit when standard input reaches its end (the parent that started it is gone).
     pub exit_with_stdin: bool,
+    /// Where to write [`Address`] once listening.
+    pub address_file: Option<PathBuf>,
+    /// Exit once nobody has held a shared lock on this file for `linger`.
+    pub users_lock: Option<PathBuf>,
+    pub linger: std::time::Duration,
+}
+
+/// What a home's shared engine writes of itself once it listens.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Address {
+    pub url: String,
+    pub pid: u32,
+    pub model: PathBuf,
+    pub parallel: usize,
+    pub ctx: u32,
+}
+
+/// Writes `address` to `path` whole (a temporary file renamed), so a reader never sees half.
+pub fn write_address(path: &std::path::Path, address: &Address) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or_else(|| std::path::Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    serde_json::to_writer(&mut file, address)?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(feature = "embedded")]
+/// Ends the process once no user has held a shared lock on `users` for `linger`. Each check
+/// takes the lock exclusively for a moment; the last one keeps it while the address file goes
+/// and the process exits, so a user arriving then waits for the exit and starts a new engine.
+fn exit_when_unused(users: PathBuf, address: Option<PathBuf>, linger: std::time::Duration) {
+    std::thread::spawn(move || {
+        let file = match std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&users)
+        {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("flotilla serve: cannot open {}: {e}", users.display());
+                std::process::exit(1);
+            }
+        };
+        let mut unused_since: Option<std::time::Instant> = None;
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(250));
+            match file.try_lock() {
+                Ok(()) => {
+                    let since = *unused_since.get_or_insert_with(std::time::Instant::now);
+                    if since.elapsed() >= linger {
+                        if let Some(a) = &address {
+                            let _ = std::fs::remove_file(a);
+                        }
+                        eprintln!(
+                            "flotilla serve: no flotilla has used this engine for {}s; exiting",
+                            linger.as_secs_f64()
+                        );
+                        std::process::exit(0);
+                    }
+                    let _ = file.unlock();
+                }
+                Err(_) => unused_since = None,
+            }
+        }
+    });
 }
 
 /// The name a model file is served under: its file name without `.gguf`.
@@ -102,6 +168,20 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr()?;
+    if let Some(path) = &options.address_file {
+        let address = Address {
+            url: format!("http://{local}/v1"),
+            pid: std::process::id(),
+            model: options.model.clone(),
+            parallel: options.parallel.max(1),
+            ctx: options.ctx,
+        };
+        write_address(path, &address)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    }
+    if let Some(users) = &options.users_lock {
+        exit_when_unused(users.clone(), options.address_file.clone(), options.linger);
+    }
     println!(
         "{LISTENING}{local}/v1 ({}, {} sequences of {} tokens, {threads} threads)",
         served.model_id,

@@ -131,7 +131,11 @@ fn server_spans(app: &App) -> Vec<Span<'static>> {
             .get(name)
             .map(|(in_flight, slots)| format!("{in_flight}/{slots}"));
         let (mark, text, style) = match health {
-            Health::Unknown => ("○", "checking".to_owned(), app.theme.dim()),
+            Health::Unknown => (
+                "○",
+                load.unwrap_or_else(|| "checking".into()),
+                app.theme.dim(),
+            ),
             Health::Reachable(_) => ("●", load.unwrap_or_else(|| "up".into()), app.theme.good()),
             Health::Busy => (
                 "●",
