@@ -221,14 +221,17 @@ async fn beside_a_neighbour(client: &reqwest::Client, model: &Path, tokens: u32)
         "{:>16} {:>13} {:>17} {:>20}",
         "GOMP_SPINCOUNT", "engine alone", "engine beside it", "neighbour beside it"
     );
-    for (label, spin) in [
-        (
-            flotilla::serve::GOMP_SPINCOUNT,
-            Some(flotilla::serve::GOMP_SPINCOUNT),
-        ),
-        ("unset (300000)", None),
-        ("0", Some("0")),
-    ] {
+    // FLOTILLA_BENCH_SPINS="3000000,30000" measures those ("unset": flotilla serve's own).
+    let spins: Vec<String> = std::env::var("FLOTILLA_BENCH_SPINS")
+        .unwrap_or_else(|_| "3000000,3000,0".into())
+        .split(',')
+        .map(|v| v.trim().to_owned())
+        .collect();
+    for value in &spins {
+        let (label, spin) = match value.as_str() {
+            "unset" => ("unset (3000000)", None),
+            v => (v, Some(v)),
+        };
         let server = start_flotilla_spinning(model, spin);
         wait_up(client, &server).await;
         ask(client, &server.base, PROMPTS[0], 16).await;

@@ -228,7 +228,12 @@ impl Embedded {
             .arg(self.settings.parallel.to_string())
             .arg("--ctx")
             .arg(self.settings.ctx.to_string())
-            .env("GOMP_SPINCOUNT", crate::serve::GOMP_SPINCOUNT);
+            // A good neighbour to the test runs beside it, unless the user says otherwise.
+            .env(
+                "GOMP_SPINCOUNT",
+                std::env::var("GOMP_SPINCOUNT")
+                    .unwrap_or_else(|_| crate::serve::SHARED_GOMP_SPINCOUNT.to_owned()),
+            );
         Ok(command)
     }
 

@@ -14,6 +14,13 @@ use std::path::PathBuf;
 /// iterations: a few milliseconds).
 pub const GOMP_SPINCOUNT: &str = "3000000";
 
+/// The setting of the engine flotilla starts for its workflows, unless `GOMP_SPINCOUNT` is set:
+/// none. That engine shares the machine with the workflows' own test runs, and beside a busy
+/// process spinning threads wait for a partner the scheduler has put off the core: measured
+/// here (`cargo bench --bench serve`, 4 requests), spinning decodes 155-185 tokens/s alone but
+/// 46-51 beside a CPU-bound process, not spinning 108-119 alone and 88-92 beside it.
+pub const SHARED_GOMP_SPINCOUNT: &str = "0";
+
 /// The line `flotilla serve` prints on standard output once it accepts requests; flotilla
 /// reads the address from it when it starts the server itself.
 pub const LISTENING: &str = "flotilla serve: listening on http://";
