@@ -168,7 +168,6 @@ pub async fn doctor(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
                 &each.provider,
                 &each.label,
                 name,
-                tier,
                 tc,
                 &listed,
                 &mut report,
@@ -176,7 +175,6 @@ pub async fn doctor(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
             .await;
         }
     }
-    check_sandbox(engine, &mut report).await;
     check_sandbox(engine, &mut report).await;
     let project = check_project(engine, &mut report).await;
     let ok = report.ok();
@@ -216,7 +214,6 @@ async fn check_tier_on(
     provider: &crate::provider::Provider,
     label: &str,
     check: String,
-    tier: Tier,
     tc: &crate::config::TierConfig,
     listed: &std::collections::BTreeMap<String, (bool, Option<Vec<String>>)>,
     report: &mut Report<'_>,
@@ -227,7 +224,7 @@ async fn check_tier_on(
     let Some(models) = models else {
         if *busy {
             // A busy server: its model list is unknown, so only the chat can tell.
-            check_chat(provider, tier, tc, report).await;
+            check_chat(provider, check.clone(), label, tc, report).await;
         } else {
             report.add(
                 check,
@@ -252,7 +249,7 @@ async fn check_tier_on(
                 }
                 ProviderKind::Embedded => {}
                 ProviderKind::Openai => report.add(
-                    check,
+                    check.clone(),
                     Verdict::Warning,
                     format!(
                         "model {} is not in {}'s list ({}); single-model servers such as llama.cpp ignore the name",
@@ -264,7 +261,7 @@ async fn check_tier_on(
                 ),
             }
     }
-    check_chat(provider, tier, tc, report).await;
+    check_chat(provider, check, label, tc, report).await;
 }
 
 /// Runs a trivial program in the sandbox and says which protections hold on this machine.
@@ -493,7 +490,8 @@ async fn baseline(
 /// Asks a tier for one word and says how it went.
 async fn check_chat(
     provider: &crate::provider::Provider,
-    tier: Tier,
+    check: String,
+    name: &str,
     tc: &crate::config::TierConfig,
     report: &mut Report<'_>,
 ) {
@@ -506,7 +504,7 @@ async fn check_chat(
         stop: Vec::new(),
         urgent: false,
     };
-    let (model, name) = (&tc.model, &tc.provider);
+    let model = &tc.model;
     let (verdict, message) =
         match tokio::time::timeout(CHAT_CHECK, provider.chat(&request, &mut |_| {})).await {
             Ok(Ok(reply)) => {
@@ -528,7 +526,7 @@ async fn check_chat(
                 ),
             ),
         };
-    report.add(format!("tier {}", tier.as_str()), verdict, message, None);
+    report.add(check, verdict, message, None);
 }
 
 /// How long `doctor` waits for one tier's answer.

@@ -26,6 +26,14 @@ pub async fn models(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
                 .collect()
         };
         let listed = provider.models(LIST_WAIT).await;
+        // The slots the server says it has, when the file sets none.
+        if listed.is_ok()
+            && !provider.settings.slots_configured
+            && provider.settings.kind != crate::provider::ProviderKind::Embedded
+            && let Some(n) = provider.server_slots(LIST_WAIT).await
+        {
+            provider.set_slots(n);
+        }
         all_answered &= listed.is_ok();
         if json {
             let (models, error) = match &listed {
