@@ -7,7 +7,12 @@ use std::path::PathBuf;
 
 /// Run many LLM code-generation workflows in parallel, from a full-screen dashboard.
 #[derive(Parser)]
-#[command(name = "flotilla", version, about)]
+#[command(
+    name = "flotilla",
+    version,
+    about,
+    after_help = "Examples:\n  flotilla                       the dashboard (inside a git repository, it works on it)\n  flotilla run add two numbers   one workflow, no dashboard\n  flotilla doctor                what is set up and what is wrong\n\nMore: README.md and docs/ in the source, or `flotilla man`."
+)]
 pub struct Cli {
     /// Keep config, workflows and logs under DIR (default: $FLOTILLA_HOME, else the XDG dirs).
     #[arg(long, global = true, value_name = "DIR")]
@@ -29,6 +34,9 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Cmd {
     /// Run one workflow without the dashboard, printing its progress; exit 0 when it completed.
+    #[command(
+        after_help = "Examples:\n  flotilla run write a python function is_even(n)\n  flotilla run --json add two numbers | jq .result.files"
+    )]
     Run {
         /// What to build, e.g. "write a function to validate email addresses".
         #[arg(required = true, num_args = 1..)]
@@ -39,12 +47,16 @@ pub enum Cmd {
         json: bool,
     },
     /// Print the name the veryfast model gives a description.
+    #[command(after_help = "Examples:\n  flotilla name create a REST API client for GitHub")]
     Name {
         /// The task as you would give it to `run`; how the name was made goes to stderr.
         #[arg(required = true, num_args = 1..)]
         description: Vec<String>,
     },
     /// Check each tier's model server and model, and say what is wrong.
+    #[command(
+        after_help = "Examples:\n  flotilla doctor\n  flotilla --home ~/scratch/flotilla doctor --json"
+    )]
     Doctor {
         /// Print what was checked as JSON.
         #[arg(long)]
@@ -52,27 +64,35 @@ pub enum Cmd {
     },
     /// Print the configuration in effect: every setting, and where its value came from (a line
     /// of config.toml, the environment, or the built-in default).
+    #[command(
+        after_help = "Examples:\n  flotilla config\n  flotilla --config other.toml config --json"
+    )]
     Config {
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
     /// List the models each configured server offers, and which tier uses which.
+    #[command(after_help = "Examples:\n  flotilla models")]
     Models {
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
     /// List workflows, oldest first.
+    #[command(
+        after_help = "Examples:\n  flotilla list --status failed\n  flotilla list --json | jq '.[].name'"
+    )]
     List {
         /// Only those in this status: queued, naming, running, completed or failed.
         #[arg(long, value_parser = parse_status)]
         status: Option<WorkflowStatus>,
-        /// Print JSON (fields documented in the README).
+        /// Print JSON (fields documented in docs/headless.md).
         #[arg(long)]
         json: bool,
     },
     /// Show one workflow's details.
+    #[command(after_help = "Examples:\n  flotilla show 3\n  flotilla show csv-column-sum --json")]
     Show {
         /// The workflow: its id (wf_3_1732123457), wf_3, 3, or its name.
         id: String,
@@ -81,11 +101,13 @@ pub enum Cmd {
         json: bool,
     },
     /// Start a workflow's task again, as a new workflow linked to it, and run it here.
+    #[command(after_help = "Examples:\n  flotilla retry 3")]
     Retry {
         /// The workflow: its id, wf_N, N, or its name.
         id: String,
     },
     /// Show the change a workflow made to the repository (its branch against its base).
+    #[command(after_help = "Examples:\n  flotilla diff 3\n  flotilla diff wf_3 --json | jq .files")]
     Diff {
         /// The workflow: its id, wf_N, N, or its name.
         id: String,
@@ -95,6 +117,7 @@ pub enum Cmd {
     },
     /// Land a workflow's change on your current branch as one commit; refused, with nothing
     /// changed, when a file it touches has uncommitted changes or it does not apply cleanly.
+    #[command(after_help = "Examples:\n  flotilla apply 3\n  flotilla apply 3 --staged")]
     Apply {
         /// The workflow: its id, wf_N, N, or its name.
         id: String,
@@ -106,6 +129,7 @@ pub enum Cmd {
         json: bool,
     },
     /// Remove a workflow's worktree and branch.
+    #[command(after_help = "Examples:\n  flotilla discard 3")]
     Discard {
         /// The workflow: its id, wf_N, N, or its name.
         id: String,
@@ -114,6 +138,7 @@ pub enum Cmd {
         json: bool,
     },
     /// Delete a finished workflow and its folder (and its worktree and branch).
+    #[command(after_help = "Examples:\n  flotilla delete 3")]
     Delete {
         /// The workflow: its id, wf_N, N, or its name.
         id: String,
@@ -122,6 +147,9 @@ pub enum Cmd {
     #[command(hide = true)]
     SandboxExec { spec: String },
     /// Measure the pipeline against one plain request per task: pass@1 on reference tests.
+    #[command(
+        after_help = "Examples:\n  flotilla eval --limit 5\n  flotilla eval --set held-back --mode pipeline --json"
+    )]
     Eval {
         /// `flotilla` (the built-in set the pipeline is tuned on), `held-back` (a second
         /// built-in set it is never tuned on), `humaneval` (fetched by
@@ -149,6 +177,9 @@ pub enum Cmd {
     },
     /// Serve a GGUF model over an OpenAI-compatible API, batching concurrent requests
     /// (llama.cpp in process).
+    #[command(
+        after_help = "Examples:\n  flotilla serve --model ~/models/SmolLM2-135M-Instruct.Q4_1.gguf --port 8080 --parallel 4"
+    )]
     Serve {
         /// The model file.
         #[arg(long, value_name = "FILE.gguf")]
@@ -187,6 +218,7 @@ pub enum Cmd {
         linger: f64,
     },
     /// Print a workflow's log.
+    #[command(after_help = "Examples:\n  flotilla logs 3 --follow")]
     Logs {
         /// The workflow: its id, wf_N, N, or its name.
         id: String,
@@ -196,11 +228,17 @@ pub enum Cmd {
     },
     /// Print a completion script for a shell, e.g. `flotilla completions bash >
     /// ~/.local/share/bash-completion/completions/flotilla`.
+    #[command(
+        after_help = "Examples:\n  flotilla completions bash > ~/.local/share/bash-completion/completions/flotilla"
+    )]
     Completions {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
     /// Print the manual page (roff), e.g. `flotilla man | man -l -`.
+    #[command(
+        after_help = "Examples:\n  flotilla man | man -l -\n  flotilla man --dir ~/.local/share/man/man1"
+    )]
     Man {
         /// Write flotilla.1 and a page for each command (flotilla-run.1, …) into DIR instead,
         /// e.g. ~/.local/share/man/man1.

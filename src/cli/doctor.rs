@@ -164,15 +164,7 @@ pub async fn doctor(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
             } else {
                 format!("tier {}", tier.as_str())
             };
-            check_tier_on(
-                &each.provider,
-                &each.label,
-                name,
-                tc,
-                &listed,
-                &mut report,
-            )
-            .await;
+            check_tier_on(&each.provider, &each.label, name, tc, &listed, &mut report).await;
         }
     }
     check_sandbox(engine, &mut report).await;
@@ -301,7 +293,7 @@ async fn check_sandbox(engine: &Engine, report: &mut Report<'_>) {
                     check,
                     Verdict::Warning,
                     held,
-                    Some("this machine allows no user namespaces: files are confined by Landlock alone, and what the README's sandbox section lists as needing namespaces does not hold".into()),
+                    Some("this machine allows no user namespaces: files are confined by Landlock alone, and what docs/sandbox.md lists as needing namespaces does not hold".into()),
                 );
             }
         }

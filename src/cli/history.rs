@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::io::Write;
 use std::time::{Duration, SystemTime};
 
-/// One workflow as `--json` prints it (the fields are documented in the README).
+/// One workflow as `--json` prints it (the fields are documented in docs/headless.md).
 /// `started` is when it first ran ([`Db::started_times`]).
 pub fn to_json(home: &Home, wf: &Workflow, started: Option<SystemTime>, now: SystemTime) -> Value {
     json!({

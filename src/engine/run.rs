@@ -180,7 +180,7 @@ pub(super) async fn suggest_name(inner: &Inner, description: &str) -> Naming {
     }
 }
 
-/// Writes `result.json`: the workflow's summary, whatever its ending (documented in the README).
+/// Writes `result.json`: the workflow's summary, whatever its ending (documented in docs/quality.md).
 pub(super) fn write_result_json(
     dir: &std::path::Path,
     workflow: &Workflow,

@@ -106,7 +106,7 @@ fn welcome(app: &App, width: usize) -> Vec<Line<'static>> {
     if let ConfigSource::EmbeddedDefault(model) = &app.engine.config().source {
         paragraphs.push((
             format!(
-                "What to expect: {} is a tiny model, run on your CPU. One-function tasks (\"write a python function is_even(n)\") work some of the time; bigger ones mostly fail. For code worth keeping, point flotilla at a bigger model (README: Configuration).",
+                "What to expect: {} is a tiny model, run on your CPU. One-function tasks (\"write a python function is_even(n)\") work some of the time; bigger ones mostly fail. For code worth keeping, point flotilla at a bigger model (README: Your model server).",
                 crate::serve::model_id(model)
             ),
             app.theme.warn(),
