@@ -781,14 +781,15 @@ async fn cancelling_while_tests_run_kills_them_at_once() {
             .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
             .any(|c| c.starts_with("sleep ") && c.contains(marker))
     };
-    // Popen returns before `sleep` is exec'd: wait for it to show.
+    // Popen returns before `sleep` is exec'd: wait for it to show (another process's state,
+    // which sends no event: polled, not spun on).
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while !running(&marker) {
         assert!(
             std::time::Instant::now() < deadline,
             "the test's process never started"
         );
-        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     t.key(KeyCode::Tab, KeyModifiers::NONE);
     t.key(KeyCode::Char('c'), KeyModifiers::NONE);
@@ -803,7 +804,7 @@ async fn cancelling_while_tests_run_kills_them_at_once() {
             std::time::Instant::now() < deadline,
             "the test's process outlived the cancel"
         );
-        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(result_json(&t)["error"], "cancelled");
 }

@@ -205,11 +205,18 @@ async fn probes_return_what_each_call_gives_in_python_and_javascript() {
     let mut short = limits;
     short.timeout = std::time::Duration::from_secs(2);
     let hang = "import time\ntime.sleep(60)\n";
-    let none = runner::probe(Language::Python, hang, &calls, &tools, &short, &cancel)
+    let started = std::time::Instant::now();
+    let hung = runner::probe(Language::Python, hang, &calls, &tools, &short, &cancel)
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .values;
-    assert_eq!(none, None);
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(hung.values, None);
+    // It ran, and it was the hang that ended it: the whole timeout went by.
+    assert!(!hung.protections.is_empty(), "the probe never ran");
+    assert!(
+        started.elapsed() >= short.timeout,
+        "the probe ended after {:?}, before its timeout: not the hang",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ use std::time::Duration;
 mod embedded;
 mod file;
 mod pipeline;
+mod provider;
 pub mod show;
 pub use embedded::default_model;
 use embedded::ollama_listens;
