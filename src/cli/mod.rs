@@ -4,7 +4,10 @@
 
 pub mod args;
 pub mod config;
+pub mod dispatch;
 pub mod doctor;
+pub mod early;
+pub mod eval;
 pub mod history;
 pub mod land;
 pub mod models;
