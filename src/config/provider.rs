@@ -138,6 +138,30 @@ fn remote_settings(
             }
         }
     }
+    let urls = base_urls(name, p, err)?;
+    let mut settings = ProviderSettings::new(kind, urls[0].clone());
+    settings.more_urls = urls[1..].to_vec();
+    if let Some(ctx) = &p.ctx {
+        if !(256..=1_048_576).contains(ctx.get_ref()) {
+            return Err(err(
+                Some(ctx.span()),
+                "ctx must be 256 to 1048576 tokens".into(),
+            ));
+        }
+        settings.num_ctx = *ctx.get_ref();
+    }
+    if let Some(keep) = &p.keep_alive {
+        settings.keep_alive = keep_alive(keep, err)?;
+    }
+    Ok(settings)
+}
+
+/// `base_url`, or every address of `base_urls`, each an http(s) URL and none twice.
+fn base_urls(
+    name: &str,
+    p: &RawProvider,
+    err: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
+) -> Result<Vec<String>, ConfigError> {
     let check = |url: &str, span: std::ops::Range<usize>| {
         let url = url.trim().trim_end_matches('/').to_owned();
         if !(url.starts_with("http://") || url.starts_with("https://"))
@@ -189,35 +213,29 @@ fn remote_settings(
             ));
         }
     };
-    let mut settings = ProviderSettings::new(kind, urls[0].clone());
-    settings.more_urls = urls[1..].to_vec();
-    if let Some(ctx) = &p.ctx {
-        if !(256..=1_048_576).contains(ctx.get_ref()) {
-            return Err(err(
-                Some(ctx.span()),
-                "ctx must be 256 to 1048576 tokens".into(),
-            ));
-        }
-        settings.num_ctx = *ctx.get_ref();
+    Ok(urls)
+}
+
+/// Ollama's `keep_alive`: seconds (`-1` for ever) or a number with `s`, `m` or `h`.
+fn keep_alive(
+    keep: &Spanned<String>,
+    err: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
+) -> Result<String, ConfigError> {
+    let text = keep.get_ref().trim();
+    let valid = !text.is_empty()
+        && (text.parse::<i64>().is_ok()
+            || text
+                .strip_suffix(['s', 'm', 'h'])
+                .is_some_and(|n| n.parse::<f64>().is_ok_and(f64::is_finite)));
+    if !valid {
+        return Err(err(
+            Some(keep.span()),
+            format!(
+                "keep_alive {text:?} is not a duration Ollama reads: seconds (300, -1 for ever) or \"30s\", \"10m\", \"1h\""
+            ),
+        ));
     }
-    if let Some(keep) = &p.keep_alive {
-        let text = keep.get_ref().trim();
-        let valid = !text.is_empty()
-            && (text.parse::<i64>().is_ok()
-                || text
-                    .strip_suffix(['s', 'm', 'h'])
-                    .is_some_and(|n| n.parse::<f64>().is_ok_and(f64::is_finite)));
-        if !valid {
-            return Err(err(
-                Some(keep.span()),
-                format!(
-                    "keep_alive {text:?} is not a duration Ollama reads: seconds (300, -1 for ever) or \"30s\", \"10m\", \"1h\""
-                ),
-            ));
-        }
-        settings.keep_alive = text.to_owned();
-    }
-    Ok(settings)
+    Ok(text.to_owned())
 }
 
 /// The settings of an `embedded` provider: `model` (a GGUF file, relative to the config

@@ -463,25 +463,7 @@ impl Pool {
                     why,
                 });
             }
-            let result = {
-                let _counted = server.enter();
-                let out = server.out_token();
-                let chat = server.provider.chat_watched(req, on_text, on_queue);
-                tokio::pin!(chat);
-                let mut stay = false;
-                loop {
-                    tokio::select! {
-                        result = &mut chat => break Some(result),
-                        _ = out.cancelled(), if !stay => {
-                            if self.has_other(server, &req.model, &tried) {
-                                break None;
-                            }
-                            // Nowhere else to go: wait for this one's own answer.
-                            stay = true;
-                        }
-                    }
-                }
-            };
+            let result = self.ask_on(server, req, &tried, on_text, on_queue).await;
             let error = match result {
                 Some(Ok(mut reply)) => {
                     server.answered();
@@ -520,35 +502,63 @@ impl Pool {
             troubles.push(format!("{}: {error}", server.label));
             moved_from = Some((server.label.clone(), error.to_string()));
         }
-        Err(ProviderError::NoServer(format!(
-            "no server of {} could answer ({})",
-            self.name,
-            if troubles.is_empty() {
-                let said: Vec<String> = self
-                    .servers
-                    .iter()
-                    .filter_map(|s| {
-                        let state = s.lock();
-                        state
-                            .lacks
-                            .iter()
-                            .find(|(m, _)| m == &req.model)
-                            .map(|(_, why)| format!("{}: {why}", s.label))
-                    })
-                    .collect();
-                format!(
-                    "none of them serves the model {:?}{}",
-                    req.model,
-                    if said.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", said.join("; "))
+        Err(self.no_server(&req.model, &troubles))
+    }
+
+    /// One request on `server`, counted in its load; `None` when the server was taken out
+    /// meanwhile and another of the pool can take the request.
+    async fn ask_on(
+        &self,
+        server: &Server,
+        req: &ChatRequest,
+        tried: &[String],
+        on_text: &mut (dyn FnMut(&str) + Send),
+        on_queue: &mut (dyn FnMut(Queue) + Send),
+    ) -> Option<Result<ChatReply, ProviderError>> {
+        let _counted = server.enter();
+        let out = server.out_token();
+        let chat = server.provider.chat_watched(req, on_text, on_queue);
+        tokio::pin!(chat);
+        let mut stay = false;
+        loop {
+            tokio::select! {
+                result = &mut chat => return Some(result),
+                _ = out.cancelled(), if !stay => {
+                    if self.has_other(server, &req.model, tried) {
+                        return None;
                     }
-                )
-            } else {
-                troubles.join("; ")
+                    // Nowhere else to go: wait for this one's own answer.
+                    stay = true;
+                }
             }
-        )))
+        }
+    }
+
+    /// The error when no server could answer: each one's trouble, or which lack the model.
+    fn no_server(&self, model: &str, troubles: &[String]) -> ProviderError {
+        let why = if troubles.is_empty() {
+            let said: Vec<String> = self
+                .servers
+                .iter()
+                .filter_map(|s| {
+                    let state = s.lock();
+                    state
+                        .lacks
+                        .iter()
+                        .find(|(m, _)| m == model)
+                        .map(|(_, why)| format!("{}: {why}", s.label))
+                })
+                .collect();
+            let said = if said.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", said.join("; "))
+            };
+            format!("none of them serves the model {model:?}{said}")
+        } else {
+            troubles.join("; ")
+        };
+        ProviderError::NoServer(format!("no server of {} could answer ({why})", self.name))
     }
 
     /// Greedy replies its servers gave again from memory (`flotilla eval`).
