@@ -87,47 +87,10 @@ impl Config {
             toml::from_str(text).map_err(|e| err(e.span(), e.message().trim().to_owned()))?;
 
         let defaults = crate::defaults::get();
-        let max_parallel = match raw.max_parallel {
-            Some(n) if *n.get_ref() == 0 => {
-                return Err(err(
-                    Some(n.span()),
-                    "max_parallel must be at least 1".into(),
-                ));
-            }
-            Some(n) => n.into_inner(),
-            None => defaults.max_parallel,
-        };
-        let naming_timeout = match raw.naming_timeout {
-            Some(t) if !(t.get_ref().is_finite() && *t.get_ref() > 0.0) => {
-                return Err(err(
-                    Some(t.span()),
-                    "naming_timeout must be a positive number of seconds".into(),
-                ));
-            }
-            Some(t) => Duration::from_secs_f64(t.into_inner()),
-            None => Duration::from_secs_f64(defaults.naming_timeout),
-        };
+        let (max_parallel, naming_timeout) =
+            run_limits(raw.max_parallel, raw.naming_timeout, &err)?;
 
-        let theme = match raw.theme {
-            Some(t) if !matches!(t.get_ref().as_str(), "dark" | "light") => {
-                return Err(err(
-                    Some(t.span()),
-                    format!("theme must be \"dark\" or \"light\", not {:?}", t.get_ref()),
-                ));
-            }
-            Some(t) => t.into_inner(),
-            None => defaults.theme.clone(),
-        };
-        let colors: Vec<super::ColorSetting> = raw
-            .colors
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(role, value)| super::ColorSetting {
-                role,
-                line: line_of(text, value.span().start),
-                value: value.into_inner(),
-            })
-            .collect();
+        let (theme, colors) = look(raw.theme, raw.colors, text, &err)?;
 
         let desktop_notifications = raw
             .desktop_notifications
@@ -154,28 +117,8 @@ impl Config {
 
         let providers = read_providers(raw.providers, path, env, &err)?;
 
-        // Servers: the file's providers and tiers, else those of the environment.
-        let (providers, tiers, servers, default_ollama) = if providers.is_empty() {
-            if raw.tiers.veryfast.is_some()
-                || raw.tiers.fast.is_some()
-                || raw.tiers.overseer.is_some()
-            {
-                return Err(err(
-                    None,
-                    "[tiers] name providers, but no [providers.NAME] table is defined".into(),
-                ));
-            }
-            let found = Self::from_env(env);
-            (
-                found.providers,
-                found.tiers,
-                found.servers,
-                found.default_ollama,
-            )
-        } else {
-            let tiers = resolve_tiers(raw.tiers, &providers, &err)?;
-            (providers, tiers, ConfigSource::File(path.to_owned()), false)
-        };
+        let (providers, tiers, servers, default_ollama) =
+            servers(raw.tiers, providers, path, env, &err)?;
         Ok(Self {
             max_parallel,
             naming_timeout,
@@ -195,6 +138,107 @@ impl Config {
             project: None,
         })
     }
+}
+
+type ErrorAt<'a> = &'a dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError;
+
+/// `max_parallel` and `naming_timeout`.
+fn run_limits(
+    max_parallel: Option<Spanned<usize>>,
+    naming_timeout: Option<Spanned<f64>>,
+    err: ErrorAt<'_>,
+) -> Result<(usize, Duration), ConfigError> {
+    let defaults = crate::defaults::get();
+    let max_parallel = match max_parallel {
+        Some(n) if *n.get_ref() == 0 => {
+            return Err(err(
+                Some(n.span()),
+                "max_parallel must be at least 1".into(),
+            ));
+        }
+        Some(n) => n.into_inner(),
+        None => defaults.max_parallel,
+    };
+    let naming_timeout = match naming_timeout {
+        Some(t) if !(t.get_ref().is_finite() && *t.get_ref() > 0.0) => {
+            return Err(err(
+                Some(t.span()),
+                "naming_timeout must be a positive number of seconds".into(),
+            ));
+        }
+        Some(t) => Duration::from_secs_f64(t.into_inner()),
+        None => Duration::from_secs_f64(defaults.naming_timeout),
+    };
+
+    Ok((max_parallel, naming_timeout))
+}
+
+/// `theme` and `[colors]` (checked by the dashboard, which knows colours).
+fn look(
+    theme: Option<Spanned<String>>,
+    colors: Option<BTreeMap<String, Spanned<String>>>,
+    text: &str,
+    err: ErrorAt<'_>,
+) -> Result<(String, Vec<super::ColorSetting>), ConfigError> {
+    let defaults = crate::defaults::get();
+    let theme = match theme {
+        Some(t) if !matches!(t.get_ref().as_str(), "dark" | "light") => {
+            return Err(err(
+                Some(t.span()),
+                format!("theme must be \"dark\" or \"light\", not {:?}", t.get_ref()),
+            ));
+        }
+        Some(t) => t.into_inner(),
+        None => defaults.theme.clone(),
+    };
+    let colors: Vec<super::ColorSetting> = colors
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(role, value)| super::ColorSetting {
+            role,
+            line: line_of(text, value.span().start),
+            value: value.into_inner(),
+        })
+        .collect();
+
+    Ok((theme, colors))
+}
+
+/// Providers, tiers, where they came from, and whether they are the Ollama default.
+type Servers = (
+    BTreeMap<String, ProviderSettings>,
+    BTreeMap<&'static str, TierConfig>,
+    ConfigSource,
+    bool,
+);
+
+/// The servers: the file's providers and tiers, else those of the environment.
+fn servers(
+    raw_tiers: RawTiers,
+    providers: BTreeMap<String, ProviderSettings>,
+    path: &Path,
+    env: &dyn Fn(&str) -> Result<String, std::env::VarError>,
+    err: ErrorAt<'_>,
+) -> Result<Servers, ConfigError> {
+    Ok(if providers.is_empty() {
+        if raw_tiers.veryfast.is_some() || raw_tiers.fast.is_some() || raw_tiers.overseer.is_some()
+        {
+            return Err(err(
+                None,
+                "[tiers] name providers, but no [providers.NAME] table is defined".into(),
+            ));
+        }
+        let found = Config::from_env(env);
+        (
+            found.providers,
+            found.tiers,
+            found.servers,
+            found.default_ollama,
+        )
+    } else {
+        let tiers = resolve_tiers(raw_tiers, &providers, err)?;
+        (providers, tiers, ConfigSource::File(path.to_owned()), false)
+    })
 }
 
 /// `project`, `base` and `test_command` (an empty string is none); a relative `project` is
