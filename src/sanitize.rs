@@ -4,6 +4,20 @@
 //! OSC, DCS, SOS/PM/APC strings, charset designations such as `ESC ( B`, and their 8-bit C1
 //! forms.
 
+/// `text` with every character but ASCII letters, digits and those in `keep` replaced by `_`,
+/// for a file name made from it.
+pub fn file_name_part(text: &str, keep: &[char]) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || keep.contains(&c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// Collects what a terminal would print, and newlines; tabs become spaces.
 #[derive(Debug, Default)]
 struct Printable {

@@ -57,6 +57,18 @@ fn serve(args: &[&str]) -> Serve {
     }
 }
 
+/// A whole (not streamed) reply to `prompt`, as JSON.
+async fn whole(http: &reqwest::Client, chat: &str, prompt: &str, max_tokens: u32) -> Value {
+    http.post(chat)
+        .json(&chat_body(prompt, max_tokens, false))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 fn chat_body(prompt: &str, max_tokens: u32, stream: bool) -> Value {
     json!({
         "model": "anything",
@@ -84,15 +96,7 @@ async fn serve_speaks_openai_with_usage_limits_and_clear_errors() {
     assert_eq!(models["data"][0]["id"], "SmolLM2-135M-Instruct.Q4_1");
 
     // A whole reply, with usage.
-    let reply: Value = http
-        .post(&chat)
-        .json(&chat_body("Say hello.", 8, false))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply = whole(&http, &chat, "Say hello.", 8).await;
     let text = reply["choices"][0]["message"]["content"].as_str().unwrap();
     assert!(!text.is_empty(), "{reply}");
     let usage = &reply["usage"];
@@ -158,15 +162,7 @@ async fn serve_speaks_openai_with_usage_limits_and_clear_errors() {
     let chat = format!("{}/chat/completions", server.base);
     // This machine's speed now, to know how long the held reply would take to end by itself.
     let timing = Instant::now();
-    let timed: Value = http
-        .post(&chat)
-        .json(&chat_body("Write a long story about the sea.", 200, false))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let timed = whole(&http, &chat, "Write a long story about the sea.", 200).await;
     let rate = timed["usage"]["completion_tokens"].as_f64().unwrap_or(0.0)
         / timing.elapsed().as_secs_f64();
     assert!(rate > 0.0, "{timed}");

@@ -285,17 +285,7 @@ fn save_reply(engine: &Engine, task: &Task, reply: &str) {
         return;
     };
     let dir = root.join("oneshot");
-    let file: String = task
-        .id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let file = crate::sanitize::file_name_part(&task.id, &['-', '_']);
     let written = std::fs::create_dir_all(&dir)
         .and_then(|_| std::fs::write(dir.join(format!("{file}.md")), reply));
     if let Err(e) = written {

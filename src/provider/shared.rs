@@ -38,16 +38,7 @@ impl Files {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         model.hash(&mut hasher);
-        let id: String = crate::serve::model_id(model)
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let id = crate::sanitize::file_name_part(&crate::serve::model_id(model), &['.', '-']);
         let key = format!("{id}-{:08x}-p{parallel}-c{ctx}", hasher.finish() as u32);
         Self {
             address: dir.join(format!("{key}.json")),
