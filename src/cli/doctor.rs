@@ -85,38 +85,76 @@ pub async fn doctor(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
             .unwrap_or_default()
     };
     if !json {
-        let _ = writeln!(out, "configuration: {}", config.source);
-        let _ = writeln!(out, "servers:       {}", config.servers);
-        for tier in Tier::ALL {
-            let tc = config.tier(tier);
-            let (pool, _) = engine.tier(tier);
-            let servers = match pool.servers() {
-                [_] => tc.provider.clone(),
-                many => format!(
-                    "{} (a pool: {})",
-                    tc.pool.join(" + "),
-                    many.iter()
-                        .map(|s| s.label.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
-            let _ = writeln!(
-                out,
-                "  {:<9} → {servers} ({}), chosen by {}",
-                tier.as_str(),
-                tc.model,
-                chosen_by(tier)
-            );
-        }
-        let _ = writeln!(out, "workflows:     {}", home.workflows_dir.display());
-        let _ = writeln!(out, "logs:          {}", home.logs_dir.display());
+        print_summary(engine, out, &chosen_by);
     }
     let mut report = Report {
         out,
         json,
         checks: Vec::new(),
     };
+    let listed = check_servers(engine, &mut report).await;
+    for tier in Tier::ALL {
+        let tc = config.tier(tier);
+        let (pool, _) = engine.tier(tier);
+        let several = pool.servers().len() > 1;
+        for each in pool.servers() {
+            let name = if several {
+                format!("tier {} on {}", tier.as_str(), each.label)
+            } else {
+                format!("tier {}", tier.as_str())
+            };
+            check_tier_on(&each.provider, &each.label, name, tc, &listed, &mut report).await;
+        }
+    }
+    check_sandbox(engine, &mut report).await;
+    let project = check_project(engine, &mut report).await;
+    let ok = report.ok();
+    if json {
+        let value = json_summary(engine, ok, &chosen_by, project, &report.checks);
+        let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+        let _ = writeln!(report.out, "{text}");
+    }
+    if ok { 0 } else { 1 }
+}
+
+/// Where the configuration came from, and each tier's servers and model.
+fn print_summary(engine: &Engine, out: &mut dyn Write, chosen_by: &dyn Fn(Tier) -> String) {
+    let (config, home) = (engine.config(), engine.home());
+    let _ = writeln!(out, "configuration: {}", config.source);
+    let _ = writeln!(out, "servers:       {}", config.servers);
+    for tier in Tier::ALL {
+        let tc = config.tier(tier);
+        let (pool, _) = engine.tier(tier);
+        let servers = match pool.servers() {
+            [_] => tc.provider.clone(),
+            many => format!(
+                "{} (a pool: {})",
+                tc.pool.join(" + "),
+                many.iter()
+                    .map(|s| s.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let _ = writeln!(
+            out,
+            "  {:<9} → {servers} ({}), chosen by {}",
+            tier.as_str(),
+            tc.model,
+            chosen_by(tier)
+        );
+    }
+    let _ = writeln!(out, "workflows:     {}", home.workflows_dir.display());
+    let _ = writeln!(out, "logs:          {}", home.logs_dir.display());
+}
+
+/// Asks every server for its models; each one's check, and what it listed (`None`: no
+/// answer), by its name, with whether it was only busy.
+async fn check_servers(
+    engine: &Engine,
+    report: &mut Report<'_>,
+) -> std::collections::BTreeMap<String, (bool, Option<Vec<String>>)> {
+    let home = engine.home();
     let mut listed = std::collections::BTreeMap::new();
     for each in engine.servers() {
         let provider = &each.provider;
@@ -154,51 +192,42 @@ pub async fn doctor(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
         let busy = matches!(result, Err(ProviderError::Timeout(_)));
         listed.insert(each.label.clone(), (busy, result.ok()));
     }
-    for tier in Tier::ALL {
-        let tc = config.tier(tier);
-        let (pool, _) = engine.tier(tier);
-        let several = pool.servers().len() > 1;
-        for each in pool.servers() {
-            let name = if several {
-                format!("tier {} on {}", tier.as_str(), each.label)
-            } else {
-                format!("tier {}", tier.as_str())
-            };
-            check_tier_on(&each.provider, &each.label, name, tc, &listed, &mut report).await;
-        }
-    }
-    check_sandbox(engine, &mut report).await;
-    let project = check_project(engine, &mut report).await;
-    let ok = report.ok();
-    if json {
-        let tiers: serde_json::Map<String, serde_json::Value> = Tier::ALL
-            .into_iter()
-            .map(|t| {
-                let tc = config.tier(t);
-                (
-                    t.as_str().to_owned(),
-                    serde_json::json!({
-                        "provider": tc.provider,
-                        "model": tc.model,
-                        "chosen_by": chosen_by(t),
-                    }),
-                )
-            })
-            .collect();
-        let value = serde_json::json!({
-            "ok": ok,
-            "configuration": config.source.to_string(),
-            "servers": config.servers.to_string(),
-            "workflows": home.workflows_dir,
-            "logs": home.logs_dir,
-            "tiers": tiers,
-            "project": project,
-            "checks": report.checks,
-        });
-        let text = serde_json::to_string_pretty(&value).unwrap_or_default();
-        let _ = writeln!(report.out, "{text}");
-    }
-    if ok { 0 } else { 1 }
+    listed
+}
+
+/// `doctor --json`.
+fn json_summary(
+    engine: &Engine,
+    ok: bool,
+    chosen_by: &dyn Fn(Tier) -> String,
+    project: serde_json::Value,
+    checks: &[Check],
+) -> serde_json::Value {
+    let (config, home) = (engine.config(), engine.home());
+    let tiers: serde_json::Map<String, serde_json::Value> = Tier::ALL
+        .into_iter()
+        .map(|t| {
+            let tc = config.tier(t);
+            (
+                t.as_str().to_owned(),
+                serde_json::json!({
+                    "provider": tc.provider,
+                    "model": tc.model,
+                    "chosen_by": chosen_by(t),
+                }),
+            )
+        })
+        .collect();
+    serde_json::json!({
+        "ok": ok,
+        "configuration": config.source.to_string(),
+        "servers": config.servers.to_string(),
+        "workflows": home.workflows_dir,
+        "logs": home.logs_dir,
+        "tiers": tiers,
+        "project": project,
+        "checks": checks,
+    })
 }
 
 /// Checks one server of a tier: that it lists the tier's model, and that a short chat works.
