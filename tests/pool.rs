@@ -318,3 +318,53 @@ async fn a_pool_of_one_fails_as_its_server_does() {
         "a bad request is not a bad server"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_warns_of_a_pool_member_down_while_another_serves_and_fails_when_none_does() {
+    let up = MockServer::start(Wire::OpenAi, |_, _| Reply::text("OK")).await;
+    let gone = MockServer::start(Wire::OpenAi, |_, _| Reply::text("OK")).await;
+    let gone_url = gone.base_url();
+    drop(gone);
+    let doctor = |urls: Vec<String>| async move {
+        let home = tempfile::tempdir().expect("home");
+        std::fs::write(
+            home.path().join("config.toml"),
+            format!(
+                "[providers.gpus]\nkind = \"openai\"\nbase_urls = [{}]\n[tiers.fast]\nprovider = \"gpus\"\nmodel = \"smollm2\"\n",
+                urls.iter().map(|u| format!("{u:?}")).collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .expect("config");
+        let out = tokio::task::spawn_blocking(move || {
+            let out = support::harness::run_flotilla(home.path(), &["doctor", "--json"]);
+            drop(home);
+            out
+        })
+        .await
+        .expect("joined");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("doctor's JSON");
+        (out.status.code(), report)
+    };
+    let verdict = |report: &serde_json::Value, check: &str| {
+        report["checks"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["check"].as_str() == Some(check)))
+            .map(|c| c["verdict"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_else(|| panic!("no check {check}: {report}"))
+    };
+    let dead = gone_url
+        .trim_start_matches("http://")
+        .trim_end_matches("/v1")
+        .to_owned();
+    let (code, report) = doctor(vec![up.base_url(), gone_url.clone()]).await;
+    assert_eq!(
+        verdict(&report, &format!("provider gpus ({dead})")),
+        "warning"
+    );
+    assert_eq!(verdict(&report, &format!("tier fast on {dead}")), "warning");
+    assert_eq!(code, Some(0), "{report}");
+    // Alone in its pool, the same server down is a failure.
+    let (code, report) = doctor(vec![gone_url.clone()]).await;
+    assert_eq!(verdict(&report, "provider gpus"), "failed");
+    assert_eq!(code, Some(1));
+}

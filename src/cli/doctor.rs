@@ -103,7 +103,16 @@ pub async fn doctor(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
             } else {
                 format!("tier {}", tier.as_str())
             };
-            check_tier_on(&each.provider, &each.label, name, tc, &listed, &mut report).await;
+            let members: Vec<String> = pool.servers().iter().map(|s| s.label.clone()).collect();
+            check_tier_on(
+                &each.provider,
+                &each.label,
+                name,
+                tc,
+                (&listed, &members),
+                &mut report,
+            )
+            .await;
         }
     }
     check_sandbox(engine, &mut report).await;
@@ -148,23 +157,37 @@ fn print_summary(engine: &Engine, out: &mut dyn Write, chosen_by: &dyn Fn(Tier) 
     let _ = writeln!(out, "logs:          {}", home.logs_dir.display());
 }
 
+/// What each server listed (`None`: no answer), by its name, and whether it was only busy.
+type Listed = std::collections::BTreeMap<String, (bool, Option<Vec<String>>)>;
+
 /// Asks every server for its models; each one's check, and what it listed (`None`: no
 /// answer), by its name, with whether it was only busy.
-async fn check_servers(
-    engine: &Engine,
-    report: &mut Report<'_>,
-) -> std::collections::BTreeMap<String, (bool, Option<Vec<String>>)> {
+async fn check_servers(engine: &Engine, report: &mut Report<'_>) -> Listed {
     let home = engine.home();
-    let mut listed = std::collections::BTreeMap::new();
+    let mut results = Vec::new();
     for each in engine.servers() {
+        results.push((each, each.provider.models(Duration::from_secs(5)).await));
+    }
+    let answered: Vec<&str> = results
+        .iter()
+        .filter(|(_, r)| r.is_ok())
+        .map(|(s, _)| s.label.as_str())
+        .collect();
+    let mut listed = std::collections::BTreeMap::new();
+    for (each, result) in results {
         let provider = &each.provider;
-        let result = provider.models(Duration::from_secs(5)).await;
         let check = if each.label == provider.name {
             format!("provider {}", provider.name)
         } else {
             format!("provider {} ({})", provider.name, each.label)
         };
         let server = provider.describe();
+        // Down, but every pool it is in has another server that answers: its tiers work.
+        let covered = pools_of(engine, &each.label).iter().all(|members| {
+            members
+                .iter()
+                .any(|m| *m != each.label && answered.contains(&m.as_str()))
+        });
         match &result {
             Ok(models) => report.add(
                 check,
@@ -180,8 +203,18 @@ async fn check_servers(
             ),
             Err(e) => report.add(
                 check,
-                Verdict::Failed,
-                format!("{server} does not answer: {e}"),
+                if covered {
+                    Verdict::Warning
+                } else {
+                    Verdict::Failed
+                },
+                if covered {
+                    format!(
+                        "{server} does not answer: {e}; the other servers of its pool serve its tiers"
+                    )
+                } else {
+                    format!("{server} does not answer: {e}")
+                },
                 Some(format!(
                     "{} in {}",
                     provider.remedy(),
@@ -193,6 +226,21 @@ async fn check_servers(
         listed.insert(each.label.clone(), (busy, result.ok()));
     }
     listed
+}
+
+/// The members (by name) of every pool `label` is in; none when it is in no pool.
+fn pools_of(engine: &Engine, label: &str) -> Vec<Vec<String>> {
+    engine
+        .pools()
+        .into_iter()
+        .map(|(_, pool)| {
+            pool.servers()
+                .iter()
+                .map(|s| s.label.clone())
+                .collect::<Vec<_>>()
+        })
+        .filter(|members| members.iter().any(|m| m == label))
+        .collect()
 }
 
 /// `doctor --json`.
@@ -236,7 +284,7 @@ async fn check_tier_on(
     label: &str,
     check: String,
     tc: &crate::config::TierConfig,
-    listed: &std::collections::BTreeMap<String, (bool, Option<Vec<String>>)>,
+    (listed, pool): (&Listed, &[String]),
     report: &mut Report<'_>,
 ) {
     let Some((busy, models)) = listed.get(label) else {
@@ -247,9 +295,16 @@ async fn check_tier_on(
             // A busy server: its model list is unknown, so only the chat can tell.
             check_chat(provider, check.clone(), label, tc, report).await;
         } else {
+            let others = listed.iter().any(|(other, (_, models))| {
+                other != label && pool.contains(other) && models.is_some()
+            });
             report.add(
                 check,
-                Verdict::Failed,
+                if others {
+                    Verdict::Warning
+                } else {
+                    Verdict::Failed
+                },
                 format!("model {} on {} — server unreachable", tc.model, label),
                 None,
             );
