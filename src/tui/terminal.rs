@@ -71,44 +71,12 @@ async fn event_loop(
             // Spinners follow the clock, not the number of frames drawn.
             app.tick = (started.elapsed().as_millis() / ANIMATION.as_millis()) as u64;
             draw(terminal, app)?;
-            for text in app.desktop.drain(..) {
-                // OSC 9: iTerm2, kitty, WezTerm, Windows Terminal, foot… show it as a desktop
-                // notification. The text is the workflow's, stripped of control characters.
-                use std::io::Write;
-                let clean: String = crate::sanitize::strip(&text)
-                    .chars()
-                    .filter(|c| !c.is_control())
-                    .collect();
-                let mut out = std::io::stdout();
-                let _ = write!(out, "\x1b]9;{clean}\x1b\\").and_then(|()| out.flush());
-            }
-            if let Some(text) = app.osc52.take() {
-                let _ = execute!(
-                    std::io::stdout(),
-                    crossterm::clipboard::CopyToClipboard::to_clipboard_from(text)
-                );
-            }
-            if app.bells > 0 {
-                // One bell for however many workflows ended since the last frame.
-                use std::io::Write;
-                app.bells = 0;
-                let mut out = std::io::stdout();
-                let _ = out.write_all(b"\x07").and_then(|_| out.flush());
-            }
+            terminal_outputs(app);
             last_draw = Instant::now();
             dirty = false;
             urgent = false;
         }
-        let wake = if dirty {
-            last_draw + FRAME
-        } else if app.is_animating() {
-            last_draw + ANIMATION
-        } else if app.selected.is_some() {
-            last_draw + CLOCK
-        } else {
-            // Nothing moves on screen: sleep until input or an event arrives.
-            last_draw + Duration::from_secs(3600)
-        };
+        let wake = wake_at(app, dirty, last_draw);
         tokio::select! {
             biased;
             term = input.next() => match term {
@@ -155,23 +123,78 @@ async fn event_loop(
             },
             _ = tokio::time::sleep_until(wake) => dirty = true,
         }
-        // Disk, database, clipboard and notify_command work asked for by keys or by events
-        // never runs on this thread.
-        for effect in std::mem::take(&mut app.effects) {
-            if effect.is_ordered() {
-                starts.push(effect);
-                continue;
-            }
-            let engine = app.engine.clone();
-            effects.spawn_blocking(move || crate::app::effect::perform(&engine, effect));
+        run_effects(app, &mut effects, &mut starts, &mut starting);
+    }
+}
+
+/// What the last frame asked the terminal for besides the screen: desktop notifications
+/// (OSC 9), a copy to the clipboard (OSC 52) and a bell.
+fn terminal_outputs(app: &mut App) {
+    for text in app.desktop.drain(..) {
+        // OSC 9: iTerm2, kitty, WezTerm, Windows Terminal, foot… show it as a desktop
+        // notification. The text is the workflow's, stripped of control characters.
+        use std::io::Write;
+        let clean: String = crate::sanitize::strip(&text)
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect();
+        let mut out = std::io::stdout();
+        let _ = write!(out, "\x1b]9;{clean}\x1b\\").and_then(|()| out.flush());
+    }
+    if let Some(text) = app.osc52.take() {
+        let _ = execute!(
+            std::io::stdout(),
+            crossterm::clipboard::CopyToClipboard::to_clipboard_from(text)
+        );
+    }
+    if app.bells > 0 {
+        // One bell for however many workflows ended since the last frame.
+        use std::io::Write;
+        app.bells = 0;
+        let mut out = std::io::stdout();
+        let _ = out.write_all(b"\x07").and_then(|_| out.flush());
+    }
+}
+
+/// When the loop must wake with nothing arriving: the next frame, the next step of an
+/// animation, the next second of the selected workflow's clock, or (nothing moves) an hour.
+fn wake_at(app: &App, dirty: bool, last_draw: Instant) -> Instant {
+    if dirty {
+        last_draw + FRAME
+    } else if app.is_animating() {
+        last_draw + ANIMATION
+    } else if app.selected.is_some() {
+        last_draw + CLOCK
+    } else {
+        // Nothing moves on screen: sleep until input or an event arrives.
+        last_draw + Duration::from_secs(3600)
+    }
+}
+
+/// Starts the work asked for by keys or events off this thread; workflow starts run one
+/// batch at a time, each in the order asked, so ids follow typing order.
+fn run_effects(
+    app: &mut App,
+    effects: &mut tokio::task::JoinSet<crate::app::effect::Done>,
+    starts: &mut Vec<crate::app::effect::Effect>,
+    starting: &mut tokio::task::JoinSet<Vec<crate::app::effect::Done>>,
+) {
+    // Disk, database, clipboard and notify_command work asked for by keys or by events
+    // never runs on this thread.
+    for effect in std::mem::take(&mut app.effects) {
+        if effect.is_ordered() {
+            starts.push(effect);
+            continue;
         }
-        if starting.is_empty() && !starts.is_empty() {
-            let (engine, batch) = (app.engine.clone(), std::mem::take(&mut starts));
-            starting.spawn_blocking(move || {
-                let perform = |effect| crate::app::effect::perform(&engine, effect);
-                batch.into_iter().map(perform).collect::<Vec<_>>()
-            });
-        }
+        let engine = app.engine.clone();
+        effects.spawn_blocking(move || crate::app::effect::perform(&engine, effect));
+    }
+    if starting.is_empty() && !starts.is_empty() {
+        let (engine, batch) = (app.engine.clone(), std::mem::take(starts));
+        starting.spawn_blocking(move || {
+            let perform = |effect| crate::app::effect::perform(&engine, effect);
+            batch.into_iter().map(perform).collect::<Vec<_>>()
+        });
     }
 }
 
