@@ -170,6 +170,17 @@ fn change_of(t: &TestApp, row: usize) -> flotilla::workflow::change::Change {
         .unwrap_or_else(|| panic!("no change: {:?}", t.workflow(row)))
 }
 
+/// The workflow's `log.txt`, as it is on disk.
+fn log_file(t: &TestApp, wf: &flotilla::workflow::Workflow) -> String {
+    let path = t
+        .home
+        .path()
+        .join("workflows")
+        .join(wf.id.as_str())
+        .join("log.txt");
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_module_with_its_tests_lands_as_one_commit() {
     let repo = python_project();
@@ -198,14 +209,7 @@ async fn a_new_module_with_its_tests_lands_as_one_commit() {
         test_file.starts_with("from textkit.slug import slugify"),
         "{test_file}"
     );
-    let log = std::fs::read_to_string(
-        t.home
-            .path()
-            .join("workflows")
-            .join(wf.id.as_str())
-            .join("log.txt"),
-    )
-    .unwrap_or_default();
+    let log = log_file(&t, &wf);
     assert!(
         log.contains("the project's tests at the base (python -m pytest): 2 of 2 pass"),
         "{log}"
@@ -647,14 +651,7 @@ async fn a_javascript_package_gets_its_module_in_src_and_node_tests_in_test() {
         &["show", &format!("{commit}:test/double.test.js")],
     );
     assert!(tests.contains("require(\"../src/double.js\")"), "{tests}");
-    let log = std::fs::read_to_string(
-        t.home
-            .path()
-            .join("workflows")
-            .join(wf.id.as_str())
-            .join("log.txt"),
-    )
-    .unwrap_or_default();
+    let log = log_file(&t, &wf);
     assert!(
         log.contains("the project's tests at the base (node --test): 1 of 1 pass"),
         "{log}"
@@ -699,14 +696,7 @@ async fn a_rust_crate_gets_a_module_declared_in_its_library_and_an_integration_t
         &["show", &format!("{commit}:tests/double_flotilla.rs")],
     );
     assert!(tests.contains("use num_kit::double::*;"), "{tests}");
-    let log = std::fs::read_to_string(
-        t.home
-            .path()
-            .join("workflows")
-            .join(wf.id.as_str())
-            .join("log.txt"),
-    )
-    .unwrap_or_default();
+    let log = log_file(&t, &wf);
     assert!(
         log.contains("the project's tests at the base (cargo test): 1 of 1 pass"),
         "{log}"

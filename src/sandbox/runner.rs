@@ -301,19 +301,28 @@ fn count_pytest(output: &str) -> (u32, u32) {
     (0, 0)
 }
 
-/// pytest's `-rA` summary lines (and flotilla's runner's): `PASSED test_solution.py::test_a`,
-/// `FAILED test_solution.py::TestX::test_b - assert …`.
-fn cases_pytest(output: &str) -> Vec<(String, bool)> {
-    let mut out: Vec<(String, bool)> = Vec::new();
-    for line in output.lines() {
+/// pytest's `-rA` summary lines (`PASSED a.py::test_x`, `FAILED a.py::T::test_y - assert …`,
+/// and with `errors` also `ERROR …`): whether each passed, and its whole test id.
+pub(super) fn pytest_lines(output: &str, errors: bool) -> impl Iterator<Item = (bool, &str)> {
+    output.lines().filter_map(move |line| {
         let (passed, rest) = if let Some(r) = line.strip_prefix("PASSED ") {
             (true, r)
         } else if let Some(r) = line.strip_prefix("FAILED ") {
             (false, r)
+        } else if let Some(r) = line.strip_prefix("ERROR ").filter(|_| errors) {
+            (false, r)
         } else {
-            continue;
+            return None;
         };
-        let id = rest.split(" - ").next().unwrap_or(rest).trim();
+        Some((passed, rest.split(" - ").next().unwrap_or(rest).trim()))
+    })
+}
+
+/// pytest's `-rA` summary lines (and flotilla's runner's): `PASSED test_solution.py::test_a`,
+/// `FAILED test_solution.py::TestX::test_b - assert …`, by test name.
+fn cases_pytest(output: &str) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = Vec::new();
+    for (passed, id) in pytest_lines(output, false) {
         let name = id.split_once("::").map_or(id, |(_, n)| n).to_owned();
         if let Some(existing) = out.iter_mut().find(|(n, _)| *n == name) {
             existing.1 = passed;

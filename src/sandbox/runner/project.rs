@@ -127,20 +127,10 @@ pub async fn project_tests(
 /// files can hold tests of the same name.
 fn test_ids(output: &str) -> Vec<(String, bool)> {
     let mut out: Vec<(String, bool)> = Vec::new();
-    for line in output.lines() {
-        let (passed, rest) = if let Some(r) = line.strip_prefix("PASSED ") {
-            (true, r)
-        } else if let Some(r) = line.strip_prefix("FAILED ") {
-            (false, r)
-        } else if let Some(r) = line.strip_prefix("ERROR ") {
-            (false, r)
-        } else {
-            continue;
-        };
-        let id = rest.split(" - ").next().unwrap_or(rest).trim().to_owned();
-        match out.iter_mut().find(|(n, _)| *n == id) {
+    for (passed, id) in super::pytest_lines(output, true) {
+        match out.iter_mut().find(|(n, _)| n == id) {
             Some(existing) => existing.1 = passed && existing.1,
-            None => out.push((id, passed)),
+            None => out.push((id.to_owned(), passed)),
         }
     }
     out
