@@ -32,8 +32,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 /// A small Python package with a pytest suite and a commit, as a user's project is.
 fn python_project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let root = dir.path();
-    for (path, text) in [
+    let files = [
         ("textkit/__init__.py", "\"\"\"Small text helpers.\"\"\"\n"),
         (
             "textkit/core.py",
@@ -44,17 +43,8 @@ fn python_project() -> tempfile::TempDir {
             "from textkit.core import shout, words\n\n\ndef test_words():\n    assert words(\"a b  c\") == [\"a\", \"b\", \"c\"]\n\n\ndef test_shout():\n    assert shout(\"hi\") == \"HI!\"\n",
         ),
         ("README.md", "# textkit\n"),
-    ] {
-        let p = root.join(path);
-        std::fs::create_dir_all(p.parent().unwrap_or(root)).unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(p, text).unwrap_or_else(|e| panic!("{e}"));
-    }
-    git(root, &["init", "-q", "-b", "main"]);
-    git(root, &["config", "user.name", "Dev"]);
-    git(root, &["config", "user.email", "dev@example.com"]);
-    git(root, &["add", "-A"]);
-    git(root, &["commit", "-q", "-m", "textkit: words and shout"]);
-    dir
+    ];
+    committed(dir, &files, "textkit: words and shout")
 }
 
 /// What the user's checkout holds: HEAD, the branches, the index's tree, `git status`, and the
@@ -599,6 +589,11 @@ async fn in_the_dashboard_the_diff_tab_shows_a_applies_and_x_discards() {
 /// A repository of another kind, with one commit of `files`.
 fn project_of(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    committed(dir, files, "start")
+}
+
+/// `files` written in `dir` and committed there, on `main`, as one first commit.
+fn committed(dir: tempfile::TempDir, files: &[(&str, &str)], message: &str) -> tempfile::TempDir {
     let root = dir.path();
     for (path, text) in files {
         let p = root.join(path);
@@ -609,7 +604,7 @@ fn project_of(files: &[(&str, &str)]) -> tempfile::TempDir {
     git(root, &["config", "user.name", "Dev"]);
     git(root, &["config", "user.email", "dev@example.com"]);
     git(root, &["add", "-A"]);
-    git(root, &["commit", "-q", "-m", "start"]);
+    git(root, &["commit", "-q", "-m", message]);
     dir
 }
 
