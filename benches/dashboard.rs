@@ -2,7 +2,8 @@
 //! the cost of one frame with hundreds of rows, and the real binary's CPU use while idle.
 //! Run with `cargo bench --bench dashboard`.
 
-use flotilla::app::App;
+use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
+use flotilla::app::{App, Msg};
 use flotilla::config::Config;
 use flotilla::engine::Engine;
 use flotilla::event::{self, Event};
@@ -30,7 +31,7 @@ fn app() -> App {
         .unwrap_or_else(|e| panic!("{e}"));
     let engine = Engine::new(config, Home::at(&home), tx).unwrap_or_else(|e| panic!("{e}"));
     let mut app = App::new(engine, Keymap::defaults());
-    app.size = (160, 48);
+    app.update(Msg::Term(TermEvent::Resize(160, 48)));
     app
 }
 
@@ -39,20 +40,35 @@ fn main() {
     let now = SystemTime::now();
     let ids: Vec<WorkflowId> = (1..=WORKFLOWS).map(|n| WorkflowId::new(n, now)).collect();
     for (n, id) in ids.iter().enumerate() {
-        app.store
-            .insert(Workflow::new(id.clone(), format!("task {n}"), now));
-        app.apply(Event::Named {
-            id: id.clone(),
-            name: format!("task-number-{n}"),
-            source: flotilla::workflow::NameSource::Model,
-        });
-        app.apply(Event::Status {
-            id: id.clone(),
-            status: WorkflowStatus::Running,
-            progress: "Generating code...".into(),
-        });
+        news(
+            &mut app,
+            Event::Others(vec![Workflow::new(id.clone(), format!("task {n}"), now)]),
+        );
+        news(
+            &mut app,
+            Event::Named {
+                id: id.clone(),
+                name: format!("task-number-{n}"),
+                source: flotilla::workflow::NameSource::Model,
+            },
+        );
+        news(
+            &mut app,
+            Event::Status {
+                id: id.clone(),
+                status: WorkflowStatus::Running,
+                progress: "Generating code...".into(),
+            },
+        );
     }
-    app.selected = ids.last().cloned();
+    if let Some(last) = ids.last() {
+        // Selected as a user would: `/wf <id>`, then Esc on its details.
+        app.update(Msg::Term(TermEvent::Paste(format!("/wf {last}"))));
+        for code in [KeyCode::Enter, KeyCode::Esc] {
+            let key = KeyEvent::new(code, KeyModifiers::NONE);
+            app.update(Msg::Term(TermEvent::Key(key)));
+        }
+    }
 
     // Streamed tokens: a few characters each, a newline every tenth.
     let events: Vec<Event> = (0..400_000)
@@ -68,7 +84,7 @@ fn main() {
     let count = events.len();
     let start = Instant::now();
     for event in events {
-        app.apply(event);
+        news(&mut app, event);
     }
     let applied = start.elapsed();
     println!(
@@ -81,7 +97,7 @@ fn main() {
     let frames = 300;
     let start = Instant::now();
     for i in 0..frames {
-        app.tick = i;
+        app.update(Msg::Clock { now, tick: i });
         terminal
             .draw(|f| flotilla::ui::render(&app, f))
             .unwrap_or_else(|e| panic!("{e}"));
@@ -171,4 +187,9 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// An event from the engine, as the terminal loop hands it over.
+fn news(app: &mut App, event: Event) {
+    app.update(Msg::Engine(event));
 }

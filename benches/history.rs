@@ -1,7 +1,8 @@
 //! A long history: startup and listing with 10,000 past workflows, and the memory they take.
 //! Run with `cargo bench --bench history`.
 
-use flotilla::app::App;
+use crossterm::event::Event as TermEvent;
+use flotilla::app::{App, Msg};
 use flotilla::config::Config;
 use flotilla::engine::Engine;
 use flotilla::event::{self, Event, Outcome};
@@ -91,14 +92,14 @@ fn main() {
     let (tx, _rx) = event::channel();
     let engine = Engine::new(config, home.clone(), tx).unwrap_or_else(|e| panic!("{e}"));
     let mut app = App::new(engine, Keymap::defaults());
-    app.size = (160, 48);
+    app.update(Msg::Term(TermEvent::Resize(160, 48)));
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap_or_else(|e| panic!("{e}"));
     terminal
         .draw(|f| flotilla::ui::render(&app, f))
         .unwrap_or_else(|e| panic!("{e}"));
     println!(
         "startup: open, load {} workflows and draw the first frame in {:.1} ms",
-        app.store.len(),
+        app.model().store.len(),
         start.elapsed().as_secs_f64() * 1e3
     );
     println!(

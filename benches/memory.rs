@@ -11,7 +11,9 @@
 #[path = "../tests/support/mock.rs"]
 mod mock;
 
-use flotilla::app::App;
+use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
+use flotilla::app::effect::Effect;
+use flotilla::app::{App, Msg};
 use flotilla::config::Config;
 use flotilla::engine::Engine;
 use flotilla::event;
@@ -97,24 +99,30 @@ async fn run(case: &str) {
     let (tx, mut rx) = event::channel();
     let engine = Engine::new(config, paths, tx).unwrap_or_else(|e| panic!("{e}"));
     let mut app = App::new(engine, Keymap::defaults());
-    app.size = (160, 48);
+    app.update(Msg::Term(TermEvent::Resize(160, 48)));
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap_or_else(|e| panic!("{e}"));
     let before = status_mb("VmRSS");
     let started = Instant::now();
     for n in 0..WORKFLOWS {
-        app.start(format!("write a parser for format number {n}"), true);
+        // As a user would: the command pasted into the input box, then Enter.
+        let task = format!("/generate --background write a parser for format number {n}");
+        app.update(Msg::Term(TermEvent::Paste(task)));
+        let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+        app.update(Msg::Term(TermEvent::Key(enter)));
     }
-    for effect in std::mem::take(&mut app.effects) {
-        let done = flotilla::app::effect::perform(&app.engine, effect);
-        app.done(done);
+    for effect in app.take_effects() {
+        if let Effect::Job(job) = effect {
+            let done = flotilla::app::effect::perform(app.engine(), job);
+            app.update(Msg::Done(done));
+        }
     }
     let mut batch = Vec::new();
-    while app.store.live().next().is_some() {
+    while app.model().store.live().next().is_some() {
         if rx.recv_many(&mut batch, 4096).await == 0 {
             break;
         }
         for event in batch.drain(..) {
-            app.apply(event);
+            app.update(Msg::Engine(event));
         }
         terminal
             .draw(|f| flotilla::ui::render(&app, f))
@@ -125,7 +133,7 @@ async fn run(case: &str) {
     let settle = Instant::now();
     while settle.elapsed() < Duration::from_secs(2) {
         match tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
-            Ok(Some(event)) => app.apply(event),
+            Ok(Some(event)) => app.update(Msg::Engine(event)),
             _ => break,
         }
     }

@@ -336,7 +336,7 @@ async fn several_workflows_run_at_once_on_the_embedded_engine() {
         t.submit(task);
     }
     t.wait_all_finished(DEADLINE).await;
-    for (i, wf) in t.app.store.iter().enumerate() {
+    for (i, wf) in t.app.model().store.iter().enumerate() {
         let log = t.log_text(i);
         assert!(log.contains("named by the veryfast model"), "{log}");
         assert!(
@@ -480,24 +480,25 @@ max_tokens = 120
     for task in tasks {
         t.submit(&format!("write a python function {task}"));
     }
-    assert_eq!(t.app.store.len(), 12);
+    assert_eq!(t.app.model().store.len(), 12);
     // Every server takes requests; then the second dies while it has some of named
     // workflows (planning, coding) in flight.
     let doomed = labels[1].clone();
     t.wait_until("requests on every server", DEADLINE, |app| {
         labels
             .iter()
-            .all(|l| app.load.get(l).is_some_and(|(n, _)| *n > 0))
+            .all(|l| app.model().load.get(l).is_some_and(|(n, _)| *n > 0))
     })
     .await;
     t.wait_until(
         "every workflow named, and work on the second server",
         DEADLINE,
         |app| {
-            app.store
+            app.model()
+                .store
                 .iter()
                 .all(|w| w.status() == WorkflowStatus::Running)
-                && app.load.get(&doomed).is_some_and(|(n, _)| *n > 0)
+                && app.model().load.get(&doomed).is_some_and(|(n, _)| *n > 0)
         },
     )
     .await;
@@ -529,7 +530,7 @@ max_tokens = 120
     );
     let mut moved = 0;
     let mut answered_by = std::collections::BTreeSet::new();
-    for (i, wf) in t.app.store.iter().enumerate() {
+    for (i, wf) in t.app.model().store.iter().enumerate() {
         let log = t.log_text(i);
         moved += log.matches(&format!("moved from {doomed} to ")).count();
         for l in &labels {

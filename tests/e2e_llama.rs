@@ -62,15 +62,15 @@ async fn several_parallel_workflows_are_named_by_the_model_and_finish_with_artif
     for task in &tasks[1..] {
         t.submit(&format!("/generate --background {task}"));
     }
-    assert_eq!(t.app.store.len(), 3);
+    assert_eq!(t.app.model().store.len(), 3);
     t.wait_until("all three to be running or past it", DEADLINE, |app| {
-        app.store.iter().all(|w| w.name.is_some())
+        app.model().store.iter().all(|w| w.name.is_some())
     })
     .await;
     t.wait_all_finished(DEADLINE).await;
 
     let mut names = Vec::new();
-    for (i, wf) in t.app.store.iter().enumerate() {
+    for (i, wf) in t.app.model().store.iter().enumerate() {
         let name = wf.name.clone().unwrap_or_default();
         assert!(naming::is_valid(&name), "{name:?}");
         let words = name.split('-').count();
@@ -197,7 +197,10 @@ async fn one_workflow_goes_through_every_stage_and_leaves_result_json() {
     let mut t = TestApp::new(&real_config(&server.base_url(), 3, 4));
     t.submit("write a python function is_even(n) that returns True for even numbers");
     t.wait_until("the workflow to end", DEADLINE, |app| {
-        app.store.at(0).is_some_and(|w| !w.status().is_live())
+        app.model()
+            .store
+            .at(0)
+            .is_some_and(|w| !w.status().is_live())
     })
     .await;
     let wf = t.workflow(0);

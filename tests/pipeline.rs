@@ -134,7 +134,12 @@ fn read(t: &TestApp, file: &str) -> String {
 }
 
 fn result_json(t: &TestApp) -> serde_json::Value {
-    let wf = t.app.store.at(0).unwrap_or_else(|| panic!("no workflow"));
+    let wf = t
+        .app
+        .model()
+        .store
+        .at(0)
+        .unwrap_or_else(|| panic!("no workflow"));
     let path = t
         .home
         .path()
@@ -164,7 +169,8 @@ async fn passes_first_time_and_leaves_its_results() {
     let mut t = TestApp::new(&config("openai", &server.base_url(), ONE_BY_ONE));
     t.submit("write a function that adds two numbers");
     t.wait_until("tests to run", DEADLINE, |app| {
-        app.store
+        app.model()
+            .store
             .at(0)
             .is_some_and(|w| w.progress == "Running tests (1/3)")
     })
@@ -239,10 +245,16 @@ async fn passes_first_time_and_leaves_its_results() {
         ArtifactKind::ALL
             .iter()
             .filter(|k| **k != ArtifactKind::Diff)
-            .all(|k| app.results.get(&wf.id, *k).is_some())
+            .all(|k| app.model().results.get(&wf.id, *k).is_some())
     })
     .await;
-    assert!(t.app.results.get(&wf.id, ArtifactKind::Diff).is_none());
+    assert!(
+        t.app
+            .model()
+            .results
+            .get(&wf.id, ArtifactKind::Diff)
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -766,9 +778,10 @@ async fn cancelling_while_tests_run_kills_them_at_once() {
     t.submit("write a function that adds two numbers");
     // Its output reaching the log is the event that says it is running.
     t.wait_until("the hanging test to start", DEADLINE, |app| {
-        app.store
+        app.model()
+            .store
             .at(0)
-            .and_then(|w| app.logs.get(&w.id))
+            .and_then(|w| app.model().logs.get(&w.id))
             .is_some_and(|l| l.lines(0, usize::MAX).any(|l| l.contains("hanging now")))
     })
     .await;
@@ -794,10 +807,7 @@ async fn cancelling_while_tests_run_kills_them_at_once() {
     t.key(KeyCode::Tab, KeyModifiers::NONE);
     t.key(KeyCode::Char('c'), KeyModifiers::NONE);
     t.wait_all_finished(Duration::from_secs(5)).await;
-    assert_eq!(
-        t.app.store.at(0).and_then(|w| w.error().clone()).as_deref(),
-        Some("cancelled")
-    );
+    assert_eq!(t.workflow(0).error().as_deref(), Some("cancelled"));
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while running(&marker) {
         assert!(
@@ -822,7 +832,7 @@ async fn run_tests_false_stops_after_the_code() {
     )
     .await;
     assert_eq!(
-        t.app.store.at(0).map(|w| w.status()),
+        t.app.model().store.at(0).map(|w| w.status()),
         Some(WorkflowStatus::Completed)
     );
     assert_eq!(roles(&server), [Role::Naming, Role::Plan, Role::Code]);

@@ -171,6 +171,11 @@ fn log_file(t: &TestApp, wf: &flotilla::workflow::Workflow) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
+/// Why applying this workflow's change was refused; empty when it was not.
+fn refusal(t: &TestApp, id: &flotilla::workflow::WorkflowId) -> String {
+    t.app.engine().apply(id, false).err().unwrap_or_default()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_module_with_its_tests_lands_as_one_commit() {
     let repo = python_project();
@@ -222,7 +227,7 @@ async fn a_new_module_with_its_tests_lands_as_one_commit() {
 
     let applied = t
         .app
-        .engine
+        .engine()
         .apply(&wf.id, false)
         .unwrap_or_else(|e| panic!("{e}"));
     let Some(Landed::Applied {
@@ -250,7 +255,7 @@ async fn a_new_module_with_its_tests_lands_as_one_commit() {
     );
     assert!(!git(repo.path(), &["branch", "--list", &change.branch]).is_empty());
     t.app
-        .engine
+        .engine()
         .discard(&wf.id)
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(git(repo.path(), &["branch", "--list", &change.branch]).is_empty());
@@ -308,13 +313,13 @@ async fn both_apply(first_then_second: bool) {
     t.submit("add a function slugify(text) that turns text into a lowercase slug joined by -");
     t.submit("add initials(text) to textkit/core.py: initials in upper case");
     t.wait_all_finished(DEADLINE).await;
-    assert_eq!(t.app.store.len(), 2);
+    assert_eq!(t.app.model().store.len(), 2);
     let ids = [t.workflow(0).id, t.workflow(1).id];
     assert_ne!(change_of(&t, 0).branch, change_of(&t, 1).branch);
     let order = if first_then_second { [0, 1] } else { [1, 0] };
     for i in order {
         t.app
-            .engine
+            .engine()
             .apply(&ids[i], false)
             .unwrap_or_else(|e| panic!("{i}: {e}"));
     }
@@ -350,11 +355,11 @@ async fn two_on_the_same_lines_the_second_apply_is_refused_and_nothing_changes()
     );
     let ids = [t.workflow(0).id, t.workflow(1).id];
     t.app
-        .engine
+        .engine()
         .apply(&ids[0], false)
         .unwrap_or_else(|e| panic!("{e}"));
     let before = checkout(repo.path());
-    let refused = t.app.engine.apply(&ids[1], false).err().unwrap_or_default();
+    let refused = refusal(&t, &ids[1]);
     assert!(
         refused.contains("conflicts with your checkout in") && refused.contains("textkit/core.py"),
         "{refused}"
@@ -381,14 +386,14 @@ async fn a_dirty_file_blocks_the_apply_that_touches_it_and_not_one_that_does_not
     std::fs::write(repo.path().join("textkit/core.py"), mine).unwrap_or_else(|e| panic!("{e}"));
     let before = checkout(repo.path());
     let ids = [t.workflow(0).id, t.workflow(1).id];
-    let refused = t.app.engine.apply(&ids[1], false).err().unwrap_or_default();
+    let refused = refusal(&t, &ids[1]);
     assert!(
         refused.contains("textkit/core.py has uncommitted changes"),
         "{refused}"
     );
     assert_eq!(checkout(repo.path()), before);
     t.app
-        .engine
+        .engine()
         .apply(&ids[0], false)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -412,7 +417,7 @@ async fn staged_leaves_the_change_staged_and_uncommitted() {
     let id = t.workflow(0).id;
     let staged = t
         .app
-        .engine
+        .engine()
         .apply(&id, true)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(staged.landed, Some(Landed::Staged));

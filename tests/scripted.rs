@@ -18,6 +18,7 @@ const DEADLINE: Duration = Duration::from_secs(20);
 /// The status of the `i`th workflow; a missing row is a failure, never read as some status.
 fn status(t: &TestApp, i: usize) -> WorkflowStatus {
     t.app
+        .model()
         .store
         .at(i)
         .map(|w| w.status())
@@ -30,23 +31,26 @@ async fn foreground_and_background_workflows_run_in_parallel_and_complete() {
     let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
 
     t.submit("write a function to validate email addresses");
-    assert_eq!(t.app.store.len(), 1);
-    let first = t.app.store.at(0).map(|w| w.id.clone());
+    assert_eq!(t.app.model().store.len(), 1);
+    let first = t.app.model().store.at(0).map(|w| w.id.clone());
     assert_eq!(
-        t.app.selected, first,
+        t.app.view().selected,
+        first,
         "a foreground workflow takes the selection"
     );
     assert_eq!(t.app.input_text(), "", "the input is free again at once");
 
     t.type_text("create a REST API client for GitHub");
     t.key(KeyCode::Enter, KeyModifiers::ALT);
-    assert_eq!(t.app.store.len(), 2);
+    assert_eq!(t.app.model().store.len(), 2);
     assert_eq!(
-        t.app.selected, first,
+        t.app.view().selected,
+        first,
         "a background workflow leaves the selection alone"
     );
     let second = t
         .app
+        .model()
         .store
         .at(1)
         .map(|w| w.id.clone())
@@ -54,6 +58,7 @@ async fn foreground_and_background_workflows_run_in_parallel_and_complete() {
     assert!(second.as_str().starts_with("wf_2_"), "{second}");
     let notice = t
         .app
+        .view()
         .notice
         .as_ref()
         .map(|n| n.text.clone())
@@ -64,6 +69,7 @@ async fn foreground_and_background_workflows_run_in_parallel_and_complete() {
     for i in 0..2 {
         let wf = t
             .app
+            .model()
             .store
             .at(i)
             .unwrap_or_else(|| panic!("missing workflow {i}"));
@@ -81,14 +87,8 @@ async fn foreground_and_background_workflows_run_in_parallel_and_complete() {
         assert!(log.contains("def add(a, b):"), "{log}");
         assert!(log.contains("named by the veryfast model"), "{log}");
     }
-    assert_eq!(
-        t.app.store.at(0).and_then(|w| w.name.clone()).as_deref(),
-        Some("email-validator")
-    );
-    assert_eq!(
-        t.app.store.at(1).and_then(|w| w.name.clone()).as_deref(),
-        Some("rest-client")
-    );
+    assert_eq!(t.workflow(0).name.as_deref(), Some("email-validator"));
+    assert_eq!(t.workflow(1).name.as_deref(), Some("rest-client"));
     assert!(
         t.log_text(0).contains("return a + b"),
         "the streamed code reaches the log pane"
@@ -120,10 +120,19 @@ async fn generate_command_flags_start_in_background() {
     t.submit("write a function to validate email addresses");
     t.submit("/generate --background build a rest thing");
     t.submit("/generate -b build another rest thing");
-    assert_eq!(t.app.store.len(), 3);
-    assert_eq!(t.app.selected, t.app.store.at(0).map(|w| w.id.clone()));
+    assert_eq!(t.app.model().store.len(), 3);
+    assert_eq!(
+        t.app.view().selected,
+        t.app.model().store.at(0).map(|w| w.id.clone())
+    );
     t.wait_all_finished(DEADLINE).await;
-    let names: Vec<_> = t.app.store.iter().filter_map(|w| w.name.clone()).collect();
+    let names: Vec<_> = t
+        .app
+        .model()
+        .store
+        .iter()
+        .filter_map(|w| w.name.clone())
+        .collect();
     assert_eq!(
         names,
         vec!["email-validator", "rest-client", "rest-client-2"],
@@ -138,10 +147,7 @@ async fn ollama_wire_format_works() {
     t.submit("write a function to validate email addresses");
     t.wait_all_finished(DEADLINE).await;
     assert_eq!(status(&t, 0), WorkflowStatus::Completed);
-    assert_eq!(
-        t.app.store.at(0).and_then(|w| w.name.clone()).as_deref(),
-        Some("email-validator")
-    );
+    assert_eq!(t.workflow(0).name.as_deref(), Some("email-validator"));
     let requests = server.chat_requests();
     assert!(requests.iter().all(|r| r.path == "/api/chat"));
     assert!(
@@ -227,7 +233,7 @@ async fn garbage_name_falls_back_to_keywords() {
     t.submit("write a function to validate email addresses");
     t.wait_all_finished(DEADLINE).await;
     assert_eq!(
-        t.app.store.at(0).and_then(|w| w.name.clone()).as_deref(),
+        t.workflow(0).name.as_deref(),
         Some("validate-email-addresses")
     );
     assert!(
@@ -259,7 +265,7 @@ async fn slow_naming_times_out_and_falls_back_without_blocking_input() {
     assert_eq!(t.app.input_text(), "next task");
     t.wait_all_finished(DEADLINE).await;
     assert_eq!(
-        t.app.store.at(0).and_then(|w| w.name.clone()).as_deref(),
+        t.workflow(0).name.as_deref(),
         Some("validate-email-addresses")
     );
     assert!(
@@ -291,7 +297,7 @@ async fn dead_server_fails_the_workflow_with_a_reason_and_the_app_goes_on() {
         "{error}"
     );
     t.submit("another task");
-    assert_eq!(t.app.store.len(), 2, "the app still takes work");
+    assert_eq!(t.app.model().store.len(), 2, "the app still takes work");
 }
 
 #[tokio::test]
@@ -327,7 +333,7 @@ async fn refusals_429_and_5xx_are_retried() {
         status(&t, 0),
         WorkflowStatus::Completed,
         "{:?}",
-        t.app.store.at(0)
+        t.app.model().store.at(0)
     );
     assert_eq!(
         code_calls.load(Ordering::SeqCst),
@@ -355,6 +361,7 @@ async fn retries_are_bounded() {
     t.wait_all_finished(DEADLINE).await;
     let error = t
         .app
+        .model()
         .store
         .at(0)
         .and_then(|w| w.error().clone())
@@ -395,6 +402,7 @@ async fn error_mid_stream_fails_with_the_servers_message() {
         t.wait_all_finished(DEADLINE).await;
         let error = t
             .app
+            .model()
             .store
             .at(0)
             .and_then(|w| w.error().clone())
@@ -418,6 +426,7 @@ async fn garbage_stream_fails_one_workflow() {
     t.wait_all_finished(DEADLINE).await;
     let error = t
         .app
+        .model()
         .store
         .at(0)
         .and_then(|w| w.error().clone())
@@ -443,6 +452,7 @@ async fn control_sequences_in_model_output_never_reach_the_log() {
     assert!(log.contains("print('hi')"));
     let name = t
         .app
+        .model()
         .store
         .at(0)
         .and_then(|w| w.name.clone())
@@ -474,7 +484,8 @@ async fn run_slots_queue_named_workflows() {
         "the second workflow to wait for a slot with its name",
         DEADLINE,
         |app| {
-            app.store
+            app.model()
+                .store
                 .at(1)
                 .is_some_and(|w| w.status() == WorkflowStatus::Queued && w.name.is_some())
         },
@@ -491,13 +502,14 @@ async fn cancel_key_fails_the_selected_workflow_with_reason_cancelled() {
     let mut t = TestApp::new(&config("openai", &server.base_url(), ""));
     t.submit("write a function to validate email addresses");
     t.wait_until("the workflow to run", DEADLINE, |app| {
-        app.store
+        app.model()
+            .store
             .at(0)
             .is_some_and(|w| w.status() == WorkflowStatus::Running)
     })
     .await;
     t.key(KeyCode::Tab, KeyModifiers::NONE);
-    assert_eq!(t.app.focus, Focus::Table);
+    assert_eq!(t.app.view().focus, Focus::Table);
     t.key(KeyCode::Char('c'), KeyModifiers::NONE);
     t.wait_all_finished(DEADLINE).await;
     let wf = t.workflow(0);
@@ -513,18 +525,19 @@ async fn workflow_and_cancel_commands_resolve_ids_and_names() {
     t.type_text("create a REST API client");
     t.key(KeyCode::Char('g'), KeyModifiers::CONTROL);
     t.wait_until("both named", DEADLINE, |app| {
-        app.store.iter().all(|w| w.name.is_some())
+        app.model().store.iter().all(|w| w.name.is_some())
     })
     .await;
     let second = t
         .app
+        .model()
         .store
         .at(1)
         .map(|w| w.id.clone())
         .unwrap_or_else(|| panic!("no second"));
 
     t.submit("/wf 2");
-    assert_eq!(t.app.selected.as_ref(), Some(&second));
+    assert_eq!(t.app.view().selected.as_ref(), Some(&second));
     assert_eq!(t.app.overlay(), Some(&Overlay::Details(second.clone())));
     t.key(KeyCode::Esc, KeyModifiers::NONE);
     assert_eq!(t.app.overlay(), None);
@@ -534,6 +547,7 @@ async fn workflow_and_cancel_commands_resolve_ids_and_names() {
     t.wait_all_finished(DEADLINE).await;
     assert!(
         t.app
+            .model()
             .store
             .iter()
             .all(|w| w.error().as_deref() == Some("cancelled"))
@@ -547,6 +561,7 @@ async fn workflow_and_cancel_commands_resolve_ids_and_names() {
     );
     assert!(
         t.app
+            .view()
             .notice
             .as_ref()
             .is_some_and(|n| n.text.contains("no workflow matches"))
@@ -561,17 +576,18 @@ async fn bad_commands_get_a_hint_and_keep_the_text() {
     assert_eq!(t.app.input_text(), "/frobnicate now");
     assert!(
         t.app
+            .view()
             .notice
             .as_ref()
             .is_some_and(|n| n.text.starts_with("unknown command /frobnicate"))
     );
-    assert!(t.app.store.is_empty());
+    assert!(t.app.model().store.is_empty());
     // Clear the kept text as a user would: to the line's start, then delete to its end.
     t.key(KeyCode::Home, KeyModifiers::NONE);
     t.key(KeyCode::Char('k'), KeyModifiers::CONTROL);
     assert_eq!(t.app.input_text(), "");
     t.submit("/workflows");
-    assert_eq!(t.app.focus, Focus::Table);
+    assert_eq!(t.app.view().focus, Focus::Table);
 }
 
 #[tokio::test]
@@ -581,25 +597,22 @@ async fn quit_asks_first_while_workflows_are_live() {
     t.submit("write a function to validate email addresses");
     t.key(KeyCode::Char('c'), KeyModifiers::CONTROL);
     assert_eq!(t.app.overlay(), Some(&Overlay::ConfirmQuit));
-    assert!(!t.app.should_quit);
+    assert!(!t.app.should_quit());
     t.key(KeyCode::Char('n'), KeyModifiers::NONE);
     assert_eq!(t.app.overlay(), None);
     t.submit("/quit");
     assert_eq!(t.app.overlay(), Some(&Overlay::ConfirmQuit));
     t.key(KeyCode::Char('y'), KeyModifiers::NONE);
-    assert!(t.app.should_quit);
+    assert!(t.app.should_quit());
     // What main does next: live workflows end as "cancelled at exit", recorded before it returns.
-    let engine = t.app.engine.clone();
+    let engine = t.app.engine().clone();
     engine.shutdown(DEADLINE).await;
     let db = flotilla::store::db::Db::open(&t.home.path().join("flotilla.db"))
         .unwrap_or_else(|e| panic!("{e}"));
     let recorded = db.load().unwrap_or_default();
     assert_eq!(recorded[0].error().as_deref(), Some("cancelled at exit"));
     t.wait_all_finished(DEADLINE).await;
-    assert_eq!(
-        t.app.store.at(0).and_then(|w| w.error().clone()).as_deref(),
-        Some("cancelled at exit")
-    );
+    assert_eq!(t.workflow(0).error().as_deref(), Some("cancelled at exit"));
 }
 
 #[tokio::test]
@@ -611,6 +624,7 @@ async fn retry_delete_clear_parallel_and_filter() {
     t.wait_all_finished(DEADLINE).await;
     let first = t
         .app
+        .model()
         .store
         .at(0)
         .map(|w| w.id.clone())
@@ -621,33 +635,30 @@ async fn retry_delete_clear_parallel_and_filter() {
     t.key(KeyCode::Esc, KeyModifiers::NONE);
     t.key(KeyCode::Tab, KeyModifiers::NONE);
     t.key(KeyCode::Char('r'), KeyModifiers::NONE);
-    assert_eq!(t.app.store.len(), 3);
+    assert_eq!(t.app.model().store.len(), 3);
     let retry = t.workflow(2);
     assert_eq!(
         retry.description,
         "write a function to validate email addresses"
     );
     assert!(retry.id.as_str().starts_with("wf_3_"));
-    assert_eq!(t.app.selected.as_ref(), Some(&retry.id));
+    assert_eq!(t.app.view().selected.as_ref(), Some(&retry.id));
     t.wait_all_finished(DEADLINE).await;
-    assert_eq!(
-        t.app.store.at(2).and_then(|w| w.name.clone()).as_deref(),
-        Some("email-validator-2")
-    );
+    assert_eq!(t.workflow(2).name.as_deref(), Some("email-validator-2"));
 
     // The filter: a status, or text; Esc clears it.
     t.key(KeyCode::Char('/'), KeyModifiers::NONE);
     t.type_text("rest");
     assert_eq!(t.app.visible(), vec![1]);
     t.key(KeyCode::Enter, KeyModifiers::NONE);
-    assert_eq!(t.app.mode, flotilla::app::Mode::Normal);
+    assert_eq!(t.app.view().mode, flotilla::app::Mode::Normal);
     assert_eq!(
-        t.app.selected.as_ref().map(|i| i.seq()),
+        t.app.view().selected.as_ref().map(|i| i.seq()),
         Some(2),
         "the selection moved onto a shown row"
     );
     t.key(KeyCode::Esc, KeyModifiers::NONE);
-    assert!(t.app.filter.is_empty());
+    assert!(t.app.view().filter.is_empty());
     t.key(KeyCode::Char('/'), KeyModifiers::NONE);
     t.type_text("completed");
     assert_eq!(t.app.visible().len(), 3);
@@ -663,18 +674,18 @@ async fn retry_delete_clear_parallel_and_filter() {
         Some(&Overlay::ConfirmDelete(first.clone()))
     );
     t.key(KeyCode::Char('n'), KeyModifiers::NONE);
-    assert!(dir.exists() && t.app.store.get(&first).is_some());
+    assert!(dir.exists() && t.app.model().store.get(&first).is_some());
     t.submit("/delete 1");
     t.key(KeyCode::Char('y'), KeyModifiers::NONE);
     assert!(!dir.exists());
-    assert!(t.app.store.get(&first).is_none());
+    assert!(t.app.model().store.get(&first).is_none());
     let db = flotilla::store::db::Db::open(&t.home.path().join("flotilla.db"))
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(db.load().map(|w| w.len()).unwrap_or(0), 2);
 
     // /parallel changes the run slots; /clear deletes every finished workflow.
     t.submit("/parallel 1");
-    assert_eq!(t.app.engine.parallel(), 1);
+    assert_eq!(t.app.engine().parallel(), 1);
     // /clear asks first, saying how many; n keeps them.
     t.submit("/clear");
     assert!(
@@ -687,11 +698,11 @@ async fn retry_delete_clear_parallel_and_filter() {
             .contains("Delete 2 finished workflows and their folders?")
     );
     t.key(KeyCode::Char('n'), KeyModifiers::NONE);
-    assert_eq!(t.app.store.len(), 2);
+    assert_eq!(t.app.model().store.len(), 2);
     assert_eq!(db.load().map(|w| w.len()).unwrap_or(0), 2);
     t.submit("/clear");
     t.key(KeyCode::Char('y'), KeyModifiers::NONE);
-    assert!(t.app.store.is_empty());
+    assert!(t.app.model().store.is_empty());
     assert_eq!(db.load().map(|w| w.len()).unwrap_or(9), 0);
 
     // y with no clipboard shows the path.
@@ -700,6 +711,7 @@ async fn retry_delete_clear_parallel_and_filter() {
     t.key(KeyCode::Char('y'), KeyModifiers::NONE);
     let notice = t
         .app
+        .view()
         .notice
         .as_ref()
         .map(|n| n.text.clone())
@@ -717,6 +729,7 @@ async fn a_stalled_stream_times_out_with_a_reason() {
     t.wait_all_finished(DEADLINE).await;
     let error = t
         .app
+        .model()
         .store
         .at(0)
         .and_then(|w| w.error().clone())
@@ -743,21 +756,23 @@ async fn naming_goes_before_waiting_code_on_a_one_slot_server() {
     t.submit("write a function to validate email addresses");
     t.submit("create a REST API client for GitHub");
     t.wait_until("both to be running", DEADLINE, |app| {
-        app.store
+        app.model()
+            .store
             .iter()
             .all(|w| w.status() == WorkflowStatus::Running)
     })
     .await;
     // One code stream holds the only slot; the other waits for it.
     t.wait_until("one plan stream to start", DEADLINE, |app| {
-        app.logs
+        app.model()
+            .logs
             .values()
             .any(|l| l.lines(0, usize::MAX).any(|l| l == "line 0"))
     })
     .await;
     t.submit("parse a csv file");
     t.wait_until("the third workflow to be named", DEADLINE, |app| {
-        app.store.at(2).is_some_and(|w| w.name.is_some())
+        app.model().store.at(2).is_some_and(|w| w.name.is_some())
     })
     .await;
     let order: Vec<&str> = server
@@ -788,7 +803,7 @@ async fn a_connection_dropped_before_any_answer_is_retried() {
         status(&t, 0),
         WorkflowStatus::Completed,
         "{:?}",
-        t.app.store.at(0)
+        t.app.model().store.at(0)
     );
     assert_eq!(
         plans.load(Ordering::SeqCst),
@@ -804,10 +819,11 @@ async fn retry_command_links_the_new_workflow_to_the_old() {
     t.submit("create a REST API client for GitHub");
     t.wait_all_finished(DEADLINE).await;
     t.submit("/retry rest-client");
-    assert_eq!(t.app.store.len(), 2);
+    assert_eq!(t.app.model().store.len(), 2);
     t.wait_all_finished(DEADLINE).await;
     let old = t
         .app
+        .model()
         .store
         .at(0)
         .map(|w| w.id.clone())
@@ -839,6 +855,7 @@ async fn retry_command_links_the_new_workflow_to_the_old() {
     t.submit("/retry nope");
     assert!(
         t.app
+            .view()
             .notice
             .as_ref()
             .is_some_and(|n| n.text.contains("no workflow matches"))
@@ -899,7 +916,8 @@ async fn lowering_parallel_holds_back_queued_workflows_until_fewer_run() {
         t.submit(&format!("task number {n}"));
     }
     let running = |app: &flotilla::app::App| {
-        app.store
+        app.model()
+            .store
             .iter()
             .filter(|w| w.status() == WorkflowStatus::Running)
             .count()
@@ -907,6 +925,7 @@ async fn lowering_parallel_holds_back_queued_workflows_until_fewer_run() {
     t.wait_until("four running, one queued", DEADLINE, |app| {
         running(app) == 4
             && app
+                .model()
                 .store
                 .at(4)
                 .is_some_and(|w| w.status() == WorkflowStatus::Queued)
@@ -918,7 +937,8 @@ async fn lowering_parallel_holds_back_queued_workflows_until_fewer_run() {
         t.submit(&format!("/cancel {}", i + 1));
     }
     t.wait_until("two cancelled", DEADLINE, |app| {
-        app.store
+        app.model()
+            .store
             .iter()
             .filter(|w| w.status() == WorkflowStatus::Failed)
             .count()
@@ -929,7 +949,8 @@ async fn lowering_parallel_holds_back_queued_workflows_until_fewer_run() {
     // the chance by waiting for one more event round trip (a name for a new workflow).
     t.submit("task number 5");
     t.wait_until("the new workflow to be queued", DEADLINE, |app| {
-        app.store
+        app.model()
+            .store
             .at(5)
             .is_some_and(|w| w.status() == WorkflowStatus::Queued)
     })
@@ -939,7 +960,8 @@ async fn lowering_parallel_holds_back_queued_workflows_until_fewer_run() {
     // One more ends: below the limit, the first queued one starts.
     t.submit("/cancel 3");
     t.wait_until("the queued workflow to start", DEADLINE, |app| {
-        app.store
+        app.model()
+            .store
             .at(4)
             .is_some_and(|w| w.status() == WorkflowStatus::Running)
     })
@@ -976,7 +998,7 @@ async fn a_workflow_waiting_for_a_server_slot_says_so_instead_of_a_stage() {
         "the second workflow to wait for the server",
         DEADLINE,
         |app| {
-            app.store.at(1).is_some_and(|w| {
+            app.model().store.at(1).is_some_and(|w| {
                 w.progress.starts_with("Waiting for local: ") && w.progress.ends_with(" ahead")
             })
         },
@@ -984,7 +1006,8 @@ async fn a_workflow_waiting_for_a_server_slot_says_so_instead_of_a_stage() {
     .await;
     // Once served, it shows its stage again, and both complete.
     t.wait_until("the second workflow to be served", DEADLINE, |app| {
-        app.store
+        app.model()
+            .store
             .at(1)
             .is_some_and(|w| !w.progress.starts_with("Waiting for"))
     })
@@ -1004,22 +1027,23 @@ async fn a_past_workflows_log_is_read_off_the_loop_when_selected() {
     let mut t = t.reopen();
     assert_eq!(t.workflow(0).id, id, "in the history");
     assert!(
-        !t.app.logs.contains_key(&id),
+        !t.app.model().logs.contains_key(&id),
         "nothing read before it is selected"
     );
     t.key(KeyCode::Tab, KeyModifiers::NONE);
     t.key(KeyCode::Down, KeyModifiers::NONE);
-    assert_eq!(t.app.selected.as_ref(), Some(&id));
+    assert_eq!(t.app.view().selected.as_ref(), Some(&id));
     // Selecting only asks for it; the text arrives as an event.
     t.wait_until("the log from log.txt", DEADLINE, |app| {
-        app.logs.get(&id).is_some_and(|l| {
+        app.model().logs.get(&id).is_some_and(|l| {
             l.lines(0, usize::MAX)
                 .any(|l| l.contains("Starting workflow"))
         })
     })
     .await;
     t.wait_until("the code from the folder", DEADLINE, |app| {
-        app.results
+        app.model()
+            .results
             .get(&id, flotilla::event::ArtifactKind::Code)
             .is_some()
     })

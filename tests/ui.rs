@@ -1,8 +1,10 @@
 //! The dashboard drawn on ratatui's TestBackend: every state, the log pane following and not
 //! following, the overlays and a hint. Snapshots live in tests/snapshots/.
 
+use crossterm::event::Event as TermEvent;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use flotilla::app::App;
+use flotilla::app::effect::Effect;
+use flotilla::app::{App, Msg};
 use flotilla::config::Config;
 use flotilla::engine::Engine;
 use flotilla::event::{self, ArtifactKind, Event, Health, Outcome};
@@ -47,10 +49,67 @@ fn app_with(config: &str) -> App {
         .unwrap_or_else(|e| panic!("{e}"));
     let (tx, _rx) = event::channel();
     let engine = Engine::new(config, home(), tx).unwrap_or_else(|e| panic!("{e}"));
-    let mut app = App::new(engine, Keymap::defaults());
-    app.size = (W, H);
-    app.now = at(60);
+    app_on(engine, Keymap::defaults())
+}
+
+/// The dashboard on `engine` with `keymap`, sized W × H, its clock at T0 + 60 s.
+fn app_on(engine: Engine, keymap: Keymap) -> App {
+    let mut app = App::new(engine, keymap);
+    app.update(Msg::Term(TermEvent::Resize(W, H)));
+    clock(&mut app, at(60));
     app
+}
+
+/// The dashboard with its default config and `keybindings` as the user's keybindings.toml.
+fn app_keyed(keybindings: &str) -> App {
+    let keymap = Keymap::with_user(Path::new("keybindings.toml"), keybindings)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let env = |_: &str| Err(std::env::VarError::NotPresent);
+    let config = Config::parse(Path::new("/flotilla-home/config.toml"), CONFIG, &env)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (tx, _rx) = event::channel();
+    let engine = Engine::new(config, home(), tx).unwrap_or_else(|e| panic!("{e}"));
+    app_on(engine, keymap)
+}
+
+fn clock(app: &mut App, now: SystemTime) {
+    app.update(Msg::Clock { now, tick: 0 });
+}
+
+/// An event from the engine, as the terminal loop hands it over.
+fn news(app: &mut App, event: Event) {
+    app.update(Msg::Engine(event));
+}
+
+fn press(app: &mut App, key: KeyEvent) {
+    app.update(Msg::Term(TermEvent::Key(key)));
+}
+
+/// Presses the first key the keymap gives `action` where the focus is.
+fn act(app: &mut App, action: Action) {
+    let keys = app.keymap().keys_in(app.view().focus, action);
+    let Some(key) = keys.first() else {
+        panic!("no key for {action:?} in {:?}", app.view().focus)
+    };
+    press(app, KeyEvent::new(key.code, key.modifiers));
+}
+
+/// Selects a workflow as a user would: `/wf <id>` in the input box, then Esc on its details;
+/// the focus comes back to where it was.
+fn select(app: &mut App, id: &WorkflowId) {
+    let focus = app.view().focus;
+    if focus != Focus::Input {
+        act(app, Action::FocusInput);
+    }
+    for c in format!("/wf {id}").chars() {
+        key(app, KeyCode::Char(c));
+    }
+    key(app, KeyCode::Enter);
+    assert_eq!(app.view().selected.as_ref(), Some(id), "/wf {id}");
+    key(app, KeyCode::Esc);
+    while app.view().focus != focus {
+        act(app, Action::FocusNext);
+    }
 }
 
 /// Adds a workflow created `started` seconds after T0 and brings it to `status` through events.
@@ -63,46 +122,62 @@ fn add(
     progress: &str,
 ) -> WorkflowId {
     let id = WorkflowId::new(seq, at(started));
-    app.store.insert(Workflow::new(
-        id.clone(),
-        format!("task number {seq}"),
-        at(started),
-    ));
+    // A new row, as another process's workflows arrive (the history's watcher).
+    news(
+        app,
+        Event::Others(vec![Workflow::new(
+            id.clone(),
+            format!("task number {seq}"),
+            at(started),
+        )]),
+    );
     if let Some(name) = name {
-        app.apply(Event::Named {
-            id: id.clone(),
-            name: name.into(),
-            source: NameSource::Model,
-        });
+        news(
+            app,
+            Event::Named {
+                id: id.clone(),
+                name: name.into(),
+                source: NameSource::Model,
+            },
+        );
     }
     match status {
-        WorkflowStatus::Completed => app.apply(Event::Finished {
-            id: id.clone(),
-            outcome: Outcome::Completed(WorkflowResult {
-                dir: PathBuf::from("/flotilla-home/workflows/x"),
-                files: vec![
-                    "plan.md".into(),
-                    "solution.py".into(),
-                    "test_solution.py".into(),
-                ],
-                main_file: Some("solution.py".into()),
-                language: Some(Language::Python),
-                attempts: 1,
-                tests_passed: 3,
-                tests_failed: 0,
-            }),
-            at: at(started + 45),
-        }),
-        WorkflowStatus::Failed => app.apply(Event::Finished {
-            id: id.clone(),
-            outcome: Outcome::Failed(Failure::Other(progress.into())),
-            at: at(started + 12),
-        }),
-        _ => app.apply(Event::Status {
-            id: id.clone(),
-            status,
-            progress: progress.into(),
-        }),
+        WorkflowStatus::Completed => news(
+            app,
+            Event::Finished {
+                id: id.clone(),
+                outcome: Outcome::Completed(WorkflowResult {
+                    dir: PathBuf::from("/flotilla-home/workflows/x"),
+                    files: vec![
+                        "plan.md".into(),
+                        "solution.py".into(),
+                        "test_solution.py".into(),
+                    ],
+                    main_file: Some("solution.py".into()),
+                    language: Some(Language::Python),
+                    attempts: 1,
+                    tests_passed: 3,
+                    tests_failed: 0,
+                }),
+                at: at(started + 45),
+            },
+        ),
+        WorkflowStatus::Failed => news(
+            app,
+            Event::Finished {
+                id: id.clone(),
+                outcome: Outcome::Failed(Failure::Other(progress.into())),
+                at: at(started + 12),
+            },
+        ),
+        _ => news(
+            app,
+            Event::Status {
+                id: id.clone(),
+                status,
+                progress: progress.into(),
+            },
+        ),
     }
     id
 }
@@ -125,15 +200,18 @@ fn screen(app: &App) -> String {
 
 fn log_lines(app: &mut App, id: &WorkflowId, n: usize) {
     for i in 0..n {
-        app.apply(Event::Log {
-            id: id.clone(),
-            text: format!("line {i}\n"),
-        });
+        news(
+            app,
+            Event::Log {
+                id: id.clone(),
+                text: format!("line {i}\n"),
+            },
+        );
     }
 }
 
 fn key(app: &mut App, code: KeyCode) {
-    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+    press(app, KeyEvent::new(code, KeyModifiers::NONE));
 }
 
 #[test]
@@ -180,13 +258,21 @@ fn dashboard_shows_all_five_states() {
         WorkflowStatus::Queued,
         "Waiting for a run slot...",
     );
-    app.health
-        .insert("local".into(), Health::Reachable(vec!["smollm2".into()]));
-    app.selected = Some(running.clone());
-    app.apply(Event::Log {
-        id: running,
-        text: "→ [email-validator] Starting workflow...\n```python\ndef validate(".into(),
-    });
+    news(
+        &mut app,
+        Event::Health {
+            provider: "local".into(),
+            health: Health::Reachable(vec!["smollm2".into()]),
+        },
+    );
+    select(&mut app, &running.clone());
+    news(
+        &mut app,
+        Event::Log {
+            id: running,
+            text: "→ [email-validator] Starting workflow...\n```python\ndef validate(".into(),
+        },
+    );
     let text = screen(&app);
     // Each row shows its own status and progress (the header's counts name every status
     // whatever the rows say, so the rows are read by their ids).
@@ -255,13 +341,16 @@ fn every_status(app: &mut App) {
             progress,
         );
         if *status == WorkflowStatus::Running {
-            app.selected = Some(id.clone());
-            app.apply(Event::artifact(
-                id,
-                ArtifactKind::Code,
-                "def add(a, b):\n    return a + b\n",
-                Some(Language::Python),
-            ));
+            select(app, &id.clone());
+            news(
+                app,
+                Event::artifact(
+                    id,
+                    ArtifactKind::Code,
+                    "def add(a, b):\n    return a + b\n",
+                    Some(Language::Python),
+                ),
+            );
         }
     }
 }
@@ -290,7 +379,7 @@ fn log_pane_follows_the_tail_until_scrolled_up() {
         WorkflowStatus::Running,
         "Generating code...",
     );
-    app.selected = Some(id.clone());
+    select(&mut app, &id.clone());
     log_lines(&mut app, &id, 100);
     let following = screen(&app);
     assert!(
@@ -299,7 +388,7 @@ fn log_pane_follows_the_tail_until_scrolled_up() {
     );
     insta::assert_snapshot!("log_following", following);
 
-    app.dispatch(Action::PageUp);
+    act(&mut app, Action::PageUp);
     let paused = screen(&app);
     assert!(!paused.contains("line 99"), "{paused}");
     assert!(paused.contains("paused · end to follow"), "{paused}");
@@ -311,18 +400,22 @@ fn log_pane_follows_the_tail_until_scrolled_up() {
     );
     insta::assert_snapshot!("log_paused", paused);
 
-    app.dispatch(Action::PageDown);
+    act(&mut app, Action::PageDown);
     assert!(
-        !app.log_view.follows(),
+        !app.view().log_view.follows(),
         "paging down does not resume following"
     );
-    app.dispatch(Action::ScrollBottom);
+    // End and Home are the input box's own keys: the log pane takes them when it has focus.
+    while app.view().focus != Focus::Log {
+        act(&mut app, Action::FocusNext);
+    }
+    act(&mut app, Action::ScrollBottom);
     let resumed = screen(&app);
     assert!(
         resumed.contains("line 4") && !resumed.contains("paused"),
         "{resumed}"
     );
-    app.dispatch(Action::ScrollTop);
+    act(&mut app, Action::ScrollTop);
     assert!(screen(&app).contains("line 0"));
 }
 
@@ -342,7 +435,7 @@ fn help_overlay_lists_every_binding() {
         key(&mut app, KeyCode::Down);
         text.push_str(&screen(&app));
     }
-    for (_, action, _) in app.keymap.all().collect::<Vec<_>>() {
+    for (_, action, _) in app.keymap().all().collect::<Vec<_>>() {
         assert!(
             text.contains(action.describe()),
             "help lacks {action:?}\n{text}"
@@ -382,8 +475,8 @@ fn details_overlay_shows_the_seed_fields() {
         WorkflowStatus::Running,
         "Generating code...",
     );
-    app.selected = Some(id);
-    app.dispatch(Action::FocusNext);
+    select(&mut app, &id);
+    act(&mut app, Action::FocusNext);
     key(&mut app, KeyCode::Enter);
     let text = screen(&app);
     for s in [
@@ -401,8 +494,13 @@ fn details_overlay_shows_the_seed_fields() {
 #[test]
 fn unreachable_server_is_explained_on_an_empty_dashboard() {
     let mut app = app();
-    app.health
-        .insert("local".into(), Health::Unreachable("cannot connect".into()));
+    news(
+        &mut app,
+        Event::Health {
+            provider: "local".into(),
+            health: Health::Unreachable("cannot connect".into()),
+        },
+    );
     let text = screen(&app);
     assert!(text.contains("local ✗ unreachable"), "{text}");
     assert!(
@@ -420,13 +518,13 @@ fn footer_shows_the_keys_of_the_focus() {
         input.contains("enter start") && input.contains("alt-enter/ctrl-g background"),
         "{input}"
     );
-    app.dispatch(Action::FocusNext);
+    act(&mut app, Action::FocusNext);
     let table = screen(&app);
     assert!(
         table.contains("j/↓ next") && table.contains("c cancel"),
         "{table}"
     );
-    app.dispatch(Action::FocusNext);
+    act(&mut app, Action::FocusNext);
     let log = screen(&app);
     assert!(log.contains("end follow"), "{log}");
 }
@@ -445,7 +543,7 @@ fn hundreds_of_workflows_keep_the_selection_on_screen() {
             "Generating code...",
         ));
     }
-    app.selected = last;
+    select(&mut app, last.as_ref().unwrap_or_else(|| panic!("no rows")));
     let text = screen(&app);
     assert!(
         text.contains("task-300") && !text.contains("task-1 "),
@@ -454,7 +552,8 @@ fn hundreds_of_workflows_keep_the_selection_on_screen() {
     // The rows out of view are counted on the table's edge.
     let shown = text.lines().filter(|l| l.contains(" wf_")).count();
     assert!(text.contains(&format!("↑ {} above", 300 - shown)), "{text}");
-    app.selected = app.store.at(0).map(|w| w.id.clone());
+    let row = app.model().store.at(0).map(|w| w.id.clone());
+    select(&mut app, row.as_ref().unwrap_or_else(|| panic!("no row 0")));
     let text = screen(&app);
     assert!(
         text.contains(&format!("↓ {} more below", 300 - shown)),
@@ -477,7 +576,11 @@ fn the_table_follows_new_rows_while_the_selection_is_near_the_end() {
         );
     }
     // The selection on the last row; a new workflow arrives (another process, or ctrl-g).
-    app.selected = app.store.at(39).map(|w| w.id.clone());
+    let row = app.model().store.at(39).map(|w| w.id.clone());
+    select(
+        &mut app,
+        row.as_ref().unwrap_or_else(|| panic!("no row 39")),
+    );
     add(
         &mut app,
         41,
@@ -493,12 +596,13 @@ fn the_table_follows_new_rows_while_the_selection_is_near_the_end() {
     );
     assert!(text.contains("task-40 "), "so is the selected one: {text}");
     assert_eq!(
-        app.selected.as_ref().map(|id| id.seq()),
+        app.view().selected.as_ref().map(|id| id.seq()),
         Some(40),
         "the selection stays"
     );
     // Far from the end, the table stays where the selection is.
-    app.selected = app.store.at(0).map(|w| w.id.clone());
+    let row = app.model().store.at(0).map(|w| w.id.clone());
+    select(&mut app, row.as_ref().unwrap_or_else(|| panic!("no row 0")));
     add(
         &mut app,
         42,
@@ -522,28 +626,40 @@ fn result_view_switches_between_plan_code_tests_and_output() {
         WorkflowStatus::Running,
         "Running tests (1/3)",
     );
-    app.selected = Some(id.clone());
+    select(&mut app, &id.clone());
     let artifact = |kind, text: &str, language| Event::artifact(id.clone(), kind, text, language);
-    app.apply(artifact(
-        ArtifactKind::Plan,
-        "Language: python\nFunctions:\n- add(a, b)\n",
-        None,
-    ));
-    app.apply(artifact(
-        ArtifactKind::Code,
-        "def add(a, b):\n    return a + b\n",
-        Some(Language::Python),
-    ));
-    app.apply(artifact(
-        ArtifactKind::Tests,
-        "from solution import *\n\ndef test_add():\n    assert add(2, 3) == 5\n",
-        Some(Language::Python),
-    ));
-    app.apply(artifact(
-        ArtifactKind::TestOutput,
-        "attempt 1/3: pytest — all 1 passed\n\n1 passed in 0.01s\n",
-        None,
-    ));
+    news(
+        &mut app,
+        artifact(
+            ArtifactKind::Plan,
+            "Language: python\nFunctions:\n- add(a, b)\n",
+            None,
+        ),
+    );
+    news(
+        &mut app,
+        artifact(
+            ArtifactKind::Code,
+            "def add(a, b):\n    return a + b\n",
+            Some(Language::Python),
+        ),
+    );
+    news(
+        &mut app,
+        artifact(
+            ArtifactKind::Tests,
+            "from solution import *\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+            Some(Language::Python),
+        ),
+    );
+    news(
+        &mut app,
+        artifact(
+            ArtifactKind::TestOutput,
+            "attempt 1/3: pytest — all 1 passed\n\n1 passed in 0.01s\n",
+            None,
+        ),
+    );
 
     let code = screen(&app);
     assert!(
@@ -552,7 +668,7 @@ fn result_view_switches_between_plan_code_tests_and_output() {
     );
     insta::assert_snapshot!("result_code", code);
 
-    app.dispatch(Action::FocusNext);
+    act(&mut app, Action::FocusNext);
     key(&mut app, KeyCode::Char('1'));
     assert!(screen(&app).contains("- add(a, b)"));
     key(&mut app, KeyCode::Char('3'));
@@ -564,14 +680,15 @@ fn result_view_switches_between_plan_code_tests_and_output() {
     assert!(screen(&app).contains("- add(a, b)"), "tabs wrap around");
 
     // The result view takes focus with Tab and scrolls on its own.
-    app.dispatch(Action::FocusNext);
-    app.dispatch(Action::FocusNext);
-    assert_eq!(app.focus, Focus::Result);
+    act(&mut app, Action::FocusNext);
+    act(&mut app, Action::FocusNext);
+    assert_eq!(app.view().focus, Focus::Result);
     key(&mut app, KeyCode::Char('2'));
-    let before = app.results.scroll;
+    let before = app.view().result_view.scroll;
     key(&mut app, KeyCode::Char('j'));
     assert_eq!(
-        app.results.scroll, before,
+        app.view().result_view.scroll,
+        before,
         "a short file does not scroll past its end"
     );
 
@@ -595,17 +712,26 @@ fn open_editor_asks_for_the_main_file() {
     let config = Config::parse(Path::new("c.toml"), "", &env).unwrap_or_else(|e| panic!("{e}"));
     let (tx, _rx) = event::channel();
     let engine = Engine::new(config, Home::at(home.path()), tx).unwrap_or_else(|e| panic!("{e}"));
-    let mut app = App::new(engine, Keymap::defaults());
+    let mut app = app_on(engine, Keymap::defaults());
     let id = add(&mut app, 1, 0, Some("adder"), WorkflowStatus::Completed, "");
-    app.selected = Some(id.clone());
-    app.dispatch(Action::OpenEditor);
-    assert_eq!(app.pending_editor, None, "no code yet");
-    app.apply(Event::artifact(
-        id.clone(),
-        ArtifactKind::Code,
-        "x = 1\n",
-        Some(Language::Python),
-    ));
+    select(&mut app, &id.clone());
+    act(&mut app, Action::FocusNext);
+    act(&mut app, Action::OpenEditor);
+    assert!(
+        !app.take_effects()
+            .iter()
+            .any(|e| matches!(e, Effect::Edit(_))),
+        "no code yet"
+    );
+    news(
+        &mut app,
+        Event::artifact(
+            id.clone(),
+            ArtifactKind::Code,
+            "x = 1\n",
+            Some(Language::Python),
+        ),
+    );
     let file = home
         .path()
         .join("workflows")
@@ -613,9 +739,8 @@ fn open_editor_asks_for_the_main_file() {
         .join("solution.py");
     std::fs::create_dir_all(file.parent().unwrap_or(home.path())).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(&file, "x = 1\n").unwrap_or_else(|e| panic!("{e}"));
-    app.dispatch(Action::FocusNext);
     key(&mut app, KeyCode::Char('e'));
-    assert_eq!(app.pending_editor.as_deref(), Some(file.as_path()));
+    assert_eq!(app.take_effects(), [Effect::Edit(file)]);
 }
 
 #[test]
@@ -629,7 +754,7 @@ fn an_older_version_of_an_artifact_never_replaces_a_newer_one() {
         WorkflowStatus::Running,
         "Fixing code (2/3)...",
     );
-    app.selected = Some(id.clone());
+    select(&mut app, &id.clone());
     let first = Event::artifact(
         id.clone(),
         ArtifactKind::Code,
@@ -643,8 +768,8 @@ fn an_older_version_of_an_artifact_never_replaces_a_newer_one() {
         Some(Language::Python),
     );
     // Prepared on other threads, they may arrive out of order.
-    app.apply(second);
-    app.apply(first);
+    news(&mut app, second);
+    news(&mut app, first);
     let text = screen(&app);
     assert!(
         text.contains("new = 2") && !text.contains("old = 1"),
@@ -671,7 +796,7 @@ fn filter_and_delete_confirmation_are_drawn() {
         WorkflowStatus::Failed,
         "boom",
     );
-    app.dispatch(Action::FocusNext);
+    act(&mut app, Action::FocusNext);
     key(&mut app, KeyCode::Char('/'));
     for c in "json".chars() {
         key(&mut app, KeyCode::Char(c));
@@ -683,7 +808,7 @@ fn filter_and_delete_confirmation_are_drawn() {
         "{text}"
     );
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.selected.as_ref(), Some(&second));
+    assert_eq!(app.view().selected.as_ref(), Some(&second));
     key(&mut app, KeyCode::Char('d'));
     let text = screen(&app);
     assert!(
@@ -699,12 +824,7 @@ fn filter_and_delete_confirmation_are_drawn() {
 
 #[test]
 fn questions_and_pop_ups_take_their_keys_from_keybindings_toml() {
-    let mut app = app();
-    app.keymap = Keymap::with_user(
-        Path::new("keybindings.toml"),
-        "[confirm]\nconfirm = \"o\"\nclose = \"x\"\n[help]\nclose = \"z\"\n",
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let mut app = app_keyed("[confirm]\nconfirm = \"o\"\nclose = \"x\"\n[help]\nclose = \"z\"\n");
     add(
         &mut app,
         1,
@@ -713,7 +833,7 @@ fn questions_and_pop_ups_take_their_keys_from_keybindings_toml() {
         WorkflowStatus::Completed,
         "",
     );
-    app.dispatch(Action::FocusNext);
+    act(&mut app, Action::FocusNext);
     key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Char('d'));
     let text = screen(&app);
@@ -721,7 +841,7 @@ fn questions_and_pop_ups_take_their_keys_from_keybindings_toml() {
     // "y" is no longer an answer: any other key keeps the workflow.
     key(&mut app, KeyCode::Char('y'));
     assert!(app.overlay().is_none());
-    assert_eq!(app.store.len(), 1, "kept");
+    assert_eq!(app.model().store.len(), 1, "kept");
     // The help pop-up closes with its own key ([global] esc still works everywhere), and
     // "q", which [help] no longer names, does nothing there.
     key(&mut app, KeyCode::Char('?'));
@@ -785,9 +905,11 @@ fn themes_no_color_and_recoloured_roles() {
     assert_ne!(code_colors[0], code_colors[1], "the code follows the theme");
 
     // NO_COLOR: the terminal's own colours everywhere; the selection is still marked.
-    let mut app = app();
+    let app = app();
+    let no_color =
+        Theme::from_config(app.engine().config(), true).unwrap_or_else(|e| panic!("{e}"));
+    let mut app = app.with_theme(no_color);
     every_status(&mut app);
-    app.theme = Theme::from_config(app.engine.config(), true).unwrap_or_else(|e| panic!("{e}"));
     let terminal = draw(&app);
     let buffer = terminal.backend().buffer();
     for y in 0..H {
@@ -828,7 +950,7 @@ fn themes_no_color_and_recoloured_roles() {
 #[test]
 fn at_80_columns_the_progress_and_the_server_label_stay_readable() {
     let mut app = app();
-    app.size = (80, 24);
+    app.update(Msg::Term(TermEvent::Resize(80, 24)));
     add(
         &mut app,
         1,
@@ -837,8 +959,13 @@ fn at_80_columns_the_progress_and_the_server_label_stay_readable() {
         WorkflowStatus::Failed,
         "tests failed after 3 attempts: 1 of 1 failing",
     );
-    app.health
-        .insert("local".into(), Health::Reachable(vec!["smollm2".into()]));
+    news(
+        &mut app,
+        Event::Health {
+            provider: "local".into(),
+            health: Health::Reachable(vec!["smollm2".into()]),
+        },
+    );
     let text = draw_sized(&app, 80, 24).backend().to_string();
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].contains("local ● up"), "{}", lines[0]);
@@ -861,26 +988,25 @@ fn ctrl_u_clears_the_input_line_as_in_a_shell() {
     for c in "parse a csv file".chars() {
         key(&mut app, KeyCode::Char(c));
     }
-    app.handle_key(ctrl('w'));
+    press(&mut app, ctrl('w'));
     assert_eq!(app.input_text(), "parse a csv ");
-    app.handle_key(ctrl('m'));
-    assert_eq!(app.input.lines().len(), 1);
-    app.handle_key(ctrl('u'));
+    press(&mut app, ctrl('m'));
+    assert_eq!(app.view().input.lines().len(), 1);
+    press(&mut app, ctrl('u'));
     assert_eq!(app.input_text(), "");
-    app.handle_key(ctrl('z'));
+    press(&mut app, ctrl('z'));
     assert_eq!(app.input_text(), "parse a csv ");
 
     // Both are the keymap's: rebound, the new keys do it (and ctrl-u no longer undoes).
-    app.keymap = Keymap::with_user(
-        Path::new("keybindings.toml"),
-        "[input]\nclear_input = \"ctrl-x\"\nundo_input = \"ctrl-y\"\n",
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    app.handle_key(ctrl('u'));
+    let mut app = app_keyed("[input]\nclear_input = \"ctrl-x\"\nundo_input = \"ctrl-y\"\n");
+    for c in "parse a csv ".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    press(&mut app, ctrl('u'));
     assert_eq!(app.input_text(), "parse a csv ");
-    app.handle_key(ctrl('x'));
+    press(&mut app, ctrl('x'));
     assert_eq!(app.input_text(), "");
-    app.handle_key(ctrl('y'));
+    press(&mut app, ctrl('y'));
     assert_eq!(app.input_text(), "parse a csv ");
 }
 
@@ -895,8 +1021,7 @@ fn the_demo_says_what_to_expect_of_its_small_model() {
     ));
     let (tx, _rx) = event::channel();
     let engine = Engine::new(config, home(), tx).unwrap_or_else(|e| panic!("{e}"));
-    let mut demo = App::new(engine, Keymap::defaults());
-    demo.size = (W, H);
+    let demo = app_on(engine, Keymap::defaults());
     let text = screen(&demo);
     // The log pane's lines (beside the result view), and its words whatever their wrapping.
     let pane: Vec<&str> = text
@@ -923,32 +1048,34 @@ fn the_demo_says_what_to_expect_of_its_small_model() {
 /// carries out. A start the history refused gives the task back to the empty input box.
 #[test]
 fn a_start_is_an_effect_and_a_refused_one_gives_the_task_back() {
-    use flotilla::app::effect::{Done, Effect};
+    use flotilla::app::effect::{Done, Job};
     let mut app = app();
     for c in "parse a csv file".chars() {
         key(&mut app, KeyCode::Char(c));
     }
     key(&mut app, KeyCode::Enter);
-    assert!(app.store.is_empty(), "nothing recorded on the key's thread");
+    assert!(
+        app.model().store.is_empty(),
+        "nothing recorded on the key's thread"
+    );
     assert_eq!(app.input_text(), "");
-    let effects = std::mem::take(&mut app.effects);
     assert_eq!(
-        effects,
-        [Effect::Start {
+        app.take_effects(),
+        [Effect::Job(Job::Start {
             description: "parse a csv file".into(),
             background: false,
             retry_of: None,
-        }]
+        })]
     );
-    app.done(Done::Started {
+    app.update(Msg::Done(Done::Started {
         description: "parse a csv file".into(),
         background: false,
         retry_of: None,
         result: Err("cannot record the new workflow: database or disk is full".into()),
-    });
-    assert!(app.store.is_empty());
+    }));
+    assert!(app.model().store.is_empty());
     assert_eq!(app.input_text(), "parse a csv file");
-    let notice = app.notice.as_ref().map(|n| n.text.as_str());
+    let notice = app.view().notice.as_ref().map(|n| n.text.as_str());
     assert!(
         notice.is_some_and(|n| n.contains("disk is full")),
         "{notice:?}"

@@ -137,13 +137,12 @@ async fn dashboard(
     let stop = CancellationToken::new();
     engine.watch_health(stop.clone());
     engine.watch_history(stop.clone());
-    let mut app = App::new(engine, keymap);
-    app.theme = theme;
+    let mut app = App::new(engine, keymap).with_theme(theme);
     let result = crate::tui::run(&mut app, rx).await;
     stop.cancel();
     // Live workflows end as "cancelled at exit", their tests killed, in the history.
     let left = app
-        .engine
+        .engine()
         .shutdown(std::time::Duration::from_secs(10))
         .await;
     if left > 0 {

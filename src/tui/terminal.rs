@@ -1,12 +1,13 @@
 //! The terminal loop: terminal input and background events in, one drawn frame out, at a bounded
 //! rate and only when something changed, so an idle dashboard sleeps.
 
-use crate::app::App;
+use crate::app::effect::{self, Done, Effect, Job};
+use crate::app::{App, Msg};
 use crate::event::EventReceiver;
 use crate::ui;
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
-    EventStream,
+    Event as TermEvent, EventStream,
 };
 use crossterm::execute;
 use futures_util::StreamExt;
@@ -29,7 +30,7 @@ pub async fn run(app: &mut App, events: &mut EventReceiver) -> anyhow::Result<Op
     let mut terminal = ratatui::init();
     // Pasted text arrives whole instead of as keys (a newline would otherwise submit).
     let _ = execute!(std::io::stdout(), EnableBracketedPaste);
-    let mouse = app.engine.config().mouse;
+    let mouse = app.engine().config().mouse;
     if mouse {
         let _ = execute!(std::io::stdout(), EnableMouseCapture);
     }
@@ -50,28 +51,28 @@ async fn event_loop(
     let mut input = EventStream::new();
     let mut signals = crate::signals::StopSignals::new(false);
     let size = terminal.size()?;
-    app.size = (size.width, size.height);
+    app.update(Msg::Term(TermEvent::Resize(size.width, size.height)));
     let mut batch = Vec::with_capacity(256);
     let mut dirty = true;
     let mut urgent = true;
     let mut last_draw = Instant::now();
     let mut events_open = true;
     let started = Instant::now();
-    let mut effects = tokio::task::JoinSet::new();
-    // Starts run one batch at a time, each in the order asked, so ids follow typing order.
-    let mut starts = Vec::new();
-    let mut starting: tokio::task::JoinSet<Vec<crate::app::effect::Done>> =
-        tokio::task::JoinSet::new();
+    let mut work = Work::default();
+    // What the terminal is asked for besides the screen, written after the next frame.
+    let mut outputs = Vec::new();
     loop {
-        if app.should_quit {
+        if app.should_quit() {
             return Ok(None);
         }
         if dirty && (urgent || last_draw.elapsed() >= FRAME) {
-            app.now = SystemTime::now();
-            // Spinners follow the clock, not the number of frames drawn.
-            app.tick = (started.elapsed().as_millis() / ANIMATION.as_millis()) as u64;
+            app.update(Msg::Clock {
+                now: SystemTime::now(),
+                // Spinners follow the clock, not the number of frames drawn.
+                tick: (started.elapsed().as_millis() / ANIMATION.as_millis()) as u64,
+            });
             draw(terminal, app)?;
-            terminal_outputs(app);
+            terminal_outputs(std::mem::take(&mut outputs));
             last_draw = Instant::now();
             dirty = false;
             urgent = false;
@@ -81,32 +82,16 @@ async fn event_loop(
             biased;
             term = input.next() => match term {
                 Some(Ok(event)) => {
-                    app.handle_terminal_event(event);
+                    app.update(Msg::Term(event));
                     dirty = true;
                     urgent = true;
-                    if let Some(path) = app.pending_editor.take() {
-                        // The editor needs the terminal and stdin to itself.
-                        drop(input);
-                        let outcome = edit(terminal, &path, app.engine.config().mouse).await;
-                        app.editor_finished(&path, outcome);
-                        input = EventStream::new();
-                    }
                 }
                 Some(Err(e)) => return Err(e.into()),
                 None => return Ok(None),
             },
-            Some(done) = effects.join_next(), if !effects.is_empty() => {
-                match done {
-                    Ok(done) => app.done(done),
-                    Err(e) => app.warn(format!("a background job failed: {e}")),
-                }
-                dirty = true;
-                urgent = true;
-            },
-            Some(done) = starting.join_next(), if !starting.is_empty() => {
-                match done {
-                    Ok(batch) => batch.into_iter().for_each(|done| app.done(done)),
-                    Err(e) => app.warn(format!("starting workflows failed: {e}")),
+            Some(done) = work.next(), if work.busy() => {
+                for done in done {
+                    app.update(Msg::Done(done));
                 }
                 dirty = true;
                 urgent = true;
@@ -117,41 +102,111 @@ async fn event_loop(
                     events_open = false;
                 }
                 for event in batch.drain(..) {
-                    app.apply(event);
+                    app.update(Msg::Engine(event));
                 }
                 dirty = true;
             },
             _ = tokio::time::sleep_until(wake) => dirty = true,
         }
-        run_effects(app, &mut effects, &mut starts, &mut starting);
+        // Everything the dashboard asked for leaves here, in one place.
+        for effect in app.take_effects() {
+            match effect {
+                Effect::Job(job) => work.start(app.engine(), job),
+                Effect::Edit(path) => {
+                    // The editor needs the terminal and stdin to itself.
+                    drop(input);
+                    let outcome = edit(terminal, &path, app.engine().config().mouse).await;
+                    let outcome = outcome.map_err(|e| e.to_string());
+                    app.update(Msg::Done(Done::Edited { path, outcome }));
+                    input = EventStream::new();
+                    dirty = true;
+                    urgent = true;
+                }
+                output => outputs.push(output),
+            }
+        }
+        work.start_next_batch(app.engine());
+    }
+}
+
+/// The jobs running off the loop's thread. Workflow starts run one batch at a time, each in
+/// the order asked, so ids follow typing order; the rest run as soon as they are asked for.
+#[derive(Default)]
+struct Work {
+    jobs: tokio::task::JoinSet<Done>,
+    starts: Vec<Job>,
+    starting: tokio::task::JoinSet<Vec<Done>>,
+}
+
+impl Work {
+    fn busy(&self) -> bool {
+        !self.jobs.is_empty() || !self.starting.is_empty()
+    }
+
+    /// Disk, database, clipboard and notify_command work never runs on the loop's thread.
+    fn start(&mut self, engine: &crate::engine::Engine, job: Job) {
+        if job.is_ordered() {
+            self.starts.push(job);
+            return;
+        }
+        let engine = engine.clone();
+        self.jobs
+            .spawn_blocking(move || effect::perform(&engine, job));
+    }
+
+    fn start_next_batch(&mut self, engine: &crate::engine::Engine) {
+        if self.starting.is_empty() && !self.starts.is_empty() {
+            let (engine, batch) = (engine.clone(), std::mem::take(&mut self.starts));
+            self.starting.spawn_blocking(move || {
+                let perform = |job| effect::perform(&engine, job);
+                batch.into_iter().map(perform).collect::<Vec<_>>()
+            });
+        }
+    }
+
+    /// The next answers: one job's, or a batch of starts'; a job that panicked answers why.
+    async fn next(&mut self) -> Option<Vec<Done>> {
+        let lost = |e: tokio::task::JoinError| vec![Done::Lost(e.to_string())];
+        tokio::select! {
+            Some(done) = self.jobs.join_next(), if !self.jobs.is_empty() => {
+                Some(done.map(|d| vec![d]).unwrap_or_else(lost))
+            },
+            Some(done) = self.starting.join_next(), if !self.starting.is_empty() => {
+                Some(done.unwrap_or_else(lost))
+            },
+            else => None,
+        }
     }
 }
 
 /// What the last frame asked the terminal for besides the screen: desktop notifications
-/// (OSC 9), a copy to the clipboard (OSC 52) and a bell.
-fn terminal_outputs(app: &mut App) {
-    for text in app.desktop.drain(..) {
-        // OSC 9: iTerm2, kitty, WezTerm, Windows Terminal, foot… show it as a desktop
-        // notification. The text is the workflow's, stripped of control characters.
-        use std::io::Write;
-        let clean: String = crate::sanitize::strip(&text)
-            .chars()
-            .filter(|c| !c.is_control())
-            .collect();
-        let mut out = std::io::stdout();
-        let _ = write!(out, "\x1b]9;{clean}\x1b\\").and_then(|()| out.flush());
+/// (OSC 9), a copy to the clipboard (OSC 52) and a bell (one however many were asked for).
+fn terminal_outputs(outputs: Vec<Effect>) {
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    let mut bell = false;
+    for output in outputs {
+        match output {
+            Effect::Desktop(text) => {
+                // OSC 9: iTerm2, kitty, WezTerm, Windows Terminal, foot… show it as a desktop
+                // notification. The text is the workflow's, stripped of control characters.
+                let clean: String = crate::sanitize::strip(&text)
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .collect();
+                let _ = write!(out, "\x1b]9;{clean}\x1b\\").and_then(|()| out.flush());
+            }
+            Effect::Osc52(text) => {
+                let _ = execute!(
+                    out,
+                    crossterm::clipboard::CopyToClipboard::to_clipboard_from(text)
+                );
+            }
+            Effect::Bell => bell = true,
+            Effect::Job(_) | Effect::Edit(_) => {}
+        }
     }
-    if let Some(text) = app.osc52.take() {
-        let _ = execute!(
-            std::io::stdout(),
-            crossterm::clipboard::CopyToClipboard::to_clipboard_from(text)
-        );
-    }
-    if app.bells > 0 {
-        // One bell for however many workflows ended since the last frame.
-        use std::io::Write;
-        app.bells = 0;
-        let mut out = std::io::stdout();
+    if bell {
         let _ = out.write_all(b"\x07").and_then(|_| out.flush());
     }
 }
@@ -163,38 +218,11 @@ fn wake_at(app: &App, dirty: bool, last_draw: Instant) -> Instant {
         last_draw + FRAME
     } else if app.is_animating() {
         last_draw + ANIMATION
-    } else if app.selected.is_some() {
+    } else if app.view().selected.is_some() {
         last_draw + CLOCK
     } else {
         // Nothing moves on screen: sleep until input or an event arrives.
         last_draw + Duration::from_secs(3600)
-    }
-}
-
-/// Starts the work asked for by keys or events off this thread; workflow starts run one
-/// batch at a time, each in the order asked, so ids follow typing order.
-fn run_effects(
-    app: &mut App,
-    effects: &mut tokio::task::JoinSet<crate::app::effect::Done>,
-    starts: &mut Vec<crate::app::effect::Effect>,
-    starting: &mut tokio::task::JoinSet<Vec<crate::app::effect::Done>>,
-) {
-    // Disk, database, clipboard and notify_command work asked for by keys or by events
-    // never runs on this thread.
-    for effect in std::mem::take(&mut app.effects) {
-        if effect.is_ordered() {
-            starts.push(effect);
-            continue;
-        }
-        let engine = app.engine.clone();
-        effects.spawn_blocking(move || crate::app::effect::perform(&engine, effect));
-    }
-    if starting.is_empty() && !starts.is_empty() {
-        let (engine, batch) = (app.engine.clone(), std::mem::take(starts));
-        starting.spawn_blocking(move || {
-            let perform = |effect| crate::app::effect::perform(&engine, effect);
-            batch.into_iter().map(perform).collect::<Vec<_>>()
-        });
     }
 }
 

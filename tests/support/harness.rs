@@ -2,7 +2,8 @@
 //! the channel, conditions waited on with a deadline.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use flotilla::app::App;
+use flotilla::app::effect::Effect;
+use flotilla::app::{App, Msg};
 use flotilla::config::Config;
 use flotilla::engine::Engine;
 use flotilla::event::{self, EventReceiver};
@@ -89,7 +90,7 @@ impl TestApp {
         let (tx, rx) = event::channel();
         let engine = Engine::new(config, paths, tx).unwrap_or_else(|e| panic!("{e}"));
         let mut app = App::new(engine, Keymap::defaults());
-        app.size = (120, 40);
+        app.update(Msg::Term(crossterm::event::Event::Resize(120, 40)));
         Self { app, rx, home }
     }
 
@@ -97,7 +98,12 @@ impl TestApp {
     /// engine and home lock with it), and the new one has the workflows in its history.
     pub fn reopen(self) -> Self {
         let Self { app, rx, home } = self;
-        let repo = app.engine.config().project.as_ref().map(|p| p.root.clone());
+        let repo = app
+            .engine()
+            .config()
+            .project
+            .as_ref()
+            .map(|p| p.root.clone());
         drop(app);
         drop(rx);
         Self::open_on(home, repo.as_deref())
@@ -106,10 +112,14 @@ impl TestApp {
     /// Presses a key, then carries out what it asked for as the terminal loop would (here on
     /// this thread, at once).
     pub fn key(&mut self, code: KeyCode, modifiers: KeyModifiers) {
-        self.app.handle_key(KeyEvent::new(code, modifiers));
-        for effect in std::mem::take(&mut self.app.effects) {
-            let done = flotilla::app::effect::perform(&self.app.engine, effect);
-            self.app.done(done);
+        let key = crossterm::event::Event::Key(KeyEvent::new(code, modifiers));
+        self.app.update(Msg::Term(key));
+        // The jobs asked for; there is no terminal here for the rest (bells, OSC 52, $EDITOR).
+        for effect in self.app.take_effects() {
+            if let Effect::Job(job) = effect {
+                let done = flotilla::app::effect::perform(self.app.engine(), job);
+                self.app.update(Msg::Done(done));
+            }
         }
     }
 
@@ -137,15 +147,16 @@ impl TestApp {
                 let Some(event) = self.rx.recv().await else {
                     panic!("event channel closed while waiting for {what}")
                 };
-                self.app.apply(event);
+                self.app.update(Msg::Engine(event));
                 while let Ok(event) = self.rx.try_recv() {
-                    self.app.apply(event);
+                    self.app.update(Msg::Engine(event));
                 }
             }
         };
         if tokio::time::timeout(deadline, wait).await.is_err() {
             let states: Vec<String> = self
                 .app
+                .model()
                 .store
                 .iter()
                 .map(|w| {
@@ -166,7 +177,7 @@ impl TestApp {
     /// Waits until no workflow is live.
     pub async fn wait_all_finished(&mut self, deadline: Duration) {
         self.wait_until("every workflow to finish", deadline, |app| {
-            !app.store.is_empty() && app.store.live().next().is_none()
+            !app.model().store.is_empty() && app.model().store.live().next().is_none()
         })
         .await;
     }
@@ -184,6 +195,7 @@ impl TestApp {
 
     pub fn workflow(&self, index: usize) -> flotilla::workflow::Workflow {
         self.app
+            .model()
             .store
             .at(index)
             .cloned()
@@ -193,15 +205,19 @@ impl TestApp {
     /// A workflow's log as the dashboard has it, or, for an ended workflow nobody is looking at
     /// (whose memory the dashboard gave back), as its `log.txt` has it.
     pub fn log_text(&self, index: usize) -> String {
-        let Some(wf) = self.app.store.at(index) else {
+        let Some(wf) = self.app.model().store.at(index) else {
             return String::new();
         };
-        match self.app.logs.get(&wf.id) {
+        match self.app.model().logs.get(&wf.id) {
             Some(l) => l.lines(0, usize::MAX).collect::<Vec<_>>().join("\n"),
-            None => {
-                std::fs::read_to_string(self.app.engine.home().workflow_dir(&wf.id).join("log.txt"))
-                    .unwrap_or_default()
-            }
+            None => std::fs::read_to_string(
+                self.app
+                    .engine()
+                    .home()
+                    .workflow_dir(&wf.id)
+                    .join("log.txt"),
+            )
+            .unwrap_or_default(),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The job controls: retry, delete, clear, run slots, copying a folder's path, and the table's
 //! filter.
 
-use super::effect::{Done, Effect};
+use super::effect;
+use super::effect::Done;
 use super::{App, Mode, Overlay};
 use crate::keymap::Action;
 use crate::workflow::{WorkflowId, WorkflowStatus};
@@ -11,10 +12,10 @@ impl App {
     /// Starts the workflow's task again as a new workflow linked to it; the new one is selected
     /// once the history has recorded it.
     pub(super) fn retry(&mut self, id: &WorkflowId) {
-        let Some(description) = self.store.get(id).map(|w| w.description.clone()) else {
+        let Some(description) = self.model.store.get(id).map(|w| w.description.clone()) else {
             return;
         };
-        self.effects.push(Effect::Start {
+        self.ask(effect::Job::Start {
             description,
             background: false,
             retry_of: Some(id.clone()),
@@ -23,7 +24,7 @@ impl App {
 
     /// Asks before deleting a finished workflow.
     pub(super) fn ask_delete(&mut self, id: &WorkflowId) {
-        match self.store.get(id) {
+        match self.model.store.get(id) {
             Some(w) if w.status().is_live() => {
                 self.warn(format!("{id} is still live: cancel it first"))
             }
@@ -33,7 +34,7 @@ impl App {
     }
 
     pub(super) fn delete_now(&mut self, id: &WorkflowId) {
-        self.effects.push(Effect::Delete {
+        self.ask(effect::Job::Delete {
             ids: vec![id.clone()],
             clear: false,
         });
@@ -41,20 +42,23 @@ impl App {
 
     /// Drops a deleted workflow from the screen, moving the selection to a neighbour.
     fn forget(&mut self, id: &WorkflowId) {
-        let position = self.store.position(id);
-        self.store.remove(id);
-        self.logs.remove(id);
-        if self.selected.as_ref() == Some(id) {
-            let next =
-                position.and_then(|i| self.store.at(i.min(self.store.len().saturating_sub(1))));
-            self.selected = None;
+        let position = self.model.store.position(id);
+        self.model.store.remove(id);
+        self.model.logs.remove(id);
+        if self.view.selected.as_ref() == Some(id) {
+            let next = position.and_then(|i| {
+                self.model
+                    .store
+                    .at(i.min(self.model.store.len().saturating_sub(1)))
+            });
+            self.view.selected = None;
             self.select(next.map(|w| w.id.clone()));
         }
     }
 
     /// Applies a finished workflow's change, asking first when the workflow failed.
     pub(super) fn ask_apply(&mut self, id: &WorkflowId, staged: bool) {
-        let Some(w) = self.store.get(id) else {
+        let Some(w) = self.model.store.get(id) else {
             return;
         };
         let Some(change) = &w.change else {
@@ -74,7 +78,7 @@ impl App {
                 staged,
             });
         } else {
-            self.effects.push(Effect::Apply {
+            self.ask(effect::Job::Apply {
                 id: id.clone(),
                 staged,
             });
@@ -83,7 +87,7 @@ impl App {
 
     /// Asks before removing a finished workflow's worktree and branch.
     pub(super) fn ask_discard(&mut self, id: &WorkflowId) {
-        let Some(w) = self.store.get(id) else {
+        let Some(w) = self.model.store.get(id) else {
             return;
         };
         match &w.change {
@@ -103,6 +107,7 @@ impl App {
     /// Asks before deleting every finished workflow (`/clear`), saying how many.
     pub(super) fn ask_clear(&mut self) {
         let finished: Vec<WorkflowId> = self
+            .model
             .store
             .iter()
             .filter(|w| !w.status().is_live())
@@ -116,14 +121,14 @@ impl App {
 
     /// Has these finished workflows and their folders deleted.
     pub(super) fn clear_now(&mut self, finished: &[WorkflowId]) {
-        self.effects.push(Effect::Delete {
+        self.ask(effect::Job::Delete {
             ids: finished.to_vec(),
             clear: true,
         });
     }
 
     /// What an effect came to.
-    pub fn done(&mut self, done: Done) {
+    pub(super) fn done(&mut self, done: Done) {
         match done {
             Done::Started {
                 description,
@@ -184,7 +189,7 @@ impl App {
                             change.branch
                         ),
                     };
-                    self.store.apply(&crate::event::Event::Change {
+                    self.model.store.apply(&crate::event::Event::Change {
                         id: id.clone(),
                         change,
                     });
@@ -201,23 +206,25 @@ impl App {
                 // asked, which works where it allows OSC 52.
                 None => {
                     self.info(format!("Copied {text} (through the terminal: OSC 52)"));
-                    self.osc52 = Some(text);
+                    self.effects.push(effect::Effect::Osc52(text));
                 }
             },
+            Done::Edited { path, outcome } => self.editor_finished(&path, outcome),
+            Done::Lost(why) => self.warn(format!("a background job failed: {why}")),
         }
     }
 
     /// Copies the selected workflow's folder path to the clipboard, or shows it.
     pub(super) fn copy_path(&mut self) {
-        let Some(id) = self.selected.clone() else {
+        let Some(id) = self.view.selected.clone() else {
             return self.warn("no workflow selected");
         };
         let path = self.engine.home().workflow_dir(&id).display().to_string();
-        self.effects.push(Effect::Copy(path));
+        self.ask(effect::Job::Copy(path));
     }
 
     pub(super) fn start_filter(&mut self) {
-        self.mode = Mode::Filter;
+        self.view.mode = Mode::Filter;
     }
 
     /// A key while the filter is typed: its action from the `[filter]` section (enter keeps
@@ -227,11 +234,11 @@ impl App {
             (Some(Action::Submit), _) => self.close(),
             (Some(Action::Close), _) => {
                 self.close();
-                self.filter.clear();
+                self.view.filter.clear();
             }
             (Some(Action::Quit), _) => self.dispatch(Action::Quit),
             (_, KeyCode::Backspace) => {
-                self.filter.pop();
+                self.view.filter.pop();
             }
             (_, KeyCode::Char(c))
                 if !c.is_control()
@@ -239,22 +246,23 @@ impl App {
                         .modifiers
                         .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
             {
-                self.filter.push(c)
+                self.view.filter.push(c)
             }
             _ => {}
         }
         // Keep the selection on a row that is still shown.
         let visible = self.visible();
         let shown = self
+            .view
             .selected
             .as_ref()
-            .and_then(|id| self.store.position(id))
+            .and_then(|id| self.model.store.position(id))
             .is_some_and(|i| visible.contains(&i));
         if !shown {
             self.select(
                 visible
                     .first()
-                    .and_then(|i| self.store.at(*i))
+                    .and_then(|i| self.model.store.at(*i))
                     .map(|w| w.id.clone()),
             );
         }
@@ -265,9 +273,10 @@ impl App {
     /// the list, so it follows new rows as they come.
     pub fn table_offset(&self, shown: &[usize], rows: usize) -> usize {
         let selected = self
+            .view
             .selected
             .as_ref()
-            .and_then(|id| self.store.position(id))
+            .and_then(|id| self.model.store.position(id))
             .and_then(|i| shown.iter().position(|s| *s == i));
         let tail = shown.len().saturating_sub(rows);
         match selected {
@@ -279,12 +288,13 @@ impl App {
 
     /// Indexes of the workflows the filter lets through, in table order.
     pub fn visible(&self) -> Vec<usize> {
-        let filter = self.filter.trim().to_lowercase();
+        let filter = self.view.filter.trim().to_lowercase();
         if filter.is_empty() {
-            return (0..self.store.len()).collect();
+            return (0..self.model.store.len()).collect();
         }
         let status = filter.parse::<WorkflowStatus>().ok();
-        self.store
+        self.model
+            .store
             .iter()
             .enumerate()
             .filter(|(_, w)| match status {

@@ -1,12 +1,31 @@
-//! What the state asks to be done outside it: work that waits on the disk, the database or
-//! another process. Key handlers only record an [`Effect`]; the terminal loop carries it out
-//! off its thread ([`perform`]) and hands the [`Done`] back to [`App::done`](super::App::done).
+//! What the state asks to be done outside it, the one way out of
+//! [`App::take_effects`](super::App::take_effects): work that waits on the disk, the database
+//! or another process ([`Job`], carried out off the loop's thread by [`perform`], its [`Done`]
+//! handed back through [`Msg::Done`](super::Msg::Done)), and what the terminal itself is asked
+//! to show or do.
 
 use crate::engine::Engine;
 use crate::workflow::{Workflow, WorkflowId};
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
+    /// Work for a blocking thread.
+    Job(Job),
+    /// Text for the terminal's clipboard (OSC 52), when no clipboard program took it; written
+    /// with the next frame.
+    Osc52(String),
+    /// A desktop notification through the terminal (OSC 9), written with the next frame.
+    Desktop(String),
+    /// A workflow ended and `bell = true`: one bell per frame however many ended.
+    Bell,
+    /// Give the terminal to $EDITOR on this file (the dashboard suspends meanwhile); the loop
+    /// answers with [`Done::Edited`].
+    Edit(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
     /// Record a new workflow in the history and start it (a retry of `retry_of`, if any). The
     /// loop carries these out one after another, in the order they were asked for, so ids
     /// follow the order tasks were typed in.
@@ -31,7 +50,7 @@ pub enum Effect {
     },
 }
 
-impl Effect {
+impl Job {
     /// Whether it must wait for the effects of its kind asked for before it (a start).
     pub fn is_ordered(&self) -> bool {
         matches!(self, Self::Start { .. })
@@ -65,12 +84,19 @@ pub enum Done {
         applied: bool,
         result: Result<crate::workflow::change::Change, String>,
     },
+    /// How $EDITOR on this file ended, or why it did not run.
+    Edited {
+        path: PathBuf,
+        outcome: Result<std::process::ExitStatus, String>,
+    },
+    /// A job's thread ended without an answer (it panicked): why.
+    Lost(String),
 }
 
-/// Carries out an effect; blocking, so the loop runs it on a blocking thread.
-pub fn perform(engine: &Engine, effect: Effect) -> Done {
-    match effect {
-        Effect::Start {
+/// Carries out a job; blocking, so the loop runs it on a blocking thread.
+pub fn perform(engine: &Engine, job: Job) -> Done {
+    match job {
+        Job::Start {
             description,
             background,
             retry_of,
@@ -82,7 +108,7 @@ pub fn perform(engine: &Engine, effect: Effect) -> Done {
             background,
             retry_of,
         },
-        Effect::Delete { ids, clear } => Done::Deleted {
+        Job::Delete { ids, clear } => Done::Deleted {
             results: ids
                 .into_iter()
                 .map(|id| {
@@ -92,21 +118,21 @@ pub fn perform(engine: &Engine, effect: Effect) -> Done {
                 .collect(),
             clear,
         },
-        Effect::Apply { id, staged } => Done::Landed {
+        Job::Apply { id, staged } => Done::Landed {
             result: engine.apply(&id, staged),
             id,
             applied: true,
         },
-        Effect::Discard(id) => Done::Landed {
+        Job::Discard(id) => Done::Landed {
             result: engine.discard(&id),
             id,
             applied: false,
         },
-        Effect::Copy(text) => {
+        Job::Copy(text) => {
             let tool = copy_to_clipboard(&text);
             Done::Copied { text, tool }
         }
-        Effect::Notify { command, env } => Done::Notified(notify(&command, &env)),
+        Job::Notify { command, env } => Done::Notified(notify(&command, &env)),
     }
 }
 

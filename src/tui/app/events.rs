@@ -2,30 +2,30 @@
 //! servers' health, other processes' workflows, and the notice (and bell) for each ending.
 
 use super::App;
-use super::effect::Effect;
+use super::effect::{Effect, Job};
 use crate::event::Event;
 use crate::workflow::{Workflow, WorkflowId, WorkflowStatus};
 
 impl App {
     /// Applies a background event.
-    pub fn apply(&mut self, event: Event) {
+    pub(super) fn apply(&mut self, event: Event) {
         match &event {
             Event::Log { id, text } => {
-                self.logs.entry(id.clone()).or_default().push(text);
+                self.model.logs.entry(id.clone()).or_default().push(text);
             }
             Event::Health { provider, health } => {
-                self.health.insert(provider.clone(), health.clone());
+                self.model.health.insert(provider.clone(), health.clone());
             }
             Event::Load {
                 server,
                 in_flight,
                 slots,
             } => {
-                self.load.insert(server.clone(), (*in_flight, *slots));
+                self.model.load.insert(server.clone(), (*in_flight, *slots));
             }
             Event::Unrecorded { id, what, error } => {
                 let line = format!("! cannot record {what}: {error}\n");
-                self.logs.entry(id.clone()).or_default().push(&line);
+                self.model.logs.entry(id.clone()).or_default().push(&line);
                 self.warn(format!("{id}: cannot record {what}: {error}"));
             }
             Event::Artifact {
@@ -36,7 +36,9 @@ impl App {
                 omitted,
                 language,
             } => {
-                self.results.set(id, *kind, *seq, text, *omitted, *language);
+                self.model
+                    .results
+                    .set(id, *kind, *seq, text, *omitted, *language);
             }
             Event::Others(rows) => {
                 for workflow in rows {
@@ -44,15 +46,19 @@ impl App {
                 }
             }
             Event::Finished { id, .. } => {
-                let was_live = self.store.get(id).is_some_and(|w| w.status().is_live());
-                self.store.apply(&event);
+                let was_live = self
+                    .model
+                    .store
+                    .get(id)
+                    .is_some_and(|w| w.status().is_live());
+                self.model.store.apply(&event);
                 if was_live {
                     self.announce(id);
                 }
                 self.release_if_hidden(id);
             }
             _ => {
-                self.store.apply(&event);
+                self.model.store.apply(&event);
             }
         }
     }
@@ -61,7 +67,7 @@ impl App {
     /// row, or changes to a known one.
     fn merge_other(&mut self, workflow: Workflow) {
         let id = workflow.id.clone();
-        match self.store.get_mut(&id) {
+        match self.model.store.get_mut(&id) {
             Some(known) => {
                 let ended = known.status().is_live() && !workflow.status().is_live();
                 *known = workflow;
@@ -71,8 +77,8 @@ impl App {
             }
             None => {
                 let ended = !workflow.status().is_live();
-                self.store.insert(workflow);
-                self.logs.entry(id.clone()).or_default();
+                self.model.store.insert(workflow);
+                self.model.logs.entry(id.clone()).or_default();
                 if ended {
                     self.announce(&id);
                 }
@@ -83,11 +89,15 @@ impl App {
     /// Gives back the memory of an ended workflow nobody is looking at: its log and artifacts
     /// are on disk and are read again if it is selected.
     fn release_if_hidden(&mut self, id: &WorkflowId) {
-        if self.selected.as_ref() != Some(id)
-            && self.store.get(id).is_some_and(|w| !w.status().is_live())
+        if self.view.selected.as_ref() != Some(id)
+            && self
+                .model
+                .store
+                .get(id)
+                .is_some_and(|w| !w.status().is_live())
         {
-            self.logs.remove(id);
-            self.results.forget(id);
+            self.model.logs.remove(id);
+            self.model.results.forget(id);
         }
     }
 
@@ -95,7 +105,7 @@ impl App {
     /// ("✓ [rest-client] Completed in 34.5s"), and what the config adds: the bell, a desktop
     /// notification through the terminal (OSC 9), a command of the user's.
     fn announce(&mut self, id: &WorkflowId) {
-        let Some(wf) = self.store.get(id) else {
+        let Some(wf) = self.model.store.get(id) else {
             return;
         };
         let completed = wf.status() == WorkflowStatus::Completed;
@@ -107,12 +117,15 @@ impl App {
         );
         let config = self.engine.config();
         if config.desktop_notifications {
-            self.desktop
-                .push(format!("flotilla: {} {}", wf.label(), wf.progress));
+            self.effects.push(Effect::Desktop(format!(
+                "flotilla: {} {}",
+                wf.label(),
+                wf.progress
+            )));
         }
         if let Some(command) = &config.notify_command {
             let dir = self.engine.home().workflow_dir(&wf.id);
-            self.effects.push(Effect::Notify {
+            self.effects.push(Effect::Job(Job::Notify {
                 command: command.clone(),
                 env: vec![
                     ("FLOTILLA_ID", wf.id.to_string()),
@@ -122,10 +135,10 @@ impl App {
                     ("FLOTILLA_ERROR", wf.error().unwrap_or_default()),
                     ("FLOTILLA_DIR", dir.display().to_string()),
                 ],
-            });
+            }));
         }
         if config.bell {
-            self.bells += 1;
+            self.effects.push(Effect::Bell);
         }
         if completed {
             self.info(text);

@@ -1,28 +1,29 @@
 //! Keys in, state changes out: the terminal's events, the input mode that decides which
 //! section of `keybindings.toml` reads a key, pop-ups' answers, and the actions no pane takes.
 
+use super::effect;
 use super::{App, Mode, Overlay};
 use crate::keymap::{Action, Focus, Section};
 use crossterm::event::{Event as TermEvent, KeyEvent, KeyEventKind};
 
 impl App {
     /// A terminal event: keys, pastes, resizes.
-    pub fn handle_terminal_event(&mut self, event: TermEvent) {
+    pub(super) fn handle_terminal_event(&mut self, event: TermEvent) {
         match event {
             TermEvent::Key(key) if key.kind != KeyEventKind::Release => self.handle_key(key),
             TermEvent::Paste(text) => {
                 self.set_focus(Focus::Input);
                 let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-                self.input.insert_str(flat);
+                self.view.input.insert_str(flat);
             }
-            TermEvent::Resize(w, h) => self.size = (w, h),
+            TermEvent::Resize(w, h) => self.view.size = (w, h),
             TermEvent::Mouse(mouse) => self.handle_mouse(mouse),
             _ => {}
         }
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent) {
-        match self.mode.clone() {
+    fn handle_key(&mut self, key: KeyEvent) {
+        match self.view.mode.clone() {
             Mode::Overlay(overlay) => {
                 let action = self.keymap.action_in(overlay.section(), &key);
                 self.overlay_action(overlay, action);
@@ -31,9 +32,9 @@ impl App {
                 let action = self.keymap.action_in(Section::Filter, &key);
                 self.filter_key(action, key);
             }
-            Mode::Normal => match self.keymap.action(self.focus, &key) {
+            Mode::Normal => match self.keymap.action(self.view.focus, &key) {
                 Some(action) => self.dispatch(action),
-                None if self.focus == Focus::Input => self.edit_input(key),
+                None if self.view.focus == Focus::Input => self.edit_input(key),
                 None => {}
             },
         }
@@ -48,25 +49,25 @@ impl App {
         match key.code {
             KeyCode::Char('u' | 'z' | 'm') if ctrl => {}
             _ => {
-                self.input.input(key);
+                self.view.input.input(key);
             }
         }
     }
 
     /// The pop-up open over the dashboard, if any.
     pub fn overlay(&self) -> Option<&Overlay> {
-        match &self.mode {
+        match &self.view.mode {
             Mode::Overlay(o) => Some(o),
             Mode::Normal | Mode::Filter => None,
         }
     }
 
     pub(super) fn open(&mut self, overlay: Overlay) {
-        self.mode = Mode::Overlay(overlay);
+        self.view.mode = Mode::Overlay(overlay);
     }
 
     pub(super) fn close(&mut self) {
-        self.mode = Mode::Normal;
+        self.view.mode = Mode::Normal;
     }
 
     /// A key's action while a pop-up is open, from its section of `keybindings.toml`.
@@ -82,12 +83,11 @@ impl App {
             }
             (Overlay::ConfirmApply { id, staged }, Some(Action::Confirm)) => {
                 self.close();
-                self.effects
-                    .push(super::effect::Effect::Apply { id, staged });
+                self.ask(effect::Job::Apply { id, staged });
             }
             (Overlay::ConfirmDiscard(id), Some(Action::Confirm)) => {
                 self.close();
-                self.effects.push(super::effect::Effect::Discard(id));
+                self.ask(effect::Job::Discard(id));
             }
             // Any other key keeps what was to be deleted, applied or discarded.
             (
@@ -101,23 +101,23 @@ impl App {
             (Overlay::ConfirmQuit, Some(Action::Close)) => self.close(),
             (Overlay::ConfirmQuit, _) => {}
             (Overlay::Help, Some(Action::ScrollDown)) => {
-                self.help_scroll = self.help_scroll.saturating_add(1);
+                self.view.help_scroll = self.view.help_scroll.saturating_add(1);
             }
             (Overlay::Help, Some(Action::PageDown)) => {
-                self.help_scroll = self.help_scroll.saturating_add(10);
+                self.view.help_scroll = self.view.help_scroll.saturating_add(10);
             }
             (Overlay::Help, Some(Action::ScrollUp)) => {
-                self.help_scroll = self.help_scroll.saturating_sub(1);
+                self.view.help_scroll = self.view.help_scroll.saturating_sub(1);
             }
             (Overlay::Help, Some(Action::PageUp)) => {
-                self.help_scroll = self.help_scroll.saturating_sub(10);
+                self.view.help_scroll = self.view.help_scroll.saturating_sub(10);
             }
             (Overlay::Help | Overlay::Details(_), Some(Action::Quit)) => {
                 self.dispatch(Action::Quit)
             }
             (Overlay::Details(_), Some(action @ (Action::SelectNext | Action::SelectPrev))) => {
                 self.dispatch(action);
-                match self.selected.clone() {
+                match self.view.selected.clone() {
                     Some(id) => self.open(Overlay::Details(id)),
                     None => self.close(),
                 }
@@ -130,7 +130,7 @@ impl App {
         }
     }
 
-    pub fn dispatch(&mut self, action: Action) {
+    pub(super) fn dispatch(&mut self, action: Action) {
         if self.pane_action(action) {
             return;
         }
@@ -140,13 +140,13 @@ impl App {
             Action::SubmitBackground => self.submit(true),
             Action::SelectNext => self.move_selection(1),
             Action::SelectPrev => self.move_selection(-1),
-            Action::FocusNext => self.set_focus(match self.focus {
+            Action::FocusNext => self.set_focus(match self.view.focus {
                 Focus::Input => Focus::Table,
                 Focus::Table => Focus::Log,
                 Focus::Log => Focus::Result,
                 Focus::Result => Focus::Input,
             }),
-            Action::FocusPrev => self.set_focus(match self.focus {
+            Action::FocusPrev => self.set_focus(match self.view.focus {
                 Focus::Input => Focus::Result,
                 Focus::Table => Focus::Input,
                 Focus::Log => Focus::Table,
@@ -168,49 +168,49 @@ impl App {
             | Action::ResultNext
             | Action::ResultPrev => {}
             Action::OpenEditor => self.open_editor(),
-            Action::Retry => match self.selected.clone() {
+            Action::Retry => match self.view.selected.clone() {
                 Some(id) => self.retry(&id),
                 None => self.warn("no workflow selected"),
             },
-            Action::Delete => match self.selected.clone() {
+            Action::Delete => match self.view.selected.clone() {
                 Some(id) => self.ask_delete(&id),
                 None => self.warn("no workflow selected"),
             },
-            Action::Apply => match self.selected.clone() {
+            Action::Apply => match self.view.selected.clone() {
                 Some(id) => self.ask_apply(&id, false),
                 None => self.warn("no workflow selected"),
             },
-            Action::Discard => match self.selected.clone() {
+            Action::Discard => match self.view.selected.clone() {
                 Some(id) => self.ask_discard(&id),
                 None => self.warn("no workflow selected"),
             },
             Action::CopyPath => self.copy_path(),
             Action::Filter => self.start_filter(),
-            Action::ShowDetails => match &self.selected {
+            Action::ShowDetails => match &self.view.selected {
                 Some(id) => self.open(Overlay::Details(id.clone())),
                 None => self.warn("no workflow selected"),
             },
-            Action::Cancel => match self.selected.clone() {
+            Action::Cancel => match self.view.selected.clone() {
                 Some(id) => self.cancel(&id),
                 None => self.warn("no workflow selected"),
             },
             Action::Help => {
-                self.help_scroll = 0;
+                self.view.help_scroll = 0;
                 self.open(Overlay::Help);
             }
             // Only a question asks for it (see `overlay_action`).
             Action::Confirm => {}
-            Action::ClearInput if self.focus == Focus::Input => {
-                self.input.delete_line_by_head();
+            Action::ClearInput if self.view.focus == Focus::Input => {
+                self.view.input.delete_line_by_head();
             }
-            Action::UndoInput if self.focus == Focus::Input => {
-                self.input.undo();
+            Action::UndoInput if self.view.focus == Focus::Input => {
+                self.view.input.undo();
             }
             Action::ClearInput | Action::UndoInput => {}
             Action::Close => {
-                if !self.filter.is_empty() {
-                    self.filter.clear();
-                } else if self.focus != Focus::Input {
+                if !self.view.filter.is_empty() {
+                    self.view.filter.clear();
+                } else if self.view.focus != Focus::Input {
                     self.set_focus(Focus::Input);
                 }
             }

@@ -10,7 +10,6 @@ use crate::tui::command::{self, Command, Hint};
 use crate::workflow::{Workflow, WorkflowId};
 use ratatui_textarea::TextArea;
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::time::SystemTime;
 
 mod control;
@@ -23,7 +22,7 @@ pub mod mouse;
 mod panes;
 mod result;
 pub use logview::LogView;
-pub use result::{Artifact, Results};
+pub use result::{Artifact, ResultView, Results};
 
 /// How much of a past workflow's log is read when it is selected.
 const LOG_TAIL_BYTES: u64 = 1 << 20;
@@ -85,14 +84,21 @@ pub struct Notice {
     pub level: Level,
 }
 
-pub struct App {
-    pub engine: Engine,
-    pub keymap: Keymap,
+/// What the dashboard knows: the workflows, their logs and results, the servers' health and
+/// load. Changed only by [`App::update`]; read by the screen through [`App::model`].
+pub struct Model {
     pub store: Store,
     pub logs: HashMap<WorkflowId, LogBuffer>,
     pub health: BTreeMap<String, Health>,
     /// Each server's requests in flight and slots, once it has had a request.
     pub load: BTreeMap<String, (usize, usize)>,
+    /// Plan, code, tests, test output and diff per workflow.
+    pub results: Results,
+}
+
+/// How the dashboard is looked at: the selection, the focus and mode, the input box, scroll
+/// positions, the size, the clock and the colours. Read by the screen through [`App::view`].
+pub struct View {
     pub selected: Option<WorkflowId>,
     /// The pane with focus, while the mode is normal.
     pub focus: Focus,
@@ -101,32 +107,45 @@ pub struct App {
     pub input: TextArea<'static>,
     /// Where the log pane is scrolled to.
     pub log_view: LogView,
+    /// The result pane's tab and scroll.
+    pub result_view: ResultView,
     /// Terminal size, for page sizes.
     pub size: (u16, u16),
     /// The clock the screen shows times against.
     pub now: SystemTime,
     /// Counts animation steps (tenths of a second), for spinners.
     pub tick: u64,
-    pub should_quit: bool,
-    /// Plan, code, tests and test output per workflow, and the result view's tab.
-    pub results: Results,
     /// First line shown of the help overlay, which scrolls when the terminal is short.
     pub help_scroll: usize,
-    /// A file the terminal loop should open in $EDITOR (the TUI suspends meanwhile).
-    pub pending_editor: Option<PathBuf>,
     /// The table's filter: a status, or text to find in ids, names, tasks and progress.
     pub filter: String,
-    /// Workflows ended since the terminal loop last rang the bell (`bell = true`).
-    pub bells: usize,
-    /// Text for the terminal to put on its clipboard (OSC 52), when no clipboard program took
-    /// it: the loop writes it with the next frame.
-    pub osc52: Option<String>,
-    /// Desktop notifications for the terminal to show (OSC 9), written with the next frame.
-    pub desktop: Vec<String>,
     /// The colours, from `config.toml` (and `NO_COLOR`, which `main` applies).
     pub theme: crate::tui::theme::Theme,
-    /// Work asked for by keys, for the loop to carry out off its thread.
-    pub effects: Vec<effect::Effect>,
+}
+
+/// One way in: what the terminal, the engine and finished effects tell the dashboard.
+#[derive(Debug)]
+pub enum Msg {
+    /// A key, a paste, a mouse event or a resize.
+    Term(crossterm::event::Event),
+    /// A workflow's or a server's news.
+    Engine(crate::event::Event),
+    /// An effect carried out.
+    Done(effect::Done),
+    /// The clock before a frame: the time shown and the spinners' step.
+    Clock { now: SystemTime, tick: u64 },
+}
+
+/// The dashboard: its state changes only through [`App::update`], and everything it wants done
+/// outside itself leaves through [`App::take_effects`].
+pub struct App {
+    engine: Engine,
+    keymap: Keymap,
+    model: Model,
+    view: View,
+    should_quit: bool,
+    /// Work and terminal output asked for, for the loop to carry out.
+    effects: Vec<effect::Effect>,
 }
 
 impl App {
@@ -142,66 +161,123 @@ impl App {
         let mut app = Self {
             engine,
             keymap,
-            store: Store::default(),
-            logs: HashMap::new(),
-            health,
-            load: BTreeMap::new(),
-            selected: None,
-            focus: Focus::Input,
-            mode: Mode::Normal,
-            notice: None,
-            input: TextArea::default(),
-            log_view: LogView::default(),
-            size: (80, 24),
-            now: SystemTime::now(),
-            tick: 0,
+            model: Model {
+                store: Store::default(),
+                logs: HashMap::new(),
+                health,
+                load: BTreeMap::new(),
+                results: Results::default(),
+            },
+            view: View {
+                selected: None,
+                focus: Focus::Input,
+                mode: Mode::Normal,
+                notice: None,
+                input: TextArea::default(),
+                log_view: LogView::default(),
+                result_view: ResultView::default(),
+                size: (80, 24),
+                now: SystemTime::now(),
+                tick: 0,
+                help_scroll: 0,
+                filter: String::new(),
+                theme,
+            },
             should_quit: false,
-            results: Results::default(),
-            pending_editor: None,
-            help_scroll: 0,
-            filter: String::new(),
-            bells: 0,
-            osc52: None,
-            desktop: Vec::new(),
-            theme,
             effects: Vec::new(),
         };
         for workflow in history {
-            app.store.insert(workflow);
+            app.model.store.insert(workflow);
         }
         app
     }
 
+    /// The same dashboard in other colours (`NO_COLOR`, a checked `[colors]`).
+    pub fn with_theme(mut self, theme: crate::tui::theme::Theme) -> Self {
+        self.view.theme = theme;
+        self
+    }
+
+    /// The one door in: every change of the dashboard's state comes through here.
+    pub fn update(&mut self, msg: Msg) {
+        match msg {
+            Msg::Term(event) => self.handle_terminal_event(event),
+            Msg::Engine(event) => self.apply(event),
+            Msg::Done(done) => self.done(done),
+            Msg::Clock { now, tick } => {
+                self.view.now = now;
+                self.view.tick = tick;
+            }
+        }
+    }
+
+    /// The one way out: the work and the terminal output asked for since the last call.
+    pub fn take_effects(&mut self) -> Vec<effect::Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    pub fn view(&self) -> &View {
+        &self.view
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn keymap(&self) -> &Keymap {
+        &self.keymap
+    }
+
+    /// True once the user has quit (the loop then ends).
+    pub fn should_quit(&self) -> bool {
+        self.should_quit
+    }
+
     pub fn selected_workflow(&self) -> Option<&Workflow> {
-        self.selected.as_ref().and_then(|id| self.store.get(id))
+        self.view
+            .selected
+            .as_ref()
+            .and_then(|id| self.model.store.get(id))
     }
 
     pub fn selected_log(&self) -> Option<&LogBuffer> {
-        self.selected.as_ref().and_then(|id| self.logs.get(id))
+        self.view
+            .selected
+            .as_ref()
+            .and_then(|id| self.model.logs.get(id))
     }
 
     /// True while something on screen moves by itself (spinners, running clocks).
     pub fn is_animating(&self) -> bool {
-        self.store.live().next().is_some()
+        self.model.store.live().next().is_some()
     }
 
     pub fn input_text(&self) -> String {
-        self.input.lines().join(" ")
+        self.view.input.lines().join(" ")
+    }
+
+    /// Asks for work off the loop's thread; its answer comes back as [`Msg::Done`].
+    fn ask(&mut self, job: effect::Job) {
+        self.effects.push(effect::Effect::Job(job));
     }
 
     fn set_focus(&mut self, focus: Focus) {
-        self.focus = focus;
+        self.view.focus = focus;
     }
 
     pub(super) fn info(&mut self, text: impl Into<String>) {
-        self.notice = Some(Notice {
+        self.view.notice = Some(Notice {
             text: text.into(),
             level: Level::Info,
         });
     }
 
-    pub(crate) fn warn(&mut self, text: impl Into<String>) {
-        self.notice = Some(Notice {
+    fn warn(&mut self, text: impl Into<String>) {
+        self.view.notice = Some(Notice {
             text: text.into(),
             level: Level::Warn,
         });
@@ -212,7 +288,7 @@ impl App {
         match command::parse(&text) {
             Ok(cmd) => {
                 if self.run_command(cmd, background_key) {
-                    self.input = TextArea::default();
+                    self.view.input = TextArea::default();
                 }
             }
             Err(Hint(hint)) => self.warn(hint),
@@ -220,7 +296,7 @@ impl App {
     }
 
     /// Runs a command; false when it failed and the typed text should stay.
-    pub fn run_command(&mut self, cmd: Command, background_key: bool) -> bool {
+    fn run_command(&mut self, cmd: Command, background_key: bool) -> bool {
         match cmd {
             Command::Generate {
                 description,
@@ -231,8 +307,8 @@ impl App {
             }
             Command::ListWorkflows => {
                 self.set_focus(Focus::Table);
-                if self.selected.is_none() {
-                    self.selected = self.store.at(0).map(|w| w.id.clone());
+                if self.view.selected.is_none() {
+                    self.view.selected = self.model.store.at(0).map(|w| w.id.clone());
                 }
                 true
             }
@@ -300,7 +376,7 @@ impl App {
     }
 
     pub(super) fn resolve(&mut self, query: &str) -> Option<WorkflowId> {
-        match crate::workflow::find(query, self.store.as_slice()) {
+        match crate::workflow::find(query, self.model.store.as_slice()) {
             Ok(w) => Some(w.id.clone()),
             Err(e) => {
                 self.warn(e.to_string());
@@ -311,8 +387,8 @@ impl App {
 
     /// Asks for a workflow to be started: the history records it off this thread (it may wait
     /// on another process's write), then [`App::started`] shows it.
-    pub fn start(&mut self, description: String, background: bool) {
-        self.effects.push(effect::Effect::Start {
+    fn start(&mut self, description: String, background: bool) {
+        self.ask(effect::Job::Start {
             description,
             background,
             retry_of: None,
@@ -334,15 +410,15 @@ impl App {
             Err(e) => {
                 self.warn(e);
                 if self.input_text().is_empty() {
-                    self.input.insert_str(description);
+                    self.view.input.insert_str(description);
                 }
                 return;
             }
         };
         let id = workflow.id.clone();
-        self.store.insert(workflow);
-        self.logs.entry(id.clone()).or_default();
-        if !background || self.selected.is_none() {
+        self.model.store.insert(workflow);
+        self.model.logs.entry(id.clone()).or_default();
+        if !background || self.view.selected.is_none() {
             self.select(Some(id.clone()));
         }
         match retry_of {
@@ -353,6 +429,7 @@ impl App {
 
     fn cancel(&mut self, id: &WorkflowId) {
         let label = self
+            .model
             .store
             .get(id)
             .map(|w| w.label().to_owned())
@@ -365,7 +442,7 @@ impl App {
     }
 
     fn request_quit(&mut self) {
-        if self.store.live().next().is_some() {
+        if self.model.store.live().next().is_some() {
             self.open(Overlay::ConfirmQuit);
         } else {
             self.should_quit = true;
@@ -380,18 +457,22 @@ impl App {
     }
 
     pub(super) fn select(&mut self, id: Option<WorkflowId>) {
-        if id != self.selected {
+        if id != self.view.selected {
             // A finished workflow's log and results are on disk: memory holds only the live
             // ones' and the selected one's, however long the history.
-            if let Some(old) = self.selected.take()
-                && self.store.get(&old).is_some_and(|w| !w.status().is_live())
+            if let Some(old) = self.view.selected.take()
+                && self
+                    .model
+                    .store
+                    .get(&old)
+                    .is_some_and(|w| !w.status().is_live())
             {
-                self.logs.remove(&old);
-                self.results.forget(&old);
+                self.model.logs.remove(&old);
+                self.model.results.forget(&old);
             }
-            self.selected = id;
-            self.log_view.follow();
-            self.results.scroll = 0;
+            self.view.selected = id;
+            self.view.log_view.follow();
+            self.view.result_view.scroll = 0;
             self.load_from_disk();
         }
     }
@@ -403,26 +484,27 @@ impl App {
             return;
         };
         let here = self
+            .view
             .selected
             .as_ref()
-            .and_then(|id| self.store.position(id))
+            .and_then(|id| self.model.store.position(id))
             .and_then(|i| visible.iter().position(|v| *v == i));
         let next = match here {
             Some(i) => i.saturating_add_signed(delta).min(last),
             None if delta < 0 => last,
             None => 0,
         };
-        self.select(self.store.at(visible[next]).map(|w| w.id.clone()));
+        self.select(self.model.store.at(visible[next]).map(|w| w.id.clone()));
     }
 
     /// Lines the log pane shows at once.
     pub fn log_height(&self) -> usize {
-        layout::log_body_height(self.size).max(1)
+        layout::log_body_height(self.view.size).max(1)
     }
 
     /// The first line the log pane shows.
     pub fn log_top(&self) -> usize {
         let len = self.selected_log().map_or(0, LogBuffer::len);
-        self.log_view.top(len, self.log_height())
+        self.view.log_view.top(len, self.log_height())
     }
 }

@@ -13,10 +13,10 @@ const WHEEL_LINES: usize = 3;
 
 impl App {
     pub(super) fn handle_mouse(&mut self, mouse: MouseEvent) {
-        if self.mode != Mode::Normal {
+        if self.view.mode != Mode::Normal {
             return;
         }
-        let areas = layout(Rect::new(0, 0, self.size.0, self.size.1));
+        let areas = layout(Rect::new(0, 0, self.view.size.0, self.view.size.1));
         let at = Position::new(mouse.column, mouse.row);
         let pane = [
             (areas.table, Focus::Table),
@@ -34,7 +34,7 @@ impl App {
                     Focus::Table => self.click_row(area, at.y),
                     Focus::Result if at.y == area.y => {
                         if let Some(tab) = tab_at(area, at.x) {
-                            self.results.show(tab);
+                            self.view.result_view.show(tab);
                         }
                     }
                     _ => {}
@@ -46,7 +46,7 @@ impl App {
                     Focus::Table => self.move_selection(if down { 1 } else { -1 }),
                     Focus::Log | Focus::Result => {
                         // The pane under the pointer scrolls, wherever the focus is.
-                        let keep = self.focus;
+                        let keep = self.view.focus;
                         self.set_focus(focus);
                         let step = if down {
                             Action::ScrollDown
@@ -77,7 +77,7 @@ impl App {
         if (line as usize) < rows
             && let Some(id) = shown
                 .get(index)
-                .and_then(|&i| self.store.at(i))
+                .and_then(|&i| self.model.store.at(i))
                 .map(|w| w.id.clone())
         {
             self.select(Some(id));

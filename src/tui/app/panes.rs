@@ -8,15 +8,15 @@ use crate::logbuf::LogBuffer;
 impl App {
     /// A workflow from the history has its log and results on disk only: have them read.
     pub(super) fn load_from_disk(&mut self) {
-        let Some(id) = self.selected.clone() else {
+        let Some(id) = self.view.selected.clone() else {
             return;
         };
-        if self.logs.contains_key(&id) {
+        if self.model.logs.contains_key(&id) {
             return;
         }
         // Filled by the log event the engine sends once it has read the file.
-        self.logs.insert(id.clone(), LogBuffer::default());
-        let change = self.store.get(&id).and_then(|w| w.change.clone());
+        self.model.logs.insert(id.clone(), LogBuffer::default());
+        let change = self.model.store.get(&id).and_then(|w| w.change.clone());
         self.engine.load_past(&id, LOG_TAIL_BYTES, change);
     }
 
@@ -25,25 +25,28 @@ impl App {
     /// scrolling keys the focused pane leaves (the table's page keys scroll the log). False
     /// when no pane took it.
     pub(super) fn pane_action(&mut self, action: Action) -> bool {
-        let id = self.selected.as_ref();
-        let page = super::layout::result_body_height(self.size).max(1);
+        let id = self.view.selected.as_ref();
+        let page = super::layout::result_body_height(self.view.size).max(1);
         let on_repo = self.selected_workflow().is_some_and(|w| w.change.is_some());
-        if self.results.tab_action(action, on_repo) {
+        if self.view.result_view.tab_action(action, on_repo) {
             return true;
         }
-        if self.focus == Focus::Result {
-            return self.results.scroll_action(action, id, page);
+        if self.view.focus == Focus::Result {
+            return self
+                .view
+                .result_view
+                .scroll_action(&self.model.results, action, id, page);
         }
         let len = self.selected_log().map_or(0, LogBuffer::len);
-        self.log_view.act(action, len, self.log_height())
+        self.view.log_view.act(action, len, self.log_height())
     }
 
     /// Asks the terminal loop to open the selected workflow's code in $EDITOR.
     pub(super) fn open_editor(&mut self) {
-        let Some(id) = self.selected.clone() else {
+        let Some(id) = self.view.selected.clone() else {
             return self.warn("no workflow selected");
         };
-        let Some(language) = self.results.language(&id) else {
+        let Some(language) = self.model.results.language(&id) else {
             return self.warn("this workflow has no code yet");
         };
         let path = self
@@ -52,17 +55,17 @@ impl App {
             .workflow_dir(&id)
             .join(language.code_file());
         if path.exists() {
-            self.pending_editor = Some(path);
+            self.effects.push(super::effect::Effect::Edit(path));
         } else {
             self.warn(format!("{} does not exist yet", path.display()));
         }
     }
 
     /// Reports how the editor ended.
-    pub fn editor_finished(
+    pub(super) fn editor_finished(
         &mut self,
         path: &std::path::Path,
-        outcome: std::io::Result<std::process::ExitStatus>,
+        outcome: Result<std::process::ExitStatus, String>,
     ) {
         match outcome {
             Ok(status) if status.success() => self.info(format!("edited {}", path.display())),

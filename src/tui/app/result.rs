@@ -89,10 +89,16 @@ impl Artifact {
     }
 }
 
+/// Plan, code, tests, test output and diff per workflow, as they arrive.
 #[derive(Debug, Default)]
 pub struct Results {
     artifacts: HashMap<WorkflowId, BTreeMap<ArtifactKind, Artifact>>,
     languages: HashMap<WorkflowId, Language>,
+}
+
+/// How the result pane is looked at: its tab and how far it is scrolled.
+#[derive(Debug, Default)]
+pub struct ResultView {
     pub tab: ArtifactKind,
     /// First line shown of the current tab.
     pub scroll: usize,
@@ -137,7 +143,9 @@ impl Results {
     pub fn language(&self, id: &WorkflowId) -> Option<Language> {
         self.languages.get(id).copied()
     }
+}
 
+impl ResultView {
     pub fn show(&mut self, tab: ArtifactKind) {
         if tab != self.tab {
             self.tab = tab;
@@ -156,29 +164,41 @@ impl Results {
         self.show(all[next]);
     }
 
-    /// Scrolls the current tab of `id`'s view, keeping at least one page of lines in view.
-    pub fn scroll_by(&mut self, id: Option<&WorkflowId>, delta: isize, page: usize) {
+    /// Scrolls the current tab of `id`'s view (its lines in `results`), keeping at least one page of lines in view.
+    pub fn scroll_by(
+        &mut self,
+        results: &Results,
+        id: Option<&WorkflowId>,
+        delta: isize,
+        page: usize,
+    ) {
         let len = id
-            .and_then(|id| self.get(id, self.tab))
+            .and_then(|id| results.get(id, self.tab))
             .map_or(0, Artifact::len);
         let last = len.saturating_sub(page);
         self.scroll = self.scroll.saturating_add_signed(delta).min(last);
     }
 
-    pub fn scroll_to_end(&mut self, id: Option<&WorkflowId>, page: usize) {
-        self.scroll_by(id, isize::MAX / 2, page);
+    pub fn scroll_to_end(&mut self, results: &Results, id: Option<&WorkflowId>, page: usize) {
+        self.scroll_by(results, id, isize::MAX / 2, page);
     }
 
     /// The result pane's scrolling keys for workflow `id`'s view, `page` lines high. False for
     /// any other action.
-    pub fn scroll_action(&mut self, action: Action, id: Option<&WorkflowId>, page: usize) -> bool {
+    pub fn scroll_action(
+        &mut self,
+        results: &Results,
+        action: Action,
+        id: Option<&WorkflowId>,
+        page: usize,
+    ) -> bool {
         match action {
-            Action::ScrollUp => self.scroll_by(id, -1, page),
-            Action::ScrollDown => self.scroll_by(id, 1, page),
-            Action::PageUp => self.scroll_by(id, -(page as isize), page),
-            Action::PageDown => self.scroll_by(id, page as isize, page),
+            Action::ScrollUp => self.scroll_by(results, id, -1, page),
+            Action::ScrollDown => self.scroll_by(results, id, 1, page),
+            Action::PageUp => self.scroll_by(results, id, -(page as isize), page),
+            Action::PageDown => self.scroll_by(results, id, page as isize, page),
             Action::ScrollTop => self.scroll = 0,
-            Action::ScrollBottom => self.scroll_to_end(id, page),
+            Action::ScrollBottom => self.scroll_to_end(results, id, page),
             _ => return false,
         }
         true
@@ -198,47 +218,5 @@ impl Results {
             _ => return false,
         }
         true
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn text_of(lines: &[Line<'_>]) -> Vec<String> {
-        lines
-            .iter()
-            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
-            .collect()
-    }
-
-    #[test]
-    fn lines_are_highlighted_as_far_as_they_are_shown() {
-        let code: String = (0..1000).map(|i| format!("x_{i} = {i}\n")).collect();
-        let a = Artifact::new(1, &code, 12, Some(Language::Python));
-        assert_eq!(a.len(), 1001, "the text's lines and the note");
-        assert_eq!(
-            text_of(&a.lines(0, 2, Syntax::Dark)),
-            ["x_0 = 0", "x_1 = 1"]
-        );
-        let first = a.highlighted.borrow().len();
-        assert!(first < 1000, "only the top is highlighted: {first}");
-        let colours: std::collections::HashSet<_> = a
-            .lines(0, 1, Syntax::Dark)
-            .iter()
-            .flat_map(|l| l.spans.iter().map(|s| s.style.fg))
-            .collect();
-        assert!(colours.len() > 1, "highlighted: {colours:?}");
-        assert_eq!(
-            text_of(&a.lines(600, 2, Syntax::Dark)),
-            ["x_600 = 600", "x_601 = 601"]
-        );
-        let end = text_of(&a.lines(999, 5, Syntax::Dark));
-        assert_eq!(end.len(), 2, "{end:?}");
-        assert_eq!(end[0], "x_999 = 999");
-        assert_eq!(
-            end[1],
-            "… 12 more bytes, only in the file (e opens it in $EDITOR)"
-        );
     }
 }

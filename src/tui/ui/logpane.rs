@@ -16,7 +16,12 @@ pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     let Some(wf) = app.selected_workflow() else {
         return;
     };
-    let ago = format_ago(app.now.duration_since(wf.start_time).unwrap_or_default());
+    let ago = format_ago(
+        app.view()
+            .now
+            .duration_since(wf.start_time)
+            .unwrap_or_default(),
+    );
     let head = format!(" {} ({}) · ", wf.label(), wf.id);
     let tail = format!(" · started {ago}");
     // A long progress (a failure's reason) gives way so the age stays on screen.
@@ -36,9 +41,9 @@ pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     };
     let line = Line::from(vec![
         Span::raw(" "),
-        Span::styled(wf.label().to_owned(), app.theme.title()),
+        Span::styled(wf.label().to_owned(), app.view().theme.title()),
         Span::raw(format!(" ({}) · ", wf.id)),
-        Span::styled(wf.status().as_str(), app.theme.status(wf.status())),
+        Span::styled(wf.status().as_str(), app.view().theme.status(wf.status())),
         Span::raw(format!(" · {progress}{tail}")),
     ]);
     frame.render_widget(line, area);
@@ -46,7 +51,7 @@ pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let mut block = Block::bordered()
-        .border_style(app.theme.border(app.focus == Focus::Log))
+        .border_style(app.view().theme.border(app.view().focus == Focus::Log))
         .title(" Log ");
     if app.selected_workflow().is_none() {
         frame.render_widget(
@@ -55,14 +60,14 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         );
         return;
     }
-    if !app.log_view.follows() {
+    if !app.view().log_view.follows() {
         let end = app
-            .keymap
+            .keymap()
             .keys(Section::Log, Action::ScrollBottom)
             .first()
             .map(ToString::to_string);
         let hint = format!(" paused · {} to follow ", end.as_deref().unwrap_or("end"));
-        block = block.title_bottom(Line::styled(hint, app.theme.warn()).right_aligned());
+        block = block.title_bottom(Line::styled(hint, app.view().theme.warn()).right_aligned());
     }
     let height = area.height.saturating_sub(2) as usize;
     let lines: Vec<Line> = app
@@ -82,7 +87,7 @@ fn welcome(app: &App, width: usize) -> Vec<Line<'static>> {
     let mut paragraphs: Vec<(String, Style)> = vec![
         (
             "Type a task description and press Enter to start a workflow.".into(),
-            app.theme.title(),
+            app.view().theme.title(),
         ),
         (
             "alt-enter or ctrl-g (or /generate -b …) starts it in the background; /help lists everything.".into(),
@@ -91,49 +96,51 @@ fn welcome(app: &App, width: usize) -> Vec<Line<'static>> {
         (String::new(), Style::new()),
     ];
     // On a repository: what happens to it.
-    if let Some(project) = &app.engine.config().project {
+    if let Some(project) = &app.engine().config().project {
         paragraphs.push((
             format!(
                 "Working on {} ({}): each workflow gets a worktree and a branch flotilla/<n>-<name> of its own, and the project's tests judge its code. Your checkout is not touched until you apply: 5 shows a workflow's diff, a applies it as one commit, x discards it.",
                 project.root.display(),
                 project.kind.as_str()
             ),
-            app.theme.info(),
+            app.view().theme.info(),
         ));
         paragraphs.push((String::new(), Style::new()));
     }
     // The demo (scripts/run): nothing configured, a small model served in process.
-    if let ConfigSource::EmbeddedDefault(model) = &app.engine.config().source {
+    if let ConfigSource::EmbeddedDefault(model) = &app.engine().config().source {
         paragraphs.push((
             format!(
                 "What to expect: {} is a tiny model, run on your CPU. One-function tasks (\"write a python function is_even(n)\") work some of the time; bigger ones mostly fail. For code worth keeping, point flotilla at a bigger model (README: Your model server).",
                 crate::serve::model_id(model)
             ),
-            app.theme.warn(),
+            app.view().theme.warn(),
         ));
     }
-    let down = app
-        .engine
-        .servers()
-        .filter(|s| matches!(app.health.get(&s.label), Some(Health::Unreachable(_))));
+    let down = app.engine().servers().filter(|s| {
+        matches!(
+            app.model().health.get(&s.label),
+            Some(Health::Unreachable(_))
+        )
+    });
     for s in down {
         let p = &s.provider;
         paragraphs.push((
             format!("No model server answers at {} ({}).", p.location(), s.label),
-            app.theme.bad(),
+            app.view().theme.bad(),
         ));
         paragraphs.push((
             format!(
                 "Either {}, or set [providers] in {} (see the README), then check with `flotilla doctor`.",
                 p.remedy(),
-                app.engine.home().config_file.display()
+                app.engine().home().config_file.display()
             ),
             Style::new(),
         ));
     }
     paragraphs.push((
-        format!("Configuration: {}", app.engine.config().source),
-        app.theme.dim(),
+        format!("Configuration: {}", app.engine().config().source),
+        app.view().theme.dim(),
     ));
     let mut lines = vec![Line::raw("")];
     for (text, style) in paragraphs {

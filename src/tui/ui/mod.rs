@@ -26,8 +26,12 @@ pub fn render(app: &App, frame: &mut Frame) {
     resultpane::render(app, frame, areas.result);
     render_notice(app, frame, areas.notice);
     // Styled here, for the current focus, on a copy: the state holds only the text.
-    let mut input = app.input.clone();
-    style_input(&app.theme, &mut input, app.focus == Focus::Input);
+    let mut input = app.view().input.clone();
+    style_input(
+        &app.view().theme,
+        &mut input,
+        app.view().focus == Focus::Input,
+    );
     frame.render_widget(&input, areas.input);
     render_footer(app, frame, areas.footer);
     match app.overlay() {
@@ -66,21 +70,21 @@ fn style_input(theme: &theme::Theme, input: &mut TextArea<'static>, focused: boo
 fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     let mut servers = server_spans(app);
     // The repository workflows work on, by its folder's name.
-    if let Some(project) = &app.engine.config().project {
+    if let Some(project) = &app.engine().config().project {
         let name = project
             .root
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        servers.push(Span::styled("  │ ", app.theme.dim()));
-        servers.push(Span::styled(format!("⎇ {name}"), app.theme.info()));
+        servers.push(Span::styled("  │ ", app.view().theme.dim()));
+        servers.push(Span::styled(format!("⎇ {name}"), app.view().theme.info()));
     }
     let room = (area.width as usize).saturating_sub(Line::from(servers.clone()).width());
-    let counts = app.store.counts();
+    let counts = app.model().store.counts();
     let line = |title: bool, zeros: bool| {
         let mut spans = Vec::new();
         if title {
-            spans.push(Span::styled(" flotilla ", app.theme.title()));
+            spans.push(Span::styled(" flotilla ", app.view().theme.title()));
         }
         spans.push(Span::raw(" "));
         let mut first = true;
@@ -89,17 +93,17 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
                 continue;
             }
             if !first {
-                spans.push(Span::styled(" · ", app.theme.dim()));
+                spans.push(Span::styled(" · ", app.view().theme.dim()));
             }
             first = false;
             let style = if counts[i] > 0 {
-                app.theme.status(*status)
+                app.view().theme.status(*status)
             } else {
-                app.theme.dim()
+                app.view().theme.dim()
             };
             spans.push(Span::styled(format!("{} {}", counts[i], status), style));
         }
-        spans.push(Span::styled("  │ ", app.theme.dim()));
+        spans.push(Span::styled("  │ ", app.view().theme.dim()));
         Line::from(spans)
     };
     let fits = |l: &Line| l.width() <= room;
@@ -121,12 +125,13 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
 
 fn server_spans(app: &App) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
-    for (i, (name, health)) in app.health.iter().enumerate() {
+    for (i, (name, health)) in app.model().health.iter().enumerate() {
         if i > 0 {
-            spans.push(Span::styled(" · ", app.theme.dim()));
+            spans.push(Span::styled(" · ", app.view().theme.dim()));
         }
         // Requests in flight for its slots, once it has had one.
         let load = app
+            .model()
             .load
             .get(name)
             .map(|(in_flight, slots)| format!("{in_flight}/{slots}"));
@@ -134,15 +139,19 @@ fn server_spans(app: &App) -> Vec<Span<'static>> {
             Health::Unknown => (
                 "○",
                 load.unwrap_or_else(|| "checking".into()),
-                app.theme.dim(),
+                app.view().theme.dim(),
             ),
-            Health::Reachable(_) => ("●", load.unwrap_or_else(|| "up".into()), app.theme.good()),
+            Health::Reachable(_) => (
+                "●",
+                load.unwrap_or_else(|| "up".into()),
+                app.view().theme.good(),
+            ),
             Health::Busy => (
                 "●",
                 load.map_or_else(|| "busy".into(), |l| format!("{l} busy")),
-                app.theme.warn(),
+                app.view().theme.warn(),
             ),
-            Health::Unreachable(_) => ("✗", "unreachable".to_owned(), app.theme.bad()),
+            Health::Unreachable(_) => ("✗", "unreachable".to_owned(), app.view().theme.bad()),
         };
         spans.push(Span::raw(format!("{name} ")));
         spans.push(Span::styled(format!("{mark} {text}"), style));
@@ -151,10 +160,10 @@ fn server_spans(app: &App) -> Vec<Span<'static>> {
 }
 
 fn render_notice(app: &App, frame: &mut Frame, area: Rect) {
-    if let Some(notice) = &app.notice {
+    if let Some(notice) = &app.view().notice {
         let style = match notice.level {
-            Level::Info => app.theme.info(),
-            Level::Warn => app.theme.warn(),
+            Level::Info => app.view().theme.info(),
+            Level::Warn => app.view().theme.warn(),
         };
         frame.render_widget(
             Paragraph::new(Line::styled(format!(" {}", notice.text), style)),
@@ -214,18 +223,18 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
         .selected_workflow()
         .and_then(|w| w.change.as_ref())
         .is_some_and(|c| c.pending());
-    let landing: &[Action] = if pending && app.focus != Focus::Input {
+    let landing: &[Action] = if pending && app.view().focus != Focus::Input {
         &[Action::ShowDiff, Action::Apply, Action::Discard]
     } else {
         &[]
     };
-    for action in landing.iter().chain(footer_actions(app.focus)) {
-        let keys = app.keymap.keys_in(app.focus, *action);
+    for action in landing.iter().chain(footer_actions(app.view().focus)) {
+        let keys = app.keymap().keys_in(app.view().focus, *action);
         if keys.is_empty() {
             continue;
         }
         let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
-        spans.push(Span::styled(keys.join("/"), app.theme.key()));
+        spans.push(Span::styled(keys.join("/"), app.view().theme.key()));
         spans.push(Span::raw(format!(" {}  ", action.short())));
     }
     frame.render_widget(Line::from(spans), area);

@@ -41,15 +41,15 @@ fn scrolled_popup(
     let lines: Vec<Line<'static>> = lines.into_iter().skip(scroll).collect();
     frame.render_widget(Clear, area);
     let mut block = Block::bordered()
-        .border_style(app.theme.border(true))
-        .title(Span::styled(format!(" {title} "), app.theme.title()));
+        .border_style(app.view().theme.border(true))
+        .title(Span::styled(format!(" {title} "), app.view().theme.title()));
     if more_below || scroll > 0 {
         let hint = match (scroll > 0, more_below) {
             (true, true) => " ↑↓ more ",
             (false, true) => " ↓ more ",
             _ => " ↑ more ",
         };
-        block = block.title_bottom(Line::styled(hint, app.theme.warn()).right_aligned());
+        block = block.title_bottom(Line::styled(hint, app.view().theme.warn()).right_aligned());
     }
     frame.render_widget(
         Paragraph::new(lines)
@@ -93,7 +93,7 @@ pub fn help(app: &App, frame: &mut Frame) {
         // Each key once, with the focuses it works in unless it works everywhere.
         let mut keys: Vec<(String, Vec<&str>)> = Vec::new();
         for section in Section::ALL {
-            for key in app.keymap.keys(section, action) {
+            for key in app.keymap().keys(section, action) {
                 let key = key.to_string();
                 match keys.iter_mut().find(|(k, _)| *k == key) {
                     Some((_, sections)) => sections.push(section.as_str()),
@@ -123,16 +123,16 @@ pub fn help(app: &App, frame: &mut Frame) {
             })
             .collect();
         lines.extend(hanging(
-            Span::styled(format!("  {} ", keys.join(", ")), app.theme.key()),
+            Span::styled(format!("  {} ", keys.join(", ")), app.view().theme.key()),
             39,
             action.describe(),
             inner,
         ));
     }
-    lines.push(Line::styled("commands", app.theme.dim()));
+    lines.push(Line::styled("commands", app.view().theme.dim()));
     for (usage, what) in USAGE {
         lines.extend(hanging(
-            Span::styled(format!("  {usage} "), app.theme.key()),
+            Span::styled(format!("  {usage} "), app.view().theme.key()),
             44,
             what,
             inner,
@@ -140,10 +140,10 @@ pub fn help(app: &App, frame: &mut Frame) {
     }
     let note = format!(
         "(section): only there · keys come from keybindings.toml · {} closes",
-        app.keymap.label(Section::Help, Action::Close)
+        app.keymap().label(Section::Help, Action::Close)
     );
     for line in super::wrap_words(&note, inner) {
-        lines.push(Line::styled(line, app.theme.dim()));
+        lines.push(Line::styled(line, app.view().theme.dim()));
     }
     scrolled_popup(
         app,
@@ -151,24 +151,26 @@ pub fn help(app: &App, frame: &mut Frame) {
         "Keys and commands",
         lines,
         WIDTH,
-        app.help_scroll,
+        app.view().help_scroll,
     );
 }
 
 pub fn details(app: &App, id: &WorkflowId, frame: &mut Frame) {
-    let Some(wf) = app.store.get(id) else { return };
-    let folder = app.engine.home().workflow_dir(&wf.id);
-    let mut lines: Vec<Line> = view::fields(wf, &folder, app.now)
+    let Some(wf) = app.model().store.get(id) else {
+        return;
+    };
+    let folder = app.engine().home().workflow_dir(&wf.id);
+    let mut lines: Vec<Line> = view::fields(wf, &folder, app.view().now)
         .into_iter()
         .map(|f| {
             let style = match f.kind {
-                FieldKind::Name => app.theme.title(),
-                FieldKind::Status => app.theme.status(wf.status()),
-                FieldKind::Error => app.theme.bad(),
+                FieldKind::Name => app.view().theme.title(),
+                FieldKind::Status => app.view().theme.status(wf.status()),
+                FieldKind::Error => app.view().theme.bad(),
                 FieldKind::Plain => ratatui::style::Style::new(),
             };
             Line::from(vec![
-                Span::styled(format!("{:<12}", f.label), app.theme.dim()),
+                Span::styled(format!("{:<12}", f.label), app.view().theme.dim()),
                 Span::styled(f.value, style),
             ])
         })
@@ -176,15 +178,15 @@ pub fn details(app: &App, id: &WorkflowId, frame: &mut Frame) {
     lines.push(Line::styled(
         format!(
             "{} closes",
-            app.keymap.label(Section::Details, Action::Close)
+            app.keymap().label(Section::Details, Action::Close)
         ),
-        app.theme.dim(),
+        app.view().theme.dim(),
     ));
     popup(app, frame, "Workflow", lines, 90);
 }
 
 pub fn confirm_quit(app: &App, frame: &mut Frame) {
-    let live = app.store.live().count();
+    let live = app.model().store.live().count();
     // Workflows may finish while the question is open.
     let (said, asked) = match live {
         0 => ("Every workflow has finished.".to_owned(), "Quit?"),
@@ -219,7 +221,7 @@ pub fn confirm_clear(app: &App, ids: &[WorkflowId], frame: &mut Frame) {
         )),
         Line::raw(format!(
             "They are under {}",
-            app.engine.home().workflows_dir.display()
+            app.engine().home().workflows_dir.display()
         )),
         answers(app, "delete", "keep"),
     ];
@@ -228,6 +230,7 @@ pub fn confirm_clear(app: &App, ids: &[WorkflowId], frame: &mut Frame) {
 
 pub fn confirm_delete(app: &App, id: &WorkflowId, frame: &mut Frame) {
     let label = app
+        .model()
         .store
         .get(id)
         .map(|w| w.label().to_owned())
@@ -236,7 +239,7 @@ pub fn confirm_delete(app: &App, id: &WorkflowId, frame: &mut Frame) {
         Line::raw(format!("Delete {label} ({id})?")),
         Line::raw(format!(
             "Its folder goes too: {}",
-            app.engine.home().workflow_dir(id).display()
+            app.engine().home().workflow_dir(id).display()
         )),
         answers(app, "delete", "keep"),
     ];
@@ -245,7 +248,7 @@ pub fn confirm_delete(app: &App, id: &WorkflowId, frame: &mut Frame) {
 
 /// "Apply the change of a failed workflow?"
 pub fn confirm_apply(app: &App, id: &WorkflowId, staged: bool, frame: &mut Frame) {
-    let w = app.store.get(id);
+    let w = app.model().store.get(id);
     let label = w.map(|w| w.label().to_owned()).unwrap_or_default();
     let why = w.and_then(|w| w.error()).unwrap_or_default();
     let how = if staged { "stage" } else { "commit" };
@@ -261,7 +264,7 @@ pub fn confirm_apply(app: &App, id: &WorkflowId, staged: bool, frame: &mut Frame
 
 /// "Remove the workflow's worktree and branch?"
 pub fn confirm_discard(app: &App, id: &WorkflowId, frame: &mut Frame) {
-    let w = app.store.get(id);
+    let w = app.model().store.get(id);
     let label = w.map(|w| w.label().to_owned()).unwrap_or_default();
     let branch = w
         .and_then(|w| w.change.as_ref())
@@ -279,13 +282,13 @@ pub fn confirm_discard(app: &App, id: &WorkflowId, frame: &mut Frame) {
 fn answers(app: &App, yes: &str, no: &str) -> Line<'static> {
     Line::from(vec![
         Span::styled(
-            app.keymap.label(Section::Confirm, Action::Confirm),
-            app.theme.key(),
+            app.keymap().label(Section::Confirm, Action::Confirm),
+            app.view().theme.key(),
         ),
         Span::raw(format!(" {yes}   ")),
         Span::styled(
-            app.keymap.label(Section::Confirm, Action::Close),
-            app.theme.key(),
+            app.keymap().label(Section::Confirm, Action::Close),
+            app.view().theme.key(),
         ),
         Span::raw(format!(" {no}")),
     ])

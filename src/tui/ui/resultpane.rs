@@ -17,21 +17,21 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .filter(|k| on_repo || **k != ArtifactKind::Diff);
     for (i, kind) in kinds.enumerate() {
         if i > 0 {
-            tabs.push(Span::styled(" │ ", app.theme.dim()));
+            tabs.push(Span::styled(" │ ", app.view().theme.dim()));
         }
-        let style = if *kind == app.results.tab {
-            app.theme.key()
+        let style = if *kind == app.view().result_view.tab {
+            app.view().theme.key()
         } else {
-            app.theme.dim()
+            app.view().theme.dim()
         };
         tabs.push(Span::styled(kind.tab_label(), style));
     }
     tabs.push(Span::raw(" "));
     let mut block = Block::bordered()
-        .border_style(app.theme.border(app.focus == Focus::Result))
+        .border_style(app.view().theme.border(app.view().focus == Focus::Result))
         .title(Line::from(tabs));
     let keys = |action| {
-        app.keymap
+        app.keymap()
             .keys(Section::Result, action)
             .first()
             .map(ToString::to_string)
@@ -40,29 +40,39 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         block = block.title_bottom(
             Line::styled(
                 format!(" {edit} opens the code in $EDITOR "),
-                app.theme.dim(),
+                app.view().theme.dim(),
             )
             .right_aligned(),
         );
     }
     let height = area.height.saturating_sub(2) as usize;
     let artifact = app
+        .view()
         .selected
         .as_ref()
-        .and_then(|id| app.results.get(id, app.results.tab));
+        .and_then(|id| app.model().results.get(id, app.view().result_view.tab));
     let lines: Vec<Line> = match artifact {
-        Some(a) => a.lines(app.results.scroll, height, app.theme.syntax),
+        Some(a) => a.lines(
+            app.view().result_view.scroll,
+            height,
+            app.view().theme.syntax,
+        ),
         None => {
             let what = match app.selected_workflow() {
                 None => {
                     "Select a workflow to see its plan, code, tests and test output.".to_owned()
                 }
-                Some(w) if w.change.is_none() && app.results.tab == ArtifactKind::Diff => {
+                Some(w)
+                    if w.change.is_none() && app.view().result_view.tab == ArtifactKind::Diff =>
+                {
                     "No diff: this workflow did not work on a repository.".to_owned()
                 }
-                Some(_) => format!("No {} yet.", app.results.tab.title().to_lowercase()),
+                Some(_) => format!(
+                    "No {} yet.",
+                    app.view().result_view.tab.title().to_lowercase()
+                ),
             };
-            vec![Line::styled(what, app.theme.dim())]
+            vec![Line::styled(what, app.view().theme.dim())]
         }
     };
     frame.render_widget(Paragraph::new(lines).block(block), area);

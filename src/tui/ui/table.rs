@@ -28,18 +28,25 @@ fn fit(text: &str, width: usize) -> String {
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let shown = app.visible();
     let mut block = Block::bordered()
-        .border_style(app.theme.border(app.focus == Focus::Table))
-        .title(Span::styled(" Background Workflows ", app.theme.title()));
-    if app.mode == Mode::Filter || !app.filter.is_empty() {
-        let cursor = if app.mode == Mode::Filter { "▏" } else { "" };
+        .border_style(app.view().theme.border(app.view().focus == Focus::Table))
+        .title(Span::styled(
+            " Background Workflows ",
+            app.view().theme.title(),
+        ));
+    if app.view().mode == Mode::Filter || !app.view().filter.is_empty() {
+        let cursor = if app.view().mode == Mode::Filter {
+            "▏"
+        } else {
+            ""
+        };
         block = block.title(Line::styled(
             format!(
                 " filter: {}{cursor} ({} of {}) ",
-                app.filter,
+                app.view().filter,
                 shown.len(),
-                app.store.len()
+                app.model().store.len()
             ),
-            app.theme.warn(),
+            app.view().theme.warn(),
         ));
     }
     let visible = area.height.saturating_sub(3) as usize;
@@ -47,6 +54,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let offset = app.table_offset(&shown, visible);
     // An id as wide as today's even before the first workflow, so the titles keep their place.
     let id_width = app
+        .model()
         .store
         .iter()
         .map(|w| w.id.as_str().len())
@@ -58,6 +66,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let fixed = 1 + id_width + STATUS_WIDTH + TIME_WIDTH + 5 + 2;
     let spare = area.width.saturating_sub(fixed + PROGRESS_MIN);
     let name_width = (app
+        .model()
         .store
         .iter()
         .filter_map(|w| w.name.as_ref().map(|n| n.chars().count()))
@@ -69,29 +78,32 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .iter()
         .skip(offset)
         .take(visible)
-        .filter_map(|&i| app.store.at(i))
+        .filter_map(|&i| app.model().store.at(i))
         .map(|w| {
-            let style = app.theme.status(w.status());
+            let style = app.view().theme.status(w.status());
             let name = match &w.name {
                 Some(n) => Span::raw(fit(n, name_width as usize)),
-                None => Span::styled("…", app.theme.dim()),
+                None => Span::styled("…", app.view().theme.dim()),
             };
             let row = Row::new([
-                Cell::from(Span::styled(theme::icon(w.status(), app.tick), style)),
+                Cell::from(Span::styled(
+                    theme::icon(w.status(), app.view().tick),
+                    style,
+                )),
                 Cell::from(w.id.as_str().to_owned()),
                 Cell::from(name),
                 Cell::from(Span::styled(w.status().as_str(), style)),
                 Cell::from(progress_line(app, w)),
-                Cell::from(Line::from(format_elapsed(w.elapsed(app.now))).right_aligned()),
+                Cell::from(Line::from(format_elapsed(w.elapsed(app.view().now))).right_aligned()),
             ]);
-            if app.selected.as_ref() == Some(&w.id) {
-                row.style(app.theme.selected_row())
+            if app.view().selected.as_ref() == Some(&w.id) {
+                row.style(app.view().theme.selected_row())
             } else {
                 row
             }
         });
     let header =
-        Row::new(["", "ID", "Name", "Status", "Progress", "Time"]).style(app.theme.title());
+        Row::new(["", "ID", "Name", "Status", "Progress", "Time"]).style(app.view().theme.title());
     let table = Table::new(
         rows,
         [
@@ -121,11 +133,12 @@ fn progress_line<'a>(app: &App, w: &'a crate::workflow::Workflow) -> Line<'a> {
         (None, None) => "⎇".to_owned(),
         (Some(_), _) => format!("⎇ {}", change.state_word()),
     };
-    spans.push(Span::styled(state, app.theme.info()));
+    spans.push(Span::styled(state, app.view().theme.info()));
     // Before the progress, which may be long: the second apply of overlapping changes may
     // conflict.
     if change.pending() {
         let overlapping: Vec<&str> = app
+            .model()
             .store
             .iter()
             .filter(|o| o.id != w.id)
@@ -141,7 +154,7 @@ fn progress_line<'a>(app: &App, w: &'a crate::workflow::Workflow) -> Line<'a> {
                 .collect();
             spans.push(Span::styled(
                 format!(" overlaps {}", short.join(", ")),
-                app.theme.warn(),
+                app.view().theme.warn(),
             ));
         }
     }
@@ -170,6 +183,6 @@ fn with_fold_marks<'a>(
         return block;
     }
     block.title_bottom(
-        Line::styled(format!(" {} ", marks.join(" · ")), app.theme.warn()).right_aligned(),
+        Line::styled(format!(" {} ", marks.join(" · ")), app.view().theme.warn()).right_aligned(),
     )
 }
