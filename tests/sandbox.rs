@@ -4,7 +4,7 @@
 
 mod support;
 
-use flotilla::language::Language;
+use flotilla::language::Tool;
 use flotilla::sandbox::runner::Toolchain;
 use flotilla::sandbox::{Finished, Job, Limits, run};
 use std::path::{Path, PathBuf};
@@ -25,7 +25,7 @@ fn shell(dir: &Path, script: &str) -> Job {
 /// A job running Python code with the machine's interpreter, as the runner would.
 fn python(dir: &Path, code: &str) -> Job {
     let tools = Toolchain::new(dir);
-    let (program, read_only) = tools.confinement(Language::Python);
+    let (program, read_only) = tools.confinement(Tool::Python);
     Job {
         program,
         args: vec!["-c".into(), code.into()],

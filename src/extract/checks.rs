@@ -7,7 +7,7 @@
 //! functions, a variable assigned from one (or passed to one, which may change it), or a helper
 //! that asserts on the code.
 
-use super::{Item, python};
+use super::Item;
 use crate::language::Language;
 use std::collections::HashSet;
 use std::ops::Range;
@@ -59,11 +59,7 @@ pub(crate) fn traced(sites: Vec<Vec<String>>, flow: &Flow) -> Vec<Vec<String>> {
 }
 
 fn reading(language: Language, text: &str) -> Checks {
-    match language {
-        Language::Python => python::checks(text),
-        Language::Javascript => super::javascript::checks(text),
-        Language::Rust => super::rust::checks(text),
-    }
+    (super::syntax(language).checks)(text)
 }
 
 /// Decides which tests check the code: built once per suite from the code's public names and
@@ -122,10 +118,7 @@ impl<'a> Judge<'a> {
     /// nothing in it checks the code.
     pub fn test(&self, item: Item) -> Result<(Item, Vec<String>), String> {
         const WHY: &str = "asserts nothing about what the code returns";
-        let methods = match self.language {
-            Language::Python => python::test_methods(&item.text),
-            _ => Vec::new(),
-        };
+        let methods = (super::syntax(self.language).test_methods)(&item.text);
         if methods.is_empty() {
             return if self.checked(&reading(self.language, &item.text)) {
                 Ok((item, Vec::new()))

@@ -17,7 +17,9 @@ mod names;
 mod probe;
 mod python;
 mod rust;
+mod syntax;
 pub(crate) mod tree;
+use syntax::syntax;
 
 pub use names::{named_in, signature_name, signatures_in, wanted_names};
 pub use probe::{fit_probes, plain_probes, probes, task_examples};
@@ -158,11 +160,7 @@ pub fn sources(reply: &str) -> Vec<String> {
 /// The top-level items of one source. A broken item that spans several lines is read again
 /// from its second line on: error recovery glues a line of prose to the code after it.
 fn items(language: Language, source: &str) -> Vec<Item> {
-    let parsed = match language {
-        Language::Python => python::items(source),
-        Language::Javascript => javascript::items(source),
-        Language::Rust => rust::items(source),
-    };
+    let parsed = (syntax(language).items)(source);
     let mut out = Vec::with_capacity(parsed.len());
     for item in parsed {
         let lines = item.text.lines().count();
@@ -197,24 +195,15 @@ pub fn alias(language: Language, code: &mut Code, wanted: &[String]) -> Option<S
     if *want == have {
         return None;
     }
-    let line = match language {
-        Language::Python => format!("\n\n{want} = {have}\n"),
-        Language::Javascript => format!("module.exports.{want} = {have};\n"),
-        Language::Rust => format!("\npub use self::{have} as {want};\n"),
-    };
-    code.text.push_str(&line);
+    code.text
+        .push_str(&(language.rules().alias_line)(want, &have));
     code.names.push(want.clone());
     Some(format!("{want} is an alias of {have}"))
 }
 
 /// Whether a whole file parses without an error.
 pub fn parses(language: Language, text: &str) -> bool {
-    let grammar = match language {
-        Language::Python => tree::python(),
-        Language::Javascript => tree::javascript(),
-        Language::Rust => tree::rust(),
-    };
-    tree::parse(&grammar, text).is_some_and(|t| !t.root_node().has_error())
+    tree::parse(&(syntax(language).grammar)(), text).is_some_and(|t| !t.root_node().has_error())
 }
 
 /// The code in a reply: every clean import, and the first clean definition of each name, from
@@ -245,9 +234,7 @@ pub fn code(language: Language, reply: &str) -> Option<Code> {
             }
         }
     }
-    if language == Language::Python {
-        dropped.extend(python::drop_example_data(&mut defs));
-    }
+    dropped.extend((syntax(language).drop_example_data)(&mut defs));
     build_code(language, imports, defs, dropped)
 }
 
@@ -266,17 +253,7 @@ fn build_code(
     if names.is_empty() {
         return None;
     }
-    let text = match language {
-        Language::Python => {
-            let text = render(&imports, &defs, &[], python::python_gap);
-            match python::missing_typing_import(&text) {
-                Some(import) => format!("{import}\n{text}"),
-                None => text,
-            }
-        }
-        Language::Javascript => javascript::render_code(&imports, &defs, &names),
-        Language::Rust => render(&imports, &defs, &[], |_| "\n"),
-    };
+    let text = (syntax(language).render_code)(&imports, &defs, &names);
     Some(Code {
         text,
         names,
@@ -307,11 +284,7 @@ fn render(
 }
 
 fn is_self_import(language: Language, text: &str) -> bool {
-    match language {
-        Language::Python => text.starts_with("from solution ") || text.trim() == "import solution",
-        Language::Javascript => text.contains("./solution"),
-        Language::Rust => text.contains("solution::"),
-    }
+    (language.rules().is_self_import)(text)
 }
 
 /// The test suite in a reply. `public` names the code's public functions (the plan's and the
@@ -319,49 +292,85 @@ fn is_self_import(language: Language, text: &str) -> bool {
 /// out of the suite (they would shadow the code) and returned as an implementation.
 pub fn suite(language: Language, reply: &str, public: &[String]) -> SuiteReading {
     let public: HashSet<&str> = public.iter().map(String::as_str).collect();
-    let mut imports: Vec<Item> = Vec::new();
-    let mut helpers: Vec<Item> = Vec::new();
-    let mut tests: Vec<Item> = Vec::new();
-    let mut implementation: Vec<Item> = Vec::new();
-    let mut dropped = Vec::new();
+    let mut parts = sort_suite(language, reply, &public);
+    let syntax = syntax(language);
+    let fixtures: Vec<&str> = (parts.helpers.iter())
+        .filter_map(|h| h.name.as_deref())
+        .collect();
+    // A star import of another module could bind anything: then no name is called unbound.
+    let star =
+        (parts.imports.iter()).any(|i| i.text.contains('*') && !is_self_import(language, &i.text));
+    let imported: Vec<String> = (parts.imports.iter())
+        .flat_map(|i| (syntax.imported_names)(&i.text))
+        .collect();
+    let bound: Vec<&str> = (public.iter().copied())
+        .chain(fixtures.iter().copied())
+        .chain(imported.iter().map(String::as_str))
+        .collect();
+    let bound = (!star).then_some(bound.as_slice());
+    let (tests, unrunnable) = (syntax.runnable)(std::mem::take(&mut parts.tests), &fixtures, bound);
+    let unrunnable_count = unrunnable.len();
+    parts.dropped.extend(unrunnable);
+    // The suite's own import of the code (`use solution::*;`) cannot stand in the code itself.
+    let code_imports: Vec<Item> = (parts.imports.iter())
+        .filter(|i| !is_self_import(language, &i.text))
+        .cloned()
+        .collect();
+    let implementation = build_code(
+        language,
+        code_imports,
+        std::mem::take(&mut parts.implementation),
+        Vec::new(),
+    );
+    let suite = judged_suite(language, parts, tests, unrunnable_count, &public);
+    SuiteReading {
+        suite,
+        implementation,
+    }
+}
+
+/// A suite reply's items, sorted: imports, helpers, tests, the code's own functions (an
+/// implementation), and what was left out.
+#[derive(Default)]
+struct SuiteParts {
+    imports: Vec<Item>,
+    helpers: Vec<Item>,
+    tests: Vec<Item>,
+    implementation: Vec<Item>,
+    dropped: Vec<String>,
+}
+
+/// Sorts every item of every source of the reply, each name once, a bare assertion made a
+/// test of its own.
+fn sort_suite(language: Language, reply: &str, public: &HashSet<&str>) -> SuiteParts {
+    let syntax = syntax(language);
+    let mut parts = SuiteParts::default();
     let mut seen = HashSet::new();
     for source in sources(reply) {
         for item in items(language, &source) {
             let name = item.name.clone().unwrap_or_default();
             match item.kind {
                 Kind::Import => {
-                    let item = match language {
-                        Language::Python => {
-                            python::import_all_if_unknown(python::redirect_import(item), &public)
-                        }
-                        Language::Javascript => javascript::redirect_import(item),
-                        Language::Rust => rust::redirect_import(item),
-                    };
-                    if !imports.iter().any(|i| i.text == item.text) {
-                        imports.push(item);
+                    let item = (syntax.suite_import)(item, public);
+                    if !parts.imports.iter().any(|i| i.text == item.text) {
+                        parts.imports.push(item);
                     }
                 }
                 Kind::Definition if public.contains(name.as_str()) => {
                     if seen.insert(format!("impl {name}")) {
-                        implementation.push(item);
+                        parts.implementation.push(item);
                     }
                 }
                 Kind::Definition | Kind::Constant => {
                     if name.is_empty() || seen.insert(format!("helper {name}")) {
-                        helpers.push(item);
+                        parts.helpers.push(item);
                     }
                 }
+                // A bare assertion: one test each, the same assertion only once.
                 Kind::Test if name.is_empty() => {
-                    // A bare assertion: one test each, the same assertion only once.
                     if seen.insert(format!("assert {}", item.text.trim())) {
-                        let (name, text) = match language {
-                            Language::Python => python::wrap_assert(&item.text, tests.len() + 1),
-                            Language::Javascript => {
-                                javascript::wrap_assert(&item.text, tests.len() + 1)
-                            }
-                            Language::Rust => rust::wrap_assert(&item.text, tests.len() + 1),
-                        };
-                        tests.push(Item {
+                        let (name, text) = (syntax.wrap_assert)(&item.text, parts.tests.len() + 1);
+                        parts.tests.push(Item {
                             name: Some(name),
                             text,
                             ..item
@@ -370,49 +379,25 @@ pub fn suite(language: Language, reply: &str, public: &[String]) -> SuiteReading
                 }
                 Kind::Test => {
                     if seen.insert(format!("test {name}")) {
-                        tests.push(item);
+                        parts.tests.push(item);
                     }
                 }
-                Kind::Dropped => dropped.push(item.describe()),
+                Kind::Dropped => parts.dropped.push(item.describe()),
             }
         }
     }
-    let mut unrunnable = 0;
-    if language == Language::Python {
-        let fixtures: Vec<&str> = helpers.iter().filter_map(|h| h.name.as_deref()).collect();
-        // A star import of another module could bind anything: then no name is called unbound.
-        let star = imports
-            .iter()
-            .any(|i| i.text.contains('*') && !is_self_import(language, &i.text));
-        let imported: Vec<String> = imports
-            .iter()
-            .flat_map(|i| python::names_in(&i.text))
-            .collect();
-        let bound: Vec<&str> = (public.iter().copied())
-            .chain(fixtures.iter().copied())
-            .chain(imported.iter().map(String::as_str))
-            .collect();
-        let bound = (!star).then_some(bound.as_slice());
-        let mut runnable = Vec::with_capacity(tests.len());
-        for test in tests {
-            let described = test.describe();
-            match python::runnable_test(test, &fixtures, bound) {
-                Ok(test) => runnable.push(test),
-                Err(why) => {
-                    dropped.push(format!("{described} ({why})"));
-                    unrunnable += 1;
-                }
-            }
-        }
-        tests = runnable;
-    }
-    // The suite's own import of the code (`use solution::*;`) cannot stand in the code itself.
-    let code_imports: Vec<Item> = imports
-        .iter()
-        .filter(|i| !is_self_import(language, &i.text))
-        .cloned()
-        .collect();
-    let implementation = build_code(language, code_imports, implementation, Vec::new());
+    parts
+}
+
+/// The suite of the tests that reach the code and check what it returns, or why there is none.
+fn judged_suite(
+    language: Language,
+    mut parts: SuiteParts,
+    tests: Vec<Item>,
+    unrunnable: usize,
+    public: &HashSet<&str>,
+) -> Result<Suite, String> {
+    let helpers = &parts.helpers;
     // A test that calls none of the code's functions (directly or through a helper) tests nothing.
     let reaches = |item: &Item| {
         item.calls.iter().any(|c| {
@@ -424,29 +409,29 @@ pub fn suite(language: Language, reply: &str, public: &[String]) -> SuiteReading
         })
     };
     let (reaching, idle): (Vec<Item>, Vec<Item>) = tests.into_iter().partition(reaches);
-    dropped.extend(
+    parts.dropped.extend(
         idle.iter()
             .map(|t| format!("{} (calls none of the code's functions)", t.describe())),
     );
     // A test that only calls the code, prints or returns passes whatever the code does.
-    let judge = checks::Judge::new(language, &public, &helpers);
+    let judge = checks::Judge::new(language, public, helpers);
     let mut real = Vec::with_capacity(reaching.len());
     let mut unchecked = 0;
     for test in reaching {
         let described = test.describe();
         match judge.test(test) {
             Ok((test, methods)) => {
-                dropped.extend(methods.into_iter().map(|m| format!("{described}: {m}")));
+                (parts.dropped).extend(methods.into_iter().map(|m| format!("{described}: {m}")));
                 real.push(test);
             }
             Err(why) => {
-                dropped.push(format!("{described} ({why})"));
+                parts.dropped.push(format!("{described} ({why})"));
                 unchecked += 1;
             }
         }
     }
-    let suite = if real.is_empty() {
-        let why = if unchecked > 0 {
+    if real.is_empty() {
+        return Err(if unchecked > 0 {
             "no test asserts anything about what the code returns (they only call it, print or return)".to_owned()
         } else if idle.is_empty() && unrunnable > 0 {
             "its tests cannot run (they take arguments no runner passes, or read names nothing defines)".to_owned()
@@ -454,33 +439,18 @@ pub fn suite(language: Language, reply: &str, public: &[String]) -> SuiteReading
             "no test in the reply".to_owned()
         } else {
             "no test calls the code's functions".to_owned()
-        };
-        Err(why)
-    } else {
-        let public: Vec<&str> = public.iter().copied().collect();
-        let (text, import_added) = match language {
-            Language::Python => python::render_suite(&imports, &helpers, &real),
-            Language::Javascript => javascript::render_suite(&imports, &helpers, &real, &public),
-            Language::Rust => rust::render_suite(&imports, &helpers, &real),
-        };
-        let names = real
-            .iter()
-            .flat_map(|t| match language {
-                Language::Python => python::test_names(t),
-                _ => t.name.clone().into_iter().collect(),
-            })
-            .collect();
-        Ok(Suite {
-            text,
-            tests: names,
-            import_added,
-            dropped,
-        })
-    };
-    SuiteReading {
-        suite,
-        implementation,
+        });
     }
+    let syntax = syntax(language);
+    let public: Vec<&str> = public.iter().copied().collect();
+    let (text, import_added) = (syntax.render_suite)(&parts.imports, helpers, &real, &public);
+    let names = real.iter().flat_map(|t| (syntax.test_names)(t)).collect();
+    Ok(Suite {
+        text,
+        tests: names,
+        import_added,
+        dropped: parts.dropped,
+    })
 }
 
 /// Removes `column` leading spaces from every line but the first (which the parser already

@@ -2,7 +2,7 @@
 //! task's own examples.
 
 use super::examples::Strings;
-use super::{examples, javascript, python, rust, signature_name, sources};
+use super::{examples, signature_name, sources};
 use crate::language::Language;
 
 mod typed;
@@ -14,11 +14,7 @@ pub fn probes(language: Language, text: &str, public: &[String]) -> Vec<String> 
     let public: Vec<&str> = public.iter().map(String::as_str).collect();
     let mut out: Vec<String> = Vec::new();
     for source in sources(text) {
-        let calls = match language {
-            Language::Python => python::probe_calls(&source, &public),
-            Language::Javascript => javascript::probe_calls(&source, &public),
-            Language::Rust => rust::probe_calls(&source, &public),
-        };
+        let calls = (super::syntax(language).probe_calls)(&source, &public);
         for call in calls {
             if !out.contains(&call) {
                 out.push(call);

@@ -382,3 +382,44 @@ impl Reading {
         }
     }
 }
+
+/// Python's syntax, for the readers that work in every language.
+pub(crate) const SYNTAX: super::syntax::Syntax = super::syntax::Syntax {
+    grammar: tree::python,
+    items,
+    render_code: |imports, defs, _| {
+        let text = super::render(imports, defs, &[], python_gap);
+        match missing_typing_import(&text) {
+            Some(import) => format!("{import}\n{text}"),
+            None => text,
+        }
+    },
+    drop_example_data,
+    suite_import: |item, public| import_all_if_unknown(redirect_import(item), public),
+    wrap_assert,
+    runnable: runnable_tests,
+    imported_names: names_in,
+    render_suite: |imports, helpers, tests, _| render_suite(imports, helpers, tests),
+    test_names,
+    checks,
+    test_methods,
+    probe_calls,
+};
+
+/// The tests that can run, and why each other one cannot.
+fn runnable_tests(
+    tests: Vec<Item>,
+    fixtures: &[&str],
+    bound: Option<&[&str]>,
+) -> (Vec<Item>, Vec<String>) {
+    let mut runnable = Vec::with_capacity(tests.len());
+    let mut dropped = Vec::new();
+    for test in tests {
+        let described = test.describe();
+        match runnable_test(test, fixtures, bound) {
+            Ok(test) => runnable.push(test),
+            Err(why) => dropped.push(format!("{described} ({why})")),
+        }
+    }
+    (runnable, dropped)
+}

@@ -389,3 +389,20 @@ fn reads(node: Node<'_>, source: &str) -> Vec<String> {
     }
     out
 }
+
+/// Rust's syntax, for the readers that work in every language.
+pub(crate) const SYNTAX: super::syntax::Syntax = super::syntax::Syntax {
+    grammar: tree::rust,
+    items,
+    render_code: |imports, defs, _| super::render(imports, defs, &[], |_| "\n"),
+    drop_example_data: super::syntax::no_example_data,
+    suite_import: |item, _| redirect_import(item),
+    wrap_assert,
+    runnable: super::syntax::all_runnable,
+    imported_names: super::syntax::no_names,
+    render_suite: |imports, helpers, tests, _| render_suite(imports, helpers, tests),
+    test_names: super::syntax::own_name,
+    checks,
+    test_methods: super::syntax::no_methods,
+    probe_calls,
+};

@@ -593,3 +593,46 @@ fn a_suite_importing_a_name_the_code_lacks_still_loads() {
         s.text
     );
 }
+
+/// Every registered language is whole: its rules and its syntax agree, so a language added to
+/// the registry is checked here once it has a line defining a function to alias. The test writer's
+/// example parses in the language's grammar and its tests come out of it as a suite; the
+/// example's import is recognised as the code's own; the alias line parses.
+#[test]
+fn every_registered_language_has_rules_and_syntax_that_agree() {
+    for language in Language::ALL {
+        let rules = language.rules();
+        assert_ne!(rules.code_file, rules.test_file, "{language}");
+        let example = rules.test_example;
+        let fenced = format!("```{}", language.fence());
+        assert!(example.starts_with(&fenced), "{language}: {example}");
+        let reading = suite(
+            language,
+            example,
+            &["repeat_word".into(), "repeatWord".into()],
+        );
+        let found = reading
+            .suite
+            .unwrap_or_else(|why| panic!("{language}: the example is no suite: {why}"));
+        assert_eq!(found.tests.len(), 3, "{language}: {found:?}");
+        assert!(parses(language, &found.text), "{language}: {}", found.text);
+        let import = sources(example)
+            .iter()
+            .flat_map(|s| items(language, s))
+            .find(|i| i.kind == Kind::Import && is_self_import(language, &i.text));
+        assert!(
+            import.is_some(),
+            "{language}: the example's import of the code"
+        );
+        let code = format!(
+            "{}{}",
+            match language {
+                Language::Python => "def have(x):\n    return x\n",
+                Language::Javascript => "function have(x) { return x; }\n",
+                Language::Rust => "pub fn have(x: i32) -> i32 { x }\n",
+            },
+            (rules.alias_line)("want", "have")
+        );
+        assert!(parses(language, &code), "{language}: {code}");
+    }
+}

@@ -2,7 +2,7 @@
 //! imported and otherwise the runner shipped in `assets/`; JavaScript with `node --test`; Rust as
 //! a scratch crate under `cargo test`.
 
-use crate::language::Language;
+use crate::language::{Language, Output, RunOn, Tool};
 mod probe;
 mod toolchain;
 
@@ -16,8 +16,6 @@ use crate::sandbox::{self, Finished, Job, Limits};
 use std::path::Path;
 use tokio_util::sync::CancellationToken;
 
-/// The fallback Python runner, embedded at build time.
-pub const PYTHON_RUNNER: &str = include_str!("../../assets/python_test_runner.py");
 /// One test run: what the runner counted and how the process ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestReport {
@@ -75,86 +73,24 @@ pub async fn run(
     let dir = scratch.path();
     place_code(tools, language, dir, code)?;
     write(dir, language.test_file(), &tests_for_run(tools, tests))?;
-    let (job, runner) = match language {
-        Language::Python if tools.prefer_pytest && tools.has_pytest() => (
-            toolchain_job(
-                tools,
-                language,
-                dir,
-                &[
-                    "-m",
-                    "pytest",
-                    "-q",
-                    "-rA",
-                    "-p",
-                    "no:cacheprovider",
-                    language.test_file(),
-                ],
-            ),
-            "pytest",
-        ),
-        Language::Python => {
-            write(dir, "_flotilla_runner.py", PYTHON_RUNNER)?;
-            (
-                toolchain_job(
-                    tools,
-                    language,
-                    dir,
-                    &["_flotilla_runner.py", language.test_file()],
-                ),
-                "flotilla's python runner",
-            )
-        }
-        Language::Javascript => (
-            toolchain_job(
-                tools,
-                language,
-                dir,
-                &["--test", "--test-reporter=tap", language.test_file()],
-            ),
-            "node --test",
-        ),
-        Language::Rust => (
-            // On a project, the suite's own tests only, not the crate's.
-            if tools.project.is_some() {
-                cargo_job(
-                    tools,
-                    dir,
-                    &[
-                        "test",
-                        "--offline",
-                        "--color",
-                        "never",
-                        "--test",
-                        "solution",
-                    ],
-                )?
-            } else {
-                cargo_job(tools, dir, &["test", "--offline", "--color", "never"])?
-            },
-            "cargo test",
-        ),
+    let rules = language.rules();
+    let on = RunOn {
+        pytest: tools.prefer_pytest && tools.has_pytest(),
+        project: tools.project.is_some(),
+    };
+    let run = (rules.test_run)(on);
+    if let Some((name, text)) = run.support {
+        write(dir, name, text)?;
+    }
+    let job = match rules.tool {
+        Tool::Cargo => cargo_job(tools, dir, &run.args)?,
+        tool => toolchain_job(tools, tool, dir, &run.args),
     };
     let finished = sandbox::run(&job, limits, cancel, on_output).await?;
-    let (passed, failed) = match language {
-        Language::Python => count_pytest(&finished.output),
-        Language::Javascript => count_node(&finished.output),
-        Language::Rust => count_cargo(&finished.output),
-    };
-    let cases = match language {
-        Language::Python => cases_pytest(&finished.output),
-        Language::Javascript => cases_tap(&finished.output, language.test_file()),
-        Language::Rust => cases_cargo(&finished.output),
-    };
-    let loaded = match language {
-        Language::Python => !python_load_failed(&finished.output),
-        Language::Javascript => !cases.iter().any(|(n, _)| n == language.test_file()),
-        Language::Rust => finished
-            .output
-            .lines()
-            .any(|l| l.starts_with("test result:")),
-    } && !finished.timed_out
-        && !finished.cancelled;
+    let read = read_output(run.output, &finished.output, rules.test_file);
+    let (passed, failed, cases) = (read.passed, read.failed, read.cases);
+    let loaded = read.loaded && !finished.timed_out && !finished.cancelled;
+    let runner = run.runner;
     Ok(TestReport {
         passed,
         failed,
@@ -163,6 +99,43 @@ pub async fn run(
         runner,
         finished,
     })
+}
+
+/// What a test runner's output says.
+pub(super) struct Read {
+    pub passed: u32,
+    pub failed: u32,
+    pub cases: Vec<(String, bool)>,
+    /// The test file loaded (or compiled): its tests could run.
+    pub loaded: bool,
+}
+
+/// Reads a runner's output in its format; `test_file` is the suite's file, which TAP names as a
+/// failed case when it could not load.
+pub(super) fn read_output(format: Output, output: &str, test_file: &str) -> Read {
+    let ((passed, failed), cases, loaded) = match format {
+        Output::Pytest => (
+            count_pytest(output),
+            cases_pytest(output),
+            !python_load_failed(output),
+        ),
+        Output::Tap => {
+            let cases = cases_tap(output, test_file);
+            let loaded = test_file.is_empty() || !cases.iter().any(|(n, _)| n == test_file);
+            (count_node(output), cases, loaded)
+        }
+        Output::Cargo => (
+            count_cargo(output),
+            cases_cargo(output),
+            output.lines().any(|l| l.starts_with("test result:")),
+        ),
+    };
+    Read {
+        passed,
+        failed,
+        cases,
+        loaded,
+    }
 }
 
 /// A `cargo` job in the scratch crate at `dir` (its manifest written), building into a target
@@ -174,7 +147,7 @@ fn cargo_job(tools: &Toolchain, dir: &Path, args: &[&str]) -> std::io::Result<Jo
     if tools.project.is_none() {
         write(dir, "Cargo.toml", RUST_MANIFEST)?;
     }
-    let mut job = toolchain_job(tools, Language::Rust, dir, args);
+    let mut job = toolchain_job(tools, Tool::Cargo, dir, args);
     job.env.push((
         "CARGO_TARGET_DIR".into(),
         dir.join("target").display().to_string(),
@@ -202,8 +175,8 @@ fn job(dir: &Path, program: &str, args: &[&str]) -> Job {
 
 /// A job for `language`'s toolchain: its program, resolved outside the sandbox (so a pyenv
 /// shim is not needed inside), and the folders of the toolchain it may read.
-fn toolchain_job(tools: &Toolchain, language: Language, dir: &Path, args: &[&str]) -> Job {
-    let (program, read_only) = tools.confinement(language);
+fn toolchain_job(tools: &Toolchain, tool: Tool, dir: &Path, args: &[&str]) -> Job {
+    let (program, read_only) = tools.confinement(tool);
     let mut job = job(dir, &program, args);
     job.read_only = read_only;
     if let Some(space) = &tools.project {

@@ -7,8 +7,6 @@ use crate::sandbox::{self, Limits};
 use tokio_util::sync::CancellationToken;
 
 /// The behaviour probes: the values a candidate returns for given calls.
-const PYTHON_PROBE: &str = include_str!("../../../assets/python_probe.py");
-const NODE_PROBE: &str = include_str!("../../../assets/node_probe.js");
 const RUST_PROBE: &str = include_str!("../../../assets/rust_probe.rs");
 /// Which top-level imports of Python code fail in the sandbox and can go.
 const PYTHON_IMPORTS: &str = include_str!("../../../assets/python_imports.py");
@@ -44,10 +42,9 @@ pub async fn probe(
     if exprs.is_empty() {
         return Ok(Probed::nothing());
     }
-    let (script, text) = match language {
-        Language::Python => ("_flotilla_probe.py", PYTHON_PROBE),
-        Language::Javascript => ("_flotilla_probe.js", NODE_PROBE),
-        Language::Rust => return probe_rust(code, exprs, tools, limits, cancel).await,
+    // A language without a probe script (Rust) is probed by a scratch test of its own.
+    let Some((script, text)) = language.rules().probe_script else {
+        return probe_rust(code, exprs, tools, limits, cancel).await;
     };
     let scratch = scratch(tools, "probe-")?;
     let dir = scratch.path();
@@ -57,7 +54,7 @@ pub async fn probe(
     write(dir, "_flotilla_probe.json", &list)?;
     let mut limits = *limits;
     limits.timeout = limits.timeout.min(std::time::Duration::from_secs(30));
-    let job = toolchain_job(tools, language, dir, &[script]);
+    let job = toolchain_job(tools, language.rules().tool, dir, &[script]);
     let finished = sandbox::run(&job, &limits, cancel, &mut |_| {}).await?;
     let values = probe_values(&finished.output).filter(|v| v.len() == exprs.len());
     Ok(Probed {
@@ -87,7 +84,7 @@ pub async fn failing_imports(
     write(dir, script, PYTHON_IMPORTS)?;
     let mut limits = *limits;
     limits.timeout = limits.timeout.min(std::time::Duration::from_secs(30));
-    let job = toolchain_job(tools, language, dir, &[script]);
+    let job = toolchain_job(tools, language.rules().tool, dir, &[script]);
     let finished = sandbox::run(&job, &limits, cancel, &mut |_| {}).await?;
     Ok(import_lines(&finished.output))
 }

@@ -2,12 +2,12 @@
 //! candidate in place, or at the base for the baseline), read test by test.
 
 use super::{
-    PYTHON_RUNNER, TestReport, Toolchain, cargo_job, cases_cargo, cases_tap, count_cargo,
-    count_node, count_pytest, place_code, python_load_failed, scratch, toolchain_job, write,
+    ProjectSpace, Read, TestReport, Toolchain, cargo_job, place_code, read_output, scratch,
+    toolchain_job, write,
 };
-use crate::language::Language;
-use crate::project::Runner;
-use crate::sandbox::{self, Limits};
+use crate::language::{Language, Output, RunOn, Tool};
+use crate::project::{Runner, TestCommand};
+use crate::sandbox::{self, Job, Limits};
 use std::collections::BTreeSet;
 use tokio_util::sync::CancellationToken;
 
@@ -35,92 +35,131 @@ pub async fn project_tests(
             let _ = std::fs::remove_file(dir.join(name));
         }
     }
-    let (job, runner) = match command.runner {
-        Runner::Pytest if tools.prefer_pytest && tools.has_pytest() => (
+    let (job, runner) = project_job(tools, &space, &command, dir)?;
+    let finished = sandbox::run(&job, limits, cancel, on_output).await?;
+    let read = read_project(command.runner, &finished.output);
+    let loaded =
+        read.loaded && !(read.cases.is_empty() || finished.timed_out || finished.cancelled);
+    Ok(Some(TestReport {
+        passed: read.passed,
+        failed: read.failed,
+        cases: read.cases,
+        loaded,
+        runner,
+        finished,
+    }))
+}
+
+/// The job that runs the project's test command in `dir`, and the runner's name.
+fn project_job(
+    tools: &Toolchain,
+    space: &ProjectSpace,
+    command: &TestCommand,
+    dir: &std::path::Path,
+) -> std::io::Result<(Job, &'static str)> {
+    // The project's kinds run under the same tools as the languages' suites.
+    let python = Language::Python.rules();
+    let on = RunOn {
+        pytest: tools.prefer_pytest && tools.has_pytest(),
+        project: true,
+    };
+    Ok(match command.runner {
+        Runner::Pytest if on.pytest => (
             toolchain_job(
                 tools,
-                Language::Python,
+                Tool::Python,
                 dir,
                 &["-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider"],
             ),
             "pytest",
         ),
         Runner::Pytest => {
-            write(dir, "_flotilla_runner.py", PYTHON_RUNNER)?;
-            let mut args = vec!["_flotilla_runner.py".to_owned()];
-            args.extend(space.files.iter().filter(|f| is_python_test(f)).cloned());
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            (
-                toolchain_job(tools, Language::Python, dir, &args),
-                "flotilla's python runner",
-            )
+            let run = (python.test_run)(on);
+            let mut args: Vec<&str> = Vec::new();
+            if let Some((name, text)) = run.support {
+                write(dir, name, text)?;
+                args.push(name);
+            }
+            args.extend(
+                space
+                    .files
+                    .iter()
+                    .filter(|f| is_python_test(f))
+                    .map(String::as_str),
+            );
+            (toolchain_job(tools, Tool::Python, dir, &args), run.runner)
         }
         Runner::Cargo => (
             cargo_job(tools, dir, &["test", "--offline", "--color", "never"])?,
             "cargo test",
         ),
         Runner::Node => (
-            toolchain_job(
-                tools,
-                Language::Javascript,
-                dir,
-                &["--test", "--test-reporter=tap"],
-            ),
+            toolchain_job(tools, Tool::Node, dir, &["--test", "--test-reporter=tap"]),
             "node --test",
         ),
-        Runner::Npm | Runner::Shell => {
-            let line = if command.runner == Runner::Npm {
-                "npm test".to_owned()
-            } else {
-                command.line.clone()
-            };
-            let mut job = toolchain_job(tools, space.layout.language, dir, &["-c", &line]);
-            // The toolchain's folders lead the PATH, so `python`, `node`, `npm` and `cargo` are
-            // the ones the sandbox can read.
-            let mut path: Vec<String> = Vec::new();
-            let program = std::path::Path::new(&job.program);
-            if let Some(bin) = program.parent() {
-                path.push(bin.display().to_string());
-            }
-            for p in &space.read_only {
-                path.push(p.join("bin").display().to_string());
-            }
-            path.push("/usr/local/bin:/usr/bin:/bin".to_owned());
-            job.program = "/bin/sh".to_owned();
-            job.env.push(("PATH".into(), path.join(":")));
-            job.env.push(("CI".into(), "1".into()));
-            (job, "the project's test command")
+        Runner::Npm | Runner::Shell => (
+            shell_job(tools, space, command, dir),
+            "the project's test command",
+        ),
+    })
+}
+
+/// `npm test` or the user's own test command, under `sh -c`.
+fn shell_job(
+    tools: &Toolchain,
+    space: &ProjectSpace,
+    command: &TestCommand,
+    dir: &std::path::Path,
+) -> Job {
+    let line = if command.runner == Runner::Npm {
+        "npm test".to_owned()
+    } else {
+        command.line.clone()
+    };
+    let tool = space.layout.language.rules().tool;
+    let mut job = toolchain_job(tools, tool, dir, &["-c", &line]);
+    // The toolchain's folders lead the PATH, so `python`, `node`, `npm` and `cargo` are the
+    // ones the sandbox can read.
+    let mut path: Vec<String> = Vec::new();
+    let program = std::path::Path::new(&job.program);
+    if let Some(bin) = program.parent() {
+        path.push(bin.display().to_string());
+    }
+    for p in &space.read_only {
+        path.push(p.join("bin").display().to_string());
+    }
+    path.push("/usr/local/bin:/usr/bin:/bin".to_owned());
+    job.program = "/bin/sh".to_owned();
+    job.env.push(("PATH".into(), path.join(":")));
+    job.env.push(("CI".into(), "1".into()));
+    job
+}
+
+/// Reads the project's test output in its runner's format; a command of the user's is read
+/// in each format, and the one that names the most tests wins.
+fn read_project(runner: Runner, output: &str) -> Read {
+    // pytest's cases by whole id: a project's test files can hold tests of the same name.
+    let pytest = || {
+        let read = read_output(Output::Pytest, output, "");
+        Read {
+            cases: test_ids(output),
+            ..read
         }
     };
-    let finished = sandbox::run(&job, limits, cancel, on_output).await?;
-    let output = &finished.output;
-    let (cases, (passed, failed)) = match command.runner {
-        Runner::Pytest => (test_ids(output), count_pytest(output)),
-        Runner::Cargo => (cases_cargo(output), count_cargo(output)),
-        Runner::Node | Runner::Npm => (cases_tap(output, ""), count_node(output)),
-        Runner::Shell => {
-            // Read with every parser; the one that names the most tests wins.
-            let readings = [
-                (test_ids(output), count_pytest(output)),
-                (cases_cargo(output), count_cargo(output)),
-                (cases_tap(output, ""), count_node(output)),
-            ];
-            readings
-                .into_iter()
-                .max_by_key(|(c, (p, f))| (c.len(), p + f))
-                .unwrap_or_default()
-        }
-    };
-    let broken = command.runner == Runner::Pytest && python_load_failed(output);
-    let loaded = !(cases.is_empty() || broken || finished.timed_out || finished.cancelled);
-    Ok(Some(TestReport {
-        passed,
-        failed,
-        cases,
-        loaded,
-        runner,
-        finished,
-    }))
+    match runner {
+        Runner::Pytest => pytest(),
+        Runner::Cargo => read_output(Output::Cargo, output, ""),
+        Runner::Node | Runner::Npm => read_output(Output::Tap, output, ""),
+        Runner::Shell => [
+            pytest(),
+            read_output(Output::Cargo, output, ""),
+            read_output(Output::Tap, output, ""),
+        ]
+        .into_iter()
+        .max_by_key(|r| (r.cases.len(), r.passed + r.failed))
+        .map(|r| Read { loaded: true, ..r })
+        .unwrap_or_else(|| read_output(Output::Tap, output, "")),
+    }
 }
 
 /// pytest's `-rA` lines with the whole test id (`tests/test_a.py::test_x`): a project's test

@@ -1,7 +1,7 @@
 //! The programs the runners use, what of the machine each may read inside the sandbox, and
 //! the scratch folders they run in.
 
-use crate::language::Language;
+use crate::language::Tool;
 use crate::sandbox::find_program;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -94,25 +94,25 @@ impl Toolchain {
 type Confinement = (String, Vec<PathBuf>);
 
 impl Toolchain {
-    /// The program that runs `language`'s tests and the folders it needs to read: Python's
-    /// prefixes and import path (asked once per interpreter), node's prefix, or the Rust
-    /// toolchain and the cargo registry. Never the home folder itself or `/`.
-    pub fn confinement(&self, language: Language) -> (String, Vec<PathBuf>) {
+    /// The program `tool` names here and the folders it needs to read: Python's prefixes and
+    /// import path (asked once per interpreter), node's prefix, or the Rust toolchain and the
+    /// cargo registry. Never the home folder itself or `/`.
+    pub fn confinement(&self, tool: Tool) -> (String, Vec<PathBuf>) {
         static CACHE: OnceLock<std::sync::Mutex<HashMap<String, Confinement>>> = OnceLock::new();
-        let program = match language {
-            Language::Python => &self.python,
-            Language::Javascript => &self.node,
-            Language::Rust => &self.cargo,
+        let program = match tool {
+            Tool::Python => &self.python,
+            Tool::Node => &self.node,
+            Tool::Cargo => &self.cargo,
         };
         let cache = CACHE.get_or_init(Default::default);
         let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
         cache
-            .entry(format!("{language:?}:{program}"))
+            .entry(format!("{tool:?}:{program}"))
             .or_insert_with(|| {
-                let (program, paths) = match language {
-                    Language::Python => python_paths(program),
-                    Language::Javascript => prefix_paths(program),
-                    Language::Rust => rust_paths(program),
+                let (program, paths) = match tool {
+                    Tool::Python => python_paths(program),
+                    Tool::Node => prefix_paths(program),
+                    Tool::Cargo => rust_paths(program),
                 };
                 (program, readable_roots(paths))
             })

@@ -1,0 +1,87 @@
+//! A language's syntax: how flotilla reads replies in it with tree-sitter and writes its files
+//! back. One table per language, beside that language's readers (`python.rs`,
+//! `javascript.rs`, `rust.rs`), registered in [`syntax`]; the rest of a language is
+//! [`crate::language::Rules`].
+
+use super::Item;
+use super::checks::{Checks, Method};
+use crate::language::Language;
+use std::collections::HashSet;
+
+/// Tests, fixtures and bound names in; the runnable tests and why each other one is not, out.
+pub(crate) type Runnable = fn(Vec<Item>, &[&str], Option<&[&str]>) -> (Vec<Item>, Vec<String>);
+/// Imports, helpers, tests and the code's public names in; the file and whether an import of
+/// the code was added, out.
+pub(crate) type RenderSuite = fn(&[Item], &[Item], &[Item], &[&str]) -> (String, bool);
+
+/// The readers and writers of one language's syntax.
+pub(crate) struct Syntax {
+    pub grammar: fn() -> tree_sitter::Language,
+    /// The top-level items of one source, as they parse.
+    pub items: fn(&str) -> Vec<Item>,
+    /// The code's file from its imports and definitions (the last: the public names).
+    pub render_code: fn(&[Item], &[Item], &[String]) -> String,
+    /// Takes out definitions of the code that are the task's example data, not code; says
+    /// what it took.
+    pub drop_example_data: fn(&mut Vec<Item>) -> Vec<String>,
+    /// A suite's import, pointed at the code under test where it names another module (the
+    /// set: the code's public names).
+    pub suite_import: fn(Item, &HashSet<&str>) -> Item,
+    /// A bare assertion as a test of its own, the `n`th: its name and text.
+    pub wrap_assert: fn(&str, usize) -> (String, String),
+    /// The tests that can run (given the fixtures, and every name a test may read, `None`
+    /// when a star import could bind anything), and why each other one cannot.
+    pub runnable: Runnable,
+    /// The names an import binds, for `runnable`.
+    pub imported_names: fn(&str) -> Vec<String>,
+    /// The suite's file from imports, helpers, tests and the code's public names, and whether
+    /// an import of the code had to be added.
+    pub render_suite: RenderSuite,
+    /// The names the runner gives a test's cases (a class's methods, for Python).
+    pub test_names: fn(&Item) -> Vec<String>,
+    /// What in a test counts as checking a value, and what it calls.
+    pub checks: fn(&str) -> Checks,
+    /// The test methods of a test class (Python's unittest classes), each with its checks;
+    /// empty for a plain test.
+    pub test_methods: fn(&str) -> Vec<Method>,
+    /// Calls of the public functions with literal arguments in a source.
+    pub probe_calls: fn(&str, &[&str]) -> Vec<String>,
+}
+
+/// For a language whose replies hold no example data to take out.
+pub(crate) fn no_example_data(_: &mut Vec<Item>) -> Vec<String> {
+    Vec::new()
+}
+
+/// For a language whose runner runs every test it is given.
+pub(crate) fn all_runnable(
+    tests: Vec<Item>,
+    _: &[&str],
+    _: Option<&[&str]>,
+) -> (Vec<Item>, Vec<String>) {
+    (tests, Vec::new())
+}
+
+/// For a language whose imports are not checked for unbound names.
+pub(crate) fn no_names(_: &str) -> Vec<String> {
+    Vec::new()
+}
+
+/// A test named as it is written: one case.
+pub(crate) fn own_name(test: &Item) -> Vec<String> {
+    test.name.clone().into_iter().collect()
+}
+
+/// For a language without test classes.
+pub(crate) fn no_methods(_: &str) -> Vec<Method> {
+    Vec::new()
+}
+
+/// A language's syntax: the one place one is registered.
+pub(crate) fn syntax(language: Language) -> &'static Syntax {
+    match language {
+        Language::Python => &super::python::SYNTAX,
+        Language::Javascript => &super::javascript::SYNTAX,
+        Language::Rust => &super::rust::SYNTAX,
+    }
+}

@@ -1,0 +1,208 @@
+//! The languages a workflow can be written in. [`Language`] is the name stored in the history
+//! and passed around; everything particular to one language — its files, fences, what the
+//! models are told, how its tests are run and read, how it probes a function — is one
+//! table of [`Rules`], one file each (`python.rs`, `javascript.rs`, `rust.rs`). Its
+//! syntax (reading replies with tree-sitter) is the other half, in `extract/` (`Syntax`).
+//!
+//! Adding a language: a variant here with its line in [`Language::rules`] and [`Language::ALL`],
+//! a file with its [`Rules`], and one with its `extract::Syntax` and that table's line in
+//! `extract::syntax`.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+mod javascript;
+mod python;
+mod rust;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    Python,
+    #[serde(alias = "js", alias = "node")]
+    Javascript,
+    Rust,
+}
+
+/// The program a language's tests and probes run under; the sandbox's toolchain finds it and
+/// the folders it needs to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    Python,
+    Node,
+    Cargo,
+}
+
+/// How a test runner's output reads: which tests ran, which passed, and whether the test file
+/// loaded at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// pytest's `-rA` lines and summary (flotilla's own Python runner prints the same).
+    Pytest,
+    /// TAP, as `node --test --test-reporter=tap` prints it.
+    Tap,
+    /// libtest's lines under `cargo test`.
+    Cargo,
+}
+
+/// Where a suite runs: whether pytest can be used, and whether the code is in a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOn {
+    pub pytest: bool,
+    pub project: bool,
+}
+
+/// One run of a suite: the tool's arguments (run in the scratch folder), a file of flotilla's
+/// to write beside the tests first, the runner's name as the log shows it, and how its output
+/// reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestRun {
+    pub args: Vec<&'static str>,
+    pub support: Option<(&'static str, &'static str)>,
+    pub runner: &'static str,
+    pub output: Output,
+}
+
+/// Everything particular to one language but its syntax.
+pub struct Rules {
+    /// The name stored and shown (`python`), also the fence tag and the highlighter's syntax.
+    pub name: &'static str,
+    /// The words a user or a plan may name it by (`py`, `node`…), lower case.
+    pub words: &'static [&'static str],
+    /// The file the code goes in, relative to the workflow's folder.
+    pub code_file: &'static str,
+    /// The file the tests go in.
+    pub test_file: &'static str,
+    /// How the tests reach the code, told to the model that writes them.
+    pub test_conventions: &'static str,
+    /// A short example of the test file's form, for the test writer. Its function is in no
+    /// task set flotilla is measured on.
+    pub test_example: &'static str,
+    /// How the code must expose itself to the tests, told to the model that writes it.
+    pub code_conventions: &'static str,
+    /// Whether an import line of a suite imports the code under test.
+    pub is_self_import: fn(&str) -> bool,
+    /// The line that makes `have` (the code's name, second) callable as `want` (the tests'
+    /// name, first).
+    pub alias_line: fn(&str, &str) -> String,
+    /// The program its tests run under.
+    pub tool: Tool,
+    /// How its suite runs.
+    pub test_run: fn(RunOn) -> TestRun,
+    /// The probe script (its file name and text) that calls a function on inputs and prints
+    /// each result, when the language has one.
+    pub probe_script: Option<(&'static str, &'static str)>,
+}
+
+impl Language {
+    pub const ALL: [Language; 3] = [Self::Python, Self::Javascript, Self::Rust];
+
+    /// The language's rules: the one place a language is registered.
+    pub fn rules(self) -> &'static Rules {
+        match self {
+            Self::Python => &python::RULES,
+            Self::Javascript => &javascript::RULES,
+            Self::Rust => &rust::RULES,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.rules().name
+    }
+
+    /// A language named by one word: `python`, `py`, `js`, `node`, `rust`…
+    pub fn from_word(word: &str) -> Option<Self> {
+        let word = word.trim().to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|l| l.as_str() == word || l.rules().words.contains(&word.as_str()))
+    }
+
+    /// The language a description asks for, if it names one ("in rust", "a node script").
+    pub fn mentioned_in(text: &str) -> Option<Self> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.'))
+            .map(|w| w.trim_end_matches('.'))
+            .find_map(Self::from_word)
+    }
+
+    /// The file the code goes in, relative to the workflow's folder.
+    pub fn code_file(self) -> &'static str {
+        self.rules().code_file
+    }
+
+    /// The file the tests go in.
+    pub fn test_file(self) -> &'static str {
+        self.rules().test_file
+    }
+
+    /// The fence tag and syntax name for highlighting.
+    pub fn fence(self) -> &'static str {
+        self.rules().name
+    }
+
+    /// How the tests reach the code, told to the model that writes them.
+    pub fn test_conventions(self) -> &'static str {
+        self.rules().test_conventions
+    }
+
+    /// A short example of the test file's form, for the test writer.
+    pub fn test_example(self) -> &'static str {
+        self.rules().test_example
+    }
+
+    /// How the code must expose itself to the tests, told to the model that writes it.
+    pub fn code_conventions(self) -> &'static str {
+        self.rules().code_conventions
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_language_a_description_names() {
+        assert_eq!(
+            Language::mentioned_in("write a tetris game in rust"),
+            Some(Language::Rust)
+        );
+        assert_eq!(
+            Language::mentioned_in("a node script that resizes images"),
+            Some(Language::Javascript)
+        );
+        assert_eq!(
+            Language::mentioned_in("a Node.js module for dates"),
+            Some(Language::Javascript)
+        );
+        assert_eq!(
+            Language::mentioned_in("Python function to sum a list"),
+            Some(Language::Python)
+        );
+        assert_eq!(Language::mentioned_in("validate email addresses"), None);
+        // Words that merely contain a language's name don't count.
+        assert_eq!(Language::mentioned_in("trust the rusty nodes"), None);
+    }
+
+    #[test]
+    fn every_language_answers_to_its_name_and_its_words() {
+        for language in Language::ALL {
+            assert_eq!(Language::from_word(language.as_str()), Some(language));
+            for word in language.rules().words {
+                assert_eq!(Language::from_word(word), Some(language), "{word}");
+            }
+        }
+    }
+
+    #[test]
+    fn files_are_fixed_per_language() {
+        assert_eq!(Language::Python.test_file(), "test_solution.py");
+        assert_eq!(Language::Rust.code_file(), "src/lib.rs");
+        assert_eq!(Language::from_word("JS"), Some(Language::Javascript));
+    }
+}
