@@ -82,59 +82,11 @@ pub fn apply(
     staged: bool,
     journals: &Path,
 ) -> Result<Landed, Refusal> {
-    let how = match &change.landed {
-        Some(Landed::Applied { .. }) => Some("applied"),
-        Some(Landed::Staged) => Some("staged"),
-        Some(Landed::Discarded) => Some("discarded"),
-        None => None,
-    };
-    if let Some(how) = how {
-        return Err(Refusal::Landed(how));
-    }
-    let Some(tip) = &change.commit else {
-        return Err(Refusal::NothingToApply);
-    };
+    let (tip, files) = what_lands(change)?;
     let user = Git::at(&change.project);
     let g = |e: git::GitError| Refusal::Git(e.to_string());
-    let files = user.changed_files(&change.base, tip).map_err(g)?;
-    if files.is_empty() {
-        return Err(Refusal::NothingToApply);
-    }
-    let dirty = user.dirty(&files).map_err(g)?;
-    if !dirty.is_empty() {
-        return Err(Refusal::Dirty(dirty));
-    }
     let head = user.commit_of("HEAD").map_err(g)?;
-    let patch = user
-        .run(&[
-            "diff",
-            "--binary",
-            "--no-renames",
-            "--full-index",
-            &change.base,
-            tip,
-        ])
-        .map_err(g)?;
-    std::fs::create_dir_all(journals)
-        .map_err(|e| Refusal::Git(format!("cannot create {}: {e}", journals.display())))?;
-    let index = tempfile::Builder::new()
-        .prefix("index-")
-        .tempfile_in(journals)
-        .map_err(|e| Refusal::Git(format!("cannot make a temporary index: {e}")))?;
-    let index_path = index.path().to_string_lossy().into_owned();
-    let temp = Git::at(&change.project).with_env("GIT_INDEX_FILE", &index_path);
-    temp.run(&["read-tree", &head]).map_err(g)?;
-    let merged = temp
-        .output(
-            &["apply", "--cached", "--3way", "--whitespace=nowarn", "-"],
-            Some(patch.as_bytes()),
-        )
-        .map_err(g)?;
-    if !merged.ok {
-        return Err(Refusal::Conflict(conflicts(&temp, &merged.stderr, &files)));
-    }
-    let tree = temp.line(&["write-tree"]).map_err(g)?;
-    drop(index);
+    let tree = merged_tree(change, &head, &tip, &files, journals)?;
     let mut journal = Journal {
         project: change.project.clone(),
         files: files.clone(),
@@ -146,27 +98,17 @@ pub fn apply(
     if staged {
         write_journal(&path, &journal)?;
         let restored = restore(&user, &tree, &files);
-        if let Err(e) = restored {
-            // Staging is all or nothing: back to HEAD, which the touched files matched.
-            let _ = restore(&user, "HEAD", &files);
-            let _ = std::fs::remove_file(&path);
-            return Err(Refusal::Git(e));
-        }
         let _ = std::fs::remove_file(&path);
-        return Ok(Landed::Staged);
+        return match restored {
+            Ok(()) => Ok(Landed::Staged),
+            Err(e) => {
+                // Staging is all or nothing: back to HEAD, which the touched files matched.
+                let _ = restore(&user, "HEAD", &files);
+                Err(Refusal::Git(e))
+            }
+        };
     }
-    let mut committer = Git::at(&change.project);
-    for (k, v) in git::identity(&user) {
-        committer = committer.with_env(k, &v);
-    }
-    let commit = committer
-        .run_with(
-            &["commit-tree", &tree, "-p", &head, "-F", "-"],
-            Some(message.as_bytes()),
-        )
-        .map_err(g)?
-        .trim()
-        .to_owned();
+    let commit = commit_tree(&change.project, &tree, &head, message)?;
     journal.commit = Some(commit.clone());
     write_journal(&path, &journal)?;
     // The one step that applies it: HEAD's branch moves only if it still is where it was.
@@ -190,6 +132,92 @@ pub fn apply(
     })?;
     let _ = std::fs::remove_file(&path);
     Ok(Landed::Applied { commit, onto })
+}
+
+/// The change's commit and the files it touches, or why it cannot land: landed already,
+/// nothing to apply, or a touched file with the user's uncommitted edits.
+fn what_lands(change: &Change) -> Result<(String, Vec<String>), Refusal> {
+    let how = match &change.landed {
+        Some(Landed::Applied { .. }) => Some("applied"),
+        Some(Landed::Staged) => Some("staged"),
+        Some(Landed::Discarded) => Some("discarded"),
+        None => None,
+    };
+    if let Some(how) = how {
+        return Err(Refusal::Landed(how));
+    }
+    let Some(tip) = &change.commit else {
+        return Err(Refusal::NothingToApply);
+    };
+    let user = Git::at(&change.project);
+    let g = |e: git::GitError| Refusal::Git(e.to_string());
+    let files = user.changed_files(&change.base, tip).map_err(g)?;
+    if files.is_empty() {
+        return Err(Refusal::NothingToApply);
+    }
+    let dirty = user.dirty(&files).map_err(g)?;
+    if !dirty.is_empty() {
+        return Err(Refusal::Dirty(dirty));
+    }
+    Ok((tip.clone(), files))
+}
+
+/// The tree of `head` with the change merged in (three-way), made in a temporary index so the
+/// user's own index is never touched; a conflict names its files.
+fn merged_tree(
+    change: &Change,
+    head: &str,
+    tip: &str,
+    files: &[String],
+    journals: &Path,
+) -> Result<String, Refusal> {
+    let user = Git::at(&change.project);
+    let g = |e: git::GitError| Refusal::Git(e.to_string());
+    let patch = user
+        .run(&[
+            "diff",
+            "--binary",
+            "--no-renames",
+            "--full-index",
+            &change.base,
+            tip,
+        ])
+        .map_err(g)?;
+    std::fs::create_dir_all(journals)
+        .map_err(|e| Refusal::Git(format!("cannot create {}: {e}", journals.display())))?;
+    let index = tempfile::Builder::new()
+        .prefix("index-")
+        .tempfile_in(journals)
+        .map_err(|e| Refusal::Git(format!("cannot make a temporary index: {e}")))?;
+    let index_path = index.path().to_string_lossy().into_owned();
+    let temp = Git::at(&change.project).with_env("GIT_INDEX_FILE", &index_path);
+    temp.run(&["read-tree", head]).map_err(g)?;
+    let merged = temp
+        .output(
+            &["apply", "--cached", "--3way", "--whitespace=nowarn", "-"],
+            Some(patch.as_bytes()),
+        )
+        .map_err(g)?;
+    if !merged.ok {
+        return Err(Refusal::Conflict(conflicts(&temp, &merged.stderr, files)));
+    }
+    temp.line(&["write-tree"]).map_err(g)
+}
+
+/// A commit of `tree` on `head` with `message`, by the user's own identity.
+fn commit_tree(project: &Path, tree: &str, head: &str, message: &str) -> Result<String, Refusal> {
+    let user = Git::at(project);
+    let mut committer = Git::at(project);
+    for (k, v) in git::identity(&user) {
+        committer = committer.with_env(k, &v);
+    }
+    let commit = committer
+        .run_with(
+            &["commit-tree", tree, "-p", head, "-F", "-"],
+            Some(message.as_bytes()),
+        )
+        .map_err(|e| Refusal::Git(e.to_string()))?;
+    Ok(commit.trim().to_owned())
 }
 
 /// The touched files of the checkout and its index brought to `source` (a commit or tree).
