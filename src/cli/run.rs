@@ -124,72 +124,8 @@ async fn follow(
         let Some(wf) = store.apply(&event) else {
             continue;
         };
-        let label = wf.label().to_owned();
-        let line = match &event {
-            Event::Status {
-                status: WorkflowStatus::Naming,
-                progress,
-                ..
-            } => format!("→ [naming] {progress}"),
-            Event::Status { progress, .. } => format!("→ [{label}] {progress}"),
-            Event::Named { source, .. } => format!("→ [{label}] {source}"),
-            Event::Progress { progress, .. } => format!("[{label}] {progress}"),
-            Event::Change { change, .. }
-                if change.commit.is_none() && change.worktree.is_some() =>
-            {
-                format!(
-                    "→ [{label}] on branch {} (base {})",
-                    change.branch,
-                    short(&change.base)
-                )
-            }
-            Event::Change { .. } => continue,
-            Event::Finished {
-                outcome: Outcome::Completed(_),
-                ..
-            } if ending_unrecorded.is_some() => format!(
-                "✗ [{label}] completed, but the history could not record it: {}\n  {} (what it made is kept here)",
-                ending_unrecorded.as_deref().unwrap_or_default(),
-                engine.home().workflow_dir(&id).display()
-            ),
-            Event::Finished {
-                outcome: Outcome::Completed(result),
-                at,
-                ..
-            } => {
-                let mut text = format!(
-                    "✓ [{label}] Completed in {}",
-                    format_elapsed(wf.elapsed(*at))
-                );
-                match &wf.change {
-                    Some(change) => text.push_str(&branch_summary(change, &id)),
-                    None => {
-                        for file in &result.files {
-                            text.push_str(&format!("\n  {}", result.dir.join(file).display()));
-                        }
-                    }
-                }
-                text
-            }
-            Event::Finished {
-                outcome: Outcome::Failed(reason),
-                ..
-            } => match &wf.change {
-                Some(change) => format!(
-                    "✗ [{label}] failed: {reason}{}",
-                    branch_summary(change, &id)
-                ),
-                None => format!(
-                    "✗ [{label}] failed: {reason}\n  {} (what it made is kept here)",
-                    engine.home().workflow_dir(&id).display()
-                ),
-            },
-            Event::Log { .. }
-            | Event::Health { .. }
-            | Event::Load { .. }
-            | Event::Artifact { .. }
-            | Event::Unrecorded { .. }
-            | Event::Others(_) => continue,
+        let Some(line) = progress_line(engine, wf, &event, ending_unrecorded.as_deref()) else {
+            continue;
         };
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
@@ -200,6 +136,85 @@ async fn follow(
                 _ => 1,
             };
         }
+    }
+}
+
+/// The line `run` prints for an event of its workflow `wf` (as the event left it), if any:
+/// the design's progress lines, and the ending with where the work is.
+fn progress_line(
+    engine: &Engine,
+    wf: &crate::workflow::Workflow,
+    event: &Event,
+    ending_unrecorded: Option<&str>,
+) -> Option<String> {
+    let label = wf.label();
+    Some(match event {
+        Event::Status {
+            status: WorkflowStatus::Naming,
+            progress,
+            ..
+        } => format!("→ [naming] {progress}"),
+        Event::Status { progress, .. } => format!("→ [{label}] {progress}"),
+        Event::Named { source, .. } => format!("→ [{label}] {source}"),
+        Event::Progress { progress, .. } => format!("[{label}] {progress}"),
+        Event::Change { change, .. } if change.commit.is_none() && change.worktree.is_some() => {
+            format!(
+                "→ [{label}] on branch {} (base {})",
+                change.branch,
+                short(&change.base)
+            )
+        }
+        Event::Finished { outcome, at, .. } => {
+            ending_line(engine, wf, outcome, *at, ending_unrecorded)
+        }
+        Event::Change { .. }
+        | Event::Log { .. }
+        | Event::Health { .. }
+        | Event::Load { .. }
+        | Event::Artifact { .. }
+        | Event::Unrecorded { .. }
+        | Event::Others(_) => return None,
+    })
+}
+
+/// "✓ [name] Completed in 4.2s" with the files or the branch; "✗ [name] failed: why" with
+/// where what it made is kept.
+fn ending_line(
+    engine: &Engine,
+    wf: &crate::workflow::Workflow,
+    outcome: &Outcome,
+    at: std::time::SystemTime,
+    ending_unrecorded: Option<&str>,
+) -> String {
+    let (label, id) = (wf.label(), &wf.id);
+    let kept = engine.home().workflow_dir(id);
+    match (outcome, ending_unrecorded) {
+        (Outcome::Completed(_), Some(error)) => format!(
+            "✗ [{label}] completed, but the history could not record it: {error}\n  {} (what it made is kept here)",
+            kept.display()
+        ),
+        (Outcome::Completed(result), None) => {
+            let mut text = format!(
+                "✓ [{label}] Completed in {}",
+                format_elapsed(wf.elapsed(at))
+            );
+            match &wf.change {
+                Some(change) => text.push_str(&branch_summary(change, id)),
+                None => {
+                    for file in &result.files {
+                        text.push_str(&format!("\n  {}", result.dir.join(file).display()));
+                    }
+                }
+            }
+            text
+        }
+        (Outcome::Failed(reason), _) => match &wf.change {
+            Some(change) => format!("✗ [{label}] failed: {reason}{}", branch_summary(change, id)),
+            None => format!(
+                "✗ [{label}] failed: {reason}\n  {} (what it made is kept here)",
+                kept.display()
+            ),
+        },
     }
 }
 
