@@ -247,7 +247,7 @@ fn a_missing_or_foreign_model_file_is_named() {
 async fn the_embedded_server_is_started_again_when_it_dies_even_mid_answer() {
     let _decoding = DECODING.lock().await;
     let provider = Provider::new("local", {
-        let mut settings = ProviderSettings::embedded(model());
+        let mut settings = ProviderSettings::embedded_file(model());
         settings.set_parallel(2);
         settings
     })

@@ -5,9 +5,7 @@
 mod support;
 
 use flotilla::provider::pool::{Health, Pool, Server};
-use flotilla::provider::{
-    ChatRequest, Message, Provider, ProviderError, ProviderKind, ProviderSettings, Queue,
-};
+use flotilla::provider::{ChatRequest, Message, Provider, ProviderError, ProviderSettings, Queue};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -16,7 +14,7 @@ use support::mock::{MockServer, Reply, Wire};
 const DEADLINE: Duration = Duration::from_secs(20);
 
 fn settings(url: &str, slots: usize) -> ProviderSettings {
-    let mut s = ProviderSettings::new(ProviderKind::Openai, url);
+    let mut s = ProviderSettings::remote(false, url);
     s.max_concurrent = slots;
     s.slots_configured = true;
     s.max_retries = 0;

@@ -313,7 +313,7 @@ async fn check_tier_on(
     };
     let known = models.iter().any(|m| provider.serves(m, &tc.model));
     if !known {
-        match provider.settings.kind {
+        match provider.settings.kind() {
                 ProviderKind::Ollama => {
                     report.add(
                         check,

@@ -29,7 +29,7 @@ pub async fn models(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
         // The slots the server says it has, when the file sets none.
         if listed.is_ok()
             && !provider.settings.slots_configured
-            && provider.settings.kind != crate::provider::ProviderKind::Embedded
+            && provider.settings.kind() != crate::provider::ProviderKind::Embedded
             && let Some(n) = provider.server_slots(LIST_WAIT).await
         {
             provider.set_slots(n);
@@ -50,7 +50,7 @@ pub async fn models(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
                 "provider": provider.name,
                 "name": server.label,
                 "slots": server.slots(),
-                "kind": provider.settings.kind.as_str(),
+                "kind": provider.settings.kind().as_str(),
                 "server": provider.describe(),
                 "models": models,
                 "error": error,
@@ -65,7 +65,7 @@ pub async fn models(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
         let _ = writeln!(
             out,
             "{name} ({}): {}, {} slots",
-            provider.settings.kind.as_str(),
+            provider.settings.kind().as_str(),
             provider.describe(),
             server.slots()
         );

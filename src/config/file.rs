@@ -309,7 +309,7 @@ fn resolve_tiers(
                     format!("tier {} names provider {provider:?} twice", tier.as_str()),
                 ));
             }
-            kind.get_or_insert(settings.kind);
+            kind.get_or_insert(settings.kind());
         }
         let kind = kind.unwrap_or(ProviderKind::Openai);
         tiers.insert(
@@ -340,7 +340,7 @@ fn resolve_tiers(
                     TierConfig {
                         provider: name.clone(),
                         pool: vec![name.clone()],
-                        model: tier.default_model(settings.kind).to_owned(),
+                        model: tier.default_model(settings.kind()).to_owned(),
                         temperature: None,
                         max_tokens: None,
                     }

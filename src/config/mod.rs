@@ -218,8 +218,10 @@ impl Config {
     pub fn serve_embedded(&mut self, model: PathBuf) {
         let name = "embedded";
         let id = crate::serve::model_id(&model);
-        self.providers =
-            BTreeMap::from([(name.to_owned(), ProviderSettings::embedded(model.clone()))]);
+        self.providers = BTreeMap::from([(
+            name.to_owned(),
+            ProviderSettings::embedded_file(model.clone()),
+        )]);
         for tier in self.tiers.values_mut() {
             tier.provider = name.to_owned();
             tier.pool = vec![name.to_owned()];
@@ -239,19 +241,18 @@ impl Config {
         let var = |name: &str| env(name).ok().filter(|v| !v.trim().is_empty());
         let mut default_ollama = false;
         let (name, settings, source) = if let Some(base) = var("OPENAI_BASE_URL") {
-            let mut s =
-                ProviderSettings::new(ProviderKind::Openai, base.trim().trim_end_matches('/'));
+            let mut s = ProviderSettings::remote(false, base.trim().trim_end_matches('/'));
             s.api_key = var("OPENAI_API_KEY");
             ("openai", s, ConfigSource::Environment("OPENAI_BASE_URL"))
         } else if let Some(host) = var("OLLAMA_HOST") {
-            let s = ProviderSettings::new(ProviderKind::Ollama, ollama_url(&host));
+            let s = ProviderSettings::remote(true, ollama_url(&host));
             ("ollama", s, ConfigSource::Environment("OLLAMA_HOST"))
         } else if let Some(key) = var("OPENAI_API_KEY") {
-            let mut s = ProviderSettings::new(ProviderKind::Openai, "https://api.openai.com/v1");
+            let mut s = ProviderSettings::remote(false, "https://api.openai.com/v1");
             s.api_key = Some(key);
             ("openai", s, ConfigSource::Environment("OPENAI_API_KEY"))
         } else {
-            let s = ProviderSettings::new(ProviderKind::Ollama, OLLAMA_DEFAULT);
+            let s = ProviderSettings::remote(true, OLLAMA_DEFAULT);
             default_ollama = true;
             ("ollama", s, ConfigSource::Default)
         };
@@ -263,7 +264,7 @@ impl Config {
                     TierConfig {
                         provider: name.to_owned(),
                         pool: vec![name.to_owned()],
-                        model: t.default_model(settings.kind).to_owned(),
+                        model: t.default_model(settings.kind()).to_owned(),
                         temperature: None,
                         max_tokens: None,
                     },

@@ -2,7 +2,7 @@
 //! server's address or addresses, an embedded model's file), with the line of each mistake.
 
 use super::ConfigError;
-use crate::provider::{ProviderKind, ProviderSettings};
+use crate::provider::{ProviderKind, ProviderSettings, ServerKind};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -139,19 +139,23 @@ fn remote_settings(
         }
     }
     let urls = base_urls(name, p, err)?;
-    let mut settings = ProviderSettings::new(kind, urls[0].clone());
-    settings.more_urls = urls[1..].to_vec();
-    if let Some(ctx) = &p.ctx {
-        if !(256..=1_048_576).contains(ctx.get_ref()) {
-            return Err(err(
-                Some(ctx.span()),
-                "ctx must be 256 to 1048576 tokens".into(),
-            ));
+    let mut settings = ProviderSettings::remote(kind == ProviderKind::Ollama, "");
+    match &mut settings.server {
+        ServerKind::Ollama {
+            urls: ours,
+            num_ctx,
+            keep_alive: keep,
+        } => {
+            *ours = urls;
+            if let Some(ctx) = &p.ctx {
+                *num_ctx = context(ctx, err)?;
+            }
+            if let Some(given) = &p.keep_alive {
+                *keep = keep_alive(given, err)?;
+            }
         }
-        settings.num_ctx = *ctx.get_ref();
-    }
-    if let Some(keep) = &p.keep_alive {
-        settings.keep_alive = keep_alive(keep, err)?;
+        ServerKind::Openai { urls: ours } => *ours = urls,
+        ServerKind::Embedded(_) => {}
     }
     Ok(settings)
 }
@@ -287,7 +291,7 @@ pub(super) fn embedded_settings(
     if text.is_empty() {
         return Err(err(Some(model.span()), "model is empty".into()));
     }
-    let mut settings = ProviderSettings::embedded(file);
+    let mut settings = ProviderSettings::embedded_file(file);
     if let Some(n) = &p.parallel {
         if *n.get_ref() == 0 || *n.get_ref() > 64 {
             return Err(err(Some(n.span()), "parallel must be 1 to 64".into()));
@@ -295,15 +299,24 @@ pub(super) fn embedded_settings(
         settings.set_parallel(*n.get_ref());
     }
     if let Some(ctx) = &p.ctx {
-        if !(256..=1_048_576).contains(ctx.get_ref()) {
-            return Err(err(
-                Some(ctx.span()),
-                "ctx must be 256 to 1048576 tokens".into(),
-            ));
-        }
-        if let Some(e) = settings.embedded.as_mut() {
-            e.ctx = *ctx.get_ref();
+        let ctx = context(ctx, err)?;
+        if let Some(e) = settings.embedded_mut() {
+            e.ctx = ctx;
         }
     }
     Ok(settings)
+}
+
+/// A context length of 256 to 1048576 tokens.
+fn context(
+    ctx: &Spanned<u32>,
+    err: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
+) -> Result<u32, ConfigError> {
+    if !(256..=1_048_576).contains(ctx.get_ref()) {
+        return Err(err(
+            Some(ctx.span()),
+            "ctx must be 256 to 1048576 tokens".into(),
+        ));
+    }
+    Ok(*ctx.get_ref())
 }

@@ -2,7 +2,7 @@
 //! config.toml, the environment, or the built-in defaults.
 
 use super::{Config, ConfigSource, Tier};
-use crate::provider::ProviderKind;
+use crate::provider::ServerKind;
 use std::fmt;
 use std::path::Path;
 
@@ -153,23 +153,28 @@ pub fn entries(config: &Config, file: Option<(&Path, &str)>) -> Vec<Entry> {
 
     for (name, s) in &config.providers {
         let table = format!("providers.{name}");
-        add(&table, "kind", text(s.kind.as_str()));
-        match (&s.embedded, s.kind) {
-            (Some(e), ProviderKind::Embedded) => {
+        add(&table, "kind", text(s.kind().as_str()));
+        match &s.server {
+            ServerKind::Embedded(e) => {
                 add(&table, "model", text(&e.model.display().to_string()));
                 add(&table, "parallel", e.parallel.to_string());
                 add(&table, "ctx", e.ctx.to_string());
             }
-            _ if s.more_urls.is_empty() => add(&table, "base_url", text(&s.base_url)),
+            _ if s.urls().count() == 1 => add(&table, "base_url", text(s.base_url())),
             _ => add(
                 &table,
                 "base_urls",
                 format!("[{}]", s.urls().map(text).collect::<Vec<_>>().join(", ")),
             ),
         }
-        if s.kind == ProviderKind::Ollama {
-            add(&table, "ctx", s.num_ctx.to_string());
-            add(&table, "keep_alive", text(&s.keep_alive));
+        if let ServerKind::Ollama {
+            num_ctx,
+            keep_alive,
+            ..
+        } = &s.server
+        {
+            add(&table, "ctx", num_ctx.to_string());
+            add(&table, "keep_alive", text(keep_alive));
         }
         if s.api_key.is_some() {
             // The key itself is never printed.

@@ -38,8 +38,8 @@ fn the_documented_example_parses() {
     let c = c.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(c.max_parallel, 4);
     let local = &c.providers["local"];
-    assert_eq!(local.kind, ProviderKind::Openai);
-    assert_eq!(local.base_url, "http://127.0.0.1:8080/v1");
+    assert_eq!(local.kind(), ProviderKind::Openai);
+    assert_eq!(local.base_url(), "http://127.0.0.1:8080/v1");
     assert_eq!(local.api_key.as_deref(), Some("sk-test"));
     assert_eq!(local.max_concurrent, 2);
     for tier in Tier::ALL {
@@ -99,7 +99,7 @@ fn missing_tiers_borrow_a_declared_one() {
 fn environment_defaults() {
     let c = Config::from_env(&no_env);
     assert_eq!(c.source, ConfigSource::Default);
-    assert_eq!(c.providers["ollama"].base_url, "http://127.0.0.1:11434");
+    assert_eq!(c.providers["ollama"].base_url(), "http://127.0.0.1:11434");
     assert_eq!(c.tier(Tier::Veryfast).model, "llama3.2:1b");
 
     let openai = |v: &str| match v {
@@ -108,7 +108,7 @@ fn environment_defaults() {
         _ => Err(VarError::NotPresent),
     };
     let c = Config::from_env(&openai);
-    assert_eq!(c.providers["openai"].base_url, "http://127.0.0.1:9/v1");
+    assert_eq!(c.providers["openai"].base_url(), "http://127.0.0.1:9/v1");
     assert_eq!(c.providers["openai"].api_key.as_deref(), Some("k"));
 
     let ollama = |v: &str| {
@@ -119,7 +119,7 @@ fn environment_defaults() {
         }
     };
     assert_eq!(
-        Config::from_env(&ollama).providers["ollama"].base_url,
+        Config::from_env(&ollama).providers["ollama"].base_url(),
         "http://127.0.0.1:11434"
     );
 }
@@ -177,8 +177,8 @@ fn an_embedded_provider_serves_a_file_beside_the_config() {
     let c = Config::parse(Path::new("/home/u/flotilla/config.toml"), text, &no_env)
         .unwrap_or_else(|e| panic!("{e}"));
     let local = &c.providers["local"];
-    assert_eq!(local.kind, ProviderKind::Embedded);
-    let embedded = local.embedded.as_ref().expect("embedded settings");
+    assert_eq!(local.kind(), ProviderKind::Embedded);
+    let embedded = local.embedded().expect("embedded settings");
     assert_eq!(
         embedded.model,
         Path::new("/home/u/flotilla/models/small.gguf")
@@ -250,7 +250,7 @@ fn the_embedded_default_takes_every_tier_and_says_which_file() {
     assert!(c.default_ollama);
     c.serve_embedded(PathBuf::from("/m/SmolLM2.Q4.gguf"));
     assert_eq!(c.providers.len(), 1);
-    assert_eq!(c.providers["embedded"].kind, ProviderKind::Embedded);
+    assert_eq!(c.providers["embedded"].kind(), ProviderKind::Embedded);
     for tier in Tier::ALL {
         assert_eq!(c.tier(tier).provider, "embedded");
         assert_eq!(c.tier(tier).model, "SmolLM2.Q4");
@@ -296,7 +296,7 @@ fn a_file_without_a_key_gets_the_built_in_default_of_it() {
     assert_eq!(a.request_timeout.as_secs_f64(), d.provider.request_timeout);
     assert_eq!(a.max_retries, d.provider.max_retries);
     let e = &empty.providers["e"];
-    let served = e.embedded.as_ref().expect("embedded settings");
+    let served = e.embedded().expect("embedded settings");
     assert_eq!(
         (served.parallel, served.ctx),
         (d.provider.embedded.parallel, d.provider.embedded.ctx)
@@ -325,13 +325,16 @@ fn a_key_in_the_environment_gives_way_to_a_local_ollama_and_says_so() {
     };
     let mut c = Config::from_env(&key_only);
     assert_eq!(c.servers, ConfigSource::Environment("OPENAI_API_KEY"));
-    assert_eq!(c.providers["openai"].base_url, "https://api.openai.com/v1");
+    assert_eq!(
+        c.providers["openai"].base_url(),
+        "https://api.openai.com/v1"
+    );
     assert!(c.source.to_string().contains("tasks go to api.openai.com"));
     // What `load` does when Ollama answers on its port.
     c.prefer_local_ollama();
     assert_eq!(c.servers, ConfigSource::OllamaOverKey);
     assert_eq!(c.providers.len(), 1);
-    assert_eq!(c.providers["ollama"].base_url, "http://127.0.0.1:11434");
+    assert_eq!(c.providers["ollama"].base_url(), "http://127.0.0.1:11434");
     assert!(
         c.providers["ollama"].api_key.is_none(),
         "the key goes nowhere"
@@ -377,7 +380,7 @@ fn a_tier_pools_the_servers_of_base_urls_and_of_every_provider_it_names() {
     );
     assert!(!gpu.slots_configured, "slots are read from each server");
     let home = &c.providers["home"];
-    assert_eq!((home.num_ctx, home.keep_alive.as_str()), (16384, "1h"));
+    assert_eq!(ollama(home), (16384, "1h".to_owned()));
     assert_eq!(c.tier(Tier::Fast).pool, ["gpu", "home"]);
     assert_eq!(c.tier(Tier::Fast).provider, "gpu");
     // A tier left out borrows the pool too.
@@ -386,8 +389,22 @@ fn a_tier_pools_the_servers_of_base_urls_and_of_every_provider_it_names() {
     let d = crate::defaults::get();
     let plain = "[providers.o]\nkind = \"ollama\"\nbase_url = \"http://c:11434\"\n";
     let c = Config::parse(Path::new("c.toml"), plain, &no_env).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(c.providers["o"].num_ctx, d.provider.ollama.ctx);
-    assert_eq!(c.providers["o"].keep_alive, d.provider.ollama.keep_alive);
+    assert_eq!(
+        ollama(&c.providers["o"]),
+        (d.provider.ollama.ctx, d.provider.ollama.keep_alive.clone())
+    );
+}
+
+/// An Ollama provider's context and keep-alive; any other kind fails the test.
+fn ollama(settings: &crate::provider::ProviderSettings) -> (u32, String) {
+    match &settings.server {
+        crate::provider::ServerKind::Ollama {
+            num_ctx,
+            keep_alive,
+            ..
+        } => (*num_ctx, keep_alive.clone()),
+        other => panic!("not ollama: {other:?}"),
+    }
 }
 
 #[test]

@@ -99,9 +99,7 @@ fn pools(config: &Config, events: &EventSender) -> Result<Pools, ProviderError> 
     for (name, settings) in &config.providers {
         let urls: Vec<&str> = settings.urls().collect();
         for url in &urls {
-            let mut one = settings.clone();
-            one.base_url = (*url).to_owned();
-            one.more_urls.clear();
+            let one = settings.only(url);
             let label = if urls.len() == 1 {
                 name.clone()
             } else {
@@ -242,7 +240,7 @@ impl Engine {
         let mut config = config;
         // Every flotilla on this home shares one embedded engine.
         for settings in config.providers.values_mut() {
-            if let Some(e) = settings.embedded.as_mut() {
+            if let Some(e) = settings.embedded_mut() {
                 e.shared = Some(home.engine_dir.clone());
             }
         }

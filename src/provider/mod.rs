@@ -7,6 +7,8 @@ pub mod memo;
 pub mod ollama;
 pub mod openai;
 pub mod pool;
+mod settings;
+pub use settings::{ProviderSettings, ServerKind};
 mod request;
 pub mod shared;
 pub mod slots;
@@ -100,92 +102,6 @@ impl ProviderError {
     }
 }
 
-/// How to reach one server, and how patient to be with it.
-#[derive(Debug, Clone)]
-pub struct ProviderSettings {
-    pub kind: ProviderKind,
-    pub base_url: String,
-    pub api_key: Option<String>,
-    pub max_concurrent: usize,
-    pub connect_timeout: Duration,
-    /// Longest wait for the answer to start, or between two pieces of a stream.
-    pub stall_timeout: Duration,
-    /// Longest a whole request may take, from sending it to the end of its stream.
-    pub request_timeout: Duration,
-    pub max_retries: u32,
-    /// First backoff; doubled on each retry.
-    pub retry_backoff: Duration,
-    /// What an `embedded` provider serves.
-    pub embedded: Option<embedded::EmbeddedSettings>,
-    /// Answer a greedy request (temperature 0) asked before with the reply it got then
-    /// ([`memo`]); `flotilla eval` turns it on.
-    pub remember_greedy: bool,
-    /// More servers of the same kind (`base_urls`), besides `base_url`: each one a member of
-    /// the pool of the tiers that name this provider.
-    pub more_urls: Vec<String>,
-    /// `max_concurrent` was set in the file; otherwise each server's own number of slots is
-    /// used when it says one (llama.cpp's and flotilla serve's `/props` `total_slots`).
-    pub slots_configured: bool,
-    /// Ollama's `num_ctx`, sent with every request.
-    pub num_ctx: u32,
-    /// Ollama's `keep_alive`, sent with every request.
-    pub keep_alive: String,
-}
-
-impl ProviderSettings {
-    /// A server at `base_url` with `[provider]` of the built-in defaults.
-    pub fn new(kind: ProviderKind, base_url: impl Into<String>) -> Self {
-        let d = &crate::defaults::get().provider;
-        Self {
-            kind,
-            base_url: base_url.into(),
-            api_key: None,
-            max_concurrent: d.max_concurrent,
-            connect_timeout: Duration::from_secs_f64(d.connect_timeout),
-            stall_timeout: Duration::from_secs_f64(d.stall_timeout),
-            request_timeout: Duration::from_secs_f64(d.request_timeout),
-            max_retries: d.max_retries,
-            retry_backoff: Duration::from_millis(250),
-            embedded: None,
-            remember_greedy: false,
-            more_urls: Vec::new(),
-            slots_configured: false,
-            num_ctx: d.ollama.ctx,
-            keep_alive: d.ollama.keep_alive.clone(),
-        }
-    }
-
-    /// Every server's base URL: `base_url`, then `base_urls`' others.
-    pub fn urls(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.base_url.as_str()).chain(self.more_urls.iter().map(String::as_str))
-    }
-
-    /// An `embedded` provider for a GGUF file, with `[provider.embedded]` of the built-in
-    /// defaults.
-    pub fn embedded(model: std::path::PathBuf) -> Self {
-        let d = &crate::defaults::get().provider.embedded;
-        let mut settings = Self::new(ProviderKind::Embedded, "");
-        settings.stall_timeout = Duration::from_secs_f64(d.stall_timeout);
-        settings.embedded = Some(embedded::EmbeddedSettings {
-            model,
-            parallel: 1,
-            ctx: d.ctx,
-            shared: None,
-        });
-        settings.set_parallel(d.parallel);
-        settings
-    }
-
-    /// An embedded provider's requests decoded together, which is also how many it is sent at
-    /// once.
-    pub fn set_parallel(&mut self, parallel: usize) {
-        self.max_concurrent = parallel.max(1);
-        if let Some(e) = self.embedded.as_mut() {
-            e.parallel = parallel.max(1);
-        }
-    }
-}
-
 /// Longest wait a `Retry-After` may ask for.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
@@ -209,13 +125,13 @@ impl Provider {
             .user_agent(concat!("flotilla/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ProviderError::Request {
-                url: settings.base_url.clone(),
+                url: settings.base_url().to_owned(),
                 reason: e.to_string(),
             })?;
         let slots = slots::Slots::new(settings.max_concurrent);
         let embedded = settings
-            .embedded
-            .clone()
+            .embedded()
+            .cloned()
             .map(|e| Arc::new(embedded::Embedded::new(e)));
         let memo = settings
             .remember_greedy
@@ -247,8 +163,8 @@ impl Provider {
             }
             None => format!(
                 "{} at {}",
-                self.settings.kind.as_str(),
-                self.settings.base_url
+                self.settings.kind().as_str(),
+                self.settings.base_url()
             ),
         }
     }
@@ -293,13 +209,13 @@ impl Provider {
     pub fn location(&self) -> String {
         match &self.embedded {
             Some(e) => e.settings.model.display().to_string(),
-            None => self.settings.base_url.clone(),
+            None => self.settings.base_url().to_owned(),
         }
     }
 
     /// What to do when the server does not answer.
     pub fn remedy(&self) -> &'static str {
-        match self.settings.kind {
+        match self.settings.kind() {
             ProviderKind::Ollama => {
                 "start Ollama (`ollama serve`) or point base_url at a running one"
             }
@@ -316,7 +232,7 @@ impl Provider {
     async fn base_url(&self) -> Result<String, ProviderError> {
         match &self.embedded {
             Some(e) => e.base_url().await,
-            None => Ok(self.settings.base_url.clone()),
+            None => Ok(self.settings.base_url().to_owned()),
         }
     }
 
@@ -326,7 +242,7 @@ impl Provider {
     }
 
     async fn chat_url(&self) -> Result<String, ProviderError> {
-        self.url(self.settings.kind.wire().chat_path()).await
+        self.url(self.settings.kind().wire().chat_path()).await
     }
 
     /// Streams a chat completion, handing each piece of text to `on_text` as it arrives.
@@ -346,10 +262,15 @@ impl Provider {
         on_text: &mut (dyn FnMut(&str) + Send),
         on_queue: &mut (dyn FnMut(Queue) + Send),
     ) -> Result<ChatReply, ProviderError> {
-        let mut body = self.settings.kind.wire().request_body(req);
-        if self.settings.kind == ProviderKind::Ollama {
-            ollama::set_context(&mut body, self.settings.num_ctx, &self.settings.keep_alive);
-            ollama::check_fits(req, self.settings.num_ctx)?;
+        let mut body = self.settings.kind().wire().request_body(req);
+        if let ServerKind::Ollama {
+            num_ctx,
+            keep_alive,
+            ..
+        } = &self.settings.server
+        {
+            ollama::set_context(&mut body, *num_ctx, keep_alive);
+            ollama::check_fits(req, *num_ctx)?;
         }
         // A greedy request, when the memo is on: the memo and the request's key in it.
         let greedy = self
@@ -365,9 +286,9 @@ impl Provider {
             return Ok(reply);
         }
         let mut reply = self.ask(req, &body, on_text, on_queue).await;
-        if self.settings.kind == ProviderKind::Ollama
+        if let ServerKind::Ollama { num_ctx, .. } = &self.settings.server
             && let Ok(r) = &reply
-            && let Err(e) = ollama::check_not_cut(r, self.settings.num_ctx)
+            && let Err(e) = ollama::check_not_cut(r, *num_ctx)
         {
             reply = Err(e);
         }
@@ -428,14 +349,14 @@ impl Provider {
     /// Whether `listed`, a name from the server's model list, is the model `configured` names:
     /// the same name, or Ollama's `name:latest`; an embedded server's one model answers to any.
     pub fn serves(&self, listed: &str, configured: &str) -> bool {
-        self.settings.kind == ProviderKind::Embedded
+        self.settings.kind() == ProviderKind::Embedded
             || listed == configured
             || listed.strip_suffix(":latest") == Some(configured)
     }
 
     /// The models the server offers; a quick check that it is up.
     pub async fn models(&self, wait: Duration) -> Result<Vec<String>, ProviderError> {
-        let wire = self.settings.kind.wire();
+        let wire = self.settings.kind().wire();
         let url = self.url(wire.models_path()).await?;
         let mut request = self.http.get(&url);
         if let Some(key) = &self.settings.api_key {

@@ -218,7 +218,7 @@ impl Server {
             state.health = Health::Reachable(models.clone());
             let read = !state.slots_read
                 && !self.provider.settings.slots_configured
-                && self.provider.settings.kind != ProviderKind::Embedded;
+                && self.provider.settings.kind() != ProviderKind::Embedded;
             state.slots_read = true;
             (was_out, read)
         };

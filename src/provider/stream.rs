@@ -96,7 +96,7 @@ impl Provider {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/json"));
         let mut reply = ChatReply::default();
-        let wire = self.settings.kind.wire();
+        let wire = self.settings.kind().wire();
         let mut decoder = wire.decoder();
         let mut stream = response.bytes_stream();
         let mut whole = Vec::new();
