@@ -158,11 +158,7 @@ pub fn asserts(language: Language, examples: &[Example]) -> Option<String> {
             let (name, args) = e.call.split_once('(')?;
             let call = format!("{name}({}", respell(args, language)?);
             let expected = respell(&e.expected, language)?;
-            Some(match language {
-                Language::Python => format!("assert {call} == {expected}"),
-                Language::Javascript => format!("assert.deepStrictEqual({call}, {expected});"),
-                Language::Rust => format!("assert_eq!({call}, {expected});"),
-            })
+            Some((language.rules().assert_equal)(&call, &expected))
         })
         .collect();
     (!lines.is_empty()).then(|| lines.join("\n"))
@@ -175,16 +171,13 @@ fn respell(text: &str, language: Language) -> Option<String> {
     let mut out = String::new();
     let mut word = String::new();
     let mut strings = Strings::default();
+    let spell = language.rules().literals;
     let flush = |word: &mut String, out: &mut String| -> Option<()> {
-        let spelled = match (language, word.as_str()) {
-            (Language::Python, "true") => "True",
-            (Language::Python, "false") => "False",
-            (Language::Python, "null") => "None",
-            (Language::Javascript | Language::Rust, "True") => "true",
-            (Language::Javascript | Language::Rust, "False") => "false",
-            (Language::Javascript, "None") => "null",
-            (Language::Rust, "None" | "null") => return None,
-            (_, w) => w,
+        let spelled = match word.as_str() {
+            "True" | "true" => spell.yes,
+            "False" | "false" => spell.no,
+            "None" | "null" => spell.nothing?,
+            w => w,
         };
         out.push_str(spelled);
         word.clear();
@@ -198,9 +191,9 @@ fn respell(text: &str, language: Language) -> Option<String> {
                 flush(&mut word, &mut out)?;
             }
             // A Rust string is always double-quoted: `'a"b'` is `"a\"b"`.
-            match (language, c) {
-                (Language::Rust, '\'') if single => out.push('"'),
-                (Language::Rust, '"') if single => out.push_str("\\\""),
+            match c {
+                '\'' if single && spell.double_quoted => out.push('"'),
+                '"' if single && spell.double_quoted => out.push_str("\\\""),
                 _ => out.push(c),
             }
             continue;
@@ -210,13 +203,10 @@ fn respell(text: &str, language: Language) -> Option<String> {
             continue;
         }
         flush(&mut word, &mut out)?;
-        match (language, c) {
-            // JavaScript has no tuples, and objects are not compared by `deepStrictEqual`
-            // the way Python compares dicts; a call's own `(` was split off before.
-            (Language::Javascript, '{' | ':' | '(') => return None,
-            (Language::Rust, '[' | '{' | ':') => return None,
-            _ => out.push(c),
+        if spell.unsayable.contains(&c) {
+            return None;
         }
+        out.push(c);
     }
     flush(&mut word, &mut out)?;
     Some(out)

@@ -408,6 +408,12 @@ fn reads(node: Node<'_>, source: &str) -> Vec<String> {
 /// JavaScript's syntax, for the readers that work in every language.
 pub(crate) const SYNTAX: super::syntax::Syntax = super::syntax::Syntax {
     grammar: tree::javascript,
+    definitions: &[
+        "function_declaration",
+        "class_declaration",
+        "lexical_declaration",
+        "export_statement",
+    ],
     items,
     render_code,
     drop_example_data: super::syntax::no_example_data,

@@ -19,7 +19,7 @@ mod python;
 mod rust;
 mod syntax;
 pub(crate) mod tree;
-use syntax::syntax;
+pub(crate) use syntax::syntax;
 
 pub use names::{named_in, signature_name, signatures_in, wanted_names};
 pub use probe::{fit_probes, plain_probes, probes, task_examples};

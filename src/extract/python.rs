@@ -386,6 +386,11 @@ impl Reading {
 /// Python's syntax, for the readers that work in every language.
 pub(crate) const SYNTAX: super::syntax::Syntax = super::syntax::Syntax {
     grammar: tree::python,
+    definitions: &[
+        "function_definition",
+        "class_definition",
+        "decorated_definition",
+    ],
     items,
     render_code: |imports, defs, _| {
         let text = super::render(imports, defs, &[], python_gap);

@@ -393,6 +393,16 @@ fn reads(node: Node<'_>, source: &str) -> Vec<String> {
 /// Rust's syntax, for the readers that work in every language.
 pub(crate) const SYNTAX: super::syntax::Syntax = super::syntax::Syntax {
     grammar: tree::rust,
+    definitions: &[
+        "function_item",
+        "struct_item",
+        "enum_item",
+        "trait_item",
+        "impl_item",
+        "type_item",
+        "const_item",
+        "mod_item",
+    ],
     items,
     render_code: |imports, defs, _| super::render(imports, defs, &[], |_| "\n"),
     drop_example_data: super::syntax::no_example_data,

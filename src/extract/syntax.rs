@@ -17,6 +17,8 @@ pub(crate) type RenderSuite = fn(&[Item], &[Item], &[Item], &[&str]) -> (String,
 /// The readers and writers of one language's syntax.
 pub(crate) struct Syntax {
     pub grammar: fn() -> tree_sitter::Language,
+    /// The node kinds of the top-level definitions a project's map shows, one signature each.
+    pub definitions: &'static [&'static str],
     /// The top-level items of one source, as they parse.
     pub items: fn(&str) -> Vec<Item>,
     /// The code's file from its imports and definitions (the last: the public names).

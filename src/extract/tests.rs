@@ -634,5 +634,23 @@ fn every_registered_language_has_rules_and_syntax_that_agree() {
             (rules.alias_line)("want", "have")
         );
         assert!(parses(language, &code), "{language}: {code}");
+        // Its files are found by their extensions, and a task's example is stated in it.
+        for extension in rules.extensions {
+            let file = format!("src/x.{extension}");
+            assert_eq!(Language::of_path(&file), Some(language), "{file}");
+        }
+        assert!(rules.code_file.ends_with(rules.extensions[0]), "{language}");
+        let example = examples::Example {
+            call: "have(1)".into(),
+            expected: "True".into(),
+        };
+        let stated = examples::asserts(language, &[example])
+            .unwrap_or_else(|| panic!("{language}: the example is not stated"));
+        let suite = match language {
+            Language::Rust => format!("#[test]\nfn t() {{\n    {stated}\n}}\n"),
+            _ => stated.clone(),
+        };
+        assert!(parses(language, &suite), "{language}: {suite}");
+        assert!(stated.contains(rules.literals.yes), "{language}: {stated}");
     }
 }

@@ -8,6 +8,7 @@ const PROBE: &str = include_str!("../../assets/node_probe.js");
 pub const RULES: Rules = Rules {
     name: "javascript",
     words: &["js", "node", "nodejs", "node.js"],
+    extensions: &["js", "mjs", "cjs"],
     code_file: "solution.js",
     test_file: "solution.test.js",
     test_conventions: "Use node's built-in test runner: const test = require('node:test'); \
@@ -17,6 +18,16 @@ pub const RULES: Rules = Rules {
     code_conventions: "Write a CommonJS module for node and export the public functions with module.exports = { ... }.",
     is_self_import: |import| import.contains("./solution"),
     alias_line: |want, have| format!("module.exports.{want} = {have};\n"),
+    literals: super::Literals {
+        yes: "true",
+        no: "false",
+        nothing: Some("null"),
+        double_quoted: false,
+        // No tuples, and objects are not compared by `deepStrictEqual` the way Python
+        // compares dicts; a call's own `(` is split off before.
+        unsayable: &['{', ':', '('],
+    },
+    assert_equal: |call, expected| format!("assert.deepStrictEqual({call}, {expected});"),
     tool: Tool::Node,
     test_run: |_| TestRun {
         args: vec!["--test", "--test-reporter=tap", RULES.test_file],

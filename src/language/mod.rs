@@ -63,12 +63,29 @@ pub struct TestRun {
     pub output: Output,
 }
 
+/// How a language spells the literals a task's examples are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Literals {
+    /// `True` / `true`, `False` / `false`.
+    pub yes: &'static str,
+    pub no: &'static str,
+    /// `None` / `null`; `None` when the language has no such literal (Rust).
+    pub nothing: Option<&'static str>,
+    /// Strings are double-quoted only (Rust: `'a"b'` is `"a\"b"`).
+    pub double_quoted: bool,
+    /// Characters outside a string that begin a literal it cannot state as a task's example
+    /// (JavaScript's `{`, `:` and tuples' `(`; Rust's lists and maps).
+    pub unsayable: &'static [char],
+}
+
 /// Everything particular to one language but its syntax.
 pub struct Rules {
     /// The name stored and shown (`python`), also the fence tag and the highlighter's syntax.
     pub name: &'static str,
     /// The words a user or a plan may name it by (`py`, `node`…), lower case.
     pub words: &'static [&'static str],
+    /// Its source files' extensions, the one flotilla writes first (`py`; `js`, `mjs`, `cjs`).
+    pub extensions: &'static [&'static str],
     /// The file the code goes in, relative to the workflow's folder.
     pub code_file: &'static str,
     /// The file the tests go in.
@@ -85,6 +102,10 @@ pub struct Rules {
     /// The line that makes `have` (the code's name, second) callable as `want` (the tests'
     /// name, first).
     pub alias_line: fn(&str, &str) -> String,
+    /// Its literals, for stating a task's examples in it.
+    pub literals: Literals,
+    /// An assertion that a call's value equals an expected one, as the language writes it.
+    pub assert_equal: fn(&str, &str) -> String,
     /// The program its tests run under.
     pub tool: Tool,
     /// How its suite runs.
@@ -116,6 +137,14 @@ impl Language {
         Self::ALL
             .into_iter()
             .find(|l| l.as_str() == word || l.rules().words.contains(&word.as_str()))
+    }
+
+    /// The language of a source file, by its extension.
+    pub fn of_path(path: &str) -> Option<Self> {
+        let (_, extension) = path.rsplit_once('.')?;
+        Self::ALL
+            .into_iter()
+            .find(|l| l.rules().extensions.contains(&extension))
     }
 
     /// The language a description asks for, if it names one ("in rust", "a node script").

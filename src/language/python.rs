@@ -11,6 +11,7 @@ const PROBE: &str = include_str!("../../assets/python_probe.py");
 pub const RULES: Rules = Rules {
     name: "python",
     words: &["python3", "py"],
+    extensions: &["py"],
     code_file: "solution.py",
     test_file: "test_solution.py",
     test_conventions: "Write plain pytest-style test functions named test_* that use assert. \
@@ -21,6 +22,14 @@ pub const RULES: Rules = Rules {
         import.starts_with("from solution ") || import.trim() == "import solution"
     },
     alias_line: |want, have| format!("\n\n{want} = {have}\n"),
+    literals: super::Literals {
+        yes: "True",
+        no: "False",
+        nothing: Some("None"),
+        double_quoted: false,
+        unsayable: &[],
+    },
+    assert_equal: |call, expected| format!("assert {call} == {expected}"),
     tool: Tool::Python,
     test_run,
     probe_script: Some(("_flotilla_probe.py", PROBE)),

@@ -7,6 +7,7 @@ use super::{Output, Rules, RunOn, TestRun, Tool};
 pub const RULES: Rules = Rules {
     name: "rust",
     words: &["rs"],
+    extensions: &["rs"],
     code_file: "src/lib.rs",
     test_file: "tests/solution.rs",
     test_conventions: "Write an integration test file with #[test] functions that use assert!/assert_eq!. \
@@ -15,6 +16,14 @@ pub const RULES: Rules = Rules {
     code_conventions: "Write the body of a library crate (src/lib.rs) with `pub fn` items; no main function.",
     is_self_import: |import| import.contains("solution::"),
     alias_line: |want, have| format!("\npub use self::{have} as {want};\n"),
+    literals: super::Literals {
+        yes: "true",
+        no: "false",
+        nothing: None,
+        double_quoted: true,
+        unsayable: &['[', '{', ':'],
+    },
+    assert_equal: |call, expected| format!("assert_eq!({call}, {expected});"),
     tool: Tool::Cargo,
     test_run,
     probe_script: None,

@@ -285,13 +285,9 @@ fn usable_path(path: &str, language: Language) -> Option<String> {
         .trim()
         .trim_matches(['`', '"', '\''])
         .trim_start_matches("./");
-    let ext = match language {
-        Language::Python => ".py",
-        Language::Javascript => ".js",
-        Language::Rust => ".rs",
-    };
+    let ext = format!(".{}", language.rules().extensions[0]);
     let name = path.rsplit('/').next().unwrap_or(path);
-    let ok = path.ends_with(ext)
+    let ok = path.ends_with(&ext)
         && !path.starts_with('/')
         && !path
             .split('/')

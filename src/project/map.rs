@@ -18,48 +18,17 @@ const MAX_FILES: usize = 400;
 const MAX_FILE_BYTES: u64 = 256 * 1024;
 
 fn language_of(path: &str) -> Option<Language> {
-    match path.rsplit('.').next()? {
-        "py" => Some(Language::Python),
-        "js" | "mjs" | "cjs" => Some(Language::Javascript),
-        "rs" => Some(Language::Rust),
-        _ => None,
-    }
+    Language::of_path(path)
 }
 
 /// The top-level definitions of `source`, one signature each (`def slugify(text: str) -> str`,
 /// `class Formatter`, `pub fn parse(input: &str) -> Result<Doc, Error>`).
 pub fn signatures(language: Language, source: &str) -> Vec<String> {
-    let grammar = match language {
-        Language::Python => tree::python(),
-        Language::Javascript => tree::javascript(),
-        Language::Rust => tree::rust(),
-    };
-    let Some(parsed) = tree::parse(&grammar, source) else {
+    let syntax = crate::extract::syntax(language);
+    let Some(parsed) = tree::parse(&(syntax.grammar)(), source) else {
         return Vec::new();
     };
-    let kinds: &[&str] = match language {
-        Language::Python => &[
-            "function_definition",
-            "class_definition",
-            "decorated_definition",
-        ],
-        Language::Javascript => &[
-            "function_declaration",
-            "class_declaration",
-            "lexical_declaration",
-            "export_statement",
-        ],
-        Language::Rust => &[
-            "function_item",
-            "struct_item",
-            "enum_item",
-            "trait_item",
-            "impl_item",
-            "type_item",
-            "const_item",
-            "mod_item",
-        ],
-    };
+    let kinds = syntax.definitions;
     let root = parsed.root_node();
     let mut cursor = root.walk();
     let mut out = Vec::new();

@@ -21,11 +21,7 @@ enum Piece {
 }
 
 fn grammar(language: Language) -> tree_sitter::Language {
-    match language {
-        Language::Python => tree::python(),
-        Language::Javascript => tree::javascript(),
-        Language::Rust => tree::rust(),
-    }
+    (crate::extract::syntax(language).grammar)()
 }
 
 /// The name a top-level node defines, and whether it is an import.
