@@ -426,4 +426,27 @@ pub(crate) const SYNTAX: super::syntax::Syntax = super::syntax::Syntax {
     checks,
     test_methods: super::syntax::no_methods,
     probe_calls,
+    piece,
 };
+
+/// A top-level node as a piece of a file to splice into: an import (`true`, its text, a
+/// `require` included) or a definition (its name).
+fn piece(node: Node<'_>, source: &str) -> Option<(bool, String)> {
+    let named = |n: Node<'_>| tree::field(n, "name", source).map(str::to_owned);
+    match node.kind() {
+        "import_statement" => Some((true, tree::text(node, source).to_owned())),
+        "function_declaration" | "class_declaration" => named(node).map(|n| (false, n)),
+        "lexical_declaration" | "variable_declaration" => {
+            let text = tree::text(node, source);
+            if text.contains("require(") {
+                return Some((true, text.to_owned()));
+            }
+            let mut cursor = node.walk();
+            let declarator = node
+                .named_children(&mut cursor)
+                .find(|c| c.kind() == "variable_declarator")?;
+            named(declarator).map(|n| (false, n))
+        }
+        _ => None,
+    }
+}

@@ -409,6 +409,7 @@ pub(crate) const SYNTAX: super::syntax::Syntax = super::syntax::Syntax {
     checks,
     test_methods,
     probe_calls,
+    piece,
 };
 
 /// The tests that can run, and why each other one cannot.
@@ -427,4 +428,21 @@ fn runnable_tests(
         }
     }
     (runnable, dropped)
+}
+
+/// A top-level node as a piece of a file to splice into: an import (`true`, its text) or a
+/// definition (its name).
+fn piece(node: Node<'_>, source: &str) -> Option<(bool, String)> {
+    let named = |n: Node<'_>| tree::field(n, "name", source).map(str::to_owned);
+    match node.kind() {
+        "import_statement" | "import_from_statement" => {
+            Some((true, tree::text(node, source).to_owned()))
+        }
+        "function_definition" | "class_definition" => named(node).map(|n| (false, n)),
+        "decorated_definition" => node
+            .child_by_field_name("definition")
+            .and_then(named)
+            .map(|n| (false, n)),
+        _ => None,
+    }
 }

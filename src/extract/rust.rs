@@ -415,4 +415,17 @@ pub(crate) const SYNTAX: super::syntax::Syntax = super::syntax::Syntax {
     checks,
     test_methods: super::syntax::no_methods,
     probe_calls,
+    piece,
 };
+
+/// A top-level node as a piece of a file to splice into: a `use` (`true`, its text) or an
+/// item (its name).
+fn piece(node: Node<'_>, source: &str) -> Option<(bool, String)> {
+    let named = |n: Node<'_>| tree::field(n, "name", source).map(str::to_owned);
+    match node.kind() {
+        "use_declaration" => Some((true, tree::text(node, source).to_owned())),
+        "function_item" | "struct_item" | "enum_item" | "trait_item" | "type_item"
+        | "const_item" | "static_item" | "mod_item" => named(node).map(|n| (false, n)),
+        _ => None,
+    }
+}

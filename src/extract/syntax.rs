@@ -48,6 +48,9 @@ pub(crate) struct Syntax {
     pub test_methods: fn(&str) -> Vec<Method>,
     /// Calls of the public functions with literal arguments in a source.
     pub probe_calls: fn(&str, &[&str]) -> Vec<String>,
+    /// A top-level node of a project's file as a piece to splice into: an import (`true`, its
+    /// text) or a definition (its name); `None` for anything else.
+    pub piece: fn(tree_sitter::Node<'_>, &str) -> Option<(bool, String)>,
 }
 
 /// For a language whose replies hold no example data to take out.

@@ -30,43 +30,7 @@ fn classify(
     node: tree_sitter::Node<'_>,
     source: &str,
 ) -> Option<(bool, String)> {
-    let named = |n: tree_sitter::Node<'_>| tree::field(n, "name", source).map(str::to_owned);
-    match (language, node.kind()) {
-        (Language::Python, "import_statement" | "import_from_statement") => {
-            Some((true, tree::text(node, source).to_owned()))
-        }
-        (Language::Python, "function_definition" | "class_definition") => {
-            named(node).map(|n| (false, n))
-        }
-        (Language::Python, "decorated_definition") => node
-            .child_by_field_name("definition")
-            .and_then(named)
-            .map(|n| (false, n)),
-        (Language::Javascript, "import_statement") => {
-            Some((true, tree::text(node, source).to_owned()))
-        }
-        (Language::Javascript, "function_declaration" | "class_declaration") => {
-            named(node).map(|n| (false, n))
-        }
-        (Language::Javascript, "lexical_declaration" | "variable_declaration") => {
-            let text = tree::text(node, source);
-            if text.contains("require(") {
-                return Some((true, text.to_owned()));
-            }
-            let mut cursor = node.walk();
-            let declarator = node
-                .named_children(&mut cursor)
-                .find(|c| c.kind() == "variable_declarator")?;
-            named(declarator).map(|n| (false, n))
-        }
-        (Language::Rust, "use_declaration") => Some((true, tree::text(node, source).to_owned())),
-        (
-            Language::Rust,
-            "function_item" | "struct_item" | "enum_item" | "trait_item" | "type_item"
-            | "const_item" | "static_item" | "mod_item",
-        ) => named(node).map(|n| (false, n)),
-        _ => None,
-    }
+    (crate::extract::syntax(language).piece)(node, source)
 }
 
 /// The file's pieces with where each stands (a definition's range takes in the comments and
