@@ -1022,6 +1022,11 @@ fn the_demo_says_what_to_expect_of_its_small_model() {
     let (tx, _rx) = event::channel();
     let engine = Engine::new(config, home(), tx).unwrap_or_else(|e| panic!("{e}"));
     let demo = app_on(engine, Keymap::defaults());
+    assert_eq!(
+        demo.engine().servers().count(),
+        1,
+        "the embedded engine is the demo's one server"
+    );
     let text = screen(&demo);
     // The log pane's lines (beside the result view), and its words whatever their wrapping.
     let pane: Vec<&str> = text

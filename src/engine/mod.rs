@@ -97,13 +97,12 @@ fn pools(config: &Config, events: &EventSender) -> Result<Pools, ProviderError> 
     let mut servers: Vec<Arc<Server>> = Vec::new();
     let mut by_provider: BTreeMap<&str, Vec<Arc<Server>>> = BTreeMap::new();
     for (name, settings) in &config.providers {
-        let urls: Vec<&str> = settings.urls().collect();
-        for url in &urls {
-            let one = settings.only(url);
-            let label = if urls.len() == 1 {
-                name.clone()
-            } else {
-                short_address(url)
+        let members = settings.members();
+        let several = members.len() > 1;
+        for (url, one) in members {
+            let label = match url {
+                Some(url) if several => short_address(&url),
+                _ => name.clone(),
             };
             let server = Server::new(Provider::new(name.clone(), one)?, label);
             let events = events.clone();

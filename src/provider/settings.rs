@@ -101,13 +101,24 @@ impl ProviderSettings {
         self.urls().next().unwrap_or_default()
     }
 
-    /// The same provider with only this one of its servers.
-    pub fn only(&self, url: &str) -> Self {
-        let mut one = self.clone();
-        if let ServerKind::Openai { urls } | ServerKind::Ollama { urls, .. } = &mut one.server {
-            *urls = vec![url.to_owned()];
+    /// Each server of the provider as a provider of its own, with its base URL: one per URL,
+    /// or the one embedded engine (whose address is its own business).
+    pub fn members(&self) -> Vec<(Option<String>, Self)> {
+        match &self.server {
+            ServerKind::Embedded(_) => vec![(None, self.clone())],
+            ServerKind::Openai { urls } | ServerKind::Ollama { urls, .. } => urls
+                .iter()
+                .map(|url| {
+                    let mut one = self.clone();
+                    if let ServerKind::Openai { urls } | ServerKind::Ollama { urls, .. } =
+                        &mut one.server
+                    {
+                        *urls = vec![url.clone()];
+                    }
+                    (Some(url.clone()), one)
+                })
+                .collect(),
         }
-        one
     }
 
     /// What an `embedded` provider serves.

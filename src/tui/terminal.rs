@@ -27,7 +27,9 @@ const EVENT_BATCH: usize = 4096;
 /// Takes over the terminal, runs the dashboard until the user quits, and gives it back. Ends
 /// with the number of the signal (SIGTERM, SIGHUP) that stopped it, if one did.
 pub async fn run(app: &mut App, events: &mut EventReceiver) -> anyhow::Result<Option<i32>> {
+    let before = std::sync::Arc::new(std::panic::take_hook());
     let mut terminal = ratatui::init();
+    own_panics(&before);
     // Pasted text arrives whole instead of as keys (a newline would otherwise submit).
     let _ = execute!(std::io::stdout(), EnableBracketedPaste);
     let mouse = app.engine().config().mouse;
@@ -40,7 +42,31 @@ pub async fn run(app: &mut App, events: &mut EventReceiver) -> anyhow::Result<Op
     }
     let _ = execute!(std::io::stdout(), DisableBracketedPaste);
     ratatui::restore();
+    let _ = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| before(info)));
     result
+}
+
+type Hook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync>;
+
+/// While the dashboard owns the terminal, a panic on another thread (a blocking job, a
+/// workflow's task: each ends that one piece of work, and the dashboard says so) goes to the
+/// log and never to the screen; one on the loop's own thread ends the dashboard, so the
+/// terminal is given back first and the panic printed as usual. Replaces the hook
+/// `ratatui::init` installs, which restores the terminal on any thread's panic.
+fn own_panics(before: &std::sync::Arc<Hook>) {
+    let loop_thread = std::thread::current().id();
+    let before = std::sync::Arc::clone(before);
+    let _ = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() == loop_thread {
+            ratatui::restore();
+            before(info);
+        } else {
+            let backtrace = std::backtrace::Backtrace::force_capture();
+            tracing::error!("a thread panicked: {info}\n{backtrace}");
+        }
+    }));
 }
 
 async fn event_loop(
@@ -245,7 +271,11 @@ async fn edit(
         .and_then(|s| s);
     // A fresh terminal has empty buffers, so the next frame is drawn whole; the screen is
     // cleared by hand because `Terminal::clear` would query the cursor position.
+    // `ratatui::init` puts its own panic hook over ours: ours goes back over it.
+    let ours = std::panic::take_hook();
     *terminal = ratatui::init();
+    let _ = std::panic::take_hook();
+    std::panic::set_hook(ours);
     execute!(
         std::io::stdout(),
         EnableBracketedPaste,
