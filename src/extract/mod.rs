@@ -19,7 +19,6 @@ mod python;
 mod rust;
 mod syntax;
 pub(crate) mod tree;
-pub(crate) use syntax::syntax;
 
 pub use names::{named_in, signature_name, signatures_in, wanted_names};
 pub use probe::{fit_probes, plain_probes, probes, task_examples};
@@ -155,6 +154,15 @@ pub fn sources(reply: &str) -> Vec<String> {
     out.push(outside);
     out.retain(|s| !s.trim().is_empty());
     out
+}
+
+/// A language's syntax: the one place one is registered.
+pub(crate) fn syntax(language: Language) -> &'static syntax::Syntax {
+    match language {
+        Language::Python => &python::SYNTAX,
+        Language::Javascript => &javascript::SYNTAX,
+        Language::Rust => &rust::SYNTAX,
+    }
 }
 
 /// The top-level items of one source. A broken item that spans several lines is read again

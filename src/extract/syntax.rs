@@ -1,11 +1,10 @@
 //! A language's syntax: how flotilla reads replies in it with tree-sitter and writes its files
 //! back. One table per language, beside that language's readers (`python.rs`,
-//! `javascript.rs`, `rust.rs`), registered in [`syntax`]; the rest of a language is
+//! `javascript.rs`, `rust.rs`), registered in [`super::syntax`]; the rest of a language is
 //! [`crate::language::Rules`].
 
 use super::Item;
 use super::checks::{Checks, Method};
-use crate::language::Language;
 use std::collections::HashSet;
 
 /// Tests, fixtures and bound names in; the runnable tests and why each other one is not, out.
@@ -80,13 +79,4 @@ pub(crate) fn own_name(test: &Item) -> Vec<String> {
 /// For a language without test classes.
 pub(crate) fn no_methods(_: &str) -> Vec<Method> {
     Vec::new()
-}
-
-/// A language's syntax: the one place one is registered.
-pub(crate) fn syntax(language: Language) -> &'static Syntax {
-    match language {
-        Language::Python => &super::python::SYNTAX,
-        Language::Javascript => &super::javascript::SYNTAX,
-        Language::Rust => &super::rust::SYNTAX,
-    }
 }

@@ -21,7 +21,7 @@ pub struct EmbeddedSettings {
     /// Context of one request, in tokens.
     pub ctx: u32,
     /// The home's `engine/` folder: one engine there serves every flotilla process on the
-    /// home ([`super::shared`]). `None`: a child of this process alone.
+    /// home (`provider/shared.rs`). `None`: a child of this process alone.
     pub shared: Option<PathBuf>,
 }
 
@@ -194,7 +194,7 @@ impl Embedded {
                     _ = &mut stopped => return,
                     _ = tokio::time::sleep(Duration::from_millis(200)) => {}
                 }
-                if !super::shared::alive(pid) {
+                if !alive(pid) {
                     if let Ok(mut e) = watch.lock() {
                         *e = Some(format!("(process {pid}) is gone"));
                     }
@@ -341,4 +341,14 @@ impl Embedded {
             _user: None,
         })
     }
+}
+
+/// Whether process `pid` exists (a zombie counts until it is reaped).
+pub fn alive(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 checks that the process exists and sends nothing.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }

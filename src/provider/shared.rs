@@ -13,16 +13,6 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-/// Whether process `pid` exists (a zombie counts until it is reaped).
-pub fn alive(pid: u32) -> bool {
-    let Ok(pid) = i32::try_from(pid) else {
-        return false;
-    };
-    // SAFETY: signal 0 checks that the process exists and sends nothing.
-    let r = unsafe { libc::kill(pid, 0) };
-    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-}
-
 /// The files of the engine serving one model with one set of settings on a home.
 pub struct Files {
     pub address: PathBuf,
@@ -61,7 +51,7 @@ fn open_lock(path: &Path) -> std::io::Result<File> {
 pub fn read_address(path: &Path) -> Option<crate::serve::Address> {
     let text = std::fs::read_to_string(path).ok()?;
     let address: crate::serve::Address = serde_json::from_str(&text).ok()?;
-    alive(address.pid).then_some(address)
+    super::embedded::alive(address.pid).then_some(address)
 }
 
 impl Embedded {
