@@ -139,23 +139,19 @@ fn remote_settings(
         }
     }
     let urls = base_urls(name, p, err)?;
-    let mut settings = ProviderSettings::remote(kind == ProviderKind::Ollama, "");
-    match &mut settings.server {
-        ServerKind::Ollama {
-            urls: ours,
-            num_ctx,
-            keep_alive: keep,
-        } => {
-            *ours = urls;
-            if let Some(ctx) = &p.ctx {
-                *num_ctx = context(ctx, err)?;
-            }
-            if let Some(given) = &p.keep_alive {
-                *keep = keep_alive(given, err)?;
-            }
+    let mut settings = ProviderSettings::remote_at(kind == ProviderKind::Ollama, urls);
+    if let ServerKind::Ollama {
+        num_ctx,
+        keep_alive: keep,
+        ..
+    } = &mut settings.server
+    {
+        if let Some(ctx) = &p.ctx {
+            *num_ctx = context(ctx, err)?;
         }
-        ServerKind::Openai { urls: ours } => *ours = urls,
-        ServerKind::Embedded(_) => {}
+        if let Some(given) = &p.keep_alive {
+            *keep = keep_alive(given, err)?;
+        }
     }
     Ok(settings)
 }

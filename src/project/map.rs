@@ -17,10 +17,6 @@ pub struct Entry {
 const MAX_FILES: usize = 400;
 const MAX_FILE_BYTES: u64 = 256 * 1024;
 
-fn language_of(path: &str) -> Option<Language> {
-    Language::of_path(path)
-}
-
 /// The top-level definitions of `source`, one signature each (`def slugify(text: str) -> str`,
 /// `class Formatter`, `pub fn parse(input: &str) -> Result<Doc, Error>`).
 pub fn signatures(language: Language, source: &str) -> Vec<String> {
@@ -79,10 +75,10 @@ pub fn signatures(language: Language, source: &str) -> Vec<String> {
 pub fn entries(root: &Path, files: &[String]) -> Vec<Entry> {
     files
         .iter()
-        .filter(|f| language_of(f).is_some())
+        .filter(|f| Language::of_path(f).is_some())
         .take(MAX_FILES)
         .filter_map(|f| {
-            let language = language_of(f)?;
+            let language = Language::of_path(f)?;
             let path = root.join(f);
             let meta = std::fs::metadata(&path).ok()?;
             if meta.len() > MAX_FILE_BYTES {

@@ -20,23 +20,11 @@ enum Piece {
     },
 }
 
-fn grammar(language: Language) -> tree_sitter::Language {
-    (crate::extract::syntax(language).grammar)()
-}
-
-/// The name a top-level node defines, and whether it is an import.
-fn classify(
-    language: Language,
-    node: tree_sitter::Node<'_>,
-    source: &str,
-) -> Option<(bool, String)> {
-    (crate::extract::syntax(language).piece)(node, source)
-}
-
 /// The file's pieces with where each stands (a definition's range takes in the comments and
 /// attributes right above it).
 fn pieces(language: Language, source: &str) -> Vec<(Piece, Range<usize>)> {
-    let Some(parsed) = tree::parse(&grammar(language), source) else {
+    let syntax = crate::extract::syntax(language);
+    let Some(parsed) = tree::parse(&(syntax.grammar)(), source) else {
         return Vec::new();
     };
     let root = parsed.root_node();
@@ -47,7 +35,8 @@ fn pieces(language: Language, source: &str) -> Vec<(Piece, Range<usize>)> {
         if node.has_error() {
             continue;
         }
-        let Some((import, name)) = classify(language, *node, source) else {
+        // An import (its text) or a definition (its name); anything else stays as it is.
+        let Some((import, name)) = (syntax.piece)(*node, source) else {
             continue;
         };
         let mut start = node.start_byte();

@@ -49,8 +49,12 @@ impl ProviderSettings {
     /// A server at `base_url` (`openai`, or `ollama` with the built-in context and keep-alive)
     /// with `[provider]` of the built-in defaults.
     pub fn remote(ollama: bool, base_url: impl Into<String>) -> Self {
+        Self::remote_at(ollama, vec![base_url.into()])
+    }
+
+    /// As [`Self::remote`], one server at each of `urls`.
+    pub fn remote_at(ollama: bool, urls: Vec<String>) -> Self {
         let d = &crate::defaults::get().provider;
-        let urls = vec![base_url.into()];
         let server = if ollama {
             ServerKind::Ollama {
                 urls,
