@@ -427,7 +427,28 @@ pub(crate) const SYNTAX: super::syntax::Syntax = super::syntax::Syntax {
     test_methods: super::syntax::no_methods,
     probe_calls,
     piece,
+    definition_gap: "\n",
+    signature: super::syntax::braced_signature,
+    export_new,
 };
+
+/// A file's new functions exported beside what it exported before: the candidate's own
+/// `module.exports = { … }` was not spliced in (it is no definition).
+fn export_new(existing: &str, spliced: &str, appended: &[String]) -> String {
+    let names: Vec<&String> = appended
+        .iter()
+        .filter(|n| !existing.contains(&format!("exports.{n}")))
+        .collect();
+    if names.is_empty() || !(existing.contains("module.exports") || existing.contains("exports.")) {
+        return spliced.to_owned();
+    }
+    let mut out = spliced.trim_end().to_owned();
+    for n in names {
+        out.push_str(&format!("\nmodule.exports.{n} = {n};"));
+    }
+    out.push('\n');
+    out
+}
 
 /// A top-level node as a piece of a file to splice into: an import (`true`, its text, a
 /// `require` included) or a definition (its name).

@@ -3,7 +3,7 @@
 
 use super::examples::Strings;
 use super::{examples, signature_name, sources};
-use crate::language::Language;
+use crate::language::{Language, Probe};
 
 mod typed;
 use typed::typed_probes;
@@ -29,7 +29,7 @@ pub fn probes(language: Language, text: &str, public: &[String]) -> Vec<String> 
 /// to probe candidates with when the replies hold few. The values are written alike in Python
 /// and JavaScript; Rust's are of the types its signature names (see `typed_probes`).
 pub fn plain_probes(language: Language, signature: &str) -> Vec<String> {
-    if language == Language::Rust {
+    if language.rules().probe == Probe::Typed {
         return typed_probes(signature);
     }
     let Some(name) = signature_name(signature) else {

@@ -410,7 +410,28 @@ pub(crate) const SYNTAX: super::syntax::Syntax = super::syntax::Syntax {
     test_methods,
     probe_calls,
     piece,
+    definition_gap: "\n\n",
+    signature,
+    export_new: super::syntax::exports_itself,
 };
+
+/// A definition's head up to its body's `:` (a decorated one's, without the decorators).
+fn signature(node: Node<'_>, source: &str) -> Option<String> {
+    let node = if node.kind() == "decorated_definition" {
+        node.child_by_field_name("definition").unwrap_or(node)
+    } else {
+        node
+    };
+    let text = tree::text(node, source);
+    let body = node.child_by_field_name("body").map(|b| b.start_byte());
+    let end = body.map_or(text.len(), |b| b.saturating_sub(node.start_byte()));
+    let head = text
+        .get(..end)
+        .unwrap_or(text)
+        .trim_end()
+        .trim_end_matches(':');
+    Some(super::syntax::one_line(head))
+}
 
 /// The tests that can run, and why each other one cannot.
 fn runnable_tests(

@@ -416,6 +416,9 @@ pub(crate) const SYNTAX: super::syntax::Syntax = super::syntax::Syntax {
     test_methods: super::syntax::no_methods,
     probe_calls,
     piece,
+    definition_gap: "\n",
+    signature: super::syntax::braced_signature,
+    export_new: super::syntax::exports_itself,
 };
 
 /// A top-level node as a piece of a file to splice into: a `use` (`true`, its text) or an

@@ -50,6 +50,42 @@ pub(crate) struct Syntax {
     /// A top-level node of a project's file as a piece to splice into: an import (`true`, its
     /// text) or a definition (its name); `None` for anything else.
     pub piece: fn(tree_sitter::Node<'_>, &str) -> Option<(bool, String)>,
+    /// What goes between two top-level definitions after a line's end (a blank line, or two).
+    pub definition_gap: &'static str,
+    /// A top-level definition's signature, up to its body, for a project's map; `None` for a
+    /// declaration that defines no function or type.
+    pub signature: fn(tree_sitter::Node<'_>, &str) -> Option<String>,
+    /// A project file after a splice appended definitions (their names last), with those
+    /// exported where the language exports by hand; the file before comes first.
+    pub export_new: fn(&str, &str, &[String]) -> String,
+}
+
+/// For a language whose definitions need no export.
+pub(crate) fn exports_itself(_: &str, spliced: &str, _: &[String]) -> String {
+    spliced.to_owned()
+}
+
+/// A signature up to the body's `{`, the `;` that ends a declaration or an arrow's `=>`; a
+/// `const`/`let` that binds no function is none.
+pub(crate) fn braced_signature(node: tree_sitter::Node<'_>, source: &str) -> Option<String> {
+    let text = super::tree::text(node, source);
+    if node.kind() == "lexical_declaration" && !text.contains("=>") && !text.contains("function") {
+        return None;
+    }
+    let head = text
+        .split(['{', ';'])
+        .next()
+        .unwrap_or(text)
+        .split("=>")
+        .next()
+        .unwrap_or(text);
+    Some(one_line(head))
+}
+
+/// A signature on one line, its spaces collapsed, at most 160 characters.
+pub(crate) fn one_line(head: &str) -> String {
+    let line: String = head.split_whitespace().collect::<Vec<_>>().join(" ");
+    line.chars().take(160).collect()
 }
 
 /// For a language whose replies hold no example data to take out.

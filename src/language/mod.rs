@@ -1,19 +1,24 @@
 //! The languages a workflow can be written in. [`Language`] is the name stored in the history
 //! and passed around; everything particular to one language — its files, fences, what the
 //! models are told, how its tests are run and read, how it probes a function — is one
-//! table of [`Rules`], one file each (`python.rs`, `javascript.rs`, `rust.rs`). Its
-//! syntax (reading replies with tree-sitter) is the other half, in `extract/` (`Syntax`).
+//! table of [`Rules`], one file each (`python.rs`, `javascript.rs`, `rust.rs`), its
+//! repositories' layout and tests ([`Project`]) included. Its syntax (reading replies with
+//! tree-sitter) is the other half, in `extract/` (`Syntax`): the readers need extract's types,
+//! which need [`Language`].
 //!
 //! Adding a language: a variant here with its line in [`Language::rules`] and [`Language::ALL`],
 //! a file with its [`Rules`], and one with its `extract::Syntax` and that table's line in
-//! `extract::syntax`.
+//! `extract::syntax`. Nothing else names a language.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 mod javascript;
+mod project;
 mod python;
 mod rust;
+
+pub use project::{Layout, Project, ProjectRun, ProjectTests, module_name};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -57,7 +62,7 @@ pub struct RunOn {
 /// reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestRun {
-    pub args: Vec<&'static str>,
+    pub args: Vec<String>,
     pub support: Option<(&'static str, &'static str)>,
     pub runner: &'static str,
     pub output: Output,
@@ -76,6 +81,27 @@ pub struct Literals {
     /// Characters outside a string that begin a literal it cannot state as a task's example
     /// (JavaScript's `{`, `:` and tuples' `(`; Rust's lists and maps).
     pub unsayable: &'static [char],
+}
+
+/// How a language's candidates are run on calls (the behaviour probes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// A script (its file name and text) that calls the code on each input and prints each
+    /// result; the inputs are plain values written alike in every such language.
+    Script(&'static str, &'static str),
+    /// The calls compiled into a scratch test of the code, their plain values made of the
+    /// types its signature names (Rust's: `assets/rust_probe.rs`).
+    Typed,
+}
+
+/// Which top-level imports of a candidate fail in the sandbox and can go.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportsCheck {
+    /// Whether the code has an import that could fail (one of the standard library's that
+    /// always loads needs no run).
+    pub worth_checking: fn(&str) -> bool,
+    /// The script (its file name and text) that prints the failing lines.
+    pub script: (&'static str, &'static str),
 }
 
 /// Everything particular to one language but its syntax.
@@ -110,9 +136,17 @@ pub struct Rules {
     pub tool: Tool,
     /// How its suite runs.
     pub test_run: fn(RunOn) -> TestRun,
-    /// The probe script (its file name and text) that calls a function on inputs and prints
-    /// each result, when the language has one.
-    pub probe_script: Option<(&'static str, &'static str)>,
+    /// How a candidate is run on calls to see what it returns.
+    pub probe: Probe,
+    /// The check of which top-level imports fail in the sandbox, when the language has one.
+    pub imports_check: Option<ImportsCheck>,
+    /// Its repositories: how one is recognised and tested, where code goes in it.
+    pub project: Project,
+}
+
+/// Arguments as a [`TestRun`] holds them.
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|a| (*a).to_owned()).collect()
 }
 
 impl Language {

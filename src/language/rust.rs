@@ -2,7 +2,9 @@
 //! `cargo test`. Its probe is a scratch test built from the signature's types (in the sandbox's
 //! runner), not a script.
 
-use super::{Output, Rules, RunOn, TestRun, Tool};
+use super::project::{Place, Project, ProjectRun, ProjectTests};
+use super::{Output, Probe, Rules, RunOn, TestRun, Tool, args};
+use std::path::Path;
 
 pub const RULES: Rules = Rules {
     name: "rust",
@@ -26,27 +28,105 @@ pub const RULES: Rules = Rules {
     assert_equal: |call, expected| format!("assert_eq!({call}, {expected});"),
     tool: Tool::Cargo,
     test_run,
-    probe_script: None,
+    probe: Probe::Typed,
+    imports_check: None,
+    project: PROJECT,
 };
 
 /// Under `cargo test`; on a project, the suite's own tests only, not the crate's.
 fn test_run(on: RunOn) -> TestRun {
-    let args = if on.project {
-        vec![
-            "test",
-            "--offline",
-            "--color",
-            "never",
-            "--test",
-            "solution",
-        ]
-    } else {
-        vec!["test", "--offline", "--color", "never"]
-    };
+    let mut test = args(&["test", "--offline", "--color", "never"]);
+    if on.project {
+        test.extend(args(&["--test", "solution"]));
+    }
     TestRun {
-        args,
+        args: test,
         support: None,
         runner: "cargo test",
         output: Output::Cargo,
+    }
+}
+
+/// A crate: by its `Cargo.toml`; tested by `cargo test`; code a module of its library
+/// (declared in `src/lib.rs`), tests an integration test file.
+const PROJECT: Project = Project {
+    name: "a Rust crate",
+    manifests: &["Cargo.toml"],
+    rank: 0,
+    tests: |_, _| {
+        Some(ProjectTests {
+            line: "cargo test",
+            why: "a Rust crate",
+            run: ProjectRun::Tool {
+                tool: Tool::Cargo,
+                args: |_, _| TestRun {
+                    args: args(&["test", "--offline", "--color", "never"]),
+                    support: None,
+                    runner: "cargo test",
+                    output: Output::Cargo,
+                },
+            },
+        })
+    },
+    place,
+    shim: |_| None,
+    suite_in_project: |layout, suite| uses(suite, &layout.import),
+    suite_in_run: |layout, suite| uses(suite, &layout.import),
+};
+
+/// `solution::x` and `use solution::*` in a suite, pointing at `import` instead (Rust has no
+/// shim: the suite reaches the module itself, in the project and in the scratch copy).
+fn uses(suite: &str, import: &str) -> String {
+    suite
+        .replace("solution::", &format!("{import}::"))
+        .replace("use solution;", &format!("use {import};"))
+}
+
+/// Code in `src/<module>.rs`, a module of the library (a plan naming another file under
+/// `src/` is kept when it is one level deep), declared in `src/lib.rs` when it is not yet.
+fn place(root: &Path, _: &[String], module: &str, named: Option<String>) -> Place {
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
+    let krate = toml::from_str::<toml::Value>(&manifest)
+        .ok()
+        .and_then(|v| {
+            v.get("lib")
+                .and_then(|l| l.get("name"))
+                .or_else(|| v.get("package").and_then(|p| p.get("name")))
+                .and_then(|n| n.as_str().map(str::to_owned))
+        })
+        .unwrap_or_else(|| "solution".to_owned())
+        .replace('-', "_");
+    let code_path = named
+        .filter(|p| p.starts_with("src/") && p.matches('/').count() == 1)
+        .unwrap_or_else(|| format!("src/{module}.rs"));
+    let stem = code_path
+        .trim_start_matches("src/")
+        .trim_end_matches(".rs")
+        .to_owned();
+    let mut extra = Vec::new();
+    let (import, test_stem) = if stem == "lib" {
+        (krate.clone(), krate.clone())
+    } else {
+        let text = std::fs::read_to_string(root.join("src/lib.rs")).unwrap_or_default();
+        let declared = text.lines().any(|l| {
+            let l = l.trim();
+            l == format!("pub mod {stem};") || l == format!("mod {stem};")
+        });
+        if !declared {
+            let mut new = text.clone();
+            if !new.is_empty() && !new.ends_with('\n') {
+                new.push('\n');
+            }
+            new.push_str(&format!("pub mod {stem};\n"));
+            extra.push(("src/lib.rs".to_owned(), new));
+        }
+        (format!("{krate}::{stem}"), stem.clone())
+    };
+    Place {
+        test_path: format!("tests/{test_stem}_flotilla.rs"),
+        code_path,
+        import,
+        extra,
+        python_path: None,
     }
 }

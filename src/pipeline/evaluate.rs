@@ -5,7 +5,7 @@ use super::select::{self, Board, Standing};
 use super::{MAX_PROBES, MAX_REASKS, Stage, StageContext};
 use crate::event::ArtifactKind;
 use crate::extract;
-use crate::language::Language;
+use crate::language::Probe;
 use crate::pipeline::plan::Plan;
 use crate::sandbox::runner::{self, TestReport};
 use crate::workflow::folder;
@@ -74,8 +74,8 @@ impl StageContext<'_> {
             }
             let signature = plan.functions.first().map(String::as_str).unwrap_or("");
             let plain = extract::plain_probes(plan.language, signature);
-            // Rust's plain values are of the signature's types already: all of them fit.
-            let fitted = if plan.language == Language::Rust {
+            // Typed plain values (Rust's) are of the signature's types already: all of them fit.
+            let fitted = if plan.language.rules().probe == Probe::Typed {
                 let calls = extract::fit_probes(signature, calls, Vec::new());
                 calls.into_iter().chain(plain).collect()
             } else {

@@ -56,16 +56,9 @@ impl StageContext<'_> {
     }
 }
 
-/// Whether Python `code` has a top-level import other than `typing`'s and `__future__`'s (the
-/// only ones that never fail).
+/// Whether `code` has an import its language's check could find failing.
 fn has_import(language: Language, code: &str) -> bool {
-    language == Language::Python
-        && code.lines().any(|l| {
-            (l.starts_with("import ") || l.starts_with("from "))
-                && !l.starts_with("from typing ")
-                && !l.starts_with("import typing")
-                && !l.starts_with("from __future__ ")
-        })
+    (language.rules().imports_check).is_some_and(|check| (check.worth_checking)(code))
 }
 
 /// `text` without the 1-based, inclusive line `ranges`, and each range's text on one line.

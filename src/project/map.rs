@@ -32,40 +32,8 @@ pub fn signatures(language: Language, source: &str) -> Vec<String> {
         if !kinds.contains(&node.kind()) || node.has_error() {
             continue;
         }
-        let node = if node.kind() == "decorated_definition" {
-            node.child_by_field_name("definition").unwrap_or(node)
-        } else {
-            node
-        };
-        let text = tree::text(node, source);
-        // The head: up to the body (`:` of a Python def, `{` or `=` elsewhere), on one line.
-        let head = match language {
-            Language::Python => {
-                let body = node.child_by_field_name("body").map(|b| b.start_byte());
-                let end = body.map_or(text.len(), |b| b.saturating_sub(node.start_byte()));
-                text.get(..end)
-                    .unwrap_or(text)
-                    .trim_end()
-                    .trim_end_matches(':')
-            }
-            _ => text
-                .split(['{', ';'])
-                .next()
-                .unwrap_or(text)
-                .split("=>")
-                .next()
-                .unwrap_or(text)
-                .trim_end(),
-        };
-        if node.kind() == "lexical_declaration"
-            && !text.contains("=>")
-            && !text.contains("function")
-        {
-            continue;
-        }
-        let one_line: String = head.split_whitespace().collect::<Vec<_>>().join(" ");
-        if !one_line.is_empty() {
-            out.push(one_line.chars().take(160).collect());
+        if let Some(signature) = (syntax.signature)(node, source).filter(|s| !s.is_empty()) {
+            out.push(signature);
         }
     }
     out

@@ -69,18 +69,46 @@ fn pieces(language: Language, source: &str) -> Vec<(Piece, Range<usize>)> {
 /// `candidate` spliced into `existing` (see the module's comment). A candidate with no
 /// definition at all changes nothing.
 pub fn splice(language: Language, existing: &str, candidate: &str) -> String {
+    let syntax = crate::extract::syntax(language);
     let old = pieces(language, existing);
     let new = pieces(language, candidate);
-    // Replacements from the end, so earlier ranges stay where they are.
-    let mut replacements: Vec<(Range<usize>, String)> = Vec::new();
-    let mut appended: Vec<String> = Vec::new();
-    let mut imports: Vec<String> = Vec::new();
-    for (piece, range) in &new {
+    let changes = changes(language, &old, &new);
+    let mut out = replaced(existing, changes.replacements);
+    if !changes.appended.is_empty() {
+        out = appended(&out, &changes.appended, syntax.definition_gap);
+    }
+    if !changes.imports.is_empty() {
+        out = with_imports(language, &out, &changes.imports);
+    }
+    let names: Vec<String> = changes.appended.into_iter().map(|(n, _)| n).collect();
+    (syntax.export_new)(existing, &out, &names)
+}
+
+/// What a candidate changes in a file.
+#[derive(Default)]
+struct Changes {
+    /// Definitions of names the file has: where the old one stands, the new text.
+    replacements: Vec<(Range<usize>, String)>,
+    /// Definitions of new names, and their text.
+    appended: Vec<(String, String)>,
+    /// Imports the file lacks.
+    imports: Vec<String>,
+}
+
+/// The candidate's pieces sorted into replacements, new definitions and new imports.
+fn changes(
+    language: Language,
+    old: &[(Piece, Range<usize>)],
+    new: &[(Piece, Range<usize>)],
+) -> Changes {
+    let mut changes = Changes::default();
+    for (piece, range) in new {
         match piece {
             Piece::Import(text) => {
                 let have = old.iter().any(|(p, _)| p == &Piece::Import(text.clone()));
-                if !have && !imports.contains(text) && !is_self_import(language, text) {
-                    imports.push(text.clone());
+                let own = (language.rules().is_self_import)(text);
+                if !have && !own && !changes.imports.contains(text) {
+                    changes.imports.push(text.clone());
                 }
             }
             Piece::Definition {
@@ -98,93 +126,64 @@ pub fn splice(language: Language, existing: &str, candidate: &str) -> String {
                     } if n == name => Some(if commented { r.clone() } else { *o..r.end }),
                     _ => None,
                 });
+                let text = text.trim_end().to_owned();
                 match at {
                     Some(range) => {
-                        if !replacements.iter().any(|(r, _)| *r == range) {
-                            replacements.push((range, text.trim_end().to_owned()));
+                        if !changes.replacements.iter().any(|(r, _)| *r == range) {
+                            changes.replacements.push((range, text));
                         }
                     }
-                    None => appended.push(text.trim_end().to_owned()),
+                    None => changes.appended.push((name.clone(), text)),
                 }
             }
         }
     }
+    changes
+}
+
+/// The file with each replaced definition's new text where the old one stood.
+fn replaced(existing: &str, mut replacements: Vec<(Range<usize>, String)>) -> String {
     let mut out = existing.to_owned();
+    // From the end, so earlier ranges stay where they are.
     replacements.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
     for (range, text) in &replacements {
         if out.get(range.clone()).is_some() {
             out.replace_range(range.clone(), text);
         }
     }
-    if !appended.is_empty() {
-        let gap = match language {
-            Language::Python => "\n\n",
-            _ => "\n",
-        };
-        let mut tail = out.trim_end().to_owned();
-        for text in &appended {
-            if !tail.is_empty() {
-                tail.push('\n');
-                tail.push_str(gap);
-            }
-            tail.push_str(text);
+    out
+}
+
+/// New definitions at the end of the file, `gap` apart.
+fn appended(file: &str, definitions: &[(String, String)], gap: &str) -> String {
+    let mut tail = file.trim_end().to_owned();
+    for (_, text) in definitions {
+        if !tail.is_empty() {
+            tail.push('\n');
+            tail.push_str(gap);
         }
-        tail.push('\n');
-        out = tail;
+        tail.push_str(text);
     }
-    if !imports.is_empty() {
-        // After the last import (whose place the replacements and the tail left alone), else
-        // at the top.
-        let at = pieces(language, &out)
-            .iter()
-            .filter(|(p, _)| matches!(p, Piece::Import(_)))
-            .map(|(_, r)| r.end)
-            .max();
-        let block = imports.join("\n");
-        out = match at {
-            Some(end) => {
-                let line_end = out[end..].find('\n').map_or(out.len(), |i| end + i + 1);
-                format!("{}{block}\n{}", &out[..line_end], &out[line_end..])
-            }
-            None => format!("{block}\n{}", out),
-        };
-    }
-    if language == Language::Javascript {
-        out = export_new(existing, &out, &appended);
-    }
-    out
+    tail.push('\n');
+    tail
 }
 
-/// An import of `solution` (the name the pipeline gives the code) has no place in the file.
-fn is_self_import(language: Language, text: &str) -> bool {
-    match language {
-        Language::Python => text.contains("solution"),
-        Language::Javascript => text.contains("./solution"),
-        Language::Rust => text.contains("solution::"),
-    }
-}
-
-/// A JavaScript file's new functions exported beside what it exported before: the
-/// candidate's own `module.exports = { … }` was not spliced in (it is no definition).
-fn export_new(existing: &str, out: &str, appended: &[String]) -> String {
-    let names: Vec<String> = appended
+/// New imports after the file's last import (whose place the replacements and the tail left
+/// alone), else at the top.
+fn with_imports(language: Language, file: &str, imports: &[String]) -> String {
+    let at = pieces(language, file)
         .iter()
-        .flat_map(|t| pieces(Language::Javascript, t))
-        .filter_map(|(p, _)| match p {
-            Piece::Definition { name, .. } => Some(name),
-            Piece::Import(_) => None,
-        })
-        .filter(|n| !existing.contains(&format!("exports.{n}")))
-        .collect();
-    if names.is_empty() || !(existing.contains("module.exports") || existing.contains("exports.")) {
-        return out.to_owned();
+        .filter(|(p, _)| matches!(p, Piece::Import(_)))
+        .map(|(_, r)| r.end)
+        .max();
+    let block = imports.join("\n");
+    match at {
+        Some(end) => {
+            let line_end = file[end..].find('\n').map_or(file.len(), |i| end + i + 1);
+            format!("{}{block}\n{}", &file[..line_end], &file[line_end..])
+        }
+        None => format!("{block}\n{file}"),
     }
-    let mut out = out.trim_end().to_owned();
-    for n in names {
-        out.push_str(&format!("\nmodule.exports.{n} = {n};"));
-    }
-    out.push('\n');
-    out
 }
 
 #[cfg(test)]

@@ -82,10 +82,7 @@ pub async fn run(
     if let Some((name, text)) = run.support {
         write(dir, name, text)?;
     }
-    let job = match rules.tool {
-        Tool::Cargo => cargo_job(tools, dir, &run.args)?,
-        tool => toolchain_job(tools, tool, dir, &run.args),
-    };
+    let job = tool_job(tools, rules.tool, dir, &run.args)?;
     let finished = sandbox::run(&job, limits, cancel, on_output).await?;
     let read = read_output(run.output, &finished.output, rules.test_file);
     let (passed, failed, cases) = (read.passed, read.failed, read.cases);
@@ -142,6 +139,15 @@ pub(super) fn read_output(format: Output, output: &str, test_file: &str) -> Read
 /// directory of its own there. A shared one ran the wrong code: every candidate is a crate
 /// named `solution`, and one written while another was building looked built already (its
 /// source older than the other's artifacts). With no dependencies, nothing is lost.
+/// The job that runs `tool` with `args` in `dir`.
+fn tool_job(tools: &Toolchain, tool: Tool, dir: &Path, args: &[String]) -> std::io::Result<Job> {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match tool {
+        Tool::Cargo => cargo_job(tools, dir, &args),
+        tool => Ok(toolchain_job(tools, tool, dir, &args)),
+    }
+}
+
 fn cargo_job(tools: &Toolchain, dir: &Path, args: &[&str]) -> std::io::Result<Job> {
     // A project's crate has its own manifest.
     if tools.project.is_none() {

@@ -2,14 +2,12 @@
 //! for given calls) and the check of its imports.
 
 use super::{Toolchain, cargo_job, place_code, scratch, tests_for_run, toolchain_job, write};
-use crate::language::Language;
+use crate::language::{Language, Probe};
 use crate::sandbox::{self, Limits};
 use tokio_util::sync::CancellationToken;
 
 /// The behaviour probes: the values a candidate returns for given calls.
 const RUST_PROBE: &str = include_str!("../../../assets/rust_probe.rs");
-/// Which top-level imports of Python code fail in the sandbox and can go.
-const PYTHON_IMPORTS: &str = include_str!("../../../assets/python_imports.py");
 
 /// What a probe found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +41,7 @@ pub async fn probe(
         return Ok(Probed::nothing());
     }
     // A language without a probe script (Rust) is probed by a scratch test of its own.
-    let Some((script, text)) = language.rules().probe_script else {
+    let Probe::Script(script, text) = language.rules().probe else {
         return probe_rust(code, exprs, tools, limits, cancel).await;
     };
     let scratch = scratch(tools, "probe-")?;
@@ -63,10 +61,11 @@ pub async fn probe(
     })
 }
 
-/// The top-level imports of Python `code` that fail in the sandbox's Python (`import numpy`,
-/// `from itertools import intersperse`) and bind no name the code reads but a builtin's (see
-/// `assets/python_imports.py`): 1-based, inclusive line ranges. Such a line stops the code from
-/// loading at all, and without it nothing else changes. Other languages: none.
+/// The top-level imports of `code` that fail in the sandbox (Python's `import numpy`, `from
+/// itertools import intersperse`) and bind no name the code reads but a builtin's (see
+/// `assets/python_imports.py`), by its language's check: 1-based, inclusive line ranges. Such a
+/// line stops the code from loading at all, and without it nothing else changes. A language
+/// without a check: none.
 pub async fn failing_imports(
     language: Language,
     code: &str,
@@ -74,14 +73,14 @@ pub async fn failing_imports(
     limits: &Limits,
     cancel: &CancellationToken,
 ) -> std::io::Result<Vec<(usize, usize)>> {
-    if language != Language::Python {
+    let Some(check) = language.rules().imports_check else {
         return Ok(Vec::new());
-    }
+    };
     let scratch = scratch(tools, "imports-")?;
     let dir = scratch.path();
     write(dir, language.code_file(), code)?;
-    let script = "_flotilla_imports.py";
-    write(dir, script, PYTHON_IMPORTS)?;
+    let (script, text) = check.script;
+    write(dir, script, text)?;
     let mut limits = *limits;
     limits.timeout = limits.timeout.min(std::time::Duration::from_secs(30));
     let job = toolchain_job(tools, language.rules().tool, dir, &[script]);

@@ -2,11 +2,11 @@
 //! candidate in place, or at the base for the baseline), read test by test.
 
 use super::{
-    ProjectSpace, Read, TestReport, Toolchain, cargo_job, place_code, read_output, scratch,
+    ProjectSpace, Read, TestReport, Toolchain, place_code, read_output, scratch, tool_job,
     toolchain_job, write,
 };
-use crate::language::{Language, Output, RunOn, Tool};
-use crate::project::{Runner, TestCommand};
+use crate::language::{Output, ProjectRun, RunOn};
+use crate::project::TestCommand;
 use crate::sandbox::{self, Job, Limits};
 use std::collections::BTreeSet;
 use tokio_util::sync::CancellationToken;
@@ -35,9 +35,9 @@ pub async fn project_tests(
             let _ = std::fs::remove_file(dir.join(name));
         }
     }
-    let (job, runner) = project_job(tools, &space, &command, dir)?;
+    let (job, runner, format) = project_job(tools, &space, &command, dir)?;
     let finished = sandbox::run(&job, limits, cancel, on_output).await?;
-    let read = read_project(command.runner, &finished.output);
+    let read = read_project(format, &finished.output);
     let loaded =
         read.loaded && !(read.cases.is_empty() || finished.timed_out || finished.cancelled);
     Ok(Some(TestReport {
@@ -50,74 +50,44 @@ pub async fn project_tests(
     }))
 }
 
-/// The job that runs the project's test command in `dir`, and the runner's name.
+/// The job that runs the project's test command in `dir`, the runner's name, and the format
+/// its output reads in (`None`: a command of the user's, read in every format).
 fn project_job(
     tools: &Toolchain,
     space: &ProjectSpace,
     command: &TestCommand,
     dir: &std::path::Path,
-) -> std::io::Result<(Job, &'static str)> {
-    // The project's kinds run under the same tools as the languages' suites.
-    let python = Language::Python.rules();
+) -> std::io::Result<(Job, &'static str, Option<Output>)> {
     let on = RunOn {
         pytest: tools.prefer_pytest && tools.has_pytest(),
         project: true,
     };
-    Ok(match command.runner {
-        Runner::Pytest if on.pytest => (
-            toolchain_job(
-                tools,
-                Tool::Python,
-                dir,
-                &["-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider"],
-            ),
-            "pytest",
-        ),
-        Runner::Pytest => {
-            let run = (python.test_run)(on);
-            let mut args: Vec<&str> = Vec::new();
+    Ok(match command.run {
+        ProjectRun::Tool { tool, args } => {
+            let run = args(on, &space.files);
             if let Some((name, text)) = run.support {
                 write(dir, name, text)?;
-                args.push(name);
             }
-            args.extend(
-                space
-                    .files
-                    .iter()
-                    .filter(|f| is_python_test(f))
-                    .map(String::as_str),
-            );
-            (toolchain_job(tools, Tool::Python, dir, &args), run.runner)
+            let job = tool_job(tools, tool, dir, &run.args)?;
+            (job, run.runner, Some(run.output))
         }
-        Runner::Cargo => (
-            cargo_job(tools, dir, &["test", "--offline", "--color", "never"])?,
-            "cargo test",
-        ),
-        Runner::Node => (
-            toolchain_job(tools, Tool::Node, dir, &["--test", "--test-reporter=tap"]),
-            "node --test",
-        ),
-        Runner::Npm | Runner::Shell => (
+        ProjectRun::Shell(output) => (
             shell_job(tools, space, command, dir),
             "the project's test command",
+            output,
         ),
     })
 }
 
-/// `npm test` or the user's own test command, under `sh -c`.
+/// A detected command (`npm test`) or the user's own, under `sh -c`.
 fn shell_job(
     tools: &Toolchain,
     space: &ProjectSpace,
     command: &TestCommand,
     dir: &std::path::Path,
 ) -> Job {
-    let line = if command.runner == Runner::Npm {
-        "npm test".to_owned()
-    } else {
-        command.line.clone()
-    };
     let tool = space.layout.language.rules().tool;
-    let mut job = toolchain_job(tools, tool, dir, &["-c", &line]);
+    let mut job = toolchain_job(tools, tool, dir, &["-c", &command.line]);
     // The toolchain's folders lead the PATH, so `python`, `node`, `npm` and `cargo` are the
     // ones the sandbox can read.
     let mut path: Vec<String> = Vec::new();
@@ -137,7 +107,7 @@ fn shell_job(
 
 /// Reads the project's test output in its runner's format; a command of the user's is read
 /// in each format, and the one that names the most tests wins.
-fn read_project(runner: Runner, output: &str) -> Read {
+fn read_project(format: Option<Output>, output: &str) -> Read {
     // pytest's cases by whole id: a project's test files can hold tests of the same name.
     let pytest = || {
         let read = read_output(Output::Pytest, output, "");
@@ -146,11 +116,10 @@ fn read_project(runner: Runner, output: &str) -> Read {
             ..read
         }
     };
-    match runner {
-        Runner::Pytest => pytest(),
-        Runner::Cargo => read_output(Output::Cargo, output, ""),
-        Runner::Node | Runner::Npm => read_output(Output::Tap, output, ""),
-        Runner::Shell => [
+    match format {
+        Some(Output::Pytest) => pytest(),
+        Some(format) => read_output(format, output, ""),
+        None => [
             pytest(),
             read_output(Output::Cargo, output, ""),
             read_output(Output::Tap, output, ""),
@@ -173,11 +142,6 @@ fn test_ids(output: &str) -> Vec<(String, bool)> {
         }
     }
     out
-}
-
-fn is_python_test(file: &str) -> bool {
-    let name = file.rsplit('/').next().unwrap_or(file);
-    file.ends_with(".py") && (name.starts_with("test_") || name.ends_with("_test.py"))
 }
 
 /// The tests that passed at the base and do not pass with the candidate: failed, or gone
