@@ -14,59 +14,91 @@ pub fn checks(source: &str) -> Checks {
 }
 
 fn reading(root: Node<'_>, source: &str) -> Checks {
+    let mut sites = check_sites(root, source);
+    sites.extend(expected_raises(root, source));
+    let params = tree::descendants(root, &["function_definition"])
+        .first()
+        .and_then(|def| def.child_by_field_name("parameters"))
+        .map(|p| {
+            let mut cursor = p.walk();
+            p.named_children(&mut cursor)
+                .filter_map(super::scope::parameter_name)
+                .map(|n| text(n, source).to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    Checks {
+        sites: traced(sites, &flow(root, source)),
+        params,
+        calls: tree::calls(root, source, &["call"], "function"),
+    }
+}
+
+/// What each check reads: an assert's condition, an `assert*` call's arguments, the body of
+/// a `with pytest.raises(…)`, the condition of an `if` that fails the test.
+fn check_sites(root: Node<'_>, source: &str) -> Vec<Vec<String>> {
     let mut sites: Vec<Vec<String>> = Vec::new();
     for node in tree::descendants(
         root,
         &["assert_statement", "call", "with_statement", "if_statement"],
     ) {
-        match node.kind() {
-            "assert_statement" => sites.push(reads(node, source)),
+        let site = match node.kind() {
+            "assert_statement" => Some(node),
             "call" => {
                 let callee = node.child_by_field_name("function");
                 let name = callee.map_or("", |f| last_name(f, source));
-                if name.starts_with("assert")
-                    && let Some(args) = node.child_by_field_name("arguments")
-                {
-                    sites.push(reads(args, source));
-                }
+                node.child_by_field_name("arguments")
+                    .filter(|_| name.starts_with("assert"))
             }
-            "with_statement" => {
-                let expects_raise = tree::descendants(node, &["with_item"]).iter().any(|w| {
-                    tree::descendants(*w, &["call"]).iter().any(|c| {
-                        let name = c
-                            .child_by_field_name("function")
-                            .map_or("", |f| last_name(f, source))
-                            .to_ascii_lowercase();
-                        name.ends_with("raises")
-                            || name.ends_with("raisesregex")
-                            || name.ends_with("warns")
-                    })
-                });
-                if expects_raise && let Some(body) = node.child_by_field_name("body") {
-                    sites.push(reads(body, source));
-                }
-            }
-            _ => {
-                // `if f(x) != 3: raise AssertionError(...)` or `pytest.fail(...)`.
-                let Some(consequence) = node.child_by_field_name("consequence") else {
-                    continue;
-                };
-                let fails = tree::descendants(consequence, &["raise_statement", "call"])
-                    .iter()
-                    .any(|n| match n.kind() {
-                        "raise_statement" => text(*n, source).contains("AssertionError"),
-                        _ => n
-                            .child_by_field_name("function")
-                            .is_some_and(|f| last_name(f, source) == "fail"),
-                    });
-                if fails && let Some(condition) = node.child_by_field_name("condition") {
-                    sites.push(reads(condition, source));
-                }
-            }
+            "with_statement" => node
+                .child_by_field_name("body")
+                .filter(|_| expects_raise(node, source)),
+            // `if f(x) != 3: raise AssertionError(...)` or `pytest.fail(...)`.
+            _ => node.child_by_field_name("condition").filter(|_| {
+                node.child_by_field_name("consequence")
+                    .is_some_and(|c| fails_in(c, source))
+            }),
+        };
+        if let Some(site) = site {
+            sites.push(reads(site, source));
         }
     }
-    // `try: f(None) except TypeError: return` then `assert False`: the code is expected to
-    // raise, and a failure that reads nothing says so.
+    sites
+}
+
+/// A `with` whose item expects a raise or a warning (`pytest.raises`, `assertRaisesRegex`).
+fn expects_raise(with: Node<'_>, source: &str) -> bool {
+    tree::descendants(with, &["with_item"]).iter().any(|w| {
+        tree::descendants(*w, &["call"]).iter().any(|c| {
+            let name = c
+                .child_by_field_name("function")
+                .map_or("", |f| last_name(f, source))
+                .to_ascii_lowercase();
+            name.ends_with("raises") || name.ends_with("raisesregex") || name.ends_with("warns")
+        })
+    })
+}
+
+/// Whether a block fails the test: raises `AssertionError` or calls `fail`.
+fn fails_in(block: Node<'_>, source: &str) -> bool {
+    tree::descendants(block, &["raise_statement", "call"])
+        .iter()
+        .any(|n| fails(*n, source))
+}
+
+/// A raise of `AssertionError` or a call of `fail` (`pytest.fail`, `self.fail`).
+fn fails(node: Node<'_>, source: &str) -> bool {
+    match node.kind() {
+        "raise_statement" => text(node, source).contains("AssertionError"),
+        _ => node
+            .child_by_field_name("function")
+            .is_some_and(|f| last_name(f, source) == "fail"),
+    }
+}
+
+/// `try: f(None) except TypeError: return` then `assert False`: the code is expected to
+/// raise, and a failure that reads nothing says so; each `try` body is then a check.
+fn expected_raises(root: Node<'_>, source: &str) -> Vec<Vec<String>> {
     let fails_outright = tree::descendants(root, &["assert_statement", "raise_statement", "call"])
         .iter()
         .any(|n| match n.kind() {
@@ -75,18 +107,21 @@ fn reading(root: Node<'_>, source: &str) -> Checks {
                 let condition = n.named_children(&mut cursor).next();
                 condition.is_some_and(|c| matches!(text(c, source), "False" | "0"))
             }
-            "raise_statement" => text(*n, source).contains("AssertionError"),
-            _ => n
-                .child_by_field_name("function")
-                .is_some_and(|f| last_name(f, source) == "fail"),
+            _ => fails(*n, source),
         });
-    if fails_outright {
-        for attempt in tree::descendants(root, &["try_statement"]) {
-            if let Some(body) = attempt.child_by_field_name("body") {
-                sites.push(reads(body, source));
-            }
-        }
+    if !fails_outright {
+        return Vec::new();
     }
+    tree::descendants(root, &["try_statement"])
+        .into_iter()
+        .filter_map(|attempt| attempt.child_by_field_name("body"))
+        .map(|body| reads(body, source))
+        .collect()
+}
+
+/// Where values flow: each binding's names and what its value reads; a call may change what
+/// it is given (`sort_in_place(items)` binds `items`).
+fn flow(root: Node<'_>, source: &str) -> Flow {
     let mut flow: Flow = Vec::new();
     for node in tree::descendants(
         root,
@@ -102,7 +137,6 @@ fn reading(root: Node<'_>, source: &str) -> Checks {
         let (target, value) = match node.kind() {
             "named_expression" => ("name", "value"),
             "call" => {
-                // A call may change what it is given: `sort_in_place(items)` binds `items`.
                 let (Some(function), Some(args)) = (
                     node.child_by_field_name("function"),
                     node.child_by_field_name("arguments"),
@@ -133,22 +167,7 @@ fn reading(root: Node<'_>, source: &str) -> Checks {
             flow.push((targets, reads(v, source)));
         }
     }
-    let params = tree::descendants(root, &["function_definition"])
-        .first()
-        .and_then(|def| def.child_by_field_name("parameters"))
-        .map(|p| {
-            let mut cursor = p.walk();
-            p.named_children(&mut cursor)
-                .filter_map(super::scope::parameter_name)
-                .map(|n| text(n, source).to_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    Checks {
-        sites: traced(sites, &flow),
-        params,
-        calls: tree::calls(root, source, &["call"], "function"),
-    }
+    flow
 }
 
 /// The name a callee ends with: `assertEqual` in `self.assertEqual`, `raises` in `pytest.raises`.

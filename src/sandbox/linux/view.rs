@@ -14,51 +14,8 @@ use std::path::{Path, PathBuf};
 pub(super) fn build_view(spec: &Spec) -> Result<(), String> {
     // The scratch copy is read before anything is mounted over it.
     let scratch = read_tree(&spec.job.dir, 64 << 20)?;
-    let m = |src: Option<&str>,
-             target: &str,
-             fstype: Option<&str>,
-             flags: MsFlags,
-             data: Option<&str>| {
-        mount(src, target, fstype, flags, data).map_err(|e| format!("mount {target}: {e}"))
-    };
-    m(None, "/", None, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None)?;
-    // A staging tmpfs on /tmp becomes the root for a moment; the host stays at /oldroot.
-    m(
-        Some("tmpfs"),
-        "/tmp",
-        Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-        Some("mode=0755,size=1m"),
-    )?;
-    for dir in ["/tmp/newroot", "/tmp/oldroot", "/tmp/data"] {
-        mkdir(Path::new(dir))?;
-    }
-    m(
-        Some("tmpfs"),
-        "/tmp/newroot",
-        Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-        Some("mode=0755,size=4m"),
-    )?;
-    let size = format!("mode=0755,size={}", spec.limits.disk_bytes.max(1 << 20));
-    m(
-        Some("tmpfs"),
-        "/tmp/data",
-        Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-        Some(&size),
-    )?;
-    pivot_root("/tmp", "/tmp/oldroot").map_err(|e| format!("pivot_root: {e}"))?;
-    std::env::set_current_dir("/").map_err(|e| format!("chdir: {e}"))?;
-    for dir in ["/data/work", "/data/tmp", "/data/shm"] {
-        mkdir(Path::new(dir))?;
-    }
-    set_mode(Path::new("/data/tmp"), 0o1777)?;
-    set_mode(Path::new("/data/shm"), 0o1777)?;
+    stage(spec.limits.disk_bytes)?;
     write_tree(Path::new("/data/work"), &scratch)?;
-
-    let old = |p: &Path| Path::new("/oldroot").join(p.strip_prefix("/").unwrap_or(p));
-    let new = |p: &Path| Path::new("/newroot").join(p.strip_prefix("/").unwrap_or(p));
     // A private /tmp first, so a toolchain that lives under /tmp is bound inside it.
     bind(Path::new("/data/tmp"), Path::new("/newroot/tmp"), false)?;
     // Read-only: the system and the toolchains, parents before children.
@@ -73,16 +30,82 @@ pub(super) fn build_view(spec: &Spec) -> Result<(), String> {
         }
         bind(&old(path), &new(path), true)?;
     }
-    // /dev: a few nodes, and shared memory on the data tmpfs.
+    devices()?;
+    // /proc of this PID namespace only.
+    mkdir(Path::new("/newroot/proc"))?;
+    mount_at(
+        Some("proc"),
+        "/newroot/proc",
+        Some("proc"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        None,
+    )?;
+    // The scratch copy and the shared writable folders.
+    bind(Path::new("/data/work"), &new(&spec.job.dir), false)?;
+    for path in &writable {
+        bind(&old(path), &new(path), false)?;
+    }
+    hide_secrets()?;
+    enter()
+}
+
+/// `mount(2)`, its error naming the target.
+fn mount_at(
+    src: Option<&str>,
+    target: &str,
+    fstype: Option<&str>,
+    flags: MsFlags,
+    data: Option<&str>,
+) -> Result<(), String> {
+    mount(src, target, fstype, flags, data).map_err(|e| format!("mount {target}: {e}"))
+}
+
+/// A tmpfs at `target` with these options.
+fn tmpfs(target: &str, flags: MsFlags, options: &str) -> Result<(), String> {
+    mount_at(Some("tmpfs"), target, Some("tmpfs"), flags, Some(options))
+}
+
+/// A host path as the staging root sees it (`/oldroot/…`).
+fn old(p: &Path) -> PathBuf {
+    Path::new("/oldroot").join(p.strip_prefix("/").unwrap_or(p))
+}
+
+/// A path of the view being built (`/newroot/…`).
+fn new(p: &Path) -> PathBuf {
+    Path::new("/newroot").join(p.strip_prefix("/").unwrap_or(p))
+}
+
+/// A staging tmpfs on /tmp becomes the root for a moment, the host at /oldroot, with the
+/// view's root at /newroot and the data tmpfs (the job's disk: its work folder, /tmp and
+/// shared memory) at /data.
+fn stage(disk_bytes: u64) -> Result<(), String> {
+    let private = MsFlags::MS_REC | MsFlags::MS_PRIVATE;
+    mount_at(None, "/", None, private, None)?;
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+    tmpfs("/tmp", flags, "mode=0755,size=1m")?;
+    for dir in ["/tmp/newroot", "/tmp/oldroot", "/tmp/data"] {
+        mkdir(Path::new(dir))?;
+    }
+    tmpfs("/tmp/newroot", flags, "mode=0755,size=4m")?;
+    tmpfs(
+        "/tmp/data",
+        flags,
+        &format!("mode=0755,size={}", disk_bytes.max(1 << 20)),
+    )?;
+    pivot_root("/tmp", "/tmp/oldroot").map_err(|e| format!("pivot_root: {e}"))?;
+    std::env::set_current_dir("/").map_err(|e| format!("chdir: {e}"))?;
+    for dir in ["/data/work", "/data/tmp", "/data/shm"] {
+        mkdir(Path::new(dir))?;
+    }
+    set_mode(Path::new("/data/tmp"), 0o1777)?;
+    set_mode(Path::new("/data/shm"), 0o1777)
+}
+
+/// /dev: a few nodes, the standard links, and shared memory on the data tmpfs.
+fn devices() -> Result<(), String> {
     let dev = Path::new("/newroot/dev");
     mkdir(dev)?;
-    m(
-        Some("tmpfs"),
-        "/newroot/dev",
-        Some("tmpfs"),
-        MsFlags::MS_NOSUID,
-        Some("mode=0755,size=64k"),
-    )?;
+    tmpfs("/newroot/dev", MsFlags::MS_NOSUID, "mode=0755,size=64k")?;
     for node in DEVICES {
         bind(
             &Path::new("/oldroot/dev").join(node),
@@ -99,42 +122,36 @@ pub(super) fn build_view(spec: &Spec) -> Result<(), String> {
         std::os::unix::fs::symlink(target, dev.join(link))
             .map_err(|e| format!("/dev/{link}: {e}"))?;
     }
-    bind(Path::new("/data/shm"), &dev.join("shm"), false)?;
-    // /proc of this PID namespace only.
-    mkdir(Path::new("/newroot/proc"))?;
-    m(
-        Some("proc"),
-        "/newroot/proc",
-        Some("proc"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        None,
-    )?;
-    // The scratch copy and the shared writable folders.
-    bind(Path::new("/data/work"), &new(&spec.job.dir), false)?;
-    for path in &writable {
-        bind(&old(path), &new(path), false)?;
-    }
-    // Nothing over the secrets.
+    bind(Path::new("/data/shm"), &dev.join("shm"), false)
+}
+
+/// Nothing over the secrets: an empty read-only folder over each folder, /dev/null over each
+/// file.
+fn hide_secrets() -> Result<(), String> {
     for secret in SECRETS {
         let target = new(Path::new(secret));
         match std::fs::symlink_metadata(&target) {
-            Ok(meta) if meta.is_dir() => m(
-                Some("tmpfs"),
+            Ok(meta) if meta.is_dir() => tmpfs(
                 &target.to_string_lossy(),
-                Some("tmpfs"),
                 MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-                Some("mode=0755,size=4k"),
+                "mode=0755,size=4k",
             )?,
-            Ok(meta) if meta.is_file() => bind(&dev.join("null"), &target, true)?,
+            Ok(meta) if meta.is_file() => {
+                bind(Path::new("/newroot/dev/null"), &target, true)?;
+            }
             _ => {}
         }
     }
-    // The view becomes the root; the staging root and the host's go away.
+    Ok(())
+}
+
+/// The view becomes the root, read-only; the staging root and the host's go away.
+fn enter() -> Result<(), String> {
     std::env::set_current_dir("/newroot").map_err(|e| format!("chdir: {e}"))?;
     pivot_root(".", ".").map_err(|e| format!("pivot_root: {e}"))?;
     umount2(".", MntFlags::MNT_DETACH).map_err(|e| format!("detaching the host: {e}"))?;
     std::env::set_current_dir("/").map_err(|e| format!("chdir: {e}"))?;
-    m(
+    mount_at(
         None,
         "/",
         None,
@@ -144,8 +161,7 @@ pub(super) fn build_view(spec: &Spec) -> Result<(), String> {
             | MsFlags::MS_NOSUID
             | MsFlags::MS_NODEV,
         None,
-    )?;
-    Ok(())
+    )
 }
 
 /// Binds `src` at `target` (creating the mount point), read-only or not. A symbolic link is
