@@ -230,42 +230,12 @@ pub async fn run(
     cancel: &CancellationToken,
     on_output: &mut (dyn FnMut(&str) + Send),
 ) -> io::Result<Finished> {
-    let mut env: Vec<(String, String)> = ["PATH", "HOME", "LANG"]
-        .iter()
-        .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_owned(), v)))
-        .collect();
-    env.extend(job.env.iter().cloned());
-    let mut command = confined(job, limits, env)?;
-    command
-        .current_dir(&job.dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    #[cfg(unix)]
-    command.process_group(0);
-    let mut child = command.spawn()?;
+    let mut child = spawn(job, limits)?;
     let pid = child.id();
     // Dropping this future (a cancelled workflow) kills the whole group too.
     let group = ProcessGroup(pid);
     let kill_group = || group.kill();
-
-    let (tx, mut rx) = mpsc::channel::<Chunk>(64);
-    if let Some(mut out) = child.stdout.take() {
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            let mut buf = vec![0u8; 8192];
-            while let Ok(n @ 1..) = out.read(&mut buf).await {
-                if tx.send(Chunk::Output(buf[..n].to_vec())).await.is_err() {
-                    break;
-                }
-            }
-        });
-    }
-    if let Some(err) = child.stderr.take() {
-        tokio::spawn(read_stderr(err, tx.clone()));
-    }
-    drop(tx);
+    let mut rx = readers(&mut child);
 
     let mut finished = Finished::default();
     let mut setup_error = None;
@@ -362,6 +332,46 @@ fn confined(
     let mut command = tokio::process::Command::new(&job.program);
     command.args(&job.args).env_clear().envs(env);
     Ok(command)
+}
+
+/// The confined program, started in a process group of its own with its output piped.
+fn spawn(job: &Job, limits: &Limits) -> io::Result<tokio::process::Child> {
+    let mut env: Vec<(String, String)> = ["PATH", "HOME", "LANG"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_owned(), v)))
+        .collect();
+    env.extend(job.env.iter().cloned());
+    let mut command = confined(job, limits, env)?;
+    command
+        .current_dir(&job.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    #[cfg(unix)]
+    command.process_group(0);
+    command.spawn()
+}
+
+/// Readers of the child's stdout and stderr, reporting on one channel that closes when both
+/// pipes have.
+fn readers(child: &mut tokio::process::Child) -> mpsc::Receiver<Chunk> {
+    let (tx, rx) = mpsc::channel::<Chunk>(64);
+    if let Some(mut out) = child.stdout.take() {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 8192];
+            while let Ok(n @ 1..) = out.read(&mut buf).await {
+                if tx.send(Chunk::Output(buf[..n].to_vec())).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    if let Some(err) = child.stderr.take() {
+        tokio::spawn(read_stderr(err, tx));
+    }
+    rx
 }
 
 /// What the run's pipes carry.
