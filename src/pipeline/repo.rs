@@ -226,78 +226,14 @@ impl StageContext<'_> {
         pool: &Pool,
         board: &mut Board,
     ) -> Result<(), Failure> {
-        let Some(placed) = self.placed.get() else {
+        let (Some(placed), Some(repo)) = (self.placed.get(), self.repo) else {
             return Ok(());
         };
-        let Some(repo) = self.repo else {
+        if repo.project.test_command.is_none() {
             return Ok(());
-        };
-        let Some(command) = &repo.project.test_command else {
-            return Ok(());
-        };
+        }
+        let baseline = self.baseline(placed, repo).await?;
         let limits = &self.host.config().pipeline.limits;
-        let baseline = {
-            let known = placed
-                .baseline
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone();
-            match known {
-                Some(b) => b,
-                None => {
-                    let key = (
-                        repo.project.root.clone(),
-                        repo.change.base.clone(),
-                        command.display().to_owned(),
-                    );
-                    let cached = BASELINES
-                        .get_or_init(Default::default)
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .get(&key)
-                        .cloned();
-                    let report = match cached {
-                        Some(r) => r,
-                        None => {
-                            let r = runner::project_tests(
-                                &placed.tools,
-                                None,
-                                limits,
-                                self.cancel,
-                                &mut |_| {},
-                            )
-                            .await
-                            .map_err(|e| {
-                                Failure::Sandbox(format!("running the project's tests: {e}"))
-                            })?
-                            .ok_or_else(|| {
-                                Failure::Project("the project has no test command".into())
-                            })?;
-                            BASELINES
-                                .get_or_init(Default::default)
-                                .lock()
-                                .unwrap_or_else(|p| p.into_inner())
-                                .insert(key, r.clone());
-                            r
-                        }
-                    };
-                    let passing = report.cases.iter().filter(|(_, ok)| *ok).count();
-                    self.log.line(&format!(
-                        "the project's tests at the base ({}): {passing} of {} pass{}",
-                        command.display(),
-                        report.cases.len(),
-                        if passing == 0 {
-                            "; they judge nothing"
-                        } else {
-                            ""
-                        }
-                    ));
-                    *placed.baseline.lock().unwrap_or_else(|p| p.into_inner()) =
-                        Some(report.clone());
-                    report
-                }
-            }
-        };
         let todo: Vec<usize> = pool
             .active_candidates()
             .into_iter()
@@ -324,6 +260,60 @@ impl StageContext<'_> {
             board.project_runs.insert(c, report);
         }
         Ok(())
+    }
+
+    /// The project's tests at the base: this workflow's, else a run another workflow on the
+    /// same base made, else a run now (then logged, with what it means).
+    async fn baseline(&self, placed: &Placed, repo: &OnRepo) -> Result<TestReport, Failure> {
+        let lock =
+            |m: &Mutex<Option<TestReport>>| m.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(known) = lock(&placed.baseline) {
+            return Ok(known);
+        }
+        let command = repo
+            .project
+            .test_command
+            .as_ref()
+            .map_or("", |c| c.display());
+        let key = (
+            repo.project.root.clone(),
+            repo.change.base.clone(),
+            command.to_owned(),
+        );
+        let shared = || {
+            BASELINES
+                .get_or_init(Default::default)
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+        };
+        let cached = shared().get(&key).cloned();
+        let report = match cached {
+            Some(r) => r,
+            None => {
+                let limits = &self.host.config().pipeline.limits;
+                let r =
+                    runner::project_tests(&placed.tools, None, limits, self.cancel, &mut |_| {})
+                        .await
+                        .map_err(|e| Failure::Sandbox(format!("running the project's tests: {e}")))?
+                        .ok_or_else(|| {
+                            Failure::Project("the project has no test command".into())
+                        })?;
+                shared().insert(key, r.clone());
+                r
+            }
+        };
+        let passing = report.cases.iter().filter(|(_, ok)| *ok).count();
+        let meaning = if passing == 0 {
+            "; they judge nothing"
+        } else {
+            ""
+        };
+        self.log.line(&format!(
+            "the project's tests at the base ({command}): {passing} of {} pass{meaning}",
+            report.cases.len(),
+        ));
+        *placed.baseline.lock().unwrap_or_else(|p| p.into_inner()) = Some(report.clone());
+        Ok(report)
     }
 
     /// The kept code committed on the workflow's branch, with the generated suite that passes
