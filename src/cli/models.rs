@@ -1,7 +1,8 @@
 //! `flotilla models`: what each configured server offers, and which tier uses which model.
 
-use crate::config::Tier;
+use crate::config::{Config, Tier};
 use crate::engine::Engine;
+use crate::provider::pool::Server;
 use std::io::Write;
 use std::time::Duration;
 
@@ -15,16 +16,6 @@ pub async fn models(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
     let mut servers = Vec::new();
     for server in engine.servers() {
         let provider = &server.provider;
-        let tiers_on = |model: &str| -> Vec<&'static str> {
-            Tier::ALL
-                .into_iter()
-                .filter(|t| {
-                    let tc = config.tier(*t);
-                    tc.pool.contains(&provider.name) && provider.serves(model, &tc.model)
-                })
-                .map(Tier::as_str)
-                .collect()
-        };
         let listed = provider.models(LIST_WAIT).await;
         // The slots the server says it has, when the file sets none.
         if listed.is_ok()
@@ -36,72 +27,9 @@ pub async fn models(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
         }
         all_answered &= listed.is_ok();
         if json {
-            let (models, error) = match &listed {
-                Ok(models) => (
-                    models
-                        .iter()
-                        .map(|m| serde_json::json!({ "model": m, "tiers": tiers_on(m) }))
-                        .collect(),
-                    None,
-                ),
-                Err(e) => (Vec::new(), Some(e.to_string())),
-            };
-            servers.push(serde_json::json!({
-                "provider": provider.name,
-                "name": server.label,
-                "slots": server.slots(),
-                "kind": provider.settings.kind().as_str(),
-                "server": provider.describe(),
-                "models": models,
-                "error": error,
-            }));
-            continue;
-        }
-        let name = if server.label == provider.name {
-            provider.name.clone()
+            servers.push(server_json(config, server, &listed));
         } else {
-            format!("{} {}", provider.name, server.label)
-        };
-        let _ = writeln!(
-            out,
-            "{name} ({}): {}, {} slots",
-            provider.settings.kind().as_str(),
-            provider.describe(),
-            server.slots()
-        );
-        match &listed {
-            Ok(models) if models.is_empty() => {
-                let _ = writeln!(out, "  (no models)");
-            }
-            Ok(models) => {
-                for model in models {
-                    let used = tiers_on(model);
-                    if used.is_empty() {
-                        let _ = writeln!(out, "  {model}");
-                    } else {
-                        let _ = writeln!(out, "  {model}  ← {}", used.join(", "));
-                    }
-                }
-            }
-            Err(e) => {
-                let _ = writeln!(out, "  ✗ cannot list its models: {e}");
-            }
-        }
-        // A tier naming a model the server does not list.
-        if let Ok(models) = &listed {
-            for tier in Tier::ALL {
-                let tc = config.tier(tier);
-                if tc.pool.contains(&provider.name)
-                    && !models.iter().any(|m| provider.serves(m, &tc.model))
-                {
-                    let _ = writeln!(
-                        out,
-                        "  ! tier {} names {}, which this server does not list",
-                        tier.as_str(),
-                        tc.model
-                    );
-                }
-            }
+            print_server(config, server, &listed, out);
         }
     }
     if json {
@@ -110,4 +38,97 @@ pub async fn models(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
         let _ = writeln!(out, "{text}");
     }
     if all_answered { 0 } else { 1 }
+}
+
+/// The tiers that use `model` on this server.
+fn tiers_on(config: &Config, server: &Server, model: &str) -> Vec<&'static str> {
+    Tier::ALL
+        .into_iter()
+        .filter(|t| {
+            let tc = config.tier(*t);
+            tc.pool.contains(&server.provider.name) && server.provider.serves(model, &tc.model)
+        })
+        .map(Tier::as_str)
+        .collect()
+}
+
+/// One server's entry in `--json`.
+fn server_json<E: std::fmt::Display>(
+    config: &Config,
+    server: &Server,
+    listed: &Result<Vec<String>, E>,
+) -> serde_json::Value {
+    let provider = &server.provider;
+    let (models, error) = match listed {
+        Ok(models) => (
+            models
+                .iter()
+                .map(|m| serde_json::json!({ "model": m, "tiers": tiers_on(config, server, m) }))
+                .collect(),
+            None,
+        ),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    serde_json::json!({
+        "provider": provider.name,
+        "name": server.label,
+        "slots": server.slots(),
+        "kind": provider.settings.kind().as_str(),
+        "server": provider.describe(),
+        "models": models,
+        "error": error,
+    })
+}
+
+/// One server as text: its line, its models with the tiers that use them, and each tier that
+/// names a model it does not list.
+fn print_server<E: std::fmt::Display>(
+    config: &Config,
+    server: &Server,
+    listed: &Result<Vec<String>, E>,
+    out: &mut dyn Write,
+) {
+    let provider = &server.provider;
+    let name = if server.label == provider.name {
+        provider.name.clone()
+    } else {
+        format!("{} {}", provider.name, server.label)
+    };
+    let _ = writeln!(
+        out,
+        "{name} ({}): {}, {} slots",
+        provider.settings.kind().as_str(),
+        provider.describe(),
+        server.slots()
+    );
+    let models = match listed {
+        Ok(models) => models,
+        Err(e) => {
+            let _ = writeln!(out, "  ✗ cannot list its models: {e}");
+            return;
+        }
+    };
+    if models.is_empty() {
+        let _ = writeln!(out, "  (no models)");
+    }
+    for model in models {
+        let used = tiers_on(config, server, model);
+        if used.is_empty() {
+            let _ = writeln!(out, "  {model}");
+        } else {
+            let _ = writeln!(out, "  {model}  ← {}", used.join(", "));
+        }
+    }
+    for tier in Tier::ALL {
+        let tc = config.tier(tier);
+        if tc.pool.contains(&provider.name) && !models.iter().any(|m| provider.serves(m, &tc.model))
+        {
+            let _ = writeln!(
+                out,
+                "  ! tier {} names {}, which this server does not list",
+                tier.as_str(),
+                tc.model
+            );
+        }
+    }
 }

@@ -352,58 +352,17 @@ impl StageContext<'_> {
                 kept: c.active,
             });
         }
-        let suites: Vec<SuiteRecord> = pool
-            .suites
-            .iter()
-            .enumerate()
-            .map(|(j, s)| SuiteRecord {
-                origin: s.origin.clone(),
-                file: folder::suite(j + 1),
-                tests: board.tests_of(j).len() as u32,
-                usable: s.active && board.usable(j),
-                problem: s.problem.clone(),
-            })
-            .chain(pool.refused_suites.iter().map(|why| {
-                SuiteRecord {
-                    origin: why.split(':').next().unwrap_or("").to_owned(),
-                    file: String::new(),
-                    tests: 0,
-                    usable: false,
-                    problem: Some(
-                        why.split_once(": ")
-                            .map_or(why.as_str(), |x| x.1)
-                            .to_owned(),
-                    ),
-                }
-            }))
-            .collect();
         for line in table.lines() {
             self.log.line(line);
         }
-        let mut output = table.clone();
-        for s in pool.usable_suites(board) {
-            if let Some(r) = board.runs.get(&(best, s)) {
-                output.push_str(&format!(
-                    "\n── suite {} ({}) ──\n{}",
-                    s + 1,
-                    pool.suites[s].origin,
-                    r.finished.output
-                ));
-            }
-        }
-        if let Some(r) = board.project_runs.get(&best) {
-            output.push_str(&format!(
-                "\n── the project's tests ({}) ──\n{}",
-                r.runner, r.finished.output
-            ));
-        }
+        let output = run_output(pool, board, best, &table);
         if let Err(e) = self.write_file(folder::OUTPUT, &output) {
             self.log.line(&e.to_string());
         }
         self.artifact(ArtifactKind::TestOutput, &output, None);
         let mut record = self.record.lock();
         record.candidates = records;
-        record.suites = suites;
+        record.suites = suite_records(pool, board);
         if let Some(st) = standings.get(best) {
             record.tests_passed = st.passed;
             record.tests_failed = st.failed;
@@ -492,6 +451,53 @@ fn describe_run(report: &TestReport, limits: &crate::sandbox::Limits) -> String 
     } else {
         report.describe(limits)
     }
+}
+
+/// What each suite is, for `result.json`: the ones read (their tests, whether usable, their
+/// problem) and the ones refused.
+fn suite_records(pool: &Pool, board: &Board) -> Vec<SuiteRecord> {
+    let read = pool.suites.iter().enumerate().map(|(j, s)| SuiteRecord {
+        origin: s.origin.clone(),
+        file: folder::suite(j + 1),
+        tests: board.tests_of(j).len() as u32,
+        usable: s.active && board.usable(j),
+        problem: s.problem.clone(),
+    });
+    let refused = pool.refused_suites.iter().map(|why| SuiteRecord {
+        origin: why.split(':').next().unwrap_or("").to_owned(),
+        file: String::new(),
+        tests: 0,
+        usable: false,
+        problem: Some(
+            why.split_once(": ")
+                .map_or(why.as_str(), |x| x.1)
+                .to_owned(),
+        ),
+    });
+    read.chain(refused).collect()
+}
+
+/// The standings table, then the chosen candidate's output under each usable suite and the
+/// project's tests.
+fn run_output(pool: &Pool, board: &Board, best: usize, table: &str) -> String {
+    let mut output = table.to_owned();
+    for s in pool.usable_suites(board) {
+        if let Some(r) = board.runs.get(&(best, s)) {
+            output.push_str(&format!(
+                "\n── suite {} ({}) ──\n{}",
+                s + 1,
+                pool.suites[s].origin,
+                r.finished.output
+            ));
+        }
+    }
+    if let Some(r) = board.project_runs.get(&best) {
+        output.push_str(&format!(
+            "\n── the project's tests ({}) ──\n{}",
+            r.runner, r.finished.output
+        ));
+    }
+    output
 }
 
 #[cfg(test)]
