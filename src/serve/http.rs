@@ -92,35 +92,7 @@ pub fn parse_body(bytes: &[u8]) -> Result<ChatBody, String> {
     let Some(object) = value.as_object() else {
         return Err("the body is not a JSON object".into());
     };
-    let Some(list) = object.get("messages").and_then(Value::as_array) else {
-        return Err("\"messages\" must be an array of {role, content}".into());
-    };
-    if list.is_empty() {
-        return Err("\"messages\" is empty".into());
-    }
-    let mut messages = Vec::new();
-    for (i, m) in list.iter().enumerate() {
-        let role = m.get("role").and_then(Value::as_str);
-        let Some(role @ ("system" | "user" | "assistant" | "developer" | "tool")) = role else {
-            return Err(format!(
-                "messages[{i}].role must be system, user or assistant"
-            ));
-        };
-        let role = if role == "developer" { "system" } else { role };
-        let content = match m.get("content") {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Null) | None => String::new(),
-            // Content parts: the text parts, in order.
-            Some(Value::Array(parts)) => parts
-                .iter()
-                .filter(|p| p.get("type").and_then(Value::as_str) == Some("text"))
-                .filter_map(|p| p.get("text").and_then(Value::as_str))
-                .collect::<Vec<_>>()
-                .join(""),
-            Some(_) => return Err(format!("messages[{i}].content must be a string")),
-        };
-        messages.push((role.to_owned(), content));
-    }
+    let messages = parse_messages(object.get("messages"))?;
     let number = |key: &str| -> Result<Option<f64>, String> {
         match object.get(key) {
             None | Some(Value::Null) => Ok(None),
@@ -149,26 +121,8 @@ pub fn parse_body(bytes: &[u8]) -> Result<ChatBody, String> {
     if !(0.0..=1.0).contains(&top_p) {
         return Err("\"top_p\" must be between 0 and 1".into());
     }
-    // Seeds wider than llama.cpp's 32 bits keep their low bits.
-    let seed = match object.get("seed") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_i64()
-                .map(|s| s as u32)
-                .or_else(|| v.as_u64().map(|s| s as u32))
-                .ok_or("\"seed\" must be a whole number")?,
-        ),
-    };
-    let stop = match object.get("stop") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|s| s.as_str().map(str::to_owned))
-            .collect::<Option<Vec<_>>>()
-            .ok_or("\"stop\" must be a string or an array of strings")?,
-        Some(_) => return Err("\"stop\" must be a string or an array of strings".into()),
-    };
+    let seed = parse_seed(object.get("seed"))?;
+    let stop = parse_stop(object.get("stop"))?;
     let stream = match object.get("stream") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
@@ -185,6 +139,68 @@ pub fn parse_body(bytes: &[u8]) -> Result<ChatBody, String> {
         },
         stream,
     })
+}
+
+/// `messages`: roles (`developer` read as `system`) and their text; content parts give their
+/// text parts in order.
+fn parse_messages(list: Option<&Value>) -> Result<Vec<(String, String)>, String> {
+    let Some(list) = list.and_then(Value::as_array) else {
+        return Err("\"messages\" must be an array of {role, content}".into());
+    };
+    if list.is_empty() {
+        return Err("\"messages\" is empty".into());
+    }
+    let mut messages = Vec::new();
+    for (i, m) in list.iter().enumerate() {
+        let role = m.get("role").and_then(Value::as_str);
+        let Some(role @ ("system" | "user" | "assistant" | "developer" | "tool")) = role else {
+            return Err(format!(
+                "messages[{i}].role must be system, user or assistant"
+            ));
+        };
+        let role = if role == "developer" { "system" } else { role };
+        let content = match m.get("content") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(Value::Array(parts)) => parts
+                .iter()
+                .filter(|p| p.get("type").and_then(Value::as_str) == Some("text"))
+                .filter_map(|p| p.get("text").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join(""),
+            Some(_) => return Err(format!("messages[{i}].content must be a string")),
+        };
+        messages.push((role.to_owned(), content));
+    }
+    Ok(messages)
+}
+
+/// `seed`: seeds wider than llama.cpp's 32 bits keep their low bits.
+fn parse_seed(seed: Option<&Value>) -> Result<Option<u32>, String> {
+    match seed {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .map(|s| s as u32)
+            .or_else(|| v.as_u64().map(|s| s as u32))
+            .map(Some)
+            .ok_or_else(|| "\"seed\" must be a whole number".into()),
+    }
+}
+
+/// `stop`: a string or an array of strings.
+fn parse_stop(stop: Option<&Value>) -> Result<Vec<String>, String> {
+    let wrong = || "\"stop\" must be a string or an array of strings".to_owned();
+    match stop {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(vec![s.clone()]),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|s| s.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(wrong),
+        Some(_) => Err(wrong()),
+    }
 }
 
 async fn chat(State(served): State<Arc<Served>>, body: Bytes) -> Response {
