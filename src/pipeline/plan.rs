@@ -18,8 +18,9 @@ pub struct Plan {
     pub file: Option<String>,
 }
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Default)]
 enum Section {
+    #[default]
     None,
     Functions,
     EdgeCases,
@@ -30,82 +31,17 @@ impl Plan {
     /// Reads a plan from a loose reply. The language comes from the description if it names one,
     /// else from the reply, else `default`.
     pub fn parse(reply: &str, description: &str, default: Language) -> Self {
-        let mut reply_language = None;
-        let mut functions = Vec::new();
-        let mut edge_cases = Vec::new();
-        let mut file = None;
-        let mut section = Section::None;
+        let mut read = Reading::default();
         for raw in reply.lines() {
-            let line = raw.trim().trim_start_matches(['#', '*']).trim();
-            if line.is_empty() || line.starts_with("```") {
-                continue;
-            }
-            let lower = line.to_ascii_lowercase();
-            // "Functions:", "**Edge cases:** …" and a bare "### Functions" heading all name a
-            // section; "def add(a, b):" does not.
-            let is_heading = |h: &str| {
-                h.len() <= 24
-                    && h.chars()
-                        .all(|c| c.is_ascii_alphabetic() || " *_".contains(c))
-            };
-            let (head, rest) = match lower.split_once(':') {
-                Some((h, _)) if is_heading(h) => (
-                    h.trim().trim_matches('*').trim().to_owned(),
-                    line[h.len() + 1..].trim(),
-                ),
-                None if is_heading(&lower) && HEADINGS.iter().any(|k| lower.contains(k)) => {
-                    (lower.trim_matches('*').trim().to_owned(), "")
-                }
-                _ => (String::new(), line),
-            };
-            if matches!(head.as_str(), "file" | "files" | "path") {
-                let path = rest.split_whitespace().next().unwrap_or("");
-                let path = path.trim_matches(['`', '"', '\'', ',']);
-                if file.is_none() && !path.is_empty() {
-                    file = Some(path.to_owned());
-                }
-                section = Section::Other;
-                continue;
-            }
-            if head.contains("language") {
-                reply_language = reply_language.or_else(|| Language::mentioned_in(rest));
-                section = Section::Other;
-                continue;
-            }
-            if head.contains("function") || head.contains("signature") || head == "api" {
-                section = Section::Functions;
-                if !rest.is_empty() {
-                    functions.push(clean_item(rest));
-                }
-                continue;
-            }
-            if head.contains("edge") || head.contains("test") || head.contains("case") {
-                section = Section::EdgeCases;
-                if !rest.is_empty() {
-                    edge_cases.push(clean_item(rest));
-                }
-                continue;
-            }
-            if !head.is_empty() && rest.is_empty() {
-                section = Section::Other;
-                continue;
-            }
-            let item = clean_item(line);
-            // In a section, list items count; a line of prose ends the section.
-            let bare = raw.trim();
-            let listed = bare.starts_with(['-', '*', '•'])
-                || bare.chars().next().is_some_and(|c| c.is_ascii_digit());
-            match section {
-                Section::Functions if listed || item.contains('(') => functions.push(item),
-                Section::EdgeCases if listed => edge_cases.push(item),
-                Section::Functions | Section::EdgeCases => section = Section::Other,
-                // A signature-looking line outside any section is still a function.
-                Section::None | Section::Other if looks_like_signature(&item) => {
-                    functions.push(item)
-                }
-                _ => {}
-            }
+            read.line(raw);
         }
+        let Reading {
+            language: reply_language,
+            mut functions,
+            mut edge_cases,
+            file,
+            ..
+        } = read;
         // Functions the task itself spells out are the API: the overseer's guesses don't replace
         // them.
         let asked = crate::extract::signatures_in(description);
@@ -176,6 +112,105 @@ fn looks_like_signature(line: &str) -> bool {
         "export function ",
     ];
     starts.iter().any(|s| line.starts_with(s)) && line.contains('(')
+}
+
+/// A plan reply as it is read, line by line.
+#[derive(Default)]
+struct Reading {
+    language: Option<Language>,
+    functions: Vec<String>,
+    edge_cases: Vec<String>,
+    file: Option<String>,
+    section: Section,
+}
+
+impl Reading {
+    /// One line of the reply: a heading opens a section (and may hold its first item), a
+    /// listed line or a signature is an item of the section it is in.
+    fn line(&mut self, raw: &str) {
+        let line = raw.trim().trim_start_matches(['#', '*']).trim();
+        if line.is_empty() || line.starts_with("```") {
+            return;
+        }
+        let (head, rest) = heading(line);
+        if matches!(head.as_str(), "file" | "files" | "path") {
+            let path = rest.split_whitespace().next().unwrap_or("");
+            let path = path.trim_matches(['`', '"', '\'', ',']);
+            if self.file.is_none() && !path.is_empty() {
+                self.file = Some(path.to_owned());
+            }
+            self.section = Section::Other;
+            return;
+        }
+        if head.contains("language") {
+            self.language = self.language.or_else(|| Language::mentioned_in(rest));
+            self.section = Section::Other;
+            return;
+        }
+        let opens = if head.contains("function") || head.contains("signature") || head == "api" {
+            Some(Section::Functions)
+        } else if head.contains("edge") || head.contains("test") || head.contains("case") {
+            Some(Section::EdgeCases)
+        } else {
+            None
+        };
+        if let Some(section) = opens {
+            self.section = section;
+            if !rest.is_empty() {
+                self.item(section, clean_item(rest));
+            }
+            return;
+        }
+        if !head.is_empty() && rest.is_empty() {
+            self.section = Section::Other;
+            return;
+        }
+        let item = clean_item(line);
+        // In a section, list items count; a line of prose ends the section.
+        let bare = raw.trim();
+        let listed = bare.starts_with(['-', '*', '•'])
+            || bare.chars().next().is_some_and(|c| c.is_ascii_digit());
+        match self.section {
+            Section::Functions if listed || item.contains('(') => self.functions.push(item),
+            Section::EdgeCases if listed => self.edge_cases.push(item),
+            Section::Functions | Section::EdgeCases => self.section = Section::Other,
+            // A signature-looking line outside any section is still a function.
+            Section::None | Section::Other if looks_like_signature(&item) => {
+                self.functions.push(item)
+            }
+            _ => {}
+        }
+    }
+
+    fn item(&mut self, section: Section, item: String) {
+        match section {
+            Section::Functions => self.functions.push(item),
+            Section::EdgeCases => self.edge_cases.push(item),
+            Section::None | Section::Other => {}
+        }
+    }
+}
+
+/// A line's heading (lower case, without its marks) and what follows it: "Functions:",
+/// "**Edge cases:** …" and a bare "### Functions" heading each name a section; "def add(a,
+/// b):" does not (no heading, the whole line).
+fn heading(line: &str) -> (String, &str) {
+    let lower = line.to_ascii_lowercase();
+    let is_heading = |h: &str| {
+        h.len() <= 24
+            && h.chars()
+                .all(|c| c.is_ascii_alphabetic() || " *_".contains(c))
+    };
+    match lower.split_once(':') {
+        Some((h, _)) if is_heading(h) => (
+            h.trim().trim_matches('*').trim().to_owned(),
+            line[h.len() + 1..].trim(),
+        ),
+        None if is_heading(&lower) && HEADINGS.iter().any(|k| lower.contains(k)) => {
+            (lower.trim_matches('*').trim().to_owned(), "")
+        }
+        _ => (String::new(), line),
+    }
 }
 
 #[cfg(test)]
