@@ -157,17 +157,15 @@ impl Loaded {
         })
     }
 
-    fn run(
-        &self,
-        options: &EngineOptions,
-        incoming: std_mpsc::Receiver<Job>,
-    ) -> Result<(), String> {
+    /// A context of `parallel` sequences of `ctx` tokens each, one KV stream per sequence.
+    fn context(&self, options: &EngineOptions) -> Result<LlamaContext<'_>, String> {
         let parallel = options.parallel.max(1);
-        let per_seq = options.ctx.max(64);
         let width = options.batch.max(1) + parallel;
         let threads = i32::try_from(options.threads.max(1)).unwrap_or(1);
         let params = LlamaContextParams::default()
-            .with_n_ctx(NonZeroU32::new(per_seq.saturating_mul(parallel as u32)))
+            .with_n_ctx(NonZeroU32::new(
+                options.ctx.max(64).saturating_mul(parallel as u32),
+            ))
             .with_n_seq_max(parallel as u32)
             // A KV stream per sequence: each attends only to its own cells.
             .with_kv_unified(false)
@@ -175,42 +173,32 @@ impl Loaded {
             .with_n_ubatch(width as u32)
             .with_n_threads(threads)
             .with_n_threads_batch(threads);
-        let mut ctx = self
-            .model
+        self.model
             .new_context(&self.backend, params)
-            .map_err(|e| format!("cannot create a llama.cpp context: {e}"))?;
-        let mut batch = LlamaBatch::new(width, parallel as i32);
+            .map_err(|e| format!("cannot create a llama.cpp context: {e}"))
+    }
+
+    /// The decode loop: takes jobs, frees the sequences of clients that left, admits waiting
+    /// requests, decodes one step of every running sequence and samples; ends when the job
+    /// channel closes with nothing left to do.
+    fn run(
+        &self,
+        options: &EngineOptions,
+        incoming: std_mpsc::Receiver<Job>,
+    ) -> Result<(), String> {
+        let parallel = options.parallel.max(1);
+        let mut ctx = self.context(options)?;
+        let mut batch = LlamaBatch::new(options.batch.max(1) + parallel, parallel as i32);
         let mut sched: Scheduler<Running> = Scheduler::new(parallel, options.queue, options.batch);
         let mut decoder = Decoder {
             model: &self.model,
-            per_seq,
+            per_seq: options.ctx.max(64),
         };
         loop {
-            if sched.is_idle() {
-                match incoming.recv() {
-                    Ok(job) => decoder.intake(job, &mut sched, &self.template),
-                    Err(_) => return Ok(()),
-                }
+            if !self.take_jobs(&incoming, &mut decoder, &mut sched) {
+                return Ok(());
             }
-            loop {
-                match incoming.try_recv() {
-                    Ok(job) => decoder.intake(job, &mut sched, &self.template),
-                    Err(std_mpsc::TryRecvError::Empty) => break,
-                    Err(std_mpsc::TryRecvError::Disconnected) if sched.is_idle() => return Ok(()),
-                    Err(std_mpsc::TryRecvError::Disconnected) => break,
-                }
-            }
-            // Clients that left: their sequences are free at once.
-            let gone: Vec<usize> = sched
-                .active()
-                .filter(|(_, a)| a.request.out.is_closed())
-                .map(|(seq, _)| seq)
-                .collect();
-            for seq in gone {
-                sched.release(seq);
-                clear(&mut ctx, seq);
-            }
-            sched.drop_waiting(|r| r.out.is_closed());
+            release_gone(&mut sched, &mut ctx);
             for seq in sched.admit() {
                 clear(&mut ctx, seq);
             }
@@ -228,18 +216,7 @@ impl Loaded {
                 .and_then(|()| ctx.decode(&mut batch).map_err(|e| e.to_string()));
             let decode_time = started.elapsed();
             if let Err(e) = decoded {
-                // The step's sequences cannot go on; the others are unaffected.
-                let mut seqs: Vec<usize> = feeds.iter().map(|f| f.seq).collect();
-                seqs.dedup();
-                for seq in seqs {
-                    if let Some(a) = sched.release(seq) {
-                        let _ = a
-                            .request
-                            .out
-                            .send(Out::Failed(format!("llama.cpp could not decode: {e}")));
-                    }
-                    clear(&mut ctx, seq);
-                }
+                fail_step(&mut sched, &mut ctx, &feeds, &e);
                 continue;
             }
             let sampling = std::time::Instant::now();
@@ -253,6 +230,64 @@ impl Loaded {
                 "step"
             );
         }
+    }
+
+    /// Every job waiting on the channel (waiting for one when idle); `false` when the channel
+    /// has closed and nothing is left to do.
+    fn take_jobs(
+        &self,
+        incoming: &std_mpsc::Receiver<Job>,
+        decoder: &mut Decoder<'_>,
+        sched: &mut Scheduler<Running>,
+    ) -> bool {
+        if sched.is_idle() {
+            match incoming.recv() {
+                Ok(job) => decoder.intake(job, sched, &self.template),
+                Err(_) => return false,
+            }
+        }
+        loop {
+            match incoming.try_recv() {
+                Ok(job) => decoder.intake(job, sched, &self.template),
+                Err(std_mpsc::TryRecvError::Empty) => return true,
+                Err(std_mpsc::TryRecvError::Disconnected) => return !sched.is_idle(),
+            }
+        }
+    }
+}
+
+/// Clients that left: their sequences are free at once, their waiting requests dropped.
+fn release_gone(sched: &mut Scheduler<Running>, ctx: &mut LlamaContext<'_>) {
+    let gone: Vec<usize> = sched
+        .active()
+        .filter(|(_, a)| a.request.out.is_closed())
+        .map(|(seq, _)| seq)
+        .collect();
+    for seq in gone {
+        sched.release(seq);
+        clear(ctx, seq);
+    }
+    sched.drop_waiting(|r| r.out.is_closed());
+}
+
+/// A step that could not be decoded: its sequences cannot go on and are told why; the others
+/// are unaffected.
+fn fail_step(
+    sched: &mut Scheduler<Running>,
+    ctx: &mut LlamaContext<'_>,
+    feeds: &[crate::serve::batch::Feed],
+    error: &str,
+) {
+    let mut seqs: Vec<usize> = feeds.iter().map(|f| f.seq).collect();
+    seqs.dedup();
+    for seq in seqs {
+        if let Some(a) = sched.release(seq) {
+            let _ = a
+                .request
+                .out
+                .send(Out::Failed(format!("llama.cpp could not decode: {error}")));
+        }
+        clear(ctx, seq);
     }
 }
 
