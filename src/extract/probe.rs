@@ -36,94 +36,99 @@ pub fn plain_probes(language: Language, signature: &str) -> Vec<String> {
         return Vec::new();
     };
     let params = arity(signature).map_or(1, |a| a.required);
-    // Several values of each kind, taken in turn (a number, a string, a list, …; for two
-    // parameters, the pairs of kinds tasks take: numbers, strings, two lists, a list and an
-    // element, a string and a count, a list of words and a letter), so a cap on the probes
-    // keeps every kind; the shapes the replies call with then keep the task's kind (see
-    // `fit_probes`). Four lists had been too few to tell list functions apart:
-    // replayed on the saved candidates of two runs, these values gave one more right choice
-    // (`product([2, 2, 2])` told `r *= x` from `r += x`) and no fewer.
-    let ones = [
-        "0",
-        "''",
-        "[]",
-        "1",
-        "'a'",
-        "[5]",
-        "2",
-        "'abc'",
-        "[3, 1, 2]",
-        "7",
-        "'Hello World'",
-        "[-4, 0, 4, 4]",
-        "10",
-        "'racecar'",
-        "[1, 2, 3, 4, 5]",
-        "-3",
-        "'hello world'",
-        "[10, -10]",
-        "100",
-        "'AbC dE'",
-        "[2, 2, 2]",
-        "2024",
-        "'  two  words '",
-        "[7, 3, 9, 1]",
-        "13",
-        "'aeiou'",
-        "[0]",
-        "2.5",
-        "'Python 3'",
-        "[1.5, -2.5]",
-        "36",
-        "['apple', 'banana', 'apple']",
-    ];
-    let pairs = [
-        "0, 0",
-        "'abc', 'a'",
-        "[1, 2], [3]",
-        "[3, 1, 2], 2",
-        "'ab', 3",
-        "['apple', 'avocado', 'banana'], 'a'",
-        "2, 3",
-        "'hello world', 'o'",
-        "[1, 2, 3], [2, 3, 4]",
-        "[], 1",
-        "'hello', 0",
-        "['x', 'y', 'x'], 'x'",
-        "10, 4",
-        "'banana', 'an'",
-        "[5, 5, 1], 5",
-        "'Zebra', 2",
-        "['Hi', 'ho', 'hey'], 'h'",
-        "-3, 7",
-        "'Hello', 'l'",
-        "[4, -1, 0], 0",
-        "12, 18",
-        "'', 'x'",
-        "[-2, 8, 3], 3",
-        "7, 1",
-        "'abc', 'abc'",
-        "100, 25",
-        "'Mississippi', 's'",
-        "3, 3",
-    ];
-    let triples = [
-        "0, 0, 0",
-        "1, 2, 3",
-        "5, 0, 3",
-        "-1, 10, 4",
-        "'abc', 'b', 'x'",
-        "[3, 1, 2], 0, 2",
-    ];
     let args: &[&str] = match params {
         0 => &[""],
-        1 => &ones,
-        2 => &pairs,
-        3 => &triples,
+        1 => &ONES,
+        2 => &PAIRS,
+        3 => &TRIPLES,
         _ => &[],
     };
     args.iter().map(|a| format!("{name}({a})")).collect()
 }
+
+/// Several values of each kind, taken in turn (a number, a string, a list, …; for two
+/// parameters, the pairs of kinds tasks take: numbers, strings, two lists, a list and an
+/// element, a string and a count, a list of words and a letter), so a cap on the probes
+/// keeps every kind; the shapes the replies call with then keep the task's kind (see
+/// `fit_probes`). Four lists had been too few to tell list functions apart:
+/// replayed on the saved candidates of two runs, these values gave one more right choice
+/// (`product([2, 2, 2])` told `r *= x` from `r += x`) and no fewer.
+const ONES: [&str; 32] = [
+    "0",
+    "''",
+    "[]",
+    "1",
+    "'a'",
+    "[5]",
+    "2",
+    "'abc'",
+    "[3, 1, 2]",
+    "7",
+    "'Hello World'",
+    "[-4, 0, 4, 4]",
+    "10",
+    "'racecar'",
+    "[1, 2, 3, 4, 5]",
+    "-3",
+    "'hello world'",
+    "[10, -10]",
+    "100",
+    "'AbC dE'",
+    "[2, 2, 2]",
+    "2024",
+    "'  two  words '",
+    "[7, 3, 9, 1]",
+    "13",
+    "'aeiou'",
+    "[0]",
+    "2.5",
+    "'Python 3'",
+    "[1.5, -2.5]",
+    "36",
+    "['apple', 'banana', 'apple']",
+];
+
+/// Two arguments of the kinds tasks pair.
+const PAIRS: [&str; 28] = [
+    "0, 0",
+    "'abc', 'a'",
+    "[1, 2], [3]",
+    "[3, 1, 2], 2",
+    "'ab', 3",
+    "['apple', 'avocado', 'banana'], 'a'",
+    "2, 3",
+    "'hello world', 'o'",
+    "[1, 2, 3], [2, 3, 4]",
+    "[], 1",
+    "'hello', 0",
+    "['x', 'y', 'x'], 'x'",
+    "10, 4",
+    "'banana', 'an'",
+    "[5, 5, 1], 5",
+    "'Zebra', 2",
+    "['Hi', 'ho', 'hey'], 'h'",
+    "-3, 7",
+    "'Hello', 'l'",
+    "[4, -1, 0], 0",
+    "12, 18",
+    "'', 'x'",
+    "[-2, 8, 3], 3",
+    "7, 1",
+    "'abc', 'abc'",
+    "100, 25",
+    "'Mississippi', 's'",
+    "3, 3",
+];
+
+/// Three arguments.
+const TRIPLES: [&str; 6] = [
+    "0, 0, 0",
+    "1, 2, 3",
+    "5, 0, 3",
+    "-1, 10, 4",
+    "'abc', 'b', 'x'",
+    "[3, 1, 2], 0, 2",
+];
 
 /// The examples a task states (doctests, and `f(x) == y`, `f(x) ➞ y`, `f(x) returns y`…) as a
 /// reply a suite can be read from; `None` when it has none.
