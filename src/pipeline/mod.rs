@@ -309,25 +309,7 @@ async fn rounds(
             continue;
         }
         if standing.failed == 0 && standing.passed > 0 {
-            // A small model's tests can be wrong and still be passed. When several candidates
-            // were asked for, the task's own examples confirm the code when there are two or
-            // more (one can be met by chance: `factorial(0) is 1` by code that returns 1), else
-            // the other candidates must back it (see `confirm`).
-            let doubt = if settings.candidates < 2 || board.example_tests() >= 2 {
-                None
-            } else {
-                board.doubt(best, &pool.active_candidates(), &usable)
-            };
-            let passed = standing.passed;
-            return match doubt {
-                None => Ok((round, standing)),
-                Some(confirm::Doubt::Alone) => Err(Failure::Unconfirmed { passed }),
-                Some(confirm::Doubt::Minority { agreeing, valued }) => Err(Failure::Minority {
-                    passed,
-                    agreeing,
-                    valued,
-                }),
-            };
+            return confirmed(cx, pool, board, best, &usable, standing).map(|s| (round, s));
         }
         if round >= max {
             return Err(Failure::TestsFailed {
@@ -337,24 +319,65 @@ async fn rounds(
             });
         }
         round += 1;
-        let attempt = (round, max);
-        let (suite, report) = pool.worst_suite_for(best, board);
-        // The task's own examples are never the ones to blame.
-        let verdict = if round >= 3 && !board.trusted.contains(&suite) {
-            cx.review(plan, pool, best, suite, &report, attempt).await?
-        } else {
-            (Verdict::Code, String::new())
-        };
-        match verdict {
-            (Verdict::Code, _) => {
-                let tests = pool.suites[suite].suite.text.clone();
-                cx.fix(plan, pool, board, best, &tests, &report, attempt)
-                    .await?
-            }
-            (Verdict::Tests, why) => {
-                cx.rewrite_suite(plan, pool, board, suite, &report, &why, attempt)
-                    .await?
-            }
+        another_attempt(cx, plan, pool, board, best, (round, max)).await?;
+    }
+}
+
+/// Code that passes every test, done unless it is in doubt: a small model's tests can be wrong
+/// and still be passed. When several candidates were asked for, the task's own examples
+/// confirm the code when there are two or more (one can be met by chance: `factorial(0) is 1`
+/// by code that returns 1), else the other candidates must back it (see `confirm`).
+fn confirmed(
+    cx: &StageContext<'_>,
+    pool: &Pool,
+    board: &select::Board,
+    best: usize,
+    usable: &[usize],
+    standing: select::Standing,
+) -> Result<select::Standing, Failure> {
+    let doubt = if cx.host.config().pipeline.candidates < 2 || board.example_tests() >= 2 {
+        None
+    } else {
+        board.doubt(best, &pool.active_candidates(), usable)
+    };
+    let passed = standing.passed;
+    match doubt {
+        None => Ok(standing),
+        Some(confirm::Doubt::Alone) => Err(Failure::Unconfirmed { passed }),
+        Some(confirm::Doubt::Minority { agreeing, valued }) => Err(Failure::Minority {
+            passed,
+            agreeing,
+            valued,
+        }),
+    }
+}
+
+/// The next attempt on failing tests: the code fixed against the suite it fails worst, or,
+/// from the third round, that suite rewritten when a review blames the tests (the task's own
+/// examples are never the ones to blame).
+async fn another_attempt(
+    cx: &StageContext<'_>,
+    plan: &Plan,
+    pool: &mut Pool,
+    board: &mut select::Board,
+    best: usize,
+    attempt: (u32, u32),
+) -> Result<(), Failure> {
+    let (suite, report) = pool.worst_suite_for(best, board);
+    let verdict = if attempt.0 >= 3 && !board.trusted.contains(&suite) {
+        cx.review(plan, pool, best, suite, &report, attempt).await?
+    } else {
+        (Verdict::Code, String::new())
+    };
+    match verdict {
+        (Verdict::Code, _) => {
+            let tests = pool.suites[suite].suite.text.clone();
+            cx.fix(plan, pool, board, best, &tests, &report, attempt)
+                .await
+        }
+        (Verdict::Tests, why) => {
+            cx.rewrite_suite(plan, pool, board, suite, &report, &why, attempt)
+                .await
         }
     }
 }
