@@ -27,81 +27,16 @@ fn fit(text: &str, width: usize) -> String {
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let shown = app.visible();
-    let mut block = Block::bordered()
-        .border_style(app.view().theme.border(app.view().focus == Focus::Table))
-        .title(Span::styled(
-            " Background Workflows ",
-            app.view().theme.title(),
-        ));
-    if app.view().mode == Mode::Filter || !app.view().filter.is_empty() {
-        let cursor = if app.view().mode == Mode::Filter {
-            "▏"
-        } else {
-            ""
-        };
-        block = block.title(Line::styled(
-            format!(
-                " filter: {}{cursor} ({} of {}) ",
-                app.view().filter,
-                shown.len(),
-                app.model().store.len()
-            ),
-            app.view().theme.warn(),
-        ));
-    }
     let visible = area.height.saturating_sub(3) as usize;
     // Only the rows on screen are built, so thousands of workflows cost little.
     let offset = app.table_offset(&shown, visible);
-    // An id as wide as today's even before the first workflow, so the titles keep their place.
-    let id_width = app
-        .model()
-        .store
-        .iter()
-        .map(|w| w.id.as_str().len())
-        .max()
-        .unwrap_or(0)
-        .max("wf_1_1732123457".len()) as u16;
-    // Names get what the progress column can spare: it keeps PROGRESS_MIN columns, and a name
-    // cut short ends in "…".
-    let fixed = 1 + id_width + STATUS_WIDTH + TIME_WIDTH + 5 + 2;
-    let spare = area.width.saturating_sub(fixed + PROGRESS_MIN);
-    let name_width = (app
-        .model()
-        .store
-        .iter()
-        .filter_map(|w| w.name.as_ref().map(|n| n.chars().count()))
-        .max()
-        .unwrap_or(0)
-        .clamp("Name".len(), crate::workflow::name::MAX_LEN) as u16)
-        .min(spare.max(NAME_MIN as u16));
+    let (id_width, name_width) = widths(app, area.width);
     let rows = shown
         .iter()
         .skip(offset)
         .take(visible)
         .filter_map(|&i| app.model().store.at(i))
-        .map(|w| {
-            let style = app.view().theme.status(w.status());
-            let name = match &w.name {
-                Some(n) => Span::raw(fit(n, name_width as usize)),
-                None => Span::styled("…", app.view().theme.dim()),
-            };
-            let row = Row::new([
-                Cell::from(Span::styled(
-                    theme::icon(w.status(), app.view().tick),
-                    style,
-                )),
-                Cell::from(w.id.as_str().to_owned()),
-                Cell::from(name),
-                Cell::from(Span::styled(w.status().as_str(), style)),
-                Cell::from(progress_line(app, w)),
-                Cell::from(Line::from(format_elapsed(w.elapsed(app.view().now))).right_aligned()),
-            ]);
-            if app.view().selected.as_ref() == Some(&w.id) {
-                row.style(app.view().theme.selected_row())
-            } else {
-                row
-            }
-        });
+        .map(|w| row(app, w, name_width));
     let header =
         Row::new(["", "ID", "Name", "Status", "Progress", "Time"]).style(app.view().theme.title());
     let table = Table::new(
@@ -116,8 +51,80 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         ],
     )
     .header(header)
-    .block(with_fold_marks(app, block, offset, visible, shown.len()));
+    .block(with_fold_marks(
+        app,
+        block(app, shown.len()),
+        offset,
+        visible,
+        shown.len(),
+    ));
     frame.render_widget(table, area);
+}
+
+/// The table's frame and title, with the filter and what it lets through while one is set.
+fn block(app: &App, shown: usize) -> Block<'static> {
+    let view = app.view();
+    let block = Block::bordered()
+        .border_style(view.theme.border(view.focus == Focus::Table))
+        .title(Span::styled(" Background Workflows ", view.theme.title()));
+    if view.mode != Mode::Filter && view.filter.is_empty() {
+        return block;
+    }
+    let cursor = if view.mode == Mode::Filter { "▏" } else { "" };
+    block.title(Line::styled(
+        format!(
+            " filter: {}{cursor} ({shown} of {}) ",
+            view.filter,
+            app.model().store.len()
+        ),
+        view.theme.warn(),
+    ))
+}
+
+/// The id column's width and the name column's. An id is as wide as today's even before the
+/// first workflow, so the titles keep their place; names get what the progress column can
+/// spare (it keeps PROGRESS_MIN columns, and a name cut short ends in "…").
+fn widths(app: &App, width: u16) -> (u16, u16) {
+    let store = &app.model().store;
+    let id_width = store
+        .iter()
+        .map(|w| w.id.as_str().len())
+        .max()
+        .unwrap_or(0)
+        .max("wf_1_1732123457".len()) as u16;
+    let fixed = 1 + id_width + STATUS_WIDTH + TIME_WIDTH + 5 + 2;
+    let spare = width.saturating_sub(fixed + PROGRESS_MIN);
+    let name_width = (store
+        .iter()
+        .filter_map(|w| w.name.as_ref().map(|n| n.chars().count()))
+        .max()
+        .unwrap_or(0)
+        .clamp("Name".len(), crate::workflow::name::MAX_LEN) as u16)
+        .min(spare.max(NAME_MIN as u16));
+    (id_width, name_width)
+}
+
+/// One workflow's row.
+fn row<'a>(app: &'a App, w: &'a crate::workflow::Workflow, name_width: u16) -> Row<'a> {
+    let view = app.view();
+    let style = view.theme.status(w.status());
+    let name = match &w.name {
+        Some(n) => Span::raw(fit(n, name_width as usize)),
+        None => Span::styled("…", view.theme.dim()),
+    };
+    let row = Row::new([
+        Cell::from(Span::styled(theme::icon(w.status(), view.tick), style)),
+        Cell::from(w.id.as_str().to_owned()),
+        Cell::from(name),
+        Cell::from(Span::styled(w.status().as_str(), style)),
+        Cell::from(progress_line(app, w)),
+        Cell::from(Line::from(format_elapsed(w.elapsed(view.now))).right_aligned()),
+    ]);
+    if view.selected.as_ref() == Some(&w.id) {
+        row.style(view.theme.selected_row())
+    } else {
+        row
+    }
 }
 
 /// The progress, after the state of the workflow's change to the repository when it has one
