@@ -3,7 +3,7 @@
 //! reference tests (which the pipeline never sees) on what each mode produced and prints
 //! pass@1 side by side.
 
-use crate::config::Tier;
+use crate::config::{Tier, TierConfig};
 use crate::engine::Engine;
 use crate::event::{Event, EventReceiver, Outcome};
 use crate::extract;
@@ -11,6 +11,7 @@ use crate::extract::codeblock;
 use crate::language::Language;
 use crate::pipeline::AFTER_THE_BLOCK;
 use crate::pipeline::prompts::{self, fill};
+use crate::provider::pool::Pool;
 use crate::provider::{ChatRequest, Message};
 use crate::sandbox::runner::{self, TestReport};
 use crate::workflow::WorkflowId;
@@ -194,54 +195,9 @@ async fn oneshot(
     let started = Instant::now();
     let (provider, tier) = engine.tier(Tier::Fast);
     let total = tasks.len();
-    let asks = tasks.iter().map(|task| {
-        let vars = [
-            ("language", task.language.as_str()),
-            ("fence", task.language.fence()),
-            ("conventions", task.language.code_conventions()),
-            ("description", task.prompt.as_str()),
-            ("names", ""),
-            ("context", ""),
-        ];
-        let request = ChatRequest {
-            model: tier.model.clone(),
-            messages: vec![
-                Message::system(fill(prompts::CODE_PLAIN_SYSTEM, &vars)),
-                Message::user(fill(prompts::CODE_PLAIN_USER, &vars)),
-            ],
-            max_tokens: Some(tier.max_tokens.unwrap_or(2048)),
-            temperature: Some(0.0),
-            seed: None,
-            // As the pipeline's temperature-0 candidate asks it, so the two are one request.
-            stop: AFTER_THE_BLOCK.iter().map(|s| (*s).to_owned()).collect(),
-            urgent: false,
-        };
-        async move {
-            let reply = provider.chat(&request, &mut |_| {}).await;
-            let usage = reply.as_ref().map(|r| r.usage(&request)).unwrap_or((0, 0));
-            let (raw, parsed) = match reply {
-                Ok(r) => {
-                    save_reply(engine, task, &r.text);
-                    let raw_code = codeblock::first_code(&r.text).map(|b| b.code);
-                    let parsed_code = extract::code(task.language, &r.text).map(|c| c.text);
-                    let raw = verdict_for(engine, task, raw_code.as_deref()).await;
-                    let parsed = match (&parsed_code, &raw_code) {
-                        (Some(p), Some(r)) if p == r => raw.clone(),
-                        _ => verdict_for(engine, task, parsed_code.as_deref()).await,
-                    };
-                    (raw, parsed)
-                }
-                Err(e) => {
-                    let v = Verdict {
-                        passed: false,
-                        note: format!("request failed: {e}"),
-                    };
-                    (v.clone(), v)
-                }
-            };
-            (raw, parsed, usage)
-        }
-    });
+    let asks = tasks
+        .iter()
+        .map(|task| ask_once(engine, provider, task, oneshot_request(tier, task)));
     let mut stream = futures_util::stream::iter(asks).buffered(tasks.len().max(1));
     let mut raw_sum = ModeSummary::default();
     let mut parsed_sum = ModeSummary::default();
@@ -277,6 +233,64 @@ async fn oneshot(
     parsed_sum.tokens_in = raw_sum.tokens_in;
     parsed_sum.tokens_out = raw_sum.tokens_out;
     (raw_sum, parsed_sum)
+}
+
+/// The one-shot request for a task: the coder's plain prompt, greedy, stopped after the block
+/// as the pipeline's temperature-0 candidate is asked, so the two are one request.
+fn oneshot_request(tier: &TierConfig, task: &Task) -> ChatRequest {
+    let vars = [
+        ("language", task.language.as_str()),
+        ("fence", task.language.fence()),
+        ("conventions", task.language.code_conventions()),
+        ("description", task.prompt.as_str()),
+        ("names", ""),
+        ("context", ""),
+    ];
+    ChatRequest {
+        model: tier.model.clone(),
+        messages: vec![
+            Message::system(fill(prompts::CODE_PLAIN_SYSTEM, &vars)),
+            Message::user(fill(prompts::CODE_PLAIN_USER, &vars)),
+        ],
+        max_tokens: Some(tier.max_tokens.unwrap_or(2048)),
+        temperature: Some(0.0),
+        seed: None,
+        stop: AFTER_THE_BLOCK.iter().map(|s| (*s).to_owned()).collect(),
+        urgent: false,
+    }
+}
+
+/// A one-shot reply judged twice: its first code block as it is, and the code flotilla's
+/// reader takes from it; with the request's tokens in and out.
+async fn ask_once(
+    engine: &Engine,
+    provider: &Pool,
+    task: &Task,
+    request: ChatRequest,
+) -> (Verdict, Verdict, (u64, u64)) {
+    let reply = provider.chat(&request, &mut |_| {}).await;
+    let usage = reply.as_ref().map(|r| r.usage(&request)).unwrap_or((0, 0));
+    let (raw, parsed) = match reply {
+        Ok(r) => {
+            save_reply(engine, task, &r.text);
+            let raw_code = codeblock::first_code(&r.text).map(|b| b.code);
+            let parsed_code = extract::code(task.language, &r.text).map(|c| c.text);
+            let raw = verdict_for(engine, task, raw_code.as_deref()).await;
+            let parsed = match (&parsed_code, &raw_code) {
+                (Some(p), Some(r)) if p == r => raw.clone(),
+                _ => verdict_for(engine, task, parsed_code.as_deref()).await,
+            };
+            (raw, parsed)
+        }
+        Err(e) => {
+            let v = Verdict {
+                passed: false,
+                note: format!("request failed: {e}"),
+            };
+            (v.clone(), v)
+        }
+    };
+    (raw, parsed, usage)
 }
 
 /// Keeps a one-shot reply beside the eval's workflows (`oneshot/<task>.md`), to read later.
