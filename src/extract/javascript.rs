@@ -286,28 +286,51 @@ pub fn render_suite(
 /// `console.assert`, `t.assert.*`, `expect(…)`, and of functions named `assert…` or taken from
 /// `node:assert` by name (`strictEqual(…)`).
 pub(crate) fn checks(source: &str) -> super::checks::Checks {
-    use super::checks::{Checks, Flow, traced};
-    const BY_NAME: &[&str] = &[
-        "expect",
-        "ok",
-        "equal",
-        "strictEqual",
-        "deepEqual",
-        "deepStrictEqual",
-        "notEqual",
-        "notStrictEqual",
-        "notDeepStrictEqual",
-        "throws",
-        "rejects",
-        "doesNotThrow",
-        "match",
-    ];
+    use super::checks::{Checks, traced};
     let Some(parsed) = tree::parse(&tree::javascript(), source) else {
         return Checks::default();
     };
     let root = parsed.root_node();
+    let (sites, mut flow) = assertions(root, source);
+    flow.extend(bindings(root, source));
+    let params = tree::descendants(root, &["formal_parameters"])
+        .first()
+        .map(|p| {
+            tree::descendants(*p, &["identifier"])
+                .into_iter()
+                .map(|n| text(n, source).to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    Checks {
+        sites: traced(sites, &flow),
+        params,
+        calls: tree::calls(root, source, &["call_expression"], "function"),
+    }
+}
+
+/// Functions of `node:assert` a test may call by name.
+const ASSERT_BY_NAME: &[&str] = &[
+    "expect",
+    "ok",
+    "equal",
+    "strictEqual",
+    "deepEqual",
+    "deepStrictEqual",
+    "notEqual",
+    "notStrictEqual",
+    "notDeepStrictEqual",
+    "throws",
+    "rejects",
+    "doesNotThrow",
+    "match",
+];
+
+/// What each asserting call reads, and the flow calls make: a call may change what it is
+/// given (`sortInPlace(items)` binds `items`).
+fn assertions(root: Node<'_>, source: &str) -> (Vec<Vec<String>>, super::checks::Flow) {
     let mut sites = Vec::new();
-    let mut flow: Flow = Vec::new();
+    let mut flow = Vec::new();
     for call in tree::descendants(root, &["call_expression"]) {
         let (Some(function), Some(args)) = (
             call.child_by_field_name("function"),
@@ -317,14 +340,13 @@ pub(crate) fn checks(source: &str) -> super::checks::Checks {
         };
         let callee = text(function, source);
         let asserting = match function.kind() {
-            "identifier" => callee.starts_with("assert") || BY_NAME.contains(&callee),
+            "identifier" => callee.starts_with("assert") || ASSERT_BY_NAME.contains(&callee),
             "member_expression" => callee.split('.').any(|part| part == "assert"),
             _ => false,
         };
         if asserting {
             sites.push(reads(args, source));
         }
-        // A call may change what it is given: `sortInPlace(items)` binds `items`.
         let mut cursor = args.walk();
         let given: Vec<String> = args
             .named_children(&mut cursor)
@@ -335,6 +357,13 @@ pub(crate) fn checks(source: &str) -> super::checks::Checks {
             flow.push((given, reads(function, source)));
         }
     }
+    (sites, flow)
+}
+
+/// The flow of declarations, assignments and `for … of/in` loops: the names bound and what
+/// their value reads.
+fn bindings(root: Node<'_>, source: &str) -> super::checks::Flow {
+    let mut flow = Vec::new();
     for node in tree::descendants(
         root,
         &[
@@ -359,20 +388,7 @@ pub(crate) fn checks(source: &str) -> super::checks::Checks {
             flow.push((targets, reads(v, source)));
         }
     }
-    let params = tree::descendants(root, &["formal_parameters"])
-        .first()
-        .map(|p| {
-            tree::descendants(*p, &["identifier"])
-                .into_iter()
-                .map(|n| text(n, source).to_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    Checks {
-        sites: traced(sites, &flow),
-        params,
-        calls: tree::calls(root, source, &["call_expression"], "function"),
-    }
+    flow
 }
 
 /// The names an expression reads; a property (`x.length`) only off a plain name that is not
