@@ -1,5 +1,7 @@
 //! `doctor`: each tier's server and model, and the sandbox, checked and explained.
 
+mod project;
+
 use crate::config::Tier;
 use crate::engine::Engine;
 use crate::provider::{ChatRequest, Message, ProviderError, ProviderKind};
@@ -116,7 +118,7 @@ pub async fn doctor(engine: &Engine, json: bool, out: &mut dyn Write) -> i32 {
         }
     }
     check_sandbox(engine, &mut report).await;
-    let project = check_project(engine, &mut report).await;
+    let project = project::check_project(engine, &mut report).await;
     let ok = report.ok();
     if json {
         let value = json_summary(engine, ok, &chosen_by, project, &report.checks);
@@ -389,178 +391,6 @@ async fn check_sandbox(engine: &Engine, report: &mut Report<'_>) {
         ),
         Err(e) => report.add(check, Verdict::Failed, e.to_string(), None),
     }
-}
-
-/// Whether flotilla sees a repository, its test command, and how its tests fare at the base
-/// (run in the sandbox on the base commit's files, exported with `git archive`: nothing of the
-/// checkout is touched). The repository as JSON, or null outside one.
-async fn check_project(engine: &Engine, report: &mut Report<'_>) -> serde_json::Value {
-    let Some(project) = &engine.config().project else {
-        report.add(
-            "repository".into(),
-            Verdict::Ok,
-            "none: started outside a git repository, workflows write standalone files".into(),
-            Some("start flotilla inside a repository, or pass --project DIR, to work on it".into()),
-        );
-        return serde_json::Value::Null;
-    };
-    let base = project.base_commit();
-    let command = project.test_command.as_ref();
-    let mut value = serde_json::json!({
-        "root": project.root,
-        "kind": project.kind.as_str(),
-        "base": base.as_ref().ok(),
-        "test_command": command.map(|c| c.display()),
-        "test_command_from": command.map(|c| c.origin.clone()),
-        "venv": project.venv,
-        "baseline": null,
-    });
-    let base = match base {
-        Ok(b) => b,
-        Err(e) => {
-            report.add(
-                "repository".into(),
-                Verdict::Failed,
-                format!("{}: {e}", project.root.display()),
-                None,
-            );
-            return value;
-        }
-    };
-    report.add(
-        "repository".into(),
-        Verdict::Ok,
-        format!(
-            "{} ({}), workflows start from {} ({})",
-            project.root.display(),
-            project.kind.as_str(),
-            base.get(..10).unwrap_or(&base),
-            project.base.as_deref().unwrap_or("HEAD")
-        ),
-        None,
-    );
-    let Some(command) = command else {
-        report.add(
-            "project tests".into(),
-            Verdict::Warning,
-            "none found: only the generated tests judge the code".into(),
-            Some(format!(
-                "set test_command in {} or in .flotilla.toml",
-                engine.home().config_file.display()
-            )),
-        );
-        return value;
-    };
-    match baseline(engine, project, &base).await {
-        Ok((passing, total)) => {
-            let verdict = if passing == 0 {
-                Verdict::Warning
-            } else {
-                Verdict::Ok
-            };
-            report.add(
-                "project tests".into(),
-                verdict,
-                format!(
-                    "{} ({}): {passing} of {total} pass at the base",
-                    command.display(),
-                    command.origin
-                ),
-                (passing == 0).then(|| "a test must pass at the base to judge anything".to_owned()),
-            );
-            value["baseline"] = serde_json::json!({"passing": passing, "tests": total});
-        }
-        Err(e) => report.add(
-            "project tests".into(),
-            Verdict::Failed,
-            format!(
-                "{} ({}): could not run: {e}",
-                command.display(),
-                command.origin
-            ),
-            None,
-        ),
-    }
-    value
-}
-
-/// The project's tests on the base commit's files: how many pass, of how many.
-async fn baseline(
-    engine: &Engine,
-    project: &crate::project::Project,
-    base: &str,
-) -> Result<(usize, usize), String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let tar = dir.path().join("base.tar");
-    let files_dir = dir.path().join("files");
-    std::fs::create_dir_all(&files_dir).map_err(|e| e.to_string())?;
-    project
-        .git()
-        .run(&[
-            "archive",
-            "--format=tar",
-            "-o",
-            &tar.to_string_lossy(),
-            base,
-        ])
-        .map_err(|e| e.to_string())?;
-    let untar = std::process::Command::new("tar")
-        .arg("-xf")
-        .arg(&tar)
-        .arg("-C")
-        .arg(&files_dir)
-        .status()
-        .map_err(|e| format!("tar: {e}"))?;
-    if !untar.success() {
-        return Err(format!("tar: {untar}"));
-    }
-    let files = crate::project::git::Git::at(&project.root)
-        .run(&["ls-tree", "-r", "-z", "--name-only", base])
-        .map_err(|e| e.to_string())?
-        .split('\0')
-        .filter(|f| !f.is_empty())
-        .map(str::to_owned)
-        .collect::<Vec<_>>();
-    let language = project
-        .kind
-        .language()
-        .unwrap_or(engine.config().pipeline.default_language);
-    let layout = crate::project::Layout::choose(&files_dir, &files, language, "doctor", None);
-    let mut tools = engine.tools().clone();
-    let mut read_only = Vec::new();
-    if let Some(venv) = &project.venv {
-        tools.python = venv.join("bin").join("python").display().to_string();
-        read_only.push(venv.clone());
-    }
-    if let Some(modules) = &project.node_modules {
-        read_only.push(modules.clone());
-    }
-    let env = layout
-        .python_path
-        .iter()
-        .map(|d| ("PYTHONPATH".to_owned(), d.clone()))
-        .collect();
-    tools.project = Some(std::sync::Arc::new(crate::sandbox::runner::ProjectSpace {
-        root: files_dir.clone(),
-        files,
-        layout,
-        read_only,
-        env,
-        command: project.test_command.clone(),
-    }));
-    let cancel = tokio_util::sync::CancellationToken::new();
-    let report = crate::sandbox::runner::project_tests(
-        &tools,
-        None,
-        &engine.config().pipeline.limits,
-        &cancel,
-        &mut |_| {},
-    )
-    .await
-    .map_err(|e| e.to_string())?
-    .ok_or_else(|| "no test command".to_owned())?;
-    let passing = report.cases.iter().filter(|(_, ok)| *ok).count();
-    Ok((passing, report.cases.len()))
 }
 
 /// Asks a tier for one word and says how it went.
