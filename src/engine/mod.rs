@@ -2,18 +2,15 @@
 //! through typed events; the engine never touches the dashboard's state.
 
 use crate::config::{Config, Tier, TierConfig};
-use crate::event::{ArtifactKind, Event, EventSender, Outcome, Recorded};
+use crate::event::{ArtifactKind, Event, EventSender, Recorded};
 use crate::home::Home;
 use crate::pipeline::Host;
-use crate::pipeline::worklog::WorkLog;
 use crate::provider::pool::{Pool, Server};
-use crate::provider::{Provider, ProviderError};
 use crate::sandbox::runner::Toolchain;
 use crate::store::db::{Db, HomeLock};
 use crate::workflow::NameSource;
 use crate::workflow::folder;
-use crate::workflow::record::SharedRecord;
-use crate::workflow::{Failure, Workflow, WorkflowId};
+use crate::workflow::{Workflow, WorkflowId};
 use naming::NameRegistry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -24,8 +21,12 @@ use tokio_util::sync::CancellationToken;
 
 pub mod land;
 pub mod naming;
+mod pools;
+mod prune;
 mod run;
-use run::{run, suggest_name, write_result_json};
+use pools::pools;
+use prune::prune_worktrees;
+use run::suggest_name;
 mod slots;
 mod watch;
 pub use watch::HEALTH_INTERVAL;
@@ -86,84 +87,6 @@ impl Host for Inner {
     fn send(&self, event: Event) {
         // The receiver is gone only when flotilla is shutting down.
         let _ = self.events.send(event);
-    }
-}
-
-/// One server for each address of each provider, each telling the dashboard of its health
-/// and load, and one pool for each set of providers a tier names.
-type Pools = (Vec<Arc<Server>>, BTreeMap<Vec<String>, Arc<Pool>>);
-
-fn pools(config: &Config, events: &EventSender) -> Result<Pools, ProviderError> {
-    let mut servers: Vec<Arc<Server>> = Vec::new();
-    let mut by_provider: BTreeMap<&str, Vec<Arc<Server>>> = BTreeMap::new();
-    for (name, settings) in &config.providers {
-        let members = settings.members();
-        let several = members.len() > 1;
-        for (url, one) in members {
-            let label = match url {
-                Some(url) if several => short_address(&url),
-                _ => name.clone(),
-            };
-            let server = Server::new(Provider::new(name.clone(), one)?, label);
-            let events = events.clone();
-            server.watch(move |label, news| {
-                let event = match news {
-                    crate::provider::pool::News::Health(health) => Event::Health {
-                        provider: label.to_owned(),
-                        health,
-                    },
-                    crate::provider::pool::News::Load { in_flight, slots } => Event::Load {
-                        server: label.to_owned(),
-                        in_flight,
-                        slots,
-                    },
-                };
-                let _ = events.send(event);
-            });
-            by_provider
-                .entry(name)
-                .or_default()
-                .push(Arc::clone(&server));
-            servers.push(server);
-        }
-    }
-    let mut pools = BTreeMap::new();
-    for tier in Tier::ALL {
-        let names = &config.tier(tier).pool;
-        if pools.contains_key(names) {
-            continue;
-        }
-        let members: Vec<Arc<Server>> = names
-            .iter()
-            .filter_map(|n| by_provider.get(n.as_str()))
-            .flatten()
-            .cloned()
-            .collect();
-        if members.is_empty() {
-            continue;
-        }
-        pools.insert(names.clone(), Pool::new(names.join(" + "), members));
-    }
-    if pools.is_empty()
-        && let Some(first) = servers.first()
-    {
-        pools.insert(
-            vec![first.provider.name.clone()],
-            Pool::new(first.provider.name.clone(), vec![Arc::clone(first)]),
-        );
-    }
-    Ok((servers, pools))
-}
-
-/// `host:port` of a URL, for a server's name in the header.
-fn short_address(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(u) => match (u.host_str(), u.port_or_known_default()) {
-            (Some(host), Some(port)) => format!("{host}:{port}"),
-            (Some(host), None) => host.to_owned(),
-            _ => url.to_owned(),
-        },
-        Err(_) => url.to_owned(),
     }
 }
 
@@ -349,68 +272,7 @@ impl Engine {
         let inner = Arc::clone(&self.inner);
         let workflow_copy = workflow.clone();
         tokio::spawn(async move {
-            let dir = inner.home.workflow_dir(&id);
-            let log = WorkLog::open(id.clone(), &dir, inner.events.clone());
-            log.line(&format!("Task: {description}"));
-            let record = SharedRecord::default();
-            // Cancelling drops the workflow's future, which kills any tests it is running.
-            let outcome = tokio::select! {
-                _ = token.cancelled() => Err(Failure::Cancelled {
-                    at_exit: inner.exiting.load(Ordering::SeqCst),
-                }),
-                // A reason may quote a server or a test: it is kept and shown without control
-                // sequences, everywhere.
-                result = run(&inner, &id, &description, &log, &record, &token) => {
-                    result.map_err(Failure::sanitized)
-                }
-            };
-            // A change on a repository with nothing committed leaves nothing behind.
-            let unused = record
-                .lock()
-                .change
-                .clone()
-                .filter(|c| c.commit.is_none() && c.worktree.is_some());
-            if let Some(mut change) = unused {
-                match crate::project::land::discard(&change) {
-                    Ok(()) => {
-                        log.line(&format!(
-                            "nothing was committed: worktree and branch {} removed",
-                            change.branch
-                        ));
-                        change.worktree = None;
-                        record.lock().change = Some(change.clone());
-                        inner.emit(Event::Change {
-                            id: id.clone(),
-                            change,
-                        });
-                    }
-                    Err(e) => log.line(&format!("cannot remove the worktree: {e}")),
-                }
-            }
-            let ended = SystemTime::now();
-            if let Err(e) = write_result_json(&dir, &workflow_copy, ended, &outcome, &record) {
-                log.line(&format!("cannot write result.json: {e}"));
-            }
-            let outcome = match outcome {
-                Ok(result) => Outcome::Completed(result),
-                Err(failure) => {
-                    log.end_stream();
-                    log.line(&format!("failed: {failure}"));
-                    Outcome::Failed(failure)
-                }
-            };
-            if let Err(e) = inner.db.record(&id, &record.lock()) {
-                inner.unrecorded(&id, Recorded::Stages, &e.to_string());
-            }
-            inner.emit(Event::Finished {
-                id: id.clone(),
-                outcome,
-                at: ended,
-            });
-            // Only now is the ending in the history: shutdown waits for this.
-            lock(&inner.cancels).remove(&id);
-            inner.finished.notify_waiters();
-            give_memory_back();
+            run::supervise(&inner, &id, &description, &workflow_copy, &token).await;
         });
         Ok(workflow)
     }
@@ -571,63 +433,6 @@ impl Engine {
         let naming = suggest_name(&self.inner, description).await;
         (naming.name, naming.source)
     }
-}
-
-/// The worktrees of workflows that ended with nothing committed (killed mid-run, then marked
-/// interrupted) are removed with their branches, and folders under the worktrees folder that
-/// no workflow of the history holds go too; a committed change keeps its worktree and branch
-/// until it is applied or discarded. Returns the history as it is now.
-fn prune_worktrees(db: &Db, home: &Home, mut history: Vec<Workflow>) -> Vec<Workflow> {
-    let mut roots: Vec<std::path::PathBuf> = Vec::new();
-    for w in history.iter_mut().filter(|w| !w.status().is_live()) {
-        let Some(change) = w.change.as_mut() else {
-            continue;
-        };
-        if !roots.contains(&change.project) {
-            roots.push(change.project.clone());
-        }
-        if change.commit.is_some() || change.worktree.is_none() {
-            continue;
-        }
-        match crate::project::land::discard(change) {
-            Ok(()) => {
-                tracing::info!(
-                    "removed the worktree of {}, which ended with nothing committed",
-                    w.id
-                );
-                change.worktree = None;
-                if let Err(e) = db.set_change(&w.id, change) {
-                    tracing::error!("cannot record the removed worktree of {}: {e}", w.id);
-                }
-            }
-            Err(e) => tracing::warn!("cannot remove the worktree of {}: {e}", w.id),
-        }
-    }
-    let held: Vec<&std::path::Path> = history
-        .iter()
-        .filter_map(|w| w.change.as_ref()?.worktree.as_deref())
-        .collect();
-    if let Ok(entries) = std::fs::read_dir(&home.worktrees_dir) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') || held.contains(&path.as_path()) {
-                continue;
-            }
-            // A worktree of a workflow deleted, or made just before its workflow recorded it
-            // (left alone while that workflow is live).
-            let live = history
-                .iter()
-                .any(|w| w.id.as_str() == name && w.status().is_live());
-            if WorkflowId::parse(&name).is_some() && !live {
-                let _ = std::fs::remove_dir_all(&path);
-            }
-        }
-    }
-    for root in roots {
-        let _ = crate::project::git::Git::at(&root).run(&["worktree", "prune"]);
-    }
-    history
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -3,7 +3,7 @@
 use super::naming;
 use super::{Inner, lock};
 use crate::config::Tier;
-use crate::event::Event;
+use crate::event::{Event, Outcome, Recorded};
 use crate::pipeline::worklog::WorkLog;
 use crate::pipeline::{self, StageContext};
 use crate::provider::ChatRequest;
@@ -11,6 +11,7 @@ use crate::workflow::NameSource;
 use crate::workflow::record::SharedRecord;
 use crate::workflow::{Failure, Workflow, WorkflowId, WorkflowResult, WorkflowStatus, folder};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 use tokio_util::sync::CancellationToken;
 
@@ -219,4 +220,84 @@ pub(super) fn write_result_json(
         serde_json::to_vec_pretty(&summary).map_err(std::io::Error::other)?,
     )?;
     std::fs::rename(partial, dir.join(folder::RESULT))
+}
+
+/// A workflow's task from start to end: its log opened, the run (or its cancelling), an
+/// unused worktree removed, `result.json` written, the history told, and the ending sent;
+/// then shutdown may go on.
+pub(super) async fn supervise(
+    inner: &Arc<Inner>,
+    id: &WorkflowId,
+    description: &str,
+    workflow: &Workflow,
+    token: &CancellationToken,
+) {
+    let dir = inner.home.workflow_dir(id);
+    let log = WorkLog::open(id.clone(), &dir, inner.events.clone());
+    log.line(&format!("Task: {description}"));
+    let record = SharedRecord::default();
+    // Cancelling drops the workflow's future, which kills any tests it is running.
+    let outcome = tokio::select! {
+        _ = token.cancelled() => Err(Failure::Cancelled {
+            at_exit: inner.exiting.load(Ordering::SeqCst),
+        }),
+        // A reason may quote a server or a test: it is kept and shown without control
+        // sequences, everywhere.
+        result = run(inner, id, description, &log, &record, token) => {
+            result.map_err(Failure::sanitized)
+        }
+    };
+    drop_unused_change(inner, id, &log, &record);
+    let ended = SystemTime::now();
+    if let Err(e) = write_result_json(&dir, workflow, ended, &outcome, &record) {
+        log.line(&format!("cannot write result.json: {e}"));
+    }
+    let outcome = match outcome {
+        Ok(result) => Outcome::Completed(result),
+        Err(failure) => {
+            log.end_stream();
+            log.line(&format!("failed: {failure}"));
+            Outcome::Failed(failure)
+        }
+    };
+    if let Err(e) = inner.db.record(id, &record.lock()) {
+        inner.unrecorded(id, Recorded::Stages, &e.to_string());
+    }
+    inner.emit(Event::Finished {
+        id: id.clone(),
+        outcome,
+        at: ended,
+    });
+    // Only now is the ending in the history: shutdown waits for this.
+    lock(&inner.cancels).remove(id);
+    inner.finished.notify_waiters();
+    super::give_memory_back();
+}
+
+/// A change on a repository with nothing committed leaves nothing behind: its worktree and
+/// branch go, and the dashboard is told.
+fn drop_unused_change(inner: &Inner, id: &WorkflowId, log: &WorkLog, record: &SharedRecord) {
+    let unused = record
+        .lock()
+        .change
+        .clone()
+        .filter(|c| c.commit.is_none() && c.worktree.is_some());
+    let Some(mut change) = unused else {
+        return;
+    };
+    match crate::project::land::discard(&change) {
+        Ok(()) => {
+            log.line(&format!(
+                "nothing was committed: worktree and branch {} removed",
+                change.branch
+            ));
+            change.worktree = None;
+            record.lock().change = Some(change.clone());
+            inner.emit(Event::Change {
+                id: id.clone(),
+                change,
+            });
+        }
+        Err(e) => log.line(&format!("cannot remove the worktree: {e}")),
+    }
 }
