@@ -140,18 +140,8 @@ impl App {
             Action::SubmitBackground => self.submit(true),
             Action::SelectNext => self.move_selection(1),
             Action::SelectPrev => self.move_selection(-1),
-            Action::FocusNext => self.set_focus(match self.view.focus {
-                Focus::Input => Focus::Table,
-                Focus::Table => Focus::Log,
-                Focus::Log => Focus::Result,
-                Focus::Result => Focus::Input,
-            }),
-            Action::FocusPrev => self.set_focus(match self.view.focus {
-                Focus::Input => Focus::Result,
-                Focus::Table => Focus::Input,
-                Focus::Log => Focus::Table,
-                Focus::Result => Focus::Log,
-            }),
+            Action::FocusNext => self.set_focus(cycle(self.view.focus, 1)),
+            Action::FocusPrev => self.set_focus(cycle(self.view.focus, -1)),
             Action::FocusInput => self.set_focus(Focus::Input),
             // The panes' own (`pane_action`).
             Action::ScrollUp
@@ -168,32 +158,14 @@ impl App {
             | Action::ResultNext
             | Action::ResultPrev => {}
             Action::OpenEditor => self.open_editor(),
-            Action::Retry => match self.view.selected.clone() {
-                Some(id) => self.retry(&id),
-                None => self.warn("no workflow selected"),
-            },
-            Action::Delete => match self.view.selected.clone() {
-                Some(id) => self.ask_delete(&id),
-                None => self.warn("no workflow selected"),
-            },
-            Action::Apply => match self.view.selected.clone() {
-                Some(id) => self.ask_apply(&id, false),
-                None => self.warn("no workflow selected"),
-            },
-            Action::Discard => match self.view.selected.clone() {
-                Some(id) => self.ask_discard(&id),
-                None => self.warn("no workflow selected"),
-            },
+            Action::Retry
+            | Action::Delete
+            | Action::Apply
+            | Action::Discard
+            | Action::ShowDetails
+            | Action::Cancel => self.on_selected(action),
             Action::CopyPath => self.copy_path(),
             Action::Filter => self.start_filter(),
-            Action::ShowDetails => match &self.view.selected {
-                Some(id) => self.open(Overlay::Details(id.clone())),
-                None => self.warn("no workflow selected"),
-            },
-            Action::Cancel => match self.view.selected.clone() {
-                Some(id) => self.cancel(&id),
-                None => self.warn("no workflow selected"),
-            },
             Action::Help => {
                 self.view.help_scroll = 0;
                 self.open(Overlay::Help);
@@ -216,4 +188,27 @@ impl App {
             }
         }
     }
+    /// An action on the selected workflow; without one, a notice says so.
+    fn on_selected(&mut self, action: Action) {
+        let Some(id) = self.view.selected.clone() else {
+            self.warn("no workflow selected");
+            return;
+        };
+        match action {
+            Action::Retry => self.retry(&id),
+            Action::Delete => self.ask_delete(&id),
+            Action::Apply => self.ask_apply(&id, false),
+            Action::Discard => self.ask_discard(&id),
+            Action::ShowDetails => self.open(Overlay::Details(id)),
+            Action::Cancel => self.cancel(&id),
+            _ => {}
+        }
+    }
+}
+
+/// The pane `step` places on from `focus` in Tab's order: input, table, log, result.
+fn cycle(focus: Focus, step: isize) -> Focus {
+    const ORDER: [Focus; 4] = [Focus::Input, Focus::Table, Focus::Log, Focus::Result];
+    let at = ORDER.iter().position(|f| *f == focus).unwrap_or(0) as isize;
+    ORDER[(at + step).rem_euclid(ORDER.len() as isize) as usize]
 }
