@@ -79,11 +79,8 @@ async fn event_loop(
     let size = terminal.size()?;
     app.update(Msg::Term(TermEvent::Resize(size.width, size.height)));
     let mut batch = Vec::with_capacity(256);
-    let mut dirty = true;
-    let mut urgent = true;
-    let mut last_draw = Instant::now();
+    let mut frames = Frames::new();
     let mut events_open = true;
-    let started = Instant::now();
     let mut work = Work::default();
     // What the terminal is asked for besides the screen, written after the next frame.
     let mut outputs = Vec::new();
@@ -91,26 +88,17 @@ async fn event_loop(
         if app.should_quit() {
             return Ok(None);
         }
-        if dirty && (urgent || last_draw.elapsed() >= FRAME) {
-            app.update(Msg::Clock {
-                now: SystemTime::now(),
-                // Spinners follow the clock, not the number of frames drawn.
-                tick: (started.elapsed().as_millis() / ANIMATION.as_millis()) as u64,
-            });
-            draw(terminal, app)?;
+        if frames.due() {
+            frames.draw(terminal, app)?;
             terminal_outputs(std::mem::take(&mut outputs));
-            last_draw = Instant::now();
-            dirty = false;
-            urgent = false;
         }
-        let wake = wake_at(app, dirty, last_draw);
+        let wake = wake_at(app, frames.dirty, frames.last_draw);
         tokio::select! {
             biased;
             term = input.next() => match term {
                 Some(Ok(event)) => {
                     app.update(Msg::Term(event));
-                    dirty = true;
-                    urgent = true;
+                    frames.changed(true);
                 }
                 Some(Err(e)) => return Err(e.into()),
                 None => return Ok(None),
@@ -119,8 +107,7 @@ async fn event_loop(
                 for done in done {
                     app.update(Msg::Done(done));
                 }
-                dirty = true;
-                urgent = true;
+                frames.changed(true);
             },
             n = signals.recv() => return Ok(Some(n)),
             n = events.recv_many(&mut batch, EVENT_BATCH), if events_open => {
@@ -130,9 +117,9 @@ async fn event_loop(
                 for event in batch.drain(..) {
                     app.update(Msg::Engine(event));
                 }
-                dirty = true;
+                frames.changed(false);
             },
-            _ = tokio::time::sleep_until(wake) => dirty = true,
+            _ = tokio::time::sleep_until(wake) => frames.changed(false),
         }
         // Everything the dashboard asked for leaves here, in one place.
         for effect in app.take_effects() {
@@ -145,13 +132,56 @@ async fn event_loop(
                     let outcome = outcome.map_err(|e| e.to_string());
                     app.update(Msg::Done(Done::Edited { path, outcome }));
                     input = EventStream::new();
-                    dirty = true;
-                    urgent = true;
+                    frames.changed(true);
                 }
                 output => outputs.push(output),
             }
         }
         work.start_next_batch(app.engine());
+    }
+}
+
+/// When the screen is drawn: once something changed, at once after input (urgent), else at
+/// most once a frame, so a burst of events is one frame.
+struct Frames {
+    dirty: bool,
+    urgent: bool,
+    last_draw: Instant,
+    started: Instant,
+}
+
+impl Frames {
+    fn new() -> Self {
+        Self {
+            dirty: true,
+            urgent: true,
+            last_draw: Instant::now(),
+            started: Instant::now(),
+        }
+    }
+
+    /// Something changed; `urgent` when it was the user's doing.
+    fn changed(&mut self, urgent: bool) {
+        self.dirty = true;
+        self.urgent |= urgent;
+    }
+
+    fn due(&self) -> bool {
+        self.dirty && (self.urgent || self.last_draw.elapsed() >= FRAME)
+    }
+
+    /// The clock set, then one frame.
+    fn draw(&mut self, terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Result<()> {
+        app.update(Msg::Clock {
+            now: SystemTime::now(),
+            // Spinners follow the clock, not the number of frames drawn.
+            tick: (self.started.elapsed().as_millis() / ANIMATION.as_millis()) as u64,
+        });
+        draw(terminal, app)?;
+        self.last_draw = Instant::now();
+        self.dirty = false;
+        self.urgent = false;
+        Ok(())
     }
 }
 
