@@ -5,6 +5,7 @@ use super::effect;
 use super::effect::Done;
 use super::{App, Mode, Overlay};
 use crate::keymap::Action;
+use crate::workflow::change::{Change, Landed};
 use crate::workflow::{WorkflowId, WorkflowStatus};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -136,68 +137,12 @@ impl App {
                 retry_of,
                 result,
             } => self.started(description, background, retry_of, result),
-            Done::Deleted { results, clear } => {
-                let mut failed = Vec::new();
-                for (id, result) in &results {
-                    match result {
-                        Ok(()) => self.forget(id),
-                        Err(e) => {
-                            tracing::warn!("cannot delete {id}: {e}");
-                            failed.push((id, e));
-                        }
-                    }
-                }
-                match (clear, failed.as_slice()) {
-                    (true, []) => {
-                        self.info(format!("Cleared {} finished workflows", results.len()))
-                    }
-                    (true, _) => self.warn(format!(
-                        "Cleared {} finished workflows; {} could not be deleted (see the log)",
-                        results.len() - failed.len(),
-                        failed.len()
-                    )),
-                    (false, [(id, e), ..]) => self.warn(format!("cannot delete {id}: {e}")),
-                    (false, []) => {
-                        if let Some((id, _)) = results.first() {
-                            self.info(format!("Deleted {id}"));
-                        }
-                    }
-                }
-            }
+            Done::Deleted { results, clear } => self.deleted(&results, clear),
             Done::Landed {
                 id,
                 applied,
                 result,
-            } => match result {
-                Ok(change) => {
-                    let text = match (&change.landed, applied) {
-                        (Some(crate::workflow::change::Landed::Applied { commit, onto }), _) => {
-                            format!(
-                                "Applied {id} to {onto} as {} ({})",
-                                commit.get(..10).unwrap_or(commit),
-                                change.stat()
-                            )
-                        }
-                        (Some(crate::workflow::change::Landed::Staged), _) => {
-                            format!(
-                                "Staged {id}'s change ({}): git diff --cached shows it",
-                                change.stat()
-                            )
-                        }
-                        _ => format!(
-                            "Discarded {id}: worktree and branch {} removed",
-                            change.branch
-                        ),
-                    };
-                    self.model.store.apply(&crate::event::Event::Change {
-                        id: id.clone(),
-                        change,
-                    });
-                    self.info(text);
-                }
-                Err(why) if applied => self.warn(format!("Not applied: {why}")),
-                Err(why) => self.warn(format!("Not discarded: {why}")),
-            },
+            } => self.landed(&id, applied, result),
             Done::Notified(Ok(())) => {}
             Done::Notified(Err(why)) => self.warn(why),
             Done::Copied { text, tool } => match tool {
@@ -212,6 +157,63 @@ impl App {
             Done::Edited { path, outcome } => self.editor_finished(&path, outcome),
             Done::Lost(why) => self.warn(format!("a background job failed: {why}")),
         }
+    }
+
+    /// Deleted workflows are forgotten; the notice says how many, and what could not go.
+    fn deleted(&mut self, results: &[(WorkflowId, Result<(), String>)], clear: bool) {
+        let mut failed = Vec::new();
+        for (id, result) in results {
+            match result {
+                Ok(()) => self.forget(id),
+                Err(e) => {
+                    tracing::warn!("cannot delete {id}: {e}");
+                    failed.push((id, e));
+                }
+            }
+        }
+        match (clear, failed.as_slice()) {
+            (true, []) => self.info(format!("Cleared {} finished workflows", results.len())),
+            (true, _) => self.warn(format!(
+                "Cleared {} finished workflows; {} could not be deleted (see the log)",
+                results.len() - failed.len(),
+                failed.len()
+            )),
+            (false, [(id, e), ..]) => self.warn(format!("cannot delete {id}: {e}")),
+            (false, []) => {
+                if let Some((id, _)) = results.first() {
+                    self.info(format!("Deleted {id}"));
+                }
+            }
+        }
+    }
+
+    /// An apply or discard done: the change as it is now, and a notice of what happened.
+    fn landed(&mut self, id: &WorkflowId, applied: bool, result: Result<Change, String>) {
+        let change = match result {
+            Ok(change) => change,
+            Err(why) if applied => return self.warn(format!("Not applied: {why}")),
+            Err(why) => return self.warn(format!("Not discarded: {why}")),
+        };
+        let text = match &change.landed {
+            Some(Landed::Applied { commit, onto }) => format!(
+                "Applied {id} to {onto} as {} ({})",
+                commit.get(..10).unwrap_or(commit),
+                change.stat()
+            ),
+            Some(Landed::Staged) => format!(
+                "Staged {id}'s change ({}): git diff --cached shows it",
+                change.stat()
+            ),
+            _ => format!(
+                "Discarded {id}: worktree and branch {} removed",
+                change.branch
+            ),
+        };
+        self.model.store.apply(&crate::event::Event::Change {
+            id: id.clone(),
+            change,
+        });
+        self.info(text);
     }
 
     /// Copies the selected workflow's folder path to the clipboard, or shows it.
