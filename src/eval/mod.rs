@@ -316,22 +316,7 @@ async fn pipeline(
     progress: &mut dyn Write,
 ) -> ModeSummary {
     let started = Instant::now();
-    let mut live: HashMap<WorkflowId, usize> = HashMap::new();
-    for (i, task) in tasks.iter().enumerate() {
-        match engine.start(task.prompt.clone()) {
-            Ok(wf) => {
-                results[i].workflow = Some(wf.id.to_string());
-                live.insert(wf.id, i);
-            }
-            Err(e) => {
-                let _ = writeln!(progress, "[pipeline] {}: {e}", task.id);
-                results[i].pipeline = Some(Verdict {
-                    passed: false,
-                    note: e,
-                });
-            }
-        }
-    }
+    let mut live = start_all(engine, tasks, results, progress);
     let total = tasks.len();
     let mut summary = ModeSummary {
         tasks: total,
@@ -362,15 +347,9 @@ async fn pipeline(
         } else {
             format!("{ending}; {}", verdict.note)
         };
-        if let Ok(text) = std::fs::read_to_string(dir.join(folder::RESULT))
-            && let Ok(json) = serde_json::from_str::<serde_json::Value>(&text)
-            && let Some(tokens) = json["tokens"].as_object()
-        {
-            for t in tokens.values() {
-                summary.tokens_in += t["in"].as_u64().unwrap_or(0);
-                summary.tokens_out += t["out"].as_u64().unwrap_or(0);
-            }
-        }
+        let (tokens_in, tokens_out) = tokens_of(&dir);
+        summary.tokens_in += tokens_in;
+        summary.tokens_out += tokens_out;
         done += 1;
         let _ = writeln!(
             progress,
@@ -390,6 +369,48 @@ async fn pipeline(
     summary.seconds = started.elapsed().as_secs_f64();
     summary.pass_at_1 = ratio(summary.passed, total);
     summary
+}
+
+/// A workflow for each task, by id; a task whose workflow could not start fails at once.
+fn start_all(
+    engine: &Engine,
+    tasks: &[Task],
+    results: &mut [TaskResult],
+    progress: &mut dyn Write,
+) -> HashMap<WorkflowId, usize> {
+    let mut live = HashMap::new();
+    for (i, task) in tasks.iter().enumerate() {
+        match engine.start(task.prompt.clone()) {
+            Ok(wf) => {
+                results[i].workflow = Some(wf.id.to_string());
+                live.insert(wf.id, i);
+            }
+            Err(e) => {
+                let _ = writeln!(progress, "[pipeline] {}: {e}", task.id);
+                results[i].pipeline = Some(Verdict {
+                    passed: false,
+                    note: e,
+                });
+            }
+        }
+    }
+    live
+}
+
+/// The tokens a workflow used, in and out, as its `result.json` says (none when unreadable).
+fn tokens_of(dir: &std::path::Path) -> (u64, u64) {
+    let json = std::fs::read_to_string(dir.join(folder::RESULT))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok());
+    let Some(tokens) = json.as_ref().and_then(|j| j["tokens"].as_object()) else {
+        return (0, 0);
+    };
+    tokens.values().fold((0, 0), |(i, o), t| {
+        (
+            i + t["in"].as_u64().unwrap_or(0),
+            o + t["out"].as_u64().unwrap_or(0),
+        )
+    })
 }
 
 /// Whether any candidate in a workflow's `candidates/` passes the reference tests.
