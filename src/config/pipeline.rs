@@ -131,7 +131,18 @@ impl PipelineConfig {
         if let Some(run) = run_tests {
             config.run_tests = run;
         }
-        let Some(s) = sandbox else { return Ok(config) };
+        if let Some(s) = sandbox {
+            config.read_sandbox(s, err)?;
+        }
+        Ok(config)
+    }
+
+    /// The `[sandbox]` table over the defaults: its limits, mode and toolchain programs.
+    fn read_sandbox(
+        &mut self,
+        s: RawSandbox,
+        err: &dyn Fn(Option<Range<usize>>, String) -> ConfigError,
+    ) -> Result<(), ConfigError> {
         if let Some(t) = s.timeout {
             let secs = *t.get_ref();
             if !(secs.is_finite() && secs > 0.0) {
@@ -140,9 +151,9 @@ impl PipelineConfig {
                     "sandbox timeout must be a positive number of seconds".into(),
                 ));
             }
-            config.limits.timeout = Duration::from_secs_f64(secs);
+            self.limits.timeout = Duration::from_secs_f64(secs);
         }
-        let limits = &mut config.limits;
+        let limits = &mut self.limits;
         if let Some(v) = s.cpu_seconds {
             limits.cpu_seconds = v;
         }
@@ -173,14 +184,14 @@ impl PipelineConfig {
             limits.output_cap = v << 10;
         }
         for (value, slot) in [
-            (s.python, &mut config.python),
-            (s.node, &mut config.node),
-            (s.cargo, &mut config.cargo),
+            (s.python, &mut self.python),
+            (s.node, &mut self.node),
+            (s.cargo, &mut self.cargo),
         ] {
             if let Some(v) = value {
                 *slot = v;
             }
         }
-        Ok(config)
+        Ok(())
     }
 }
