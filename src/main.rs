@@ -54,6 +54,21 @@ fn main() -> ExitCode {
         Some(prepared) => Home::at(&prepared.root),
         None => home,
     };
+    run_with_engine(cli, config, home, (keymap, theme), eval_job)
+}
+
+/// The commands that need an engine, and the dashboard: logging to the home's files, a
+/// runtime, the engine, then `cli::dispatch`.
+fn run_with_engine(
+    cli: Cli,
+    config: flotilla::config::Config,
+    home: Home,
+    look: (
+        Option<flotilla::keymap::Keymap>,
+        flotilla::tui::theme::Theme,
+    ),
+    eval_job: Option<flotilla::cli::eval::Prepared>,
+) -> ExitCode {
     let _log_guard = logging::init(&home.logs_dir);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -74,14 +89,7 @@ fn main() -> ExitCode {
                 return 2;
             }
         };
-        flotilla::cli::dispatch::with_engine(
-            cli.command,
-            engine,
-            &mut rx,
-            (keymap, theme),
-            eval_job,
-        )
-        .await
+        flotilla::cli::dispatch::with_engine(cli.command, engine, &mut rx, look, eval_job).await
     });
     // Workflows still running after a quit are abandoned, not awaited.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));

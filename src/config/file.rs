@@ -268,6 +268,45 @@ fn project_settings(
     }
 }
 
+/// The providers a tier names, each defined and named once, and the kind of the first (for
+/// its default model).
+fn tier_pool(
+    tier: Tier,
+    t: &RawTier,
+    providers: &BTreeMap<String, ProviderSettings>,
+    err: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
+) -> Result<(Vec<String>, ProviderKind), ConfigError> {
+    let names = t.provider.get_ref().names();
+    if names.is_empty() {
+        return Err(err(
+            Some(t.provider.span()),
+            format!("tier {} names no provider", tier.as_str()),
+        ));
+    }
+    let mut kind = None;
+    for provider in &names {
+        let Some(settings) = providers.get(provider) else {
+            let known: Vec<&str> = providers.keys().map(String::as_str).collect();
+            return Err(err(
+                Some(t.provider.span()),
+                format!(
+                    "tier {} names provider {provider:?}, but only {} defined",
+                    tier.as_str(),
+                    known.join(", ")
+                ),
+            ));
+        };
+        if names.iter().filter(|n| *n == provider).count() > 1 {
+            return Err(err(
+                Some(t.provider.span()),
+                format!("tier {} names provider {provider:?} twice", tier.as_str()),
+            ));
+        }
+        kind.get_or_insert(settings.kind());
+    }
+    Ok((names, kind.unwrap_or(ProviderKind::Openai)))
+}
+
 /// Each tier's provider and model: those `[tiers]` names, a tier left out borrowing another's,
 /// else the first provider's default model.
 fn resolve_tiers(
@@ -283,35 +322,7 @@ fn resolve_tiers(
     let mut tiers = BTreeMap::new();
     for (tier, raw_tier) in &declared {
         let Some(t) = raw_tier else { continue };
-        let names = t.provider.get_ref().names();
-        if names.is_empty() {
-            return Err(err(
-                Some(t.provider.span()),
-                format!("tier {} names no provider", tier.as_str()),
-            ));
-        }
-        let mut kind = None;
-        for provider in &names {
-            let Some(settings) = providers.get(provider) else {
-                let known: Vec<&str> = providers.keys().map(String::as_str).collect();
-                return Err(err(
-                    Some(t.provider.span()),
-                    format!(
-                        "tier {} names provider {provider:?}, but only {} defined",
-                        tier.as_str(),
-                        known.join(", ")
-                    ),
-                ));
-            };
-            if names.iter().filter(|n| *n == provider).count() > 1 {
-                return Err(err(
-                    Some(t.provider.span()),
-                    format!("tier {} names provider {provider:?} twice", tier.as_str()),
-                ));
-            }
-            kind.get_or_insert(settings.kind());
-        }
-        let kind = kind.unwrap_or(ProviderKind::Openai);
+        let (names, kind) = tier_pool(*tier, t, providers, err)?;
         tiers.insert(
             tier.as_str(),
             TierConfig {
