@@ -19,12 +19,9 @@ fn ok<T>(r: Result<T, DbError>) -> T {
     r.unwrap_or_else(|e| panic!("{e}"))
 }
 
-#[test]
-fn every_field_round_trips() {
-    let (_dir, db) = db();
-    let id = WorkflowId::new(7, at(0));
-    let wf = Workflow::new(id.clone(), "write a csv parser".into(), at(0));
-    ok(db.insert(&wf, None));
+/// A workflow's whole run as the engine records it: named, running, progress, a log line and
+/// an artifact (not history), completed, its stages' record. Returns its result.
+fn a_whole_run(db: &Db, id: &WorkflowId) -> WorkflowResult {
     ok(db.apply(&Event::Status {
         id: id.clone(),
         status: WorkflowStatus::Naming,
@@ -78,7 +75,17 @@ fn every_field_round_trips() {
             tokens_out: 50,
         },
     );
-    ok(db.record(&id, &record));
+    ok(db.record(id, &record));
+    result
+}
+
+#[test]
+fn every_field_round_trips() {
+    let (_dir, db) = db();
+    let id = WorkflowId::new(7, at(0));
+    let wf = Workflow::new(id.clone(), "write a csv parser".into(), at(0));
+    ok(db.insert(&wf, None));
+    let result = a_whole_run(&db, &id);
 
     let loaded = ok(db.load());
     assert_eq!(loaded.len(), 1);
