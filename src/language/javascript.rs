@@ -1,8 +1,8 @@
 //! JavaScript: a CommonJS module `solution.js` for node, tests under `node --test` read as TAP,
 //! a probe script that calls the code on inputs.
 
-use super::project::{self, Place, Project, ProjectRun, ProjectTests};
-use super::{Output, Probe, Rules, TestRun, Tool, args};
+use super::project::{self, Layout, Project, ProjectRun, ProjectTests};
+use super::{Language, Output, Probe, Rules, TestRun, Tool, args};
 use std::path::Path;
 
 const PROBE: &str = include_str!("../../assets/node_probe.js");
@@ -102,7 +102,7 @@ fn project_tests(root: &Path, files: &[String]) -> Option<ProjectTests> {
 }
 
 /// Code in `src/`, else `lib/`, else at the top.
-fn place(_: &Path, files: &[String], module: &str, named: Option<String>) -> Place {
+fn place(_: &Path, files: &[String], module: &str, named: Option<String>) -> Layout {
     let code_path = named.unwrap_or_else(|| {
         if files.iter().any(|f| f.starts_with("src/")) {
             format!("src/{module}.js")
@@ -115,7 +115,8 @@ fn place(_: &Path, files: &[String], module: &str, named: Option<String>) -> Pla
     let stem = project::file_name(&code_path)
         .trim_end_matches(".js")
         .to_owned();
-    Place {
+    Layout {
+        language: Language::Javascript,
         test_path: format!("{}/{stem}.test.js", project::test_dir(files)),
         import: format!("./{code_path}"),
         code_path,

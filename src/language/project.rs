@@ -20,7 +20,7 @@ pub struct Project {
     pub tests: fn(&Path, &[String]) -> Option<ProjectTests>,
     /// Where code named `module` (a safe file stem) goes, or at the path the plan named when
     /// it is usable; given the repository's folder and tracked files.
-    pub place: fn(&Path, &[String], &str, Option<String>) -> Place,
+    pub place: fn(&Path, &[String], &str, Option<String>) -> Layout,
     /// A file flotilla's runners load in the scratch copy that re-exports the code (at this
     /// import) under the name the tests and probes use (`solution`), when the language needs
     /// one.
@@ -54,15 +54,6 @@ pub enum ProjectRun {
     Shell(Option<Output>),
 }
 
-/// Where code goes, as a language's [`Project::place`] says.
-pub struct Place {
-    pub code_path: String,
-    pub test_path: String,
-    pub import: String,
-    pub extra: Vec<(String, String)>,
-    pub python_path: Option<String>,
-}
-
 /// Where one workflow's code and tests go in the project, and how the tests reach the code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
@@ -91,15 +82,7 @@ impl Layout {
     ) -> Self {
         let module = module_name(module);
         let named = named.and_then(|p| usable_path(p, language));
-        let place = (language.rules().project.place)(root, files, &module, named);
-        Self {
-            language,
-            code_path: place.code_path,
-            test_path: place.test_path,
-            import: place.import,
-            extra: place.extra,
-            python_path: place.python_path,
-        }
+        (language.rules().project.place)(root, files, &module, named)
     }
 
     /// A file flotilla's runners load in the scratch copy that re-exports the code under the
@@ -157,7 +140,7 @@ fn usable_path(path: &str, language: Language) -> Option<String> {
         .trim_matches(['`', '"', '\''])
         .trim_start_matches("./");
     let ext = format!(".{}", language.rules().extensions[0]);
-    let name = path.rsplit('/').next().unwrap_or(path);
+    let name = file_name(path);
     let ok = path.ends_with(&ext)
         && !path.starts_with('/')
         && !path

@@ -2,8 +2,8 @@
 //! under flotilla's own runner (which prints pytest's lines), a probe script that calls the
 //! code on inputs.
 
-use super::project::{self, Layout, Place, Project, ProjectRun, ProjectTests};
-use super::{ImportsCheck, Output, Probe, Rules, RunOn, TestRun, Tool, args};
+use super::project::{self, Layout, Project, ProjectRun, ProjectTests};
+use super::{ImportsCheck, Language, Output, Probe, Rules, RunOn, TestRun, Tool, args};
 use std::path::Path;
 
 /// The fallback runner, embedded at build time.
@@ -136,7 +136,7 @@ fn project_run(on: RunOn, files: &[String]) -> TestRun {
 
 /// Code in the first package (a folder with an `__init__.py`, at the top or under `src/`), or
 /// at the top; importable by its dotted path, with `src` first on the path for a src layout.
-fn place(_: &Path, files: &[String], module: &str, named: Option<String>) -> Place {
+fn place(_: &Path, files: &[String], module: &str, named: Option<String>) -> Layout {
     let mut packages: Vec<String> = files
         .iter()
         .filter_map(|f| f.strip_suffix("/__init__.py"))
@@ -159,7 +159,8 @@ fn place(_: &Path, files: &[String], module: &str, named: Option<String>) -> Pla
     };
     let import = dotted.trim_end_matches(".py").replace('/', ".");
     let stem = import.rsplit('.').next().unwrap_or(module).to_owned();
-    Place {
+    Layout {
+        language: Language::Python,
         test_path: format!("{}/test_{stem}.py", project::test_dir(files)),
         code_path,
         import,

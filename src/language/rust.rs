@@ -2,8 +2,8 @@
 //! `cargo test`. Its probe is a scratch test built from the signature's types (in the sandbox's
 //! runner), not a script.
 
-use super::project::{Place, Project, ProjectRun, ProjectTests};
-use super::{Output, Probe, Rules, RunOn, TestRun, Tool, args};
+use super::project::{Layout, Project, ProjectRun, ProjectTests};
+use super::{Language, Output, Probe, Rules, RunOn, TestRun, Tool, args};
 use std::path::Path;
 
 pub const RULES: Rules = Rules {
@@ -59,11 +59,12 @@ const PROJECT: Project = Project {
             why: "a Rust crate",
             run: ProjectRun::Tool {
                 tool: Tool::Cargo,
-                args: |_, _| TestRun {
-                    args: args(&["test", "--offline", "--color", "never"]),
-                    support: None,
-                    runner: "cargo test",
-                    output: Output::Cargo,
+                // The whole crate's tests: its suite's run without `--test solution`.
+                args: |on, _| {
+                    test_run(RunOn {
+                        project: false,
+                        ..on
+                    })
                 },
             },
         })
@@ -84,7 +85,7 @@ fn uses(suite: &str, import: &str) -> String {
 
 /// Code in `src/<module>.rs`, a module of the library (a plan naming another file under
 /// `src/` is kept when it is one level deep), declared in `src/lib.rs` when it is not yet.
-fn place(root: &Path, _: &[String], module: &str, named: Option<String>) -> Place {
+fn place(root: &Path, _: &[String], module: &str, named: Option<String>) -> Layout {
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
     let krate = toml::from_str::<toml::Value>(&manifest)
         .ok()
@@ -122,7 +123,8 @@ fn place(root: &Path, _: &[String], module: &str, named: Option<String>) -> Plac
         }
         (format!("{krate}::{stem}"), stem.clone())
     };
-    Place {
+    Layout {
+        language: Language::Rust,
         test_path: format!("tests/{test_stem}_flotilla.rs"),
         code_path,
         import,

@@ -45,15 +45,14 @@ pub fn kind_of(root: &Path) -> Kind {
             .filter(|f| Language::of_path(f) == Some(l))
             .count()
     };
-    // The most files; the first by rank among as many.
+    // The most files; the first by rank among as many (the last maximum of the reversed
+    // order).
     let most = languages
         .into_iter()
+        .rev()
         .map(|l| (count(l), l))
         .filter(|(n, _)| *n > 0)
-        .fold(None::<(usize, Language)>, |best, (n, l)| match best {
-            Some((m, _)) if m >= n => best,
-            _ => Some((n, l)),
-        });
+        .max_by_key(|(n, _)| *n);
     Kind(most.map(|(_, l)| l))
 }
 
@@ -120,6 +119,7 @@ mod tests {
             assert_eq!(kind_of(dir.path()).language(), Some(language));
             assert_eq!(kind_of(dir.path()).as_str(), project.name);
             let l = Layout::choose(dir.path(), &[], language, "Slug Maker!", None);
+            assert_eq!(l.language, language);
             for path in [&l.code_path, &l.test_path] {
                 assert_eq!(Language::of_path(path), Some(language), "{path}");
             }
