@@ -7,70 +7,20 @@
 //! reply comes back as one more code candidate.
 
 use crate::language::Language;
+use crate::language::syntax::{Item, Kind, tree};
 use std::collections::HashSet;
 
 mod checks;
 pub mod codeblock;
 mod examples;
-mod javascript;
 mod names;
 mod probe;
-mod python;
-mod rust;
-mod syntax;
-pub(crate) mod tree;
 
 pub use names::{named_in, signature_name, signatures_in, wanted_names};
 pub use probe::{fit_probes, plain_probes, probes, task_examples};
 
 #[cfg(test)]
 mod tests;
-
-/// What a top-level item of a reply is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    /// `import x`, `const x = require(...)`, `use x;`.
-    Import,
-    /// A function, class, struct, enum, impl or trait.
-    Definition,
-    /// A module-level value that runs no code of its own.
-    Constant,
-    /// A test function, class or `test(...)` call.
-    Test,
-    /// Anything else: kept out of the file.
-    Dropped,
-}
-
-/// One top-level item, its text ready to be written into a file.
-#[derive(Debug, Clone)]
-pub(crate) struct Item {
-    pub kind: Kind,
-    pub name: Option<String>,
-    pub text: String,
-    /// Names this item calls (`f(...)`, `m.f(...)`).
-    pub calls: Vec<String>,
-    /// 1-based line in its source, for the log.
-    pub line: usize,
-}
-
-impl Item {
-    /// An import flotilla adds itself.
-    fn import(text: &str) -> Self {
-        Self {
-            kind: Kind::Import,
-            name: None,
-            text: text.to_owned(),
-            calls: Vec::new(),
-            line: 0,
-        }
-    }
-
-    fn describe(&self) -> String {
-        let first = self.text.lines().next().unwrap_or("").trim();
-        let short: String = first.chars().take(60).collect();
-        format!("line {}: {short}", self.line)
-    }
-}
 
 /// Code taken from a reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,19 +106,10 @@ pub fn sources(reply: &str) -> Vec<String> {
     out
 }
 
-/// A language's syntax: the one place one is registered.
-pub(crate) fn syntax(language: Language) -> &'static syntax::Syntax {
-    match language {
-        Language::Python => &python::SYNTAX,
-        Language::Javascript => &javascript::SYNTAX,
-        Language::Rust => &rust::SYNTAX,
-    }
-}
-
 /// The top-level items of one source. A broken item that spans several lines is read again
 /// from its second line on: error recovery glues a line of prose to the code after it.
 fn items(language: Language, source: &str) -> Vec<Item> {
-    let parsed = (syntax(language).items)(source);
+    let parsed = (language.syntax().items)(source);
     let mut out = Vec::with_capacity(parsed.len());
     for item in parsed {
         let lines = item.text.lines().count();
@@ -211,7 +152,7 @@ pub fn alias(language: Language, code: &mut Code, wanted: &[String]) -> Option<S
 
 /// Whether a whole file parses without an error.
 pub fn parses(language: Language, text: &str) -> bool {
-    tree::parse(&(syntax(language).grammar)(), text).is_some_and(|t| !t.root_node().has_error())
+    tree::parse(&(language.syntax().grammar)(), text).is_some_and(|t| !t.root_node().has_error())
 }
 
 /// The code in a reply: every clean import, and the first clean definition of each name, from
@@ -242,7 +183,7 @@ pub fn code(language: Language, reply: &str) -> Option<Code> {
             }
         }
     }
-    dropped.extend((syntax(language).drop_example_data)(&mut defs));
+    dropped.extend((language.syntax().drop_example_data)(&mut defs));
     build_code(language, imports, defs, dropped)
 }
 
@@ -261,34 +202,12 @@ fn build_code(
     if names.is_empty() {
         return None;
     }
-    let text = (syntax(language).render_code)(&imports, &defs, &names);
+    let text = (language.syntax().render_code)(&imports, &defs, &names);
     Some(Code {
         text,
         names,
         dropped,
     })
-}
-
-/// A file: the imports, one a line, then each item after the gap `gap` gives it.
-fn render(
-    imports: &[Item],
-    defs: &[Item],
-    tests: &[Item],
-    gap: fn(&Item) -> &'static str,
-) -> String {
-    let mut out = String::new();
-    for i in imports {
-        out.push_str(i.text.trim_end());
-        out.push('\n');
-    }
-    for d in defs.iter().chain(tests) {
-        if !out.is_empty() {
-            out.push_str(gap(d));
-        }
-        out.push_str(d.text.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 fn is_self_import(language: Language, text: &str) -> bool {
@@ -301,7 +220,7 @@ fn is_self_import(language: Language, text: &str) -> bool {
 pub fn suite(language: Language, reply: &str, public: &[String]) -> SuiteReading {
     let public: HashSet<&str> = public.iter().map(String::as_str).collect();
     let mut parts = sort_suite(language, reply, &public);
-    let syntax = syntax(language);
+    let syntax = language.syntax();
     let fixtures: Vec<&str> = (parts.helpers.iter())
         .filter_map(|h| h.name.as_deref())
         .collect();
@@ -351,7 +270,7 @@ struct SuiteParts {
 /// Sorts every item of every source of the reply, each name once, a bare assertion made a
 /// test of its own.
 fn sort_suite(language: Language, reply: &str, public: &HashSet<&str>) -> SuiteParts {
-    let syntax = syntax(language);
+    let syntax = language.syntax();
     let mut parts = SuiteParts::default();
     let mut seen = HashSet::new();
     for source in sources(reply) {
@@ -449,7 +368,7 @@ fn judged_suite(
             "no test calls the code's functions".to_owned()
         });
     }
-    let syntax = syntax(language);
+    let syntax = language.syntax();
     let public: Vec<&str> = public.iter().copied().collect();
     let (text, import_added) = (syntax.render_suite)(&parts.imports, helpers, &real, &public);
     let names = real.iter().flat_map(|t| (syntax.test_names)(t)).collect();
@@ -459,26 +378,4 @@ fn judged_suite(
         import_added,
         dropped: parts.dropped,
     })
-}
-
-/// Removes `column` leading spaces from every line but the first (which the parser already
-/// started at that column).
-pub(crate) fn dedent(text: &str, column: usize) -> String {
-    if column == 0 {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len());
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        if i == 0 {
-            out.push_str(line);
-            continue;
-        }
-        let strip = line
-            .chars()
-            .take(column)
-            .take_while(|c| *c == ' ' || *c == '\t')
-            .count();
-        out.push_str(&line[strip..]);
-    }
-    out
 }

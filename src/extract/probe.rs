@@ -5,16 +5,13 @@ use super::examples::Strings;
 use super::{examples, signature_name, sources};
 use crate::language::{Language, Probe};
 
-mod typed;
-use typed::typed_probes;
-
 /// The calls of the code's functions a suite makes with literal arguments: each candidate is
 /// run on them, and candidates that return the same values agree.
 pub fn probes(language: Language, text: &str, public: &[String]) -> Vec<String> {
     let public: Vec<&str> = public.iter().map(String::as_str).collect();
     let mut out: Vec<String> = Vec::new();
     for source in sources(text) {
-        let calls = (super::syntax(language).probe_calls)(&source, &public);
+        let calls = (language.syntax().probe_calls)(&source, &public);
         for call in calls {
             if !out.contains(&call) {
                 out.push(call);
@@ -27,14 +24,17 @@ pub fn probes(language: Language, text: &str, public: &[String]) -> Vec<String> 
 /// Calls of the task's function on plain values of several types, by its number of
 /// parameters (`is_even(n)` → `is_even(0)`, `is_even('abc')`, `is_even([3, 1, 2])`…): inputs
 /// to probe candidates with when the replies hold few. The values are written alike in Python
-/// and JavaScript; Rust's are of the types its signature names (see `typed_probes`).
+/// and JavaScript; Rust's are of the types its signature names (its rules' `Probe::Typed`).
 pub fn plain_probes(language: Language, signature: &str) -> Vec<String> {
-    if language.rules().probe == Probe::Typed {
-        return typed_probes(signature);
-    }
     let Some(name) = signature_name(signature) else {
         return Vec::new();
     };
+    if let Probe::Typed(arguments) = language.rules().probe {
+        return arguments(signature)
+            .into_iter()
+            .map(|args| format!("{name}({args})"))
+            .collect();
+    }
     let params = arity(signature).map_or(1, |a| a.required);
     let args: &[&str] = match params {
         0 => &[""],
@@ -431,5 +431,48 @@ mod tests {
             Vec::new(),
         );
         assert_eq!(fitted, strings(&["sum(1, 2, 3)", "sum()"]));
+    }
+
+    #[test]
+    fn rust_plain_probes_are_of_the_signatures_types() {
+        let rust = |signature| plain_probes(Language::Rust, signature);
+        assert_eq!(
+            rust("is_even(n: i64) -> bool"),
+            [
+                "is_even(0)",
+                "is_even(1)",
+                "is_even(2)",
+                "is_even(7)",
+                "is_even(-3)",
+                "is_even(10)",
+                "is_even(100)"
+            ]
+        );
+        assert!(
+            !rust("factorial(n: u64) -> u64")
+                .iter()
+                .any(|c| c.contains('-'))
+        );
+        assert_eq!(
+            rust("max_of_slice(numbers: &[i32]) -> i32")[..3],
+            [
+                "max_of_slice(&[])",
+                "max_of_slice(&[5])",
+                "max_of_slice(&[3, 1, 2])"
+            ]
+        );
+        // Two parameters take their values at different strides, so the pairs vary.
+        assert_eq!(
+            rust("repeat(s: &str, times: usize) -> String")[..3],
+            ["repeat(\"\", 0)", "repeat(\"a\", 2)", "repeat(\"abc\", 10)"]
+        );
+        assert_eq!(
+            rust("join(words: Vec<String>) -> String")[2],
+            "join(vec![String::from(\"abc\"), String::from(\"a\"), String::from(\"b\")])"
+        );
+        // No plain values for a map, a generic type or a method.
+        assert!(rust("total(m: &HashMap<String, i32>) -> i32").is_empty());
+        assert!(rust("largest<T: PartialOrd>(xs: &[T]) -> T").is_empty());
+        assert!(rust("len(&self) -> usize").is_empty());
     }
 }

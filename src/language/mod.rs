@@ -1,32 +1,79 @@
 //! The languages a workflow can be written in. [`Language`] is the name stored in the history
 //! and passed around; everything particular to one language — its files, fences, what the
-//! models are told, how its tests are run and read, how it probes a function — is one
-//! table of [`Rules`], one file each (`python.rs`, `javascript.rs`, `rust.rs`), its
-//! repositories' layout and tests ([`Project`]) included. Its syntax (reading replies with
-//! tree-sitter) is the other half, in `extract/` (`Syntax`): the readers need extract's types,
-//! which need [`Language`].
+//! models are told, how its tests are run and read, how it probes a function, its
+//! repositories' layout and tests ([`Project`]) and its syntax (how replies in it are read with
+//! tree-sitter and its files written back, `syntax::Syntax`) — is one table of [`Rules`] in
+//! its own module (`python/`, `javascript/`, `rust/`: `mod.rs` the rules, `syntax.rs` the
+//! readers), registered by one line in the `languages!` list below. The vocabulary the tables
+//! are written in (items, checks, the tree-sitter helpers) is `syntax`, which names no
+//! language.
 //!
-//! Adding a language: a variant here with its line in [`Language::rules`] and [`Language::ALL`],
-//! a file with its [`Rules`], and one with its `extract::Syntax` and that table's line in
-//! `extract::syntax`. Nothing else names a language.
+//! Adding a language: a module with its `RULES` (one file; these three are folders because
+//! their readers are long) and its line in `languages!`. Nothing else names a language: the
+//! registry test (`extract::tests::suites`) and the layouts' test (`project::layout::tests`) go
+//! through [`Language::ALL`] and check the new one too. Its tests must run under one of the
+//! tools the sandbox confines ([`Tool`]) and print a format its runner reads ([`Output`]); a
+//! new toolchain is a `Tool` of the sandbox's (what it may read is the sandbox's to decide).
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
-mod javascript;
 mod project;
-mod python;
-mod rust;
+pub(crate) mod syntax;
 
 pub use project::{Layout, Project, ProjectRun, ProjectTests, module_name};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Language {
-    Python,
-    #[serde(alias = "js", alias = "node")]
-    Javascript,
-    Rust,
+/// Registers the languages: each line is a variant of [`Language`] and the module whose
+/// `RULES` describe it. The variant's order is [`Language::ALL`]'s, the order a reply's
+/// language is guessed in.
+macro_rules! languages {
+    ($($variant:ident => $module:ident),+ $(,)?) => {
+        $(mod $module;)+
+
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Language {
+            $($variant,)+
+        }
+
+        impl Language {
+            /// Every language, in registration order.
+            pub const ALL: [Language; [$(stringify!($variant)),+].len()] = [$(Self::$variant),+];
+
+            /// The language's rules.
+            pub fn rules(self) -> &'static Rules {
+                match self {
+                    $(Self::$variant => &$module::RULES,)+
+                }
+            }
+        }
+    };
+}
+
+languages! {
+    Python => python,
+    Javascript => javascript,
+    Rust => rust,
+}
+
+/// Stored and sent by its name (`python`).
+impl Serialize for Language {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Read by its name or one of its words (`javascript`, `js`, `node`).
+impl<'de> Deserialize<'de> for Language {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let word = String::deserialize(deserializer)?;
+        Self::from_word(&word).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|l| l.as_str()).collect();
+            serde::de::Error::custom(format!(
+                "unknown language `{word}`, expected one of: {}",
+                names.join(", ")
+            ))
+        })
+    }
 }
 
 /// The program a language's tests and probes run under; the sandbox's toolchain finds it and
@@ -84,14 +131,15 @@ pub struct Literals {
 }
 
 /// How a language's candidates are run on calls (the behaviour probes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Probe {
     /// A script (its file name and text) that calls the code on each input and prints each
     /// result; the inputs are plain values written alike in every such language.
     Script(&'static str, &'static str),
-    /// The calls compiled into a scratch test of the code, their plain values made of the
-    /// types its signature names (Rust's: `assets/rust_probe.rs`).
-    Typed,
+    /// The calls compiled into a scratch test of the code (Rust's: `assets/rust_probe.rs`,
+    /// built by cargo), their plain values made of the types its signature names: the
+    /// function gives the arguments of those calls from the signature.
+    Typed(fn(&str) -> Vec<String>),
 }
 
 /// Which top-level imports of a candidate fail in the sandbox and can go.
@@ -104,7 +152,7 @@ pub struct ImportsCheck {
     pub script: (&'static str, &'static str),
 }
 
-/// Everything particular to one language but its syntax.
+/// Everything particular to one language.
 pub struct Rules {
     /// The name stored and shown (`python`), also the fence tag and the highlighter's syntax.
     pub name: &'static str,
@@ -142,6 +190,8 @@ pub struct Rules {
     pub imports_check: Option<ImportsCheck>,
     /// Its repositories: how one is recognised and tested, where code goes in it.
     pub project: Project,
+    /// How replies in it are read and its files written.
+    pub(crate) syntax: syntax::Syntax,
 }
 
 /// Arguments as a [`TestRun`] holds them.
@@ -150,19 +200,13 @@ fn args(list: &[&str]) -> Vec<String> {
 }
 
 impl Language {
-    pub const ALL: [Language; 3] = [Self::Python, Self::Javascript, Self::Rust];
-
-    /// The language's rules: the one place a language is registered.
-    pub fn rules(self) -> &'static Rules {
-        match self {
-            Self::Python => &python::RULES,
-            Self::Javascript => &javascript::RULES,
-            Self::Rust => &rust::RULES,
-        }
-    }
-
     pub fn as_str(self) -> &'static str {
         self.rules().name
+    }
+
+    /// How replies in the language are read and its files written.
+    pub(crate) fn syntax(self) -> &'static syntax::Syntax {
+        &self.rules().syntax
     }
 
     /// A language named by one word: `python`, `py`, `js`, `node`, `rust`…
@@ -260,6 +304,26 @@ mod tests {
                 assert_eq!(Language::from_word(word), Some(language), "{word}");
             }
         }
+    }
+
+    #[test]
+    fn a_language_is_stored_by_its_name_and_read_by_its_words() {
+        for language in Language::ALL {
+            let stored = serde_json::to_string(&language).expect("a name serializes");
+            assert_eq!(stored, format!("\"{}\"", language.as_str()));
+            let read: Language = serde_json::from_str(&stored).expect("its name reads back");
+            assert_eq!(read, language);
+        }
+        let read: Language = serde_json::from_str("\"node\"").expect("a word reads");
+        assert_eq!(read, Language::Javascript);
+        let error = serde_json::from_str::<Language>("\"cobol\"")
+            .expect_err("an unknown name is refused")
+            .to_string();
+        assert!(
+            error.contains("unknown language `cobol`")
+                && error.contains("python, javascript, rust"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -75,7 +75,7 @@ impl StageContext<'_> {
             let signature = plan.functions.first().map(String::as_str).unwrap_or("");
             let plain = extract::plain_probes(plan.language, signature);
             // Typed plain values (Rust's) are of the signature's types already: all of them fit.
-            let fitted = if plan.language.rules().probe == Probe::Typed {
+            let fitted = if matches!(plan.language.rules().probe, Probe::Typed(_)) {
                 let calls = extract::fit_probes(signature, calls, Vec::new());
                 calls.into_iter().chain(plain).collect()
             } else {

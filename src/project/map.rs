@@ -2,8 +2,8 @@
 //! with its top-level definitions and their signatures (read with tree-sitter), the files most
 //! relevant to the task first, cut to a budget of characters.
 
-use crate::extract::tree;
 use crate::language::Language;
+use crate::language::syntax::tree;
 use std::path::Path;
 
 /// One source file and its top-level definitions.
@@ -20,7 +20,7 @@ const MAX_FILE_BYTES: u64 = 256 * 1024;
 /// The top-level definitions of `source`, one signature each (`def slugify(text: str) -> str`,
 /// `class Formatter`, `pub fn parse(input: &str) -> Result<Doc, Error>`).
 pub fn signatures(language: Language, source: &str) -> Vec<String> {
-    let syntax = crate::extract::syntax(language);
+    let syntax = language.syntax();
     let Some(parsed) = tree::parse(&(syntax.grammar)(), source) else {
         return Vec::new();
     };

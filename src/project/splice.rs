@@ -4,8 +4,8 @@
 //! byte for byte, so the diff shows only what changed, and a reply holding only the new
 //! function (what a small model writes) loses none of the file.
 
-use crate::extract::tree;
 use crate::language::Language;
+use crate::language::syntax::tree;
 use std::ops::Range;
 
 /// A top-level piece of a file: an import, or a definition and its name.
@@ -23,7 +23,7 @@ enum Piece {
 /// The file's pieces with where each stands (a definition's range takes in the comments and
 /// attributes right above it).
 fn pieces(language: Language, source: &str) -> Vec<(Piece, Range<usize>)> {
-    let syntax = crate::extract::syntax(language);
+    let syntax = language.syntax();
     let Some(parsed) = tree::parse(&(syntax.grammar)(), source) else {
         return Vec::new();
     };
@@ -69,7 +69,7 @@ fn pieces(language: Language, source: &str) -> Vec<(Piece, Range<usize>)> {
 /// `candidate` spliced into `existing` (see the module's comment). A candidate with no
 /// definition at all changes nothing.
 pub fn splice(language: Language, existing: &str, candidate: &str) -> String {
-    let syntax = crate::extract::syntax(language);
+    let syntax = language.syntax();
     let old = pieces(language, existing);
     let new = pieces(language, candidate);
     let changes = changes(language, &old, &new);

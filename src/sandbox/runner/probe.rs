@@ -42,7 +42,7 @@ pub async fn probe(
     }
     // A language without a probe script (Rust) is probed by a scratch test of its own.
     let Probe::Script(script, text) = language.rules().probe else {
-        return probe_rust(code, exprs, tools, limits, cancel).await;
+        return probe_compiled(language, code, exprs, tools, limits, cancel).await;
     };
     let scratch = scratch(tools, "probe-")?;
     let dir = scratch.path();
@@ -103,10 +103,12 @@ const RUST_PROBE_FILE: &str = "tests/_flotilla_probe.rs";
 /// JavaScript's exception, and a Rust call that does not compile.
 pub const TYPE_ERROR: &str = "!TypeError";
 
-/// Rust's probe: the calls are compiled into one test (`assets/rust_probe.rs`). A call the
-/// compiler rejects is answered `!TypeError` and the test built again without it (at most
-/// twice more); code that does not compile answers `!CompileError` for every call.
-async fn probe_rust(
+/// The typed probe (Rust's, run by cargo): the calls are compiled into one test
+/// (`assets/rust_probe.rs`). A call the compiler rejects is answered `!TypeError` and the test
+/// built again without it (at most twice more); code that does not compile answers
+/// `!CompileError` for every call.
+async fn probe_compiled(
+    language: Language,
     code: &str,
     exprs: &[String],
     tools: &Toolchain,
@@ -115,11 +117,11 @@ async fn probe_rust(
 ) -> std::io::Result<Probed> {
     let scratch = scratch(tools, "probe-")?;
     let dir = scratch.path();
-    place_code(tools, Language::Rust, dir, code)?;
+    place_code(tools, language, dir, code)?;
     let code_file = tools
         .project
         .as_ref()
-        .map_or(Language::Rust.code_file(), |p| p.layout.code_path.as_str());
+        .map_or(language.code_file(), |p| p.layout.code_path.as_str());
     let job = cargo_job(
         tools,
         dir,

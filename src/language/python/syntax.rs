@@ -1,7 +1,7 @@
 //! Python replies: imports, `def`/`class` (decorated or not), constants, and pytest-style tests.
 
-use super::tree::{self, calls, field, text};
-use super::{Item, Kind, dedent};
+use crate::language::syntax::tree::{self, calls, field, text};
+use crate::language::syntax::{self as shared, Item, Kind, dedent};
 use tree_sitter::Node;
 
 mod checks;
@@ -13,6 +13,11 @@ pub use scope::names_in;
 pub use suite::{
     import_all_if_unknown, redirect_import, render_suite, runnable_test, test_names, wrap_assert,
 };
+
+/// The tree-sitter grammar.
+pub(crate) fn grammar() -> tree_sitter::Language {
+    tree_sitter_python::LANGUAGE.into()
+}
 
 /// Modules a test may import that are not the code under test.
 const KNOWN_MODULES: &[&str] = &[
@@ -108,7 +113,7 @@ const VALUE_BUILDERS: &[&str] = &[
 ];
 
 pub fn items(source: &str) -> Vec<Item> {
-    let Some(parsed) = tree::parse(&tree::python(), source) else {
+    let Some(parsed) = tree::parse(&grammar(), source) else {
         return Vec::new();
     };
     tree::top_level(parsed.root_node())
@@ -217,7 +222,7 @@ fn constant_name(node: Node<'_>, source: &str) -> Option<String> {
 /// The calls of the code's functions, with literal arguments only, anywhere in `text`:
 /// `is_even(4)`, `clamp(5, lo=0, hi=3)`.
 pub fn probe_calls(text: &str, public: &[&str]) -> Vec<String> {
-    let Some(parsed) = tree::parse(&tree::python(), text) else {
+    let Some(parsed) = tree::parse(&grammar(), text) else {
         return Vec::new();
     };
     let mut out: Vec<String> = Vec::new();
@@ -274,7 +279,7 @@ const TYPING: &[&str] = &[
 /// (HumanEval's signatures use `List[int]`, and a reply often leaves out the import the task's
 /// prompt had); `None` when nothing is missing.
 pub fn missing_typing_import(code: &str) -> Option<String> {
-    let parsed = tree::parse(&tree::python(), code)?;
+    let parsed = tree::parse(&grammar(), code)?;
     let root = parsed.root_node();
     let mut bound: Vec<&str> = Vec::new();
     for node in tree::descendants(root, &["import_from_statement", "import_statement"]) {
@@ -363,7 +368,7 @@ struct Reading {
 
 impl Reading {
     fn of(source: &str) -> Self {
-        let Some(parsed) = tree::parse(&tree::python(), source) else {
+        let Some(parsed) = tree::parse(&grammar(), source) else {
             return Self {
                 identifiers: Vec::new(),
                 plain_value: false,
@@ -384,8 +389,8 @@ impl Reading {
 }
 
 /// Python's syntax, for the readers that work in every language.
-pub(crate) const SYNTAX: super::syntax::Syntax = super::syntax::Syntax {
-    grammar: tree::python,
+pub(crate) const SYNTAX: shared::Syntax = shared::Syntax {
+    grammar,
     definitions: &[
         "function_definition",
         "class_definition",
@@ -393,7 +398,7 @@ pub(crate) const SYNTAX: super::syntax::Syntax = super::syntax::Syntax {
     ],
     items,
     render_code: |imports, defs, _| {
-        let text = super::render(imports, defs, &[], python_gap);
+        let text = shared::render(imports, defs, &[], python_gap);
         match missing_typing_import(&text) {
             Some(import) => format!("{import}\n{text}"),
             None => text,
@@ -412,7 +417,7 @@ pub(crate) const SYNTAX: super::syntax::Syntax = super::syntax::Syntax {
     piece,
     definition_gap: "\n\n",
     signature,
-    export_new: super::syntax::exports_itself,
+    export_new: shared::exports_itself,
 };
 
 /// A definition's head up to its body's `:` (a decorated one's, without the decorators).
@@ -430,7 +435,7 @@ fn signature(node: Node<'_>, source: &str) -> Option<String> {
         .unwrap_or(text)
         .trim_end()
         .trim_end_matches(':');
-    Some(super::syntax::one_line(head))
+    Some(shared::one_line(head))
 }
 
 /// The tests that can run, and why each other one cannot.

@@ -2,12 +2,12 @@
 //! and other `assert…` calls, `with pytest.raises(…)` / `self.assertRaises(…)` blocks, and
 //! `if …: raise AssertionError` / `pytest.fail`.
 
-use super::super::checks::{Checks, Flow, Method, traced};
-use super::super::tree::{self, text};
+use crate::language::syntax::{Checks, Flow, Method, traced};
+use crate::language::syntax::tree::{self, text};
 use tree_sitter::Node;
 
 pub fn checks(source: &str) -> Checks {
-    let Some(parsed) = tree::parse(&tree::python(), source) else {
+    let Some(parsed) = tree::parse(&super::grammar(), source) else {
         return Checks::default();
     };
     reading(parsed.root_node(), source)
@@ -215,7 +215,7 @@ fn reads(node: Node<'_>, source: &str) -> Vec<String> {
 /// The test methods of a test class (`class TestX:` or a `TestCase`), each with its text's
 /// range in the class; empty for anything else.
 pub fn test_methods(source: &str) -> Vec<Method> {
-    let Some(parsed) = tree::parse(&tree::python(), source) else {
+    let Some(parsed) = tree::parse(&super::grammar(), source) else {
         return Vec::new();
     };
     let root = parsed.root_node();

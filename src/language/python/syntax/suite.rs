@@ -1,8 +1,8 @@
 //! Python test suites: tests made runnable, bare asserts wrapped, imports pointed at the code,
 //! and the file rendered.
 
-use super::super::Item;
-use super::super::tree::{self, text};
+use crate::language::syntax::Item;
+use crate::language::syntax::tree::{self, text};
 use super::scope::{parameter_name, unbound_names};
 use tree_sitter::Node;
 
@@ -32,7 +32,7 @@ pub fn runnable_test(
     fixtures: &[&str],
     bound: Option<&[&str]>,
 ) -> Result<Item, String> {
-    let Some(parsed) = tree::parse(&tree::python(), &item.text) else {
+    let Some(parsed) = tree::parse(&super::grammar(), &item.text) else {
         return Ok(item);
     };
     let source = item.text.as_str();
@@ -211,7 +211,7 @@ pub fn render_suite(imports: &[Item], helpers: &[Item], tests: &[Item]) -> (Stri
         }
     }
     (
-        crate::extract::render(&imports, helpers, tests, super::python_gap),
+        crate::language::syntax::render(&imports, helpers, tests, super::python_gap),
         !imports_code,
     )
 }

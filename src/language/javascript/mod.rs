@@ -5,7 +5,9 @@ use super::project::{self, Layout, Project, ProjectRun, ProjectTests};
 use super::{Language, Output, Probe, Rules, TestRun, Tool, args};
 use std::path::Path;
 
-const PROBE: &str = include_str!("../../assets/node_probe.js");
+mod syntax;
+
+const PROBE: &str = include_str!("../../../assets/node_probe.js");
 
 pub const RULES: Rules = Rules {
     name: "javascript",
@@ -40,6 +42,7 @@ pub const RULES: Rules = Rules {
     probe: Probe::Script("_flotilla_probe.js", PROBE),
     imports_check: None,
     project: PROJECT,
+    syntax: syntax::SYNTAX,
 };
 
 /// A JavaScript package: by its `package.json`; its tests by the test script it sets, else

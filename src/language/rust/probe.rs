@@ -1,15 +1,10 @@
-//! Plain probes for Rust: values of the types a signature names.
+//! Rust's plain probes: values of the types a signature names.
 
-use crate::extract::signature_name;
-
-/// Calls of a Rust function on values of its parameters' types (`max_of_slice(numbers:
-/// &[i32])` → `max_of_slice(&[])`, `max_of_slice(&[3, 1, 2])`…), the parameters' values taken
-/// in step at different strides so that pairs vary. Empty when a parameter's type is not one
-/// of the plain ones (numbers, `bool`, `char`, strings, and slices and vectors of those).
-pub(super) fn typed_probes(signature: &str) -> Vec<String> {
-    let Some(name) = signature_name(signature) else {
-        return Vec::new();
-    };
+/// The arguments of calls of a Rust function on values of its parameters' types
+/// (`max_of_slice(numbers: &[i32])` → `&[]`, `&[3, 1, 2]`…), the parameters' values taken in
+/// step at different strides so that pairs vary. Empty when a parameter's type is not one of
+/// the plain ones (numbers, `bool`, `char`, strings, and slices and vectors of those).
+pub(super) fn arguments(signature: &str) -> Vec<String> {
     let Some(params) = rust_params(signature) else {
         return Vec::new();
     };
@@ -28,9 +23,9 @@ pub(super) fn typed_probes(signature: &str) -> Vec<String> {
             .enumerate()
             .map(|(p, v)| v[(i * (p + 1)) % v.len()].as_str())
             .collect();
-        let call = format!("{name}({})", args.join(", "));
-        if !out.contains(&call) {
-            out.push(call);
+        let args = args.join(", ");
+        if !out.contains(&args) {
+            out.push(args);
         }
     }
     out
@@ -129,54 +124,5 @@ fn literal(value: &str, ty: &str) -> String {
         "String" => format!("String::from({value:?})"),
         "&String" => format!("&String::from({value:?})"),
         _ => value.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::extract::plain_probes;
-    use crate::language::Language;
-
-    #[test]
-    fn rust_plain_probes_are_of_the_signatures_types() {
-        let rust = |signature| plain_probes(Language::Rust, signature);
-        assert_eq!(
-            rust("is_even(n: i64) -> bool"),
-            [
-                "is_even(0)",
-                "is_even(1)",
-                "is_even(2)",
-                "is_even(7)",
-                "is_even(-3)",
-                "is_even(10)",
-                "is_even(100)"
-            ]
-        );
-        assert!(
-            !rust("factorial(n: u64) -> u64")
-                .iter()
-                .any(|c| c.contains('-'))
-        );
-        assert_eq!(
-            rust("max_of_slice(numbers: &[i32]) -> i32")[..3],
-            [
-                "max_of_slice(&[])",
-                "max_of_slice(&[5])",
-                "max_of_slice(&[3, 1, 2])"
-            ]
-        );
-        // Two parameters take their values at different strides, so the pairs vary.
-        assert_eq!(
-            rust("repeat(s: &str, times: usize) -> String")[..3],
-            ["repeat(\"\", 0)", "repeat(\"a\", 2)", "repeat(\"abc\", 10)"]
-        );
-        assert_eq!(
-            rust("join(words: Vec<String>) -> String")[2],
-            "join(vec![String::from(\"abc\"), String::from(\"a\"), String::from(\"b\")])"
-        );
-        // No plain values for a map, a generic type or a method.
-        assert!(rust("total(m: &HashMap<String, i32>) -> i32").is_empty());
-        assert!(rust("largest<T: PartialOrd>(xs: &[T]) -> T").is_empty());
-        assert!(rust("len(&self) -> usize").is_empty());
     }
 }

@@ -1,14 +1,19 @@
 //! Rust replies: the items of a library crate (made `pub`, so integration tests reach them; no
 //! `main`), and integration tests that `use solution::*`.
 
-use super::tree::{self, text};
-use super::{Item, Kind};
+use crate::language::syntax::tree::{self, text};
+use crate::language::syntax::{self as shared, Item, Kind};
 use tree_sitter::Node;
+
+/// The tree-sitter grammar.
+pub(crate) fn grammar() -> tree_sitter::Language {
+    tree_sitter_rust::LANGUAGE.into()
+}
 
 const KNOWN_ROOTS: &[&str] = &["std", "core", "alloc", "solution", "self"];
 
 pub fn items(source: &str) -> Vec<Item> {
-    let Some(parsed) = tree::parse(&tree::rust(), source) else {
+    let Some(parsed) = tree::parse(&grammar(), source) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -189,7 +194,7 @@ pub fn render_suite(imports: &[Item], helpers: &[Item], tests: &[Item]) -> (Stri
             Item::import("#[allow(unused_imports)]\nuse solution::*;"),
         );
     }
-    (super::render(&all, helpers, tests, |_| "\n"), !imports_code)
+    (shared::render(&all, helpers, tests, |_| "\n"), !imports_code)
 }
 
 /// The calls of `public` functions with literal arguments in `source`, as expressions a probe
@@ -198,7 +203,7 @@ pub fn render_suite(imports: &[Item], helpers: &[Item], tests: &[Item]) -> (Stri
 /// parenthesised token tree counts as a call there too; each is then parsed on its own and kept
 /// when nothing in it names anything but literals.
 pub fn probe_calls(source: &str, public: &[&str]) -> Vec<String> {
-    let Some(parsed) = tree::parse(&tree::rust(), source) else {
+    let Some(parsed) = tree::parse(&grammar(), source) else {
         return Vec::new();
     };
     let mut out: Vec<String> = Vec::new();
@@ -278,7 +283,7 @@ fn literal_call(call: &str, public: &[&str]) -> Option<String> {
         return None;
     }
     let wrapped = format!("fn _probe() {{ let _ = {call}; }}");
-    let parsed = tree::parse(&tree::rust(), &wrapped)?;
+    let parsed = tree::parse(&grammar(), &wrapped)?;
     let root = parsed.root_node();
     if root.has_error() {
         return None;
@@ -308,9 +313,9 @@ fn literal_call(call: &str, public: &[&str]) -> Option<String> {
 
 /// What a Rust test asserts on (see `extract::checks`): `assert!`, `assert_eq!`, `assert_ne!`,
 /// `debug_assert…!` and `assert_matches!`, and the whole body of a `#[should_panic]` test.
-pub(crate) fn checks(source: &str) -> super::checks::Checks {
-    use super::checks::{Checks, Flow, traced};
-    let Some(parsed) = tree::parse(&tree::rust(), source) else {
+pub(crate) fn checks(source: &str) -> shared::Checks {
+    use shared::{Checks, Flow, traced};
+    let Some(parsed) = tree::parse(&grammar(), source) else {
         return Checks::default();
     };
     let root = parsed.root_node();
@@ -391,8 +396,8 @@ fn reads(node: Node<'_>, source: &str) -> Vec<String> {
 }
 
 /// Rust's syntax, for the readers that work in every language.
-pub(crate) const SYNTAX: super::syntax::Syntax = super::syntax::Syntax {
-    grammar: tree::rust,
+pub(crate) const SYNTAX: shared::Syntax = shared::Syntax {
+    grammar,
     definitions: &[
         "function_item",
         "struct_item",
@@ -404,21 +409,21 @@ pub(crate) const SYNTAX: super::syntax::Syntax = super::syntax::Syntax {
         "mod_item",
     ],
     items,
-    render_code: |imports, defs, _| super::render(imports, defs, &[], |_| "\n"),
-    drop_example_data: super::syntax::no_example_data,
+    render_code: |imports, defs, _| shared::render(imports, defs, &[], |_| "\n"),
+    drop_example_data: shared::no_example_data,
     suite_import: |item, _| redirect_import(item),
     wrap_assert,
-    runnable: super::syntax::all_runnable,
-    imported_names: super::syntax::no_names,
+    runnable: shared::all_runnable,
+    imported_names: shared::no_names,
     render_suite: |imports, helpers, tests, _| render_suite(imports, helpers, tests),
-    test_names: super::syntax::own_name,
+    test_names: shared::own_name,
     checks,
-    test_methods: super::syntax::no_methods,
+    test_methods: shared::no_methods,
     probe_calls,
     piece,
     definition_gap: "\n",
-    signature: super::syntax::braced_signature,
-    export_new: super::syntax::exports_itself,
+    signature: shared::braced_signature,
+    export_new: shared::exports_itself,
 };
 
 /// A top-level node as a piece of a file to splice into: a `use` (`true`, its text) or an

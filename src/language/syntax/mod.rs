@@ -1,10 +1,13 @@
-//! A language's syntax: how flotilla reads replies in it with tree-sitter and writes its files
-//! back. One table per language, beside that language's readers (`python.rs`,
-//! `javascript.rs`, `rust.rs`), registered in [`super::syntax`]; the rest of a language is
-//! [`crate::language::Rules`].
+//! The vocabulary a language's syntax is written in: the [`Syntax`] table (how flotilla reads
+//! replies in a language with tree-sitter and writes its files back), the top-level [`Item`]s
+//! a reader returns, what a test checks ([`Checks`]), the tree-sitter helpers ([`tree`]) and
+//! the entries several languages share. It names no language: each one's table is in its own
+//! module (`language/python/syntax.rs`…), part of its [`Rules`](super::Rules).
 
-use super::Item;
-use super::checks::{Checks, Method};
+mod checks;
+pub(crate) mod tree;
+
+pub(crate) use checks::{Checks, Flow, Method, traced};
 use std::collections::HashSet;
 
 /// Tests, fixtures and bound names in; the runnable tests and why each other one is not, out.
@@ -68,7 +71,7 @@ pub(crate) fn exports_itself(_: &str, spliced: &str, _: &[String]) -> String {
 /// A signature up to the body's `{`, the `;` that ends a declaration or an arrow's `=>`; a
 /// `const`/`let` that binds no function is none.
 pub(crate) fn braced_signature(node: tree_sitter::Node<'_>, source: &str) -> Option<String> {
-    let text = super::tree::text(node, source);
+    let text = tree::text(node, source);
     if node.kind() == "lexical_declaration" && !text.contains("=>") && !text.contains("function") {
         return None;
     }
@@ -115,4 +118,94 @@ pub(crate) fn own_name(test: &Item) -> Vec<String> {
 /// For a language without test classes.
 pub(crate) fn no_methods(_: &str) -> Vec<Method> {
     Vec::new()
+}
+
+/// What a top-level item of a reply is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `import x`, `const x = require(...)`, `use x;`.
+    Import,
+    /// A function, class, struct, enum, impl or trait.
+    Definition,
+    /// A module-level value that runs no code of its own.
+    Constant,
+    /// A test function, class or `test(...)` call.
+    Test,
+    /// Anything else: kept out of the file.
+    Dropped,
+}
+
+/// One top-level item, its text ready to be written into a file.
+#[derive(Debug, Clone)]
+pub(crate) struct Item {
+    pub kind: Kind,
+    pub name: Option<String>,
+    pub text: String,
+    /// Names this item calls (`f(...)`, `m.f(...)`).
+    pub calls: Vec<String>,
+    /// 1-based line in its source, for the log.
+    pub line: usize,
+}
+
+impl Item {
+    /// An import flotilla adds itself.
+    pub fn import(text: &str) -> Self {
+        Self {
+            kind: Kind::Import,
+            name: None,
+            text: text.to_owned(),
+            calls: Vec::new(),
+            line: 0,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        let first = self.text.lines().next().unwrap_or("").trim();
+        let short: String = first.chars().take(60).collect();
+        format!("line {}: {short}", self.line)
+    }
+}
+
+/// A file: the imports, one a line, then each item after the gap `gap` gives it.
+pub(crate) fn render(
+    imports: &[Item],
+    defs: &[Item],
+    tests: &[Item],
+    gap: fn(&Item) -> &'static str,
+) -> String {
+    let mut out = String::new();
+    for i in imports {
+        out.push_str(i.text.trim_end());
+        out.push('\n');
+    }
+    for d in defs.iter().chain(tests) {
+        if !out.is_empty() {
+            out.push_str(gap(d));
+        }
+        out.push_str(d.text.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Removes `column` leading spaces from every line but the first (which the parser already
+/// started at that column).
+pub(crate) fn dedent(text: &str, column: usize) -> String {
+    if column == 0 {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if i == 0 {
+            out.push_str(line);
+            continue;
+        }
+        let strip = line
+            .chars()
+            .take(column)
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .count();
+        out.push_str(&line[strip..]);
+    }
+    out
 }

@@ -1,9 +1,14 @@
 //! JavaScript replies: CommonJS or ES module code, made into a CommonJS module that exports its
 //! functions and classes; tests for node's built-in runner.
 
-use super::tree::{self, text};
-use super::{Item, Kind};
+use crate::language::syntax::tree::{self, text};
+use crate::language::syntax::{self as shared, Item, Kind};
 use tree_sitter::Node;
+
+/// The tree-sitter grammar.
+pub(crate) fn grammar() -> tree_sitter::Language {
+    tree_sitter_javascript::LANGUAGE.into()
+}
 
 const TEST_CALLS: &[&str] = &["test", "it", "describe", "suite"];
 const RUNNER_NAMES: &[&str] = &[
@@ -19,7 +24,7 @@ const RUNNER_NAMES: &[&str] = &[
 ];
 
 pub fn items(source: &str) -> Vec<Item> {
-    let Some(parsed) = tree::parse(&tree::javascript(), source) else {
+    let Some(parsed) = tree::parse(&grammar(), source) else {
         return Vec::new();
     };
     tree::top_level(parsed.root_node())
@@ -164,7 +169,7 @@ fn esm_to_require(node: Node<'_>, source: &str) -> Option<String> {
 
 /// The calls of the code's functions with literal arguments only, anywhere in `text`.
 pub fn probe_calls(source: &str, public: &[&str]) -> Vec<String> {
-    let Some(parsed) = tree::parse(&tree::javascript(), source) else {
+    let Some(parsed) = tree::parse(&grammar(), source) else {
         return Vec::new();
     };
     let mut out: Vec<String> = Vec::new();
@@ -227,7 +232,7 @@ pub fn redirect_import(mut item: Item) -> Item {
 }
 
 pub fn render_code(imports: &[Item], defs: &[Item], names: &[String]) -> String {
-    let mut out = super::render(imports, defs, &[], |_| "\n");
+    let mut out = shared::render(imports, defs, &[], |_| "\n");
     out.push_str(&format!("\nmodule.exports = {{ {} }};\n", names.join(", ")));
     out
 }
@@ -279,15 +284,15 @@ pub fn render_suite(
     }
     let mut all: Vec<Item> = added.into_iter().map(|text| Item::import(&text)).collect();
     all.extend(imports.iter().cloned());
-    (super::render(&all, helpers, tests, |_| "\n"), !imports_code)
+    (shared::render(&all, helpers, tests, |_| "\n"), !imports_code)
 }
 
 /// What a JavaScript test asserts on (see `extract::checks`): calls of `assert`, `assert.*`,
 /// `console.assert`, `t.assert.*`, `expect(…)`, and of functions named `assert…` or taken from
 /// `node:assert` by name (`strictEqual(…)`).
-pub(crate) fn checks(source: &str) -> super::checks::Checks {
-    use super::checks::{Checks, traced};
-    let Some(parsed) = tree::parse(&tree::javascript(), source) else {
+pub(crate) fn checks(source: &str) -> shared::Checks {
+    use shared::{Checks, traced};
+    let Some(parsed) = tree::parse(&grammar(), source) else {
         return Checks::default();
     };
     let root = parsed.root_node();
@@ -328,7 +333,7 @@ const ASSERT_BY_NAME: &[&str] = &[
 
 /// What each asserting call reads, and the flow calls make: a call may change what it is
 /// given (`sortInPlace(items)` binds `items`).
-fn assertions(root: Node<'_>, source: &str) -> (Vec<Vec<String>>, super::checks::Flow) {
+fn assertions(root: Node<'_>, source: &str) -> (Vec<Vec<String>>, shared::Flow) {
     let mut sites = Vec::new();
     let mut flow = Vec::new();
     for call in tree::descendants(root, &["call_expression"]) {
@@ -362,7 +367,7 @@ fn assertions(root: Node<'_>, source: &str) -> (Vec<Vec<String>>, super::checks:
 
 /// The flow of declarations, assignments and `for … of/in` loops: the names bound and what
 /// their value reads.
-fn bindings(root: Node<'_>, source: &str) -> super::checks::Flow {
+fn bindings(root: Node<'_>, source: &str) -> shared::Flow {
     let mut flow = Vec::new();
     for node in tree::descendants(
         root,
@@ -422,8 +427,8 @@ fn reads(node: Node<'_>, source: &str) -> Vec<String> {
 }
 
 /// JavaScript's syntax, for the readers that work in every language.
-pub(crate) const SYNTAX: super::syntax::Syntax = super::syntax::Syntax {
-    grammar: tree::javascript,
+pub(crate) const SYNTAX: shared::Syntax = shared::Syntax {
+    grammar,
     definitions: &[
         "function_declaration",
         "class_declaration",
@@ -432,19 +437,19 @@ pub(crate) const SYNTAX: super::syntax::Syntax = super::syntax::Syntax {
     ],
     items,
     render_code,
-    drop_example_data: super::syntax::no_example_data,
+    drop_example_data: shared::no_example_data,
     suite_import: |item, _| redirect_import(item),
     wrap_assert,
-    runnable: super::syntax::all_runnable,
-    imported_names: super::syntax::no_names,
+    runnable: shared::all_runnable,
+    imported_names: shared::no_names,
     render_suite,
-    test_names: super::syntax::own_name,
+    test_names: shared::own_name,
     checks,
-    test_methods: super::syntax::no_methods,
+    test_methods: shared::no_methods,
     probe_calls,
     piece,
     definition_gap: "\n",
-    signature: super::syntax::braced_signature,
+    signature: shared::braced_signature,
     export_new,
 };
 

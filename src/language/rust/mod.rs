@@ -6,6 +6,9 @@ use super::project::{Layout, Project, ProjectRun, ProjectTests};
 use super::{Language, Output, Probe, Rules, RunOn, TestRun, Tool, args};
 use std::path::Path;
 
+mod probe;
+mod syntax;
+
 pub const RULES: Rules = Rules {
     name: "rust",
     words: &["rs"],
@@ -28,9 +31,10 @@ pub const RULES: Rules = Rules {
     assert_equal: |call, expected| format!("assert_eq!({call}, {expected});"),
     tool: Tool::Cargo,
     test_run,
-    probe: Probe::Typed,
+    probe: Probe::Typed(probe::arguments),
     imports_check: None,
     project: PROJECT,
+    syntax: syntax::SYNTAX,
 };
 
 /// Under `cargo test`; on a project, the suite's own tests only, not the crate's.

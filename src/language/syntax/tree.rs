@@ -2,18 +2,6 @@
 
 use tree_sitter::{Language, Node, Parser, Tree};
 
-pub fn python() -> Language {
-    tree_sitter_python::LANGUAGE.into()
-}
-
-pub fn javascript() -> Language {
-    tree_sitter_javascript::LANGUAGE.into()
-}
-
-pub fn rust() -> Language {
-    tree_sitter_rust::LANGUAGE.into()
-}
-
 /// Parses `text`; `None` only when the grammar cannot be loaded (a build problem).
 pub fn parse(language: &Language, text: &str) -> Option<Tree> {
     let mut parser = Parser::new();

@@ -2,7 +2,7 @@
 //! (example data is dropped when nothing reads it), and the names a test reads that nothing
 //! binds.
 
-use super::super::tree::{self, text};
+use crate::language::syntax::tree::{self, text};
 use tree_sitter::Node;
 
 /// Python's builtins (3.8 to 3.13) and a module's own dunder names: a test may read them
@@ -253,7 +253,7 @@ fn has_ancestor(node: Node<'_>, kind: &str) -> bool {
 
 /// Every name in `source` (an import statement: the names it binds, and a few it does not).
 pub fn names_in(source: &str) -> Vec<String> {
-    let Some(parsed) = tree::parse(&tree::python(), source) else {
+    let Some(parsed) = tree::parse(&super::grammar(), source) else {
         return Vec::new();
     };
     tree::descendants(parsed.root_node(), &["identifier"])

@@ -6,12 +6,14 @@ use super::project::{self, Layout, Project, ProjectRun, ProjectTests};
 use super::{ImportsCheck, Language, Output, Probe, Rules, RunOn, TestRun, Tool, args};
 use std::path::Path;
 
+mod syntax;
+
 /// The fallback runner, embedded at build time.
-const RUNNER: &str = include_str!("../../assets/python_test_runner.py");
-const PROBE: &str = include_str!("../../assets/python_probe.py");
+const RUNNER: &str = include_str!("../../../assets/python_test_runner.py");
+const PROBE: &str = include_str!("../../../assets/python_probe.py");
 /// Which top-level imports fail in the sandbox and bind no name the code reads but a
 /// builtin's.
-const IMPORTS: &str = include_str!("../../assets/python_imports.py");
+const IMPORTS: &str = include_str!("../../../assets/python_imports.py");
 
 pub const RULES: Rules = Rules {
     name: "python",
@@ -46,6 +48,7 @@ pub const RULES: Rules = Rules {
         script: ("_flotilla_imports.py", IMPORTS),
     }),
     project: PROJECT,
+    syntax: syntax::SYNTAX,
 };
 
 /// Under pytest when it can be imported, else under flotilla's runner; both print pytest's
