@@ -113,8 +113,9 @@ impl PipelineConfig {
                 err(
                     Some(lang.span()),
                     format!(
-                        "default_language {:?} is not one of python, javascript, rust",
-                        lang.get_ref()
+                        "default_language {:?} is not one of {}",
+                        lang.get_ref(),
+                        Language::names()
                     ),
                 )
             })?;

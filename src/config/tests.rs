@@ -147,6 +147,12 @@ fn pipeline_settings_parse_and_are_checked() {
     )
     .err();
     assert_eq!(bad.as_ref().and_then(|e| e.line), Some(2), "{bad:?}");
+    assert!(
+        bad.as_ref().is_some_and(|e| e
+            .message
+            .contains("\"cobol\" is not one of python, javascript, rust")),
+        "{bad:?}"
+    );
     let bad = Config::parse(Path::new("c.toml"), "[sandbox]\ntimeout = -1\n", &no_env).err();
     assert_eq!(bad.as_ref().and_then(|e| e.line), Some(2), "{bad:?}");
     let bad = Config::parse(Path::new("c.toml"), "[sandbox]\nmemory = 1\n", &no_env).err();

@@ -67,10 +67,9 @@ impl<'de> Deserialize<'de> for Language {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let word = String::deserialize(deserializer)?;
         Self::from_word(&word).ok_or_else(|| {
-            let names: Vec<&str> = Self::ALL.iter().map(|l| l.as_str()).collect();
             serde::de::Error::custom(format!(
                 "unknown language `{word}`, expected one of: {}",
-                names.join(", ")
+                Self::names()
             ))
         })
     }
@@ -202,6 +201,12 @@ fn args(list: &[&str]) -> Vec<String> {
 impl Language {
     pub fn as_str(self) -> &'static str {
         self.rules().name
+    }
+
+    /// Every language's name, for a message: `python, javascript, rust`.
+    pub fn names() -> String {
+        let names: Vec<&str> = Self::ALL.iter().map(|l| l.as_str()).collect();
+        names.join(", ")
     }
 
     /// How replies in the language are read and its files written.
